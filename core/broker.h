@@ -1,0 +1,187 @@
+#pragma once
+// A Broker is the engine's only view of a message backend. Messages are
+// published to streams and read through consumer groups; a read message stays
+// pending for its consumer until acked, and its delivery count is the attempt
+// number. The semantics are Redis Streams' (7.0): see ../shared/reference and
+// tests/contract/broker_contract.h, which every implementation passes.
+//
+// Implementations: MemoryBroker (providers `memory`, `inline`), RedisBroker
+// (`redis`), RedisPubSubBroker (`redis_pubsub`, fan-out only: its
+// capabilities say it has no groups, pending lists or DLQ).
+//
+// Ids are "<ms>-<seq>"; the ms part comes from the Clock the broker was given
+// (never from server time), so trimming by age behaves the same in both
+// modes. Calls are blocking and may come from any thread (the engine calls
+// them through Executor::Offload); implementations synchronise internally.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "core/time.h"
+
+namespace protean {
+
+// A stream entry's field/value pairs, in order. Protean keeps the message as
+// JSON in one field named "data".
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+// Returns the value of `name` in `fields`, or nullptr.
+const std::string* FindField(const Fields& fields, std::string_view name);
+
+struct StreamEntry {
+  std::string id;
+  Fields fields;
+  // Set for a pending entry whose stream entry was deleted or trimmed: Redis
+  // returns [id, nil]. Its fields are empty.
+  bool deleted = false;
+  // For entries read through a group: the delivery count after this delivery
+  // (1 on the first read with ">", +1 on every re-read or claim).
+  int64_t delivery_count = 0;
+};
+
+enum class GroupStart { kBeginning, kEnd };  // XGROUP CREATE ... 0 | $
+
+struct PendingEntry {
+  std::string id;
+  std::string consumer;
+  Duration idle{0};
+  int64_t delivery_count = 0;
+};
+
+struct ClaimResult {
+  std::string next_cursor;              // "0-0" when the scan is complete
+  std::vector<StreamEntry> claimed;     // now owned by the claimer, count +1
+  std::vector<std::string> deleted_ids; // pending ids whose entry was gone; removed from the PEL
+};
+
+struct TrimSpec {
+  enum class Kind { kMaxLen, kMinId };
+  Kind kind = Kind::kMaxLen;
+  int64_t max_len = 0;     // kMaxLen: keep at most this many newest entries
+  std::string min_id;      // kMinId: drop entries with id < min_id
+  static TrimSpec MaxLen(int64_t n) { return {Kind::kMaxLen, n, {}}; }
+  static TrimSpec MinId(std::string id) { return {Kind::kMinId, 0, std::move(id)}; }
+};
+
+// What the engine records with a dead-lettered message.
+struct DlqMetadata {
+  std::string original_stream;
+  std::string original_id;
+  std::string consumer_group;
+  std::string consumer;
+  TimePoint first_failure{};
+  TimePoint last_failure{};
+  int64_t attempts = 0;
+  std::string reason;
+};
+
+struct DlqEntry {
+  std::string dlq_id;      // id within the DLQ stream
+  std::string dlq_stream;  // "{stream}:dlq"
+  Fields fields;           // the original message's fields, metadata stripped
+  DlqMetadata metadata;
+};
+
+inline std::string DlqStreamName(std::string_view stream) { return std::string(stream) + ":dlq"; }
+
+// DLQ entries are stream entries: the original fields followed by these
+// metadata fields. One codec serves every broker.
+Fields EncodeDlqFields(const Fields& original, const DlqMetadata& meta);
+// Fails with kInternal when a metadata field is missing or malformed.
+Result<DlqEntry> DecodeDlqEntry(std::string_view dlq_stream, const StreamEntry& entry);
+
+struct BrokerCapabilities {
+  bool persistent = true;       // published messages survive until trimmed
+  bool consumer_groups = true;  // ReadNew/ReadPending/Ack/AutoClaim work
+  bool dlq = true;              // MoveToDlq and the Dlq* operations work
+  bool blocking_reads = false;  // ReadNew honours `block` (otherwise the caller polls)
+};
+
+class Broker {
+ public:
+  virtual ~Broker() = default;
+
+  virtual std::string_view provider() const = 0;
+  virtual BrokerCapabilities capabilities() const = 0;
+  virtual Status Ping() = 0;
+  // Releases connections. Calls after Close() fail with kUnavailable.
+  virtual void Close() {}
+
+  // XADD stream <id> fields...; returns the new id.
+  virtual Result<std::string> Publish(std::string_view stream, const Fields& fields) = 0;
+  // XGROUP CREATE ... MKSTREAM; an existing group is not an error (BUSYGROUP).
+  virtual Status CreateGroup(std::string_view stream, std::string_view group, GroupStart start) = 0;
+  // XREADGROUP ... COUNT count [BLOCK block] STREAMS stream >. A missing group
+  // is recreated from the beginning (NOGROUP) and the read retried once.
+  virtual Result<std::vector<StreamEntry>> ReadNew(std::string_view stream, std::string_view group,
+                                                   std::string_view consumer, int count,
+                                                   Duration block) = 0;
+  // XREADGROUP ... STREAMS stream <after_id>: this consumer's own pending
+  // entries with id > after_id ("0" for all), each delivery count +1.
+  virtual Result<std::vector<StreamEntry>> ReadPending(std::string_view stream,
+                                                       std::string_view group,
+                                                       std::string_view consumer,
+                                                       std::string_view after_id, int count) = 0;
+  // XACK; returns how many ids were pending.
+  virtual Result<int64_t> Ack(std::string_view stream, std::string_view group,
+                              const std::vector<std::string>& ids) = 0;
+  // XPENDING stream group - + count [consumer]; empty consumer = all consumers.
+  virtual Result<std::vector<PendingEntry>> Pending(std::string_view stream, std::string_view group,
+                                                    std::string_view consumer, int count) = 0;
+  // XAUTOCLAIM stream group consumer min_idle cursor COUNT count.
+  virtual Result<ClaimResult> AutoClaim(std::string_view stream, std::string_view group,
+                                        std::string_view consumer, Duration min_idle,
+                                        std::string_view cursor, int count) = 0;
+  // XRANGE stream start end COUNT count ("-" and "+" for the ends).
+  virtual Result<std::vector<StreamEntry>> Range(std::string_view stream, std::string_view start,
+                                                 std::string_view end, int count) = 0;
+  // XDEL; returns how many were deleted.
+  virtual Result<int64_t> Delete(std::string_view stream, const std::vector<std::string>& ids) = 0;
+  // DEL stream; returns the number of entries it held.
+  virtual Result<int64_t> DeleteStream(std::string_view stream) = 0;
+  // XTRIM (exact); returns how many entries were removed.
+  virtual Result<int64_t> Trim(std::string_view stream, const TrimSpec& spec) = 0;
+  // XLEN (0 for a missing stream).
+  virtual Result<int64_t> Length(std::string_view stream) = 0;
+  // XINFO GROUPS lag: entries not yet delivered to the group; nullopt when
+  // unknown (Redis reports nil after trimming past the group).
+  virtual Result<std::optional<int64_t>> Lag(std::string_view stream, std::string_view group) = 0;
+
+  // Atomically: if `id` is still pending in `group`, append its fields plus
+  // `meta` (EncodeDlqFields) to DlqStreamName(stream) and ack it. Returns false
+  // and changes nothing when it is no longer pending. On failure nothing is
+  // acked, so the message stays pending and is never lost.
+  virtual Result<bool> MoveToDlq(std::string_view stream, std::string_view group,
+                                 std::string_view id, const DlqMetadata& meta) = 0;
+
+  // DLQ operations; defaults are built on the stream primitives above.
+  // Newest first (by last failure), at most `limit`.
+  virtual Result<std::vector<DlqEntry>> DlqList(std::string_view dlq_stream, size_t limit);
+  virtual Result<DlqEntry> DlqInspect(std::string_view dlq_stream, std::string_view dlq_id);
+  // Re-publishes the original fields to the original stream, then deletes the
+  // DLQ entry; returns the new id.
+  virtual Result<std::string> DlqReplay(std::string_view dlq_stream, std::string_view dlq_id);
+  // Replays every entry; returns how many.
+  virtual Result<int64_t> DlqReplayAll(std::string_view dlq_stream);
+  virtual Result<int64_t> DlqPurge(std::string_view dlq_stream);
+  // Drops entries whose id's ms part is older than `cutoff` (XTRIM MINID).
+  virtual Result<int64_t> DlqTrimOlderThan(std::string_view dlq_stream, TimePoint cutoff);
+  virtual Result<int64_t> DlqDepth(std::string_view dlq_stream);
+};
+
+// "<ms>-<seq>" parsing and ordering.
+struct StreamId {
+  uint64_t ms = 0;
+  uint64_t seq = 0;
+  auto operator<=>(const StreamId&) const = default;
+  std::string ToString() const;
+  // Accepts "<ms>-<seq>" and "<ms>" (= "<ms>-0"); nullopt otherwise.
+  static std::optional<StreamId> Parse(std::string_view text);
+};
+
+}  // namespace protean

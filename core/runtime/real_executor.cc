@@ -1,0 +1,120 @@
+#include "core/runtime/real_executor.h"
+
+#include <chrono>
+
+namespace protean {
+
+TimePoint RealClock::Now() const {
+  return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+}
+
+RealExecutor::RealExecutor(const Clock& clock, int workers) : clock_(clock) {
+  for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { WorkerMain(); });
+}
+
+RealExecutor::~RealExecutor() {
+  {
+    std::lock_guard<std::mutex> lock(work_mu_);
+    work_stop_ = true;
+  }
+  work_cv_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void RealExecutor::Post(Task task) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ready_.push_back(std::move(task));
+  }
+  loop_cv_.notify_one();
+}
+
+TimerId RealExecutor::PostAt(TimePoint when, Task task) {
+  TimerId id;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const Key key{when, next_seq_++};
+    id = key.seq;
+    timers_.emplace(key, std::move(task));
+    timer_keys_.emplace(id, key);
+  }
+  loop_cv_.notify_one();
+  return id;
+}
+
+bool RealExecutor::Cancel(TimerId id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = timer_keys_.find(id);
+  if (it == timer_keys_.end()) return false;
+  timers_.erase(it->second);
+  timer_keys_.erase(it);
+  return true;
+}
+
+void RealExecutor::Offload(Work work, Task done) {
+  {
+    std::lock_guard<std::mutex> lock(work_mu_);
+    work_.emplace_back(std::move(work), std::move(done));
+  }
+  work_cv_.notify_one();
+}
+
+void RealExecutor::WorkerMain() {
+  for (;;) {
+    std::pair<Work, Task> item;
+    {
+      std::unique_lock<std::mutex> lock(work_mu_);
+      work_cv_.wait(lock, [&] { return work_stop_ || !work_.empty(); });
+      if (work_.empty()) return;  // stopping and drained
+      item = std::move(work_.front());
+      work_.pop_front();
+    }
+    const Duration cost = item.first();
+    // A scripted handler's declared duration really passes on this worker thread.
+    if (cost > Duration::zero()) std::this_thread::sleep_for(cost);
+    Post(std::move(item.second));
+  }
+}
+
+void RealExecutor::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  loop_cv_.notify_all();
+}
+
+void RealExecutor::Run() {
+  loop_thread_ = std::this_thread::get_id();
+  std::unique_lock<std::mutex> lock(mu_);
+  stop_ = false;
+  while (!stop_) {
+    if (!ready_.empty()) {
+      Task task = std::move(ready_.front());
+      ready_.pop_front();
+      lock.unlock();
+      task();
+      lock.lock();
+      continue;
+    }
+    if (!timers_.empty()) {
+      auto it = timers_.begin();
+      const Duration wait = it->first.when - clock_.Now();
+      if (wait <= Duration::zero()) {
+        Task task = std::move(it->second);
+        timer_keys_.erase(it->first.seq);
+        timers_.erase(it);
+        lock.unlock();
+        task();
+        lock.lock();
+        continue;
+      }
+      loop_cv_.wait_for(lock, wait);
+      continue;
+    }
+    loop_cv_.wait(lock);
+  }
+  loop_thread_ = std::thread::id();
+}
+
+}  // namespace protean

@@ -1,0 +1,77 @@
+#pragma once
+// The real runtime (test mode and the shipped server): RealClock reads the
+// system clock; RealExecutor runs the engine loop on the thread that calls
+// Run() and a fixed pool of worker threads for Offload (blocking I/O, user
+// handlers). Completions are posted back to the loop, so engine state is
+// only ever touched by the loop thread.
+//
+// Thread-safety: Post, PostAt, Cancel, Offload and Stop may be called from
+// any thread. Timers wait on std::condition_variable with a deadline derived
+// from the Clock; a task queue and the pool are bounded only by memory.
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/executor.h"
+
+namespace protean {
+
+class RealClock final : public Clock {
+ public:
+  TimePoint Now() const override;
+};
+
+class RealExecutor final : public Executor {
+ public:
+  // `clock` must outlive the executor. `workers` threads serve Offload.
+  RealExecutor(const Clock& clock, int workers);
+  ~RealExecutor() override;
+  RealExecutor(const RealExecutor&) = delete;
+  RealExecutor& operator=(const RealExecutor&) = delete;
+
+  const Clock& clock() const override { return clock_; }
+  void Post(Task task) override;
+  TimerId PostAt(TimePoint when, Task task) override;
+  bool Cancel(TimerId id) override;
+  void Offload(Work work, Task done) override;
+  bool simulated() const override { return false; }
+
+  // Runs the loop on the calling thread until Stop(). Tasks still queued when
+  // Stop() is seen are dropped (timers) or run (posted ones).
+  void Run();
+  void Stop();
+  // True on the thread currently inside Run().
+  bool InLoopThread() const { return std::this_thread::get_id() == loop_thread_; }
+
+ private:
+  struct Key {
+    TimePoint when;
+    uint64_t seq;
+    bool operator<(const Key& o) const { return when != o.when ? when < o.when : seq < o.seq; }
+  };
+  void WorkerMain();
+
+  const Clock& clock_;
+  std::mutex mu_;
+  std::condition_variable loop_cv_;
+  std::deque<Task> ready_;
+  std::map<Key, Task> timers_;
+  std::unordered_map<TimerId, Key> timer_keys_;
+  uint64_t next_seq_ = 1;
+  bool stop_ = false;
+  std::thread::id loop_thread_;
+
+  std::mutex work_mu_;
+  std::condition_variable work_cv_;
+  std::deque<std::pair<Work, Task>> work_;
+  bool work_stop_ = false;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace protean
