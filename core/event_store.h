@@ -84,7 +84,7 @@ class EventStore {
 
 // Message DB's naming rules.
 std::string_view StreamCategory(std::string_view stream_name);  // text before the first '-'
-std::string_view StreamId(std::string_view stream_name);        // text after it ("" if none)
+std::string_view StreamNameId(std::string_view stream_name);    // text after it ("" if none)
 std::string_view CardinalId(std::string_view stream_name);      // id up to the first '+'
 bool IsCategory(std::string_view stream_name);                  // no '-' in the name
 // hash_64: the first 8 bytes of md5(value), big-endian, as a signed int64.

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# ci/test.sh — the full test job (what .ci/run runs).
+#
+# Steps, each recorded and summarised at the end (PASS / FAIL / SKIP):
+#   1. deps              ci/install_deps.sh (only what is missing)
+#   2. build             ci/build.sh $BUILD_DIR
+#   3. tests (no services)  ctest, every test NOT labelled `real` (unit, contract, memory…)
+#   4. services start    ci/services.sh start (Redis + PostgreSQL + Message DB on loopback)
+#   5. tests (real)      ctest -L real, with REDIS_URL / DATABASE_URL / MESSAGE_DB_URL set
+#   6. scenario suites, memory mode   harness, when $BUILD_DIR/harness/protean-harness exists
+#   7. scenario suites, test mode     harness against the services, same condition
+#   8. services stop     also done by an EXIT trap whatever happens
+# A step that fails does not stop the later ones unless they depend on it (no build →
+# no tests; no services → no real tests, no test-mode suites). Exit status is 1 if any
+# step failed, 0 otherwise. The last line is "total: N passed, N failed, N skipped",
+# counted from the JUnit reports.
+#
+# Reports (JUnit XML, service logs) go to reports/ at the repo root (gitignored):
+#   ctest.xml, ctest-real.xml, scenarios-memory.xml, scenarios-test.xml, services/*.log
+#
+# Environment:
+#   BUILD_DIR        build folder (default build)
+#   BUILD_TYPE       CMake build type (default RelWithDebInfo)   — see ci/build.sh
+#   SANITIZE         1 → ASan + UBSan build                        — see ci/build.sh
+#   CTEST_JOBS       parallel ctest jobs for tests without services (default 2)
+#   CTEST_REAL_JOBS  parallel ctest jobs for `real` tests (default 1: they share servers)
+#   CTEST_TIMEOUT    per-test timeout in seconds (default 300)
+#   CI_DEADLINE      seconds the job may take before steps are cut short (default 5100 = 85 min)
+#   CI_SKIP_INSTALL  1 → skip the install step
+#   PROTEAN_REDIS_PORT, PROTEAN_PG_PORT — see ci/services.sh
+# Step functions are called indirectly, through ci_step:
+# shellcheck disable=SC2317
+set -euo pipefail
+
+# shellcheck source=ci/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "${CI_ROOT}"
+
+BUILD_DIR="${BUILD_DIR:-build}"
+REPORTS="${CI_ROOT}/reports"
+CTEST_JOBS="${CTEST_JOBS:-2}"
+CTEST_REAL_JOBS="${CTEST_REAL_JOBS:-1}"
+CTEST_TIMEOUT="${CTEST_TIMEOUT:-300}"
+HARNESS="${BUILD_DIR}/harness/protean-harness"
+export BUILD_DIR
+
+mkdir -p "${REPORTS}"
+rm -f "${REPORTS}"/*.xml
+rm -rf "${REPORTS}/services"
+
+# ------------------------------------------------------------ services lifecycle
+SERVICES_STARTED=0
+
+stop_services() {
+  if [[ ${SERVICES_STARTED} -eq 1 ]]; then
+    SERVICES_STARTED=0
+    bash ci/services.sh stop || true
+    # Keep the servers' logs with the reports.
+    mkdir -p "${REPORTS}/services"
+    local f
+    for f in "${CI_WORK}/redis/redis.log" "${CI_WORK}/message-db-install.log" \
+             "$(cat "${CI_WORK}/pg.location" 2>/dev/null || echo /nonexistent)/postgresql.log"; do
+      if [[ -f "${f}" ]]; then cp "${f}" "${REPORTS}/services/" || true; fi
+    done
+  fi
+}
+trap stop_services EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ------------------------------------------------------------ steps
+
+step_deps() {
+  ci_timeout "$(ci_budget 1800)" bash ci/install_deps.sh
+}
+
+step_build() {
+  ci_timeout "$(ci_budget 3600)" bash ci/build.sh "${BUILD_DIR}"
+}
+
+step_tests_plain() {
+  ci_timeout "$(ci_budget 1800)" \
+    ctest --test-dir "${BUILD_DIR}" --output-on-failure -j "${CTEST_JOBS}" \
+      --timeout "${CTEST_TIMEOUT}" -LE '^real$' --output-junit "${REPORTS}/ctest.xml"
+}
+
+step_services_start() {
+  bash ci/services.sh start
+}
+
+load_services_env() {
+  # shellcheck source=/dev/null
+  source "${CI_WORK}/services.env"
+  ci_log "REDIS_URL=${REDIS_URL} DATABASE_URL=${DATABASE_URL} MESSAGE_DB_URL=${MESSAGE_DB_URL}"
+}
+
+step_tests_real() {
+  load_services_env
+  ci_timeout "$(ci_budget 1800)" \
+    ctest --test-dir "${BUILD_DIR}" --output-on-failure -j "${CTEST_REAL_JOBS}" \
+      --timeout "${CTEST_TIMEOUT}" -L '^real$' --output-junit "${REPORTS}/ctest-real.xml"
+}
+
+# ---- scenario suites, memory mode --------------------------------------------
+# Runs every scenario suite against the in-memory adapters. Only runs once the
+# harness binary exists; until then the step is reported as SKIP.
+step_scenarios_memory() {
+  if [[ ! -x "${HARNESS}" ]]; then
+    ci_skip "scenario suites (memory mode): ${HARNESS} not built yet"
+  fi
+  ci_timeout "$(ci_budget 1800)" \
+    "${HARNESS}" run scenarios --protean-env memory --junit "${REPORTS}/scenarios-memory.xml"
+}
+
+# ---- scenario suites, test mode ----------------------------------------------
+# Runs every scenario suite against the real adapters (Redis, PostgreSQL, Message
+# DB) started by ci/services.sh. Only runs once the harness binary exists.
+step_scenarios_test() {
+  if [[ ! -x "${HARNESS}" ]]; then
+    ci_skip "scenario suites (test mode): ${HARNESS} not built yet"
+  fi
+  load_services_env
+  ci_timeout "$(ci_budget 1800)" \
+    "${HARNESS}" run scenarios --protean-env test --junit "${REPORTS}/scenarios-test.xml"
+}
+
+# ------------------------------------------------------------ the job
+ci_log "test job: repo ${CI_ROOT}, build dir ${BUILD_DIR}, reports ${REPORTS}"
+
+if [[ "${CI_SKIP_INSTALL:-0}" == "1" ]]; then
+  ci_skip_step "deps" "CI_SKIP_INSTALL=1"
+else
+  ci_step "deps" step_deps
+fi
+
+ci_step "build" step_build
+
+if ci_step_ok "build"; then
+  ci_step "tests (unit, contract, memory)" step_tests_plain
+else
+  ci_skip_step "tests (unit, contract, memory)" "build failed"
+fi
+
+if ci_step_ok "build"; then
+  SERVICES_STARTED=1
+  ci_step "services start" step_services_start
+  if ci_step_ok "services start"; then
+    ci_step "tests (real)" step_tests_real
+  else
+    ci_skip_step "tests (real)" "services did not start"
+  fi
+else
+  ci_skip_step "services start" "build failed"
+  ci_skip_step "tests (real)" "build failed"
+fi
+
+if ci_step_ok "build"; then
+  ci_step "scenario suites, memory mode" step_scenarios_memory
+else
+  ci_skip_step "scenario suites, memory mode" "build failed"
+fi
+
+if ci_step_ok "build" && ci_step_ok "services start"; then
+  ci_step "scenario suites, test mode" step_scenarios_test
+else
+  ci_skip_step "scenario suites, test mode" "build failed or services did not start"
+fi
+
+if [[ ${SERVICES_STARTED} -eq 1 ]]; then
+  # Runs in this shell (not ci_step's subshell) so the EXIT trap knows it is done.
+  t0=${SECONDS}
+  if stop_services; then
+    CI_STEP_NAMES+=("services stop"); CI_STEP_RESULTS+=("PASS")
+  else
+    CI_STEP_NAMES+=("services stop"); CI_STEP_RESULTS+=("FAIL")
+  fi
+  CI_STEP_NOTES+=("$((SECONDS - t0))s")
+fi
+
+status=0
+ci_summary || status=1
+ci_junit_totals "${REPORTS}"/*.xml
+exit "${status}"

@@ -1,0 +1,90 @@
+#pragma once
+// BrokerWrapper forwards every call to another Broker. Decorators derive from
+// it and override only what they change (FaultyBroker in the harness, test
+// doubles), like leveldb's EnvWrapper. The target must outlive the wrapper.
+//
+// Close() closes only the wrapper's view: later calls through it fail with
+// kUnavailable, and the target stays open. That is how one simulated process
+// "closes its connection" to a broker shared by several processes.
+
+#include <atomic>
+
+#include "core/broker.h"
+
+namespace protean {
+
+class BrokerWrapper : public Broker {
+ public:
+  explicit BrokerWrapper(Broker* target) : target_(target) {}
+  Broker* target() const { return target_; }
+  bool closed() const { return closed_.load(); }
+
+  std::string_view provider() const override { return target_->provider(); }
+  BrokerCapabilities capabilities() const override { return target_->capabilities(); }
+  Status Ping() override { return closed() ? Closed() : target_->Ping(); }
+  void Close() override { closed_ = true; }
+
+#define PROTEAN_FORWARD(call) \
+  if (closed()) return Closed(); \
+  return target_->call
+  Result<std::string> Publish(std::string_view stream, const Fields& fields) override {
+    PROTEAN_FORWARD(Publish(stream, fields));
+  }
+  Status CreateGroup(std::string_view stream, std::string_view group, GroupStart start) override {
+    PROTEAN_FORWARD(CreateGroup(stream, group, start));
+  }
+  Result<std::vector<StreamEntry>> ReadNew(std::string_view stream, std::string_view group,
+                                           std::string_view consumer, int count,
+                                           Duration block) override {
+    PROTEAN_FORWARD(ReadNew(stream, group, consumer, count, block));
+  }
+  Result<std::vector<StreamEntry>> ReadPending(std::string_view stream, std::string_view group,
+                                               std::string_view consumer, std::string_view after_id,
+                                               int count) override {
+    PROTEAN_FORWARD(ReadPending(stream, group, consumer, after_id, count));
+  }
+  Result<int64_t> Ack(std::string_view stream, std::string_view group,
+                      const std::vector<std::string>& ids) override {
+    PROTEAN_FORWARD(Ack(stream, group, ids));
+  }
+  Result<std::vector<PendingEntry>> Pending(std::string_view stream, std::string_view group,
+                                            std::string_view consumer, int count) override {
+    PROTEAN_FORWARD(Pending(stream, group, consumer, count));
+  }
+  Result<ClaimResult> AutoClaim(std::string_view stream, std::string_view group,
+                                std::string_view consumer, Duration min_idle,
+                                std::string_view cursor, int count) override {
+    PROTEAN_FORWARD(AutoClaim(stream, group, consumer, min_idle, cursor, count));
+  }
+  Result<std::vector<StreamEntry>> Range(std::string_view stream, std::string_view start,
+                                         std::string_view end, int count) override {
+    PROTEAN_FORWARD(Range(stream, start, end, count));
+  }
+  Result<int64_t> Delete(std::string_view stream, const std::vector<std::string>& ids) override {
+    PROTEAN_FORWARD(Delete(stream, ids));
+  }
+  Result<int64_t> DeleteStream(std::string_view stream) override {
+    PROTEAN_FORWARD(DeleteStream(stream));
+  }
+  Result<int64_t> Trim(std::string_view stream, const TrimSpec& spec) override {
+    PROTEAN_FORWARD(Trim(stream, spec));
+  }
+  Result<int64_t> Length(std::string_view stream) override { PROTEAN_FORWARD(Length(stream)); }
+  Result<std::optional<int64_t>> Lag(std::string_view stream, std::string_view group) override {
+    PROTEAN_FORWARD(Lag(stream, group));
+  }
+  Result<bool> MoveToDlq(std::string_view stream, std::string_view group, std::string_view id,
+                         const DlqMetadata& meta) override {
+    PROTEAN_FORWARD(MoveToDlq(stream, group, id, meta));
+  }
+#undef PROTEAN_FORWARD
+
+ protected:
+  static Status Closed() { return Status::Unavailable("broker connection closed"); }
+
+ private:
+  Broker* target_;
+  std::atomic<bool> closed_{false};
+};
+
+}  // namespace protean

@@ -1,0 +1,191 @@
+#include "core/engine/domain.h"
+
+#include <exception>
+#include <set>
+
+#include "core/config/configuration_error.h"
+#include "core/config/redaction.h"
+#include "core/engine/subscription_resolver.h"
+
+namespace protean {
+
+Domain::Domain(config::DomainConfig config, const AdapterRegistry& registry, AdapterEnv env)
+    : config_(std::move(config)), registry_(registry), env_(env) {}
+
+Domain::~Domain() {
+  if (initialized_) Close();
+}
+
+void Domain::RegisterHandler(HandlerRegistration handler) {
+  const config::ErrorLocation where{config_.source_file,
+                                    handler.source.empty() ? "handler " + handler.name
+                                                           : handler.source,
+                                    0, 0};
+  if (handler.name.empty()) {
+    throw config::ConfigurationError(config::kConfigInvalidValue, where, "handler has no name");
+  }
+  if (handler.stream.empty()) {
+    throw config::ConfigurationError(config::kConfigInvalidValue, where,
+                                     "handler " + handler.name + " has no stream");
+  }
+  for (const auto& h : handlers_) {
+    if (h->name == handler.name) {
+      throw config::ConfigurationError(config::kConfigInvalidValue, where,
+                                       "handler " + handler.name + " is registered twice");
+    }
+  }
+  handlers_.push_back(std::make_unique<HandlerRegistration>(std::move(handler)));
+}
+
+void Domain::RegisterScriptedHandlers(std::shared_ptr<ScriptedRandom> random) {
+  config::TableReader handlers = config::SectionReader(config_, "handlers");
+  for (const std::string& name : handlers.Keys()) {
+    config::TableReader r = handlers.Table(name);
+    ScriptedHandlerSpec spec = ParseScriptedHandler(r, name);
+    HandlerRegistration h = MakeScriptedHandler(spec, random);
+    h.source = "handlers." + name;
+    RegisterHandler(std::move(h));
+  }
+}
+
+namespace {
+
+template <typename T>
+Status Checked(Result<std::unique_ptr<T>> r, const std::string& what, const std::string& uri,
+               bool require_reachable, std::unique_ptr<T>* out) {
+  if (!r.ok()) return Status(r.status().code(), what + ": " + r.status().message());
+  if (require_reachable) {
+    Status ping = (*r)->Ping();
+    if (!ping.ok()) {
+      const std::string where = uri.empty() ? "" : " at " + config::RedactUris(uri);
+      return Status::Unavailable(what + " (provider " + std::string((*r)->provider()) + where +
+                                 ") cannot be reached: " + ping.ToString());
+    }
+  }
+  *out = std::move(*r);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Domain::Init(bool require_reachable) {
+  PROTEAN_CHECK(!initialized_);
+  initialized_ = true;
+  auto fail = [this](Status st) {
+    Close();
+    return st;
+  };
+  for (const auto& [name, c] : config_.databases) {
+    std::unique_ptr<Database> db;
+    Status st = Checked(registry_.CreateDatabase(c, env_), "databases." + name, c.database_uri,
+                        require_reachable, &db);
+    if (!st.ok()) return fail(st);
+    databases_.emplace_back(name, std::move(db));
+  }
+  for (const auto& [name, c] : config_.caches) {
+    std::unique_ptr<Cache> cache;
+    Status st = Checked(registry_.CreateCache(c, env_), "caches." + name, c.uri, require_reachable,
+                        &cache);
+    if (!st.ok()) return fail(st);
+    caches_.emplace_back(name, std::move(cache));
+  }
+  for (const auto& [name, c] : config_.brokers) {
+    std::unique_ptr<Broker> broker;
+    Status st = Checked(registry_.CreateBroker(c, env_), "brokers." + name, c.uri,
+                        require_reachable, &broker);
+    if (!st.ok()) return fail(st);
+    brokers_.emplace_back(name, std::move(broker));
+  }
+  Status st = Checked(registry_.CreateEventStore(config_.event_store, env_), "event_store",
+                      config_.event_store.database_uri, require_reachable, &event_store_);
+  if (!st.ok()) return fail(st);
+  return Status::Ok();
+}
+
+std::vector<ResolvedHandler> Domain::ResolveSubscriptions() const {
+  const toml::node* server_node = config_.table.get("server");
+  const toml::table* server = server_node != nullptr ? server_node->as_table() : nullptr;
+  SubscriptionResolver resolver(server, config_.source_file);
+  std::vector<ResolvedHandler> out;
+  for (const auto& h : handlers_) {
+    SubscriptionRequest req;
+    req.handler = h->name;
+    const std::string src = h->source.empty() ? "handler " + h->name : h->source;
+    if (h->subscription_profile_entry) {
+      req.profile = h->subscription_profile_entry;
+    } else if (h->subscription_profile) {
+      req.profile = ConfigEntry{"profile", *h->subscription_profile,
+                                ConfigOrigin{src, "subscription_profile", 0, 0}};
+    }
+    req.explicit_config = h->subscription_config_layer.empty()
+                              ? MakeLayer(src, "subscription_config", h->subscription_config)
+                              : h->subscription_config_layer;
+    out.push_back(ResolvedHandler{h.get(), resolver.Resolve(req)});
+  }
+  return out;
+}
+
+EngineAdapters Domain::adapters() const {
+  EngineAdapters a;
+  for (const auto& [n, d] : databases_) a.databases.emplace_back(n, d.get());
+  for (const auto& [n, c] : caches_) a.caches.emplace_back(n, c.get());
+  for (const auto& [n, b] : brokers_) a.brokers.emplace_back(n, b.get());
+  a.event_store = event_store_.get();
+  return a;
+}
+
+EngineOptions Domain::MakeEngineOptions(std::string instance) const {
+  EngineOptions o;
+  o.instance = std::move(instance);
+  o.drain_timeout = config_.server.drain_timeout;
+  const config::DlqConfig& d = config_.server.dlq;
+  o.dlq = DlqSettings{d.enabled, d.retention_hours, d.alert_threshold, d.check_interval_seconds};
+  return o;
+}
+
+std::unique_ptr<Engine> Domain::BuildEngine(Executor& loop, Prng& prng, MetricsRegistry& metrics,
+                                            EngineObserver* observer, std::string instance) const {
+  std::vector<ResolvedHandler> resolved = ResolveSubscriptions();
+  auto engine = std::make_unique<Engine>(loop, prng, metrics, adapters(),
+                                         MakeEngineOptions(std::move(instance)), observer);
+  for (const ResolvedHandler& r : resolved) {
+    Status st = engine->AddSubscription(*r.handler, r.config);
+    if (!st.ok()) {
+      throw config::ConfigurationError(
+          config::kConfigInvalidValue,
+          config::ErrorLocation{config_.source_file, r.handler->source.empty()
+                                                         ? "handler " + r.handler->name
+                                                         : r.handler->source,
+                                0, 0},
+          st.message());
+    }
+  }
+  return engine;
+}
+
+std::vector<std::string> Domain::Close() {
+  std::vector<std::string> errors;
+  auto isolated = [&errors](const std::string& name, auto&& close) {
+    try {
+      close();
+    } catch (const std::exception& e) {
+      errors.push_back(name + ": " + e.what());
+    } catch (...) {
+      errors.push_back(name + ": unknown exception");
+    }
+  };
+  if (event_store_) isolated("event_store", [&] { event_store_->Close(); });
+  for (auto it = brokers_.rbegin(); it != brokers_.rend(); ++it) {
+    isolated("brokers." + it->first, [&] { it->second->Close(); });
+  }
+  for (auto it = caches_.rbegin(); it != caches_.rend(); ++it) {
+    isolated("caches." + it->first, [&] { it->second->Close(); });
+  }
+  for (auto it = databases_.rbegin(); it != databases_.rend(); ++it) {
+    isolated("databases." + it->first, [&] { it->second->Close(); });
+  }
+  initialized_ = false;
+  return errors;
+}
+
+}  // namespace protean

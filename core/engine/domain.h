@@ -1,0 +1,73 @@
+#pragma once
+// A Domain is a resolved configuration plus registered handlers plus the
+// adapters the configuration names. Init() opens adapters in init order
+// (databases -> caches -> brokers -> event store); Close() closes them in
+// reverse (event store -> brokers -> caches -> databases), each close
+// isolated. ResolveSubscriptions() applies Protean's resolution order to
+// every handler. BuildEngine() wires an Engine over the domain's adapters.
+//
+// Handlers come from C++ (RegisterHandler) or from [handlers.<Name>] tables
+// in domain.toml (scripted handlers, core/engine/scripted_handler.h).
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/config/domain_config.h"
+#include "core/engine/adapter_registry.h"
+#include "core/engine/engine.h"
+#include "core/engine/handler.h"
+#include "core/engine/scripted_handler.h"
+#include "core/engine/subscription_config.h"
+
+namespace protean {
+
+struct ResolvedHandler {
+  const HandlerRegistration* handler;
+  SubscriptionConfig config;
+};
+
+class Domain {
+ public:
+  Domain(config::DomainConfig config, const AdapterRegistry& registry, AdapterEnv env);
+  ~Domain();
+  Domain(const Domain&) = delete;
+  Domain& operator=(const Domain&) = delete;
+
+  const config::DomainConfig& config() const { return config_; }
+
+  // Throws ConfigurationError on a duplicate name or an empty stream.
+  void RegisterHandler(HandlerRegistration handler);
+  // Registers every [handlers.<Name>] table; throws ConfigurationError.
+  void RegisterScriptedHandlers(std::shared_ptr<ScriptedRandom> random);
+  const std::vector<std::unique_ptr<HandlerRegistration>>& handlers() const { return handlers_; }
+
+  // Builds every configured adapter. With `require_reachable` (production),
+  // each is pinged and an unreachable one stops start-up: kUnavailable naming
+  // it and its redacted address. On failure whatever was built is closed.
+  Status Init(bool require_reachable);
+  // Throws ConfigurationError for an invalid subscription setting.
+  std::vector<ResolvedHandler> ResolveSubscriptions() const;
+  EngineAdapters adapters() const;
+  EngineOptions MakeEngineOptions(std::string instance) const;
+  // Resolves subscriptions and builds an engine over this domain's adapters.
+  // Throws ConfigurationError (resolution, or a handler the adapters cannot serve).
+  std::unique_ptr<Engine> BuildEngine(Executor& loop, Prng& prng, MetricsRegistry& metrics,
+                                      EngineObserver* observer, std::string instance) const;
+  // Closes adapters in reverse init order; returns the close errors (adapter: what).
+  std::vector<std::string> Close();
+
+ private:
+  config::DomainConfig config_;
+  const AdapterRegistry& registry_;
+  AdapterEnv env_;
+  std::vector<std::unique_ptr<HandlerRegistration>> handlers_;
+  std::vector<std::pair<std::string, std::unique_ptr<Database>>> databases_;
+  std::vector<std::pair<std::string, std::unique_ptr<Cache>>> caches_;
+  std::vector<std::pair<std::string, std::unique_ptr<Broker>>> brokers_;
+  std::unique_ptr<EventStore> event_store_;
+  bool initialized_ = false;
+};
+
+}  // namespace protean

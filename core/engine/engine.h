@@ -1,0 +1,143 @@
+#pragma once
+// The Engine runs a set of subscriptions on one loop, maintains the DLQs,
+// answers health probes and shuts down gracefully:
+//
+//   Shutdown(reason): readiness turns "draining" at once (503), every
+//   subscription stops fetching, in-flight handlers get up to drain_timeout to
+//   finish (unfinished messages stay pending for another consumer), buffered
+//   acks and positions are written, then adapters close in reverse init
+//   order: event store -> brokers -> caches -> databases, each close isolated.
+//   Every step is reported as a kShutdownStep event.
+//
+//   Crash(): the instance vanishes (simulation): nothing more is acked or
+//   written, timers are dropped, adapters are left as they are.
+//
+// All methods except the health probes run on the loop. Live()/Ready() may
+// be called from any thread (the health HTTP server's).
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/broker.h"
+#include "core/cache.h"
+#include "core/database.h"
+#include "core/engine/engine_events.h"
+#include "core/engine/handler.h"
+#include "core/engine/metrics.h"
+#include "core/engine/subscription.h"
+#include "core/event_store.h"
+#include "core/executor.h"
+#include "core/runtime/prng.h"
+
+namespace protean {
+
+// The adapters an engine uses, in init order within each kind. Not owned.
+struct EngineAdapters {
+  std::vector<std::pair<std::string, Database*>> databases;
+  std::vector<std::pair<std::string, Cache*>> caches;
+  std::vector<std::pair<std::string, Broker*>> brokers;
+  EventStore* event_store = nullptr;
+
+  Broker* broker(const std::string& name) const;
+  Database* database(const std::string& name) const;
+};
+
+struct DlqSettings {
+  bool enabled = false;
+  double retention_hours = 168;
+  int64_t alert_threshold = 100;
+  double check_interval_seconds = 60;
+};
+
+// Called once per maintenance cycle per breached DLQ; a non-ok Status or an
+// exception is logged and counted, never fatal.
+using DlqAlertCallback =
+    std::function<Status(const std::string& dlq_stream, int64_t depth, int64_t threshold)>;
+
+enum class LogLevel { kDebug, kInfo, kWarning, kError };
+using LogSink = std::function<void(LogLevel, const std::string&)>;
+
+struct EngineOptions {
+  std::string instance = "engine";
+  Duration drain_timeout = Seconds(10);
+  DlqSettings dlq;
+  Duration idle_poll = Millis(10);
+  LogSink log;  // null: stderr
+};
+
+struct HealthResponse {
+  int status = 200;
+  std::string body;  // JSON
+};
+
+class Engine {
+ public:
+  enum class State { kCreated, kRunning, kDraining, kStopped, kCrashed };
+
+  Engine(Executor& loop, Prng& prng, MetricsRegistry& metrics, EngineAdapters adapters,
+         EngineOptions options, EngineObserver* observer = nullptr);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Before Start(). `handler` must outlive the engine. kInvalidArgument when
+  // the adapters cannot serve it (no broker, a broker without groups, ...).
+  Status AddSubscription(const HandlerRegistration& handler, const SubscriptionConfig& config);
+  void AddDlqAlertCallback(DlqAlertCallback callback);
+
+  void Start();
+  // Idempotent; `done(exit_code)` runs on the loop once adapters are closed.
+  void Shutdown(const std::string& reason, std::function<void(int)> done = nullptr);
+  void Crash();
+
+  State state() const { return state_.load(); }
+  const std::string& instance() const { return options_.instance; }
+  const std::vector<std::shared_ptr<Subscription>>& subscriptions() const { return subs_; }
+  // Runs one DLQ maintenance cycle now (also used by the periodic timer).
+  void RunDlqMaintenance(std::function<void()> done = nullptr);
+
+  HealthResponse Live() const;
+  // Pings every adapter (blocking); 503 "degraded" when one fails, 503
+  // "unavailable" while draining or stopped.
+  HealthResponse Ready() const;
+
+ private:
+  struct DlqTarget {
+    std::string stream;
+    double retention_hours;
+    int64_t threshold;
+  };
+  void Emit(EngineEvent event);
+  void Step(const std::string& detail);
+  void Log(LogLevel level, const std::string& line);
+  void ScheduleDlqMaintenance();
+  std::vector<DlqTarget> DlqTargets() const;
+  void AlertDlq(const DlqTarget& target, int64_t depth);
+  void OnDrained(bool timed_out);
+  void CloseAdapters(size_t index, std::function<void()> done);
+  void SetReadiness(const std::string& state);
+
+  Executor& loop_;
+  Prng& prng_;
+  MetricsRegistry& metrics_;
+  EngineAdapters adapters_;
+  EngineOptions options_;
+  EngineObserver* observer_;
+  std::atomic<State> state_{State::kCreated};
+  std::vector<std::shared_ptr<Subscription>> subs_;
+  std::vector<DlqAlertCallback> alert_callbacks_;
+  TimerId dlq_timer_ = 0;
+  TimerId drain_timer_ = 0;
+  size_t draining_left_ = 0;
+  bool drain_finished_ = false;
+  std::vector<std::function<void(int)>> shutdown_done_;
+  int exit_code_ = 0;
+  TimePoint started_at_{};
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace protean

@@ -1,0 +1,486 @@
+#include "core/engine/stream_subscription.h"
+
+#include <algorithm>
+
+#include "core/engine/backoff.h"
+#include "core/engine/offload.h"
+
+namespace protean {
+namespace {
+
+std::optional<Duration> Budget(const SubscriptionConfig& c) {
+  if (!c.handler_timeout_seconds) return std::nullopt;
+  return SecondsF(*c.handler_timeout_seconds);
+}
+
+// The id just below `id`, so that reading pending entries "after" it starts at `id`.
+std::string Predecessor(const std::string& id) {
+  auto parsed = StreamId::Parse(id);
+  if (!parsed) return "0-0";
+  StreamId p = *parsed;
+  if (p.seq > 0) {
+    --p.seq;
+  } else if (p.ms > 0) {
+    --p.ms;
+    p.seq = UINT64_MAX;
+  }
+  return p.ToString();
+}
+
+}  // namespace
+
+StreamSubscription::StreamSubscription(SubscriptionDeps deps, Broker* broker,
+                                       const HandlerRegistration& handler,
+                                       SubscriptionConfig config)
+    : deps_(std::move(deps)),
+      broker_(broker),
+      handler_(handler),
+      config_(std::move(config)),
+      group_(handler.name),
+      consumer_(handler.name + "-" + deps_.instance),
+      runner_(*deps_.loop, handler, Budget(config_), deps_.database, consumer_) {
+  const MetricLabels base = {{"subscription", handler.name + "-" + handler.stream},
+                             {"handler", handler.name},
+                             {"stream", handler.stream}};
+  auto with = [&](const char* k, const char* v) {
+    MetricLabels l = base;
+    l.emplace_back(k, v);
+    return l;
+  };
+  MetricsRegistry& m = *deps_.metrics;
+  processed_ok_ = m.GetCounter("protean_subscription_messages_processed", with("status", "ok"));
+  processed_failed_ =
+      m.GetCounter("protean_subscription_messages_processed", with("status", "error"));
+  retries_counter_ = m.GetCounter("protean_subscription_retries", base);
+  dlq_routed_ = m.GetCounter("protean_subscription_dlq_routed", base);
+  dropped_ = m.GetCounter("protean_subscription_dropped", base);
+  claimed_ = m.GetCounter("protean_subscription_claimed", base);
+  duration_ = m.GetHistogram("protean_subscription_processing_duration", base);
+}
+
+StreamSubscription::~StreamSubscription() = default;
+
+std::function<void()> StreamSubscription::Guard(std::function<void()> fn) {
+  auto self = std::static_pointer_cast<StreamSubscription>(shared_from_this());
+  const uint64_t epoch = epoch_;
+  return [self, epoch, fn = std::move(fn)] {
+    if (self->epoch_ == epoch) fn();
+  };
+}
+
+EngineEvent StreamSubscription::Event(EngineEventKind kind, const std::string& entry_id,
+                                      const std::string& message_id, int64_t attempt) const {
+  EngineEvent e{kind};
+  e.subscription = handler_.name;
+  e.stream = handler_.stream;
+  e.entry_id = entry_id;
+  e.message_id = message_id;
+  e.attempt = attempt;
+  return e;
+}
+
+void StreamSubscription::Error(const std::string& what, const Status& status) {
+  EngineEvent e = Event(EngineEventKind::kError, "", "", 0);
+  e.detail = what + ": " + status.ToString();
+  Report(deps_, std::move(e));
+}
+
+void StreamSubscription::Start() {
+  PROTEAN_CHECK(state_ == State::kIdle);
+  state_ = State::kRunning;
+  Report(deps_, Event(EngineEventKind::kSubscriptionStarted, "", "", 0));
+  Broker* broker = broker_;
+  const std::string stream = handler_.stream;
+  const std::string group = group_;
+  OffloadStatus(
+      *deps_.loop,
+      [broker, stream, group] { return broker->CreateGroup(stream, group, GroupStart::kBeginning); },
+      [self = std::static_pointer_cast<StreamSubscription>(shared_from_this()),
+       epoch = epoch_](Status st) {
+        // A failed create is not fatal: ReadNew recreates a missing group.
+        if (self->epoch_ == epoch && !st.ok()) self->Error("create group", st);
+      });
+  // Our own pending entries first (a restart under the same consumer name, or
+  // a read whose reply was lost): they are re-read through the group.
+  auto self = std::static_pointer_cast<StreamSubscription>(shared_from_this());
+  OffloadCall<std::vector<StreamEntry>>(
+      *deps_.loop,
+      [broker, stream, group, consumer = consumer_] {
+        return broker->ReadPending(stream, group, consumer, "0", 1000);
+      },
+      [self, epoch = epoch_](Result<std::vector<StreamEntry>> r) {
+        if (self->epoch_ != epoch) return;
+        if (r.ok()) {
+          for (auto& entry : *r) self->ready_.push_back(Delivery{std::move(entry), true});
+        }
+        self->ScheduleTick(Duration{0});
+        self->ScheduleClaim();
+      });
+}
+
+void StreamSubscription::ScheduleTick(Duration delay) {
+  if (!running() || tick_timer_ != 0) return;
+  tick_timer_ = deps_.loop->PostAfter(delay, Guard([this] {
+    tick_timer_ = 0;
+    Tick();
+  }));
+}
+
+void StreamSubscription::Tick() {
+  if (!running() || fetch_in_flight_) return;
+  if (!ready_.empty() || !batch_.empty()) {
+    ProcessNext();
+    return;
+  }
+  // Bound the retries waiting in memory: stop fetching new work meanwhile.
+  const size_t retries_max = static_cast<size_t>(std::max<int64_t>(100, 10 * config_.messages_per_tick));
+  if (retries_.size() >= retries_max) return;  // a finishing retry calls Tick again
+  fetch_in_flight_ = true;
+  FlushAcks(nullptr);
+  Broker* broker = broker_;
+  const int count = static_cast<int>(config_.messages_per_tick);
+  const Duration block = broker_->capabilities().blocking_reads
+                             ? Millis(std::min<int64_t>(config_.blocking_timeout_ms, 1000))
+                             : Duration{0};
+  auto self = std::static_pointer_cast<StreamSubscription>(shared_from_this());
+  OffloadCall<std::vector<StreamEntry>>(
+      *deps_.loop,
+      [broker, stream = handler_.stream, group = group_, consumer = consumer_, count, block] {
+        return broker->ReadNew(stream, group, consumer, count, block);
+      },
+      [self, epoch = epoch_](Result<std::vector<StreamEntry>> r) {
+        if (self->epoch_ != epoch) return;
+        self->OnFetched(std::move(r));
+      });
+}
+
+void StreamSubscription::OnFetched(Result<std::vector<StreamEntry>> result) {
+  fetch_in_flight_ = false;
+  if (!result.ok()) {
+    Error("read", result.status());
+    // Back off on a failing broker; fetched nothing, lost nothing.
+    ScheduleTick(std::max(deps_.idle_poll, Millis(100)));
+    MaybeIdle();
+    return;
+  }
+  for (auto& entry : *result) {
+    EngineEvent e = Event(EngineEventKind::kDelivered, entry.id, "", entry.delivery_count);
+    if (const std::string* id = FindField(entry.fields, "id")) e.message_id = *id;
+    Report(deps_, std::move(e));
+    batch_.push_back(Delivery{std::move(entry), false});
+  }
+  if (!running()) {
+    MaybeIdle();
+    return;
+  }
+  if (batch_.empty() && ready_.empty()) {
+    const bool blocked = broker_->capabilities().blocking_reads;
+    ScheduleTick(blocked ? Duration{0} : std::max(deps_.idle_poll, Duration{0}));
+    return;
+  }
+  ProcessNext();
+}
+
+void StreamSubscription::ProcessNext() {
+  if (!running()) {
+    MaybeIdle();
+    return;
+  }
+  if (runner_.busy()) return;
+  std::deque<Delivery>* queue = !ready_.empty() ? &ready_ : !batch_.empty() ? &batch_ : nullptr;
+  if (queue == nullptr) {
+    ScheduleTick(SecondsF(config_.tick_interval_seconds));
+    return;
+  }
+  Delivery d = std::move(queue->front());
+  queue->pop_front();
+  Process(std::move(d));
+}
+
+void StreamSubscription::Process(Delivery d) {
+  StreamEntry& entry = d.entry;
+  if (entry.deleted) {
+    // Trimmed or deleted while pending: nothing left to handle (Redis [id, nil]).
+    AckNow(entry.id, "", entry.delivery_count);
+    deps_.loop->Post(Guard([this] { ProcessNext(); }));
+    return;
+  }
+  if (d.claimed) {
+    EngineEvent e = Event(EngineEventKind::kClaimed, entry.id, "", entry.delivery_count);
+    if (const std::string* id = FindField(entry.fields, "id")) e.message_id = *id;
+    Report(deps_, std::move(e));
+    claimed_->Inc();
+  }
+  Result<Message> decoded = DecodeMessage(handler_.stream, entry);
+  if (!decoded.ok()) {
+    const std::string* id = FindField(entry.fields, "id");
+    MoveToDlq(entry.id, entry.delivery_count, "undecodable: " + decoded.status().message(),
+              id ? *id : "");
+    deps_.loop->Post(Guard([this] { ProcessNext(); }));
+    return;
+  }
+  if (entry.delivery_count > config_.max_retries && config_.max_retries > 0) {
+    // A claimed entry whose attempts ran out with a consumer that died.
+    // Its attempts ran out earlier: with a consumer that died, or before a
+    // failed DLQ move. It goes to the DLQ without running again.
+    const std::string reason =
+        "attempts exhausted: delivered " + std::to_string(entry.delivery_count) + " times";
+    if (config_.enable_dlq) {
+      MoveToDlq(entry.id, entry.delivery_count - 1, reason, decoded->id);
+    } else {
+      AckNow(entry.id, decoded->id, entry.delivery_count);
+      dropped_->Inc();
+      Report(deps_, Event(EngineEventKind::kDropped, entry.id, decoded->id, entry.delivery_count));
+    }
+    deps_.loop->Post(Guard([this] { ProcessNext(); }));
+    return;
+  }
+  auto message = std::make_shared<const Message>(std::move(*decoded));
+  Report(deps_, Event(EngineEventKind::kAttemptStarted, entry.id, message->id, message->attempt));
+  runner_.Run(message, [this, entry = std::move(entry), message](const AttemptResult& r) {
+    OnAttempt(entry, message, r);
+  });
+}
+
+void StreamSubscription::OnAttempt(const StreamEntry& entry, std::shared_ptr<const Message> message,
+                                   const AttemptResult& r) {
+  EngineEvent fin = Event(EngineEventKind::kAttemptFinished, entry.id, message->id, message->attempt);
+  fin.outcome = std::string(AttemptOutcomeName(r.outcome));
+  fin.detail = r.reason;
+  Report(deps_, std::move(fin));
+  duration_->Observe(ToSecondsF(r.elapsed));
+  const TimePoint now = deps_.loop->Now();
+  if (r.outcome == AttemptOutcome::kOk) {
+    processed_ok_->Inc();
+    first_failure_.erase(entry.id);
+    pending_acks_.push_back(entry.id);
+    pending_ack_info_.push_back(AckInfo{message->id, message->attempt});
+    if (pending_acks_.size() >= static_cast<size_t>(config_.messages_per_tick)) FlushAcks(nullptr);
+  } else {
+    processed_failed_->Inc();
+    auto [it, inserted] = first_failure_.emplace(entry.id, now);
+    const TimePoint first = it->second;
+    if (r.outcome == AttemptOutcome::kUndecodable) {
+      MoveToDlq(entry.id, message->attempt, r.reason, message->id);
+    } else if (message->attempt < config_.max_retries) {
+      ScheduleRetry(entry.id, message->attempt, first);
+    } else if (config_.enable_dlq) {
+      MoveToDlq(entry.id, message->attempt, r.reason, message->id);
+    } else {
+      first_failure_.erase(entry.id);
+      AckNow(entry.id, message->id, message->attempt);
+      dropped_->Inc();
+      Report(deps_, Event(EngineEventKind::kDropped, entry.id, message->id, message->attempt));
+    }
+  }
+  ProcessNext();
+  MaybeIdle();
+}
+
+void StreamSubscription::ScheduleRetry(const std::string& id, int64_t failed_attempt,
+                                       TimePoint first_failure) {
+  const Duration delay = RetryDelay(config_, failed_attempt, *deps_.prng);
+  retries_counter_->Inc();
+  EngineEvent e = Event(EngineEventKind::kRetryScheduled, id, "", failed_attempt);
+  e.due = deps_.loop->Now() + delay;
+  e.value = delay.count();
+  Report(deps_, std::move(e));
+  RetryWait& wait = retries_[id];
+  wait.first_failure = first_failure;
+  wait.timer = deps_.loop->PostAfter(delay, Guard([this, id] { Redeliver(id); }));
+}
+
+void StreamSubscription::Redeliver(const std::string& id) {
+  retries_.erase(id);
+  if (!running()) {
+    MaybeIdle();
+    return;
+  }
+  Broker* broker = broker_;
+  auto self = std::static_pointer_cast<StreamSubscription>(shared_from_this());
+  OffloadCall<std::vector<StreamEntry>>(
+      *deps_.loop,
+      [broker, stream = handler_.stream, group = group_, consumer = consumer_, id] {
+        return broker->ReadPending(stream, group, consumer, Predecessor(id), 1);
+      },
+      [self, epoch = epoch_, id](Result<std::vector<StreamEntry>> r) {
+        if (self->epoch_ != epoch) return;
+        if (!r.ok()) {
+          // Still pending with us: try again after the retry delay.
+          self->Error("redeliver " + id, r.status());
+          self->ScheduleRetry(id, 1, self->first_failure_[id]);
+          return;
+        }
+        for (auto& entry : *r) {
+          Report(self->deps_, self->Event(EngineEventKind::kDelivered, entry.id,
+                                          FindField(entry.fields, "id") ? *FindField(entry.fields, "id") : "",
+                                          entry.delivery_count));
+          self->ready_.push_back(Delivery{std::move(entry), false});
+        }
+        self->ProcessNext();
+        self->Tick();
+      });
+}
+
+void StreamSubscription::MoveToDlq(const std::string& id, int64_t attempts,
+                                   const std::string& reason, const std::string& message_id) {
+  DlqMetadata meta;
+  meta.original_stream = handler_.stream;
+  meta.original_id = id;
+  meta.consumer_group = group_;
+  meta.consumer = consumer_;
+  meta.last_failure = deps_.loop->Now();
+  auto ff = first_failure_.find(id);
+  meta.first_failure = ff != first_failure_.end() ? ff->second : meta.last_failure;
+  meta.attempts = attempts;
+  meta.reason = reason;
+  ++dlq_moves_in_flight_;
+  Broker* broker = broker_;
+  auto self = std::static_pointer_cast<StreamSubscription>(shared_from_this());
+  OffloadCall<bool>(
+      *deps_.loop,
+      [broker, stream = handler_.stream, group = group_, id, meta] {
+        return broker->MoveToDlq(stream, group, id, meta);
+      },
+      [self, epoch = epoch_, id, attempts, reason, message_id](Result<bool> r) {
+        if (self->epoch_ != epoch) return;
+        --self->dlq_moves_in_flight_;
+        EngineEvent e = self->Event(EngineEventKind::kDlqMoved, id, message_id, attempts);
+        e.detail = reason;
+        if (r.ok() && *r) {
+          self->first_failure_.erase(id);
+          self->dlq_routed_->Inc();
+          Report(self->deps_, std::move(e));
+        } else if (r.ok()) {
+          // No longer pending with the group: another consumer moved or acked it.
+          self->first_failure_.erase(id);
+          e.kind = EngineEventKind::kDlqMoveFailed;
+          e.detail = "not pending any more";
+          Report(self->deps_, std::move(e));
+        } else {
+          // The message stays pending; the next delivery tries the move again.
+          e.kind = EngineEventKind::kDlqMoveFailed;
+          e.detail = r.status().ToString();
+          Report(self->deps_, std::move(e));
+          if (self->running()) {
+            self->ScheduleRetry(id, attempts, self->first_failure_[id]);
+          }
+        }
+        self->MaybeIdle();
+      });
+}
+
+void StreamSubscription::AckNow(const std::string& id, const std::string& message_id,
+                                int64_t attempt) {
+  pending_acks_.push_back(id);
+  pending_ack_info_.push_back(AckInfo{message_id, attempt});
+  FlushAcks(nullptr);
+}
+
+void StreamSubscription::FlushAcks(std::function<void()> done) {
+  if (pending_acks_.empty()) {
+    if (done) done();
+    return;
+  }
+  std::vector<std::string> ids = std::move(pending_acks_);
+  std::vector<AckInfo> info = std::move(pending_ack_info_);
+  pending_acks_.clear();
+  pending_ack_info_.clear();
+  Broker* broker = broker_;
+  auto self = std::static_pointer_cast<StreamSubscription>(shared_from_this());
+  OffloadCall<int64_t>(
+      *deps_.loop,
+      [broker, stream = handler_.stream, group = group_, ids] {
+        return broker->Ack(stream, group, ids);
+      },
+      [self, ids, info = std::move(info), done = std::move(done)](Result<int64_t> r) {
+        // Reported even after Abandon: the ack reached (or failed at) the broker.
+        if (r.ok()) {
+          for (size_t i = 0; i < ids.size(); ++i) {
+            Report(self->deps_, self->Event(EngineEventKind::kAcked, ids[i], info[i].message_id,
+                                            info[i].attempt));
+          }
+        } else {
+          // Unacked entries stay pending and are claimed later: at-least-once.
+          self->Error("ack", r.status());
+        }
+        if (done) done();
+      });
+}
+
+void StreamSubscription::ScheduleClaim() {
+  if (!running()) return;
+  const Duration every = SecondsF(config_.claim_idle_seconds / 2);
+  claim_timer_ = deps_.loop->PostAfter(every, Guard([this] {
+    claim_timer_ = 0;
+    Claim("0-0", 10);
+  }));
+}
+
+void StreamSubscription::Claim(std::string cursor, int pages_left) {
+  if (!running()) return;
+  Broker* broker = broker_;
+  const Duration min_idle = SecondsF(config_.claim_idle_seconds);
+  const int count = static_cast<int>(config_.messages_per_tick);
+  auto self = std::static_pointer_cast<StreamSubscription>(shared_from_this());
+  OffloadCall<ClaimResult>(
+      *deps_.loop,
+      [broker, stream = handler_.stream, group = group_, consumer = consumer_, min_idle, cursor,
+       count] { return broker->AutoClaim(stream, group, consumer, min_idle, cursor, count); },
+      [self, epoch = epoch_, pages_left](Result<ClaimResult> r) {
+        if (self->epoch_ != epoch) return;
+        if (!r.ok()) {
+          self->Error("claim", r.status());
+          self->ScheduleClaim();
+          return;
+        }
+        for (auto& entry : r->claimed) {
+          self->ready_.push_back(Delivery{std::move(entry), true});
+        }
+        if (!r->claimed.empty()) self->ProcessNext();
+        if (r->next_cursor != "0-0" && pages_left > 1) {
+          self->Claim(r->next_cursor, pages_left - 1);
+        } else {
+          self->ScheduleClaim();
+        }
+      });
+}
+
+void StreamSubscription::StopFetching(std::function<void()> on_idle) {
+  if (state_ == State::kRunning) state_ = State::kStopping;
+  if (tick_timer_ != 0) deps_.loop->Cancel(tick_timer_);
+  if (claim_timer_ != 0) deps_.loop->Cancel(claim_timer_);
+  tick_timer_ = claim_timer_ = 0;
+  for (auto& [id, wait] : retries_) deps_.loop->Cancel(wait.timer);
+  retries_.clear();  // they stay pending in the broker for another consumer
+  batch_.clear();    // delivered, never attempted: pending, claimable later
+  ready_.clear();
+  on_idle_ = std::move(on_idle);
+  MaybeIdle();
+}
+
+void StreamSubscription::MaybeIdle() {
+  if (state_ != State::kStopping || !on_idle_) return;
+  if (runner_.busy() || dlq_moves_in_flight_ > 0 || fetch_in_flight_) return;
+  auto cb = std::move(on_idle_);
+  on_idle_ = nullptr;
+  cb();
+}
+
+void StreamSubscription::Abandon() {
+  state_ = State::kAbandoned;
+  ++epoch_;
+  runner_.Abandon();
+  if (tick_timer_ != 0) deps_.loop->Cancel(tick_timer_);
+  if (claim_timer_ != 0) deps_.loop->Cancel(claim_timer_);
+  tick_timer_ = claim_timer_ = 0;
+  for (auto& [id, wait] : retries_) deps_.loop->Cancel(wait.timer);
+  retries_.clear();
+  batch_.clear();
+  ready_.clear();
+  on_idle_ = nullptr;
+}
+
+void StreamSubscription::Flush(std::function<void()> done) { FlushAcks(std::move(done)); }
+
+}  // namespace protean

@@ -1,0 +1,298 @@
+#include "core/engine/subscription_config.h"
+
+#include <cmath>
+#include <set>
+#include <sstream>
+
+#include "core/engine/backoff.h"
+#include "core/engine/subscription_resolver.h"
+
+namespace protean {
+
+SubscriptionConfig DefaultSubscriptionConfig() { return SubscriptionConfig{}; }
+
+namespace {
+
+struct Profile {
+  const char* name;
+  SubscriptionType type;
+  int64_t mpt;
+  double tick;
+  int64_t block_ms;
+  int64_t retries;
+  double delay;
+  bool dlq;
+  int64_t pos;
+  std::optional<int64_t> maxlen;
+};
+
+// Protean's values (ARCHITECTURE.md, "Reference values"). Breaker 10/60 for all.
+const Profile kProfiles[] = {
+    {"PRODUCTION", SubscriptionType::kStream, 100, 0, 5000, 3, 1, true, 10, 100000},
+    {"FAST", SubscriptionType::kStream, 10, 0, 100, 2, 0, true, 5, 100000},
+    {"BATCH", SubscriptionType::kStream, 500, 0, 10000, 5, 2, true, 50, 500000},
+    {"DEBUG", SubscriptionType::kStream, 1, 1, 1000, 1, 0, false, 1, 1000},
+    {"PROJECTION", SubscriptionType::kEventStore, 100, 0, 5000, 3, 1, false, 10, std::nullopt},
+};
+
+std::string TypeName(const ConfigValue& v) {
+  switch (v.index()) {
+    case 0: return "a boolean";
+    case 1: return "an integer";
+    case 2: return "a float";
+    default: return "a string";
+  }
+}
+
+std::string Show(const ConfigValue& v) {
+  std::ostringstream out;
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          out << '"' << x << '"';
+        } else if constexpr (std::is_same_v<T, bool>) {
+          out << (x ? "true" : "false");
+        } else {
+          out << x;
+        }
+      },
+      v);
+  return out.str();
+}
+
+}  // namespace
+
+const std::vector<std::string>& BuiltInProfileNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (const auto& p : kProfiles) n.emplace_back(p.name);
+    return n;
+  }();
+  return names;
+}
+
+bool IsBuiltInProfile(const std::string& name) {
+  for (const auto& p : kProfiles) {
+    if (name == p.name) return true;
+  }
+  return false;
+}
+
+ConfigLayer BuiltInProfileLayer(const std::string& name) {
+  for (const auto& p : kProfiles) {
+    if (name != p.name) continue;
+    const std::string src = "profile " + name;
+    std::map<std::string, ConfigValue> v = {
+        {"subscription_type",
+         std::string(p.type == SubscriptionType::kStream ? "stream" : "event_store")},
+        {"messages_per_tick", p.mpt},
+        {"tick_interval", p.tick},
+        {"blocking_timeout_ms", p.block_ms},
+        {"max_retries", p.retries},
+        {"retry_delay_seconds", p.delay},
+        {"enable_dlq", p.dlq},
+        {"position_update_interval", p.pos},
+        {"circuit_breaker_threshold", int64_t{10}},
+        {"circuit_breaker_reset_seconds", 60.0},
+    };
+    if (p.maxlen) v["retention_maxlen"] = *p.maxlen;
+    return MakeLayer(src, src, v);
+  }
+  return {};
+}
+
+ConfigLayer MakeLayer(const std::string& source, const std::string& prefix,
+                      const std::map<std::string, ConfigValue>& values) {
+  ConfigLayer layer;
+  for (const auto& [key, value] : values) {
+    layer.push_back(ConfigEntry{key, value, ConfigOrigin{source, prefix + "." + key, 0, 0}});
+  }
+  return layer;
+}
+
+// --- applying a layer -------------------------------------------------------
+
+namespace {
+
+[[noreturn]] void Invalid(const ConfigEntry& e, const std::string& what) {
+  ThrowSubscriptionConfigError(e.origin, what + ", got " + Show(e.value));
+}
+
+int64_t AsInt(const ConfigEntry& e) {
+  if (const auto* i = std::get_if<int64_t>(&e.value)) return *i;
+  Invalid(e, "expected an integer, not " + TypeName(e.value));
+}
+
+double AsDouble(const ConfigEntry& e) {
+  if (const auto* i = std::get_if<int64_t>(&e.value)) return static_cast<double>(*i);
+  if (const auto* d = std::get_if<double>(&e.value)) return *d;
+  Invalid(e, "expected a number, not " + TypeName(e.value));
+}
+
+bool AsBool(const ConfigEntry& e) {
+  if (const auto* b = std::get_if<bool>(&e.value)) return *b;
+  Invalid(e, "expected a boolean, not " + TypeName(e.value));
+}
+
+std::string AsString(const ConfigEntry& e) {
+  if (const auto* s = std::get_if<std::string>(&e.value)) return *s;
+  Invalid(e, "expected a string, not " + TypeName(e.value));
+}
+
+}  // namespace
+
+SubscriptionType ParseSubscriptionType(const ConfigEntry& e) {
+  const std::string s = AsString(e);
+  if (s == "stream") return SubscriptionType::kStream;
+  if (s == "event_store") return SubscriptionType::kEventStore;
+  // Protean falls back to event_store with a warning; a typo here silently
+  // changes delivery semantics, so it is an error.
+  Invalid(e, "expected \"stream\" or \"event_store\"");
+}
+
+void ApplyEntry(SubscriptionConfig& c, const ConfigEntry& e, AppliedKeys& applied) {
+  const std::string& k = e.key;
+  if (k == "subscription_type") {
+    c.type = ParseSubscriptionType(e);
+  } else if (k == "messages_per_tick") {
+    c.messages_per_tick = AsInt(e);
+  } else if (k == "tick_interval") {
+    c.tick_interval_seconds = AsDouble(e);
+  } else if (k == "blocking_timeout_ms") {
+    c.blocking_timeout_ms = AsInt(e);
+  } else if (k == "max_retries") {
+    c.max_retries = AsInt(e);
+  } else if (k == "retry_delay_seconds") {
+    c.retry_delay_seconds = AsDouble(e);
+  } else if (k == "retry_backoff") {
+    const std::string s = AsString(e);
+    if (s == "fixed") {
+      c.retry_backoff = BackoffKind::kFixed;
+    } else if (s == "linear") {
+      c.retry_backoff = BackoffKind::kLinear;
+    } else if (s == "exponential") {
+      c.retry_backoff = BackoffKind::kExponential;
+    } else {
+      Invalid(e, "expected \"fixed\", \"linear\" or \"exponential\"");
+    }
+  } else if (k == "retry_backoff_max_seconds") {
+    c.retry_backoff_max_seconds = AsDouble(e);
+  } else if (k == "retry_jitter") {
+    c.retry_jitter = AsDouble(e);
+  } else if (k == "enable_dlq") {
+    c.enable_dlq = AsBool(e);
+  } else if (k == "position_update_interval") {
+    c.position_update_interval = AsInt(e);
+  } else if (k == "origin_stream" || k == "source_stream") {
+    c.origin_stream = AsString(e);
+  } else if (k == "dlq_retention_hours") {
+    c.dlq_retention_hours = AsDouble(e);
+  } else if (k == "dlq_alert_threshold") {
+    c.dlq_alert_threshold = AsInt(e);
+  } else if (k == "circuit_breaker_threshold") {
+    c.circuit_breaker_threshold = AsInt(e);
+  } else if (k == "circuit_breaker_reset_seconds") {
+    c.circuit_breaker_reset_seconds = AsDouble(e);
+  } else if (k == "retention_maxlen") {
+    c.retention_maxlen = AsInt(e);
+  } else if (k == "handler_timeout_seconds") {
+    c.handler_timeout_seconds = AsDouble(e);
+  } else if (k == "claim_idle_seconds") {
+    c.claim_idle_seconds = AsDouble(e);
+  } else if (k == "consumer_group_member") {
+    c.consumer_group_member = AsInt(e);
+  } else if (k == "consumer_group_size") {
+    c.consumer_group_size = AsInt(e);
+  } else {
+    ThrowSubscriptionConfigError(e.origin, "unknown subscription setting '" + k + "'");
+  }
+  const std::string key = (k == "source_stream") ? "origin_stream" : k;
+  applied[key] = e;
+}
+
+namespace {
+
+const ConfigEntry* Find(const AppliedKeys& applied, const std::string& key) {
+  auto it = applied.find(key);
+  return it == applied.end() ? nullptr : &it->second;
+}
+
+void Require(bool ok, const AppliedKeys& applied, const std::string& key, const std::string& what,
+             const std::string& handler) {
+  if (ok) return;
+  if (const ConfigEntry* e = Find(applied, key)) Invalid(*e, what);
+  ThrowSubscriptionConfigError(ConfigOrigin{"handler " + handler, key, 0, 0}, what);
+}
+
+}  // namespace
+
+void ValidateSubscriptionConfig(SubscriptionConfig& c, const AppliedKeys& applied,
+                                const std::set<std::string>& explicit_keys,
+                                const std::string& handler) {
+  auto req = [&](bool ok, const char* key, const std::string& what) {
+    Require(ok, applied, key, what, handler);
+  };
+  req(c.messages_per_tick > 0, "messages_per_tick", "must be > 0");
+  req(c.position_update_interval > 0, "position_update_interval", "must be > 0");
+  req(c.tick_interval_seconds >= 0, "tick_interval", "must be >= 0");
+  req(c.blocking_timeout_ms >= 0, "blocking_timeout_ms", "must be >= 0");
+  req(c.max_retries >= 0, "max_retries", "must be >= 0");
+  req(c.retry_delay_seconds >= 0, "retry_delay_seconds", "must be >= 0");
+  req(c.retry_backoff_max_seconds >= 0, "retry_backoff_max_seconds", "must be >= 0");
+  req(c.retry_jitter >= 0 && c.retry_jitter <= 1, "retry_jitter", "must be between 0 and 1");
+  req(!c.dlq_retention_hours || *c.dlq_retention_hours > 0, "dlq_retention_hours", "must be > 0");
+  req(!c.dlq_alert_threshold || *c.dlq_alert_threshold > 0, "dlq_alert_threshold", "must be > 0");
+  req(!c.retention_maxlen || *c.retention_maxlen > 0, "retention_maxlen", "must be > 0");
+  req(c.circuit_breaker_threshold >= 1, "circuit_breaker_threshold", "must be >= 1");
+  req(c.circuit_breaker_reset_seconds > 0 && std::isfinite(c.circuit_breaker_reset_seconds),
+      "circuit_breaker_reset_seconds", "must be a finite number > 0");
+  req(!c.handler_timeout_seconds || *c.handler_timeout_seconds > 0, "handler_timeout_seconds",
+      "must be > 0");
+  req(c.claim_idle_seconds > 0, "claim_idle_seconds", "must be > 0");
+
+  if (c.type == SubscriptionType::kEventStore) {
+    // No DLQ and no stream retention on an event-store subscription: inherited
+    // values are dropped, values the user set for this handler are errors.
+    for (const char* key : {"enable_dlq", "retention_maxlen", "dlq_retention_hours",
+                            "dlq_alert_threshold"}) {
+      const bool set_on = key == std::string("enable_dlq") ? c.enable_dlq : true;
+      if (explicit_keys.count(key) && set_on && Find(applied, key)) {
+        Invalid(*Find(applied, key), "is not allowed on an event_store subscription");
+      }
+    }
+    c.enable_dlq = false;
+    c.retention_maxlen.reset();
+    c.dlq_retention_hours.reset();
+    c.dlq_alert_threshold.reset();
+    const bool has_member = c.consumer_group_member.has_value();
+    const bool has_size = c.consumer_group_size.has_value();
+    req(has_member == has_size, has_member ? "consumer_group_member" : "consumer_group_size",
+        "consumer_group_member and consumer_group_size must be given together");
+    if (has_size) {
+      req(*c.consumer_group_size >= 1, "consumer_group_size", "must be >= 1");
+      req(*c.consumer_group_member >= 0 && *c.consumer_group_member < *c.consumer_group_size,
+          "consumer_group_member", "must be >= 0 and < consumer_group_size");
+    }
+  } else {
+    req(!c.consumer_group_member && !c.consumer_group_size, "consumer_group_size",
+        "consumer groups apply to event_store subscriptions only");
+    // Entries waiting for a retry sit idle in the pending list; a claim bound
+    // shorter than the longest wait would hand them to another consumer.
+    const double longest_wait = LongestRetryDelaySeconds(c) + c.handler_timeout_seconds.value_or(0);
+    req(c.claim_idle_seconds > longest_wait, "claim_idle_seconds",
+        "must exceed the longest retry delay plus handler_timeout_seconds (" +
+            std::to_string(longest_wait) + " s)");
+  }
+}
+
+double LongestRetryDelaySeconds(const SubscriptionConfig& c) {
+  Duration longest{0};
+  // Attempts 1..max_retries-1 are followed by a retry; the last one is not.
+  for (int64_t n = 1; n < c.max_retries && n <= 64; ++n) {
+    longest = std::max(longest, RetryDelayUpperBound(c, n));
+  }
+  return ToSecondsF(longest);
+}
+
+}  // namespace protean

@@ -1,0 +1,145 @@
+// Domain: adapters from the provider registry in init order, scripted
+// handlers from TOML, the production guard, and close order.
+#include <gtest/gtest.h>
+
+#include "adapters/memory/register.h"
+#include "core/config/configuration_error.h"
+#include "core/engine/domain.h"
+#include "core/runtime/sim_executor.h"
+#include "tests/unit/sim_world.h"
+
+namespace protean {
+namespace {
+
+config::DomainConfig Parse(const std::string& text) {
+  config::LoadOptions o;
+  o.env = "";
+  o.env_lookup = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+  return config::ParseDomainConfig(text, "domain.toml", o);
+}
+
+class DomainTest : public ::testing::Test {
+ protected:
+  DomainTest() : loop_(clock_) { RegisterMemoryAdapters(registry_); }
+  SimClock clock_;
+  SimExecutor loop_;
+  AdapterRegistry registry_;
+};
+
+TEST_F(DomainTest, RunsScriptedHandlersFromToml) {
+  Domain d(Parse(R"(
+[handlers.Billing]
+stream = "orders"
+fail_first = 1
+record = true
+[handlers.Billing.subscription_config]
+max_retries = 2
+retry_delay_seconds = 0.5
+)"),
+           registry_, AdapterEnv{&clock_});
+  d.RegisterScriptedHandlers(std::make_shared<ScriptedRandom>(1));
+  ASSERT_TRUE(d.Init(false).ok());
+  Prng prng(1);
+  MetricsRegistry metrics;
+  testing::Recorder rec;
+  auto engine = d.BuildEngine(loop_, prng, metrics, &rec, "w1");
+  Broker* broker = d.adapters().broker("default");
+  ASSERT_TRUE(broker->Publish("orders", EncodeMessageFields("m1", "OrderPlaced", "{}")).ok());
+  engine->Start();
+  loop_.RunFor(Seconds(5));
+  auto retries = rec.Of(EngineEventKind::kRetryScheduled);
+  ASSERT_EQ(retries.size(), 1u);
+  EXPECT_EQ(retries[0].due - retries[0].at, Millis(500));
+  auto record = d.adapters().database("default")->Get(kProcessedTable, ProcessedKey("Billing", "m1"));
+  ASSERT_TRUE(record.ok());
+  ASSERT_TRUE(record->has_value());
+  EXPECT_EQ((*record)->version, 1);  // handled once
+  EXPECT_NE((*record)->data.find(R"("attempt":2)"), std::string::npos);
+}
+
+TEST_F(DomainTest, ScriptedHandlerErrorsNameTheKey) {
+  Domain d(Parse("[handlers.X]\nstream = \"s\"\nfail_frist = 1\n"), registry_,
+           AdapterEnv{&clock_});
+  try {
+    d.RegisterScriptedHandlers(std::make_shared<ScriptedRandom>(1));
+    FAIL() << "expected an error";
+  } catch (const config::ConfigurationError& e) {
+    EXPECT_EQ(e.key_path, "handlers.X.fail_frist");
+    EXPECT_EQ(e.line, 3u);
+  }
+  Domain p(Parse("[handlers.X]\nstream = \"s\"\nfail_probability = \"3/2\"\n"), registry_,
+           AdapterEnv{&clock_});
+  EXPECT_THROW(p.RegisterScriptedHandlers(std::make_shared<ScriptedRandom>(1)),
+               config::ConfigurationError);
+}
+
+TEST_F(DomainTest, ASubscriptionSettingErrorStopsTheEngineBuild) {
+  Domain d(Parse("[handlers.X]\nstream = \"s\"\n[server.subscriptions.X]\nmax_retries = -1\n"),
+           registry_, AdapterEnv{&clock_});
+  d.RegisterScriptedHandlers(std::make_shared<ScriptedRandom>(1));
+  ASSERT_TRUE(d.Init(false).ok());
+  Prng prng(1);
+  MetricsRegistry metrics;
+  try {
+    d.BuildEngine(loop_, prng, metrics, nullptr, "w");
+    FAIL() << "expected an error";
+  } catch (const config::ConfigurationError& e) {
+    EXPECT_EQ(e.key_path, "server.subscriptions.X.max_retries");
+    EXPECT_EQ(e.line, 4u);
+  }
+}
+
+TEST_F(DomainTest, AKnownProviderWithoutAnAdapterInThisBuildIsAClearError) {
+  Domain d(Parse("[databases.search]\nprovider = \"elasticsearch\"\ndatabase_uri = \"x\"\n"),
+           registry_, AdapterEnv{&clock_});
+  Status st = d.Init(false);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("databases.search"), std::string::npos);
+  EXPECT_NE(st.message().find("not available in this build"), std::string::npos);
+}
+
+class UnreachableBroker : public BrokerWrapper {
+ public:
+  explicit UnreachableBroker(std::unique_ptr<Broker> inner)
+      : BrokerWrapper(inner.get()), inner_(std::move(inner)) {}
+  std::string_view provider() const override { return "redis"; }
+  Status Ping() override { return Status::Unavailable("connection refused"); }
+
+ private:
+  std::unique_ptr<Broker> inner_;
+};
+
+TEST_F(DomainTest, ProductionGuardNamesTheUnreachableServiceWithItsRedactedUrl) {
+  registry_.RegisterBroker("redis", [](const config::BrokerConfig&, const AdapterEnv& env)
+                                        -> Result<std::unique_ptr<Broker>> {
+    return std::unique_ptr<Broker>(
+        std::make_unique<UnreachableBroker>(std::make_unique<MemoryBroker>(*env.clock)));
+  });
+  Domain d(Parse("[brokers.default]\nprovider = \"redis\"\nURI = \"redis://:hunter2@10.0.0.9:6379/0\"\n"),
+           registry_, AdapterEnv{&clock_});
+  Status st = d.Init(true);
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable);
+  EXPECT_NE(st.message().find("brokers.default"), std::string::npos);
+  EXPECT_NE(st.message().find("10.0.0.9:6379"), std::string::npos);
+  EXPECT_EQ(st.message().find("hunter2"), std::string::npos);
+  // Without the guard (not production) start-up goes on.
+  Domain lax(Parse("[brokers.default]\nprovider = \"redis\"\nURI = \"redis://h:1/0\"\n"), registry_,
+             AdapterEnv{&clock_});
+  EXPECT_TRUE(lax.Init(false).ok());
+}
+
+TEST_F(DomainTest, DefaultsGiveMemoryAdaptersForEveryPort) {
+  Domain d(Parse(""), registry_, AdapterEnv{&clock_});
+  ASSERT_TRUE(d.Init(false).ok());
+  EngineAdapters a = d.adapters();
+  ASSERT_NE(a.broker("default"), nullptr);
+  EXPECT_EQ(a.broker("default")->provider(), "inline");
+  ASSERT_NE(a.database("default"), nullptr);
+  EXPECT_EQ(a.database("default")->provider(), "memory");
+  ASSERT_NE(a.event_store, nullptr);
+  EXPECT_EQ(a.caches.size(), 1u);
+  EXPECT_TRUE(d.Close().empty());
+}
+
+}  // namespace
+}  // namespace protean

@@ -1,0 +1,152 @@
+// Event-store subscriptions: category reads, stored positions,
+// at-least-once restarts, in-place retries and consumer-group partitions.
+#include <map>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/sim_world.h"
+
+namespace protean {
+namespace {
+
+using testing::MakeHandler;
+using testing::SimWorld;
+
+SubscriptionConfig Projection() {
+  SubscriptionConfig c;
+  c.type = SubscriptionType::kEventStore;
+  c.enable_dlq = false;
+  c.position_update_interval = 2;
+  c.messages_per_tick = 100;
+  return c;
+}
+
+class EventStoreEngineTest : public ::testing::Test {
+ protected:
+  Engine& Start(const std::string& instance, SubscriptionConfig c = Projection(),
+                HandlerFn fn = nullptr) {
+    if (!fn) {
+      fn = [this, instance](const Message& m, HandlerContext&) {
+        seen_[instance].push_back(m.id);
+        return Status::Ok();
+      };
+    }
+    handlers_.push_back(std::make_unique<HandlerRegistration>(MakeHandler("P", "account", fn)));
+    Engine& e = w_.AddEngine(instance);
+    EXPECT_TRUE(e.AddSubscription(*handlers_.back(), c).ok());
+    e.Start();
+    return e;
+  }
+  std::optional<int64_t> StoredPosition(const std::string& stream = "account:position-P") {
+    auto r = w_.store.LastMessage(stream, std::nullopt);
+    if (!r.ok() || !r->has_value()) return std::nullopt;
+    const std::string& data = (*r)->data;
+    return std::stoll(data.substr(data.find(':') + 1));
+  }
+  SimWorld w_;
+  std::vector<std::unique_ptr<HandlerRegistration>> handlers_;
+  std::map<std::string, std::vector<std::string>> seen_;
+};
+
+TEST_F(EventStoreEngineTest, HandlesTheCategoryInGlobalOrder) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(w_.PublishEvent("account-" + std::to_string(i % 2)));
+  w_.PublishEvent("other-1");  // another category
+  Start("a");
+  w_.loop.RunFor(Seconds(1));
+  EXPECT_EQ(seen_["a"], ids);
+}
+
+TEST_F(EventStoreEngineTest, WritesThePositionEveryIntervalAndOnShutdown) {
+  for (int i = 0; i < 5; ++i) w_.PublishEvent("account-1");
+  Engine& e = Start("a");
+  w_.loop.RunFor(Seconds(1));
+  auto writes = w_.recorder.Of(EngineEventKind::kPositionWritten);
+  ASSERT_EQ(writes.size(), 2u);  // after 2 and 4
+  EXPECT_EQ(writes[0].value, 2);
+  EXPECT_EQ(writes[1].value, 4);
+  e.Shutdown("SIGTERM");
+  w_.loop.RunFor(Seconds(1));
+  EXPECT_EQ(StoredPosition(), 5);
+}
+
+TEST_F(EventStoreEngineTest, ARestartResumesAfterTheStoredPosition) {
+  for (int i = 0; i < 5; ++i) w_.PublishEvent("account-1");
+  Engine& a = Start("a");
+  w_.loop.RunFor(Seconds(1));
+  a.Shutdown("SIGTERM");
+  w_.loop.RunFor(Seconds(1));
+  const std::string late = w_.PublishEvent("account-2");
+  Start("b");
+  w_.loop.RunFor(Seconds(1));
+  EXPECT_EQ(seen_["b"], std::vector<std::string>{late});
+}
+
+TEST_F(EventStoreEngineTest, ACrashReplaysSinceTheLastStoredPosition) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(w_.PublishEvent("account-1"));
+  Engine& a = Start("a");
+  w_.loop.RunFor(Seconds(1));
+  a.Crash();  // position 4 stored, 5 handled but not stored
+  Start("b");
+  w_.loop.RunFor(Seconds(1));
+  EXPECT_EQ(seen_["b"], std::vector<std::string>{ids[4]});  // at-least-once
+}
+
+TEST_F(EventStoreEngineTest, FailuresRetryInPlaceThenAreRecordedAndSkipped) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(w_.PublishEvent("account-1", i == 1 ? "Bad" : "Good"));
+  SubscriptionConfig c = Projection();
+  c.max_retries = 2;
+  std::vector<std::string> handled;
+  Start("a", c, [&handled](const Message& m, HandlerContext&) {
+    if (m.type == "Bad") return Status::Internal("cannot project");
+    handled.push_back(m.id);
+    return Status::Ok();
+  });
+  w_.loop.RunFor(Seconds(10));
+  EXPECT_EQ(handled, (std::vector<std::string>{ids[0], ids[2]}));
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kRetryScheduled), 1u);
+  auto failed = w_.store.ReadStream("account:failed-P", 0, 10);
+  ASSERT_TRUE(failed.ok());
+  ASSERT_EQ(failed->size(), 1u);
+  EXPECT_EQ((*failed)[0].type, "HandlerFailed");
+  EXPECT_NE((*failed)[0].data.find(ids[1]), std::string::npos);
+  EXPECT_NE((*failed)[0].data.find("cannot project"), std::string::npos);
+}
+
+TEST_F(EventStoreEngineTest, EveryInstanceReadsEverythingUnlessPartitioned) {
+  for (int i = 0; i < 20; ++i) w_.PublishEvent("account-" + std::to_string(i));
+  Start("a");
+  Start("b");
+  w_.loop.RunFor(Seconds(1));
+  EXPECT_EQ(seen_["a"].size(), 20u);
+  EXPECT_EQ(seen_["b"], seen_["a"]);
+}
+
+TEST_F(EventStoreEngineTest, ConsumerGroupMembersSplitTheCategory) {
+  for (int i = 0; i < 30; ++i) w_.PublishEvent("account-" + std::to_string(i));
+  SubscriptionConfig m0 = Projection(), m1 = Projection();
+  m0.consumer_group_member = 0;
+  m0.consumer_group_size = 2;
+  m1.consumer_group_member = 1;
+  m1.consumer_group_size = 2;
+  Engine& a = Start("a", m0);
+  Start("b", m1);
+  w_.loop.RunFor(Seconds(1));
+  std::set<std::string> all(seen_["a"].begin(), seen_["a"].end());
+  for (const auto& id : seen_["b"]) EXPECT_TRUE(all.insert(id).second) << "handled twice: " << id;
+  EXPECT_EQ(all.size(), 30u);
+  EXPECT_FALSE(seen_["a"].empty());
+  EXPECT_FALSE(seen_["b"].empty());
+  a.Shutdown("SIGTERM");
+  w_.loop.RunFor(Seconds(1));
+  // Each member keeps its own position stream.
+  ASSERT_TRUE(StoredPosition("account:position-P+0of2").has_value());
+  EXPECT_GT(*StoredPosition("account:position-P+0of2"), 0);
+  EXPECT_FALSE(StoredPosition("account:position-P").has_value());
+}
+
+}  // namespace
+}  // namespace protean

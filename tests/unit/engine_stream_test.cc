@@ -1,0 +1,347 @@
+// Stream subscriptions in memory mode: delivery, retries with backoff, the
+// DLQ, undecodable payloads, timeouts and crash recovery. Every rule here has
+// a test that fails if the rule breaks.
+#include <gtest/gtest.h>
+
+#include "tests/unit/sim_world.h"
+
+namespace protean {
+namespace {
+
+using testing::AlwaysFail;
+using testing::FailFirst;
+using testing::MakeHandler;
+using testing::SimWorld;
+using testing::StreamConfig;
+using testing::Succeed;
+using testing::Taking;
+
+class StreamEngineTest : public ::testing::Test {
+ protected:
+  Engine& Start(HandlerRegistration h, SubscriptionConfig c, const std::string& instance = "a",
+                EngineOptions o = {}) {
+    handlers_.push_back(std::make_unique<HandlerRegistration>(std::move(h)));
+    Engine& e = w_.AddEngine(instance, o);
+    EXPECT_TRUE(e.AddSubscription(*handlers_.back(), c).ok());
+    e.Start();
+    return e;
+  }
+  SimWorld w_;
+  std::vector<std::unique_ptr<HandlerRegistration>> handlers_;
+};
+
+TEST_F(StreamEngineTest, HandlesAndAcksEveryMessage) {
+  for (int i = 0; i < 25; ++i) w_.Publish("orders");
+  Start(MakeHandler("H", "orders", Succeed()), StreamConfig());
+  w_.loop.RunFor(Seconds(1));
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAcked), 25u);
+  EXPECT_EQ(w_.PendingCount("orders", "H"), 0);
+  EXPECT_EQ(w_.metrics.Value("protean_subscription_messages_processed",
+                             {{"subscription", "H-orders"}, {"handler", "H"}, {"stream", "orders"},
+                              {"status", "ok"}}),
+            25);
+  for (const auto& e : w_.recorder.Of(EngineEventKind::kAttemptStarted)) EXPECT_EQ(e.attempt, 1);
+}
+
+TEST_F(StreamEngineTest, PicksUpMessagesPublishedLater) {
+  Start(MakeHandler("H", "orders", Succeed()), StreamConfig());
+  w_.loop.RunFor(Seconds(1));
+  const std::string id = w_.Publish("orders");
+  w_.loop.RunFor(Seconds(1));
+  auto acked = w_.recorder.Of(EngineEventKind::kAcked);
+  ASSERT_EQ(acked.size(), 1u);
+  EXPECT_EQ(acked[0].message_id, id);
+}
+
+TEST_F(StreamEngineTest, RetriesAfterTheFixedDelayWithDeliveryCountAsAttempt) {
+  w_.Publish("orders");
+  const TimePoint t0 = w_.clock.Now();
+  Start(MakeHandler("H", "orders", FailFirst(2)), StreamConfig());
+  w_.loop.RunFor(Seconds(10));
+  auto starts = w_.recorder.Of(EngineEventKind::kAttemptStarted);
+  ASSERT_EQ(starts.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(starts[i].attempt, i + 1);
+    EXPECT_EQ(starts[i].at, t0 + Seconds(i));  // 1 s apart: the fixed delay
+  }
+  auto retries = w_.recorder.Of(EngineEventKind::kRetryScheduled);
+  ASSERT_EQ(retries.size(), 2u);
+  for (const auto& r : retries) EXPECT_EQ(r.due - r.at, Seconds(1));
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAcked), 1u);
+  EXPECT_EQ(w_.DlqDepth("orders"), 0);
+  EXPECT_EQ(w_.metrics.Value("protean_subscription_retries",
+                             {{"subscription", "H-orders"}, {"handler", "H"}, {"stream", "orders"}}),
+            2);
+}
+
+TEST_F(StreamEngineTest, ExponentialBackoffSchedule) {
+  w_.Publish("orders");
+  SubscriptionConfig c = StreamConfig();
+  c.max_retries = 5;
+  c.retry_backoff = BackoffKind::kExponential;
+  c.retry_delay_seconds = 1;
+  c.retry_backoff_max_seconds = 5;
+  Start(MakeHandler("H", "orders", AlwaysFail()), c);
+  w_.loop.RunFor(Seconds(60));
+  auto retries = w_.recorder.Of(EngineEventKind::kRetryScheduled);
+  ASSERT_EQ(retries.size(), 4u);
+  const Duration expected[] = {Seconds(1), Seconds(2), Seconds(4), Seconds(5)};
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(retries[i].due - retries[i].at, expected[i]);
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAttemptStarted), 5u);
+  EXPECT_EQ(w_.DlqDepth("orders"), 1);
+}
+
+TEST_F(StreamEngineTest, ARetryDoesNotBlockTheRestOfTheBatch) {
+  const std::string a = w_.Publish("orders", "A");
+  const std::string b = w_.Publish("orders", "B");
+  const TimePoint t0 = w_.clock.Now();
+  Start(MakeHandler("H", "orders",
+                    [](const Message& m, HandlerContext&) {
+                      return m.type == "A" && m.attempt == 1 ? Status::Internal("once")
+                                                             : Status::Ok();
+                    }),
+        StreamConfig());
+  w_.loop.RunFor(Seconds(5));
+  auto acked = w_.recorder.Of(EngineEventKind::kAcked);
+  ASSERT_EQ(acked.size(), 2u);
+  EXPECT_EQ(acked[0].message_id, b);  // B went on while A waited for its retry
+  EXPECT_EQ(acked[0].at, t0);
+  EXPECT_EQ(acked[1].message_id, a);
+  EXPECT_EQ(acked[1].at, t0 + Seconds(1));
+}
+
+TEST_F(StreamEngineTest, ExhaustedAttemptsGoToTheDlqWithMetadataAndAreAcked) {
+  const std::string id = w_.Publish("orders");
+  const TimePoint t0 = w_.clock.Now();
+  Start(MakeHandler("H", "orders", AlwaysFail()), StreamConfig());
+  w_.loop.RunFor(Seconds(10));
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAttemptStarted), 3u);  // max_retries = attempts
+  EXPECT_EQ(w_.PendingCount("orders", "H"), 0);
+  auto list = w_.broker.DlqList("orders:dlq", 10);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  const DlqEntry& e = (*list)[0];
+  EXPECT_EQ(e.metadata.original_stream, "orders");
+  EXPECT_EQ(e.metadata.consumer_group, "H");
+  EXPECT_EQ(e.metadata.consumer, "H-a");
+  EXPECT_EQ(e.metadata.attempts, 3);
+  EXPECT_EQ(e.metadata.first_failure, t0);
+  EXPECT_EQ(e.metadata.last_failure, t0 + Seconds(2));
+  EXPECT_NE(e.metadata.reason.find("boom"), std::string::npos);
+  ASSERT_NE(FindField(e.fields, "id"), nullptr);
+  EXPECT_EQ(*FindField(e.fields, "id"), id);
+  auto moved = w_.recorder.Of(EngineEventKind::kDlqMoved);
+  ASSERT_EQ(moved.size(), 1u);
+  EXPECT_EQ(moved[0].entry_id, e.metadata.original_id);
+}
+
+TEST_F(StreamEngineTest, UndecodableEntryGoesToTheDlqAtOnceWithoutRunningTheHandler) {
+  ASSERT_TRUE(w_.broker.Publish("orders", {{"id", "x1"}, {"data", "{}"}}).ok());  // no type
+  ASSERT_TRUE(w_.broker.Publish("orders", {{"type", "T"}, {"data", "not json"}}).ok());
+  int calls = 0;
+  Start(MakeHandler("H", "orders",
+                    [&calls](const Message&, HandlerContext&) {
+                      ++calls;
+                      return Status::Ok();
+                    }),
+        StreamConfig());
+  w_.loop.RunFor(Seconds(5));
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(w_.DlqDepth("orders"), 2);
+  EXPECT_EQ(w_.PendingCount("orders", "H"), 0);  // acked, unlike Python Protean
+  auto list = w_.broker.DlqList("orders:dlq", 10);
+  ASSERT_TRUE(list.ok());
+  std::string reasons;
+  for (const auto& e : *list) reasons += e.metadata.reason + "|";
+  EXPECT_NE(reasons.find("missing field 'type'"), std::string::npos);
+  EXPECT_NE(reasons.find("not a JSON object"), std::string::npos);
+}
+
+TEST_F(StreamEngineTest, HandlerDeclaringUndecodableIsNotRetried) {
+  w_.Publish("orders");
+  Start(MakeHandler("H", "orders",
+                    [](const Message&, HandlerContext&) {
+                      return Status::InvalidArgument("cannot decode");
+                    }),
+        StreamConfig());
+  w_.loop.RunFor(Seconds(10));
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAttemptStarted), 1u);
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kRetryScheduled), 0u);
+  EXPECT_EQ(w_.DlqDepth("orders"), 1);
+  EXPECT_EQ(w_.PendingCount("orders", "H"), 0);
+}
+
+TEST_F(StreamEngineTest, DlqDisabledAcksAndCountsTheDrop) {
+  w_.Publish("orders");
+  SubscriptionConfig c = StreamConfig();
+  c.enable_dlq = false;
+  c.max_retries = 2;
+  Start(MakeHandler("H", "orders", AlwaysFail()), c);
+  w_.loop.RunFor(Seconds(10));
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAttemptStarted), 2u);
+  EXPECT_EQ(w_.DlqDepth("orders"), 0);
+  EXPECT_EQ(w_.PendingCount("orders", "H"), 0);
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kDropped), 1u);
+  EXPECT_EQ(w_.metrics.Value("protean_subscription_dropped",
+                             {{"subscription", "H-orders"}, {"handler", "H"}, {"stream", "orders"}}),
+            1);
+}
+
+// Fails the first `failures` DLQ moves, as a broker that is briefly down.
+class FlakyDlqBroker : public BrokerWrapper {
+ public:
+  FlakyDlqBroker(Broker* target, int failures) : BrokerWrapper(target), failures_(failures) {}
+  Result<bool> MoveToDlq(std::string_view s, std::string_view g, std::string_view id,
+                         const DlqMetadata& m) override {
+    if (failures_ > 0) {
+      --failures_;
+      return Status::Unavailable("dlq write refused");
+    }
+    return BrokerWrapper::MoveToDlq(s, g, id, m);
+  }
+
+ private:
+  int failures_;
+};
+
+TEST_F(StreamEngineTest, AFailedDlqWriteLeavesTheMessagePendingAndIsTriedAgain) {
+  w_.Publish("orders");
+  FlakyDlqBroker flaky(&w_.broker, 1);
+  HandlerRegistration h = MakeHandler("H", "orders", AlwaysFail());
+  SubscriptionConfig c = StreamConfig();
+  c.max_retries = 2;
+  Engine engine(w_.loop, w_.prng, w_.metrics, w_.AdaptersFor(&flaky), EngineOptions{},
+                &w_.recorder);
+  ASSERT_TRUE(engine.AddSubscription(h, c).ok());
+  engine.Start();
+  w_.loop.RunFor(Seconds(1) + Millis(500));  // both attempts ran, the move failed
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kDlqMoveFailed), 1u);
+  EXPECT_EQ(w_.PendingCount("orders", "H"), 1);  // never lost
+  EXPECT_EQ(w_.DlqDepth("orders"), 0);
+  w_.loop.RunFor(Seconds(10));
+  EXPECT_EQ(w_.DlqDepth("orders"), 1);
+  EXPECT_EQ(w_.PendingCount("orders", "H"), 0);
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAttemptStarted), 2u);  // not run a third time
+}
+
+TEST_F(StreamEngineTest, AnAttemptPastItsBudgetFailsAndItsLateResultIsIgnored) {
+  w_.Publish("orders");
+  const TimePoint t0 = w_.clock.Now();
+  SubscriptionConfig c = StreamConfig();
+  c.max_retries = 2;
+  c.handler_timeout_seconds = 2;
+  Start(MakeHandler("H", "orders", Taking(Seconds(5))), c);
+  w_.loop.RunFor(Seconds(30));
+  auto fin = w_.recorder.Of(EngineEventKind::kAttemptFinished);
+  ASSERT_EQ(fin.size(), 2u);
+  EXPECT_EQ(fin[0].outcome, "timeout");
+  EXPECT_EQ(fin[0].at, t0 + Seconds(2));
+  EXPECT_EQ(fin[1].outcome, "timeout");
+  EXPECT_EQ(fin[1].at, t0 + Seconds(5));  // retried at 3 s, timed out at 5 s
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAcked), 0u);
+  EXPECT_EQ(w_.DlqDepth("orders"), 1);
+}
+
+TEST_F(StreamEngineTest, AnAttemptExactlyAtItsBudgetSucceeds) {
+  w_.Publish("orders");
+  SubscriptionConfig c = StreamConfig();
+  c.handler_timeout_seconds = 2;
+  Start(MakeHandler("H", "orders", Taking(Seconds(2))), c);
+  w_.loop.RunFor(Seconds(5));
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAcked), 1u);
+}
+
+TEST_F(StreamEngineTest, ALiveConsumerClaimsTheEntriesOfACrashedOne) {
+  const std::string id = w_.Publish("orders");
+  SubscriptionConfig c = StreamConfig();
+  c.claim_idle_seconds = 10;
+  // Slow on instance a, quick elsewhere.
+  auto fn = [](const Message&, HandlerContext& ctx) {
+    if (ctx.consumer == "H-a") ctx.cost = Seconds(100);
+    return Status::Ok();
+  };
+  Engine& a = Start(MakeHandler("H", "orders", fn), c, "a");
+  w_.loop.RunFor(Seconds(1));
+  a.Crash();
+  Start(MakeHandler("H", "orders", fn), c, "b");
+  w_.loop.RunFor(Seconds(30));
+  auto claimed = w_.recorder.Of(EngineEventKind::kClaimed, "b");
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].message_id, id);
+  EXPECT_EQ(claimed[0].attempt, 2);  // the delivery count survived the crash
+  auto acked = w_.recorder.Of(EngineEventKind::kAcked);
+  ASSERT_EQ(acked.size(), 1u);
+  EXPECT_EQ(acked[0].instance, "b");
+  EXPECT_EQ(w_.PendingCount("orders", "H"), 0);
+  w_.loop.RunFor(Seconds(100));  // a's late completion must not ack anything
+  EXPECT_EQ(w_.recorder.Of(EngineEventKind::kAcked, "a").size(), 0u);
+}
+
+TEST_F(StreamEngineTest, AttemptCountsContinueAcrossACrash) {
+  w_.Publish("orders");
+  SubscriptionConfig c = StreamConfig();
+  c.claim_idle_seconds = 10;
+  c.max_retries = 2;
+  Engine& a = Start(MakeHandler("H", "orders", AlwaysFail()), c, "a");
+  w_.loop.RunFor(Millis(500));  // attempt 1 failed, retry waits
+  a.Crash();
+  Start(MakeHandler("H", "orders", AlwaysFail()), c, "b");
+  w_.loop.RunFor(Seconds(40));
+  auto b_starts = w_.recorder.Of(EngineEventKind::kAttemptStarted, "b");
+  ASSERT_EQ(b_starts.size(), 1u);
+  EXPECT_EQ(b_starts[0].attempt, 2);
+  EXPECT_EQ(w_.DlqDepth("orders"), 1);
+  auto list = w_.broker.DlqList("orders:dlq", 1);
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ((*list)[0].metadata.attempts, 2);
+}
+
+TEST_F(StreamEngineTest, AClaimedEntryPastItsAttemptsGoesToTheDlqWithoutRunning) {
+  w_.Publish("orders");
+  SubscriptionConfig c = StreamConfig();
+  c.claim_idle_seconds = 10;
+  c.max_retries = 1;
+  auto fn = [](const Message&, HandlerContext& ctx) {
+    if (ctx.consumer == "H-a") ctx.cost = Seconds(100);
+    return Status::Ok();
+  };
+  Engine& a = Start(MakeHandler("H", "orders", fn), c, "a");
+  w_.loop.RunFor(Seconds(1));
+  a.Crash();
+  Start(MakeHandler("H", "orders", fn), c, "b");
+  w_.loop.RunFor(Seconds(30));
+  EXPECT_EQ(w_.recorder.Of(EngineEventKind::kAttemptStarted, "b").size(), 0u);
+  EXPECT_EQ(w_.DlqDepth("orders"), 1);
+  EXPECT_EQ(w_.PendingCount("orders", "H"), 0);
+}
+
+TEST_F(StreamEngineTest, InstancesOfAGroupShareTheWork) {
+  for (int i = 0; i < 40; ++i) w_.Publish("orders");
+  SubscriptionConfig c = StreamConfig();
+  c.messages_per_tick = 5;
+  Start(MakeHandler("H", "orders", Taking(Millis(10))), c, "a");
+  Start(MakeHandler("H", "orders", Taking(Millis(10))), c, "b");
+  w_.loop.RunFor(Seconds(5));
+  const size_t a = w_.recorder.Of(EngineEventKind::kAcked, "a").size();
+  const size_t b = w_.recorder.Of(EngineEventKind::kAcked, "b").size();
+  EXPECT_EQ(a + b, 40u);  // each message handled by one consumer of the group
+  EXPECT_GT(a, 10u);
+  EXPECT_GT(b, 10u);
+}
+
+TEST_F(StreamEngineTest, FanOutBrokerIsRejectedForStreamSubscriptions) {
+  class FanOut : public BrokerWrapper {
+   public:
+    using BrokerWrapper::BrokerWrapper;
+    std::string_view provider() const override { return "redis_pubsub"; }
+    BrokerCapabilities capabilities() const override { return {false, false, false, false}; }
+  } fan_out(&w_.broker);
+  Engine engine(w_.loop, w_.prng, w_.metrics, w_.AdaptersFor(&fan_out), EngineOptions{}, nullptr);
+  HandlerRegistration h = MakeHandler("H", "orders", Succeed());
+  Status st = engine.AddSubscription(h, StreamConfig());
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("fan-out only"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace protean
