@@ -3,7 +3,8 @@
 #
 # Steps, each recorded and summarised at the end (PASS / FAIL / SKIP):
 #   1. deps              ci/install_deps.sh (only what is missing)
-#   2. build             ci/build.sh $BUILD_DIR
+#   2. build             ci/build.sh $BUILD_DIR (after ci/check_determinism.sh: no wall
+#                        clock, sleep or unseeded random in core/ and adapters/memory/)
 #   3. tests (no services)  ctest, every test NOT labelled `real` (unit, contract, memory…)
 #   4. services start    ci/services.sh start (Redis + PostgreSQL + Message DB on loopback)
 #   5. tests (real)      ctest -L real, with REDIS_URL / DATABASE_URL / MESSAGE_DB_URL set
@@ -133,6 +134,7 @@ else
   ci_step "deps" step_deps
 fi
 
+ci_step "determinism check" bash ci/check_determinism.sh
 ci_step "build" step_build
 
 if ci_step_ok "build"; then

@@ -137,6 +137,15 @@ class Broker {
   virtual Result<ClaimResult> AutoClaim(std::string_view stream, std::string_view group,
                                         std::string_view consumer, Duration min_idle,
                                         std::string_view cursor, int count) = 0;
+  // The owner's heartbeat: resets the idle time of those `ids` that are
+  // pending for `consumer` in `group`, without counting a delivery (Redis:
+  // XCLAIM ... <consumer> 0 <id> JUSTID, restricted to the owner's own entries
+  // in one script). Entries of other consumers are left alone. A live
+  // consumer touches what it holds (fetched, in flight, waiting for a retry)
+  // so that only a dead consumer's entries ever become idle enough to claim.
+  // Returns how many were touched.
+  virtual Result<int64_t> Touch(std::string_view stream, std::string_view group,
+                                std::string_view consumer, const std::vector<std::string>& ids) = 0;
   // XRANGE stream start end COUNT count ("-" and "+" for the ends).
   virtual Result<std::vector<StreamEntry>> Range(std::string_view stream, std::string_view start,
                                                  std::string_view end, int count) = 0;

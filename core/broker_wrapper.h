@@ -21,12 +21,17 @@ class BrokerWrapper : public Broker {
 
   std::string_view provider() const override { return target_->provider(); }
   BrokerCapabilities capabilities() const override { return target_->capabilities(); }
-  Status Ping() override { return closed() ? Closed() : target_->Ping(); }
   void Close() override { closed_ = true; }
 
-#define PROTEAN_FORWARD(call) \
-  if (closed()) return Closed(); \
+  // Called before every forwarded call except provider/capabilities/Close;
+  // a decorator returns a non-ok Status to fail the call instead (faults).
+  virtual Status Before(std::string_view /*op*/) { return Status::Ok(); }
+
+#define PROTEAN_FORWARD(call)                                 \
+  if (closed()) return Closed();                              \
+  if (Status st = Before(#call); !st.ok()) return st;         \
   return target_->call
+  Status Ping() override { PROTEAN_FORWARD(Ping()); }
   Result<std::string> Publish(std::string_view stream, const Fields& fields) override {
     PROTEAN_FORWARD(Publish(stream, fields));
   }
@@ -55,6 +60,10 @@ class BrokerWrapper : public Broker {
                                 std::string_view consumer, Duration min_idle,
                                 std::string_view cursor, int count) override {
     PROTEAN_FORWARD(AutoClaim(stream, group, consumer, min_idle, cursor, count));
+  }
+  Result<int64_t> Touch(std::string_view stream, std::string_view group, std::string_view consumer,
+                        const std::vector<std::string>& ids) override {
+    PROTEAN_FORWARD(Touch(stream, group, consumer, ids));
   }
   Result<std::vector<StreamEntry>> Range(std::string_view stream, std::string_view start,
                                          std::string_view end, int count) override {

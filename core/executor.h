@@ -26,6 +26,13 @@ namespace protean {
 
 using TimerId = uint64_t;
 
+// Code running inside Offload work (an adapter decorator injecting a slow
+// reply, a scripted handler) may charge extra time to the work in progress:
+// the simulation adds it to the work's virtual cost, the real executor makes
+// the worker wait that long. Per thread; taken by the executor after the work.
+void ChargeWorkCost(Duration d);
+Duration TakeChargedWorkCost();
+
 class Executor {
  public:
   using Task = std::function<void()>;

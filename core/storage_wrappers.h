@@ -12,8 +12,11 @@
 
 namespace protean {
 
+// Each wrapper calls its virtual Before(op) first: a decorator returns a
+// non-ok Status to fail the call instead (faults).
 #define PROTEAN_FORWARD(call)                                                  \
   if (closed()) return Status::Unavailable(std::string(kind()) + " closed"); \
+  if (Status st = Before(#call); !st.ok()) return st;                        \
   return target_->call
 
 class EventStoreWrapper : public EventStore {
@@ -22,6 +25,7 @@ class EventStoreWrapper : public EventStore {
   EventStore* target() const { return target_; }
   bool closed() const { return closed_.load(); }
   static constexpr const char* kind() { return "event store connection"; }
+  virtual Status Before(std::string_view /*op*/) { return Status::Ok(); }
 
   std::string_view provider() const override { return target_->provider(); }
   Status Ping() override { PROTEAN_FORWARD(Ping()); }
@@ -56,6 +60,7 @@ class DatabaseWrapper : public Database {
   Database* target() const { return target_; }
   bool closed() const { return closed_.load(); }
   static constexpr const char* kind() { return "database connection"; }
+  virtual Status Before(std::string_view /*op*/) { return Status::Ok(); }
 
   std::string_view provider() const override { return target_->provider(); }
   Status Ping() override { PROTEAN_FORWARD(Ping()); }
@@ -89,6 +94,7 @@ class CacheWrapper : public Cache {
   Cache* target() const { return target_; }
   bool closed() const { return closed_.load(); }
   static constexpr const char* kind() { return "cache connection"; }
+  virtual Status Before(std::string_view /*op*/) { return Status::Ok(); }
 
   std::string_view provider() const override { return target_->provider(); }
   Status Ping() override { PROTEAN_FORWARD(Ping()); }

@@ -37,7 +37,7 @@ void Domain::RegisterHandler(HandlerRegistration handler) {
   handlers_.push_back(std::make_unique<HandlerRegistration>(std::move(handler)));
 }
 
-void Domain::RegisterScriptedHandlers(std::shared_ptr<ScriptedRandom> random) {
+void Domain::RegisterScriptedHandlers(std::shared_ptr<ScriptedRuntime> random) {
   config::TableReader handlers = config::SectionReader(config_, "handlers");
   for (const std::string& name : handlers.Keys()) {
     config::TableReader r = handlers.Table(name);

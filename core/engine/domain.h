@@ -40,7 +40,7 @@ class Domain {
   // Throws ConfigurationError on a duplicate name or an empty stream.
   void RegisterHandler(HandlerRegistration handler);
   // Registers every [handlers.<Name>] table; throws ConfigurationError.
-  void RegisterScriptedHandlers(std::shared_ptr<ScriptedRandom> random);
+  void RegisterScriptedHandlers(std::shared_ptr<ScriptedRuntime> random);
   const std::vector<std::unique_ptr<HandlerRegistration>>& handlers() const { return handlers_; }
 
   // Builds every configured adapter. With `require_reachable` (production),

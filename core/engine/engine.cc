@@ -206,6 +206,11 @@ void Engine::RunDlqMaintenance(std::function<void()> done) {
               e.value = *out->trimmed;
               Emit(std::move(e));
             }
+            EngineEvent checked{EngineEventKind::kDlqChecked};
+            checked.stream = t.stream;
+            checked.value = *out->depth;
+            checked.detail = std::to_string(t.threshold);
+            Emit(std::move(checked));
             if (*out->depth >= t.threshold) AlertDlq(t, *out->depth);
           }
           if (--cycle->left == 0 && cycle->done) cycle->done();

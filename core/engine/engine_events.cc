@@ -20,6 +20,7 @@ std::string_view EngineEventKindName(EngineEventKind kind) {
     case EngineEventKind::kDropped: return "dropped";
     case EngineEventKind::kClaimed: return "claimed";
     case EngineEventKind::kPositionWritten: return "position_written";
+    case EngineEventKind::kDlqChecked: return "dlq_checked";
     case EngineEventKind::kDlqTrimmed: return "dlq_trimmed";
     case EngineEventKind::kDlqAlert: return "dlq_alert";
     case EngineEventKind::kDlqCallbackFailed: return "dlq_callback_failed";
@@ -31,7 +32,9 @@ std::string_view EngineEventKindName(EngineEventKind kind) {
   return "unknown";
 }
 
-std::string EngineEventToJson(const EngineEvent& e) {
+std::string EngineEventToJson(const EngineEvent& e) { return EngineEventJson(e).dump(); }
+
+nlohmann::ordered_json EngineEventJson(const EngineEvent& e) {
   nlohmann::ordered_json j;
   j["t"] = ToMicros(e.at);
   j["event"] = EngineEventKindName(e.kind);
@@ -45,7 +48,7 @@ std::string EngineEventToJson(const EngineEvent& e) {
   if (!e.detail.empty()) j["detail"] = e.detail;
   if (e.value != 0) j["value"] = e.value;
   if (e.due != TimePoint{}) j["due"] = ToMicros(e.due);
-  return j.dump();
+  return j;
 }
 
 void Report(const SubscriptionDeps& deps, EngineEvent event) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "core/time.h"
 
 namespace protean {
@@ -28,6 +30,7 @@ enum class EngineEventKind {
   kDropped,         // attempts exhausted with enable_dlq = false (acked, counted)
   kClaimed,         // taken over from another consumer after its idle bound
   kPositionWritten,
+  kDlqChecked,      // a maintenance cycle measured a DLQ: value = depth, detail = threshold
   kDlqTrimmed,      // value = entries removed
   kDlqAlert,        // value = depth, detail = threshold
   kDlqCallbackFailed,
@@ -60,6 +63,7 @@ struct EngineEvent {
 // fixed order, times as microseconds since the epoch: byte-identical for
 // identical events, so histories can be compared.
 std::string EngineEventToJson(const EngineEvent& event);
+nlohmann::ordered_json EngineEventJson(const EngineEvent& event);
 
 class EngineObserver {
  public:

@@ -98,7 +98,7 @@ std::string ProcessedKey(const std::string& handler, const std::string& message_
 }
 
 HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
-                                        std::shared_ptr<ScriptedRandom> random) {
+                                        std::shared_ptr<ScriptedRuntime> random) {
   HandlerRegistration h;
   h.name = spec.name;
   h.stream = spec.stream;
@@ -109,8 +109,16 @@ HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
     // Draws happen in a fixed order per attempt: duration, then failure.
     int64_t duration_ms = spec.duration_min_ms;
     bool random_failure = false;
+    bool injected_error = false;
+    Duration injected_delay{0};
     {
       std::lock_guard<std::mutex> lock(random->mu);
+      for (const auto& f : random->faults) {
+        if ((f.handler.empty() || f.handler == spec.name) && ctx.now >= f.from && ctx.now < f.until) {
+          injected_error = injected_error || f.error;
+          injected_delay += f.extra;
+        }
+      }
       if (spec.duration_max_ms > spec.duration_min_ms) {
         duration_ms = random->prng.UniformInt(spec.duration_min_ms, spec.duration_max_ms);
       }
@@ -118,7 +126,8 @@ HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
         random_failure = random->prng.Chance(spec.fail_numerator, spec.fail_denominator);
       }
     }
-    ctx.cost = Millis(duration_ms);
+    ctx.cost = Millis(duration_ms) + injected_delay;
+    if (injected_error) return Status::Internal("injected handler error");
     if (Contains(spec.undecodable_types, m.type)) {
       return Status::InvalidArgument("cannot decode payload of type " + m.type);
     }

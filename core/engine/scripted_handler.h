@@ -53,17 +53,33 @@ struct ScriptedHandlerSpec {
 // Reads one [handlers.<name>] table; unknown keys are errors.
 ScriptedHandlerSpec ParseScriptedHandler(config::TableReader& reader, const std::string& name);
 
-// The randomness scripted handlers draw from. In the simulation handlers run
+// What scripted handlers share at run time: the randomness they draw from
+// and the fault windows the harness injects. In the simulation handlers run
 // on the loop thread in a fixed order, so draws are deterministic; in real
-// mode the mutex makes concurrent draws safe.
-struct ScriptedRandom {
-  explicit ScriptedRandom(uint64_t seed) : prng(seed) {}
+// mode the mutex makes concurrent use safe.
+struct ScriptedRuntime {
+  // During [from, until) attempts of `handler` ("" = every handler) fail
+  // (`error`) and/or take `extra` longer.
+  struct FaultWindow {
+    std::string handler;
+    TimePoint from{};
+    TimePoint until{};
+    bool error = false;
+    Duration extra{0};
+  };
+  explicit ScriptedRuntime(uint64_t seed) : prng(seed) {}
+  void AddFault(FaultWindow window) {
+    std::lock_guard<std::mutex> lock(mu);
+    faults.push_back(std::move(window));
+  }
+
   std::mutex mu;
   Prng prng;
+  std::vector<FaultWindow> faults;
 };
 
 HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
-                                        std::shared_ptr<ScriptedRandom> random);
+                                        std::shared_ptr<ScriptedRuntime> random);
 
 // The key a recorded success is stored under.
 std::string ProcessedKey(const std::string& handler, const std::string& message_id);

@@ -115,6 +115,7 @@ void StreamSubscription::Start() {
         }
         self->ScheduleTick(Duration{0});
         self->ScheduleClaim();
+        self->ScheduleHeartbeat();
       });
 }
 
@@ -237,6 +238,7 @@ void StreamSubscription::Process(Delivery d) {
   }
   auto message = std::make_shared<const Message>(std::move(*decoded));
   Report(deps_, Event(EngineEventKind::kAttemptStarted, entry.id, message->id, message->attempt));
+  inflight_id_ = entry.id;
   runner_.Run(message, [this, entry = std::move(entry), message](const AttemptResult& r) {
     OnAttempt(entry, message, r);
   });
@@ -244,6 +246,7 @@ void StreamSubscription::Process(Delivery d) {
 
 void StreamSubscription::OnAttempt(const StreamEntry& entry, std::shared_ptr<const Message> message,
                                    const AttemptResult& r) {
+  inflight_id_.clear();
   EngineEvent fin = Event(EngineEventKind::kAttemptFinished, entry.id, message->id, message->attempt);
   fin.outcome = std::string(AttemptOutcomeName(r.outcome));
   fin.detail = r.reason;
@@ -255,7 +258,10 @@ void StreamSubscription::OnAttempt(const StreamEntry& entry, std::shared_ptr<con
     first_failure_.erase(entry.id);
     pending_acks_.push_back(entry.id);
     pending_ack_info_.push_back(AckInfo{message->id, message->attempt});
-    if (pending_acks_.size() >= static_cast<size_t>(config_.messages_per_tick)) FlushAcks(nullptr);
+    // Batched within a fetched batch; flushed as soon as the batch is done.
+    if (batch_.empty() || pending_acks_.size() >= static_cast<size_t>(config_.messages_per_tick)) {
+      FlushAcks(nullptr);
+    }
   } else {
     processed_failed_->Inc();
     auto [it, inserted] = first_failure_.emplace(entry.id, now);
@@ -435,6 +441,8 @@ void StreamSubscription::Claim(std::string cursor, int pages_left) {
           return;
         }
         for (auto& entry : r->claimed) {
+          // Ours already (a heartbeat came too late): not a second delivery.
+          if (self->Holds(entry.id)) continue;
           self->ready_.push_back(Delivery{std::move(entry), true});
         }
         if (!r->claimed.empty()) self->ProcessNext();
@@ -446,11 +454,54 @@ void StreamSubscription::Claim(std::string cursor, int pages_left) {
       });
 }
 
+std::vector<std::string> StreamSubscription::HeldIds() const {
+  std::vector<std::string> ids;
+  for (const auto& d : ready_) ids.push_back(d.entry.id);
+  for (const auto& d : batch_) ids.push_back(d.entry.id);
+  for (const auto& [id, wait] : retries_) ids.push_back(id);
+  if (!inflight_id_.empty()) ids.push_back(inflight_id_);
+  ids.insert(ids.end(), pending_acks_.begin(), pending_acks_.end());
+  return ids;
+}
+
+bool StreamSubscription::Holds(const std::string& id) const {
+  if (id == inflight_id_ || retries_.count(id)) return true;
+  for (const auto& d : ready_) {
+    if (d.entry.id == id) return true;
+  }
+  for (const auto& d : batch_) {
+    if (d.entry.id == id) return true;
+  }
+  return false;
+}
+
+void StreamSubscription::ScheduleHeartbeat() {
+  if (!running()) return;
+  heartbeat_timer_ = deps_.loop->PostAfter(SecondsF(config_.claim_idle_seconds / 4), Guard([this] {
+    heartbeat_timer_ = 0;
+    std::vector<std::string> ids = HeldIds();
+    if (!ids.empty()) {
+      Broker* broker = broker_;
+      auto self = std::static_pointer_cast<StreamSubscription>(shared_from_this());
+      OffloadCall<int64_t>(
+          *deps_.loop,
+          [broker, stream = handler_.stream, group = group_, consumer = consumer_, ids] {
+            return broker->Touch(stream, group, consumer, ids);
+          },
+          [self, epoch = epoch_](Result<int64_t> r) {
+            if (self->epoch_ == epoch && !r.ok()) self->Error("touch", r.status());
+          });
+    }
+    ScheduleHeartbeat();
+  }));
+}
+
 void StreamSubscription::StopFetching(std::function<void()> on_idle) {
   if (state_ == State::kRunning) state_ = State::kStopping;
   if (tick_timer_ != 0) deps_.loop->Cancel(tick_timer_);
   if (claim_timer_ != 0) deps_.loop->Cancel(claim_timer_);
-  tick_timer_ = claim_timer_ = 0;
+  if (heartbeat_timer_ != 0) deps_.loop->Cancel(heartbeat_timer_);
+  tick_timer_ = claim_timer_ = heartbeat_timer_ = 0;
   for (auto& [id, wait] : retries_) deps_.loop->Cancel(wait.timer);
   retries_.clear();  // they stay pending in the broker for another consumer
   batch_.clear();    // delivered, never attempted: pending, claimable later
@@ -473,7 +524,8 @@ void StreamSubscription::Abandon() {
   runner_.Abandon();
   if (tick_timer_ != 0) deps_.loop->Cancel(tick_timer_);
   if (claim_timer_ != 0) deps_.loop->Cancel(claim_timer_);
-  tick_timer_ = claim_timer_ = 0;
+  if (heartbeat_timer_ != 0) deps_.loop->Cancel(heartbeat_timer_);
+  tick_timer_ = claim_timer_ = heartbeat_timer_ = 0;
   for (auto& [id, wait] : retries_) deps_.loop->Cancel(wait.timer);
   retries_.clear();
   batch_.clear();

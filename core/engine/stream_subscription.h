@@ -16,6 +16,9 @@
 // Crash recovery: every claim_idle/2 the subscription claims entries of its
 // group idle longer than claim_idle (XAUTOCLAIM) and processes them; a claimed
 // entry already past max_retries deliveries goes to the DLQ without running.
+// Every claim_idle/4 it touches the entries it holds (Broker::Touch), so only
+// the entries of a consumer that stopped touching them — a dead one — are
+// ever idle long enough to be claimed.
 //
 // All methods run on the loop. Broker calls go through Executor::Offload.
 
@@ -75,6 +78,11 @@ class StreamSubscription final : public Subscription {
   void AckNow(const std::string& id, const std::string& message_id, int64_t attempt);
   void FlushAcks(std::function<void()> done);
   void ScheduleClaim();
+  void ScheduleHeartbeat();
+  // Entry ids this subscription holds: fetched, redelivered, in flight or
+  // waiting for a retry.
+  std::vector<std::string> HeldIds() const;
+  bool Holds(const std::string& id) const;
   void Claim(std::string cursor, int pages_left);
   void MaybeIdle();
   void Error(const std::string& what, const Status& status);
@@ -108,6 +116,8 @@ class StreamSubscription final : public Subscription {
   bool fetch_in_flight_ = false;
   TimerId tick_timer_ = 0;
   TimerId claim_timer_ = 0;
+  TimerId heartbeat_timer_ = 0;
+  std::string inflight_id_;
   int dlq_moves_in_flight_ = 0;
   std::function<void()> on_idle_;
   TimePoint last_retention_trim_{};

@@ -277,12 +277,6 @@ void ValidateSubscriptionConfig(SubscriptionConfig& c, const AppliedKeys& applie
   } else {
     req(!c.consumer_group_member && !c.consumer_group_size, "consumer_group_size",
         "consumer groups apply to event_store subscriptions only");
-    // Entries waiting for a retry sit idle in the pending list; a claim bound
-    // shorter than the longest wait would hand them to another consumer.
-    const double longest_wait = LongestRetryDelaySeconds(c) + c.handler_timeout_seconds.value_or(0);
-    req(c.claim_idle_seconds > longest_wait, "claim_idle_seconds",
-        "must exceed the longest retry delay plus handler_timeout_seconds (" +
-            std::to_string(longest_wait) + " s)");
   }
 }
 

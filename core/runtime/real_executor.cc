@@ -69,7 +69,8 @@ void RealExecutor::WorkerMain() {
       item = std::move(work_.front());
       work_.pop_front();
     }
-    const Duration cost = item.first();
+    TakeChargedWorkCost();
+    const Duration cost = item.first() + TakeChargedWorkCost();
     // A scripted handler's declared duration really passes on this worker thread.
     if (cost > Duration::zero()) std::this_thread::sleep_for(cost);
     Post(std::move(item.second));

@@ -20,7 +20,8 @@ bool SimExecutor::Cancel(TimerId id) {
 }
 
 void SimExecutor::Offload(Work work, Task done) {
-  const Duration cost = work();
+  TakeChargedWorkCost();  // nothing charged before this work counts
+  const Duration cost = work() + TakeChargedWorkCost();
   if (cost <= Duration::zero()) {
     Post(std::move(done));
   } else {

@@ -1,1 +1,189 @@
-// Placeholder until its author fills it in (this session).
+// The Broker contract (broker_contract.h) for MemoryBroker under both of its
+// provider names, plus the backend-independent parts of core/broker.h: the
+// stream id and DLQ codecs.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "adapters/memory/memory_broker.h"
+#include "tests/contract/broker_contract.h"
+
+namespace protean {
+namespace broker_contract {
+
+struct MemoryBrokerBackend {
+  static constexpr bool kSimulatedTime = true;
+  static std::optional<std::string> SkipReason() { return std::nullopt; }
+  static std::unique_ptr<Broker> Make(Clock& clock) {
+    return std::make_unique<MemoryBroker>(clock, "memory");
+  }
+};
+
+// The same broker over a real clock: what test mode's `inline` provider is.
+struct InlineRealClockBackend {
+  static constexpr bool kSimulatedTime = false;
+  static std::optional<std::string> SkipReason() { return std::nullopt; }
+  static std::unique_ptr<Broker> Make(Clock& clock) {
+    return std::make_unique<MemoryBroker>(clock, "inline");
+  }
+};
+
+using MemoryBrokerBackends = ::testing::Types<MemoryBrokerBackend, InlineRealClockBackend>;
+INSTANTIATE_TYPED_TEST_SUITE_P(Memory, BrokerContractTest, MemoryBrokerBackends);
+
+}  // namespace broker_contract
+
+namespace {
+
+TEST(MemoryBrokerTest, ProviderNameAndCapabilities) {
+  SimClock clock;
+  MemoryBroker inline_broker(clock, "inline");
+  EXPECT_EQ(inline_broker.provider(), "inline");
+  const BrokerCapabilities caps = inline_broker.capabilities();
+  EXPECT_TRUE(caps.consumer_groups);
+  EXPECT_TRUE(caps.dlq);
+  EXPECT_FALSE(caps.blocking_reads) << "callers poll";
+  EXPECT_EQ(MemoryBroker(clock).provider(), "memory");
+}
+
+TEST(MemoryBrokerTest, ManyDeletionsKeepReadsAndLagCorrect) {
+  // Enough tombstones to make the stream and PEL logs compact themselves.
+  SimClock clock;
+  MemoryBroker broker(clock);
+  ASSERT_TRUE(broker.CreateGroup("s", "g", GroupStart::kBeginning).ok());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 1000; ++i) ids.push_back(*broker.Publish("s", {{"data", std::to_string(i)}}));
+  ASSERT_EQ(broker.ReadNew("s", "g", "c", 500, Duration(0))->size(), 500u);
+  std::vector<std::string> odd;
+  for (int i = 1; i < 1000; i += 2) odd.push_back(ids[static_cast<size_t>(i)]);
+  EXPECT_EQ(*broker.Delete("s", odd), 500);
+  EXPECT_EQ(*broker.Ack("s", "g", odd), 250);
+  auto rest = broker.ReadNew("s", "g", "c", 1000, Duration(0));
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 250u);
+  EXPECT_EQ(rest->front().id, ids[500]);
+  EXPECT_EQ(rest->back().id, ids[998]);
+  // The top entry was deleted, so (as in Redis) the group never reaches the
+  // stream's last id and its lag stays unknown until a new entry is read.
+  EXPECT_EQ(*broker.Lag("s", "g"), std::nullopt);
+  EXPECT_EQ(*broker.Length("s"), 500);
+  auto pending = broker.Pending("s", "g", "", 2000);
+  ASSERT_TRUE(pending.ok());
+  EXPECT_EQ(pending->size(), 500u);  // 250 even ids read first + 250 read after
+  auto range = broker.Range("s", ids[2], ids[6], 10);
+  ASSERT_TRUE(range.ok());
+  EXPECT_EQ(range->size(), 3u);
+  ASSERT_TRUE(broker.Publish("s", {{"data", "new"}}).ok());
+  EXPECT_EQ(broker.ReadNew("s", "g", "c", 10, Duration(0))->size(), 1u);
+  EXPECT_EQ(*broker.Lag("s", "g"), std::optional<int64_t>(0));
+}
+
+// --- Codecs shared by every broker (core/broker.cc) ------------------------
+
+TEST(BrokerCodecTest, StreamIdParsesAndFormats) {
+  EXPECT_EQ(StreamId::Parse("1-2"), (StreamId{1, 2}));
+  EXPECT_EQ(StreamId::Parse("5"), (StreamId{5, 0}));
+  EXPECT_EQ(StreamId::Parse("0-0"), (StreamId{0, 0}));
+  const std::string max = "18446744073709551615-18446744073709551615";
+  ASSERT_TRUE(StreamId::Parse(max).has_value());
+  EXPECT_EQ(StreamId::Parse(max)->ToString(), max);
+  EXPECT_EQ((StreamId{1767225600000, 7}).ToString(), "1767225600000-7");
+  for (const char* bad : {"", "-", "1-", "-1", "a-1", "1-a", "1-2-3", "+1-0", " 1-0", "1.5",
+                          "18446744073709551616-0", "1-18446744073709551616", ">", "$"}) {
+    EXPECT_FALSE(StreamId::Parse(bad).has_value()) << "'" << bad << "'";
+  }
+  EXPECT_LT((StreamId{1, 9}), (StreamId{2, 0}));
+  EXPECT_LT((StreamId{1, 1}), (StreamId{1, 2}));
+}
+
+TEST(BrokerCodecTest, FindFieldReturnsTheFirstMatch) {
+  const Fields fields = {{"a", "1"}, {"b", "2"}, {"a", "3"}};
+  ASSERT_NE(FindField(fields, "a"), nullptr);
+  EXPECT_EQ(*FindField(fields, "a"), "1");
+  EXPECT_EQ(*FindField(fields, "b"), "2");
+  EXPECT_EQ(FindField(fields, "c"), nullptr);
+  EXPECT_EQ(FindField({}, "a"), nullptr);
+}
+
+DlqMetadata SampleMeta() {
+  DlqMetadata meta;
+  meta.original_stream = "orders";
+  meta.original_id = "1767225600000-3";
+  meta.consumer_group = "g";
+  meta.consumer = "worker-1";
+  meta.first_failure = FromMillis(1767225600100);
+  meta.last_failure = FromMillis(1767225600900);
+  meta.attempts = 3;
+  meta.reason = "ValueError: bad \"input\"\nline 2";
+  return meta;
+}
+
+TEST(BrokerCodecTest, DlqFieldsRoundTrip) {
+  // Original fields of any name survive, even ones with the reserved prefix.
+  const Fields original = {{"data", R"({"k":1})"}, {"_dlq_reason", "a user field"}};
+  const DlqMetadata meta = SampleMeta();
+  const Fields encoded = EncodeDlqFields(original, meta);
+  ASSERT_EQ(encoded.size(), original.size() + 8);
+  EXPECT_EQ(Fields(encoded.begin(), encoded.begin() + 2), original);
+  auto decoded = DecodeDlqEntry("orders:dlq", StreamEntry{"1767225601000-0", encoded, false, 0});
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->dlq_id, "1767225601000-0");
+  EXPECT_EQ(decoded->dlq_stream, "orders:dlq");
+  EXPECT_EQ(decoded->fields, original);
+  EXPECT_EQ(decoded->metadata.original_stream, meta.original_stream);
+  EXPECT_EQ(decoded->metadata.original_id, meta.original_id);
+  EXPECT_EQ(decoded->metadata.consumer_group, meta.consumer_group);
+  EXPECT_EQ(decoded->metadata.consumer, meta.consumer);
+  EXPECT_EQ(decoded->metadata.first_failure, meta.first_failure);
+  EXPECT_EQ(decoded->metadata.last_failure, meta.last_failure);
+  EXPECT_EQ(decoded->metadata.attempts, meta.attempts);
+  EXPECT_EQ(decoded->metadata.reason, meta.reason);
+  // An entry whose original was gone has metadata only.
+  auto empty =
+      DecodeDlqEntry("orders:dlq", StreamEntry{"1-0", EncodeDlqFields({}, meta), false, 0});
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_TRUE(empty->fields.empty());
+}
+
+TEST(BrokerCodecTest, DlqTimesKeepMillisecondPrecision) {
+  DlqMetadata meta = SampleMeta();
+  meta.first_failure = FromMicros(1767225600100999);
+  auto decoded = DecodeDlqEntry("s:dlq", StreamEntry{"1-0", EncodeDlqFields({}, meta), false, 0});
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->metadata.first_failure, FromMillis(1767225600100));
+}
+
+TEST(BrokerCodecTest, DecodeRejectsMissingOrMalformedMetadata) {
+  const auto decode = [](Fields fields, bool deleted = false) {
+    return DecodeDlqEntry("s:dlq", StreamEntry{"1-0", std::move(fields), deleted, 0}).status();
+  };
+  const auto with = [](std::string_view name, std::string value) {
+    Fields fields = EncodeDlqFields({{"data", "x"}}, SampleMeta());
+    for (auto& [key, v] : fields) {
+      if (key == name) v = std::move(value);
+    }
+    return fields;
+  };
+  EXPECT_TRUE(decode(with("_dlq_attempts", "3")).ok());
+  EXPECT_EQ(decode({{"data", "x"}}).code(), StatusCode::kInternal);
+  EXPECT_EQ(decode(with("_dlq_attempts", "3"), /*deleted=*/true).code(), StatusCode::kInternal);
+  EXPECT_EQ(decode(with("_dlq_attempts", "three")).code(), StatusCode::kInternal);
+  EXPECT_EQ(decode(with("_dlq_attempts", "")).code(), StatusCode::kInternal);
+  EXPECT_EQ(decode(with("_dlq_last_failure_ms", "12x")).code(), StatusCode::kInternal);
+  EXPECT_EQ(decode(with("_dlq_first_failure_ms", "")).code(), StatusCode::kInternal);
+  EXPECT_EQ(decode(with("_dlq_original_id", "nope")).code(), StatusCode::kInternal);
+  Fields missing = with("_dlq_attempts", "3");
+  std::erase_if(missing, [](const auto& f) { return f.first == "_dlq_reason"; });
+  const Status status = decode(missing);
+  EXPECT_EQ(status.code(), StatusCode::kInternal);
+  EXPECT_NE(status.message().find("_dlq_reason"), std::string::npos) << status.ToString();
+}
+
+}  // namespace
+}  // namespace protean

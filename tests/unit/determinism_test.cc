@@ -19,7 +19,7 @@ std::string RunWorkload(uint64_t seed) {
   spec.duration_max_ms = 400;
   spec.record = true;
   spec.undecodable_types = {"Garbled"};
-  auto random = std::make_shared<ScriptedRandom>(seed);
+  auto random = std::make_shared<ScriptedRuntime>(seed);
   HandlerRegistration h = MakeScriptedHandler(spec, random);
   SubscriptionConfig c = testing::StreamConfig();
   c.max_retries = 3;

@@ -37,7 +37,7 @@ max_retries = 2
 retry_delay_seconds = 0.5
 )"),
            registry_, AdapterEnv{&clock_});
-  d.RegisterScriptedHandlers(std::make_shared<ScriptedRandom>(1));
+  d.RegisterScriptedHandlers(std::make_shared<ScriptedRuntime>(1));
   ASSERT_TRUE(d.Init(false).ok());
   Prng prng(1);
   MetricsRegistry metrics;
@@ -61,7 +61,7 @@ TEST_F(DomainTest, ScriptedHandlerErrorsNameTheKey) {
   Domain d(Parse("[handlers.X]\nstream = \"s\"\nfail_frist = 1\n"), registry_,
            AdapterEnv{&clock_});
   try {
-    d.RegisterScriptedHandlers(std::make_shared<ScriptedRandom>(1));
+    d.RegisterScriptedHandlers(std::make_shared<ScriptedRuntime>(1));
     FAIL() << "expected an error";
   } catch (const config::ConfigurationError& e) {
     EXPECT_EQ(e.key_path, "handlers.X.fail_frist");
@@ -69,14 +69,14 @@ TEST_F(DomainTest, ScriptedHandlerErrorsNameTheKey) {
   }
   Domain p(Parse("[handlers.X]\nstream = \"s\"\nfail_probability = \"3/2\"\n"), registry_,
            AdapterEnv{&clock_});
-  EXPECT_THROW(p.RegisterScriptedHandlers(std::make_shared<ScriptedRandom>(1)),
+  EXPECT_THROW(p.RegisterScriptedHandlers(std::make_shared<ScriptedRuntime>(1)),
                config::ConfigurationError);
 }
 
 TEST_F(DomainTest, ASubscriptionSettingErrorStopsTheEngineBuild) {
   Domain d(Parse("[handlers.X]\nstream = \"s\"\n[server.subscriptions.X]\nmax_retries = -1\n"),
            registry_, AdapterEnv{&clock_});
-  d.RegisterScriptedHandlers(std::make_shared<ScriptedRandom>(1));
+  d.RegisterScriptedHandlers(std::make_shared<ScriptedRuntime>(1));
   ASSERT_TRUE(d.Init(false).ok());
   Prng prng(1);
   MetricsRegistry metrics;

@@ -315,6 +315,25 @@ TEST_F(StreamEngineTest, AClaimedEntryPastItsAttemptsGoesToTheDlqWithoutRunning)
   EXPECT_EQ(w_.PendingCount("orders", "H"), 0);
 }
 
+TEST_F(StreamEngineTest, ALiveConsumersHeldEntriesAreNeverClaimed) {
+  for (int i = 0; i < 3; ++i) w_.Publish("orders");
+  SubscriptionConfig c = StreamConfig();
+  c.claim_idle_seconds = 4;
+  c.retry_delay_seconds = 20;  // a retry waits far longer than the claim bound
+  auto fn = [](const Message& m, HandlerContext& ctx) {
+    if (ctx.consumer != "H-a") return Status::Ok();
+    ctx.cost = Seconds(10);  // a's handler is slow, and its first attempt fails
+    return m.attempt == 1 ? Status::Internal("once") : Status::Ok();
+  };
+  Start(MakeHandler("H", "orders", fn), c, "a");
+  w_.loop.RunFor(Millis(10));  // a holds all three before b starts
+  Start(MakeHandler("H", "orders", fn), c, "b");
+  w_.loop.RunFor(Seconds(120));
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kClaimed), 0u) << w_.recorder.History();
+  EXPECT_EQ(w_.recorder.Of(EngineEventKind::kAcked, "a").size(), 3u);
+  EXPECT_EQ(w_.recorder.Of(EngineEventKind::kAttemptStarted, "b").size(), 0u);
+}
+
 TEST_F(StreamEngineTest, InstancesOfAGroupShareTheWork) {
   for (int i = 0; i < 40; ++i) w_.Publish("orders");
   SubscriptionConfig c = StreamConfig();

@@ -1,0 +1,184 @@
+#include "core/config/domain_config.h"
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "core/config/defaults.h"
+#include "core/config/discovery.h"
+#include "core/config/internal/toml_util.h"
+#include "core/config/merge.h"
+
+namespace protean::config {
+namespace {
+
+constexpr std::array<std::string_view, 2> kProcessingModes = {"sync", "async"};
+constexpr std::array<std::string_view, 2> kIdentityStrategies = {"uuid", "function"};
+constexpr std::array<std::string_view, 3> kIdentityTypes = {"string", "integer", "uuid"};
+constexpr std::array<std::string_view, 4> kLintLevels = {"info", "warn", "warning", "error"};
+
+// The file's top level, sorted into what the loader uses.
+struct SplitFile {
+  toml::table base;                    // known top-level keys
+  std::optional<toml::table> overlay;  // the table named by the environment
+  std::vector<std::string> overlays;
+  std::vector<IgnoredKey> ignored;
+};
+
+// Renames `lower` to `upper` in `table` (keeping the node and its source
+// position), so the base and an overlay that spell a key differently still
+// override each other. Both spellings in one table is an error.
+void Canonicalize(toml::table& table, std::string_view upper, std::string_view lower,
+                  const std::string& source, const std::string& key_prefix) {
+  toml::node* node = table.get(lower);
+  if (node == nullptr) return;
+  if (table.contains(upper)) {
+    internal::ThrowAt(
+        kConfigInvalidValue, node, source, internal::JoinKeyPath(key_prefix, lower),
+        "both '" + std::string(upper) + "' and '" + std::string(lower) + "' are set; use one");
+  }
+  table.insert_or_assign(upper, std::move(*node));
+  table.erase(lower);
+}
+
+// Protean spells broker and cache keys URI and TTL; uri and ttl are accepted.
+void CanonicalizeSpellings(toml::table& root, const std::string& source,
+                           const std::string& prefix) {
+  for (std::string_view section : {"brokers", "caches"}) {
+    toml::table* named = root[section].as_table();
+    if (named == nullptr) continue;
+    for (auto&& [name, node] : *named) {
+      toml::table* entry = node.as_table();
+      if (entry == nullptr) continue;
+      std::string path = internal::JoinKeyPath(internal::JoinKeyPath(prefix, section), name.str());
+      Canonicalize(*entry, "URI", "uri", source, path);
+      if (section == "caches") Canonicalize(*entry, "TTL", "ttl", source, path);
+    }
+  }
+}
+
+SplitFile Split(toml::table&& file, const std::string& env, const std::string& source) {
+  SplitFile split;
+  for (auto&& [key, node] : file) {
+    std::string name(key.str());
+    bool is_env = !env.empty() && name == env;
+    if (is_env && IsKnownTopLevelKey(name) && node.is_table()) {
+      internal::ThrowAt(kConfigInvalidValue, &node, source, name,
+                        "environment name " + QuoteForMessage(env) +
+                            " (PROTEAN_ENV or --env) names a configuration section, not an "
+                            "overlay");
+    }
+    if (IsKnownTopLevelKey(name)) {
+      split.base.insert_or_assign(key, std::move(node));
+    } else if (is_env) {
+      if (!node.is_table()) {
+        internal::ThrowAt(kConfigInvalidValue, &node, source, name,
+                          "the overlay for environment " + QuoteForMessage(env) +
+                              " must be a table, got " + internal::DescribeValue(node));
+      }
+      split.overlay = std::move(*node.as_table());
+      split.overlays.push_back(name);
+    } else if (node.is_table()) {
+      split.overlays.push_back(name);
+    } else {
+      split.ignored.push_back({name, node.source().begin.line, node.source().begin.column});
+    }
+  }
+  CanonicalizeSpellings(split.base, source, "");
+  if (split.overlay) CanonicalizeSpellings(*split.overlay, source, "");
+  return split;
+}
+
+void ReadTopLevel(TableReader& root, DomainConfig& config) {
+  config.debug = root.Bool("debug", false);
+  config.testing = root.Bool("testing", false);
+  root.OptionalString("env");
+  root.OptionalString("secret_key");
+  root.OptionalEnum("identity_strategy", kIdentityStrategies);
+  root.OptionalEnum("identity_type", kIdentityTypes);
+  config.event_processing = root.Enum("event_processing", "async", kProcessingModes);
+  config.command_processing = root.Enum("command_processing", "async", kProcessingModes);
+  config.message_processing = root.Enum("message_processing", "async", kProcessingModes);
+  root.Bool("enable_outbox", false);
+  root.OptionalTable("outbox");
+  root.OptionalTable("custom");
+  root.OptionalTable("handlers");  // read by the engine (scripted handlers)
+  root.OptionalInt("snapshot_threshold", 1);
+  if (std::optional<TableReader> lint = root.OptionalTable("lint")) {
+    lint->OptionalEnum("level", kLintLevels);
+  }
+}
+
+void Validate(DomainConfig& config) {
+  TableReader root(config.table, config.source_file, "");
+  ReadTopLevel(root, config);
+  config.databases = ReadDatabases(root.Table("databases"));
+  config.brokers = ReadBrokers(root.Table("brokers"));
+  TableReader event_store = root.Table("event_store");
+  config.event_store = ReadEventStore(event_store);
+  config.caches = ReadCaches(root.Table("caches"));
+  TableReader server = root.Table("server");
+  config.server = ReadServer(server);
+  TableReader telemetry = root.Table("telemetry");
+  config.telemetry = ReadTelemetry(telemetry);
+}
+
+toml::table Parse(std::string_view text, const std::string& source) {
+  try {
+    return toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    ErrorLocation where{source, "", e.source().begin.line, e.source().begin.column};
+    throw ConfigurationError(kConfigParseError, std::move(where), std::string(e.description()));
+  }
+}
+
+}  // namespace
+
+std::string ResolveEnvName(const LoadOptions& options) {
+  if (options.env) return *options.env;
+  EnvLookup lookup = options.env_lookup ? options.env_lookup : ProcessEnvLookup();
+  return lookup("PROTEAN_ENV").value_or("");
+}
+
+DomainConfig ParseDomainConfig(std::string_view toml_text, std::string source_name,
+                               const LoadOptions& options) {
+  DomainConfig config;
+  config.source_file = std::move(source_name);
+  config.env = ResolveEnvName(options);
+
+  SplitFile split = Split(Parse(toml_text, config.source_file), config.env, config.source_file);
+  config.overlays = std::move(split.overlays);
+  config.ignored_keys = std::move(split.ignored);
+  config.overlay_applied = split.overlay.has_value();
+
+  config.table = DefaultConfigTable();
+  DeepMerge(config.table, std::move(split.base));
+  if (split.overlay) DeepMerge(config.table, std::move(*split.overlay));
+  SubstituteEnvVars(config.table, options.env_lookup, config.source_file);
+  Validate(config);
+  return config;
+}
+
+DomainConfig LoadDomainConfig(const LoadOptions& options) {
+  std::filesystem::path file = FindDomainConfigFile(options.path);
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream text;
+  if (in) text << in.rdbuf();
+  if (!in || in.bad()) {
+    throw ConfigurationError(kConfigNotFound, ErrorLocation{file.string(), "", 0, 0},
+                             std::string("cannot read the file: ") + std::strerror(errno));
+  }
+  return ParseDomainConfig(text.str(), file.string(), options);
+}
+
+TableReader SectionReader(const DomainConfig& config, std::string_view key) {
+  static const toml::table* const kEmpty = new toml::table();
+  const toml::node* node = config.table.get(key);
+  const toml::table* table = node != nullptr ? node->as_table() : nullptr;
+  return TableReader(table != nullptr ? *table : *kEmpty, config.source_file, std::string(key));
+}
+
+}  // namespace protean::config

@@ -1,0 +1,131 @@
+#pragma once
+// Typed, validated views of the sections of a resolved domain config.
+//
+// Each Read* function takes a TableReader over the resolved table and throws
+// ConfigurationError on a wrong type or out-of-range value
+// (CONFIG_INVALID_VALUE) or a provider name not in core/config/providers.h
+// (CONFIG_UNKNOWN_PROVIDER, listing the known ones). A real provider that
+// needs an address (postgresql database_uri, redis URI, ...) without one is
+// CONFIG_INVALID_VALUE: a missing address never falls back to memory.
+//
+// Field defaults are Protean's (SQLAlchemy pool, redis-py, [server.*]). Keys
+// a section does not know are kept in `extra`, as Protean passes them
+// through to the adapter; [server.health] and [server.dlq] are fully known
+// and reject unknown keys.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <toml++/toml.h>
+
+#include "core/config/table_reader.h"
+#include "core/time.h"
+
+namespace protean::config {
+
+// [databases.<name>]
+struct DatabaseConfig {
+  std::string name;
+  std::string provider;
+  std::string database_uri;     // empty when not given (memory)
+  int64_t pool_size = 5;        // >= 1
+  int64_t max_overflow = 10;    // >= 0
+  int64_t pool_recycle = 1800;  // seconds; -1 disables recycling
+  bool pool_pre_ping = true;
+  std::optional<double> pool_timeout;     // seconds, > 0
+  std::optional<double> connect_timeout;  // seconds, > 0
+  toml::table extra;                      // other keys, passed through
+};
+
+// [brokers.<name>]. Protean spells the address `URI`; `uri` is accepted too.
+struct BrokerConfig {
+  std::string name;
+  std::string provider;
+  std::string uri;                               // empty for inline/memory
+  std::optional<int64_t> max_connections;        // >= 1
+  std::optional<double> socket_timeout;          // seconds, > 0
+  std::optional<double> socket_connect_timeout;  // seconds, > 0
+  bool retry_on_timeout = false;
+  toml::table extra;
+};
+
+// [event_store]
+struct EventStoreConfig {
+  std::string provider;
+  std::string database_uri;                // empty for memory
+  std::optional<int64_t> max_connections;  // >= 1
+  toml::table extra;
+};
+
+// [caches.<name>]. Protean spells `URI` and `TTL`; lower case is accepted.
+struct CacheConfig {
+  std::string name;
+  std::string provider;
+  std::string uri;
+  int64_t ttl = 300;  // seconds, >= 1
+  std::optional<int64_t> max_connections;
+  toml::table extra;
+};
+
+// [server.health]
+struct HealthConfig {
+  bool enabled = true;
+  std::string host = "127.0.0.1";
+  int64_t port = 8080;  // 1..65535
+  bool port_auto_increment = false;
+};
+
+// [server.dlq]
+struct DlqConfig {
+  bool enabled = false;
+  double retention_hours = 168;               // > 0
+  int64_t alert_threshold = 100;              // >= 1
+  double check_interval_seconds = 60;         // > 0
+  std::optional<std::string> alert_callback;  // nullopt: none
+
+  Duration retention() const { return SecondsF(retention_hours * 3600.0); }
+  Duration check_interval() const { return SecondsF(check_interval_seconds); }
+};
+
+// [server]. `raw` is a copy of the whole resolved [server] table, so the
+// engine can read subscriptions, profiles, stream_subscription etc. itself.
+// toml++ drops source positions when it copies, so for errors with
+// line:column read through SectionReader(config, "server")
+// (core/config/domain_config.h), which views the loaded table in place.
+struct ServerConfig {
+  HealthConfig health;
+  DlqConfig dlq;
+  Duration drain_timeout = Seconds(10);  // > 0
+  std::optional<int64_t> workers;        // >= 1 when present
+  toml::table raw;
+};
+
+// [telemetry]
+struct TelemetryConfig {
+  bool enabled = false;
+  std::string exporter = "otlp";  // "otlp" | "console"
+  std::string endpoint = "http://localhost:4317";
+  std::string service_name;  // empty: the domain's name
+  toml::table extra;
+};
+
+// `databases` is the [databases] table reader; every key must be a table.
+std::map<std::string, DatabaseConfig> ReadDatabases(TableReader databases);
+DatabaseConfig ReadDatabase(TableReader& reader, std::string name);
+
+std::map<std::string, BrokerConfig> ReadBrokers(TableReader brokers);
+BrokerConfig ReadBroker(TableReader& reader, std::string name);
+
+EventStoreConfig ReadEventStore(TableReader& reader);
+
+std::map<std::string, CacheConfig> ReadCaches(TableReader caches);
+CacheConfig ReadCache(TableReader& reader, std::string name);
+
+// `server` is the [server] table reader.
+ServerConfig ReadServer(TableReader& server);
+
+TelemetryConfig ReadTelemetry(TableReader& telemetry);
+
+}  // namespace protean::config

@@ -1,0 +1,56 @@
+#pragma once
+// Checkers read a finished run's history (docs/history.md) and report every
+// rule it breaks. They run after every scenario, in both modes:
+//
+//   no_loss            each published message ends handled, dead-lettered,
+//                      dropped or still pending, for every subscription of its stream
+//   duplicates         a second successful handling only where at-least-once
+//                      allows it (after a claim: crash, lost ack, drain cut-off;
+//                      event store: after a restart from a stored position)
+//   dlq_iff_exhausted  dead-lettered iff attempts ran out (or undecodable)
+//   backoff            each retry waited as configured (within the jitter bounds)
+//   drain              drain within its bound, nothing acked that was unfinished
+//                      at the cut-off, shutdown steps in order, adapters closed in
+//                      reverse order
+//   readiness          readiness turns draining at the signal; probes during the
+//                      drain answer 503 "unavailable"
+//   dlq_alerts         one alert per maintenance cycle while depth >= threshold,
+//                      none below it
+//   scaling            one consumer per stream message; event-store subscriptions
+//                      see every message in every instance unless partitioned, then
+//                      exactly one member; optional spread expectation
+//   convergence        every message final within [phases] converge_within_ms of heal
+//   expectations       the scenario's [expect] counts
+//
+// Each violation is one human-readable line naming the message / instance and
+// the time.
+
+#include <string>
+#include <vector>
+
+#include "harness/history.h"
+
+namespace protean::harness {
+
+struct CheckResult {
+  std::string checker;
+  std::vector<std::string> violations;
+  bool passed() const { return violations.empty(); }
+};
+
+// Runs every checker; the header's "expect" holds the scenario's [expect] table.
+std::vector<CheckResult> RunCheckers(const History& history);
+
+// Individual checkers, for unit tests.
+CheckResult CheckNoLoss(const History& history);
+CheckResult CheckDuplicates(const History& history);
+CheckResult CheckDlqIffExhausted(const History& history);
+CheckResult CheckBackoff(const History& history);
+CheckResult CheckDrain(const History& history);
+CheckResult CheckReadiness(const History& history);
+CheckResult CheckDlqAlerts(const History& history);
+CheckResult CheckScaling(const History& history);
+CheckResult CheckConvergence(const History& history);
+CheckResult CheckExpectations(const History& history);
+
+}  // namespace protean::harness

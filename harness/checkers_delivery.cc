@@ -1,0 +1,190 @@
+// no_loss, duplicates and scaling: who handled each message, and how often.
+
+#include <algorithm>
+
+#include "harness/checkers_internal.h"
+
+namespace protean::harness::internal {
+namespace {
+
+bool IsOk(const Ev& e) { return e.kind == "attempt_finished" && e.outcome == "ok"; }
+bool IsHandled(const Ev& e) { return IsOk(e) || e.kind == "dropped"; }
+
+bool HasFinalState(const HistoryIndex& ix, const SubInfo& sub, const Published& p) {
+  for (size_t i : ix.OfPair(sub.name, p.message_id)) {
+    const Ev& e = ix.event(i);
+    if (IsHandled(e) || e.kind == "dlq_moved" || e.kind == "final_pending") return true;
+  }
+  return !sub.event_store && ix.InFinalDlq(p.stream, p.message_id);
+}
+
+bool WasDelivered(const HistoryIndex& ix, const std::string& sub, const std::string& message) {
+  for (size_t i : ix.OfPair(sub, message)) {
+    const std::string& k = ix.event(i).kind;
+    if (k == "delivered" || k == "attempt_started" || k == "claimed") return true;
+  }
+  return false;
+}
+
+// An `acked` must follow this instance's own ok handling or drop of the message.
+void CheckAcks(const HistoryIndex& ix, std::vector<std::string>* out) {
+  for (size_t a : ix.OfKind("acked")) {
+    const Ev& ack = ix.event(a);
+    if (!ack.message_id_given) continue;  // a deleted entry: acked with nothing to handle
+    bool handled = false;
+    for (size_t i : ix.OfPair(ack.subscription, ack.message_id)) {
+      if (i >= a) break;
+      const Ev& e = ix.event(i);
+      handled = handled || (e.instance == ack.instance && IsHandled(e));
+    }
+    if (!handled) {
+      out->push_back(ix.Where(ack) + ": acked without a successful handling or drop by " +
+                     ack.instance + " (the message is lost)");
+    }
+  }
+}
+
+// Stream subscriptions: a handling beyond the first needs a redelivery: a
+// claim, or a lost ack / crash / drain cut-off that left the earlier handling
+// unacked.
+bool EarlierHandlingUnacked(const HistoryIndex& ix, const Ev& prev, const Ev& next) {
+  for (const FaultWindow& w : ix.faults()) {
+    if (w.kind != "lost_ack" || w.start >= next.index) continue;
+    if (!w.instance.empty() && w.instance != prev.instance) continue;
+    if (w.end == kNone || w.end > prev.index) return true;
+  }
+  size_t acked = next.index;
+  for (size_t i : ix.OfPair(prev.subscription, prev.message_id)) {
+    const Ev& e = ix.event(i);
+    if (i > prev.index && e.kind == "acked" && e.instance == prev.instance) {
+      acked = std::min(acked, i);
+      break;
+    }
+  }
+  for (size_t i : ix.OfInstance(prev.instance)) {
+    if (i <= prev.index || i >= acked) continue;
+    const Ev& e = ix.event(i);
+    if (e.kind == "crashed") return true;
+    if (e.kind == "shutdown_step" && e.detail.rfind("drain_timeout", 0) == 0) return true;
+  }
+  return false;
+}
+
+// Each successful handling by an instance uses up one acquisition of the
+// entry by that instance: the first delivery of the entry, or a claim.
+void StreamDuplicates(const HistoryIndex& ix, const std::vector<size_t>& pair,
+                      DuplicateCount* out) {
+  std::vector<size_t> oks;
+  std::vector<size_t> acquisitions;
+  for (size_t i : pair) {
+    const Ev& e = ix.event(i);
+    if (IsOk(e)) oks.push_back(i);
+    const bool first =
+        acquisitions.empty() && (e.kind == "delivered" || e.kind == "attempt_started");
+    if (first || e.kind == "claimed") acquisitions.push_back(i);
+  }
+  if (oks.size() < 2) return;
+  out->extras += static_cast<int64_t>(oks.size()) - 1;
+  std::vector<bool> used(acquisitions.size(), false);
+  for (size_t k = 0; k < oks.size(); ++k) {
+    const Ev& ok = ix.event(oks[k]);
+    bool acquired = false;
+    for (size_t a = acquisitions.size(); a-- > 0 && !acquired;) {
+      const Ev& acq = ix.event(acquisitions[a]);
+      if (used[a] || acq.index > ok.index || acq.instance != ok.instance) continue;
+      used[a] = acquired = true;
+    }
+    if (acquired || k == 0) continue;
+    const Ev& prev = ix.event(oks[k - 1]);
+    if (EarlierHandlingUnacked(ix, prev, ok)) continue;
+    out->violations.push_back(ix.Where(ok) + ": handled successfully again (handling " +
+                              std::to_string(k + 1) + ", the previous one by " + prev.instance +
+                              " at " + ix.Rel(prev.t) +
+                              ") without a claim, lost ack, crash or drain cut-off");
+  }
+}
+
+// Event store: per instance; again only in a later run whose start re-read
+// an older position (a crash, or a failed position write / read).
+bool RestartJustifies(const HistoryIndex& ix, const Run* before, const Run* now,
+                      const std::string& sub) {
+  if (before == nullptr || now == nullptr || before == now) return false;
+  if (before->crashed != kNone) return true;
+  for (size_t i : ix.OfInstance(before->instance)) {
+    const Ev& e = ix.event(i);
+    if (e.kind != "error" || e.subscription != sub) continue;
+    if (before->Contains(i) && e.detail.rfind("write position", 0) == 0) return true;
+    if (now->Contains(i) && e.detail.rfind("read position", 0) == 0) return true;
+  }
+  return false;
+}
+
+void EventStoreDuplicates(const HistoryIndex& ix, const std::vector<size_t>& pair,
+                          DuplicateCount* out) {
+  std::map<std::string, std::vector<size_t>> oks_by_instance;
+  for (size_t i : pair) {
+    if (IsOk(ix.event(i))) oks_by_instance[ix.event(i).instance].push_back(i);
+  }
+  for (const auto& [instance, oks] : oks_by_instance) {
+    out->extras += static_cast<int64_t>(oks.size()) - 1;
+    for (size_t k = 1; k < oks.size(); ++k) {
+      const Ev& prev = ix.event(oks[k - 1]);
+      const Ev& ok = ix.event(oks[k]);
+      const Run* before = ix.RunAt(instance, prev.index);
+      const Run* now = ix.RunAt(instance, ok.index);
+      if (RestartJustifies(ix, before, now, ok.subscription)) continue;
+      const bool same_run = before != nullptr && before == now;
+      out->violations.push_back(
+          ix.Where(ok) + ": handled successfully again (previously at " + ix.Rel(prev.t) + ") " +
+          (same_run ? "within one run" : "after a restart that kept its stored position"));
+    }
+  }
+}
+
+}  // namespace
+
+DuplicateCount AnalyzeDuplicates(const HistoryIndex& ix) {
+  DuplicateCount out;
+  for (const auto& [key, pair] : ix.pairs()) {
+    const SubInfo* sub = ix.subscription(key.first);
+    if (sub != nullptr && sub->event_store) {
+      EventStoreDuplicates(ix, pair, &out);
+    } else {
+      StreamDuplicates(ix, pair, &out);
+    }
+  }
+  return out;
+}
+
+CheckResult NoLoss(const HistoryIndex& ix) {
+  CheckResult r{"no_loss", {}};
+  for (const Published& p : ix.published()) {
+    for (const std::string& name : p.subscriptions) {
+      const SubInfo& sub = *ix.subscription(name);
+      if (!ix.SubscriptionRan(name) || HasFinalState(ix, sub, p)) continue;
+      if (sub.event_store) {
+        // Nobody left to read it: it waits in the store.
+        if (!ix.CoveredAtEnd(name)) continue;
+        r.violations.push_back(ix.Where(p.t, "", name, p.message_id) + ": published to " +
+                               p.stream + " but never handled or dropped by any instance");
+        continue;
+      }
+      // Never read and nobody left to read it: it waits in the stream.
+      if (!WasDelivered(ix, name, p.message_id) && ix.AliveAtEnd(name).empty()) continue;
+      r.violations.push_back(ix.Where(p.t, "", name, p.message_id) + ": published to " + p.stream +
+                             " but never handled, dead-lettered, dropped nor pending at the end");
+    }
+  }
+  CheckAcks(ix, &r.violations);
+  return r;
+}
+
+CheckResult Duplicates(const HistoryIndex& ix) {
+  DuplicateCount d = AnalyzeDuplicates(ix);
+  CheckResult r{"duplicates", std::move(d.violations)};
+  ExpectCount(ix, "duplicates_max", d.extras, '<', &r.violations);
+  ExpectCount(ix, "duplicates_min", d.extras, '>', &r.violations);
+  return r;
+}
+
+}  // namespace protean::harness::internal

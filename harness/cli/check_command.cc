@@ -1,0 +1,110 @@
+#include "harness/cli/check_command.h"
+
+#include <memory>
+
+namespace protean::cli {
+namespace {
+
+std::string Position(const config::Finding& finding) {
+  std::string out = finding.file;
+  if (finding.line > 0) {
+    out += ':' + std::to_string(finding.line);
+    if (finding.column > 0) out += ':' + std::to_string(finding.column);
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::ordered_json CheckReportToJson(const config::CheckReport& report) {
+  nlohmann::ordered_json diagnostics = nlohmann::ordered_json::array();
+  for (const config::Finding& finding : report.findings) {
+    diagnostics.push_back(nlohmann::ordered_json{{"code", finding.code},
+                                                 {"level", config::FindingLevelName(finding.level)},
+                                                 {"key_path", finding.key_path},
+                                                 {"message", finding.message},
+                                                 {"file", finding.file},
+                                                 {"line", finding.line},
+                                                 {"column", finding.column}});
+  }
+  return nlohmann::ordered_json{{"version", std::string(kVersion)},
+                                {"status", report.Status()},
+                                {"domain", report.domain},
+                                {"env", report.env},
+                                {"diagnostics", std::move(diagnostics)},
+                                {"counts",
+                                 {{"errors", report.Count(config::FindingLevel::kError)},
+                                  {"warnings", report.Count(config::FindingLevel::kWarning)},
+                                  {"infos", report.Count(config::FindingLevel::kInfo)}}}};
+}
+
+std::string CheckReportToText(const config::CheckReport& report) {
+  std::string out;
+  for (const config::Finding& finding : report.findings) {
+    std::string position = Position(finding);
+    if (!position.empty()) out += position + ": ";
+    out += std::string(config::FindingLevelName(finding.level)) + " " + finding.code;
+    if (!finding.key_path.empty()) out += " " + finding.key_path;
+    out += ": " + finding.message + "\n";
+  }
+  out += report.domain + ": " + std::string(report.Status()) +
+         " (errors=" + std::to_string(report.Count(config::FindingLevel::kError)) +
+         ", warnings=" + std::to_string(report.Count(config::FindingLevel::kWarning)) +
+         ", infos=" + std::to_string(report.Count(config::FindingLevel::kInfo)) + ")\n";
+  return out;
+}
+
+int RunCheck(const CheckCommandOptions& options, std::ostream& out, std::ostream& err) {
+  config::LoadOptions load;
+  load.path = options.domain;
+  load.env = options.env;
+  load.env_lookup = options.env_lookup;
+  config::CheckOptions check;
+  check.workers = options.workers;
+  config::CheckReport report = config::CheckDomain(load, check);
+
+  if (report.load_failed) {
+    const config::Finding& error = report.findings.front();
+    err << "protean check: error: "
+        << config::FormatConfigurationError(
+               error.code,
+               config::ErrorLocation{error.file, error.key_path, error.line, error.column},
+               error.message)
+        << "\n";
+  }
+  if (options.format == "json") {
+    out << CheckReportToJson(report).dump(2) << "\n";
+  } else if (!report.load_failed) {
+    out << CheckReportToText(report);
+  }
+  return report.ExitCode();
+}
+
+void RegisterCheckCommand(CLI::App& app, CommandContext& context) {
+  auto options = std::make_shared<CheckCommandOptions>();
+  CLI::App* check = app.add_subcommand(
+      "check", "Check the domain configuration (exit 0 clean, 1 findings, 2 load error)");
+  check
+      ->add_option("--domain", options->domain,
+                   "domain.toml, or a folder searched with up to two parents")
+      ->capture_default_str();
+  check
+      ->add_option_function<std::string>(
+          "--env", [options](const std::string& name) { options->env = name; },
+          "environment overlay to apply (overrides PROTEAN_ENV)")
+      ->type_name("NAME");
+  check->add_option("--format", options->format, "output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  check
+      ->add_option_function<int64_t>(
+          "--workers", [options](const int64_t& workers) { options->workers = workers; },
+          "engine worker processes for the connection budget (default: [server].workers, "
+          "else 1)")
+      ->check(CLI::PositiveNumber)
+      ->type_name("N");
+  check->callback(
+      [options, &context] { context.exit_code = RunCheck(*options, context.out, context.err); });
+}
+
+}  // namespace protean::cli

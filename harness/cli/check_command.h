@@ -1,0 +1,45 @@
+#pragma once
+// `protean check [--domain PATH] [--env NAME] [--format text|json] [--workers N]`
+//
+// Loads the domain config and runs the rules of core/config/check.h.
+// Exit 0 clean, 1 findings at warning level or above ([lint].level moves the
+// floor), 2 usage or load error. A load error is printed to stderr on one
+// line, and in JSON also reported as the one diagnostic with status "error".
+//
+// JSON: {"version":"0.1.0","status":"pass|fail|error","domain":FILE,
+//        "env":NAME,"diagnostics":[{"code","level","key_path","message",
+//        "file","line","column"}],"counts":{"errors","warnings","infos"}}
+// Text: one line per finding ("file:line:col: warning CODE key: message")
+// then "FILE: pass (errors=0, warnings=0, infos=0)".
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "core/config/check.h"
+#include "core/config/substitution.h"
+#include "harness/cli/command_context.h"
+
+namespace protean::cli {
+
+struct CheckCommandOptions {
+  std::string domain = ".";
+  std::optional<std::string> env;  // unset: PROTEAN_ENV
+  std::string format = "text";     // "text" | "json"
+  std::optional<int64_t> workers;  // unset: [server].workers, else 1
+  config::EnvLookup env_lookup;    // null: the process environment
+};
+
+int RunCheck(const CheckCommandOptions& options, std::ostream& out, std::ostream& err);
+
+// Keys in the order shown above.
+nlohmann::ordered_json CheckReportToJson(const config::CheckReport& report);
+std::string CheckReportToText(const config::CheckReport& report);
+
+void RegisterCheckCommand(CLI::App& app, CommandContext& context);
+
+}  // namespace protean::cli

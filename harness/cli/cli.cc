@@ -1,0 +1,36 @@
+#include "harness/cli/cli.h"
+
+#include <exception>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "harness/cli/check_command.h"
+#include "harness/cli/command_context.h"
+#include "harness/cli/config_command.h"
+
+namespace protean::cli {
+
+int RunProteanCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  CLI::App app("Operations CLI of the Protean message server (C++ engine)", "protean");
+  app.set_version_flag("--version", "protean " + std::string(kVersion));
+  app.require_subcommand(1);
+
+  CommandContext context{out, err};
+  RegisterConfigCommand(app, context);
+  RegisterCheckCommand(app, context);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e, out, err);  // --help, --version
+    err << "protean: error: " << e.what() << " (run with --help for usage)\n";
+    return kExitUsageOrLoadError;
+  } catch (const std::exception& e) {
+    err << "protean: internal error: " << e.what() << "\n";
+    return kExitUsageOrLoadError;
+  }
+  return context.exit_code;
+}
+
+}  // namespace protean::cli

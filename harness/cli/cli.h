@@ -1,0 +1,16 @@
+#pragma once
+// The `protean` command line: builds the CLI11 app with every subcommand,
+// parses `argv`, runs the chosen command and returns the process exit code.
+//
+// `--version` prints "protean <version>"; `--help` works on every command.
+// A usage error (unknown option, bad value, missing subcommand) prints one
+// line to `err` and returns 2. Any exception escaping a command is
+// reported on one line and also returns 2.
+
+#include <ostream>
+
+namespace protean::cli {
+
+int RunProteanCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+
+}  // namespace protean::cli

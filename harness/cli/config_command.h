@@ -1,0 +1,34 @@
+#pragma once
+// `protean config show [--domain PATH] [--env NAME] [--format json|toml]`
+//
+// Prints the fully resolved configuration (defaults, base, the environment's
+// overlay, ${VAR} substituted) with the key structure of domain.toml and
+// secrets redacted (core/config/redaction.h). JSON by default. `--env`
+// overrides PROTEAN_ENV; `--domain` defaults to the current directory.
+// Exit 0, or 2 with one error line on stderr when the config does not load.
+
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "core/config/substitution.h"
+#include "harness/cli/command_context.h"
+
+namespace protean::cli {
+
+struct ConfigShowOptions {
+  std::string domain = ".";
+  std::optional<std::string> env;  // unset: PROTEAN_ENV
+  std::string format = "json";     // "json" | "toml"
+  config::EnvLookup env_lookup;    // null: the process environment
+};
+
+int RunConfigShow(const ConfigShowOptions& options, std::ostream& out, std::ostream& err);
+
+// Adds `config` (and `config show`) to `app`; the callback stores its exit
+// code in `context`, which must outlive app.parse().
+void RegisterConfigCommand(CLI::App& app, CommandContext& context);
+
+}  // namespace protean::cli

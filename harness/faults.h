@@ -1,0 +1,88 @@
+#pragma once
+// Adapter-level faults, one catalogue for both modes: the same decorators sit
+// over the memory backends in the simulation and over the real adapters in
+// test mode (scenarios/README.md, "Fault catalogue").
+//
+// A FaultPlan is fixed before the run starts (times drawn from the seed) and
+// read by the decorators against the run's Clock, so the same plan gives the
+// same failures at the same virtual instants. The only mutable state, the
+// connection-reset budgets, is behind a mutex (real mode calls come from
+// worker threads).
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/broker_wrapper.h"
+#include "core/clock.h"
+#include "core/storage_wrappers.h"
+
+namespace protean::harness {
+
+struct FaultWindow {
+  TimePoint from{};
+  TimePoint until{};
+  bool Covers(TimePoint t) const { return t >= from && t < until; }
+};
+
+// Faults of one kind of adapter as seen by one instance.
+struct AdapterFaultPlan {
+  std::vector<FaultWindow> unavailable;
+  struct LostAck {
+    FaultWindow window;
+    bool applied = false;  // the broker applied the ack; only the reply was lost
+  };
+  std::vector<LostAck> lost_acks;
+  struct Slow {
+    FaultWindow window;
+    Duration latency{0};
+  };
+  std::vector<Slow> slow;
+  struct Reset {
+    TimePoint at{};
+    int64_t calls = 1;
+  };
+  std::vector<Reset> resets;
+};
+
+// Shared by the decorators of one adapter: the plan plus reset budgets.
+class FaultState {
+ public:
+  FaultState(const Clock& clock, AdapterFaultPlan plan);
+  // Unavailable / reset / latency for any call at the current time.
+  Status Before(std::string_view op);
+  // For acks: nullopt = proceed normally; otherwise whether to apply it.
+  std::optional<bool> LostAck();
+
+ private:
+  const Clock& clock_;
+  AdapterFaultPlan plan_;
+  std::mutex mu_;
+  std::vector<int64_t> reset_left_;
+};
+
+class FaultyBroker final : public BrokerWrapper {
+ public:
+  FaultyBroker(Broker* target, std::shared_ptr<FaultState> state)
+      : BrokerWrapper(target), state_(std::move(state)) {}
+  Status Before(std::string_view op) override { return state_->Before(op); }
+  Result<int64_t> Ack(std::string_view stream, std::string_view group,
+                      const std::vector<std::string>& ids) override;
+
+ private:
+  std::shared_ptr<FaultState> state_;
+};
+
+class FaultyEventStore final : public EventStoreWrapper {
+ public:
+  FaultyEventStore(EventStore* target, std::shared_ptr<FaultState> state)
+      : EventStoreWrapper(target), state_(std::move(state)) {}
+  Status Before(std::string_view op) override { return state_->Before(op); }
+
+ private:
+  std::shared_ptr<FaultState> state_;
+};
+
+}  // namespace protean::harness

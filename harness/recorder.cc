@@ -1,0 +1,94 @@
+#include "harness/recorder.h"
+
+#include "core/event_store.h"
+
+namespace protean::harness {
+
+Recorder::Recorder(std::vector<SubscriptionInfo> subscriptions)
+    : subs_(std::move(subscriptions)) {}
+
+void Recorder::OnEngineEvent(const EngineEvent& e) {
+  if (detached_) return;
+  history_.events.push_back(EngineEventJson(e));
+  Track(e);
+}
+
+void Recorder::Record(TimePoint at, const std::string& event, nlohmann::ordered_json fields) {
+  if (detached_) return;
+  nlohmann::ordered_json j;
+  j["t"] = ToMicros(at);
+  j["event"] = event;
+  for (auto& [k, v] : fields.items()) j[k] = v;
+  history_.events.push_back(std::move(j));
+}
+
+void Recorder::Published(TimePoint at, const std::string& stream, bool event_store,
+                         const std::string& message_id, const std::string& entry_id,
+                         const std::string& type) {
+  Record(at, "published",
+         {{"stream", stream},
+          {"message_id", message_id},
+          {"entry_id", entry_id},
+          {"detail", type},
+          {"outcome", event_store ? "event_store" : "stream"}});
+  if (event_store) {
+    category_messages_[std::string(StreamCategory(stream))].insert(message_id);
+  } else {
+    stream_messages_[stream].push_back(message_id);
+  }
+}
+
+void Recorder::SetLive(const std::string& instance, bool live) {
+  if (live) {
+    live_.insert(instance);
+  } else {
+    live_.erase(instance);
+  }
+}
+
+void Recorder::Track(const EngineEvent& e) {
+  const bool final_ok = e.kind == EngineEventKind::kAttemptFinished && e.outcome == "ok";
+  const bool final_other =
+      e.kind == EngineEventKind::kDlqMoved || e.kind == EngineEventKind::kDropped;
+  if (!final_ok && !final_other) return;
+  for (const SubscriptionInfo& s : subs_) {
+    if (s.name != e.subscription) continue;
+    if (s.event_store) {
+      store_final_[{s.name, e.instance}].insert(e.message_id);
+    } else {
+      stream_final_.insert({s.name, e.message_id});
+    }
+  }
+}
+
+bool Recorder::Converged(bool partitioned) const {
+  for (const SubscriptionInfo& s : subs_) {
+    if (s.event_store) {
+      auto cat = category_messages_.find(s.stream);
+      if (cat == category_messages_.end()) continue;
+      std::set<std::string> union_final;
+      for (const std::string& instance : live_) {
+        auto f = store_final_.find({s.name, instance});
+        const size_t done = f == store_final_.end() ? 0 : f->second.size();
+        if (!partitioned && done < cat->second.size()) return false;
+        if (partitioned && f != store_final_.end()) {
+          union_final.insert(f->second.begin(), f->second.end());
+        }
+      }
+      if (partitioned) {
+        for (const auto& id : cat->second) {
+          if (!union_final.count(id)) return false;
+        }
+      }
+    } else {
+      auto msgs = stream_messages_.find(s.stream);
+      if (msgs == stream_messages_.end()) continue;
+      for (const std::string& id : msgs->second) {
+        if (!stream_final_.count({s.name, id})) return false;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace protean::harness

@@ -1,0 +1,11 @@
+# Redis adapters. redis_contract_test needs REDIS_URL (every case skips with
+# a reason without it); redis_unit_test needs no server.
+protean_add_test(redis_contract_test LABELS contract real
+  SOURCES
+    redis_contract_test.cc
+    redis_adapter_test.cc
+    redis_benchmark_test.cc
+  LIBS protean_real protean_memory)
+protean_add_test(redis_unit_test LABELS unit
+  SOURCES ../unit/redis_config_test.cc
+  LIBS protean_real)
