@@ -8,6 +8,9 @@
 #include "harness/cli/check_command.h"
 #include "harness/cli/command_context.h"
 #include "harness/cli/config_command.h"
+#include "harness/cli/db_command.h"
+#include "harness/cli/dlq_command.h"
+#include "harness/cli/server_command.h"
 
 namespace protean::cli {
 
@@ -19,6 +22,9 @@ int RunProteanCli(int argc, const char* const* argv, std::ostream& out, std::ost
   CommandContext context{out, err};
   RegisterConfigCommand(app, context);
   RegisterCheckCommand(app, context);
+  RegisterServerCommand(app, context);
+  RegisterDlqCommand(app, context);
+  RegisterDbCommand(app, context);
 
   try {
     app.parse(argc, argv);
