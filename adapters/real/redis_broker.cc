@@ -1,0 +1,458 @@
+#include "adapters/real/redis_broker.h"
+
+#include <algorithm>
+#include <limits>
+#include <unordered_map>
+#include <utility>
+
+#include "adapters/real/redis_connection.h"
+#include "adapters/real/redis_pool.h"
+#include "adapters/real/redis_reply.h"
+#include "adapters/real/redis_script.h"
+
+namespace protean {
+namespace {
+
+using redis_internal::BadShape;
+using redis_internal::CheckCount;
+using redis_internal::CheckIds;
+using redis_internal::InvalidId;
+using redis_internal::Text;
+using Entries = std::vector<StreamEntry>;
+
+// XADD attempts when the stream's top id keeps moving ahead of the clock.
+constexpr int kPublishAttemptsMax = 4;
+
+// KEYS[1] source stream, KEYS[2] DLQ stream. ARGV[1] group, ARGV[2] id,
+// ARGV[3] clock ms for the DLQ id, ARGV[4..] metadata field/value pairs.
+// Returns 1 when moved, 0 when the id is not pending (or no group). XACK is
+// the last write: an error before it (redis.call raises, or an XADD error
+// is returned) leaves the message pending; nothing is lost.
+constexpr char kMoveToDlqLua[] = R"lua(
+local pending = redis.pcall('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+if type(pending) == 'table' and pending.err then
+  if string.sub(pending.err, 1, 7) == 'NOGROUP' then return 0 end
+  return pending
+end
+if #pending == 0 then return 0 end
+local fields = {}
+local entries = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
+if #entries > 0 then
+  for _, value in ipairs(entries[1][2]) do fields[#fields + 1] = value end
+end
+for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+local added = redis.pcall('XADD', KEYS[2], ARGV[3] .. '-*', unpack(fields))
+if type(added) == 'table' and added.err and
+    string.find(added.err, 'equal or smaller', 1, true) then
+  local info = redis.call('XINFO', 'STREAM', KEYS[2])
+  local top = '0-0'
+  for i = 1, #info - 1, 2 do
+    if info[i] == 'last-generated-id' then top = info[i + 1] end
+  end
+  added = redis.pcall('XADD', KEYS[2], string.match(top, '^(%d+)') .. '-*', unpack(fields))
+end
+if type(added) == 'table' and added.err then return added end
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+return 1
+)lua";
+
+// KEYS[1] stream. ARGV[1] group, ARGV[2] consumer, ARGV[3..] ids. Resets
+// the idle time of the ids pending for the consumer whose entry still
+// exists (XCLAIM JUSTID: no delivery counted); returns how many.
+constexpr char kTouchLua[] = R"lua(
+local claim = {KEYS[1], ARGV[1], ARGV[2], '0'}
+for i = 3, #ARGV do
+  local mine = redis.pcall('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1, ARGV[2])
+  if type(mine) == 'table' and mine.err then
+    if string.sub(mine.err, 1, 7) == 'NOGROUP' then return 0 end
+    return mine
+  end
+  if #mine > 0 and #redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i]) > 0 then
+    claim[#claim + 1] = ARGV[i]
+  end
+end
+if #claim == 4 then return 0 end
+claim[#claim + 1] = 'JUSTID'
+return #redis.call('XCLAIM', unpack(claim))
+)lua";
+
+// KEYS[1] stream. XLEN fails on a key of another type before DEL runs.
+constexpr char kDeleteStreamLua[] = R"lua(
+local held = redis.call('XLEN', KEYS[1])
+redis.call('DEL', KEYS[1])
+return held
+)lua";
+
+StreamId NextId(StreamId id) {
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  if (id.seq != kMax) return {id.ms, id.seq + 1};
+  if (id.ms != kMax) return {id.ms + 1, 0};
+  return id;
+}
+
+Result<int64_t> IntegerOf(const Result<RedisReply>& reply, std::string_view command) {
+  if (!reply.ok()) return reply.status();
+  const auto value = redis_internal::Integer(reply->get());
+  if (!value) return BadShape(command, "not an integer");
+  return *value;
+}
+
+// Sets each entry's delivery count from an XPENDING reply of the same
+// transaction.
+Status FillCounts(const redisReply* pending, Entries& entries) {
+  auto parsed = redis_internal::PendingEntries(pending, "XPENDING");
+  if (!parsed.ok()) return parsed.status();
+  std::unordered_map<std::string_view, int64_t> counts;
+  for (const PendingEntry& p : *parsed) counts.emplace(p.id, p.delivery_count);
+  for (StreamEntry& entry : entries) {
+    const auto it = counts.find(entry.id);
+    if (it == counts.end()) return BadShape("XPENDING", "an entry read is not pending");
+    entry.delivery_count = it->second;
+  }
+  return Status::Ok();
+}
+
+// Element `i` of an EXEC reply, or its error.
+Result<const redisReply*> ExecElement(const RedisReply& exec, size_t i, std::string_view command) {
+  const redisReply* element = exec->element[i];
+  if (element->type == REDIS_REPLY_ERROR) return RedisStatus(nullptr, element, command);
+  return element;
+}
+
+}  // namespace
+
+RedisBroker::RedisBroker(const Clock& clock, RedisOptions options)
+    : clock_(clock),
+      pool_(std::make_unique<RedisPool>(std::move(options))),
+      move_to_dlq_(std::make_unique<RedisScript>("MoveToDlq script", kMoveToDlqLua)),
+      delete_stream_(std::make_unique<RedisScript>("DeleteStream script", kDeleteStreamLua)),
+      touch_(std::make_unique<RedisScript>("Touch script", kTouchLua)) {}
+
+RedisBroker::~RedisBroker() { Close(); }
+
+BrokerCapabilities RedisBroker::capabilities() const {
+  BrokerCapabilities caps;
+  caps.persistent = true;
+  caps.consumer_groups = true;
+  caps.dlq = true;
+  caps.blocking_reads = true;
+  return caps;
+}
+
+const RedisOptions& RedisBroker::options() const { return pool_->options(); }
+int RedisBroker::open_connections() const { return pool_->open_connections(); }
+
+Status RedisBroker::CheckOpen() const {
+  if (pool_->closed()) return Status::Unavailable(pool_->options().owner + " is closed");
+  return Status::Ok();
+}
+
+Status RedisBroker::Ping() {
+  return pool_
+      ->Run<bool>(RedisRetry::kIdempotent,
+                  [](RedisConnection& c) -> Result<bool> {
+                    auto reply = c.Command(RedisArgs{"PING"});
+                    if (!reply.ok()) return reply.status();
+                    return true;
+                  })
+      .status();
+}
+
+void RedisBroker::Close() { pool_->Close(); }
+
+Result<std::string> RedisBroker::AddWithClockId(RedisConnection& c, std::string_view stream,
+                                                const Fields& fields) {
+  auto ms = static_cast<uint64_t>(std::max<int64_t>(ToMillis(clock_.Now()), 0));
+  for (int attempt = 0; attempt < kPublishAttemptsMax; ++attempt) {
+    RedisArgs xadd{"XADD", stream, std::to_string(ms) + "-*"};
+    for (const auto& [name, value] : fields) xadd.Add(name).Add(value);
+    auto replies = c.Pipeline({xadd});
+    if (!replies.ok()) return replies.status();
+    const redisReply* reply = replies->front().get();
+    if (reply->type == REDIS_REPLY_STRING) return std::string(reply->str, reply->len);
+    if (!RedisErrorContains(reply, "equal or smaller")) return RedisStatus(nullptr, reply, "XADD");
+    // The stream's top id is ahead of the clock: continue from its ms.
+    auto info = c.Command(RedisArgs{"XINFO", "STREAM", stream});
+    if (!info.ok()) return info.status();
+    const auto top = StreamId::Parse(
+        Text(redis_internal::MapValue(info->get(), "last-generated-id")).value_or(""));
+    if (!top) return BadShape("XINFO STREAM", "no last-generated-id");
+    ms = top->seq == std::numeric_limits<uint64_t>::max() ? top->ms + 1 : top->ms;
+  }
+  return Status::Internal("XADD: the stream's top id kept moving ahead of the clock (" +
+                          std::to_string(kPublishAttemptsMax) + " attempts)");
+}
+
+Result<std::string> RedisBroker::Publish(std::string_view stream, const Fields& fields) {
+  if (fields.empty()) return Status::InvalidArgument("XADD needs at least one field");
+  return pool_->Run<std::string>(RedisRetry::kNotIdempotent, [&](RedisConnection& c) {
+    return AddWithClockId(c, stream, fields);
+  });
+}
+
+Status RedisBroker::EnsureGroup(RedisConnection& c, std::string_view stream, std::string_view group,
+                                GroupStart start) {
+  auto replies = c.Pipeline({RedisArgs{"XGROUP", "CREATE", stream, group,
+                                       start == GroupStart::kEnd ? "$" : "0", "MKSTREAM"}});
+  if (!replies.ok()) return replies.status();
+  const redisReply* reply = replies->front().get();
+  if (reply->type == REDIS_REPLY_ERROR && !RedisErrorContains(reply, "BUSYGROUP")) {
+    return RedisStatus(nullptr, reply, "XGROUP CREATE");
+  }
+  return Status::Ok();  // created, or BUSYGROUP: the existing group is left alone
+}
+
+Status RedisBroker::CreateGroup(std::string_view stream, std::string_view group, GroupStart start) {
+  return pool_
+      ->Run<bool>(RedisRetry::kIdempotent,
+                  [&](RedisConnection& c) -> Result<bool> {
+                    PROTEAN_RETURN_IF_ERROR(EnsureGroup(c, stream, group, start));
+                    return true;
+                  })
+      .status();
+}
+
+Result<Entries> RedisBroker::ReadNewOn(RedisConnection& c, std::string_view stream,
+                                       std::string_view group, std::string_view consumer, int count,
+                                       Duration block) {
+  RedisArgs args{"XREADGROUP", "GROUP", group, consumer, "COUNT"};
+  args.Add(int64_t{count});
+  const int64_t block_ms = redis_internal::CeilMillis(block);
+  if (block_ms > 0) {
+    args.Add("BLOCK").Add(block_ms);
+    // The server answers nil after block_ms: wait that long plus the usual.
+    PROTEAN_RETURN_IF_ERROR(c.SetTimeout(block + c.options().socket_timeout));
+  }
+  args.Add("STREAMS").Add(stream).Add(">");
+  auto reply = c.Command(args);
+  if (block_ms > 0 && !c.broken()) PROTEAN_RETURN_IF_ERROR(c.RestoreTimeout());
+  if (!reply.ok()) return reply.status();
+  auto entries = redis_internal::ReadGroupEntries(reply->get(), "XREADGROUP");
+  if (!entries.ok()) return entries.status();
+  for (StreamEntry& entry : *entries) entry.delivery_count = 1;  // ">" starts every count at 1
+  return entries;
+}
+
+Result<Entries> RedisBroker::ReadNew(std::string_view stream, std::string_view group,
+                                     std::string_view consumer, int count, Duration block) {
+  PROTEAN_RETURN_IF_ERROR(CheckCount(count));
+  return pool_->Run<Entries>(
+      RedisRetry::kNotIdempotent, [&](RedisConnection& c) -> Result<Entries> {
+        auto read = ReadNewOn(c, stream, group, consumer, count, block);
+        if (read.ok() || read.status().code() != StatusCode::kNotFound) return read;
+        // NOGROUP, or UNBLOCKED (the stream was deleted while we were blocked):
+        // recreate the group from the beginning and read once more.
+        PROTEAN_RETURN_IF_ERROR(EnsureGroup(c, stream, group, GroupStart::kBeginning));
+        return ReadNewOn(c, stream, group, consumer, count, block);
+      });
+}
+
+Result<Entries> RedisBroker::ReadPending(std::string_view stream, std::string_view group,
+                                         std::string_view consumer, std::string_view after_id,
+                                         int count) {
+  PROTEAN_RETURN_IF_ERROR(CheckCount(count));
+  const auto after = StreamId::Parse(after_id);
+  if (!after) return InvalidId(after_id);
+  const std::string first = NextId(*after).ToString();
+  return pool_->Run<Entries>(
+      RedisRetry::kNotIdempotent, [&](RedisConnection& c) -> Result<Entries> {
+        // One transaction, so the counts XPENDING reports are this read's.
+        auto exec = c.Transaction(
+            {RedisArgs{"XREADGROUP", "GROUP", group, consumer, "COUNT"}
+                 .Add(int64_t{count})
+                 .Add("STREAMS")
+                 .Add(stream)
+                 .Add(after_id),
+             RedisArgs{"XPENDING", stream, group, first, "+"}.Add(int64_t{count}).Add(consumer)});
+        if (!exec.ok()) return exec.status();
+        auto read = ExecElement(*exec, 0, "XREADGROUP");
+        if (!read.ok()) return read.status();
+        auto pending = ExecElement(*exec, 1, "XPENDING");
+        if (!pending.ok()) return pending.status();
+        auto entries = redis_internal::ReadGroupEntries(*read, "XREADGROUP");
+        if (!entries.ok()) return entries.status();
+        PROTEAN_RETURN_IF_ERROR(FillCounts(*pending, *entries));
+        return entries;
+      });
+}
+
+Result<int64_t> RedisBroker::Ack(std::string_view stream, std::string_view group,
+                                 const std::vector<std::string>& ids) {
+  PROTEAN_RETURN_IF_ERROR(CheckIds(ids));
+  PROTEAN_RETURN_IF_ERROR(CheckOpen());
+  if (ids.empty()) return int64_t{0};
+  RedisArgs args{"XACK", stream, group};
+  for (const std::string& id : ids) args.Add(id);
+  return pool_->Run<int64_t>(RedisRetry::kNotIdempotent, [&](RedisConnection& c) {
+    return IntegerOf(c.Command(args), "XACK");
+  });
+}
+
+Result<std::vector<PendingEntry>> RedisBroker::Pending(std::string_view stream,
+                                                       std::string_view group,
+                                                       std::string_view consumer, int count) {
+  PROTEAN_RETURN_IF_ERROR(CheckCount(count));
+  RedisArgs args{"XPENDING", stream, group, "-", "+"};
+  args.Add(int64_t{count});
+  if (!consumer.empty()) args.Add(consumer);
+  return pool_->Run<std::vector<PendingEntry>>(
+      RedisRetry::kIdempotent, [&](RedisConnection& c) -> Result<std::vector<PendingEntry>> {
+        auto reply = c.Command(args);
+        if (!reply.ok()) return reply.status();
+        return redis_internal::PendingEntries(reply->get(), "XPENDING");
+      });
+}
+
+Result<ClaimResult> RedisBroker::AutoClaim(std::string_view stream, std::string_view group,
+                                           std::string_view consumer, Duration min_idle,
+                                           std::string_view cursor, int count) {
+  PROTEAN_RETURN_IF_ERROR(CheckCount(count));
+  if (min_idle < Duration(0)) return Status::InvalidArgument("min_idle must be >= 0");
+  if (!StreamId::Parse(cursor)) return InvalidId(cursor);
+  // XAUTOCLAIM examines at most count*10 PEL entries from the cursor, so the
+  // claimer's first count*10 entries from there include every claimed one.
+  const int64_t scan_max = int64_t{count} * 10;
+  return pool_->Run<ClaimResult>(
+      RedisRetry::kNotIdempotent, [&](RedisConnection& c) -> Result<ClaimResult> {
+        auto exec = c.Transaction(
+            {RedisArgs{"XAUTOCLAIM", stream, group, consumer}
+                 .Add(redis_internal::CeilMillis(min_idle))
+                 .Add(cursor)
+                 .Add("COUNT")
+                 .Add(int64_t{count}),
+             RedisArgs{"XPENDING", stream, group, cursor, "+"}.Add(scan_max).Add(consumer)});
+        if (!exec.ok()) return exec.status();
+        auto claim = ExecElement(*exec, 0, "XAUTOCLAIM");
+        if (!claim.ok()) return claim.status();
+        auto pending = ExecElement(*exec, 1, "XPENDING");
+        if (!pending.ok()) return pending.status();
+        // 7.0: [next-cursor, [entries], [ids purged because their entry is gone]].
+        const redisReply* reply = *claim;
+        if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
+          return BadShape("XAUTOCLAIM", "not [cursor, entries, deleted]");
+        }
+        ClaimResult result;
+        const auto next = Text(reply->element[0]);
+        if (!next) return BadShape("XAUTOCLAIM", "the cursor is not a string");
+        result.next_cursor = std::string(*next);
+        auto claimed = redis_internal::Entries(reply->element[1], "XAUTOCLAIM");
+        if (!claimed.ok()) return claimed.status();
+        result.claimed = std::move(claimed).value();
+        PROTEAN_RETURN_IF_ERROR(FillCounts(*pending, result.claimed));
+        if (reply->elements >= 3) {
+          const redisReply* deleted = reply->element[2];
+          if (deleted->type != REDIS_REPLY_ARRAY) return BadShape("XAUTOCLAIM", "deleted ids");
+          for (size_t i = 0; i < deleted->elements; ++i) {
+            const auto id = Text(deleted->element[i]);
+            if (!id) return BadShape("XAUTOCLAIM", "a deleted id is not a string");
+            result.deleted_ids.emplace_back(*id);
+          }
+        }
+        return result;
+      });
+}
+
+Result<int64_t> RedisBroker::Touch(std::string_view stream, std::string_view group,
+                                   std::string_view consumer, const std::vector<std::string>& ids) {
+  PROTEAN_RETURN_IF_ERROR(CheckIds(ids));
+  PROTEAN_RETURN_IF_ERROR(CheckOpen());
+  if (ids.empty()) return int64_t{0};
+  std::vector<std::string> args = {std::string(group), std::string(consumer)};
+  args.insert(args.end(), ids.begin(), ids.end());
+  const std::vector<std::string> keys = {std::string(stream)};
+  // Idempotent: touching twice leaves the same state and count.
+  return pool_->Run<int64_t>(RedisRetry::kIdempotent, [&](RedisConnection& c) {
+    return IntegerOf(touch_->Eval(c, keys, args), "Touch");
+  });
+}
+
+Result<Entries> RedisBroker::Range(std::string_view stream, std::string_view start,
+                                   std::string_view end, int count) {
+  PROTEAN_RETURN_IF_ERROR(CheckCount(count));
+  PROTEAN_RETURN_IF_ERROR(redis_internal::CheckRangeBound(start));
+  PROTEAN_RETURN_IF_ERROR(redis_internal::CheckRangeBound(end));
+  RedisArgs args{"XRANGE", stream, start, end, "COUNT"};
+  args.Add(int64_t{count});
+  return pool_->Run<Entries>(RedisRetry::kIdempotent, [&](RedisConnection& c) -> Result<Entries> {
+    auto reply = c.Command(args);
+    if (!reply.ok()) return reply.status();
+    return redis_internal::Entries(reply->get(), "XRANGE");
+  });
+}
+
+Result<int64_t> RedisBroker::Delete(std::string_view stream, const std::vector<std::string>& ids) {
+  PROTEAN_RETURN_IF_ERROR(CheckIds(ids));
+  PROTEAN_RETURN_IF_ERROR(CheckOpen());
+  if (ids.empty()) return int64_t{0};
+  RedisArgs args{"XDEL", stream};
+  for (const std::string& id : ids) args.Add(id);
+  return pool_->Run<int64_t>(RedisRetry::kNotIdempotent, [&](RedisConnection& c) {
+    return IntegerOf(c.Command(args), "XDEL");
+  });
+}
+
+Result<int64_t> RedisBroker::DeleteStream(std::string_view stream) {
+  return pool_->Run<int64_t>(RedisRetry::kNotIdempotent, [&](RedisConnection& c) {
+    return IntegerOf(delete_stream_->Eval(c, {std::string(stream)}, {}), "DeleteStream");
+  });
+}
+
+Result<int64_t> RedisBroker::Trim(std::string_view stream, const TrimSpec& spec) {
+  RedisArgs args{"XTRIM", stream};
+  if (spec.kind == TrimSpec::Kind::kMinId) {
+    if (!StreamId::Parse(spec.min_id)) return InvalidId(spec.min_id);
+    args.Add("MINID").Add("=").Add(spec.min_id);
+  } else {
+    if (spec.max_len < 0) return Status::InvalidArgument("MAXLEN must be >= 0");
+    args.Add("MAXLEN").Add("=").Add(spec.max_len);
+  }
+  return pool_->Run<int64_t>(RedisRetry::kNotIdempotent, [&](RedisConnection& c) {
+    return IntegerOf(c.Command(args), "XTRIM");
+  });
+}
+
+Result<int64_t> RedisBroker::Length(std::string_view stream) {
+  return pool_->Run<int64_t>(RedisRetry::kIdempotent, [&](RedisConnection& c) {
+    return IntegerOf(c.Command(RedisArgs{"XLEN", stream}), "XLEN");
+  });
+}
+
+Result<std::optional<int64_t>> RedisBroker::Lag(std::string_view stream, std::string_view group) {
+  using Lag = std::optional<int64_t>;
+  return pool_->Run<Lag>(RedisRetry::kIdempotent, [&](RedisConnection& c) -> Result<Lag> {
+    auto reply = c.Command(RedisArgs{"XINFO", "GROUPS", stream});  // no key: kNotFound
+    if (!reply.ok()) return reply.status();
+    const redisReply* groups = reply->get();
+    if (groups->type != REDIS_REPLY_ARRAY) return BadShape("XINFO GROUPS", "not an array");
+    for (size_t i = 0; i < groups->elements; ++i) {
+      const redisReply* info = groups->element[i];
+      if (Text(redis_internal::MapValue(info, "name")) != group) continue;
+      const redisReply* lag = redis_internal::MapValue(info, "lag");
+      if (lag == nullptr || lag->type == REDIS_REPLY_NIL) return Lag();  // unknown
+      const auto value = redis_internal::Integer(lag);
+      if (!value) return BadShape("XINFO GROUPS", "lag is not an integer");
+      return Lag(*value);
+    }
+    return Status::NotFound("NOGROUP no such key '" + std::string(stream) +
+                            "' or consumer group '" + std::string(group) + "'");
+  });
+}
+
+Result<bool> RedisBroker::MoveToDlq(std::string_view stream, std::string_view group,
+                                    std::string_view id, const DlqMetadata& meta) {
+  if (!StreamId::Parse(id)) return InvalidId(id);
+  const auto now_ms = std::max<int64_t>(ToMillis(clock_.Now()), 0);
+  std::vector<std::string> args = {std::string(group), std::string(id), std::to_string(now_ms)};
+  for (auto& [name, value] : EncodeDlqFields({}, meta)) {
+    args.push_back(std::move(name));
+    args.push_back(std::move(value));
+  }
+  const std::vector<std::string> keys = {std::string(stream), DlqStreamName(stream)};
+  return pool_->Run<bool>(RedisRetry::kNotIdempotent, [&](RedisConnection& c) -> Result<bool> {
+    auto moved = IntegerOf(move_to_dlq_->Eval(c, keys, args), "MoveToDlq");
+    if (!moved.ok()) return moved.status();
+    return *moved != 0;
+  });
+}
+
+}  // namespace protean

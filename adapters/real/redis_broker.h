@@ -1,0 +1,125 @@
+#pragma once
+// RedisBroker: the Broker of provider `redis`, on Redis Streams 7.0 through
+// hiredis. It passes tests/contract/broker_contract.h, like MemoryBroker.
+//
+// Behaviour worth knowing beyond core/broker.h:
+// - Ids come from the Clock: XADD <clock ms>-*; when the stream's top id is
+//   ahead of the clock ("equal or smaller than the target stream top item")
+//   it retries with <top ms>-* (top from XINFO STREAM), so ids only grow.
+// - Counts must be >= 1 and ids must parse; both are checked before anything
+//   is sent (kInvalidArgument).
+// - Delivery counts: 1 for ReadNew (">" always starts a PEL entry at 1);
+//   ReadPending and AutoClaim read them with XPENDING (filtered by consumer)
+//   inside the same MULTI/EXEC, so the counts are the ones of this delivery.
+// - Missing group: ReadNew (NOGROUP, or UNBLOCKED for a stream deleted while
+//   blocked) recreates it from "0" with MKSTREAM and retries once;
+//   ReadPending, Pending, AutoClaim and Lag fail with kNotFound; Ack returns
+//   0; MoveToDlq returns false.
+// - ReadNew with block > 0 sends BLOCK <ms> and raises that connection's
+//   socket timeout to block + socket_timeout for the call. The caller caps
+//   `block` (the engine: 1 s); a blocked read holds a pooled connection.
+// - MoveToDlq is one Lua script (EVALSHA): XPENDING id id 1 (not pending or
+//   no group -> 0), XRANGE id id (may be empty), XADD to {stream}:dlq with
+//   the original fields + EncodeDlqFields metadata, then XACK. XACK is the
+//   last write, so any failure (e.g. the DLQ key holding a string) leaves the
+//   message pending and the DLQ unchanged. The original entry is kept.
+// - Touch is a script: for each id, XPENDING id id 1 <consumer> (someone
+//   else's or not pending: skipped) and XRANGE id id, then one XCLAIM
+//   <consumer> 0 ... JUSTID (idle reset, no delivery counted). An id whose
+//   stream entry is gone is skipped and not counted: Redis 7.0's XCLAIM
+//   would purge it from the PEL, and a heartbeat must not drop work.
+//   Missing group: 0.
+// - DeleteStream is a script too: XLEN then DEL, atomically.
+// - DLQ list/inspect/replay/replay-all/purge/trim/depth are Broker's
+//   defaults (core/broker.cc) over these primitives.
+// - Errors: connection failures kUnavailable, command timeouts kTimeout
+//   (RedisStatus in redis_connection.h is the one mapping). Reads and
+//   CreateGroup are retried once after a connection error; commands that
+//   change state are not (their effect is unknown), except on a timeout with
+//   retry_on_timeout.
+// - Close() closes every connection (a blocked read is woken); later calls
+//   fail with kUnavailable.
+//
+// Thread-safety: every method may be called from any thread; each call
+// takes one connection from the pool (RedisOptions::max_connections). The
+// Clock must outlive the broker.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapters/real/redis_options.h"
+#include "core/broker.h"
+#include "core/clock.h"
+
+namespace protean {
+
+class RedisPool;
+class RedisScript;
+class RedisConnection;
+
+class RedisBroker final : public Broker {
+ public:
+  // Connects lazily: construction never fails; Ping() tells reachability.
+  RedisBroker(const Clock& clock, RedisOptions options);
+  ~RedisBroker() override;
+  RedisBroker(const RedisBroker&) = delete;
+  RedisBroker& operator=(const RedisBroker&) = delete;
+
+  std::string_view provider() const override { return "redis"; }
+  BrokerCapabilities capabilities() const override;
+  Status Ping() override;
+  void Close() override;
+
+  Result<std::string> Publish(std::string_view stream, const Fields& fields) override;
+  Status CreateGroup(std::string_view stream, std::string_view group, GroupStart start) override;
+  Result<std::vector<StreamEntry>> ReadNew(std::string_view stream, std::string_view group,
+                                           std::string_view consumer, int count,
+                                           Duration block) override;
+  Result<std::vector<StreamEntry>> ReadPending(std::string_view stream, std::string_view group,
+                                               std::string_view consumer, std::string_view after_id,
+                                               int count) override;
+  Result<int64_t> Ack(std::string_view stream, std::string_view group,
+                      const std::vector<std::string>& ids) override;
+  Result<std::vector<PendingEntry>> Pending(std::string_view stream, std::string_view group,
+                                            std::string_view consumer, int count) override;
+  Result<ClaimResult> AutoClaim(std::string_view stream, std::string_view group,
+                                std::string_view consumer, Duration min_idle,
+                                std::string_view cursor, int count) override;
+  Result<int64_t> Touch(std::string_view stream, std::string_view group, std::string_view consumer,
+                        const std::vector<std::string>& ids) override;
+  Result<std::vector<StreamEntry>> Range(std::string_view stream, std::string_view start,
+                                         std::string_view end, int count) override;
+  Result<int64_t> Delete(std::string_view stream, const std::vector<std::string>& ids) override;
+  Result<int64_t> DeleteStream(std::string_view stream) override;
+  Result<int64_t> Trim(std::string_view stream, const TrimSpec& spec) override;
+  Result<int64_t> Length(std::string_view stream) override;
+  Result<std::optional<int64_t>> Lag(std::string_view stream, std::string_view group) override;
+  Result<bool> MoveToDlq(std::string_view stream, std::string_view group, std::string_view id,
+                         const DlqMetadata& meta) override;
+
+  const RedisOptions& options() const;
+  // Connections currently open (idle + in use); for tests and pool gauges.
+  int open_connections() const;
+
+ private:
+  Status CheckOpen() const;
+  // XADD with a clock id on `connection`; the "<top ms>-*" fallback.
+  Result<std::string> AddWithClockId(RedisConnection& connection, std::string_view stream,
+                                     const Fields& fields);
+  Status EnsureGroup(RedisConnection& connection, std::string_view stream, std::string_view group,
+                     GroupStart start);
+  Result<std::vector<StreamEntry>> ReadNewOn(RedisConnection& connection, std::string_view stream,
+                                             std::string_view group, std::string_view consumer,
+                                             int count, Duration block);
+
+  const Clock& clock_;
+  std::unique_ptr<RedisPool> pool_;
+  std::unique_ptr<RedisScript> move_to_dlq_;
+  std::unique_ptr<RedisScript> delete_stream_;
+  std::unique_ptr<RedisScript> touch_;
+};
+
+}  // namespace protean
