@@ -2,10 +2,8 @@
 # ci/main.sh — the main job: install deps, build, then run the scenario suites in
 # memory mode:
 #   $BUILD_DIR/harness/protean-harness run scenarios --protean-env memory \
-#       --junit reports/scenarios-memory.xml
-# Until the harness exists it runs the operations CLI's check instead:
-#   $BUILD_DIR/harness/cli/protean check --domain examples
-# and fails clearly when neither binary was built. Needs no services.
+#       --jobs $(nproc) --junit reports/scenarios-memory.xml --json reports/scenarios-memory.json
+# Needs no services.
 #
 # Environment:
 #   BUILD_DIR        build folder (default build)
@@ -23,7 +21,6 @@ cd "${CI_ROOT}"
 BUILD_DIR="${BUILD_DIR:-build}"
 REPORTS="${CI_ROOT}/reports"
 HARNESS="${BUILD_DIR}/harness/protean-harness"
-PROTEAN_CLI="${BUILD_DIR}/harness/cli/protean"
 export BUILD_DIR
 
 mkdir -p "${REPORTS}"
@@ -39,15 +36,10 @@ step_build() {
 
 # ---- scenario suites, memory mode --------------------------------------------
 step_scenarios_memory() {
-  if [[ -x "${HARNESS}" ]]; then
-    ci_timeout "$(ci_budget 3000)" \
-      "${HARNESS}" run scenarios --protean-env memory --junit "${REPORTS}/scenarios-memory.xml"
-  elif [[ -x "${PROTEAN_CLI}" ]]; then
-    ci_log "${HARNESS} not built yet; running '${PROTEAN_CLI} check --domain examples' instead"
-    ci_timeout "$(ci_budget 600)" "${PROTEAN_CLI}" check --domain examples
-  else
-    ci_die "neither ${HARNESS} nor ${PROTEAN_CLI} was built: nothing to run"
-  fi
+  [[ -x "${HARNESS}" ]] || ci_die "${HARNESS} was not built"
+  ci_timeout "$(ci_budget 3000)" \
+    "${HARNESS}" run scenarios --protean-env memory --jobs "$(nproc)" \
+      --junit "${REPORTS}/scenarios-memory.xml" --json "${REPORTS}/scenarios-memory.json"
 }
 
 ci_log "main job: repo ${CI_ROOT}, build dir ${BUILD_DIR}"

@@ -110,7 +110,8 @@ step_scenarios_memory() {
     ci_skip "scenario suites (memory mode): ${HARNESS} not built yet"
   fi
   ci_timeout "$(ci_budget 1800)" \
-    "${HARNESS}" run scenarios --protean-env memory --junit "${REPORTS}/scenarios-memory.xml"
+    "${HARNESS}" run scenarios --protean-env memory --jobs "$(nproc)" \
+      --junit "${REPORTS}/scenarios-memory.xml" --json "${REPORTS}/scenarios-memory.json"
 }
 
 # ---- scenario suites, test mode ----------------------------------------------
@@ -122,7 +123,8 @@ step_scenarios_test() {
   fi
   load_services_env
   ci_timeout "$(ci_budget 1800)" \
-    "${HARNESS}" run scenarios --protean-env test --junit "${REPORTS}/scenarios-test.xml"
+    "${HARNESS}" run scenarios --protean-env test --jobs 4 \
+      --junit "${REPORTS}/scenarios-test.xml" --json "${REPORTS}/scenarios-test.json"
 }
 
 # ------------------------------------------------------------ the job

@@ -75,7 +75,7 @@ Status Engine::AddSubscription(const HandlerRegistration& handler,
                                const SubscriptionConfig& config) {
   PROTEAN_CHECK(state() == State::kCreated);
   SubscriptionDeps deps{&loop_, &metrics_, observer_, &prng_, adapters_.database("default"),
-                        options_.instance, options_.idle_poll};
+                        options_.instance, options_.idle_poll, options_.idle_poll_max};
   if (config.type == SubscriptionType::kStream) {
     Broker* broker = adapters_.broker("default");
     if (broker == nullptr) {

@@ -65,7 +65,8 @@ struct EngineOptions {
   std::string instance = "engine";
   Duration drain_timeout = Seconds(10);
   DlqSettings dlq;
-  Duration idle_poll = Millis(10);
+  Duration idle_poll = Millis(10);      // see SubscriptionDeps
+  Duration idle_poll_max = Millis(250);
   LogSink log;  // null: stderr
 };
 

@@ -1,5 +1,7 @@
 #include "core/engine/engine_events.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "core/engine/subscription.h"
@@ -49,6 +51,12 @@ nlohmann::ordered_json EngineEventJson(const EngineEvent& e) {
   if (e.value != 0) j["value"] = e.value;
   if (e.due != TimePoint{}) j["due"] = ToMicros(e.due);
   return j;
+}
+
+Duration IdlePollDelay(const SubscriptionDeps& deps, int empty_reads) {
+  Duration d = deps.idle_poll;
+  for (int i = 1; i < empty_reads && d < deps.idle_poll_max; ++i) d *= 2;
+  return std::min(d, std::max(deps.idle_poll, deps.idle_poll_max));
 }
 
 void Report(const SubscriptionDeps& deps, EngineEvent event) {

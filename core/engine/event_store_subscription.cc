@@ -142,10 +142,11 @@ void EventStoreSubscription::Tick() {
           return;
         }
         if (self->batch_.empty()) {
-          self->ScheduleTick(std::max(self->deps_.idle_poll,
+          self->ScheduleTick(std::max(IdlePollDelay(self->deps_, ++self->empty_reads_),
                                       SecondsF(self->config_.tick_interval_seconds)));
           return;
         }
+        self->empty_reads_ = 0;
         self->ProcessNext();
       });
 }

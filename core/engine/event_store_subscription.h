@@ -82,6 +82,7 @@ class EventStoreSubscription final : public Subscription {
   int64_t attempt_ = 0;           // attempts of the head message so far
   TimePoint first_failure_{};
   bool fetch_in_flight_ = false;
+  int empty_reads_ = 0;
   int writes_in_flight_ = 0;
   TimerId tick_timer_ = 0;
   TimerId retry_timer_ = 0;

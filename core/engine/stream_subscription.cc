@@ -164,10 +164,13 @@ void StreamSubscription::OnFetched(Result<std::vector<StreamEntry>> result) {
     MaybeIdle();
     return;
   }
+  const bool observed = deps_.observer != nullptr;
   for (auto& entry : *result) {
-    EngineEvent e = Event(EngineEventKind::kDelivered, entry.id, "", entry.delivery_count);
-    if (const std::string* id = FindField(entry.fields, "id")) e.message_id = *id;
-    Report(deps_, std::move(e));
+    if (observed) {
+      EngineEvent e = Event(EngineEventKind::kDelivered, entry.id, "", entry.delivery_count);
+      if (const std::string* id = FindField(entry.fields, "id")) e.message_id = *id;
+      Report(deps_, std::move(e));
+    }
     batch_.push_back(Delivery{std::move(entry), false});
   }
   if (!running()) {
@@ -176,9 +179,10 @@ void StreamSubscription::OnFetched(Result<std::vector<StreamEntry>> result) {
   }
   if (batch_.empty() && ready_.empty()) {
     const bool blocked = broker_->capabilities().blocking_reads;
-    ScheduleTick(blocked ? Duration{0} : std::max(deps_.idle_poll, Duration{0}));
+    ScheduleTick(blocked ? Duration{0} : IdlePollDelay(deps_, ++empty_reads_));
     return;
   }
+  empty_reads_ = 0;
   ProcessNext();
 }
 
@@ -237,7 +241,9 @@ void StreamSubscription::Process(Delivery d) {
     return;
   }
   auto message = std::make_shared<const Message>(std::move(*decoded));
-  Report(deps_, Event(EngineEventKind::kAttemptStarted, entry.id, message->id, message->attempt));
+  if (deps_.observer) {
+    Report(deps_, Event(EngineEventKind::kAttemptStarted, entry.id, message->id, message->attempt));
+  }
   inflight_id_ = entry.id;
   runner_.Run(message, [this, entry = std::move(entry), message](const AttemptResult& r) {
     OnAttempt(entry, message, r);
@@ -247,17 +253,20 @@ void StreamSubscription::Process(Delivery d) {
 void StreamSubscription::OnAttempt(const StreamEntry& entry, std::shared_ptr<const Message> message,
                                    const AttemptResult& r) {
   inflight_id_.clear();
-  EngineEvent fin = Event(EngineEventKind::kAttemptFinished, entry.id, message->id, message->attempt);
-  fin.outcome = std::string(AttemptOutcomeName(r.outcome));
-  fin.detail = r.reason;
-  Report(deps_, std::move(fin));
+  if (deps_.observer) {
+    EngineEvent fin =
+        Event(EngineEventKind::kAttemptFinished, entry.id, message->id, message->attempt);
+    fin.outcome = std::string(AttemptOutcomeName(r.outcome));
+    fin.detail = r.reason;
+    Report(deps_, std::move(fin));
+  }
   duration_->Observe(ToSecondsF(r.elapsed));
   const TimePoint now = deps_.loop->Now();
   if (r.outcome == AttemptOutcome::kOk) {
     processed_ok_->Inc();
     first_failure_.erase(entry.id);
     pending_acks_.push_back(entry.id);
-    pending_ack_info_.push_back(AckInfo{message->id, message->attempt});
+    if (deps_.observer) pending_ack_info_.push_back(AckInfo{message->id, message->attempt});
     // Batched within a fetched batch; flushed as soon as the batch is done.
     if (batch_.empty() || pending_acks_.size() >= static_cast<size_t>(config_.messages_per_tick)) {
       FlushAcks(nullptr);
@@ -379,7 +388,7 @@ void StreamSubscription::MoveToDlq(const std::string& id, int64_t attempts,
 void StreamSubscription::AckNow(const std::string& id, const std::string& message_id,
                                 int64_t attempt) {
   pending_acks_.push_back(id);
-  pending_ack_info_.push_back(AckInfo{message_id, attempt});
+  if (deps_.observer) pending_ack_info_.push_back(AckInfo{message_id, attempt});
   FlushAcks(nullptr);
 }
 
@@ -388,7 +397,7 @@ void StreamSubscription::FlushAcks(std::function<void()> done) {
     if (done) done();
     return;
   }
-  std::vector<std::string> ids = std::move(pending_acks_);
+  auto ids = std::make_shared<const std::vector<std::string>>(std::move(pending_acks_));
   std::vector<AckInfo> info = std::move(pending_ack_info_);
   pending_acks_.clear();
   pending_ack_info_.clear();
@@ -397,18 +406,18 @@ void StreamSubscription::FlushAcks(std::function<void()> done) {
   OffloadCall<int64_t>(
       *deps_.loop,
       [broker, stream = handler_.stream, group = group_, ids] {
-        return broker->Ack(stream, group, ids);
+        return broker->Ack(stream, group, *ids);
       },
       [self, ids, info = std::move(info), done = std::move(done)](Result<int64_t> r) {
         // Reported even after Abandon: the ack reached (or failed at) the broker.
-        if (r.ok()) {
-          for (size_t i = 0; i < ids.size(); ++i) {
-            Report(self->deps_, self->Event(EngineEventKind::kAcked, ids[i], info[i].message_id,
-                                            info[i].attempt));
-          }
-        } else {
+        if (!r.ok()) {
           // Unacked entries stay pending and are claimed later: at-least-once.
           self->Error("ack", r.status());
+        } else if (self->deps_.observer != nullptr) {
+          for (size_t i = 0; i < ids->size() && i < info.size(); ++i) {
+            Report(self->deps_, self->Event(EngineEventKind::kAcked, (*ids)[i],
+                                            info[i].message_id, info[i].attempt));
+          }
         }
         if (done) done();
       });

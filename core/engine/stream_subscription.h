@@ -114,6 +114,7 @@ class StreamSubscription final : public Subscription {
   };
   std::vector<AckInfo> pending_ack_info_;
   bool fetch_in_flight_ = false;
+  int empty_reads_ = 0;
   TimerId tick_timer_ = 0;
   TimerId claim_timer_ = 0;
   TimerId heartbeat_timer_ = 0;

@@ -26,8 +26,11 @@ struct SubscriptionDeps {
   Database* database = nullptr;        // given to handlers; may be null
   std::string instance;                // engine instance name
   // How long an idle subscription waits before polling again when its
-  // backend cannot block on a read (memory broker, event store).
+  // backend cannot block on a read (memory broker, event store): idle_poll
+  // after the first empty read, doubling per empty read up to idle_poll_max,
+  // back to idle_poll as soon as a read returns something.
   Duration idle_poll = Millis(10);
+  Duration idle_poll_max = Millis(250);
 };
 
 class Subscription : public std::enable_shared_from_this<Subscription> {
@@ -53,5 +56,8 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
 
 // Reports an event to the observer (if any), stamped with the loop's time.
 void Report(const SubscriptionDeps& deps, EngineEvent event);
+
+// The wait before the next poll after `empty_reads` empty reads in a row.
+Duration IdlePollDelay(const SubscriptionDeps& deps, int empty_reads);
 
 }  // namespace protean
