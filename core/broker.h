@@ -137,6 +137,25 @@ class Broker {
   virtual Result<ClaimResult> AutoClaim(std::string_view stream, std::string_view group,
                                         std::string_view consumer, Duration min_idle,
                                         std::string_view cursor, int count) = 0;
+  // Re-reads the single entry `id` if it is pending for `consumer` (its
+  // delivery count +1, idle reset), atomically with that ownership check:
+  // nullopt when it is no longer pending for this consumer (acked, moved, or
+  // claimed by another one). A pending entry whose stream entry is gone comes
+  // back with deleted = true (Redis 7.0 then drops it from the PEL). The retry
+  // path of the engine uses this, so a retry can never pick up another entry.
+  virtual Result<std::optional<StreamEntry>> Redeliver(std::string_view stream,
+                                                       std::string_view group,
+                                                       std::string_view consumer,
+                                                       std::string_view id) = 0;
+  // Gives back entries `consumer` fetched but never attempted (a graceful
+  // stop): each one still pending for it gets its delivery count set back to
+  // the given value and an idle time that makes it claimable at once (Redis:
+  // XCLAIM ... IDLE <large> RETRYCOUNT <count> JUSTID, owner-checked in one
+  // script). Deliveries that never ran therefore do not count as attempts.
+  // Returns how many were released.
+  virtual Result<int64_t> Release(std::string_view stream, std::string_view group,
+                                  std::string_view consumer,
+                                  const std::vector<std::pair<std::string, int64_t>>& entries) = 0;
   // The owner's heartbeat: resets the idle time of those `ids` that are
   // pending for `consumer` in `group`, without counting a delivery (Redis:
   // XCLAIM ... <consumer> 0 <id> JUSTID, restricted to the owner's own entries

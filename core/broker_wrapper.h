@@ -61,6 +61,16 @@ class BrokerWrapper : public Broker {
                                 std::string_view cursor, int count) override {
     PROTEAN_FORWARD(AutoClaim(stream, group, consumer, min_idle, cursor, count));
   }
+  Result<std::optional<StreamEntry>> Redeliver(std::string_view stream, std::string_view group,
+                                               std::string_view consumer,
+                                               std::string_view id) override {
+    PROTEAN_FORWARD(Redeliver(stream, group, consumer, id));
+  }
+  Result<int64_t> Release(std::string_view stream, std::string_view group,
+                          std::string_view consumer,
+                          const std::vector<std::pair<std::string, int64_t>>& entries) override {
+    PROTEAN_FORWARD(Release(stream, group, consumer, entries));
+  }
   Result<int64_t> Touch(std::string_view stream, std::string_view group, std::string_view consumer,
                         const std::vector<std::string>& ids) override {
     PROTEAN_FORWARD(Touch(stream, group, consumer, ids));

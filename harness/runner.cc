@@ -1,6 +1,7 @@
 #include "harness/runner.h"
 
 #include <chrono>
+#include <random>
 #include <memory>
 #include <sstream>
 
@@ -570,7 +571,18 @@ RunOutput Run::Execute() {
   ids_ = Prng(o_.seed * 0x9E3779B97F4A7C15ULL + 1);
   scripted_ = std::make_shared<ScriptedRuntime>(o_.seed + 2);
   SetUpRuntime();
-  if (!memory_) ns_ = "h" + ids_.Uuid().substr(0, 8) + "x";
+  if (!memory_) {
+    // Unique per run (not per seed): runs against the same servers never
+    // share streams or categories. Test mode promises no replay, so this
+    // may use a non-seeded source.
+    Prng unique(std::random_device{}() ^
+                static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+    ns_ = "h" + unique.Uuid().substr(0, 8) + "x";
+    // Message ids too, and the engine's (position records): Message DB keeps
+    // every id it ever saw.
+    ids_ = unique.Fork();
+    engine_prng_ = unique.Fork();
+  }
   try {
     SetUpDomain(BuildConfig());
     std::vector<SubscriptionInfo> infos;

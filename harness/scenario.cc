@@ -237,6 +237,15 @@ Scenario LoadScenario(const std::filesystem::path& file) {
   for (TableReader& w : ArrayOfTables(root, "workload")) s.workload.push_back(ReadWorkload(w));
   if (s.workload.empty()) root.Fail("workload", kConfigInvalidValue, "a scenario needs at least one [[workload]]");
   for (TableReader& f : ArrayOfTables(root, "faults")) s.faults.push_back(ReadFault(f, s.heal_at_ms));
+  if (s.partition_event_store) {
+    for (const FaultSpec& f : s.faults) {
+      if (f.kind == FaultKind::kAddWorker) {
+        instances.Fail("partition_event_store", kConfigInvalidValue,
+                       "cannot be combined with an add_worker fault: the partition count is "
+                       "fixed by instances.count");
+      }
+    }
+  }
   TableReader expect = root.Table("expect");
   s.expect = ReadExpect(expect);
   s.domain = TakeTable(doc, root, "domain");

@@ -421,6 +421,58 @@ Result<int64_t> MemoryBroker::Ack(std::string_view stream, std::string_view grou
   return acked;
 }
 
+Result<std::optional<StreamEntry>> MemoryBroker::Redeliver(std::string_view stream,
+                                                          std::string_view group,
+                                                          std::string_view consumer,
+                                                          std::string_view id) {
+  const auto parsed = StreamId::Parse(id);
+  if (!parsed) return Status::InvalidArgument("invalid stream id: " + std::string(id));
+  std::lock_guard lock(mu_);
+  PROTEAN_RETURN_IF_ERROR(CheckOpen());
+  StreamState* s = FindStream(stream);
+  Group* g = s != nullptr ? s->FindGroup(group) : nullptr;
+  if (g == nullptr) return std::optional<StreamEntry>();
+  const size_t pos = g->pel.Find(*parsed);
+  if (pos == g->pel.end()) return std::optional<StreamEntry>();
+  Nack& nack = g->pel.at(pos).value;
+  if (*nack.owner != consumer) return std::optional<StreamEntry>();
+  const size_t at = s->entries.Find(*parsed);
+  if (at == s->entries.end()) {
+    // Gone from the stream: reported as deleted and dropped from the PEL.
+    StreamEntry gone{parsed->ToString(), {}, true, nack.delivery_count};
+    g->pel.EraseAt(pos);
+    g->pel.Tidy();
+    return std::optional<StreamEntry>(std::move(gone));
+  }
+  nack.delivery_time = clock_.Now();
+  ++nack.delivery_count;
+  return std::optional<StreamEntry>(
+      StreamEntry{parsed->ToString(), s->entries.at(at).value, false, nack.delivery_count});
+}
+
+Result<int64_t> MemoryBroker::Release(
+    std::string_view stream, std::string_view group, std::string_view consumer,
+    const std::vector<std::pair<std::string, int64_t>>& entries) {
+  std::lock_guard lock(mu_);
+  PROTEAN_RETURN_IF_ERROR(CheckOpen());
+  StreamState* s = FindStream(stream);
+  Group* g = s != nullptr ? s->FindGroup(group) : nullptr;
+  if (g == nullptr) return int64_t{0};
+  int64_t released = 0;
+  for (const auto& [id, count] : entries) {
+    const auto parsed = StreamId::Parse(id);
+    if (!parsed) return Status::InvalidArgument("invalid stream id: " + id);
+    const size_t pos = g->pel.Find(*parsed);
+    if (pos == g->pel.end()) continue;
+    Nack& nack = g->pel.at(pos).value;
+    if (*nack.owner != consumer) continue;
+    nack.delivery_count = std::max<int64_t>(0, count);
+    nack.delivery_time = TimePoint{};  // idle since the epoch: claimable at once
+    ++released;
+  }
+  return released;
+}
+
 Result<int64_t> MemoryBroker::Touch(std::string_view stream, std::string_view group,
                                     std::string_view consumer, const std::vector<std::string>& ids) {
   auto parsed = memory_internal::ParseIds(ids);

@@ -10,8 +10,8 @@
 //   LastMessage  get_last_stream_message($1::varchar, $2::varchar)
 //   StreamVersion stream_version($1::varchar)
 //   Ping         SELECT message_store_version()
-// all as statements prepared on each new connection (a server without Message
-// DB fails the connect with kInternal). The server validates
+// all as statements prepared on each new connection (a server without
+// Message DB fails the connect with kInternal). The server validates
 // everything (names, uuids, JSON, consumer groups) and its errors map to
 // Status in ClassifyPgError (pg_error.h): "Wrong expected version" and a
 // duplicate id are kConflict; "Must be a stream name", "Must be a category",

@@ -76,6 +76,41 @@ claim[#claim + 1] = 'JUSTID'
 return #redis.call('XCLAIM', unpack(claim))
 )lua";
 
+// KEYS[1] stream. ARGV[1] group, ARGV[2] consumer, ARGV[3] id. If the id is
+// pending for the consumer, XCLAIM it to the same consumer (delivery +1,
+// idle reset). Returns false when it is not ours, else {entries, count}:
+// entries is empty when the stream entry is gone (7.0 XCLAIM then drops it).
+constexpr char kRedeliverLua[] = R"lua(
+local mine = redis.pcall('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1, ARGV[2])
+if type(mine) == 'table' and mine.err then
+  if string.sub(mine.err, 1, 7) == 'NOGROUP' then return false end
+  return mine
+end
+if #mine == 0 then return false end
+local entries = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], '0', ARGV[3])
+return {entries, mine[1][4] + 1}
+)lua";
+
+// KEYS[1] stream. ARGV[1] group, ARGV[2] consumer, then (id, count) pairs.
+// For each id pending for the consumer: XCLAIM JUSTID with RETRYCOUNT count
+// and a huge IDLE, so it is claimable at once. Returns how many.
+constexpr char kReleaseLua[] = R"lua(
+local released = 0
+for i = 3, #ARGV, 2 do
+  local mine = redis.pcall('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1, ARGV[2])
+  if type(mine) == 'table' and mine.err then
+    if string.sub(mine.err, 1, 7) == 'NOGROUP' then return 0 end
+    return mine
+  end
+  if #mine > 0 then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], '0', ARGV[i], 'IDLE', '1000000000000',
+               'RETRYCOUNT', ARGV[i + 1], 'JUSTID')
+    released = released + 1
+  end
+end
+return released
+)lua";
+
 // KEYS[1] stream. XLEN fails on a key of another type before DEL runs.
 constexpr char kDeleteStreamLua[] = R"lua(
 local held = redis.call('XLEN', KEYS[1])
@@ -126,7 +161,9 @@ RedisBroker::RedisBroker(const Clock& clock, RedisOptions options)
       pool_(std::make_unique<RedisPool>(std::move(options))),
       move_to_dlq_(std::make_unique<RedisScript>("MoveToDlq script", kMoveToDlqLua)),
       delete_stream_(std::make_unique<RedisScript>("DeleteStream script", kDeleteStreamLua)),
-      touch_(std::make_unique<RedisScript>("Touch script", kTouchLua)) {}
+      touch_(std::make_unique<RedisScript>("Touch script", kTouchLua)),
+      redeliver_(std::make_unique<RedisScript>("Redeliver script", kRedeliverLua)),
+      release_(std::make_unique<RedisScript>("Release script", kReleaseLua)) {}
 
 RedisBroker::~RedisBroker() { Close(); }
 
@@ -350,6 +387,57 @@ Result<ClaimResult> RedisBroker::AutoClaim(std::string_view stream, std::string_
         }
         return result;
       });
+}
+
+Result<std::optional<StreamEntry>> RedisBroker::Redeliver(std::string_view stream,
+                                                         std::string_view group,
+                                                         std::string_view consumer,
+                                                         std::string_view id) {
+  PROTEAN_RETURN_IF_ERROR(CheckIds({std::string(id)}));
+  PROTEAN_RETURN_IF_ERROR(CheckOpen());
+  const std::vector<std::string> keys = {std::string(stream)};
+  const std::vector<std::string> args = {std::string(group), std::string(consumer),
+                                         std::string(id)};
+  return pool_->Run<std::optional<StreamEntry>>(
+      RedisRetry::kNotIdempotent,
+      [&](RedisConnection& c) -> Result<std::optional<StreamEntry>> {
+        auto reply = redeliver_->Eval(c, keys, args);
+        if (!reply.ok()) return reply.status();
+        const redisReply* r = reply->get();
+        if (r->type == REDIS_REPLY_NIL) return std::optional<StreamEntry>();  // false → nil
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+          return BadShape("Redeliver", "not [entries, count]");
+        }
+        const auto count = redis_internal::Integer(r->element[1]);
+        if (!count) return BadShape("Redeliver", "the count is not an integer");
+        auto entries = redis_internal::Entries(r->element[0], "Redeliver");
+        if (!entries.ok()) return entries.status();
+        if (entries->empty()) {
+          return std::optional<StreamEntry>(StreamEntry{std::string(id), {}, true, *count - 1});
+        }
+        StreamEntry e = std::move((*entries)[0]);
+        e.delivery_count = *count;
+        return std::optional<StreamEntry>(std::move(e));
+      });
+}
+
+Result<int64_t> RedisBroker::Release(std::string_view stream, std::string_view group,
+                                     std::string_view consumer,
+                                     const std::vector<std::pair<std::string, int64_t>>& entries) {
+  std::vector<std::string> ids;
+  for (const auto& e : entries) ids.push_back(e.first);
+  PROTEAN_RETURN_IF_ERROR(CheckIds(ids));
+  PROTEAN_RETURN_IF_ERROR(CheckOpen());
+  if (entries.empty()) return int64_t{0};
+  std::vector<std::string> args = {std::string(group), std::string(consumer)};
+  for (const auto& [id, count] : entries) {
+    args.push_back(id);
+    args.push_back(std::to_string(std::max<int64_t>(0, count)));
+  }
+  const std::vector<std::string> keys = {std::string(stream)};
+  return pool_->Run<int64_t>(RedisRetry::kIdempotent, [&](RedisConnection& c) {
+    return IntegerOf(release_->Eval(c, keys, args), "Release");
+  });
 }
 
 Result<int64_t> RedisBroker::Touch(std::string_view stream, std::string_view group,

@@ -221,6 +221,18 @@ Result<ClaimResult> RedisPubSubBroker::AutoClaim(std::string_view, std::string_v
                                                  int) {
   return FanOutOnly("AutoClaim");
 }
+Result<std::optional<StreamEntry>> RedisPubSubBroker::Redeliver(std::string_view,
+                                                                std::string_view,
+                                                                std::string_view,
+                                                                std::string_view) {
+  return FanOutOnly("Redeliver");
+}
+
+Result<int64_t> RedisPubSubBroker::Release(std::string_view, std::string_view, std::string_view,
+                                           const std::vector<std::pair<std::string, int64_t>>&) {
+  return FanOutOnly("Release");
+}
+
 Result<int64_t> RedisPubSubBroker::Touch(std::string_view, std::string_view, std::string_view,
                                          const std::vector<std::string>&) {
   return FanOutOnly("Touch");

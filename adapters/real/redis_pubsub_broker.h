@@ -96,6 +96,12 @@ class RedisPubSubBroker final : public Broker {
   Result<ClaimResult> AutoClaim(std::string_view stream, std::string_view group,
                                 std::string_view consumer, Duration min_idle,
                                 std::string_view cursor, int count) override;
+  Result<std::optional<StreamEntry>> Redeliver(std::string_view stream, std::string_view group,
+                                               std::string_view consumer,
+                                               std::string_view id) override;
+  Result<int64_t> Release(std::string_view stream, std::string_view group,
+                          std::string_view consumer,
+                          const std::vector<std::pair<std::string, int64_t>>& entries) override;
   Result<int64_t> Touch(std::string_view stream, std::string_view group, std::string_view consumer,
                         const std::vector<std::string>& ids) override;
   Result<std::vector<StreamEntry>> Range(std::string_view stream, std::string_view start,

@@ -61,7 +61,7 @@ Duration IdlePollDelay(const SubscriptionDeps& deps, int empty_reads) {
 
 void Report(const SubscriptionDeps& deps, EngineEvent event) {
   if (deps.observer == nullptr) return;
-  event.at = deps.loop->Now();
+  if (event.at == TimePoint{}) event.at = deps.loop->Now();  // unless stamped already
   event.instance = deps.instance;
   deps.observer->OnEngineEvent(event);
 }

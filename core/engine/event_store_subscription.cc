@@ -23,8 +23,12 @@ std::optional<Duration> Budget(const SubscriptionConfig& c) {
   return SecondsF(*c.handler_timeout_seconds);
 }
 
-std::string Identity(const HandlerRegistration& h, const SubscriptionConfig& c) {
-  if (!c.consumer_group_size) return h.name;
+// Whose position a stream holds: a partition member's (shared by whoever
+// runs that member), else this instance's own, since every instance of an
+// unpartitioned subscription reads the whole category.
+std::string Identity(const HandlerRegistration& h, const SubscriptionConfig& c,
+                     const std::string& instance) {
+  if (!c.consumer_group_size) return h.name + "+" + instance;
   return h.name + "+" + std::to_string(*c.consumer_group_member) + "of" +
          std::to_string(*c.consumer_group_size);
 }
@@ -39,8 +43,8 @@ EventStoreSubscription::EventStoreSubscription(SubscriptionDeps deps, EventStore
       handler_(handler),
       config_(std::move(config)),
       consumer_(handler.name + "-" + deps_.instance),
-      position_stream_(PositionStream(handler.stream, Identity(handler, config_))),
-      failed_stream_(FailedStream(handler.stream, Identity(handler, config_))),
+      position_stream_(PositionStream(handler.stream, Identity(handler, config_, deps_.instance))),
+      failed_stream_(FailedStream(handler.stream, Identity(handler, config_, deps_.instance))),
       runner_(*deps_.loop, handler, Budget(config_), deps_.database, consumer_) {
   const MetricLabels base = {{"subscription", handler.name + "-" + handler.stream},
                              {"handler", handler.name},
@@ -197,11 +201,13 @@ void EventStoreSubscription::OnAttempt(const AttemptResult& r) {
     if (retry && running()) {
       const Duration delay = RetryDelay(config_, attempt_, *deps_.prng);
       retries_counter_->Inc();
+      const TimePoint now = deps_.loop->Now();
       EngineEvent e = Event(EngineEventKind::kRetryScheduled, m);
-      e.due = deps_.loop->Now() + delay;
+      e.at = now;
+      e.due = now + delay;
       e.value = delay.count();
       Report(deps_, std::move(e));
-      retry_timer_ = deps_.loop->PostAfter(delay, Guard([this] {
+      retry_timer_ = deps_.loop->PostAt(now + delay, Guard([this] {
         retry_timer_ = 0;
         if (running()) {
           Attempt();

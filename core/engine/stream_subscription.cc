@@ -137,7 +137,7 @@ void StreamSubscription::Tick() {
   const size_t retries_max = static_cast<size_t>(std::max<int64_t>(100, 10 * config_.messages_per_tick));
   if (retries_.size() >= retries_max) return;  // a finishing retry calls Tick again
   fetch_in_flight_ = true;
-  FlushAcks(nullptr);
+  FlushAcks();
   Broker* broker = broker_;
   const int count = static_cast<int>(config_.messages_per_tick);
   const Duration block = broker_->capabilities().blocking_reads
@@ -174,6 +174,7 @@ void StreamSubscription::OnFetched(Result<std::vector<StreamEntry>> result) {
     batch_.push_back(Delivery{std::move(entry), false});
   }
   if (!running()) {
+    if (state_ == State::kStopping) ReleaseUnattempted();  // arrived after StopFetching
     MaybeIdle();
     return;
   }
@@ -269,7 +270,7 @@ void StreamSubscription::OnAttempt(const StreamEntry& entry, std::shared_ptr<con
     if (deps_.observer) pending_ack_info_.push_back(AckInfo{message->id, message->attempt});
     // Batched within a fetched batch; flushed as soon as the batch is done.
     if (batch_.empty() || pending_acks_.size() >= static_cast<size_t>(config_.messages_per_tick)) {
-      FlushAcks(nullptr);
+      FlushAcks();
     }
   } else {
     processed_failed_->Inc();
@@ -296,44 +297,72 @@ void StreamSubscription::ScheduleRetry(const std::string& id, int64_t failed_att
                                        TimePoint first_failure) {
   const Duration delay = RetryDelay(config_, failed_attempt, *deps_.prng);
   retries_counter_->Inc();
+  const TimePoint now = deps_.loop->Now();  // one reading: due - at is exactly the delay
   EngineEvent e = Event(EngineEventKind::kRetryScheduled, id, "", failed_attempt);
-  e.due = deps_.loop->Now() + delay;
+  e.at = now;
+  e.due = now + delay;
   e.value = delay.count();
   Report(deps_, std::move(e));
   RetryWait& wait = retries_[id];
   wait.first_failure = first_failure;
-  wait.timer = deps_.loop->PostAfter(delay, Guard([this, id] { Redeliver(id); }));
+  wait.failed_attempt = failed_attempt;
+  wait.timer = deps_.loop->PostAt(now + delay, Guard([this, id] { Redeliver(id); }));
 }
 
 void StreamSubscription::Redeliver(const std::string& id) {
-  retries_.erase(id);
+  auto wait = retries_.find(id);
+  const int64_t failed_attempt = wait != retries_.end() ? wait->second.failed_attempt : 1;
+  if (wait != retries_.end()) retries_.erase(wait);
   if (!running()) {
     MaybeIdle();
     return;
   }
   Broker* broker = broker_;
   auto self = std::static_pointer_cast<StreamSubscription>(shared_from_this());
-  OffloadCall<std::vector<StreamEntry>>(
+  ++redeliveries_in_flight_;
+  OffloadCall<std::optional<StreamEntry>>(
       *deps_.loop,
       [broker, stream = handler_.stream, group = group_, consumer = consumer_, id] {
-        return broker->ReadPending(stream, group, consumer, Predecessor(id), 1);
+        return broker->Redeliver(stream, group, consumer, id);
       },
-      [self, epoch = epoch_, id](Result<std::vector<StreamEntry>> r) {
+      [self, epoch = epoch_, id, failed_attempt](Result<std::optional<StreamEntry>> r) {
         if (self->epoch_ != epoch) return;
+        --self->redeliveries_in_flight_;
         if (!r.ok()) {
-          // Still pending with us: try again after the retry delay.
+          // Still pending with us (nothing changed): try again after the same delay.
           self->Error("redeliver " + id, r.status());
-          self->ScheduleRetry(id, 1, self->first_failure_[id]);
+          if (self->running()) {
+            self->ScheduleRetry(id, failed_attempt, self->first_failure_[id]);
+          } else {
+            self->MaybeIdle();
+          }
           return;
         }
-        for (auto& entry : *r) {
-          Report(self->deps_, self->Event(EngineEventKind::kDelivered, entry.id,
-                                          FindField(entry.fields, "id") ? *FindField(entry.fields, "id") : "",
-                                          entry.delivery_count));
-          self->ready_.push_back(Delivery{std::move(entry), false});
+        if (!r->has_value()) {
+          // Acked, moved or claimed elsewhere meanwhile: no longer ours.
+          self->first_failure_.erase(id);
+          self->MaybeIdle();
+          return;
         }
-        self->ProcessNext();
-        self->Tick();
+        StreamEntry entry = std::move(**r);
+        if (!self->running()) {
+          // Re-read for a retry that will not run now: give it back.
+          self->ready_.push_back(Delivery{std::move(entry), false});
+          if (self->state_ == State::kStopping) self->ReleaseUnattempted();
+          self->MaybeIdle();
+          return;
+        }
+        if (self->deps_.observer) {
+          const std::string* mid = FindField(entry.fields, "id");
+          Report(self->deps_, self->Event(EngineEventKind::kDelivered, entry.id,
+                                          mid != nullptr ? *mid : "", entry.delivery_count));
+        }
+        self->ready_.push_back(Delivery{std::move(entry), false});
+        if (self->running()) {
+          self->ProcessNext();
+        } else {
+          self->MaybeIdle();
+        }
       });
 }
 
@@ -389,18 +418,16 @@ void StreamSubscription::AckNow(const std::string& id, const std::string& messag
                                 int64_t attempt) {
   pending_acks_.push_back(id);
   if (deps_.observer) pending_ack_info_.push_back(AckInfo{message_id, attempt});
-  FlushAcks(nullptr);
+  FlushAcks();
 }
 
-void StreamSubscription::FlushAcks(std::function<void()> done) {
-  if (pending_acks_.empty()) {
-    if (done) done();
-    return;
-  }
+void StreamSubscription::FlushAcks() {
+  if (pending_acks_.empty()) return;
   auto ids = std::make_shared<const std::vector<std::string>>(std::move(pending_acks_));
   std::vector<AckInfo> info = std::move(pending_ack_info_);
   pending_acks_.clear();
   pending_ack_info_.clear();
+  ++acks_in_flight_;
   Broker* broker = broker_;
   auto self = std::static_pointer_cast<StreamSubscription>(shared_from_this());
   OffloadCall<int64_t>(
@@ -408,24 +435,40 @@ void StreamSubscription::FlushAcks(std::function<void()> done) {
       [broker, stream = handler_.stream, group = group_, ids] {
         return broker->Ack(stream, group, *ids);
       },
-      [self, ids, info = std::move(info), done = std::move(done)](Result<int64_t> r) {
+      [self, ids, info = std::move(info)](Result<int64_t> r) {
         // Reported even after Abandon: the ack reached (or failed at) the broker.
+        --self->acks_in_flight_;
         if (!r.ok()) {
-          // Unacked entries stay pending and are claimed later: at-least-once.
           self->Error("ack", r.status());
+          // Handled messages: ack them with the next flush while we run;
+          // otherwise they stay pending and are claimed later (at-least-once).
+          if (self->running()) {
+            self->pending_acks_.insert(self->pending_acks_.end(), ids->begin(), ids->end());
+            if (self->deps_.observer != nullptr) {
+              self->pending_ack_info_.insert(self->pending_ack_info_.end(), info.begin(),
+                                             info.end());
+            }
+          }
         } else if (self->deps_.observer != nullptr) {
           for (size_t i = 0; i < ids->size() && i < info.size(); ++i) {
             Report(self->deps_, self->Event(EngineEventKind::kAcked, (*ids)[i],
                                             info[i].message_id, info[i].attempt));
           }
         }
-        if (done) done();
+        if (self->acks_in_flight_ == 0) {
+          auto waiters = std::move(self->ack_waiters_);
+          self->ack_waiters_.clear();
+          for (auto& w : waiters) w();
+        }
+        self->MaybeIdle();
       });
 }
 
 void StreamSubscription::ScheduleClaim() {
   if (!running()) return;
-  const Duration every = SecondsF(config_.claim_idle_seconds / 2);
+  // At least every 5 s: entries a stopping instance released are claimable
+  // at once and should not wait for half a long claim bound.
+  const Duration every = std::min(SecondsF(config_.claim_idle_seconds / 2), Seconds(5));
   claim_timer_ = deps_.loop->PostAfter(every, Guard([this] {
     claim_timer_ = 0;
     Claim("0-0", 10);
@@ -513,15 +556,44 @@ void StreamSubscription::StopFetching(std::function<void()> on_idle) {
   tick_timer_ = claim_timer_ = heartbeat_timer_ = 0;
   for (auto& [id, wait] : retries_) deps_.loop->Cancel(wait.timer);
   retries_.clear();  // they stay pending in the broker for another consumer
-  batch_.clear();    // delivered, never attempted: pending, claimable later
-  ready_.clear();
   on_idle_ = std::move(on_idle);
+  ReleaseUnattempted();
   MaybeIdle();
+}
+
+void StreamSubscription::ReleaseUnattempted() {
+  // Fetched but never attempted: given back with the delivery count they had
+  // before this fetch, claimable at once, so the fetch is not an attempt.
+  std::vector<std::pair<std::string, int64_t>> unattempted;
+  for (const auto* q : {&ready_, &batch_}) {
+    for (const Delivery& d : *q) {
+      if (!d.entry.deleted) unattempted.emplace_back(d.entry.id, d.entry.delivery_count - 1);
+    }
+  }
+  batch_.clear();
+  ready_.clear();
+  if (unattempted.empty()) return;
+  ++releases_in_flight_;
+  Broker* broker = broker_;
+  auto self = std::static_pointer_cast<StreamSubscription>(shared_from_this());
+  OffloadCall<int64_t>(
+      *deps_.loop,
+      [broker, stream = handler_.stream, group = group_, consumer = consumer_, unattempted] {
+        return broker->Release(stream, group, consumer, unattempted);
+      },
+      [self](Result<int64_t> r) {
+        --self->releases_in_flight_;
+        if (!r.ok()) self->Error("release", r.status());  // claimable after claim_idle instead
+        self->MaybeIdle();
+      });
 }
 
 void StreamSubscription::MaybeIdle() {
   if (state_ != State::kStopping || !on_idle_) return;
-  if (runner_.busy() || dlq_moves_in_flight_ > 0 || fetch_in_flight_) return;
+  if (runner_.busy() || dlq_moves_in_flight_ > 0 || fetch_in_flight_ ||
+      redeliveries_in_flight_ > 0 || acks_in_flight_ > 0 || releases_in_flight_ > 0) {
+    return;
+  }
   auto cb = std::move(on_idle_);
   on_idle_ = nullptr;
   cb();
@@ -542,6 +614,15 @@ void StreamSubscription::Abandon() {
   on_idle_ = nullptr;
 }
 
-void StreamSubscription::Flush(std::function<void()> done) { FlushAcks(std::move(done)); }
+void StreamSubscription::Flush(std::function<void()> done) {
+  // Done once every ack sent so far has its reply: the drain's "flushed"
+  // step means the broker has them.
+  FlushAcks();
+  if (acks_in_flight_ == 0) {
+    if (done) done();
+  } else if (done) {
+    ack_waiters_.push_back(std::move(done));
+  }
+}
 
 }  // namespace protean

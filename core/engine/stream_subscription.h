@@ -13,7 +13,7 @@
 // after the retry delay. An undecodable payload goes to the DLQ at once.
 // enable_dlq = false acks and counts the drop.
 //
-// Crash recovery: every claim_idle/2 the subscription claims entries of its
+// Crash recovery: every claim_idle/2 (at most 5 s) the subscription claims entries of its
 // group idle longer than claim_idle (XAUTOCLAIM) and processes them; a claimed
 // entry already past max_retries deliveries goes to the DLQ without running.
 // Every claim_idle/4 it touches the entries it holds (Broker::Touch), so only
@@ -49,7 +49,9 @@ class StreamSubscription final : public Subscription {
   SubscriptionType type() const override { return SubscriptionType::kStream; }
   const SubscriptionConfig& config() const override { return config_; }
   const std::string& stream() const override { return handler_.stream; }
-  bool in_flight() const override { return runner_.busy() || dlq_moves_in_flight_ > 0; }
+  bool in_flight() const override {
+    return runner_.busy() || dlq_moves_in_flight_ > 0 || acks_in_flight_ > 0;
+  }
   const std::string& consumer() const { return consumer_; }
   const std::string& group() const { return group_; }
 
@@ -61,6 +63,7 @@ class StreamSubscription final : public Subscription {
   struct RetryWait {
     TimerId timer = 0;
     TimePoint first_failure{};
+    int64_t failed_attempt = 1;
   };
 
   bool running() const { return state_ == State::kRunning; }
@@ -76,7 +79,7 @@ class StreamSubscription final : public Subscription {
   void MoveToDlq(const std::string& id, int64_t attempts, const std::string& reason,
                  const std::string& message_id);
   void AckNow(const std::string& id, const std::string& message_id, int64_t attempt);
-  void FlushAcks(std::function<void()> done);
+  void FlushAcks();
   void ScheduleClaim();
   void ScheduleHeartbeat();
   // Entry ids this subscription holds: fetched, redelivered, in flight or
@@ -85,6 +88,7 @@ class StreamSubscription final : public Subscription {
   bool Holds(const std::string& id) const;
   void Claim(std::string cursor, int pages_left);
   void MaybeIdle();
+  void ReleaseUnattempted();
   void Error(const std::string& what, const Status& status);
   EngineEvent Event(EngineEventKind kind, const std::string& entry_id,
                     const std::string& message_id, int64_t attempt) const;
@@ -120,6 +124,10 @@ class StreamSubscription final : public Subscription {
   TimerId heartbeat_timer_ = 0;
   std::string inflight_id_;
   int dlq_moves_in_flight_ = 0;
+  int redeliveries_in_flight_ = 0;
+  int acks_in_flight_ = 0;
+  int releases_in_flight_ = 0;
+  std::vector<std::function<void()>> ack_waiters_;  // Flush() callers
   std::function<void()> on_idle_;
   TimePoint last_retention_trim_{};
 

@@ -70,7 +70,8 @@ void RealExecutor::WorkerMain() {
       work_.pop_front();
     }
     TakeChargedWorkCost();
-    const Duration cost = item.first() + TakeChargedWorkCost();
+    const Duration own = item.first();  // first: the work charges while it runs
+    const Duration cost = own + TakeChargedWorkCost();
     // A scripted handler's declared duration really passes on this worker thread.
     if (cost > Duration::zero()) std::this_thread::sleep_for(cost);
     Post(std::move(item.second));

@@ -21,7 +21,8 @@ bool SimExecutor::Cancel(TimerId id) {
 
 void SimExecutor::Offload(Work work, Task done) {
   TakeChargedWorkCost();  // nothing charged before this work counts
-  const Duration cost = work() + TakeChargedWorkCost();
+  const Duration own = work();  // first: the work charges while it runs
+  const Duration cost = own + TakeChargedWorkCost();
   if (cost <= Duration::zero()) {
     Post(std::move(done));
   } else {

@@ -37,6 +37,15 @@
 #include "tests/contract/event_store_contract.h"
 #include "tests/contract/sql_test_util.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+// libpqxx 6.4.5 leaks one PGresult (2264 bytes) each time a query meets a
+// backend killed by pg_terminate_backend (reproduced with a bare
+// pqxx::connection: "Could not obtain client encoding: not connected."), which
+// the killed-backend tests do on purpose. Only that allocation site is
+// suppressed; a leaked connection (PQconnectdb) is still reported.
+extern "C" const char* __lsan_default_suppressions() { return "leak:PQmakeEmptyPGresult\n"; }
+#endif
+
 namespace protean {
 namespace {
 

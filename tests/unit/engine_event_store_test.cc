@@ -38,7 +38,7 @@ class EventStoreEngineTest : public ::testing::Test {
     e.Start();
     return e;
   }
-  std::optional<int64_t> StoredPosition(const std::string& stream = "account:position-P") {
+  std::optional<int64_t> StoredPosition(const std::string& stream = "account:position-P+a") {
     auto r = w_.store.LastMessage(stream, std::nullopt);
     if (!r.ok() || !r->has_value()) return std::nullopt;
     const std::string& data = (*r)->data;
@@ -78,9 +78,10 @@ TEST_F(EventStoreEngineTest, ARestartResumesAfterTheStoredPosition) {
   a.Shutdown("SIGTERM");
   w_.loop.RunFor(Seconds(1));
   const std::string late = w_.PublishEvent("account-2");
-  Start("b");
+  seen_["a"].clear();
+  Start("a");  // the same instance, restarted
   w_.loop.RunFor(Seconds(1));
-  EXPECT_EQ(seen_["b"], std::vector<std::string>{late});
+  EXPECT_EQ(seen_["a"], std::vector<std::string>{late});
 }
 
 TEST_F(EventStoreEngineTest, ACrashReplaysSinceTheLastStoredPosition) {
@@ -89,9 +90,10 @@ TEST_F(EventStoreEngineTest, ACrashReplaysSinceTheLastStoredPosition) {
   Engine& a = Start("a");
   w_.loop.RunFor(Seconds(1));
   a.Crash();  // position 4 stored, 5 handled but not stored
-  Start("b");
+  seen_["a"].clear();
+  Start("a");  // restarted under the same name
   w_.loop.RunFor(Seconds(1));
-  EXPECT_EQ(seen_["b"], std::vector<std::string>{ids[4]});  // at-least-once
+  EXPECT_EQ(seen_["a"], std::vector<std::string>{ids[4]});  // at-least-once
 }
 
 TEST_F(EventStoreEngineTest, FailuresRetryInPlaceThenAreRecordedAndSkipped) {
@@ -108,12 +110,24 @@ TEST_F(EventStoreEngineTest, FailuresRetryInPlaceThenAreRecordedAndSkipped) {
   w_.loop.RunFor(Seconds(10));
   EXPECT_EQ(handled, (std::vector<std::string>{ids[0], ids[2]}));
   EXPECT_EQ(w_.recorder.Count(EngineEventKind::kRetryScheduled), 1u);
-  auto failed = w_.store.ReadStream("account:failed-P", 0, 10);
+  auto failed = w_.store.ReadStream("account:failed-P+a", 0, 10);
   ASSERT_TRUE(failed.ok());
   ASSERT_EQ(failed->size(), 1u);
   EXPECT_EQ((*failed)[0].type, "HandlerFailed");
   EXPECT_NE((*failed)[0].data.find(ids[1]), std::string::npos);
   EXPECT_NE((*failed)[0].data.find("cannot project"), std::string::npos);
+}
+
+TEST_F(EventStoreEngineTest, AnotherInstanceKeepsItsOwnPosition) {
+  for (int i = 0; i < 4; ++i) w_.PublishEvent("account-1");
+  Engine& a = Start("a");
+  w_.loop.RunFor(Seconds(1));
+  a.Shutdown("SIGTERM");
+  w_.loop.RunFor(Seconds(1));
+  Start("b");  // a new instance reads the whole category, not from a's position
+  w_.loop.RunFor(Seconds(1));
+  EXPECT_EQ(seen_["b"], seen_["a"]);
+  EXPECT_EQ(seen_["b"].size(), 4u);
 }
 
 TEST_F(EventStoreEngineTest, EveryInstanceReadsEverythingUnlessPartitioned) {
@@ -145,7 +159,7 @@ TEST_F(EventStoreEngineTest, ConsumerGroupMembersSplitTheCategory) {
   // Each member keeps its own position stream.
   ASSERT_TRUE(StoredPosition("account:position-P+0of2").has_value());
   EXPECT_GT(*StoredPosition("account:position-P+0of2"), 0);
-  EXPECT_FALSE(StoredPosition("account:position-P").has_value());
+  EXPECT_FALSE(StoredPosition("account:position-P+a").has_value());
 }
 
 }  // namespace
