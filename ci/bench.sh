@@ -8,6 +8,10 @@
 #       tests/bench/engine_benchmark (Google Benchmark)
 #   suite_wall_s          the whole memory-mode scenario suite, one seed each
 #   swarm_seeds_per_min   one chaos scenario under --seeds N
+#   redis_consume_ack_msgs_per_s, redis_raw_pipeline_msgs_per_s,
+#   messagedb_category_read_msgs_per_s, messagedb_raw_read_msgs_per_s
+#       tests/bench/real_benchmark against Redis and PostgreSQL + Message DB
+#       started by ci/services.sh (and stopped afterwards)
 #
 # Environment:
 #   BENCH_BUILD_DIR    build folder (default build-release)
@@ -47,3 +51,15 @@ t1=$(now)
 metric swarm_seeds_per_min \
   "$(awk -v a="${t0}" -v b="${t1}" -v n="${BENCH_SWARM_SEEDS}" 'BEGIN { printf "%.0f", n * 60 / (b - a) }')" \
   seeds/min
+
+# Real backends: each ratio's two figures come from one run against one server.
+started=0
+stop_services() { if [[ ${started} -eq 1 ]]; then bash ci/services.sh stop >&2 || true; fi; }
+trap stop_services EXIT
+if ! bash ci/services.sh status >/dev/null 2>&1; then
+  started=1
+  bash ci/services.sh start >&2
+fi
+# shellcheck source=/dev/null
+source "${CI_WORK}/services.env"
+"${BENCH_BUILD_DIR}/tests/bench/real_benchmark"
