@@ -45,6 +45,35 @@ void AttemptRunner::Run(std::shared_ptr<const Message> message, Done done) {
   const HandlerFn* fn = &handler_.fn;
   HandlerContext ctx{handler_.name, consumer_, started_, database_, Duration{0}};
   std::weak_ptr<bool> alive = alive_;
+  auto finish = [this, state, generation, alive] {
+    if (alive.expired() || !*alive.lock()) return;
+    AttemptResult r;
+    if (state->status.ok()) {
+      r.outcome = AttemptOutcome::kOk;
+    } else if (state->status.code() == StatusCode::kInvalidArgument) {
+      r.outcome = AttemptOutcome::kUndecodable;
+    } else {
+      r.outcome = AttemptOutcome::kFailed;
+    }
+    r.reason = state->status.ok() ? "" : state->status.ToString();
+    Finish(generation, r);
+  };
+  if (handler_.inline_on_loop && !loop_.simulated()) {
+    // On the loop thread: no worker hand-off; completion posted like Offload's.
+    HandlerContext inline_ctx = ctx;
+    try {
+      state->status = (*fn)(*state->message, inline_ctx);
+    } catch (const std::exception& e) {
+      state->status = Status::Internal(std::string("handler threw: ") + e.what());
+    } catch (...) {
+      state->status = Status::Internal("handler threw a non-standard exception");
+    }
+    if (inline_ctx.cost > Duration::zero()) {
+      loop_.PostAfter(inline_ctx.cost, finish);
+    } else {
+      loop_.Post(finish);
+    }
+  } else {
   loop_.Offload(
       [state, fn, ctx]() mutable -> Duration {
         try {
@@ -56,19 +85,8 @@ void AttemptRunner::Run(std::shared_ptr<const Message> message, Done done) {
         }
         return ctx.cost;
       },
-      [this, state, generation, alive] {
-        if (alive.expired() || !*alive.lock()) return;
-        AttemptResult r;
-        if (state->status.ok()) {
-          r.outcome = AttemptOutcome::kOk;
-        } else if (state->status.code() == StatusCode::kInvalidArgument) {
-          r.outcome = AttemptOutcome::kUndecodable;
-        } else {
-          r.outcome = AttemptOutcome::kFailed;
-        }
-        r.reason = state->status.ok() ? "" : state->status.ToString();
-        Finish(generation, r);
-      });
+      finish);
+  }
   if (budget_ && busy_ && generation_ == generation) {
     // Scheduled after the offload: in the simulation a handler that takes
     // exactly its budget completes first (only *past* the budget is a failure).

@@ -42,6 +42,11 @@ struct HandlerRegistration {
   std::string name;    // unique; [server.subscriptions.<name>] matches it
   std::string stream;  // the stream (broker) or category (event store) consumed
   HandlerFn fn;
+  // For handlers that never block (pure computation, in-memory state): run
+  // on the engine loop itself, saving the two thread hand-offs per message of
+  // a worker-thread attempt. A handler marked so that does block stalls the
+  // whole engine. Ignored in the simulation, where every handler runs inline.
+  bool inline_on_loop = false;
   // Levels 5 and 6 of subscription resolution.
   std::optional<std::string> subscription_profile;
   std::map<std::string, ConfigValue> subscription_config;  // may hold "subscription_type"

@@ -26,7 +26,9 @@ class CollectingReporter : public benchmark::ConsoleReporter {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {
       if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
-      const std::string name = run.run_name.function_name;
+      // "BM_Name", or "BM_Name/<args>" for a benchmark with arguments.
+      std::string name = run.run_name.function_name;
+      if (!run.run_name.args.empty()) name += "/" + run.run_name.args;
       auto [lo, hi] = Exports().equal_range(name);
       for (auto it = lo; it != hi; ++it) {
         const std::string key = it->second.counter.empty() ? "items_per_second" : it->second.counter;

@@ -1218,6 +1218,96 @@ TYPED_TEST_P(BrokerContractTest, CallsAfterCloseAreUnavailable) {
   BROKER_CT_CODE(b.DeleteStream(s), kUnavailable);
 }
 
+
+// --- Redeliver, Release, Touch (the engine's retry, hand-off and heartbeat) ---
+
+TYPED_TEST_P(BrokerContractTest, RedeliverReReadsExactlyThatEntryForItsOwner) {
+  const std::string s = this->Stream();
+  const Strings ids = this->PublishN(s, 3);
+  ASSERT_EQ(ids.size(), 3u);
+  this->CreateGroupOk(s, "g");
+  this->ReadNewOk(s, "g", "c1", 2);  // ids[0], ids[1] pending for c1
+  this->ReadNewOk(s, "g", "c2", 1);  // ids[2] pending for c2
+  auto again = this->broker().Redeliver(s, "g", "c1", ids[1]);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_TRUE(again->has_value());
+  EXPECT_EQ((*again)->id, ids[1]);
+  EXPECT_EQ((*again)->delivery_count, 2);
+  EXPECT_FALSE((*again)->deleted);
+  // Only that entry's count moved.
+  const std::vector<PendingEntry> pending = this->PendingOk(s, "g", "c1");
+  ASSERT_EQ(pending.size(), 2u);
+  EXPECT_EQ(pending[0].delivery_count, 1);
+  EXPECT_EQ(pending[1].delivery_count, 2);
+  // Not the owner, not pending, or acked: nothing, and nothing changes.
+  auto other = this->broker().Redeliver(s, "g", "c1", ids[2]);
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->has_value());
+  EXPECT_EQ(this->PendingOk(s, "g", "c2")[0].delivery_count, 1);
+  ASSERT_TRUE(this->broker().Ack(s, "g", {ids[0]}).ok());
+  auto acked = this->broker().Redeliver(s, "g", "c1", ids[0]);
+  ASSERT_TRUE(acked.ok());
+  EXPECT_FALSE(acked->has_value());
+  auto no_group = this->broker().Redeliver(s, "nope", "c1", ids[1]);
+  ASSERT_TRUE(no_group.ok());
+  EXPECT_FALSE(no_group->has_value());
+}
+
+TYPED_TEST_P(BrokerContractTest, RedeliverOfADeletedEntryReportsItDeleted) {
+  const std::string s = this->Stream();
+  const Strings ids = this->PublishN(s, 1);
+  ASSERT_EQ(ids.size(), 1u);
+  this->CreateGroupOk(s, "g");
+  this->ReadNewOk(s, "g", "c1");
+  EXPECT_EQ(this->CountOk(this->broker().Delete(s, {ids[0]}), "Delete"), 1);
+  auto gone = this->broker().Redeliver(s, "g", "c1", ids[0]);
+  ASSERT_TRUE(gone.ok()) << gone.status().ToString();
+  ASSERT_TRUE(gone->has_value());
+  EXPECT_TRUE((*gone)->deleted);
+  EXPECT_TRUE((*gone)->fields.empty());
+}
+
+TYPED_TEST_P(BrokerContractTest, ReleaseRestoresTheCountAndMakesEntriesClaimableAtOnce) {
+  const std::string s = this->Stream();
+  const Strings ids = this->PublishN(s, 2);
+  ASSERT_EQ(ids.size(), 2u);
+  this->CreateGroupOk(s, "g");
+  this->ReadNewOk(s, "g", "c1");  // both delivered once, never attempted
+  auto released = this->broker().Release(s, "g", "c1", {{ids[0], 0}, {ids[1], 0}});
+  ASSERT_TRUE(released.ok()) << released.status().ToString();
+  EXPECT_EQ(*released, 2);
+  // Claimable without waiting, and the claim counts as the first delivery.
+  const ClaimResult claim = this->AutoClaimOk(s, "g", "c2", Seconds(3600));
+  EXPECT_EQ(Ids(claim.claimed), ids);
+  EXPECT_EQ(Counts(claim.claimed), (std::vector<int64_t>{1, 1}));
+  // Only the owner's entries are released.
+  auto not_mine = this->broker().Release(s, "g", "c1", {{ids[0], 0}});
+  ASSERT_TRUE(not_mine.ok());
+  EXPECT_EQ(*not_mine, 0);
+  EXPECT_EQ(this->PendingOk(s, "g", "c2")[0].delivery_count, 1);
+}
+
+TYPED_TEST_P(BrokerContractTest, TouchResetsIdleOfTheOwnersEntriesWithoutCounting) {
+  const std::string s = this->Stream();
+  const Strings ids = this->PublishN(s, 2);
+  ASSERT_EQ(ids.size(), 2u);
+  this->CreateGroupOk(s, "g");
+  this->ReadNewOk(s, "g", "c1", 1);
+  this->ReadNewOk(s, "g", "c2", 1);
+  this->AdvanceTime(TestFixture::kWait);
+  auto touched = this->broker().Touch(s, "g", "c1", {ids[0], ids[1]});
+  ASSERT_TRUE(touched.ok()) << touched.status().ToString();
+  EXPECT_EQ(*touched, 1);  // ids[1] belongs to c2
+  const std::vector<PendingEntry> pending = this->PendingOk(s, "g");
+  ASSERT_EQ(pending.size(), 2u);
+  EXPECT_LT(pending[0].idle, TestFixture::kIdle);   // touched
+  EXPECT_GE(pending[1].idle, TestFixture::kIdle);   // left alone
+  EXPECT_EQ(pending[0].delivery_count, 1);          // no delivery counted
+  // A touched entry is not idle enough to claim; the other one is.
+  const ClaimResult claim = this->AutoClaimOk(s, "g", "c3", TestFixture::kIdle);
+  EXPECT_EQ(Ids(claim.claimed), (Strings{ids[1]}));
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     BrokerContractTest,
     // ids, publishing, ranges
@@ -1252,6 +1342,10 @@ REGISTER_TYPED_TEST_SUITE_P(
     MoveToDlqOfADeletedEntryKeepsOnlyMetadata, DlqListIsNewestFirstByLastFailure,
     DlqInspectReturnsOneEntryOrNotFound, DlqReplayRepublishesToTheOriginalStream,
     DlqReplayAllReplaysEveryEntryInOrder, DlqPurgeAndDepth, DlqTrimOlderThanUsesTheIdTime,
+    // Redeliver, Release, Touch
+    RedeliverReReadsExactlyThatEntryForItsOwner, RedeliverOfADeletedEntryReportsItDeleted,
+    ReleaseRestoresTheCountAndMakesEntriesClaimableAtOnce,
+    TouchResetsIdleOfTheOwnersEntriesWithoutCounting,
     // lifecycle
     PingAndCapabilities, CallsAfterCloseAreUnavailable);
 
