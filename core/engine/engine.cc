@@ -320,7 +320,7 @@ void Engine::OnDrained(bool timed_out) {
   auto then_close = [this, alive] {
     if (alive.expired()) return;
     Step("flushed");
-    CloseAdapters(0, [this] {
+    CloseAdapters([this] {
       state_ = State::kStopped;
       Step("stopped");
       auto callbacks = std::move(shutdown_done_);
@@ -339,35 +339,39 @@ void Engine::OnDrained(bool timed_out) {
   }
 }
 
-void Engine::CloseAdapters(size_t index, std::function<void()> done) {
+void Engine::CloseAdapters(std::function<void()> done) {
   // Reverse init order: event store -> brokers -> caches -> databases.
-  std::vector<std::pair<std::string, std::function<void()>>> order;
+  auto order = std::make_shared<std::vector<std::pair<std::string, std::function<void()>>>>();
   if (adapters_.event_store) {
     EventStore* es = adapters_.event_store;
-    order.emplace_back("event_store", [es] { es->Close(); });
+    order->emplace_back("event_store", [es] { es->Close(); });
   }
   for (auto it = adapters_.brokers.rbegin(); it != adapters_.brokers.rend(); ++it) {
     Broker* b = it->second;
-    order.emplace_back("broker:" + it->first, [b] { b->Close(); });
+    order->emplace_back("broker:" + it->first, [b] { b->Close(); });
   }
   for (auto it = adapters_.caches.rbegin(); it != adapters_.caches.rend(); ++it) {
     Cache* c = it->second;
-    order.emplace_back("cache:" + it->first, [c] { c->Close(); });
+    order->emplace_back("cache:" + it->first, [c] { c->Close(); });
   }
   for (auto it = adapters_.databases.rbegin(); it != adapters_.databases.rend(); ++it) {
     Database* d = it->second;
-    order.emplace_back("database:" + it->first, [d] { d->Close(); });
+    order->emplace_back("database:" + it->first, [d] { d->Close(); });
   }
-  if (index >= order.size()) {
+  CloseNext(std::move(order), 0, std::move(done));
+}
+
+void Engine::CloseNext(std::shared_ptr<const CloseOrder> order, size_t index,
+                       std::function<void()> done) {
+  if (index >= order->size()) {
     done();
     return;
   }
   auto error = std::make_shared<std::string>();
-  auto close = order[index].second;
-  const std::string name = order[index].first;
+  const auto& [name, close] = (*order)[index];
   std::weak_ptr<bool> alive = alive_;
   loop_.Offload(
-      [close, error]() -> Duration {
+      [close = close, error]() -> Duration {
         try {
           close();
         } catch (const std::exception& e) {
@@ -377,7 +381,7 @@ void Engine::CloseAdapters(size_t index, std::function<void()> done) {
         }
         return Duration{0};
       },
-      [this, alive, index, name, error, done = std::move(done)]() mutable {
+      [this, alive, order, index, name = name, error, done = std::move(done)]() mutable {
         if (alive.expired()) return;
         if (!error->empty()) {
           // Isolated: a failing close is reported and the next one still runs.
@@ -385,7 +389,7 @@ void Engine::CloseAdapters(size_t index, std::function<void()> done) {
           Log(LogLevel::kError, "shutdown.close_failed adapter=" + name + " " + *error);
         }
         Step("close:" + name + (error->empty() ? "" : ":failed"));
-        CloseAdapters(index + 1, std::move(done));
+        CloseNext(std::move(order), index + 1, std::move(done));
       });
 }
 

@@ -119,7 +119,11 @@ class Engine {
   std::vector<DlqTarget> DlqTargets() const;
   void AlertDlq(const DlqTarget& target, int64_t depth);
   void OnDrained(bool timed_out);
-  void CloseAdapters(size_t index, std::function<void()> done);
+  // The close order is built once; CloseNext closes one adapter per step.
+  using CloseOrder = std::vector<std::pair<std::string, std::function<void()>>>;
+  void CloseAdapters(std::function<void()> done);
+  void CloseNext(std::shared_ptr<const CloseOrder> order, size_t index,
+                 std::function<void()> done);
   void SetReadiness(const std::string& state);
 
   Executor& loop_;
