@@ -21,7 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/engine/subscription_config.h"
+#include "core/config/subscription_config.h"
 #include "harness/checkers.h"
 #include "harness/history.h"
 

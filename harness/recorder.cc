@@ -1,5 +1,6 @@
 #include "harness/recorder.h"
 
+#include "app/history/event_json.h"
 #include "core/event_store.h"
 
 namespace protean::harness {

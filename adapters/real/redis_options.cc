@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/config/pass_through.h"
 #include "core/config/sections.h"
 
 namespace protean {
@@ -13,14 +14,12 @@ Status BadKey(const std::string& section, std::string_view key, std::string_view
 }
 
 // A positive number of seconds (integer or float) from an extra key.
-Result<std::optional<Duration>> ExtraSeconds(const toml::table& extra, const std::string& section,
-                                             std::string_view key) {
-  const toml::node* node = extra.get(key);
-  if (node == nullptr) return std::optional<Duration>();
-  std::optional<double> value;
-  if (auto d = node->value_exact<double>()) value = *d;
-  if (auto i = node->value_exact<int64_t>()) value = static_cast<double>(*i);
-  if (!value) return BadKey(section, key, "expected a number of seconds");
+Result<std::optional<Duration>> ExtraSeconds(const PassThroughKeys& extra,
+                                             const std::string& section, std::string_view key) {
+  Result<std::optional<double>> number = config::PassThroughNumber(extra, section, key);
+  if (number.ok() && !number->has_value()) return std::optional<Duration>();
+  if (!number.ok()) return BadKey(section, key, "expected a number of seconds");
+  const double* value = &**number;
   if (!std::isfinite(*value) || *value <= 0 || *value > 86400.0 * 365) {
     return BadKey(section, key, "expected seconds > 0");
   }
@@ -28,7 +27,8 @@ Result<std::optional<Duration>> ExtraSeconds(const toml::table& extra, const std
 }
 
 Result<RedisOptions> Common(const std::string& section, const std::string& uri,
-                            std::optional<int64_t> max_connections, const toml::table& extra) {
+                            std::optional<int64_t> max_connections,
+                            const PassThroughKeys& extra) {
   RedisOptions options;
   options.owner = section;
   options.client_name = "protean:" + section;
@@ -79,16 +79,12 @@ Result<RedisCacheSettings> RedisOptionsFromCache(const config::CacheConfig& conf
     if (!seconds.ok()) return seconds.status();
     if (*seconds) *target = **seconds;
   }
-  if (const toml::node* retry = config.extra.get("retry_on_timeout")) {
-    auto value = retry->value_exact<bool>();
-    if (!value) return BadKey(section, "retry_on_timeout", "expected true or false");
-    settings.options.retry_on_timeout = *value;
-  }
-  if (const toml::node* prefix = config.extra.get("key_prefix")) {
-    auto value = prefix->value_exact<std::string>();
-    if (!value) return BadKey(section, "key_prefix", "expected a string");
-    settings.key_prefix = *value;
-  }
+  auto retry = config::PassThroughBool(config.extra, section, "retry_on_timeout");
+  if (!retry.ok()) return BadKey(section, "retry_on_timeout", "expected true or false");
+  if (*retry) settings.options.retry_on_timeout = **retry;
+  auto prefix = config::PassThroughString(config.extra, section, "key_prefix");
+  if (!prefix.ok()) return BadKey(section, "key_prefix", "expected a string");
+  if (*prefix) settings.key_prefix = **prefix;
   return settings;
 }
 

@@ -23,12 +23,11 @@
 #include <optional>
 #include <string>
 
-#include <toml++/toml.h>
-
 #include "adapters/real/message_db_event_store.h"
 #include "adapters/real/postgres_database.h"
 #include "adapters/real/sqlite_database.h"
 #include "core/clock.h"
+#include "core/config/pass_through.h"
 #include "core/config/sections.h"
 #include "core/runtime/real_executor.h"
 #include "core/status.h"
@@ -48,21 +47,17 @@ std::optional<Duration> RecycleOf(int64_t seconds) {
 }
 
 // An optional string in `extra`; kInvalidArgument for another type.
-Result<std::optional<std::string>> ExtraString(const toml::table& extra, const std::string& where,
-                                               const char* key) {
-  const toml::node* node = extra.get(key);
-  if (node == nullptr) return std::optional<std::string>();
-  if (const auto value = node->value<std::string>()) return std::optional<std::string>(*value);
-  return Status::InvalidArgument(where + "." + key + ": expected a string");
+Result<std::optional<std::string>> ExtraString(const PassThroughKeys& extra,
+                                               const std::string& where, const char* key) {
+  return config::PassThroughString(extra, where, key);
 }
 
 // An optional number of seconds > 0 (or >= -1 when `allow_never`) in `extra`.
-Result<std::optional<double>> ExtraSeconds(const toml::table& extra, const std::string& where,
+Result<std::optional<double>> ExtraSeconds(const PassThroughKeys& extra, const std::string& where,
                                            const char* key, bool allow_never) {
-  const toml::node* node = extra.get(key);
-  if (node == nullptr) return std::optional<double>();
-  const std::optional<double> value = node->value<double>();
-  if (!value.has_value() || !(*value > 0 || (allow_never && *value == -1))) {
+  Result<std::optional<double>> value = config::PassThroughNumber(extra, where, key);
+  if (value.ok() && !value->has_value()) return value;
+  if (!value.ok() || !(**value > 0 || (allow_never && **value == -1))) {
     return Status::InvalidArgument(where + "." + key + ": expected a number of seconds > 0" +
                                    (allow_never ? " or -1" : ""));
   }
@@ -125,12 +120,9 @@ Result<std::unique_ptr<EventStore>> MakeMessageDb(const config::EventStoreConfig
   if (recycle->has_value()) {
     options.pool_recycle = **recycle < 0 ? std::nullopt : std::optional(SecondsF(**recycle));
   }
-  if (const toml::node* node = c.extra.get("pool_pre_ping")) {
-    const std::optional<bool> value = node->value_exact<bool>();
-    if (!value.has_value())
-      return Status::InvalidArgument(where + ".pool_pre_ping: expected a bool");
-    options.pool_pre_ping = *value;
-  }
+  Result<std::optional<bool>> pre_ping = config::PassThroughBool(c.extra, where, "pool_pre_ping");
+  if (!pre_ping.ok()) return pre_ping.status();
+  if (pre_ping->has_value()) options.pool_pre_ping = **pre_ping;
   Result<std::unique_ptr<MessageDbEventStore>> store =
       MessageDbEventStore::Create(std::move(options), ClockOf(env));
   if (!store.ok()) return store.status();

@@ -4,6 +4,8 @@
 #include <array>
 #include <utility>
 
+#include <toml++/toml.h>
+
 #include "core/config/defaults.h"
 #include "core/config/internal/toml_util.h"
 
@@ -49,7 +51,7 @@ Finding At(const DomainConfig& config, std::string code, FindingLevel level, std
            std::string message) {
   Finding finding{std::move(code), level, std::move(key_path), std::move(message),
                   config.source_file};
-  if (const toml::node* node = config.table.at_path(finding.key_path).node()) {
+  if (const toml::node* node = config.table->at_path(finding.key_path).node()) {
     finding.line = node->source().begin.line;
     finding.column = node->source().begin.column;
   }
@@ -142,7 +144,7 @@ void CheckTopLevel(const DomainConfig& config, std::vector<Finding>& out) {
 }
 
 FindingLevel FailLevel(const DomainConfig& config) {
-  const toml::node* level = config.table.at_path("lint.level").node();
+  const toml::node* level = config.table->at_path("lint.level").node();
   std::string_view name = level != nullptr && level->is_string()
                               ? std::string_view(level->as_string()->get())
                               : std::string_view("warn");

@@ -4,6 +4,8 @@
 #include <array>
 #include <string>
 
+#include <toml++/toml.h>
+
 namespace protean::config {
 namespace {
 

@@ -6,7 +6,7 @@
 #include <span>
 #include <string_view>
 
-#include <toml++/toml.h>
+#include "core/config/toml_fwd.h"
 
 namespace protean::config {
 

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <utility>
 
+#include <toml++/toml.h>
+
 #include "core/config/defaults.h"
 #include "core/config/discovery.h"
 #include "core/config/internal/toml_util.h"
@@ -113,7 +115,7 @@ void ReadTopLevel(TableReader& root, DomainConfig& config) {
 }
 
 void Validate(DomainConfig& config) {
-  TableReader root(config.table, config.source_file, "");
+  TableReader root(*config.table, config.source_file, "");
   ReadTopLevel(root, config);
   config.databases = ReadDatabases(root.Table("databases"));
   config.brokers = ReadBrokers(root.Table("brokers"));
@@ -154,10 +156,11 @@ DomainConfig ParseDomainConfig(std::string_view toml_text, std::string source_na
   config.ignored_keys = std::move(split.ignored);
   config.overlay_applied = split.overlay.has_value();
 
-  config.table = DefaultConfigTable();
-  DeepMerge(config.table, std::move(split.base));
-  if (split.overlay) DeepMerge(config.table, std::move(*split.overlay));
-  SubstituteEnvVars(config.table, options.env_lookup, config.source_file);
+  auto table = std::make_shared<toml::table>(DefaultConfigTable());
+  DeepMerge(*table, std::move(split.base));
+  if (split.overlay) DeepMerge(*table, std::move(*split.overlay));
+  SubstituteEnvVars(*table, options.env_lookup, config.source_file);
+  config.table = std::move(table);
   Validate(config);
   return config;
 }
@@ -176,7 +179,7 @@ DomainConfig LoadDomainConfig(const LoadOptions& options) {
 
 TableReader SectionReader(const DomainConfig& config, std::string_view key) {
   static const toml::table* const kEmpty = new toml::table();
-  const toml::node* node = config.table.get(key);
+  const toml::node* node = config.table != nullptr ? config.table->get(key) : nullptr;
   const toml::table* table = node != nullptr ? node->as_table() : nullptr;
   return TableReader(table != nullptr ? *table : *kEmpty, config.source_file, std::string(key));
 }

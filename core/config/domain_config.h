@@ -30,12 +30,13 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <toml++/toml.h>
+#include "core/config/toml_fwd.h"
 
 #include "core/config/configuration_error.h"
 #include "core/config/sections.h"
@@ -69,8 +70,9 @@ struct DomainConfig {
   std::vector<IgnoredKey> ignored_keys;
 
   // The fully resolved configuration (defaults, base, overlay, substituted),
-  // with the key structure of domain.toml.
-  toml::table table;
+  // with the key structure of domain.toml, source positions kept. Never null
+  // after loading; include <toml++/toml.h> to read it (or use SectionReader).
+  std::shared_ptr<const toml::table> table;
 
   bool debug = false;
   bool testing = false;

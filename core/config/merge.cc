@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include <toml++/toml.h>
+
 namespace protean::config {
 
 void DeepMerge(toml::table& base, toml::table&& overlay) {

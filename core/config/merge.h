@@ -11,7 +11,7 @@
 // merged result. The && overload moves nodes and keeps them; use it when
 // later errors should point into the overlay's file (the domain loader does).
 
-#include <toml++/toml.h>
+#include "core/config/toml_fwd.h"
 
 namespace protean::config {
 

@@ -4,6 +4,8 @@
 #include <array>
 #include <cctype>
 
+#include <toml++/toml.h>
+
 namespace protean::config {
 namespace {
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include <toml++/toml.h>
+#include "core/config/toml_fwd.h"
 
 namespace protean::config {
 

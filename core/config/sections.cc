@@ -1,8 +1,11 @@
 #include "core/config/sections.h"
 
 #include <array>
+#include <sstream>
 #include <string_view>
 #include <utility>
+
+#include <toml++/toml.h>
 
 #include "core/config/configuration_error.h"
 #include "core/config/internal/toml_util.h"
@@ -51,10 +54,31 @@ std::string_view PickSpelling(const TableReader& reader, std::string_view upper,
   return reader.Has(lower) ? lower : upper;
 }
 
-toml::table CollectExtra(TableReader& reader) {
-  toml::table extra;
+// The keys the section did not read, as plain values with their origin.
+PassThroughKeys CollectExtra(TableReader& reader) {
+  PassThroughKeys extra;
   for (const std::string& key : reader.UnreadKeys()) {
-    extra.insert_or_assign(key, *reader.table().get(key));
+    const toml::node& node = *reader.table().get(key);
+    PassThroughValue v;
+    const ErrorLocation where = internal::LocationOf(&node, reader.file(), reader.KeyPath(key));
+    v.entry.key = key;
+    v.entry.origin = ConfigOrigin{where.file, where.key_path, static_cast<int>(where.line),
+                                  static_cast<int>(where.column)};
+    if (auto b = node.value_exact<bool>()) {
+      v.entry.value = *b;
+    } else if (auto i = node.value_exact<int64_t>()) {
+      v.entry.value = *i;
+    } else if (auto d = node.value_exact<double>()) {
+      v.entry.value = *d;
+    } else if (auto str = node.value_exact<std::string>()) {
+      v.entry.value = *str;
+    } else {
+      std::ostringstream text;
+      node.visit([&text](const auto& n) { text << n; });
+      v.entry.value = text.str();
+      v.compound = true;
+    }
+    extra.emplace(key, std::move(v));
     reader.Ignore(key);
   }
   return extra;
@@ -192,7 +216,6 @@ ServerConfig ReadServer(TableReader& server) {
 
   config.drain_timeout = SecondsF(ReadDuration(server, "drain_timeout", 10, 1));
   config.workers = server.OptionalInt("workers", 1);
-  config.raw = server.table();
   return config;
 }
 

@@ -18,8 +18,7 @@
 #include <optional>
 #include <string>
 
-#include <toml++/toml.h>
-
+#include "core/config/config_value.h"
 #include "core/config/table_reader.h"
 #include "core/time.h"
 
@@ -36,7 +35,7 @@ struct DatabaseConfig {
   bool pool_pre_ping = true;
   std::optional<double> pool_timeout;     // seconds, > 0
   std::optional<double> connect_timeout;  // seconds, > 0
-  toml::table extra;                      // other keys, passed through
+  PassThroughKeys extra;  // other keys, passed through
 };
 
 // [brokers.<name>]. Protean spells the address `URI`; `uri` is accepted too.
@@ -48,7 +47,7 @@ struct BrokerConfig {
   std::optional<double> socket_timeout;          // seconds, > 0
   std::optional<double> socket_connect_timeout;  // seconds, > 0
   bool retry_on_timeout = false;
-  toml::table extra;
+  PassThroughKeys extra;  // other keys, passed through
 };
 
 // [event_store]
@@ -56,7 +55,7 @@ struct EventStoreConfig {
   std::string provider;
   std::string database_uri;                // empty for memory
   std::optional<int64_t> max_connections;  // >= 1
-  toml::table extra;
+  PassThroughKeys extra;  // other keys, passed through
 };
 
 // [caches.<name>]. Protean spells `URI` and `TTL`; lower case is accepted.
@@ -66,7 +65,7 @@ struct CacheConfig {
   std::string uri;
   int64_t ttl = 300;  // seconds, >= 1
   std::optional<int64_t> max_connections;
-  toml::table extra;
+  PassThroughKeys extra;  // other keys, passed through
 };
 
 // [server.health]
@@ -89,17 +88,14 @@ struct DlqConfig {
   Duration check_interval() const { return SecondsF(check_interval_seconds); }
 };
 
-// [server]. `raw` is a copy of the whole resolved [server] table, so the
-// engine can read subscriptions, profiles, stream_subscription etc. itself.
-// toml++ drops source positions when it copies, so for errors with
-// line:column read through SectionReader(config, "server")
-// (core/config/domain_config.h), which views the loaded table in place.
+// [server]. Subscriptions, profiles, [server.stream_subscription] and the
+// other subscription keys are resolved per handler by SubscriptionResolver
+// (core/config/subscription_resolver.h), which reads the loaded table in place.
 struct ServerConfig {
   HealthConfig health;
   DlqConfig dlq;
   Duration drain_timeout = Seconds(10);  // > 0
   std::optional<int64_t> workers;        // >= 1 when present
-  toml::table raw;
 };
 
 // [telemetry]
@@ -108,7 +104,7 @@ struct TelemetryConfig {
   std::string exporter = "otlp";  // "otlp" | "console"
   std::string endpoint = "http://localhost:4317";
   std::string service_name;  // empty: the domain's name
-  toml::table extra;
+  PassThroughKeys extra;  // other keys, passed through
 };
 
 // `databases` is the [databases] table reader; every key must be a table.

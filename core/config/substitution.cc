@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <utility>
 
+#include <toml++/toml.h>
+
 #include "core/config/internal/toml_util.h"
 
 namespace protean::config {

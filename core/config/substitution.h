@@ -21,7 +21,7 @@
 #include <string>
 #include <string_view>
 
-#include <toml++/toml.h>
+#include "core/config/toml_fwd.h"
 
 #include "core/config/configuration_error.h"
 

@@ -5,6 +5,8 @@
 #include <system_error>
 #include <utility>
 
+#include <toml++/toml.h>
+
 #include "core/config/configuration_error.h"
 #include "core/config/internal/toml_util.h"
 

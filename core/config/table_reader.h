@@ -29,7 +29,7 @@
 #include <string_view>
 #include <vector>
 
-#include <toml++/toml.h>
+#include "core/config/toml_fwd.h"
 
 namespace protean::config {
 

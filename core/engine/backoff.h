@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "core/engine/subscription_config.h"
+#include "core/config/subscription_config.h"
 #include "core/runtime/prng.h"
 #include "core/time.h"
 

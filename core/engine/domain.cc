@@ -5,7 +5,7 @@
 
 #include "core/config/configuration_error.h"
 #include "core/config/redaction.h"
-#include "core/engine/subscription_resolver.h"
+#include "core/config/subscription_resolver.h"
 
 namespace protean {
 
@@ -38,12 +38,9 @@ void Domain::RegisterHandler(HandlerRegistration handler) {
 }
 
 void Domain::RegisterScriptedHandlers(std::shared_ptr<ScriptedRuntime> random) {
-  config::TableReader handlers = config::SectionReader(config_, "handlers");
-  for (const std::string& name : handlers.Keys()) {
-    config::TableReader r = handlers.Table(name);
-    ScriptedHandlerSpec spec = ParseScriptedHandler(r, name);
+  for (const ScriptedHandlerSpec& spec : ReadScriptedHandlers(config_)) {
     HandlerRegistration h = MakeScriptedHandler(spec, random);
-    h.source = "handlers." + name;
+    h.source = "handlers." + spec.name;
     RegisterHandler(std::move(h));
   }
 }
@@ -103,9 +100,7 @@ Status Domain::Init(bool require_reachable) {
 }
 
 std::vector<ResolvedHandler> Domain::ResolveSubscriptions() const {
-  const toml::node* server_node = config_.table.get("server");
-  const toml::table* server = server_node != nullptr ? server_node->as_table() : nullptr;
-  SubscriptionResolver resolver(server, config_.source_file);
+  SubscriptionResolver resolver(config_);
   std::vector<ResolvedHandler> out;
   for (const auto& h : handlers_) {
     SubscriptionRequest req;

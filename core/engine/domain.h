@@ -19,7 +19,7 @@
 #include "core/engine/engine.h"
 #include "core/engine/handler.h"
 #include "core/engine/scripted_handler.h"
-#include "core/engine/subscription_config.h"
+#include "core/config/subscription_config.h"
 
 namespace protean {
 

@@ -112,7 +112,6 @@ void Engine::AddDlqAlertCallback(DlqAlertCallback callback) {
 void Engine::Start() {
   PROTEAN_CHECK(state() == State::kCreated);
   state_ = State::kRunning;
-  started_at_ = loop_.Now();
   metrics_.GetGauge("protean_engine_up")->Set(1);
   metrics_.GetGauge("protean_engine_active_subscriptions")->Set(static_cast<double>(subs_.size()));
   Emit(EngineEvent{EngineEventKind::kEngineStarted});

@@ -141,7 +141,6 @@ class Engine {
   bool drain_finished_ = false;
   std::vector<std::function<void(int)>> shutdown_done_;
   int exit_code_ = 0;
-  TimePoint started_at_{};
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

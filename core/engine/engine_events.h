@@ -2,7 +2,8 @@
 // What the engine reports as it works: every delivery, attempt, ack, retry,
 // DLQ move, claim, position write, DLQ maintenance cycle, health change and
 // shutdown step. The harness records these as its history (JSON lines) and
-// its checkers read them; tests observe them too.
+// its checkers read them; tests observe them too. Their JSON form (one line of
+// a history) is in app/history/event_json.h.
 //
 // Observers are called on the engine loop, synchronously, in the order the
 // events happen; they must not call back into the engine.
@@ -10,8 +11,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "core/time.h"
 
@@ -58,12 +57,6 @@ struct EngineEvent {
   int64_t value = 0;
   TimePoint due{};
 };
-
-// One JSON object (no newline) with the event's non-empty fields, keys in a
-// fixed order, times as microseconds since the epoch: byte-identical for
-// identical events, so histories can be compared.
-std::string EngineEventToJson(const EngineEvent& event);
-nlohmann::ordered_json EngineEventJson(const EngineEvent& event);
 
 class EngineObserver {
  public:

@@ -18,7 +18,7 @@
 #include <string>
 
 #include "core/engine/message.h"
-#include "core/engine/subscription_config.h"
+#include "core/config/subscription_config.h"
 #include "core/status.h"
 #include "core/time.h"
 

@@ -4,9 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/config/configuration_error.h"
 #include "core/database.h"
-#include "core/engine/subscription_resolver.h"
 
 namespace protean {
 namespace {
@@ -15,83 +13,7 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-ConfigOrigin OriginAt(const config::TableReader& r, const std::string& key, const toml::node& n) {
-  return ConfigOrigin{r.file(), r.KeyPath(key), static_cast<int>(n.source().begin.line),
-                      static_cast<int>(n.source().begin.column)};
-}
-
-void ParseProbability(config::TableReader& r, ScriptedHandlerSpec& spec) {
-  const toml::node* n = r.Node("fail_probability");
-  if (n == nullptr) return;
-  const auto text = n->value_exact<std::string>();
-  const std::string bad = "expected \"p/q\" with integers 0 <= p <= q, q > 0";
-  if (!text) r.Fail("fail_probability", config::kConfigInvalidValue, bad);
-  const auto slash = text->find('/');
-  try {
-    if (slash == std::string::npos) throw std::invalid_argument("no slash");
-    size_t used = 0;
-    const long long p = std::stoll(text->substr(0, slash), &used);
-    if (used != slash) throw std::invalid_argument("p");
-    const std::string qs = text->substr(slash + 1);
-    const long long q = std::stoll(qs, &used);
-    if (used != qs.size() || p < 0 || q <= 0 || p > q) throw std::invalid_argument("range");
-    spec.fail_numerator = static_cast<uint64_t>(p);
-    spec.fail_denominator = static_cast<uint64_t>(q);
-  } catch (const std::exception&) {
-    r.Fail("fail_probability", config::kConfigInvalidValue,
-           bad + ", got " + config::QuoteForMessage(*text));
-  }
-}
-
-void ParseDuration(config::TableReader& r, ScriptedHandlerSpec& spec) {
-  const toml::node* n = r.Node("duration_ms");
-  if (n == nullptr) return;
-  if (auto v = n->value_exact<int64_t>()) {
-    if (*v < 0) r.Fail("duration_ms", config::kConfigInvalidValue, "must be >= 0");
-    spec.duration_min_ms = spec.duration_max_ms = *v;
-    return;
-  }
-  const toml::array* a = n->as_array();
-  if (a != nullptr && a->size() == 2) {
-    auto lo = (*a)[0].value_exact<int64_t>();
-    auto hi = (*a)[1].value_exact<int64_t>();
-    if (lo && hi && *lo >= 0 && *lo <= *hi) {
-      spec.duration_min_ms = *lo;
-      spec.duration_max_ms = *hi;
-      return;
-    }
-  }
-  r.Fail("duration_ms", config::kConfigInvalidValue,
-         "expected an integer >= 0 or [lo, hi] with 0 <= lo <= hi");
-}
-
 }  // namespace
-
-ScriptedHandlerSpec ParseScriptedHandler(config::TableReader& r, const std::string& name) {
-  ScriptedHandlerSpec spec;
-  spec.name = name;
-  spec.stream = r.RequiredString("stream");
-  spec.fail_first = r.Int("fail_first", 0, 0);
-  ParseProbability(r, spec);
-  spec.fail_types = r.StringArray("fail_types");
-  spec.undecodable_types = r.StringArray("undecodable_types");
-  ParseDuration(r, spec);
-  spec.record = r.Bool("record", false);
-  if (const toml::node* p = r.Node("subscription_profile")) {
-    auto s = p->value_exact<std::string>();
-    if (!s) r.Fail("subscription_profile", config::kConfigInvalidValue, "expected a string");
-    spec.profile = ConfigEntry{"profile", *s, OriginAt(r, "subscription_profile", *p)};
-  }
-  if (const toml::node* t = r.Node("subscription_config")) {
-    const toml::table* table = t->as_table();
-    if (table == nullptr) {
-      r.Fail("subscription_config", config::kConfigInvalidValue, "expected a table");
-    }
-    spec.subscription_config = LayerFromToml(*table, r.file(), r.KeyPath("subscription_config"));
-  }
-  r.RejectUnknownKeys();
-  return spec;
-}
 
 std::string ProcessedKey(const std::string& handler, const std::string& message_id) {
   return handler + "/" + message_id;

@@ -13,20 +13,6 @@ std::optional<Duration> Budget(const SubscriptionConfig& c) {
   return SecondsF(*c.handler_timeout_seconds);
 }
 
-// The id just below `id`, so that reading pending entries "after" it starts at `id`.
-std::string Predecessor(const std::string& id) {
-  auto parsed = StreamId::Parse(id);
-  if (!parsed) return "0-0";
-  StreamId p = *parsed;
-  if (p.seq > 0) {
-    --p.seq;
-  } else if (p.ms > 0) {
-    --p.ms;
-    p.seq = UINT64_MAX;
-  }
-  return p.ToString();
-}
-
 }  // namespace
 
 StreamSubscription::StreamSubscription(SubscriptionDeps deps, Broker* broker,

@@ -129,7 +129,6 @@ class StreamSubscription final : public Subscription {
   int releases_in_flight_ = 0;
   std::vector<std::function<void()>> ack_waiters_;  // Flush() callers
   std::function<void()> on_idle_;
-  TimePoint last_retention_trim_{};
 
   Counter* processed_ok_;
   Counter* processed_failed_;

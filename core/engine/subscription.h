@@ -9,7 +9,7 @@
 #include "core/engine/engine_events.h"
 #include "core/engine/handler.h"
 #include "core/engine/metrics.h"
-#include "core/engine/subscription_config.h"
+#include "core/config/subscription_config.h"
 #include "core/executor.h"
 #include "core/runtime/prng.h"
 

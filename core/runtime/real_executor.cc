@@ -87,7 +87,6 @@ void RealExecutor::Stop() {
 }
 
 void RealExecutor::Run() {
-  loop_thread_ = std::this_thread::get_id();
   std::unique_lock<std::mutex> lock(mu_);
   stop_ = false;
   while (!stop_) {
@@ -116,7 +115,6 @@ void RealExecutor::Run() {
     }
     loop_cv_.wait(lock);
   }
-  loop_thread_ = std::thread::id();
 }
 
 }  // namespace protean

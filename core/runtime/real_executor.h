@@ -46,8 +46,6 @@ class RealExecutor final : public Executor {
   // Stop() is seen are dropped (timers) or run (posted ones).
   void Run();
   void Stop();
-  // True on the thread currently inside Run().
-  bool InLoopThread() const { return std::this_thread::get_id() == loop_thread_; }
 
  private:
   struct Key {
@@ -65,7 +63,6 @@ class RealExecutor final : public Executor {
   std::unordered_map<TimerId, Key> timer_keys_;
   uint64_t next_seq_ = 1;
   bool stop_ = false;
-  std::thread::id loop_thread_;
 
   std::mutex work_mu_;
   std::condition_variable work_cv_;

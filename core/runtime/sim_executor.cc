@@ -30,12 +30,6 @@ void SimExecutor::Offload(Work work, Task done) {
   }
 }
 
-bool SimExecutor::NextTimer(TimePoint* when) const {
-  if (timers_.empty()) return false;
-  *when = timers_.begin()->first.when;
-  return true;
-}
-
 bool SimExecutor::Step() {
   // Everything posted for "now" runs before time moves on to the next timer.
   Task task;

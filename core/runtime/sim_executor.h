@@ -59,8 +59,6 @@ class SimExecutor final : public Executor {
 
   size_t pending_tasks() const { return ready_.size() + timers_.size(); }
   uint64_t tasks_run() const { return tasks_run_; }
-  // The instant of the earliest timer, if any.
-  bool NextTimer(TimePoint* when) const;
 
  private:
   struct Key {

@@ -11,9 +11,9 @@
 #include <toml++/toml.h>
 #include <nlohmann/json.hpp>
 
-#include "harness/cli/check_command.h"
-#include "harness/cli/cli.h"
-#include "harness/cli/config_command.h"
+#include "app/check_command.h"
+#include "app/cli.h"
+#include "app/config_command.h"
 #include "tests/config/test_util.h"
 
 namespace protean::cli {

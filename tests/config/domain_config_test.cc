@@ -36,12 +36,12 @@ TEST(DomainConfigTest, EmptyFileGetsProteanDefaults) {
   EXPECT_FALSE(config.server.workers.has_value());
   EXPECT_FALSE(config.telemetry.enabled);
   // The same defaults are in the resolved table.
-  EXPECT_EQ(config.table.at_path("caches.default.TTL").value<int64_t>(), 300);
-  EXPECT_EQ(config.table.at_path("server.health.port").value<int64_t>(), 8080);
-  EXPECT_EQ(config.table.at_path("server.dlq.retention_hours").value<int64_t>(), 168);
-  EXPECT_EQ(config.table.at_path("server.drain_timeout").value<int64_t>(), 10);
-  EXPECT_EQ(config.table.at_path("brokers.default.provider").value<std::string>(), "inline");
-  EXPECT_EQ(config.table["enable_outbox"].value<bool>(), false);
+  EXPECT_EQ(config.table->at_path("caches.default.TTL").value<int64_t>(), 300);
+  EXPECT_EQ(config.table->at_path("server.health.port").value<int64_t>(), 8080);
+  EXPECT_EQ(config.table->at_path("server.dlq.retention_hours").value<int64_t>(), 168);
+  EXPECT_EQ(config.table->at_path("server.drain_timeout").value<int64_t>(), 10);
+  EXPECT_EQ(config.table->at_path("brokers.default.provider").value<std::string>(), "inline");
+  EXPECT_EQ((*config.table)["enable_outbox"].value<bool>(), false);
 }
 
 TEST(DomainConfigTest, FileWinsOverDefaultsWhichFillTheGaps) {
@@ -91,7 +91,7 @@ TEST(DomainConfigTest, OverlayDeepMergesAndOverlayTablesDisappear) {
   EXPECT_EQ(config.databases.at("default").provider, "sqlite");
   EXPECT_EQ(config.databases.at("default").database_uri, "sqlite:///staging.db");
   for (std::string_view overlay : {"staging", "production", "qa", "test", "memory"}) {
-    EXPECT_FALSE(config.table.contains(overlay)) << overlay;
+    EXPECT_FALSE(config.table->contains(overlay)) << overlay;
   }
   EXPECT_EQ(config.overlays, (std::vector<std::string>{"production", "qa", "staging"}));
   EXPECT_TRUE(config.ignored_keys.empty());
@@ -110,7 +110,7 @@ TEST(DomainConfigTest, CustomEnvironmentNamesWork) {
   DomainConfig config = ParseText(kOverlays, {}, "qa");
   EXPECT_TRUE(config.overlay_applied);
   EXPECT_FALSE(config.debug);
-  EXPECT_FALSE(config.table.contains("qa"));
+  EXPECT_FALSE(config.table->contains("qa"));
 }
 
 TEST(DomainConfigTest, EnvironmentWithoutTableUsesBase) {
@@ -159,8 +159,8 @@ TEST(DomainConfigTest, EnvOptionOverridesProteanEnv) {
 
 TEST(DomainConfigTest, UnknownTopLevelValuesAreDroppedAndRecorded) {
   DomainConfig config = ParseText("debug = true\ndebgu = false\nlist = [1]\n");
-  EXPECT_FALSE(config.table.contains("debgu"));
-  EXPECT_FALSE(config.table.contains("list"));
+  EXPECT_FALSE(config.table->contains("debgu"));
+  EXPECT_FALSE(config.table->contains("list"));
   ASSERT_EQ(config.ignored_keys.size(), 2u);
   EXPECT_EQ(config.ignored_keys[0].key, "debgu");
   EXPECT_EQ(config.ignored_keys[0].line, 2u);
@@ -188,11 +188,11 @@ messages_per_tick = 5
 )");
   EXPECT_TRUE(config.testing);
   EXPECT_EQ(config.message_processing, "sync");
-  EXPECT_EQ(config.table.at_path("custom.foo").value<std::string>(), "bar");
-  EXPECT_EQ(config.table.at_path("handlers.Audit.stream").value<std::string>(), "orders");
-  EXPECT_EQ(config.table.at_path("outbox.messages_per_tick").value<int64_t>(), 5);
-  EXPECT_EQ(config.table.at_path("outbox.broker").value<std::string>(), "default");
-  EXPECT_EQ(config.table["snapshot_threshold"].value<int64_t>(), 10);
+  EXPECT_EQ(config.table->at_path("custom.foo").value<std::string>(), "bar");
+  EXPECT_EQ(config.table->at_path("handlers.Audit.stream").value<std::string>(), "orders");
+  EXPECT_EQ(config.table->at_path("outbox.messages_per_tick").value<int64_t>(), 5);
+  EXPECT_EQ(config.table->at_path("outbox.broker").value<std::string>(), "default");
+  EXPECT_EQ((*config.table)["snapshot_threshold"].value<int64_t>(), 10);
   for (std::string_view key : KnownTopLevelKeys()) EXPECT_TRUE(IsKnownTopLevelKey(key));
 }
 
@@ -245,8 +245,8 @@ TTL = 30
   EXPECT_EQ(config.brokers.at("default").uri, "redis://prod:6379/0");
   EXPECT_EQ(config.caches.at("default").uri, "redis://prod:6379/2");
   EXPECT_EQ(config.caches.at("default").ttl, 30);
-  EXPECT_FALSE(config.table.at_path("brokers.default").as_table()->contains("uri"));
-  EXPECT_FALSE(config.table.at_path("caches.default").as_table()->contains("ttl"));
+  EXPECT_FALSE(config.table->at_path("brokers.default").as_table()->contains("uri"));
+  EXPECT_FALSE(config.table->at_path("caches.default").as_table()->contains("ttl"));
   EXPECT_EQ(
       ParseText("[caches.default]\nprovider = \"memory\"\nttl = 5\n").caches.at("default").ttl, 5);
 }
@@ -275,8 +275,8 @@ secret_key = "${SECRET|dev}"
 hosts = ["${H1|a}", "${H2}"]
 )",
                                   {{"H2", "b"}});
-  EXPECT_EQ(config.table["secret_key"].value<std::string>(), "dev");
-  EXPECT_EQ(config.table.at_path("custom.hosts[1]").value<std::string>(), "b");
+  EXPECT_EQ((*config.table)["secret_key"].value<std::string>(), "dev");
+  EXPECT_EQ(config.table->at_path("custom.hosts[1]").value<std::string>(), "b");
 }
 
 TEST(DomainConfigTest, DrainTimeoutMustBePositive) {
@@ -298,8 +298,8 @@ TEST(DomainConfigTest, SectionReaderKeepsPositions) {
   EXPECT_EQ(e.key_path, "server.subscriptions.Audit.messages_per_tick");
   EXPECT_EQ(e.line, 3u);
   EXPECT_EQ(SectionReader(config, "absent").Int("x", 4), 4);
-  // The raw copy in ServerConfig has the same content.
-  EXPECT_EQ(config.server.raw.at_path("subscriptions.Audit.messages_per_tick").value<std::string>(),
+  // The resolved table has the same content.
+  EXPECT_EQ(config.table->at_path("server.subscriptions.Audit.messages_per_tick").value<std::string>(),
             "x");
 }
 

@@ -1,6 +1,7 @@
 #include "core/config/merge.h"
 
 #include <gtest/gtest.h>
+#include <toml++/toml.h>
 
 namespace protean::config {
 namespace {

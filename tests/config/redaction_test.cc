@@ -1,6 +1,7 @@
 #include "core/config/redaction.h"
 
 #include <gtest/gtest.h>
+#include <toml++/toml.h>
 
 #include "tests/config/test_util.h"
 

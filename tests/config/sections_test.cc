@@ -30,8 +30,8 @@ echo = true
   EXPECT_FALSE(db.pool_timeout.has_value());
   EXPECT_FALSE(db.connect_timeout.has_value());
   EXPECT_EQ(db.extra.size(), 2u);
-  EXPECT_EQ(db.extra["schema"].value<std::string>(), "app");
-  EXPECT_EQ(db.extra["echo"].value<bool>(), true);
+  EXPECT_EQ(std::get<std::string>(db.extra.at("schema").entry.value), "app");
+  EXPECT_EQ(std::get<bool>(db.extra.at("echo").entry.value), true);
 }
 
 TEST(DatabaseSectionTest, ExplicitPoolSettingsAndSeveralDatabases) {
@@ -230,7 +230,7 @@ uri = "redis://localhost:6379/3"
   EXPECT_EQ(broker.socket_timeout, 5.0);
   EXPECT_EQ(broker.socket_connect_timeout, 2.5);
   EXPECT_TRUE(broker.retry_on_timeout);
-  EXPECT_EQ(broker.extra["health_check_interval"].value<int64_t>(), 30);
+  EXPECT_EQ(std::get<int64_t>(broker.extra.at("health_check_interval").entry.value), 30);
   EXPECT_EQ(config.brokers.at("fanout").uri, "redis://localhost:6379/3");
   EXPECT_FALSE(config.brokers.at("fanout").retry_on_timeout);
 }
@@ -256,7 +256,7 @@ max_connections = 8
   EXPECT_EQ(cache.max_connections, 8);
 }
 
-TEST(ServerSectionTest, ReadsHealthDlqAndKeepsTheRawTable) {
+TEST(ServerSectionTest, ReadsHealthDlqAndKeepsTheResolvedTable) {
   DomainConfig config = ParseText(R"(
 [server]
 drain_timeout = 30
@@ -289,9 +289,9 @@ profile = "PRODUCTION"
   EXPECT_EQ(server.dlq.alert_threshold, 10);
   EXPECT_EQ(server.dlq.check_interval(), Millis(500));
   EXPECT_EQ(server.dlq.alert_callback, "myapp.alerts.on_dlq_alert");
-  EXPECT_EQ(server.raw.at_path("subscriptions.AuditHandler.profile").value<std::string>(),
+  EXPECT_EQ(config.table->at_path("server.subscriptions.AuditHandler.profile").value<std::string>(),
             "PRODUCTION");
-  EXPECT_EQ(server.raw.at_path("health.port").value<int64_t>(), 9090);
+  EXPECT_EQ(config.table->at_path("server.health.port").value<int64_t>(), 9090);
 }
 
 TEST(TelemetrySectionTest, DefaultsAndValues) {

@@ -28,7 +28,7 @@ DomainConfig LoadSeed(std::map<std::string, std::string> vars) {
 
 void ExpectNoOverlayKeys(const DomainConfig& config) {
   for (std::string_view overlay : {"production", "test", "memory"}) {
-    EXPECT_FALSE(config.table.contains(overlay)) << overlay;
+    EXPECT_FALSE(config.table->contains(overlay)) << overlay;
   }
   EXPECT_EQ(config.overlays, (std::vector<std::string>{"memory", "production", "test"}));
 }
@@ -40,7 +40,7 @@ void ExpectBaseProviders(const DomainConfig& config) {
   EXPECT_EQ(config.event_store.provider, "memory");
   EXPECT_EQ(config.caches.at("default").provider, "memory");
   EXPECT_EQ(config.caches.at("default").ttl, 300);
-  EXPECT_EQ(config.table.at_path("caches.default.provider").value<std::string>(), "memory");
+  EXPECT_EQ(config.table->at_path("caches.default.provider").value<std::string>(), "memory");
 }
 
 TEST(Seed002Test, NoEnvironmentResolvesTheBase) {
@@ -91,9 +91,9 @@ TEST(Seed002Test, ProductionWithVariablesSetGetsExactValues) {
   EXPECT_EQ(cache.ttl, 300);
 
   // The resolved table has domain.toml's key structure and spelling.
-  EXPECT_EQ(config.table.at_path("brokers.default.URI").value<std::string>(),
+  EXPECT_EQ(config.table->at_path("brokers.default.URI").value<std::string>(),
             "redis://:hunter2@cache.internal:6379/0");
-  EXPECT_EQ(config.table.at_path("caches.default.TTL").value<int64_t>(), 300);
+  EXPECT_EQ(config.table->at_path("caches.default.TTL").value<int64_t>(), 300);
   ExpectNoOverlayKeys(config);
 }
 
@@ -132,8 +132,8 @@ TEST(Seed002Test, RequiredVariablesSetGiveExactValues) {
   EXPECT_EQ(config.event_store.database_uri,
             "postgresql://message_store@store.internal:5433/message_store");
   EXPECT_EQ(config.caches.at("default").provider, "memory");  // not in this block
-  EXPECT_FALSE(config.table.contains("production"));
-  EXPECT_FALSE(config.table.contains("test"));
+  EXPECT_FALSE(config.table->contains("production"));
+  EXPECT_FALSE(config.table->contains("test"));
 }
 
 TEST(Seed002Test, UnsetVariableWithoutDefaultNamesVariableAndKey) {

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include <gtest/gtest.h>
+#include <toml++/toml.h>
 
 #include "tests/config/test_util.h"
 

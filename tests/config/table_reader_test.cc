@@ -3,6 +3,7 @@
 #include <array>
 
 #include <gtest/gtest.h>
+#include <toml++/toml.h>
 
 #include "core/config/merge.h"
 #include "tests/config/test_util.h"

@@ -1,5 +1,7 @@
 #include "tests/config/test_util.h"
 
+#include <toml++/toml.h>
+
 #include <unistd.h>
 
 #include <atomic>

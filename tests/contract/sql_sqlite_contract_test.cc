@@ -28,6 +28,7 @@
 #include "adapters/real/pg_error.h"
 #include "adapters/real/register_sql.h"
 #include "adapters/real/sqlite_database.h"
+#include "core/config/pass_through.h"
 #include "core/config/sections.h"
 #include "core/engine/adapter_registry.h"
 #include "core/runtime/real_executor.h"
@@ -206,7 +207,7 @@ TEST_F(SqlRegistryTest, ElasticsearchIsNotAvailableInThisBuild) {
 
 TEST_F(SqlRegistryTest, SqliteFactoryOpensTheUriAndUsesExtraKeys) {
   config::DatabaseConfig c = Database("sqlite", "sqlite:///:memory:");
-  c.extra.insert("records_table", "my_records");
+  config::SetPassThrough(c.extra, "records_table", std::string("my_records"));
   auto db = registry_.CreateDatabase(c, env_);
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   EXPECT_EQ((*db)->provider(), "sqlite");
@@ -221,7 +222,7 @@ TEST_F(SqlRegistryTest, SqliteFactoryOpensTheUriAndUsesExtraKeys) {
   c.database_uri = "postgresql://x/y";
   EXPECT_TRUE(HasCode(registry_.CreateDatabase(c, env_).status(), StatusCode::kInvalidArgument));
   c.database_uri = "sqlite:///:memory:";
-  c.extra.insert_or_assign("records_table", 5);
+  config::SetPassThrough(c.extra, "records_table", int64_t{5});
   EXPECT_TRUE(HasCode(registry_.CreateDatabase(c, env_).status(), StatusCode::kInvalidArgument));
 }
 
@@ -240,7 +241,7 @@ TEST_F(SqlRegistryTest, PostgresFactoryValidatesWithoutConnecting) {
   c.database_uri = "";
   EXPECT_TRUE(HasCode(registry_.CreateDatabase(c, env_).status(), StatusCode::kInvalidArgument));
   c.database_uri = "postgresql://u@h/db";
-  c.extra.insert("records_table", "Bad Name");
+  config::SetPassThrough(c.extra, "records_table", std::string("Bad Name"));
   EXPECT_TRUE(HasCode(registry_.CreateDatabase(c, env_).status(), StatusCode::kInvalidArgument));
 }
 
@@ -249,8 +250,8 @@ TEST_F(SqlRegistryTest, MessageDbFactorySizesThePoolFromMaxConnections) {
   c.provider = "message_db";
   c.database_uri = "postgresql://message_store@127.0.0.1:1/message_store";
   c.max_connections = 3;
-  c.extra.insert("pool_timeout", 2);
-  c.extra.insert("pool_pre_ping", false);
+  config::SetPassThrough(c.extra, "pool_timeout", int64_t{2});
+  config::SetPassThrough(c.extra, "pool_pre_ping", false);
   auto store = registry_.CreateEventStore(c, env_);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   EXPECT_EQ((*store)->provider(), "message_db");
@@ -267,7 +268,7 @@ TEST_F(SqlRegistryTest, MessageDbFactorySizesThePoolFromMaxConnections) {
   // Unreachable: kUnavailable, not a crash or a hang.
   EXPECT_TRUE(HasCode((*store)->Ping(), StatusCode::kUnavailable));
 
-  c.extra.insert_or_assign("pool_timeout", "soon");
+  config::SetPassThrough(c.extra, "pool_timeout", std::string("soon"));
   EXPECT_TRUE(HasCode(registry_.CreateEventStore(c, env_).status(), StatusCode::kInvalidArgument));
   c.extra.erase("pool_timeout");
   c.database_uri.clear();

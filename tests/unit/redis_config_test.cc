@@ -14,6 +14,7 @@
 #include "adapters/real/redis_cache.h"
 #include "adapters/real/redis_connection.h"
 #include "adapters/real/redis_options.h"
+#include "core/config/pass_through.h"
 #include "adapters/real/redis_pubsub_broker.h"
 #include "adapters/real/redis_url.h"
 #include "adapters/real/register_redis.h"
@@ -137,7 +138,7 @@ TEST(RedisOptionsTest, BrokerKeys) {
   c.socket_timeout = 0.25;
   c.socket_connect_timeout = 1.5;
   c.retry_on_timeout = true;
-  c.extra.insert("pool_timeout", 2);
+  config::SetPassThrough(c.extra, "pool_timeout", int64_t{2});
   auto options = RedisOptionsFromBroker(c);
   ASSERT_TRUE(options.ok()) << options.status().ToString();
   EXPECT_EQ(options->url.password, "pw");
@@ -157,12 +158,12 @@ TEST(RedisOptionsTest, BadValuesNameTheSectionAndKey) {
   EXPECT_NE(uri.status().message().find("brokers.default.URI"), std::string::npos)
       << uri.status().ToString();
   config::BrokerConfig bad_pool = BrokerSection("redis", "redis://h");
-  bad_pool.extra.insert("pool_timeout", "soon");
+  config::SetPassThrough(bad_pool.extra, "pool_timeout", std::string("soon"));
   auto pool = RedisOptionsFromBroker(bad_pool);
   ASSERT_FALSE(pool.ok());
   EXPECT_NE(pool.status().message().find("brokers.default.pool_timeout"), std::string::npos);
   config::BrokerConfig zero = BrokerSection("redis", "redis://h");
-  zero.extra.insert("pool_timeout", 0.0);
+  config::SetPassThrough(zero.extra, "pool_timeout", 0.0);
   EXPECT_FALSE(RedisOptionsFromBroker(zero).ok());
 }
 
@@ -172,10 +173,10 @@ TEST(RedisOptionsTest, CacheKeysIncludingExtras) {
   c.provider = "redis";
   c.uri = "redis://h/2";
   c.max_connections = 4;
-  c.extra.insert("key_prefix", "app1:");
-  c.extra.insert("socket_timeout", 0.5);
-  c.extra.insert("socket_connect_timeout", 2);
-  c.extra.insert("retry_on_timeout", true);
+  config::SetPassThrough(c.extra, "key_prefix", std::string("app1:"));
+  config::SetPassThrough(c.extra, "socket_timeout", 0.5);
+  config::SetPassThrough(c.extra, "socket_connect_timeout", int64_t{2});
+  config::SetPassThrough(c.extra, "retry_on_timeout", true);
   auto settings = RedisOptionsFromCache(c);
   ASSERT_TRUE(settings.ok()) << settings.status().ToString();
   EXPECT_EQ(settings->key_prefix, "app1:");
@@ -185,7 +186,7 @@ TEST(RedisOptionsTest, CacheKeysIncludingExtras) {
   EXPECT_EQ(settings->options.connect_timeout, Seconds(2));
   EXPECT_TRUE(settings->options.retry_on_timeout);
   EXPECT_EQ(settings->options.owner, "caches.main");
-  c.extra.insert_or_assign("key_prefix", 7);
+  config::SetPassThrough(c.extra, "key_prefix", int64_t{7});
   auto bad = RedisOptionsFromCache(c);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("caches.main.key_prefix"), std::string::npos);
@@ -217,7 +218,7 @@ TEST(RedisFactoryTest, RegistersBothBrokersAndTheCacheWithoutConnecting) {
   cache_section.name = "default";
   cache_section.provider = "redis";
   cache_section.uri = "redis://127.0.0.1:1";
-  cache_section.extra.insert("key_prefix", "p:");
+  config::SetPassThrough(cache_section.extra, "key_prefix", std::string("p:"));
   auto cache = registry.CreateCache(cache_section, env);
   ASSERT_TRUE(cache.ok()) << cache.status().ToString();
   EXPECT_EQ((*cache)->provider(), "redis");

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "adapters/memory/memory_broker.h"
+#include "app/history/event_json.h"
 #include "adapters/memory/memory_cache.h"
 #include "adapters/memory/memory_database.h"
 #include "adapters/memory/memory_event_store.h"

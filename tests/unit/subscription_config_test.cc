@@ -1,12 +1,12 @@
 // Subscription configuration: Protean's profiles, the resolution order and
-// the validation rules (core/engine/subscription_config.h).
+// the validation rules (core/config/subscription_config.h).
 #include <string>
 
 #include <gtest/gtest.h>
 #include <toml++/toml.h>
 
 #include "core/config/configuration_error.h"
-#include "core/engine/subscription_resolver.h"
+#include "core/config/subscription_resolver.h"
 
 namespace protean {
 namespace {
@@ -264,7 +264,7 @@ TEST(SubscriptionConfigTest, ClaimIdleMayBeShorterThanRetryDelays) {
                                              {{"retry_delay_seconds", 30.0},
                                               {"claim_idle_seconds", 5.0}}));
   EXPECT_EQ(c.claim_idle_seconds, 5.0);
-  EXPECT_EQ(LongestRetryDelaySeconds(c), 30.0);
+  EXPECT_EQ(c.retry_delay_seconds, 30.0);
 }
 
 }  // namespace

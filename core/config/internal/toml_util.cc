@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <utility>
 
+#include <toml++/toml.h>
+
 namespace protean::config::internal {
 namespace {
 

@@ -1,4 +1,6 @@
-#include "harness/cli/config_command.h"
+#include "app/config_command.h"
+
+#include <CLI/CLI.hpp>
 
 #include <memory>
 
@@ -6,7 +8,7 @@
 
 #include "core/config/domain_config.h"
 #include "core/config/redaction.h"
-#include "core/config/toml_json.h"
+#include "app/toml_json.h"
 
 namespace protean::cli {
 
@@ -17,7 +19,7 @@ int RunConfigShow(const ConfigShowOptions& options, std::ostream& out, std::ostr
   load.env_lookup = options.env_lookup;
   try {
     config::DomainConfig domain = config::LoadDomainConfig(load);
-    toml::table shown = config::RedactSecrets(domain.table);
+    toml::table shown = config::RedactSecrets(*domain.table);
     if (options.format == "toml") {
       out << toml::toml_formatter(shown) << "\n";
     } else {

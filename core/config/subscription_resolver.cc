@@ -1,4 +1,6 @@
-#include "core/engine/subscription_resolver.h"
+#include "core/config/subscription_resolver.h"
+
+#include <toml++/toml.h>
 
 #include "core/config/configuration_error.h"
 
@@ -61,6 +63,13 @@ ConfigLayer LayerFromToml(const toml::table& table, const std::string& file,
   }
   return layer;
 }
+
+SubscriptionResolver::SubscriptionResolver(const config::DomainConfig& config)
+    : SubscriptionResolver([&]() -> const toml::table* {
+        const toml::node* server = config.table != nullptr ? config.table->get("server") : nullptr;
+        return server != nullptr ? server->as_table() : nullptr;
+      }(),
+                           config.source_file) {}
 
 SubscriptionResolver::SubscriptionResolver(const toml::table* server, std::string file)
     : file_(std::move(file)) {

@@ -1,4 +1,7 @@
-#include "harness/cli/check_command.h"
+#include "app/check_command.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <memory>
 

@@ -1,4 +1,4 @@
-#include "core/config/toml_json.h"
+#include "app/toml_json.h"
 
 #include <sstream>
 #include <string>

@@ -1,8 +1,8 @@
-// The `protean` binary; see harness/cli/cli.h.
+// The `protean` binary; see app/cli.h.
 
 #include <iostream>
 
-#include "harness/cli/cli.h"
+#include "app/cli.h"
 
 int main(int argc, char** argv) {
   return protean::cli::RunProteanCli(argc, argv, std::cout, std::cerr);

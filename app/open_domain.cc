@@ -1,4 +1,4 @@
-#include "harness/cli/open_domain.h"
+#include "app/open_domain.h"
 
 #include "adapters/memory/register.h"
 #include "adapters/real/register.h"

@@ -3,9 +3,11 @@
 // configured database needs (tables), idempotently. Exit 0 done, 2 when a
 // database cannot be reached or set up (naming it).
 
-#include <CLI/CLI.hpp>
+#include "app/command_context.h"
 
-#include "harness/cli/command_context.h"
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace protean::cli {
 

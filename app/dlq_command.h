@@ -13,9 +13,11 @@
 // replay-all and purge ask for confirmation unless -y is given (no input:
 // refused). Exit 0 done, 1 nothing found / refused, 2 usage or load error.
 
-#include <CLI/CLI.hpp>
+#include "app/command_context.h"
 
-#include "harness/cli/command_context.h"
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace protean::cli {
 

@@ -1,11 +1,10 @@
-#include "core/engine/subscription_config.h"
+#include "core/config/subscription_config.h"
 
 #include <cmath>
 #include <set>
 #include <sstream>
 
-#include "core/engine/backoff.h"
-#include "core/engine/subscription_resolver.h"
+#include "core/config/subscription_resolver.h"
 
 namespace protean {
 
@@ -278,15 +277,6 @@ void ValidateSubscriptionConfig(SubscriptionConfig& c, const AppliedKeys& applie
     req(!c.consumer_group_member && !c.consumer_group_size, "consumer_group_size",
         "consumer groups apply to event_store subscriptions only");
   }
-}
-
-double LongestRetryDelaySeconds(const SubscriptionConfig& c) {
-  Duration longest{0};
-  // Attempts 1..max_retries-1 are followed by a retry; the last one is not.
-  for (int64_t n = 1; n < c.max_retries && n <= 64; ++n) {
-    longest = std::max(longest, RetryDelayUpperBound(c, n));
-  }
-  return ToSecondsF(longest);
 }
 
 }  // namespace protean

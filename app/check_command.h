@@ -17,12 +17,15 @@
 #include <ostream>
 #include <string>
 
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "core/config/check.h"
 #include "core/config/substitution.h"
-#include "harness/cli/command_context.h"
+#include "app/command_context.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace protean::cli {
 

@@ -11,10 +11,12 @@
 #include <ostream>
 #include <string>
 
-#include <CLI/CLI.hpp>
-
 #include "core/config/substitution.h"
-#include "harness/cli/command_context.h"
+#include "app/command_context.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace protean::cli {
 

@@ -1,4 +1,4 @@
-#include "adapters/real/alert_callbacks.h"
+#include "app/server/alert_callbacks.h"
 
 #include <signal.h>
 #include <spawn.h>

@@ -10,9 +10,11 @@
 // start-up error. --run-for stops by itself after that long; --test-mode is
 // --run-for 3.
 
-#include <CLI/CLI.hpp>
+#include "app/command_context.h"
 
-#include "harness/cli/command_context.h"
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace protean::cli {
 

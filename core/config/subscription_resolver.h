@@ -11,9 +11,10 @@
 #include <string>
 #include <utility>
 
-#include <toml++/toml.h>
+#include "core/config/toml_fwd.h"
 
-#include "core/engine/subscription_config.h"
+#include "core/config/domain_config.h"
+#include "core/config/subscription_config.h"
 
 namespace protean {
 
@@ -28,7 +29,6 @@ void ApplyEntry(SubscriptionConfig& config, const ConfigEntry& entry, AppliedKey
 void ValidateSubscriptionConfig(SubscriptionConfig& config, const AppliedKeys& applied,
                                 const std::set<std::string>& explicit_keys,
                                 const std::string& handler);
-double LongestRetryDelaySeconds(const SubscriptionConfig& config);
 ConfigLayer BuiltInProfileLayer(const std::string& name);
 // Converts a TOML table of plain values into a layer (tables/arrays rejected).
 ConfigLayer LayerFromToml(const toml::table& table, const std::string& file,
@@ -45,6 +45,8 @@ class SubscriptionResolver {
  public:
   // `server` may be null (no [server] table). `file` names the source in errors.
   SubscriptionResolver(const toml::table* server, std::string file);
+  // Over the [server] table of a loaded domain (in place, keeping line:column).
+  explicit SubscriptionResolver(const config::DomainConfig& config);
 
   SubscriptionConfig Resolve(const SubscriptionRequest& request) const;
   // Handler names that have a [server.subscriptions.<name>] table.

@@ -1,4 +1,4 @@
-#include "adapters/real/health_http_server.h"
+#include "app/server/health_http_server.h"
 
 #include <httplib.h>
 

@@ -1,16 +1,16 @@
-#include "harness/cli/cli.h"
+#include "app/cli.h"
 
 #include <exception>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
-#include "harness/cli/check_command.h"
-#include "harness/cli/command_context.h"
-#include "harness/cli/config_command.h"
-#include "harness/cli/db_command.h"
-#include "harness/cli/dlq_command.h"
-#include "harness/cli/server_command.h"
+#include "app/check_command.h"
+#include "app/command_context.h"
+#include "app/config_command.h"
+#include "app/db_command.h"
+#include "app/dlq_command.h"
+#include "app/server/server_command.h"
 
 namespace protean::cli {
 

@@ -1,6 +1,8 @@
-#include "harness/cli/db_command.h"
+#include "app/db_command.h"
 
-#include "harness/cli/open_domain.h"
+#include <CLI/CLI.hpp>
+
+#include "app/open_domain.h"
 
 namespace protean::cli {
 

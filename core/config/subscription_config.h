@@ -23,6 +23,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/config/config_value.h"
 #include "core/time.h"
 
 namespace protean {
@@ -61,21 +62,6 @@ struct SubscriptionConfig {
 };
 
 SubscriptionConfig DefaultSubscriptionConfig();
-
-// A configuration value as it appeared, with its origin.
-using ConfigValue = std::variant<bool, int64_t, double, std::string>;
-struct ConfigOrigin {
-  std::string file;      // "domain.toml", or "handler OrderHandler" for C++ registrations
-  std::string key_path;  // "server.subscriptions.OrderHandler.max_retries"
-  int line = 0;
-  int column = 0;
-};
-struct ConfigEntry {
-  std::string key;
-  ConfigValue value;
-  ConfigOrigin origin;
-};
-using ConfigLayer = std::vector<ConfigEntry>;
 
 // Builds entries for C++ registrations: {"max_retries", int64_t{5}}.
 ConfigLayer MakeLayer(const std::string& source, const std::string& prefix,

@@ -1,4 +1,6 @@
-#include "harness/cli/server_command.h"
+#include "app/server/server_command.h"
+
+#include <CLI/CLI.hpp>
 
 #include <pthread.h>
 #include <signal.h>
@@ -7,10 +9,10 @@
 #include <random>
 #include <thread>
 
-#include "adapters/real/alert_callbacks.h"
-#include "adapters/real/health_http_server.h"
+#include "app/server/alert_callbacks.h"
+#include "app/server/health_http_server.h"
 #include "core/config/configuration_error.h"
-#include "harness/cli/open_domain.h"
+#include "app/open_domain.h"
 
 namespace protean::cli {
 namespace {

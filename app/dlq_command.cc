@@ -1,11 +1,13 @@
-#include "harness/cli/dlq_command.h"
+#include "app/dlq_command.h"
+
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
-#include "harness/cli/open_domain.h"
+#include "app/open_domain.h"
 
 namespace protean::cli {
 namespace {

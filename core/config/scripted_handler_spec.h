@@ -1,0 +1,51 @@
+#pragma once
+// Scripted handlers: handlers declared in TOML so scenarios and the shipped
+// server can run them without C++ code. This file reads their declaration;
+// core/engine/scripted_handler.h turns one into a handler.
+//
+//   [handlers.OrderHandler]
+//   stream = "orders"                 # stream or event-store category (required)
+//   subscription_profile = "FAST"     # optional, level 5 of resolution
+//   fail_first = 2                    # fail attempts 1..2 of every message
+//   fail_probability = "1/10"         # fail with probability p/q (seeded PRNG)
+//   fail_types = ["Poison"]           # always fail these message types
+//   undecodable_types = ["Garbled"]   # declare these payloads undecodable (DLQ at once)
+//   duration_ms = 20                  # each attempt takes 20 ms, or [lo, hi] drawn per attempt
+//   record = true                     # record each success in the database
+//   [handlers.OrderHandler.subscription_config]   # level 6 (any subscription setting)
+//   max_retries = 5
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config/config_value.h"
+#include "core/config/domain_config.h"
+#include "core/config/table_reader.h"
+
+namespace protean {
+
+struct ScriptedHandlerSpec {
+  std::string name;
+  std::string stream;
+  int64_t fail_first = 0;
+  uint64_t fail_numerator = 0;
+  uint64_t fail_denominator = 1;
+  std::vector<std::string> fail_types;
+  std::vector<std::string> undecodable_types;
+  int64_t duration_min_ms = 0;
+  int64_t duration_max_ms = 0;
+  bool record = false;
+  std::optional<ConfigEntry> profile;
+  ConfigLayer subscription_config;
+};
+
+// Reads one [handlers.<name>] table; unknown keys are errors.
+ScriptedHandlerSpec ParseScriptedHandler(config::TableReader& reader, const std::string& name);
+
+// Every [handlers.<Name>] table of the domain, in key order; throws
+// ConfigurationError naming the key for a bad one.
+std::vector<ScriptedHandlerSpec> ReadScriptedHandlers(const config::DomainConfig& config);
+
+}  // namespace protean
