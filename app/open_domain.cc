@@ -20,10 +20,10 @@ std::optional<OpenedDomain> OpenDomain(const OpenOptions& options, std::ostream&
     config::DomainConfig cfg = config::LoadDomainConfig(load);
     const bool production = cfg.env == "production";
     d.domain = std::make_unique<Domain>(std::move(cfg), *d.registry, AdapterEnv{d.clock.get()});
-    if (options.scripted_handlers) {
-      d.domain->RegisterScriptedHandlers(std::make_shared<ScriptedRuntime>(options.seed));
-    }
-    Status st = d.domain->Init(production);
+    Status st = options.scripted_handlers ? d.domain->RegisterScriptedHandlers(
+                                                std::make_shared<ScriptedRuntime>(options.seed))
+                                          : Status::Ok();
+    if (st.ok()) st = d.domain->Init(production);
     if (!st.ok()) {
       err << "protean: error: " << st.message() << "\n";
       return std::nullopt;

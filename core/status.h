@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,21 @@ enum class StatusCode : uint8_t {
 };
 
 std::string_view StatusCodeName(StatusCode code);
+
+// Where an error was found in configuration (a domain.toml key, a scenario
+// file, a handler registration), carried by the Status that reports it so
+// the location survives the trip to whoever prints it. `code` is the
+// configuration error code (CONFIG_INVALID_VALUE, ...); line and column are
+// 1-based, 0 when unknown. The Status's message is the whole formatted error
+// ("file:line:col: key: what [CODE]"); `what` is the part after the key.
+struct ErrorSource {
+  std::string code;
+  std::string file;
+  std::string key_path;
+  uint32_t line = 0;
+  uint32_t column = 0;
+  std::string what;
+};
 
 class [[nodiscard]] Status {
  public:
@@ -49,11 +65,30 @@ class [[nodiscard]] Status {
   // "UNAVAILABLE: connection refused" (or "OK").
   std::string ToString() const;
 
-  bool operator==(const Status& other) const = default;
+  bool IsUnavailable() const { return code_ == StatusCode::kUnavailable; }
+  bool IsTimeout() const { return code_ == StatusCode::kTimeout; }
+  bool IsNotFound() const { return code_ == StatusCode::kNotFound; }
+  bool IsConflict() const { return code_ == StatusCode::kConflict; }
+  bool IsInvalidArgument() const { return code_ == StatusCode::kInvalidArgument; }
+  bool IsInternal() const { return code_ == StatusCode::kInternal; }
+
+  // The configuration location of this error, or null.
+  const ErrorSource* source() const { return source_.get(); }
+  Status WithSource(ErrorSource source) const {
+    Status s = *this;
+    s.source_ = std::make_shared<const ErrorSource>(std::move(source));
+    return s;
+  }
+
+  // Code and message; the source is detail.
+  bool operator==(const Status& other) const {
+    return code_ == other.code_ && message_ == other.message_;
+  }
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::shared_ptr<const ErrorSource> source_;
 };
 
 // Either a value or a non-ok Status.
@@ -104,3 +139,15 @@ class [[nodiscard]] Result {
     ::protean::Status _st = (expr);        \
     if (!_st.ok()) return _st;             \
   } while (0)
+
+// Evaluates `rexpr` (a Result<T>); on error returns its Status, else moves the
+// value into `lhs` (a declaration such as `auto x` or an existing variable).
+//   PROTEAN_ASSIGN_OR_RETURN(auto entries, broker->ReadNew(...));
+#define PROTEAN_ASSIGN_OR_RETURN(lhs, rexpr) \
+  PROTEAN_ASSIGN_OR_RETURN_IMPL_(PROTEAN_STATUS_CONCAT_(_result_, __LINE__), lhs, rexpr)
+#define PROTEAN_ASSIGN_OR_RETURN_IMPL_(result, lhs, rexpr) \
+  auto result = (rexpr);                                   \
+  if (!result.ok()) return result.status();                \
+  lhs = std::move(result).value()
+#define PROTEAN_STATUS_CONCAT_(a, b) PROTEAN_STATUS_CONCAT_IMPL_(a, b)
+#define PROTEAN_STATUS_CONCAT_IMPL_(a, b) a##b

@@ -88,6 +88,17 @@ nlohmann::ordered_json SubscriptionJson(const HandlerRegistration& h, const Subs
   return j;
 }
 
+// The runner reports scenario errors as ConfigurationError (RunScenario's
+// contract); a Status from the Domain carries the same code and location.
+void ThrowIfConfigError(const Status& st) {
+  if (st.ok()) return;
+  const ErrorSource* src = st.source();
+  if (src == nullptr) throw std::runtime_error(st.ToString());
+  throw config::ConfigurationError(
+      src->code, config::ErrorLocation{src->file, src->key_path, src->line, src->column},
+      src->what);
+}
+
 struct Instance {
   std::string name;
   int64_t index = 0;
@@ -200,16 +211,10 @@ void Run::SetUpDomain(config::DomainConfig config) {
   RegisterRealAdapters(registry_);
   domain_ = std::make_unique<Domain>(std::move(config), registry_, AdapterEnv{clock_});
   // Scripted handlers, with stream names in this run's namespace.
-  config::TableReader handlers = config::SectionReader(domain_->config(), "handlers");
-  for (const std::string& name : handlers.Keys()) {
-    config::TableReader r = handlers.Table(name);
-    ScriptedHandlerSpec spec = ParseScriptedHandler(r, name);
-    spec.stream = Stream(spec.stream);
-    HandlerRegistration h = MakeScriptedHandler(spec, scripted_);
-    h.source = "handlers." + name;
-    domain_->RegisterHandler(std::move(h));
-  }
-  resolved_ = domain_->ResolveSubscriptions();
+  ThrowIfConfigError(domain_->RegisterScriptedHandlers(scripted_, ns_));
+  Result<std::vector<ResolvedHandler>> resolved = domain_->ResolveSubscriptions();
+  ThrowIfConfigError(resolved.status());
+  resolved_ = std::move(resolved).value();
   Status st = domain_->Init(!memory_);
   if (!st.ok()) {
     if (memory_) throw std::runtime_error(st.ToString());

@@ -58,24 +58,27 @@ int RunServer(const ServerOptions& o, std::ostream& out, std::ostream& err) {
   RealExecutor loop(*d->clock, 8);
   Prng prng(open.seed);
   MetricsRegistry metrics;
-  std::unique_ptr<Engine> engine;
-  try {
-    engine = domain.BuildEngine(loop, prng, metrics, nullptr, "server");
+  Result<std::unique_ptr<Engine>> built = domain.BuildEngine(loop, prng, metrics, nullptr, "server");
+  Status st = built.status();
+  if (st.ok()) {
     if (const auto& cb = domain.config().server.dlq.alert_callback) {
       Result<DlqAlertCallback> callback = MakeDlqAlertCallback(*cb);
-      if (!callback.ok()) {
-        throw config::ConfigurationError(
+      if (callback.ok()) {
+        (*built)->AddDlqAlertCallback(*callback);
+      } else {
+        st = config::ConfigErrorStatus(
             config::kConfigInvalidValue,
             config::ErrorLocation{domain.config().source_file, "server.dlq.alert_callback", 0, 0},
             callback.status().message());
       }
-      engine->AddDlqAlertCallback(*callback);
     }
-  } catch (const config::ConfigurationError& e) {
-    err << "protean: error: " << e.what() << "\n";
+  }
+  if (!st.ok()) {
+    err << "protean: error: " << st.message() << "\n";
     domain.Close();
     return kExitUsageOrLoadError;
   }
+  std::unique_ptr<Engine> engine = std::move(built).value();
   const config::HealthConfig& health = domain.config().server.health;
   HealthHttpServer http(HealthProbes{[&] { return engine->Live(); }, [&] { return engine->Ready(); },
                                      [&] { return metrics.RenderPrometheus(); }});

@@ -47,4 +47,16 @@ std::string QuoteForMessage(std::string_view value) {
   return out;
 }
 
+Status ToStatus(const ConfigurationError& error) {
+  const StatusCode code =
+      error.code == kConfigNotFound ? StatusCode::kNotFound : StatusCode::kInvalidArgument;
+  return Status(code, error.what())
+      .WithSource(ErrorSource{error.code, error.file, error.key_path, error.line, error.column,
+                              error.message});
+}
+
+Status ConfigErrorStatus(std::string_view code, ErrorLocation location, std::string message) {
+  return ToStatus(ConfigurationError(code, std::move(location), std::move(message)));
+}
+
 }  // namespace protean::config

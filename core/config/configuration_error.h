@@ -16,6 +16,9 @@
 #include <exception>
 #include <string>
 #include <string_view>
+#include <utility>
+
+#include "core/status.h"
 
 namespace protean::config {
 
@@ -63,6 +66,27 @@ class ConfigurationError : public std::exception {
 // are empty or 0.
 std::string FormatConfigurationError(std::string_view code, const ErrorLocation& location,
                                      std::string_view message);
+
+// The Status form of a configuration error, for everything past the loader
+// (the error boundary: Domain, the engine, the commands): kNotFound for
+// CONFIG_NOT_FOUND, kInvalidArgument otherwise; the message is what(); the
+// code and location travel as the Status's ErrorSource.
+Status ToStatus(const ConfigurationError& error);
+
+// A ConfigurationError at `location`, as a Status.
+Status ConfigErrorStatus(std::string_view code, ErrorLocation location, std::string message);
+
+// Runs `fn` (which may throw ConfigurationError) and returns its Status, or
+// Ok. Other exceptions propagate.
+template <typename Fn>
+Status CatchConfigurationError(Fn&& fn) {
+  try {
+    std::forward<Fn>(fn)();
+  } catch (const ConfigurationError& e) {
+    return ToStatus(e);
+  }
+  return Status::Ok();
+}
 
 // Quotes a string value for an error message: "ten" (with \" and \\ escaped).
 std::string QuoteForMessage(std::string_view value);

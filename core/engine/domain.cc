@@ -16,33 +16,40 @@ Domain::~Domain() {
   if (initialized_) Close();
 }
 
-void Domain::RegisterHandler(HandlerRegistration handler) {
+Status Domain::RegisterHandler(HandlerRegistration handler) {
   const config::ErrorLocation where{config_.source_file,
                                     handler.source.empty() ? "handler " + handler.name
                                                            : handler.source,
                                     0, 0};
   if (handler.name.empty()) {
-    throw config::ConfigurationError(config::kConfigInvalidValue, where, "handler has no name");
+    return config::ConfigErrorStatus(config::kConfigInvalidValue, where, "handler has no name");
   }
   if (handler.stream.empty()) {
-    throw config::ConfigurationError(config::kConfigInvalidValue, where,
+    return config::ConfigErrorStatus(config::kConfigInvalidValue, where,
                                      "handler " + handler.name + " has no stream");
   }
   for (const auto& h : handlers_) {
     if (h->name == handler.name) {
-      throw config::ConfigurationError(config::kConfigInvalidValue, where,
+      return config::ConfigErrorStatus(config::kConfigInvalidValue, where,
                                        "handler " + handler.name + " is registered twice");
     }
   }
   handlers_.push_back(std::make_unique<HandlerRegistration>(std::move(handler)));
+  return Status::Ok();
 }
 
-void Domain::RegisterScriptedHandlers(std::shared_ptr<ScriptedRuntime> random) {
-  for (const ScriptedHandlerSpec& spec : ReadScriptedHandlers(config_)) {
+Status Domain::RegisterScriptedHandlers(std::shared_ptr<ScriptedRuntime> random,
+                                        const std::string& stream_prefix) {
+  std::vector<ScriptedHandlerSpec> specs;
+  PROTEAN_RETURN_IF_ERROR(
+      config::CatchConfigurationError([&] { specs = ReadScriptedHandlers(config_); }));
+  for (ScriptedHandlerSpec& spec : specs) {
+    spec.stream = stream_prefix + spec.stream;
     HandlerRegistration h = MakeScriptedHandler(spec, random);
     h.source = "handlers." + spec.name;
-    RegisterHandler(std::move(h));
+    PROTEAN_RETURN_IF_ERROR(RegisterHandler(std::move(h)));
   }
+  return Status::Ok();
 }
 
 namespace {
@@ -99,24 +106,27 @@ Status Domain::Init(bool require_reachable) {
   return Status::Ok();
 }
 
-std::vector<ResolvedHandler> Domain::ResolveSubscriptions() const {
-  SubscriptionResolver resolver(config_);
+Result<std::vector<ResolvedHandler>> Domain::ResolveSubscriptions() const {
   std::vector<ResolvedHandler> out;
-  for (const auto& h : handlers_) {
-    SubscriptionRequest req;
-    req.handler = h->name;
-    const std::string src = h->source.empty() ? "handler " + h->name : h->source;
-    if (h->subscription_profile_entry) {
-      req.profile = h->subscription_profile_entry;
-    } else if (h->subscription_profile) {
-      req.profile = ConfigEntry{"profile", *h->subscription_profile,
-                                ConfigOrigin{src, "subscription_profile", 0, 0}};
+  Status st = config::CatchConfigurationError([&] {
+    SubscriptionResolver resolver(config_);
+    for (const auto& h : handlers_) {
+      SubscriptionRequest req;
+      req.handler = h->name;
+      const std::string src = h->source.empty() ? "handler " + h->name : h->source;
+      if (h->subscription_profile_entry) {
+        req.profile = h->subscription_profile_entry;
+      } else if (h->subscription_profile) {
+        req.profile = ConfigEntry{"profile", *h->subscription_profile,
+                                  ConfigOrigin{src, "subscription_profile", 0, 0}};
+      }
+      req.explicit_config = h->subscription_config_layer.empty()
+                                ? MakeLayer(src, "subscription_config", h->subscription_config)
+                                : h->subscription_config_layer;
+      out.push_back(ResolvedHandler{h.get(), resolver.Resolve(req)});
     }
-    req.explicit_config = h->subscription_config_layer.empty()
-                              ? MakeLayer(src, "subscription_config", h->subscription_config)
-                              : h->subscription_config_layer;
-    out.push_back(ResolvedHandler{h.get(), resolver.Resolve(req)});
-  }
+  });
+  if (!st.ok()) return st;
   return out;
 }
 
@@ -138,15 +148,17 @@ EngineOptions Domain::MakeEngineOptions(std::string instance) const {
   return o;
 }
 
-std::unique_ptr<Engine> Domain::BuildEngine(Executor& loop, Prng& prng, MetricsRegistry& metrics,
-                                            EngineObserver* observer, std::string instance) const {
-  std::vector<ResolvedHandler> resolved = ResolveSubscriptions();
+Result<std::unique_ptr<Engine>> Domain::BuildEngine(Executor& loop, Prng& prng,
+                                                    MetricsRegistry& metrics,
+                                                    EngineObserver* observer,
+                                                    std::string instance) const {
+  PROTEAN_ASSIGN_OR_RETURN(std::vector<ResolvedHandler> resolved, ResolveSubscriptions());
   auto engine = std::make_unique<Engine>(loop, prng, metrics, adapters(),
                                          MakeEngineOptions(std::move(instance)), observer);
   for (const ResolvedHandler& r : resolved) {
     Status st = engine->AddSubscription(*r.handler, r.config);
     if (!st.ok()) {
-      throw config::ConfigurationError(
+      return config::ConfigErrorStatus(
           config::kConfigInvalidValue,
           config::ErrorLocation{config_.source_file, r.handler->source.empty()
                                                          ? "handler " + r.handler->name

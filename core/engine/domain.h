@@ -8,6 +8,9 @@
 //
 // Handlers come from C++ (RegisterHandler) or from [handlers.<Name>] tables
 // in domain.toml (scripted handlers, core/engine/scripted_handler.h).
+//
+// The error boundary: nothing here throws. A configuration error is a
+// non-ok Status whose ErrorSource names its code, file, key and line.
 
 #include <memory>
 #include <string>
@@ -37,24 +40,27 @@ class Domain {
 
   const config::DomainConfig& config() const { return config_; }
 
-  // Throws ConfigurationError on a duplicate name or an empty stream.
-  void RegisterHandler(HandlerRegistration handler);
-  // Registers every [handlers.<Name>] table; throws ConfigurationError.
-  void RegisterScriptedHandlers(std::shared_ptr<ScriptedRuntime> random);
+  // kInvalidArgument on a missing name or stream, or a duplicate name.
+  Status RegisterHandler(HandlerRegistration handler);
+  // Registers every [handlers.<Name>] table. `stream_prefix` is put before
+  // every handler's stream (the harness's per-run namespace; usually "").
+  Status RegisterScriptedHandlers(std::shared_ptr<ScriptedRuntime> random,
+                                  const std::string& stream_prefix = "");
   const std::vector<std::unique_ptr<HandlerRegistration>>& handlers() const { return handlers_; }
 
   // Builds every configured adapter. With `require_reachable` (production),
   // each is pinged and an unreachable one stops start-up: kUnavailable naming
   // it and its redacted address. On failure whatever was built is closed.
   Status Init(bool require_reachable);
-  // Throws ConfigurationError for an invalid subscription setting.
-  std::vector<ResolvedHandler> ResolveSubscriptions() const;
+  // kInvalidArgument for an invalid subscription setting.
+  Result<std::vector<ResolvedHandler>> ResolveSubscriptions() const;
   EngineAdapters adapters() const;
   EngineOptions MakeEngineOptions(std::string instance) const;
   // Resolves subscriptions and builds an engine over this domain's adapters.
-  // Throws ConfigurationError (resolution, or a handler the adapters cannot serve).
-  std::unique_ptr<Engine> BuildEngine(Executor& loop, Prng& prng, MetricsRegistry& metrics,
-                                      EngineObserver* observer, std::string instance) const;
+  // kInvalidArgument for a bad setting or a handler the adapters cannot serve.
+  Result<std::unique_ptr<Engine>> BuildEngine(Executor& loop, Prng& prng,
+                                              MetricsRegistry& metrics, EngineObserver* observer,
+                                              std::string instance) const;
   // Closes adapters in reverse init order; returns the close errors (adapter: what).
   std::vector<std::string> Close();
 

@@ -37,12 +37,14 @@ max_retries = 2
 retry_delay_seconds = 0.5
 )"),
            registry_, AdapterEnv{&clock_});
-  d.RegisterScriptedHandlers(std::make_shared<ScriptedRuntime>(1));
+  ASSERT_TRUE(d.RegisterScriptedHandlers(std::make_shared<ScriptedRuntime>(1)).ok());
   ASSERT_TRUE(d.Init(false).ok());
   Prng prng(1);
   MetricsRegistry metrics;
   testing::Recorder rec;
-  auto engine = d.BuildEngine(loop_, prng, metrics, &rec, "w1");
+  Result<std::unique_ptr<Engine>> built = d.BuildEngine(loop_, prng, metrics, &rec, "w1");
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  std::unique_ptr<Engine> engine = std::move(built).value();
   Broker* broker = d.adapters().broker("default");
   ASSERT_TRUE(broker->Publish("orders", EncodeMessageFields("m1", "OrderPlaced", "{}")).ok());
   engine->Start();
@@ -60,33 +62,31 @@ retry_delay_seconds = 0.5
 TEST_F(DomainTest, ScriptedHandlerErrorsNameTheKey) {
   Domain d(Parse("[handlers.X]\nstream = \"s\"\nfail_frist = 1\n"), registry_,
            AdapterEnv{&clock_});
-  try {
-    d.RegisterScriptedHandlers(std::make_shared<ScriptedRuntime>(1));
-    FAIL() << "expected an error";
-  } catch (const config::ConfigurationError& e) {
-    EXPECT_EQ(e.key_path, "handlers.X.fail_frist");
-    EXPECT_EQ(e.line, 3u);
-  }
+  Status st = d.RegisterScriptedHandlers(std::make_shared<ScriptedRuntime>(1));
+  ASSERT_FALSE(st.ok()) << "expected an error";
+  ASSERT_NE(st.source(), nullptr);
+  EXPECT_EQ(st.source()->key_path, "handlers.X.fail_frist");
+  EXPECT_EQ(st.source()->line, 3u);
   Domain p(Parse("[handlers.X]\nstream = \"s\"\nfail_probability = \"3/2\"\n"), registry_,
            AdapterEnv{&clock_});
-  EXPECT_THROW(p.RegisterScriptedHandlers(std::make_shared<ScriptedRuntime>(1)),
-               config::ConfigurationError);
+  Status bad = p.RegisterScriptedHandlers(std::make_shared<ScriptedRuntime>(1));
+  EXPECT_TRUE(bad.IsInvalidArgument()) << bad.ToString();
+  ASSERT_NE(bad.source(), nullptr);
+  EXPECT_EQ(bad.source()->code, config::kConfigInvalidValue);
 }
 
 TEST_F(DomainTest, ASubscriptionSettingErrorStopsTheEngineBuild) {
   Domain d(Parse("[handlers.X]\nstream = \"s\"\n[server.subscriptions.X]\nmax_retries = -1\n"),
            registry_, AdapterEnv{&clock_});
-  d.RegisterScriptedHandlers(std::make_shared<ScriptedRuntime>(1));
+  ASSERT_TRUE(d.RegisterScriptedHandlers(std::make_shared<ScriptedRuntime>(1)).ok());
   ASSERT_TRUE(d.Init(false).ok());
   Prng prng(1);
   MetricsRegistry metrics;
-  try {
-    d.BuildEngine(loop_, prng, metrics, nullptr, "w");
-    FAIL() << "expected an error";
-  } catch (const config::ConfigurationError& e) {
-    EXPECT_EQ(e.key_path, "server.subscriptions.X.max_retries");
-    EXPECT_EQ(e.line, 4u);
-  }
+  Result<std::unique_ptr<Engine>> built = d.BuildEngine(loop_, prng, metrics, nullptr, "w");
+  ASSERT_FALSE(built.ok()) << "expected an error";
+  ASSERT_NE(built.status().source(), nullptr);
+  EXPECT_EQ(built.status().source()->key_path, "server.subscriptions.X.max_retries");
+  EXPECT_EQ(built.status().source()->line, 4u);
 }
 
 TEST_F(DomainTest, AKnownProviderWithoutAnAdapterInThisBuildIsAClearError) {
