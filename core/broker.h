@@ -53,10 +53,16 @@ struct PendingEntry {
   int64_t delivery_count = 0;
 };
 
+// The cursor that starts an AutoClaim scan, and the one that ends it.
+inline constexpr std::string_view kClaimScanStart = "0-0";
+// ReadPending's `after_id` that reads every pending entry of the consumer.
+inline constexpr std::string_view kAllPending = "0";
+
 struct ClaimResult {
-  std::string next_cursor;              // "0-0" when the scan is complete
+  std::string next_cursor;              // kClaimScanStart when the scan is complete
   std::vector<StreamEntry> claimed;     // now owned by the claimer, count +1
   std::vector<std::string> deleted_ids; // pending ids whose entry was gone; removed from the PEL
+  bool done() const { return next_cursor == kClaimScanStart; }
 };
 
 struct TrimSpec {

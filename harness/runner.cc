@@ -377,8 +377,8 @@ Instance& Run::StartInstance(int64_t index) {
   mine.brokers = {{"default", inst->broker.get()}};
   mine.event_store = inst->store.get();
   EngineOptions options = domain_->MakeEngineOptions(name);
-  options.log = [this](LogLevel, const std::string& line) {
-    if (log_.size() < 200) log_.push_back(line);
+  options.log = [this](const LogRecord& r) {
+    if (log_.size() < 200) log_.push_back(FormatLogLine(r));
   };
   inst->engine = std::make_unique<Engine>(*loop_, engine_prng_, metrics_, mine, options, recorder_.get());
   for (const ResolvedHandler& r : resolved_) {

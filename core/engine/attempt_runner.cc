@@ -1,7 +1,8 @@
 #include "core/engine/attempt_runner.h"
 
 #include <cstdio>
-#include <exception>
+
+#include "core/engine/internal/call_isolated.h"
 
 namespace protean {
 
@@ -26,103 +27,87 @@ AttemptRunner::AttemptRunner(Executor& loop, const HandlerRegistration& handler,
 
 namespace {
 
-// What the worker writes and the loop reads after the completion is posted.
+// What the handler's thread writes and the loop reads once the completion
+// is posted.
 struct AttemptState {
   std::shared_ptr<const Message> message;
-  Status status;
+  HandlerContext ctx;
+  HandlerResult result = HandlerResult::Ok();
 };
+
+AttemptResult ToAttemptResult(const HandlerResult& r) {
+  switch (r.kind()) {
+    case HandlerResult::Kind::kOk: return {AttemptOutcome::kOk, "", Duration{0}};
+    case HandlerResult::Kind::kUndecodable: {
+      const bool prefixed = r.reason().rfind("undecodable", 0) == 0;
+      return {AttemptOutcome::kUndecodable, prefixed ? r.reason() : "undecodable: " + r.reason(),
+              Duration{0}};
+    }
+    case HandlerResult::Kind::kRetryable: break;
+  }
+  return {AttemptOutcome::kFailed, r.reason(), Duration{0}};
+}
 
 }  // namespace
 
 void AttemptRunner::Run(std::shared_ptr<const Message> message, Done done) {
-  PROTEAN_CHECK(!busy_);
-  busy_ = true;
-  done_ = std::move(done);
-  const uint64_t generation = ++generation_;
-  started_ = loop_.Now();
+  const uint64_t id = next_id_++;
+  Attempt& attempt = running_[id];
+  attempt.started = loop_.Now();
+  attempt.done = std::move(done);
   auto state = std::make_shared<AttemptState>();
   state->message = std::move(message);
+  state->ctx = HandlerContext{handler_.name, consumer_, attempt.started, database_, Duration{0}};
   const HandlerFn* fn = &handler_.fn;
-  HandlerContext ctx{handler_.name, consumer_, started_, database_, Duration{0}};
-  std::weak_ptr<bool> alive = alive_;
-  auto finish = [this, state, generation, alive] {
-    if (alive.expired() || !*alive.lock()) return;
-    AttemptResult r;
-    if (state->status.ok()) {
-      r.outcome = AttemptOutcome::kOk;
-    } else if (state->status.code() == StatusCode::kInvalidArgument) {
-      r.outcome = AttemptOutcome::kUndecodable;
-    } else {
-      r.outcome = AttemptOutcome::kFailed;
-    }
-    r.reason = state->status.ok() ? "" : state->status.ToString();
-    Finish(generation, r);
+  auto call = [state, fn]() -> Duration {
+    state->result = internal::CallIsolated<HandlerResult>(
+        "handler", [&] { return (*fn)(*state->message, state->ctx); });
+    return state->ctx.cost;
   };
+  auto finish = scope_.Guard([this, id, state] { Finish(id, ToAttemptResult(state->result)); });
   if (handler_.inline_on_loop && !loop_.simulated()) {
-    // On the loop thread: no worker hand-off; completion posted like Offload's.
-    HandlerContext inline_ctx = ctx;
-    try {
-      state->status = (*fn)(*state->message, inline_ctx);
-    } catch (const std::exception& e) {
-      state->status = Status::Internal(std::string("handler threw: ") + e.what());
-    } catch (...) {
-      state->status = Status::Internal("handler threw a non-standard exception");
-    }
-    if (inline_ctx.cost > Duration::zero()) {
-      loop_.PostAfter(inline_ctx.cost, finish);
+    // On the loop thread: no worker hand-off; the completion is posted as
+    // Offload's would be (after the declared cost).
+    const Duration cost = call();
+    if (cost > Duration::zero()) {
+      loop_.PostAfter(cost, finish);
     } else {
       loop_.Post(finish);
     }
   } else {
-  loop_.Offload(
-      [state, fn, ctx]() mutable -> Duration {
-        try {
-          state->status = (*fn)(*state->message, ctx);
-        } catch (const std::exception& e) {
-          state->status = Status::Internal(std::string("handler threw: ") + e.what());
-        } catch (...) {
-          state->status = Status::Internal("handler threw a non-standard exception");
-        }
-        return ctx.cost;
-      },
-      finish);
+    loop_.Offload(call, finish);
   }
-  if (budget_ && busy_ && generation_ == generation) {
-    // Scheduled after the offload: in the simulation a handler that takes
-    // exactly its budget completes first (only *past* the budget is a failure).
-    timeout_timer_ = loop_.PostAfter(*budget_, [this, generation, alive] {
-      if (alive.expired() || !*alive.lock()) return;
-      timeout_timer_ = 0;
+  auto it = running_.find(id);
+  if (budget_ && it != running_.end()) {
+    // Armed after the offload: in the simulation a handler that takes exactly
+    // its budget completes first (only *past* the budget is a failure).
+    it->second.timeout_timer = loop_.PostAfter(*budget_, scope_.Guard([this, id] {
+      auto a = running_.find(id);
+      if (a == running_.end()) return;
+      a->second.timeout_timer = 0;
       char buf[64];
       std::snprintf(buf, sizeof buf, "timeout after %.3f s", ToSecondsF(*budget_));
-      Finish(generation, AttemptResult{AttemptOutcome::kTimeout, buf, Duration{0}});
-    });
+      Finish(id, AttemptResult{AttemptOutcome::kTimeout, buf, Duration{0}});
+    }));
   }
 }
 
-void AttemptRunner::Finish(uint64_t generation, const AttemptResult& result) {
-  if (!busy_ || generation != generation_) return;  // late or abandoned
-  busy_ = false;
-  if (timeout_timer_ != 0) {
-    loop_.Cancel(timeout_timer_);
-    timeout_timer_ = 0;
-  }
-  AttemptResult r = result;
-  r.elapsed = loop_.Now() - started_;
-  Done done = std::move(done_);
-  done_ = nullptr;
-  done(r);
+void AttemptRunner::Finish(uint64_t id, AttemptResult result) {
+  auto it = running_.find(id);
+  if (it == running_.end()) return;  // late: timed out already
+  Attempt attempt = std::move(it->second);
+  running_.erase(it);
+  if (attempt.timeout_timer != 0) loop_.Cancel(attempt.timeout_timer);
+  result.elapsed = loop_.Now() - attempt.started;
+  attempt.done(result);
 }
 
 void AttemptRunner::Abandon() {
-  if (!busy_) return;
-  busy_ = false;
-  ++generation_;
-  if (timeout_timer_ != 0) {
-    loop_.Cancel(timeout_timer_);
-    timeout_timer_ = 0;
+  for (auto& [id, attempt] : running_) {
+    if (attempt.timeout_timer != 0) loop_.Cancel(attempt.timeout_timer);
   }
-  done_ = nullptr;
+  running_.clear();
+  scope_.Invalidate();
 }
 
 }  // namespace protean

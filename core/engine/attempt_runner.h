@@ -1,18 +1,23 @@
 #pragma once
-// Runs one handler attempt off the loop, with the handler's SLA budget.
+// Runs handler attempts off the loop, each with the handler's SLA budget.
 //
-// Run() offloads the handler (worker thread in real mode, inline in the
-// simulation) and calls `done` on the loop exactly once: with the handler's
-// outcome, or with kTimeout when the budget runs out first. A completion that
-// arrives after the timeout, or after Abandon(), is ignored: the late result
-// of a handler never acks anything. One attempt at a time.
+// Run() offloads the handler (a worker thread in real mode, inline in the
+// simulation; on the loop itself for an inline_on_loop handler in real
+// mode) and calls `done` on the loop exactly once: with the handler's
+// outcome, or with kTimeout when the budget runs out first. A completion
+// that arrives after its timeout, or after Abandon(), is ignored: the late
+// result of a handler never acks anything. Several attempts may run at once
+// (a subscription's `concurrency`); the caller bounds how many.
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "core/engine/handler.h"
+#include "core/engine/internal/callback_scope.h"
 #include "core/executor.h"
 
 namespace protean {
@@ -34,28 +39,28 @@ class AttemptRunner {
                 Database* database, std::string consumer);
 
   void Run(std::shared_ptr<const Message> message, Done done);
-  bool busy() const { return busy_; }
-  // Forget the running attempt: its completion and timeout will be ignored.
+  // Attempts started and not finished (nor abandoned).
+  int running() const { return static_cast<int>(running_.size()); }
+  bool busy() const { return !running_.empty(); }
+  // Forget every running attempt: their completions and timeouts are ignored.
   void Abandon();
 
  private:
-  void Finish(uint64_t generation, const AttemptResult& result);
+  struct Attempt {
+    TimePoint started{};
+    TimerId timeout_timer = 0;
+    Done done;
+  };
+  void Finish(uint64_t id, AttemptResult result);
 
   Executor& loop_;
   const HandlerRegistration& handler_;
   std::optional<Duration> budget_;
   Database* database_;
   std::string consumer_;
-  bool busy_ = false;
-  uint64_t generation_ = 0;
-  TimerId timeout_timer_ = 0;
-  TimePoint started_{};
-  Done done_;
-  // Shared with callbacks: false once the runner is gone.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-
- public:
-  ~AttemptRunner() { *alive_ = false; }
+  uint64_t next_id_ = 1;
+  std::map<uint64_t, Attempt> running_;
+  internal::CallbackScope scope_;
 };
 
 }  // namespace protean

@@ -6,6 +6,7 @@
 #include "core/config/configuration_error.h"
 #include "core/config/redaction.h"
 #include "core/config/subscription_resolver.h"
+#include "core/engine/internal/call_isolated.h"
 
 namespace protean {
 
@@ -172,24 +173,12 @@ Result<std::unique_ptr<Engine>> Domain::BuildEngine(Executor& loop, Prng& prng,
 
 std::vector<std::string> Domain::Close() {
   std::vector<std::string> errors;
-  auto isolated = [&errors](const std::string& name, auto&& close) {
-    try {
-      close();
-    } catch (const std::exception& e) {
-      errors.push_back(name + ": " + e.what());
-    } catch (...) {
-      errors.push_back(name + ": unknown exception");
-    }
-  };
-  if (event_store_) isolated("event_store", [&] { event_store_->Close(); });
-  for (auto it = brokers_.rbegin(); it != brokers_.rend(); ++it) {
-    isolated("brokers." + it->first, [&] { it->second->Close(); });
-  }
-  for (auto it = caches_.rbegin(); it != caches_.rend(); ++it) {
-    isolated("caches." + it->first, [&] { it->second->Close(); });
-  }
-  for (auto it = databases_.rbegin(); it != databases_.rend(); ++it) {
-    isolated("databases." + it->first, [&] { it->second->Close(); });
+  for (const AdapterStep& step : adapters().CloseOrder()) {
+    Status st = internal::CallIsolated<Status>("close", [&] {
+      step.close();
+      return Status::Ok();
+    });
+    if (!st.ok()) errors.push_back(step.check_key + ": " + st.message());
   }
   initialized_ = false;
   return errors;

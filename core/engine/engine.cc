@@ -1,13 +1,13 @@
 #include "core/engine/engine.h"
 
 #include <cstdio>
-#include <exception>
 #include <map>
 
 #include <nlohmann/json.hpp>
 
 #include "core/engine/event_store_subscription.h"
-#include "core/engine/offload.h"
+#include "core/engine/internal/call_isolated.h"
+#include "core/engine/internal/offload.h"
 #include "core/engine/stream_subscription.h"
 
 namespace protean {
@@ -26,6 +26,31 @@ Database* EngineAdapters::database(const std::string& name) const {
   return nullptr;
 }
 
+std::vector<AdapterStep> EngineAdapters::CloseOrder() const {
+  // Reverse init order: event store -> brokers -> caches -> databases.
+  std::vector<AdapterStep> order;
+  if (event_store) {
+    EventStore* es = event_store;
+    order.push_back({"event_store", "event_store", [es] { return es->Ping(); }, [es] { es->Close(); }});
+  }
+  for (auto it = brokers.rbegin(); it != brokers.rend(); ++it) {
+    Broker* b = it->second;
+    order.push_back({"broker:" + it->first, "brokers." + it->first, [b] { return b->Ping(); },
+                     [b] { b->Close(); }});
+  }
+  for (auto it = caches.rbegin(); it != caches.rend(); ++it) {
+    Cache* c = it->second;
+    order.push_back({"cache:" + it->first, "caches." + it->first, [c] { return c->Ping(); },
+                     [c] { c->Close(); }});
+  }
+  for (auto it = databases.rbegin(); it != databases.rend(); ++it) {
+    Database* d = it->second;
+    order.push_back({"database:" + it->first, "providers." + it->first, [d] { return d->Ping(); },
+                     [d] { d->Close(); }});
+  }
+  return order;
+}
+
 Engine::Engine(Executor& loop, Prng& prng, MetricsRegistry& metrics, EngineAdapters adapters,
                EngineOptions options, EngineObserver* observer)
     : loop_(loop),
@@ -33,13 +58,17 @@ Engine::Engine(Executor& loop, Prng& prng, MetricsRegistry& metrics, EngineAdapt
       metrics_(metrics),
       adapters_(std::move(adapters)),
       options_(std::move(options)),
-      observer_(observer) {}
+      observer_(observer) {
+  if (!options_.log) {
+    options_.log = [](const LogRecord& r) { std::fprintf(stderr, "%s\n", FormatLogText(r).c_str()); };
+  }
+}
 
 Engine::~Engine() {
-  *alive_ = false;
   for (auto& s : subs_) s->Abandon();
   if (dlq_timer_ != 0) loop_.Cancel(dlq_timer_);
   if (drain_timer_ != 0) loop_.Cancel(drain_timer_);
+  if (readiness_timer_ != 0) loop_.Cancel(readiness_timer_);
 }
 
 void Engine::Emit(EngineEvent event) {
@@ -55,14 +84,25 @@ void Engine::Step(const std::string& detail) {
   Emit(std::move(e));
 }
 
-void Engine::Log(LogLevel level, const std::string& line) {
-  if (options_.log) {
-    options_.log(level, line);
-    return;
-  }
-  static const char* kNames[] = {"DEBUG", "INFO", "WARNING", "ERROR"};
-  std::fprintf(stderr, "%s %s [%s] %s\n", FormatTime(loop_.Now()).c_str(),
-               kNames[static_cast<int>(level)], options_.instance.c_str(), line.c_str());
+void Engine::Log(LogLevel level, std::string event, LogRecord r) {
+  r.level = level;
+  r.at = loop_.Now();
+  r.instance = options_.instance;
+  r.event = std::move(event);
+  options_.log(r);
+}
+
+void Engine::Error(const std::string& op, const std::string& stream, const Status& status) {
+  metrics_.GetCounter("protean_engine_errors", {{"op", op}})->Inc();
+  LogRecord fields;
+  fields.With("stream", stream);
+  fields.message = status.ToString();
+  Log(LogLevel::kError, op + ".failed", std::move(fields));
+  EngineEvent e{EngineEventKind::kError};
+  e.stream = stream;
+  e.outcome = op;
+  e.detail = op + ": " + status.ToString();
+  Emit(std::move(e));
 }
 
 void Engine::SetReadiness(const std::string& state) {
@@ -74,8 +114,10 @@ void Engine::SetReadiness(const std::string& state) {
 Status Engine::AddSubscription(const HandlerRegistration& handler,
                                const SubscriptionConfig& config) {
   PROTEAN_CHECK(state() == State::kCreated);
-  SubscriptionDeps deps{&loop_, &metrics_, observer_, &prng_, adapters_.database("default"),
-                        options_.instance, options_.idle_poll, options_.idle_poll_max};
+  SubscriptionDeps deps{&loop_,           &metrics_,          observer_,
+                        &prng_,           adapters_.database("default"),
+                        options_.instance, options_.log,     options_.idle_poll,
+                        options_.idle_poll_max};
   if (config.type == SubscriptionType::kStream) {
     Broker* broker = adapters_.broker("default");
     if (broker == nullptr) {
@@ -118,6 +160,7 @@ void Engine::Start() {
   SetReadiness("ok");
   for (auto& s : subs_) s->Start();
   if (options_.dlq.enabled) ScheduleDlqMaintenance();
+  RefreshReadiness();
 }
 
 // --- DLQ maintenance --------------------------------------------------------
@@ -129,7 +172,8 @@ std::vector<Engine::DlqTarget> Engine::DlqTargets() const {
   for (const auto& s : subs_) {
     if (s->type() != SubscriptionType::kStream) continue;
     const SubscriptionConfig& c = s->config();
-    DlqTarget t{DlqStreamName(s->stream()), c.dlq_retention_hours.value_or(options_.dlq.retention_hours),
+    DlqTarget t{DlqStreamName(s->stream()),
+                c.dlq_retention_hours.value_or(options_.dlq.retention_hours),
                 c.dlq_alert_threshold.value_or(options_.dlq.alert_threshold)};
     auto [it, inserted] = by_stream.emplace(t.stream, t);
     if (!inserted) {
@@ -143,15 +187,13 @@ std::vector<Engine::DlqTarget> Engine::DlqTargets() const {
 }
 
 void Engine::ScheduleDlqMaintenance() {
-  std::weak_ptr<bool> alive = alive_;
-  dlq_timer_ = loop_.PostAfter(SecondsF(options_.dlq.check_interval_seconds), [this, alive] {
-    if (alive.expired()) return;
+  dlq_timer_ = loop_.PostAfter(SecondsF(options_.dlq.check_interval_seconds), scope_.Guard([this] {
     dlq_timer_ = 0;
     if (state() != State::kRunning) return;
-    RunDlqMaintenance([this, alive] {
-      if (!alive.expired() && state() == State::kRunning) ScheduleDlqMaintenance();
-    });
-  });
+    RunDlqMaintenance(scope_.Guard([this] {
+      if (state() == State::kRunning) ScheduleDlqMaintenance();
+    }));
+  }));
 }
 
 void Engine::RunDlqMaintenance(std::function<void()> done) {
@@ -172,7 +214,6 @@ void Engine::RunDlqMaintenance(std::function<void()> done) {
     return;
   }
   const TimePoint now = loop_.Now();
-  std::weak_ptr<bool> alive = alive_;
   for (const DlqTarget& t : cycle->targets) {
     const TimePoint cutoff = now - SecondsF(t.retention_hours * 3600.0);
     struct Outcome {
@@ -186,16 +227,10 @@ void Engine::RunDlqMaintenance(std::function<void()> done) {
           out->depth = broker->DlqDepth(t.stream);
           return Duration{0};
         },
-        [this, alive, t, out, cycle] {
-          if (alive.expired()) return;
+        scope_.Guard([this, t, out, cycle] {
           if (!out->trimmed.ok() || !out->depth.ok()) {
-            const Status& st = !out->trimmed.ok() ? out->trimmed.status() : out->depth.status();
-            Log(LogLevel::kError, "dlq_maintenance.failed dlq_stream=" + t.stream + " " +
-                                      st.ToString());
-            EngineEvent e{EngineEventKind::kError};
-            e.stream = t.stream;
-            e.detail = "dlq maintenance: " + st.ToString();
-            Emit(std::move(e));
+            Error("dlq_maintenance", t.stream,
+                  !out->trimmed.ok() ? out->trimmed.status() : out->depth.status());
           } else {
             if (*out->trimmed > 0) {
               metrics_.GetCounter("protean_dlq_trimmed", {{"dlq_stream", t.stream}})
@@ -213,46 +248,44 @@ void Engine::RunDlqMaintenance(std::function<void()> done) {
             if (*out->depth >= t.threshold) AlertDlq(t, *out->depth);
           }
           if (--cycle->left == 0 && cycle->done) cycle->done();
-        });
+        }));
   }
 }
 
 void Engine::AlertDlq(const DlqTarget& t, int64_t depth) {
-  Log(LogLevel::kWarning, "dlq_maintenance.threshold_exceeded dlq_stream=" + t.stream +
-                              " depth=" + std::to_string(depth) +
-                              " threshold=" + std::to_string(t.threshold));
+  LogRecord fields;
+  fields.With("dlq_stream", t.stream)
+      .With("depth", std::to_string(depth))
+      .With("threshold", std::to_string(t.threshold));
+  Log(LogLevel::kWarning, "dlq_maintenance.threshold_exceeded", std::move(fields));
   metrics_.GetCounter("protean_dlq_alerts", {{"dlq_stream", t.stream}})->Inc();
   EngineEvent e{EngineEventKind::kDlqAlert};
   e.stream = t.stream;
   e.value = depth;
   e.detail = std::to_string(t.threshold);
   Emit(std::move(e));
-  std::weak_ptr<bool> alive = alive_;
   for (const auto& cb : alert_callbacks_) {
     // Callbacks run off the loop: a slow or failing one never stalls the engine.
     auto result = std::make_shared<Status>();
     loop_.Offload(
         [cb, t, depth, result]() -> Duration {
-          try {
-            *result = cb(t.stream, depth, t.threshold);
-          } catch (const std::exception& ex) {
-            *result = Status::Internal(std::string("callback threw: ") + ex.what());
-          } catch (...) {
-            *result = Status::Internal("callback threw");
-          }
+          *result = internal::CallIsolated<Status>("callback",
+                                                   [&] { return cb(t.stream, depth, t.threshold); });
           return Duration{0};
         },
-        [this, alive, t, result] {
-          if (alive.expired() || result->ok()) return;
-          Log(LogLevel::kError, "dlq_maintenance.callback_failed dlq_stream=" + t.stream + " " +
-                                    result->ToString());
+        scope_.Guard([this, t, result] {
+          if (result->ok()) return;
+          LogRecord f;
+          f.With("dlq_stream", t.stream);
+          f.message = result->ToString();
+          Log(LogLevel::kError, "dlq_maintenance.callback_failed", std::move(f));
           metrics_.GetCounter("protean_dlq_alert_callback_failures", {{"dlq_stream", t.stream}})
               ->Inc();
           EngineEvent failed{EngineEventKind::kDlqCallbackFailed};
           failed.stream = t.stream;
           failed.detail = result->ToString();
           Emit(std::move(failed));
-        });
+        }));
   }
 }
 
@@ -277,21 +310,18 @@ void Engine::Shutdown(const std::string& reason, std::function<void(int)> done) 
   draining_left_ = subs_.size();
   drain_finished_ = false;
   Step("stop_fetching");
-  std::weak_ptr<bool> alive = alive_;
-  drain_timer_ = loop_.PostAfter(options_.drain_timeout, [this, alive] {
-    if (alive.expired()) return;
+  drain_timer_ = loop_.PostAfter(options_.drain_timeout, scope_.Guard([this] {
     drain_timer_ = 0;
     OnDrained(true);
-  });
+  }));
   if (subs_.empty()) {
     OnDrained(false);
     return;
   }
   for (auto& sub : subs_) {
-    sub->StopFetching([this, alive] {
-      if (alive.expired()) return;
+    sub->StopFetching(scope_.Guard([this] {
       if (draining_left_ > 0 && --draining_left_ == 0) OnDrained(false);
-    });
+    }));
   }
 }
 
@@ -309,15 +339,15 @@ void Engine::OnDrained(bool timed_out) {
       }
     }
     Step("drain_timeout:" + std::to_string(unfinished));
-    Log(LogLevel::kWarning, "shutdown.drain_timeout unfinished=" + std::to_string(unfinished));
+    LogRecord fields;
+    fields.With("unfinished", std::to_string(unfinished));
+    Log(LogLevel::kWarning, "shutdown.drain_timeout", std::move(fields));
   } else {
     Step("drain_done");
   }
   // Write buffered acks and positions, then close adapters in reverse order.
   auto left = std::make_shared<size_t>(subs_.size());
-  std::weak_ptr<bool> alive = alive_;
-  auto then_close = [this, alive] {
-    if (alive.expired()) return;
+  auto then_close = scope_.Guard([this] {
     Step("flushed");
     CloseAdapters([this] {
       state_ = State::kStopped;
@@ -326,70 +356,52 @@ void Engine::OnDrained(bool timed_out) {
       shutdown_done_.clear();
       for (auto& cb : callbacks) cb(exit_code_);
     });
-  };
+  });
   if (subs_.empty()) {
     then_close();
     return;
   }
   for (auto& s : subs_) {
-    s->Flush([left, then_close] {
+    s->Flush([left, then_close]() mutable {
       if (--*left == 0) then_close();
     });
   }
 }
 
 void Engine::CloseAdapters(std::function<void()> done) {
-  // Reverse init order: event store -> brokers -> caches -> databases.
-  auto order = std::make_shared<std::vector<std::pair<std::string, std::function<void()>>>>();
-  if (adapters_.event_store) {
-    EventStore* es = adapters_.event_store;
-    order->emplace_back("event_store", [es] { es->Close(); });
-  }
-  for (auto it = adapters_.brokers.rbegin(); it != adapters_.brokers.rend(); ++it) {
-    Broker* b = it->second;
-    order->emplace_back("broker:" + it->first, [b] { b->Close(); });
-  }
-  for (auto it = adapters_.caches.rbegin(); it != adapters_.caches.rend(); ++it) {
-    Cache* c = it->second;
-    order->emplace_back("cache:" + it->first, [c] { c->Close(); });
-  }
-  for (auto it = adapters_.databases.rbegin(); it != adapters_.databases.rend(); ++it) {
-    Database* d = it->second;
-    order->emplace_back("database:" + it->first, [d] { d->Close(); });
-  }
-  CloseNext(std::move(order), 0, std::move(done));
+  CloseNext(std::make_shared<const std::vector<AdapterStep>>(adapters_.CloseOrder()), 0,
+            std::move(done));
 }
 
-void Engine::CloseNext(std::shared_ptr<const CloseOrder> order, size_t index,
+void Engine::CloseNext(std::shared_ptr<const std::vector<AdapterStep>> order, size_t index,
                        std::function<void()> done) {
   if (index >= order->size()) {
     done();
     return;
   }
-  auto error = std::make_shared<std::string>();
-  const auto& [name, close] = (*order)[index];
-  std::weak_ptr<bool> alive = alive_;
+  auto error = std::make_shared<Status>();
+  const AdapterStep& step = (*order)[index];
   loop_.Offload(
-      [close = close, error]() -> Duration {
-        try {
+      [close = step.close, error]() -> Duration {
+        *error = internal::CallIsolated<Status>("close", [&] {
           close();
-        } catch (const std::exception& e) {
-          *error = e.what();
-        } catch (...) {
-          *error = "unknown exception";
-        }
+          return Status::Ok();
+        });
         return Duration{0};
       },
-      [this, alive, order, index, name = name, error, done = std::move(done)]() mutable {
-        if (alive.expired()) return;
-        if (!error->empty()) {
+      scope_.Guard([this, order, index, error, done = std::move(done)]() mutable {
+        const AdapterStep& s = (*order)[index];
+        if (!error->ok()) {
           // Isolated: a failing close is reported and the next one still runs.
           exit_code_ = 1;
-          Log(LogLevel::kError, "shutdown.close_failed adapter=" + name + " " + *error);
+          LogRecord fields;
+          fields.With("adapter", s.name);
+          fields.message = error->message();
+          Log(LogLevel::kError, "shutdown.close_failed", std::move(fields));
         }
-        Step("close:" + name + (error->empty() ? "" : ":failed"));
+        Step("close:" + s.name + (error->ok() ? "" : ":failed"));
         CloseNext(std::move(order), index + 1, std::move(done));
-      });
+      }));
 }
 
 void Engine::Crash() {
@@ -398,7 +410,8 @@ void Engine::Crash() {
   for (auto& s : subs_) s->Abandon();
   if (dlq_timer_ != 0) loop_.Cancel(dlq_timer_);
   if (drain_timer_ != 0) loop_.Cancel(drain_timer_);
-  dlq_timer_ = drain_timer_ = 0;
+  if (readiness_timer_ != 0) loop_.Cancel(readiness_timer_);
+  dlq_timer_ = drain_timer_ = readiness_timer_ = 0;
   metrics_.GetGauge("protean_engine_up")->Set(0);
   Emit(EngineEvent{EngineEventKind::kCrashed});
 }
@@ -406,6 +419,16 @@ void Engine::Crash() {
 // --- health -------------------------------------------------------------------
 
 HealthResponse Engine::Live() const {
+  const int64_t now = ToMicros(loop_.Now());
+  int64_t posted = live_probe_posted_us_.load();
+  if (posted != 0 && now - posted > options_.liveness_bound.count()) {
+    return {503, R"({"status":"unavailable","checks":{"event_loop":"unresponsive"}})"};
+  }
+  if (posted == 0 && live_probe_posted_us_.compare_exchange_strong(posted, now)) {
+    // The loop answers by clearing the mark; until it does, the next probe
+    // measures how long it has waited.
+    loop_.Post([this] { live_probe_posted_us_.store(0); });
+  }
   return {200, R"({"status":"ok","checks":{"event_loop":"responsive"}})"};
 }
 
@@ -414,18 +437,55 @@ HealthResponse Engine::Ready() const {
   if (s != State::kRunning) {
     return {503, R"({"status":"unavailable","checks":{"shutting_down":true}})"};
   }
-  nlohmann::json checks = nlohmann::json::object();
-  bool ok = true;
-  auto check = [&](const std::string& key, const Status& st) {
-    checks[key] = st.ok() ? nlohmann::json("ok") : nlohmann::json(st.ToString());
-    ok = ok && st.ok();
+  std::lock_guard<std::mutex> lock(health_mu_);
+  return {ready_ok_ ? 200 : 503, std::string(R"({"status":")") + (ready_ok_ ? "ok" : "degraded") +
+                                     R"(","checks":)" + ready_checks_ + "}"};
+}
+
+void Engine::ScheduleReadinessRefresh() {
+  if (state() != State::kRunning) return;
+  readiness_timer_ = loop_.PostAfter(options_.readiness_refresh, scope_.Guard([this] {
+    readiness_timer_ = 0;
+    RefreshReadiness();
+  }));
+}
+
+void Engine::RefreshReadiness(std::function<void()> done) {
+  struct Pings {
+    std::vector<std::pair<std::string, Status>> results;
   };
-  for (const auto& [n, d] : adapters_.databases) check("providers." + n, d->Ping());
-  for (const auto& [n, b] : adapters_.brokers) check("brokers." + n, b->Ping());
-  for (const auto& [n, c] : adapters_.caches) check("caches." + n, c->Ping());
-  if (adapters_.event_store) check("event_store", adapters_.event_store->Ping());
-  nlohmann::json body = {{"status", ok ? "ok" : "degraded"}, {"checks", checks}};
-  return {ok ? 200 : 503, body.dump()};
+  auto pings = std::make_shared<Pings>();
+  // Pinged in init order (databases, caches, brokers, event store), as the
+  // body lists them.
+  std::vector<AdapterStep> order = adapters_.CloseOrder();
+  loop_.Offload(
+      [order = std::move(order), pings]() -> Duration {
+        for (auto it = order.rbegin(); it != order.rend(); ++it) {
+          pings->results.emplace_back(it->check_key, internal::CallIsolated<Status>(
+                                                         "ping", [&] { return it->ping(); }));
+        }
+        return Duration{0};
+      },
+      scope_.Guard([this, pings, done = std::move(done)] {
+        nlohmann::json checks = nlohmann::json::object();
+        bool ok = true;
+        for (const auto& [key, st] : pings->results) {
+          checks[key] = st.ok() ? nlohmann::json("ok") : nlohmann::json(st.ToString());
+          ok = ok && st.ok();
+        }
+        {
+          std::lock_guard<std::mutex> lock(health_mu_);
+          ready_ok_ = ok;
+          ready_checks_ = checks.dump();
+        }
+        const std::string status = ok ? "ok" : "degraded";
+        if (status != ready_status_ && state() == State::kRunning) {
+          ready_status_ = status;
+          SetReadiness(status);
+        }
+        ScheduleReadinessRefresh();
+        if (done) done();
+      }));
 }
 
 }  // namespace protean

@@ -13,11 +13,16 @@
 //   written, timers are dropped, adapters are left as they are.
 //
 // All methods except the health probes run on the loop. Live()/Ready() may
-// be called from any thread (the health HTTP server's).
+// be called from any thread (the health HTTP server's) and never block:
+// Ready() reads the snapshot that a loop task refreshes every
+// readiness_refresh by pinging every adapter off the loop; Live() posts a
+// no-op to the loop and answers 503 once one has waited longer than
+// liveness_bound.
 
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +32,8 @@
 #include "core/database.h"
 #include "core/engine/engine_events.h"
 #include "core/engine/handler.h"
+#include "core/engine/internal/callback_scope.h"
+#include "core/engine/log.h"
 #include "core/engine/metrics.h"
 #include "core/engine/subscription.h"
 #include "core/event_store.h"
@@ -35,7 +42,16 @@
 
 namespace protean {
 
-// The adapters an engine uses, in init order within each kind. Not owned.
+// One adapter as the engine pings and closes it.
+struct AdapterStep {
+  std::string name;       // "broker:default": the shutdown step's name
+  std::string check_key;  // "brokers.default": its key in the readiness body
+  std::function<Status()> ping;
+  std::function<void()> close;
+};
+
+// The adapters an engine uses, in init order within each kind (databases,
+// caches, brokers, then the event store). Not owned.
 struct EngineAdapters {
   std::vector<std::pair<std::string, Database*>> databases;
   std::vector<std::pair<std::string, Cache*>> caches;
@@ -44,6 +60,9 @@ struct EngineAdapters {
 
   Broker* broker(const std::string& name) const;
   Database* database(const std::string& name) const;
+  // Every adapter in close order (reverse init order: event store, brokers,
+  // caches, databases); init order is this list reversed.
+  std::vector<AdapterStep> CloseOrder() const;
 };
 
 struct DlqSettings {
@@ -58,16 +77,15 @@ struct DlqSettings {
 using DlqAlertCallback =
     std::function<Status(const std::string& dlq_stream, int64_t depth, int64_t threshold)>;
 
-enum class LogLevel { kDebug, kInfo, kWarning, kError };
-using LogSink = std::function<void(LogLevel, const std::string&)>;
-
 struct EngineOptions {
   std::string instance = "engine";
   Duration drain_timeout = Seconds(10);
   DlqSettings dlq;
   Duration idle_poll = Millis(10);      // see SubscriptionDeps
   Duration idle_poll_max = Millis(250);
-  LogSink log;  // null: stderr
+  Duration readiness_refresh = Seconds(1);  // how often adapters are pinged for Ready()
+  Duration liveness_bound = Seconds(5);     // Live() is 503 once the loop is this late
+  LogSink log;  // null: FormatLogText lines on stderr
 };
 
 struct HealthResponse {
@@ -101,10 +119,15 @@ class Engine {
   // Runs one DLQ maintenance cycle now (also used by the periodic timer).
   void RunDlqMaintenance(std::function<void()> done = nullptr);
 
+  // 200 while the loop runs posted tasks within liveness_bound; 503
+  // "unresponsive" when a no-op posted earlier has waited longer.
   HealthResponse Live() const;
-  // Pings every adapter (blocking); 503 "degraded" when one fails, 503
-  // "unavailable" while draining or stopped.
+  // The last readiness snapshot: 200 "ok", 503 "degraded" when an adapter
+  // failed its ping, 503 "unavailable" while draining or stopped.
   HealthResponse Ready() const;
+  // Pings every adapter off the loop and publishes the snapshot Ready()
+  // reads; `done` runs on the loop afterwards. Also run by a timer.
+  void RefreshReadiness(std::function<void()> done = nullptr);
 
  private:
   struct DlqTarget {
@@ -114,15 +137,18 @@ class Engine {
   };
   void Emit(EngineEvent event);
   void Step(const std::string& detail);
-  void Log(LogLevel level, const std::string& line);
+  void Log(LogLevel level, std::string event, LogRecord fields = {});
+  // A failed engine-level adapter call (DLQ maintenance, ...): reported,
+  // counted and logged like a subscription's.
+  void Error(const std::string& op, const std::string& stream, const Status& status);
+  void ScheduleReadinessRefresh();
   void ScheduleDlqMaintenance();
   std::vector<DlqTarget> DlqTargets() const;
   void AlertDlq(const DlqTarget& target, int64_t depth);
   void OnDrained(bool timed_out);
   // The close order is built once; CloseNext closes one adapter per step.
-  using CloseOrder = std::vector<std::pair<std::string, std::function<void()>>>;
   void CloseAdapters(std::function<void()> done);
-  void CloseNext(std::shared_ptr<const CloseOrder> order, size_t index,
+  void CloseNext(std::shared_ptr<const std::vector<AdapterStep>> order, size_t index,
                  std::function<void()> done);
   void SetReadiness(const std::string& state);
 
@@ -141,7 +167,17 @@ class Engine {
   bool drain_finished_ = false;
   std::vector<std::function<void(int)>> shutdown_done_;
   int exit_code_ = 0;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  TimerId readiness_timer_ = 0;
+
+  // Written on the loop, read by Ready() from any thread.
+  mutable std::mutex health_mu_;
+  bool ready_ok_ = true;  // until the first refresh says otherwise
+  std::string ready_checks_ = "{}";
+  std::string ready_status_ = "ok";  // last readiness event: ok | degraded
+  // Live(): the instant the unanswered no-op was posted (0 = none waiting).
+  mutable std::atomic<int64_t> live_probe_posted_us_{0};
+
+  internal::CallbackScope scope_;
 };
 
 }  // namespace protean

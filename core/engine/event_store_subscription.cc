@@ -3,7 +3,6 @@
 #include <nlohmann/json.hpp>
 
 #include "core/engine/backoff.h"
-#include "core/engine/offload.h"
 
 namespace protean {
 namespace {
@@ -16,11 +15,6 @@ std::string PositionStream(const std::string& category, const std::string& id) {
 std::string FailedStream(const std::string& category, const std::string& id) {
   const bool typed = category.find(':') != std::string::npos;
   return category + (typed ? "+failed-" : ":failed-") + id;
-}
-
-std::optional<Duration> Budget(const SubscriptionConfig& c) {
-  if (!c.handler_timeout_seconds) return std::nullopt;
-  return SecondsF(*c.handler_timeout_seconds);
 }
 
 // Whose position a stream holds: a partition member's (shared by whoever
@@ -38,121 +32,80 @@ std::string Identity(const HandlerRegistration& h, const SubscriptionConfig& c,
 EventStoreSubscription::EventStoreSubscription(SubscriptionDeps deps, EventStore* store,
                                                const HandlerRegistration& handler,
                                                SubscriptionConfig config)
-    : deps_(std::move(deps)),
+    : SubscriptionBase(std::move(deps), handler, std::move(config)),
       store_(store),
-      handler_(handler),
-      config_(std::move(config)),
-      consumer_(handler.name + "-" + deps_.instance),
       position_stream_(PositionStream(handler.stream, Identity(handler, config_, deps_.instance))),
-      failed_stream_(FailedStream(handler.stream, Identity(handler, config_, deps_.instance))),
-      runner_(*deps_.loop, handler, Budget(config_), deps_.database, consumer_) {
-  const MetricLabels base = {{"subscription", handler.name + "-" + handler.stream},
-                             {"handler", handler.name},
-                             {"stream", handler.stream}};
-  MetricLabels ok = base, err = base;
-  ok.emplace_back("status", "ok");
-  err.emplace_back("status", "error");
-  MetricsRegistry& m = *deps_.metrics;
-  processed_ok_ = m.GetCounter("protean_subscription_messages_processed", ok);
-  processed_failed_ = m.GetCounter("protean_subscription_messages_processed", err);
-  retries_counter_ = m.GetCounter("protean_subscription_retries", base);
-  exhausted_ = m.GetCounter("protean_subscription_exhausted", base);
-  duration_ = m.GetHistogram("protean_subscription_processing_duration", base);
-}
-
-std::function<void()> EventStoreSubscription::Guard(std::function<void()> fn) {
-  auto self = std::static_pointer_cast<EventStoreSubscription>(shared_from_this());
-  const uint64_t epoch = epoch_;
-  return [self, epoch, fn = std::move(fn)] {
-    if (self->epoch_ == epoch) fn();
-  };
+      failed_stream_(FailedStream(handler.stream, Identity(handler, config_, deps_.instance))) {
+  exhausted_ = deps_.metrics->GetCounter("protean_subscription_exhausted", labels_);
 }
 
 EngineEvent EventStoreSubscription::Event(EngineEventKind kind, const EventMessage& m) const {
-  EngineEvent e{kind};
-  e.subscription = handler_.name;
-  e.stream = m.stream_name.empty() ? handler_.stream : m.stream_name;
-  e.message_id = m.id;
-  e.entry_id = m.global_position > 0 ? std::to_string(m.global_position) : "";
-  e.attempt = attempt_;
+  EngineEvent e = SubscriptionBase::Event(
+      kind, m.global_position > 0 ? std::to_string(m.global_position) : "", m.id, attempt_);
+  if (!m.stream_name.empty()) e.stream = m.stream_name;
   return e;
 }
 
 void EventStoreSubscription::Start() {
   PROTEAN_CHECK(state_ == State::kIdle);
   state_ = State::kRunning;
-  EventMessage none;
-  Report(deps_, Event(EngineEventKind::kSubscriptionStarted, none));
-  EventStore* store = store_;
-  auto self = std::static_pointer_cast<EventStoreSubscription>(shared_from_this());
-  OffloadCall<std::optional<EventMessage>>(
-      *deps_.loop, [store, s = position_stream_] { return store->LastMessage(s, std::nullopt); },
-      [self, epoch = epoch_](Result<std::optional<EventMessage>> r) {
-        if (self->epoch_ != epoch) return;
+  Report(Event(EngineEventKind::kSubscriptionStarted, EventMessage{}));
+  Offload<std::optional<EventMessage>>(
+      InFlight::kSetup,
+      [store = store_, s = position_stream_] { return store->LastMessage(s, std::nullopt); },
+      [this](Result<std::optional<EventMessage>> r) {
         if (r.ok() && r->has_value()) {
           auto j = nlohmann::json::parse((*r)->data, nullptr, false);
           if (j.is_object() && j.contains("position") && j["position"].is_number_integer()) {
-            self->position_ = self->written_position_ = j["position"].get<int64_t>();
+            position_ = written_position_ = j["position"].get<int64_t>();
           }
         } else if (!r.ok()) {
-          EngineEvent e = self->Event(EngineEventKind::kError, EventMessage{});
-          e.detail = "read position: " + r.status().ToString();
-          Report(self->deps_, std::move(e));
+          Error("read_position", r.status(), "read position");
         }
-        self->ScheduleTick(Duration{0});
+        ScheduleTick(Duration{0});
+        MaybeIdle();
       });
 }
 
-void EventStoreSubscription::ScheduleTick(Duration delay) {
-  if (!running() || tick_timer_ != 0) return;
-  tick_timer_ = deps_.loop->PostAfter(delay, Guard([this] {
-    tick_timer_ = 0;
-    Tick();
-  }));
-}
-
 void EventStoreSubscription::Tick() {
-  if (!running() || fetch_in_flight_ || runner_.busy() || retry_timer_ != 0) return;
+  if (!running() || work_.of(InFlight::kFetch) > 0 || runner_.busy() || retry_timer_ != 0) return;
   if (!batch_.empty()) {
     ProcessNext();
     return;
   }
-  fetch_in_flight_ = true;
   CategoryRead read;
   read.position = position_ + 1;
   read.batch_size = config_.messages_per_tick;
   if (config_.origin_stream) read.correlation = *config_.origin_stream;
   if (config_.consumer_group_size) {
-    read.consumer_group = ConsumerGroup{*config_.consumer_group_member, *config_.consumer_group_size};
+    read.consumer_group =
+        ConsumerGroup{*config_.consumer_group_member, *config_.consumer_group_size};
   }
-  EventStore* store = store_;
-  auto self = std::static_pointer_cast<EventStoreSubscription>(shared_from_this());
-  OffloadCall<std::vector<EventMessage>>(
-      *deps_.loop, [store, cat = handler_.stream, read] { return store->ReadCategory(cat, read); },
-      [self, epoch = epoch_](Result<std::vector<EventMessage>> r) {
-        if (self->epoch_ != epoch) return;
-        self->fetch_in_flight_ = false;
-        if (!r.ok()) {
-          EngineEvent e = self->Event(EngineEventKind::kError, EventMessage{});
-          e.detail = "read category: " + r.status().ToString();
-          Report(self->deps_, std::move(e));
-          self->ScheduleTick(std::max(self->deps_.idle_poll, Millis(100)));
-          self->MaybeIdle();
-          return;
-        }
-        for (auto& m : *r) self->batch_.push_back(std::move(m));
-        if (!self->running()) {
-          self->MaybeIdle();
-          return;
-        }
-        if (self->batch_.empty()) {
-          self->ScheduleTick(std::max(IdlePollDelay(self->deps_, ++self->empty_reads_),
-                                      SecondsF(self->config_.tick_interval_seconds)));
-          return;
-        }
-        self->empty_reads_ = 0;
-        self->ProcessNext();
-      });
+  Offload<std::vector<EventMessage>>(
+      InFlight::kFetch,
+      [store = store_, cat = handler_.stream, read] { return store->ReadCategory(cat, read); },
+      [this](Result<std::vector<EventMessage>> r) { OnRead(std::move(r)); });
+}
+
+void EventStoreSubscription::OnRead(Result<std::vector<EventMessage>> r) {
+  if (!r.ok()) {
+    Error("read", r.status(), "read category");
+    ScheduleTick(std::max(deps_.idle_poll, Millis(100)));
+    MaybeIdle();
+    return;
+  }
+  for (auto& m : *r) batch_.push_back(std::move(m));
+  if (!running()) {
+    MaybeIdle();
+    return;
+  }
+  if (batch_.empty()) {
+    ScheduleTick(std::max(IdlePollDelay(deps_, ++empty_reads_),
+                          SecondsF(config_.tick_interval_seconds)));
+    return;
+  }
+  empty_reads_ = 0;
+  ProcessNext();
 }
 
 void EventStoreSubscription::ProcessNext() {
@@ -172,7 +125,7 @@ void EventStoreSubscription::ProcessNext() {
 void EventStoreSubscription::Attempt() {
   const EventMessage& m = batch_.front();
   ++attempt_;
-  if (attempt_ == 1) Report(deps_, Event(EngineEventKind::kDelivered, m));
+  if (attempt_ == 1) Report(Event(EngineEventKind::kDelivered, m));
   auto message = std::make_shared<Message>();
   message->id = m.id;
   message->type = m.type;
@@ -180,16 +133,17 @@ void EventStoreSubscription::Attempt() {
   message->stream = m.stream_name;
   message->source_id = std::to_string(m.global_position);
   message->attempt = attempt_;
-  Report(deps_, Event(EngineEventKind::kAttemptStarted, m));
+  Report(Event(EngineEventKind::kAttemptStarted, m));
   runner_.Run(message, [this](const AttemptResult& r) { OnAttempt(r); });
 }
 
 void EventStoreSubscription::OnAttempt(const AttemptResult& r) {
+  PROTEAN_CHECK(!batch_.empty());
   const EventMessage& m = batch_.front();
   EngineEvent fin = Event(EngineEventKind::kAttemptFinished, m);
   fin.outcome = std::string(AttemptOutcomeName(r.outcome));
   fin.detail = r.reason;
-  Report(deps_, std::move(fin));
+  Report(std::move(fin));
   duration_->Observe(ToSecondsF(r.elapsed));
   if (r.outcome == AttemptOutcome::kOk) {
     processed_ok_->Inc();
@@ -199,22 +153,7 @@ void EventStoreSubscription::OnAttempt(const AttemptResult& r) {
     if (attempt_ == 1) first_failure_ = deps_.loop->Now();
     const bool retry = r.outcome != AttemptOutcome::kUndecodable && attempt_ < config_.max_retries;
     if (retry && running()) {
-      const Duration delay = RetryDelay(config_, attempt_, *deps_.prng);
-      retries_counter_->Inc();
-      const TimePoint now = deps_.loop->Now();
-      EngineEvent e = Event(EngineEventKind::kRetryScheduled, m);
-      e.at = now;
-      e.due = now + delay;
-      e.value = delay.count();
-      Report(deps_, std::move(e));
-      retry_timer_ = deps_.loop->PostAt(now + delay, Guard([this] {
-        retry_timer_ = 0;
-        if (running()) {
-          Attempt();
-        } else {
-          MaybeIdle();
-        }
-      }));
+      ScheduleRetry(m);
       MaybeIdle();
       return;
     }
@@ -227,6 +166,25 @@ void EventStoreSubscription::OnAttempt(const AttemptResult& r) {
   }
   ProcessNext();
   MaybeIdle();
+}
+
+void EventStoreSubscription::ScheduleRetry(const EventMessage& m) {
+  const Duration delay = RetryDelay(config_, attempt_, *deps_.prng);
+  retries_counter_->Inc();
+  const TimePoint now = deps_.loop->Now();
+  EngineEvent e = Event(EngineEventKind::kRetryScheduled, m);
+  e.at = now;
+  e.due = now + delay;
+  e.value = delay.count();
+  Report(std::move(e));
+  retry_timer_ = deps_.loop->PostAt(now + delay, Guard([this] {
+    retry_timer_ = 0;
+    if (running()) {
+      Attempt();
+    } else {
+      MaybeIdle();
+    }
+  }));
 }
 
 void EventStoreSubscription::Advance(int64_t global_position) {
@@ -247,24 +205,20 @@ void EventStoreSubscription::WritePosition(std::function<void()> done) {
   w.stream_name = position_stream_;
   w.type = "Recorded";
   w.data = "{\"position\":" + std::to_string(pos) + "}";
-  ++writes_in_flight_;
-  EventStore* store = store_;
-  auto self = std::static_pointer_cast<EventStoreSubscription>(shared_from_this());
-  OffloadCall<int64_t>(
-      *deps_.loop, [store, w] { return store->Write(w, std::nullopt); },
-      [self, pos, done = std::move(done)](Result<int64_t> r) {
-        --self->writes_in_flight_;
-        EngineEvent e = self->Event(EngineEventKind::kPositionWritten, EventMessage{});
-        e.value = pos;
+  // Reported even after Abandon: the store has (or has not) the position.
+  OffloadPastAbandon<int64_t>(
+      InFlight::kWrite, [store = store_, w] { return store->Write(w, std::nullopt); },
+      [this, pos, done = std::move(done)](Result<int64_t> r) {
         if (r.ok()) {
-          self->written_position_ = std::max(self->written_position_, pos);
+          written_position_ = std::max(written_position_, pos);
+          EngineEvent e = Event(EngineEventKind::kPositionWritten, EventMessage{});
+          e.value = pos;
+          Report(std::move(e));
         } else {
-          e.kind = EngineEventKind::kError;
-          e.detail = "write position: " + r.status().ToString();
+          Error("write_position", r.status(), "write position");
         }
-        Report(self->deps_, std::move(e));
         if (done) done();
-        self->MaybeIdle();
+        MaybeIdle();
       });
 }
 
@@ -285,48 +239,24 @@ void EventStoreSubscription::RecordFailure(const EventMessage& m, const AttemptR
   w.data = data.dump();
   EngineEvent e = Event(EngineEventKind::kDropped, m);
   e.detail = "recorded in " + failed_stream_ + ": " + r.reason;
-  Report(deps_, std::move(e));
-  ++writes_in_flight_;
-  EventStore* store = store_;
-  auto self = std::static_pointer_cast<EventStoreSubscription>(shared_from_this());
-  OffloadCall<int64_t>(
-      *deps_.loop, [store, w] { return store->Write(w, std::nullopt); },
-      [self](Result<int64_t> res) {
-        --self->writes_in_flight_;
-        if (!res.ok()) {
-          EngineEvent err = self->Event(EngineEventKind::kError, EventMessage{});
-          err.detail = "record failure: " + res.status().ToString();
-          Report(self->deps_, std::move(err));
-        }
-        self->MaybeIdle();
+  Report(std::move(e));
+  OffloadPastAbandon<int64_t>(
+      InFlight::kWrite, [store = store_, w] { return store->Write(w, std::nullopt); },
+      [this](Result<int64_t> res) {
+        if (!res.ok()) Error("record_failure", res.status(), "record failure");
+        MaybeIdle();
       });
 }
 
 void EventStoreSubscription::StopFetching(std::function<void()> on_idle) {
-  if (state_ == State::kRunning) state_ = State::kStopping;
-  if (tick_timer_ != 0) deps_.loop->Cancel(tick_timer_);
-  if (retry_timer_ != 0) deps_.loop->Cancel(retry_timer_);
-  tick_timer_ = retry_timer_ = 0;
-  on_idle_ = std::move(on_idle);
+  BeginStop(std::move(on_idle));
+  CancelTimer(&retry_timer_);
   MaybeIdle();
 }
 
-void EventStoreSubscription::MaybeIdle() {
-  if (state_ != State::kStopping || !on_idle_) return;
-  if (runner_.busy() || fetch_in_flight_ || writes_in_flight_ > 0) return;
-  auto cb = std::move(on_idle_);
-  on_idle_ = nullptr;
-  cb();
-}
-
 void EventStoreSubscription::Abandon() {
-  state_ = State::kAbandoned;
-  ++epoch_;
-  runner_.Abandon();
-  if (tick_timer_ != 0) deps_.loop->Cancel(tick_timer_);
-  if (retry_timer_ != 0) deps_.loop->Cancel(retry_timer_);
-  tick_timer_ = retry_timer_ = 0;
-  on_idle_ = nullptr;
+  BeginAbandon();
+  CancelTimer(&retry_timer_);
 }
 
 void EventStoreSubscription::Flush(std::function<void()> done) {

@@ -2,10 +2,12 @@
 // Handlers: user code the engine runs for each message of a subscription.
 //
 // A handler is a callable taking the message and a context and returning a
-// Status. Ok = handled (the message is acked). Any other code is a failure
-// that is retried with backoff until max_retries attempts ran, then
-// dead-lettered. kInvalidArgument means "this payload cannot be decoded":
-// no retry, the message goes to the DLQ at once.
+// HandlerResult: Ok (handled: the message is acked), Retryable (a failure:
+// retried with backoff until max_retries attempts ran, then dead-lettered)
+// or Undecodable (this payload can never be handled: no retry, the message
+// goes to the DLQ at once). A Status converts implicitly: ok is Ok, any
+// error is Retryable, whatever its code, so a handler that forwards a port's
+// error (even kInvalidArgument) never dead-letters a message at once.
 //
 // Handlers run off the engine loop (Executor::Offload): on a worker thread in
 // real mode, inline in the simulation. They must not touch engine state; the
@@ -16,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "core/engine/message.h"
 #include "core/config/subscription_config.h"
@@ -36,7 +39,33 @@ struct HandlerContext {
   Duration cost{0};
 };
 
-using HandlerFn = std::function<Status(const Message&, HandlerContext&)>;
+class HandlerResult {
+ public:
+  enum class Kind { kOk, kRetryable, kUndecodable };
+
+  static HandlerResult Ok() { return HandlerResult(Kind::kOk, ""); }
+  static HandlerResult Retryable(std::string reason) {
+    return HandlerResult(Kind::kRetryable, std::move(reason));
+  }
+  static HandlerResult Undecodable(std::string reason) {
+    return HandlerResult(Kind::kUndecodable, std::move(reason));
+  }
+  // ok -> Ok; otherwise Retryable with the status's text.
+  HandlerResult(const Status& status)  // NOLINT: implicit by design
+      : kind_(status.ok() ? Kind::kOk : Kind::kRetryable),
+        reason_(status.ok() ? "" : status.ToString()) {}
+
+  Kind kind() const { return kind_; }
+  bool ok() const { return kind_ == Kind::kOk; }
+  const std::string& reason() const { return reason_; }
+
+ private:
+  HandlerResult(Kind kind, std::string reason) : kind_(kind), reason_(std::move(reason)) {}
+  Kind kind_;
+  std::string reason_;
+};
+
+using HandlerFn = std::function<HandlerResult(const Message&, HandlerContext&)>;
 
 struct HandlerRegistration {
   std::string name;    // unique; [server.subscriptions.<name>] matches it

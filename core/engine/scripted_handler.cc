@@ -27,7 +27,7 @@ HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
   h.source = "scripted handler " + spec.name;
   h.subscription_profile_entry = spec.profile;
   h.subscription_config_layer = spec.subscription_config;
-  h.fn = [spec, random](const Message& m, HandlerContext& ctx) -> Status {
+  h.fn = [spec, random](const Message& m, HandlerContext& ctx) -> HandlerResult {
     // Draws happen in a fixed order per attempt: duration, then failure.
     int64_t duration_ms = spec.duration_min_ms;
     bool random_failure = false;
@@ -51,7 +51,7 @@ HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
     ctx.cost = Millis(duration_ms) + injected_delay;
     if (injected_error) return Status::Internal("injected handler error");
     if (Contains(spec.undecodable_types, m.type)) {
-      return Status::InvalidArgument("cannot decode payload of type " + m.type);
+      return HandlerResult::Undecodable("cannot decode payload of type " + m.type);
     }
     if (m.attempt <= spec.fail_first) {
       return Status::Internal("scripted failure: attempt " + std::to_string(m.attempt) + " of " +
@@ -69,7 +69,7 @@ HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
           ctx.database->Put(kProcessedTable, ProcessedKey(spec.name, m.id), rec.dump(), std::nullopt);
       if (!put.ok()) return put.status();
     }
-    return Status::Ok();
+    return HandlerResult::Ok();
   };
   return h;
 }

@@ -25,35 +25,36 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "core/broker.h"
-#include "core/engine/attempt_runner.h"
 #include "core/engine/subscription.h"
 
 namespace protean {
 
-class StreamSubscription final : public Subscription {
+// The broker, stream, group and consumer a subscription reads as: a value
+// that offloaded calls capture whole.
+struct GroupHandle {
+  Broker* broker = nullptr;
+  std::string stream;
+  std::string group;
+  std::string consumer;
+};
+
+class StreamSubscription final : public SubscriptionBase {
  public:
   StreamSubscription(SubscriptionDeps deps, Broker* broker, const HandlerRegistration& handler,
                      SubscriptionConfig config);
-  ~StreamSubscription() override;
 
   void Start() override;
   void StopFetching(std::function<void()> on_idle) override;
   void Abandon() override;
   void Flush(std::function<void()> done) override;
 
-  const std::string& name() const override { return handler_.name; }
   SubscriptionType type() const override { return SubscriptionType::kStream; }
-  const SubscriptionConfig& config() const override { return config_; }
-  const std::string& stream() const override { return handler_.stream; }
-  bool in_flight() const override {
-    return runner_.busy() || dlq_moves_in_flight_ > 0 || acks_in_flight_ > 0;
-  }
-  const std::string& consumer() const { return consumer_; }
-  const std::string& group() const { return group_; }
+  const std::string& group() const { return group_.group; }
 
  private:
   struct Delivery {
@@ -62,81 +63,56 @@ class StreamSubscription final : public Subscription {
   };
   struct RetryWait {
     TimerId timer = 0;
-    TimePoint first_failure{};
     int64_t failed_attempt = 1;
   };
+  struct PendingAck {
+    std::string id;
+    std::string message_id;
+    int64_t attempt = 0;
+  };
 
-  bool running() const { return state_ == State::kRunning; }
-  void ScheduleTick(Duration delay);
-  void Tick();
+  void Tick() override;
   void OnFetched(Result<std::vector<StreamEntry>> result);
   void ProcessNext();
   void Process(Delivery delivery);
   void OnAttempt(const StreamEntry& entry, std::shared_ptr<const Message> message,
                  const AttemptResult& result);
-  void ScheduleRetry(const std::string& id, int64_t failed_attempt, TimePoint first_failure);
+  void ScheduleRetry(const std::string& id, int64_t failed_attempt);
   void Redeliver(const std::string& id);
+  void OnRedelivered(const std::string& id, int64_t failed_attempt,
+                     Result<std::optional<StreamEntry>> result);
   void MoveToDlq(const std::string& id, int64_t attempts, const std::string& reason,
                  const std::string& message_id);
   void AckNow(const std::string& id, const std::string& message_id, int64_t attempt);
   void FlushAcks();
+  void OnAcked(const std::vector<PendingAck>& acks, Result<int64_t> result);
   void ScheduleClaim();
-  void ScheduleHeartbeat();
-  // Entry ids this subscription holds: fetched, redelivered, in flight or
-  // waiting for a retry.
-  std::vector<std::string> HeldIds() const;
-  bool Holds(const std::string& id) const;
   void Claim(std::string cursor, int pages_left);
-  void MaybeIdle();
+  void ScheduleHeartbeat();
   void ReleaseUnattempted();
-  void Error(const std::string& what, const Status& status);
-  EngineEvent Event(EngineEventKind kind, const std::string& entry_id,
-                    const std::string& message_id, int64_t attempt) const;
-  // Wraps a loop callback so it is dropped once the subscription is abandoned.
-  std::function<void()> Guard(std::function<void()> fn);
+  // Stops holding `id`: acked, moved, released, or no longer ours.
+  void Forget(const std::string& id);
+  bool Holds(const std::string& id) const { return held_.count(id) > 0; }
+  void Enqueue(std::deque<Delivery>* queue, Delivery delivery);
 
-  enum class State { kIdle, kRunning, kStopping, kAbandoned };
-
-  SubscriptionDeps deps_;
-  Broker* broker_;
-  const HandlerRegistration& handler_;
-  SubscriptionConfig config_;
-  std::string group_;
-  std::string consumer_;
-  AttemptRunner runner_;
-  State state_ = State::kIdle;
-  uint64_t epoch_ = 0;  // bumped by Abandon()
-
+  GroupHandle group_;
   std::deque<Delivery> ready_;   // redelivered or claimed: before the batch
   std::deque<Delivery> batch_;   // fetched, not yet attempted
   std::map<std::string, RetryWait> retries_;
   std::map<std::string, TimePoint> first_failure_;  // by entry id, while failing
-  std::vector<std::string> pending_acks_;
-  struct AckInfo {
-    std::string message_id;
-    int64_t attempt;
-  };
-  std::vector<AckInfo> pending_ack_info_;
-  bool fetch_in_flight_ = false;
-  int empty_reads_ = 0;
-  TimerId tick_timer_ = 0;
+  std::vector<PendingAck> pending_acks_;
+  // Entry ids this subscription is responsible for, from delivery until the
+  // broker confirmed their ack or DLQ move (or they were released or turned
+  // out to be another consumer's): what the heartbeat touches and what a
+  // claim must not deliver twice.
+  std::set<std::string> held_;
   TimerId claim_timer_ = 0;
   TimerId heartbeat_timer_ = 0;
-  std::string inflight_id_;
-  int dlq_moves_in_flight_ = 0;
-  int redeliveries_in_flight_ = 0;
-  int acks_in_flight_ = 0;
-  int releases_in_flight_ = 0;
   std::vector<std::function<void()>> ack_waiters_;  // Flush() callers
-  std::function<void()> on_idle_;
 
-  Counter* processed_ok_;
-  Counter* processed_failed_;
-  Counter* retries_counter_;
   Counter* dlq_routed_;
   Counter* dropped_;
   Counter* claimed_;
-  Histogram* duration_;
 };
 
 }  // namespace protean

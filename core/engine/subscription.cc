@@ -3,6 +3,14 @@
 #include <algorithm>
 
 namespace protean {
+namespace {
+
+std::optional<Duration> Budget(const SubscriptionConfig& c) {
+  if (!c.handler_timeout_seconds) return std::nullopt;
+  return SecondsF(*c.handler_timeout_seconds);
+}
+
+}  // namespace
 
 Duration IdlePollDelay(const SubscriptionDeps& deps, int empty_reads) {
   Duration d = deps.idle_poll;
@@ -10,11 +18,108 @@ Duration IdlePollDelay(const SubscriptionDeps& deps, int empty_reads) {
   return std::min(d, std::max(deps.idle_poll, deps.idle_poll_max));
 }
 
-void Report(const SubscriptionDeps& deps, EngineEvent event) {
-  if (deps.observer == nullptr) return;
-  if (event.at == TimePoint{}) event.at = deps.loop->Now();  // unless stamped already
-  event.instance = deps.instance;
-  deps.observer->OnEngineEvent(event);
+void InFlight::Done(Kind k) {
+  --counts[k];
+  PROTEAN_CHECK(counts[k] >= 0);
+}
+
+int InFlight::total() const {
+  int n = 0;
+  for (int c : counts) n += c;
+  return n;
+}
+
+SubscriptionBase::SubscriptionBase(SubscriptionDeps deps, const HandlerRegistration& handler,
+                                   SubscriptionConfig config)
+    : deps_(std::move(deps)),
+      handler_(handler),
+      config_(std::move(config)),
+      consumer_(handler.name + "-" + deps_.instance),
+      runner_(*deps_.loop, handler, Budget(config_), deps_.database, consumer_),
+      labels_({{"subscription", handler.name + "-" + handler.stream},
+               {"handler", handler.name},
+               {"stream", handler.stream}}) {
+  PROTEAN_CHECK(deps_.loop != nullptr && deps_.metrics != nullptr && deps_.log);
+  MetricLabels ok = labels_, err = labels_;
+  ok.emplace_back("status", "ok");
+  err.emplace_back("status", "error");
+  MetricsRegistry& m = *deps_.metrics;
+  processed_ok_ = m.GetCounter("protean_subscription_messages_processed", ok);
+  processed_failed_ = m.GetCounter("protean_subscription_messages_processed", err);
+  retries_counter_ = m.GetCounter("protean_subscription_retries", labels_);
+  duration_ = m.GetHistogram("protean_subscription_processing_duration", labels_);
+}
+
+void SubscriptionBase::ScheduleTick(Duration delay) {
+  if (!running() || tick_timer_ != 0) return;
+  tick_timer_ = deps_.loop->PostAfter(delay, Guard([this] {
+    tick_timer_ = 0;
+    Tick();
+  }));
+}
+
+EngineEvent SubscriptionBase::Event(EngineEventKind kind, const std::string& entry_id,
+                                    const std::string& message_id, int64_t attempt) const {
+  EngineEvent e{kind};
+  e.subscription = handler_.name;
+  e.stream = handler_.stream;
+  e.entry_id = entry_id;
+  e.message_id = message_id;
+  e.attempt = attempt;
+  return e;
+}
+
+void SubscriptionBase::Report(EngineEvent event) const {
+  if (deps_.observer == nullptr) return;
+  if (event.at == TimePoint{}) event.at = deps_.loop->Now();  // unless stamped already
+  event.instance = deps_.instance;
+  deps_.observer->OnEngineEvent(event);
+}
+
+void SubscriptionBase::Error(const std::string& op, const Status& status,
+                             const std::string& what) {
+  const std::string detail = (what.empty() ? op : what) + ": " + status.ToString();
+  MetricLabels labels = labels_;
+  labels.emplace_back("op", op);
+  deps_.metrics->GetCounter("protean_subscription_errors", labels)->Inc();
+  LogRecord log;
+  log.level = LogLevel::kWarning;
+  log.at = deps_.loop->Now();
+  log.instance = deps_.instance;
+  log.event = "subscription." + op + "_failed";
+  log.With("handler", handler_.name).With("stream", handler_.stream).With("consumer", consumer_);
+  log.message = detail;
+  deps_.log(log);
+  EngineEvent e = Event(EngineEventKind::kError, "", "", 0);
+  e.outcome = op;
+  e.detail = detail;
+  Report(std::move(e));
+}
+
+void SubscriptionBase::CancelTimer(TimerId* timer) {
+  if (*timer != 0) deps_.loop->Cancel(*timer);
+  *timer = 0;
+}
+
+void SubscriptionBase::BeginStop(std::function<void()> on_idle) {
+  if (state_ == State::kRunning) state_ = State::kStopping;
+  CancelTimer(&tick_timer_);
+  on_idle_ = std::move(on_idle);
+}
+
+void SubscriptionBase::BeginAbandon() {
+  state_ = State::kAbandoned;
+  scope_.Invalidate();
+  runner_.Abandon();
+  CancelTimer(&tick_timer_);
+  on_idle_ = nullptr;
+}
+
+void SubscriptionBase::MaybeIdle() {
+  if (state_ != State::kStopping || !on_idle_ || in_flight()) return;
+  auto cb = std::move(on_idle_);
+  on_idle_ = nullptr;
+  cb();
 }
 
 }  // namespace protean

@@ -1,15 +1,23 @@
 #pragma once
-// What the engine needs from a subscription of either type, and what they
-// share: the handler, its resolved config, the loop and the reporting hooks.
+// What the engine needs from a subscription of either type (Subscription),
+// and the state and plumbing both types share (SubscriptionBase): the
+// handler, its resolved config, the loop, the attempt runner, the tick
+// timer, guarded offloads, event reporting and error accounting, and the one
+// count of work in flight that both the drain and the idle check read.
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
+#include "core/config/subscription_config.h"
+#include "core/engine/attempt_runner.h"
 #include "core/engine/engine_events.h"
 #include "core/engine/handler.h"
+#include "core/engine/internal/callback_scope.h"
+#include "core/engine/internal/offload.h"
+#include "core/engine/log.h"
 #include "core/engine/metrics.h"
-#include "core/config/subscription_config.h"
 #include "core/executor.h"
 #include "core/runtime/prng.h"
 
@@ -25,6 +33,7 @@ struct SubscriptionDeps {
   Prng* prng = nullptr;                // backoff jitter
   Database* database = nullptr;        // given to handlers; may be null
   std::string instance;                // engine instance name
+  LogSink log;                         // where errors are logged (never null)
   // How long an idle subscription waits before polling again when its
   // backend cannot block on a read (memory broker, event store): idle_poll
   // after the first empty read, doubling per empty read up to idle_poll_max,
@@ -33,13 +42,13 @@ struct SubscriptionDeps {
   Duration idle_poll_max = Millis(250);
 };
 
-class Subscription : public std::enable_shared_from_this<Subscription> {
+class Subscription {
  public:
   virtual ~Subscription() = default;
 
   virtual void Start() = 0;
   // Stops fetching and cancels retry timers (those messages stay pending).
-  // `on_idle` runs on the loop once no attempt is in flight (maybe at once).
+  // `on_idle` runs on the loop once nothing is in flight (maybe at once).
   virtual void StopFetching(std::function<void()> on_idle) = 0;
   // Drain timed out or the instance crashed: ignore every later completion.
   virtual void Abandon() = 0;
@@ -51,13 +60,111 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
   virtual const SubscriptionConfig& config() const = 0;
   // "stream" or "category" consumed.
   virtual const std::string& stream() const = 0;
+  // Anything in flight: attempts, adapter calls, unconfirmed acks or writes.
   virtual bool in_flight() const = 0;
 };
 
-// Reports an event to the observer (if any), stamped with the loop's time.
-void Report(const SubscriptionDeps& deps, EngineEvent event);
-
 // The wait before the next poll after `empty_reads` empty reads in a row.
 Duration IdlePollDelay(const SubscriptionDeps& deps, int empty_reads);
+
+// Work a subscription has handed off and not seen complete. One count per
+// kind; never negative (checked).
+struct InFlight {
+  enum Kind { kSetup, kFetch, kClaim, kRedeliver, kDlqMove, kAck, kRelease, kWrite, kKinds };
+  int counts[kKinds] = {};
+  void Add(Kind k) { ++counts[k]; }
+  void Done(Kind k);
+  int of(Kind k) const { return counts[k]; }
+  int total() const;
+};
+
+class SubscriptionBase : public Subscription {
+ public:
+  const std::string& name() const override { return handler_.name; }
+  const SubscriptionConfig& config() const override { return config_; }
+  const std::string& stream() const override { return handler_.stream; }
+  bool in_flight() const override { return runner_.busy() || work_.total() > 0; }
+  const std::string& consumer() const { return consumer_; }
+
+ protected:
+  enum class State { kIdle, kRunning, kStopping, kAbandoned };
+
+  // The consumer is `<handler>-<instance>`.
+  SubscriptionBase(SubscriptionDeps deps, const HandlerRegistration& handler,
+                   SubscriptionConfig config);
+
+  bool running() const { return state_ == State::kRunning; }
+  // Tick() runs after `delay` unless a tick is already scheduled.
+  void ScheduleTick(Duration delay);
+  virtual void Tick() = 0;
+
+  // Runs `call` off the loop (it must not touch subscription state) and
+  // `done(result)` on the loop, unless the subscription was abandoned or
+  // destroyed meanwhile. `kind` is counted in flight until the call returns.
+  template <typename T, typename Call, typename Done>
+  void Offload(InFlight::Kind kind, Call call, Done done) {
+    work_.Add(kind);
+    OffloadCall<T>(*deps_.loop, std::move(call),
+                   scope_.GuardAlive([this, kind, done = scope_.Guard(std::move(done))](
+                                         Result<T> r) mutable {
+                     work_.Done(kind);
+                     done(std::move(r));
+                   }));
+  }
+  // The same, but `done` runs even after Abandon() (an ack or a position the
+  // backend applied is still reported); only destruction drops it.
+  template <typename T, typename Call, typename Done>
+  void OffloadPastAbandon(InFlight::Kind kind, Call call, Done done) {
+    work_.Add(kind);
+    OffloadCall<T>(*deps_.loop, std::move(call),
+                   scope_.GuardAlive([this, kind, done = std::move(done)](Result<T> r) mutable {
+                     work_.Done(kind);
+                     done(std::move(r));
+                   }));
+  }
+  template <typename Fn>
+  auto Guard(Fn fn) const {
+    return scope_.Guard(std::move(fn));
+  }
+
+  // An event about this subscription (subscription, stream, ids set).
+  EngineEvent Event(EngineEventKind kind, const std::string& entry_id,
+                    const std::string& message_id, int64_t attempt) const;
+  // To the observer, if any, stamped with the loop's time and the instance.
+  void Report(EngineEvent event) const;
+  bool observed() const { return deps_.observer != nullptr; }
+  // A failed adapter call (`op`: read, ack, claim, ...): reported as a kError
+  // event, counted in protean_subscription_errors{op}, and logged, whether
+  // or not anyone observes the engine.
+  void Error(const std::string& op, const Status& status, const std::string& what = "");
+
+  // The shared parts of StopFetching and Abandon: state, tick timer, the
+  // idle callback and the attempt runner.
+  void BeginStop(std::function<void()> on_idle);
+  void BeginAbandon();
+  // Runs the idle callback once stopping with nothing in flight.
+  void MaybeIdle();
+  void CancelTimer(TimerId* timer);
+
+  SubscriptionDeps deps_;
+  const HandlerRegistration& handler_;
+  SubscriptionConfig config_;
+  std::string consumer_;
+  AttemptRunner runner_;
+  State state_ = State::kIdle;
+  InFlight work_;
+  int empty_reads_ = 0;
+  TimerId tick_timer_ = 0;
+  std::function<void()> on_idle_;
+
+  MetricLabels labels_;
+  Counter* processed_ok_;
+  Counter* processed_failed_;
+  Counter* retries_counter_;
+  Histogram* duration_;
+
+ private:
+  internal::CallbackScope scope_;
+};
 
 }  // namespace protean

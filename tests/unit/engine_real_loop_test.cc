@@ -88,3 +88,112 @@ TEST(EngineRealLoopTest, HandlesOnWorkersOrInlineAndShutsDown) {
 
 }  // namespace
 }  // namespace protean
+
+namespace protean {
+namespace {
+
+class DownBroker : public BrokerWrapper {
+ public:
+  using BrokerWrapper::BrokerWrapper;
+  Status Ping() override {
+    ++pings;
+    return Status::Unavailable("connection refused");
+  }
+  Result<std::vector<StreamEntry>> ReadNew(std::string_view, std::string_view, std::string_view,
+                                           int, Duration) override {
+    return Status::Unavailable("connection refused");
+  }
+  std::atomic<int> pings{0};
+};
+
+// Ready() and Live() are called from the health server's threads while the
+// loop runs: they read a snapshot and never ping adapters themselves (under
+// ThreadSanitizer in the sanitizer job, this test is the data-race check).
+TEST(EngineRealLoopTest, ProbesFromOtherThreadsReadSnapshotsWithoutBlocking) {
+  RealClock clock;
+  RealExecutor loop(clock, 2);
+  MemoryBroker shared(clock, "inline");
+  DownBroker broker(&shared);
+  Prng prng(1);
+  MetricsRegistry metrics;
+  EngineAdapters adapters;
+  adapters.brokers = {{"default", &broker}};
+  EngineOptions options;
+  options.readiness_refresh = Millis(20);
+  options.liveness_bound = Millis(200);
+  std::vector<std::string> logged;
+  std::mutex log_mu;
+  options.log = [&](const LogRecord& r) {
+    std::lock_guard<std::mutex> lock(log_mu);
+    logged.push_back(FormatLogLine(r));
+  };
+  HandlerRegistration h;
+  h.name = "H";
+  h.stream = "orders";
+  h.fn = [](const Message&, HandlerContext&) { return HandlerResult::Ok(); };
+  Engine engine(loop, prng, metrics, adapters, options, nullptr);
+  ASSERT_TRUE(engine.AddSubscription(h, SubscriptionConfig{}).ok());
+  std::atomic<bool> done{false};
+  std::atomic<int> degraded{0}, live_ok{0};
+  std::thread prober([&] {
+    while (!done) {
+      HealthResponse r = engine.Ready();
+      if (r.status == 503 && r.body.find("degraded") != std::string::npos) ++degraded;
+      if (engine.Live().status == 200) ++live_ok;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  loop.Post([&] { engine.Start(); });
+  loop.PostAfter(Millis(300), [&] {
+    engine.Shutdown("test", [&](int) { loop.Stop(); });
+  });
+  loop.Run();
+  done = true;
+  prober.join();
+  EXPECT_GT(degraded.load(), 0) << "the refresh timer's pings published a degraded snapshot";
+  EXPECT_GT(live_ok.load(), 0);
+  EXPECT_GE(broker.pings.load(), 3) << "refreshed every readiness_refresh";
+  // Failed reads reach the operator with no observer attached.
+  EXPECT_GT(metrics.Value("protean_subscription_errors",
+                          {{"subscription", "H-orders"}, {"handler", "H"}, {"stream", "orders"},
+                           {"op", "read"}}),
+            0);
+  std::lock_guard<std::mutex> lock(log_mu);
+  bool read_failed = false;
+  for (const auto& l : logged) read_failed |= l.rfind("subscription.read_failed", 0) == 0;
+  EXPECT_TRUE(read_failed);
+}
+
+// /livez proves the loop answers: a loop stuck in a task is 503 once a
+// posted no-op has waited longer than liveness_bound.
+TEST(EngineRealLoopTest, LivenessTurns503WhenTheLoopIsStuck) {
+  RealClock clock;
+  RealExecutor loop(clock, 1);
+  Prng prng(1);
+  MetricsRegistry metrics;
+  EngineOptions options;
+  options.liveness_bound = Millis(50);
+  Engine engine(loop, prng, metrics, EngineAdapters{}, options, nullptr);
+  std::atomic<bool> release{false};
+  std::thread runner([&] { loop.Run(); });
+  EXPECT_EQ(engine.Live().status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(engine.Live().status, 200) << "the loop answered the first no-op";
+  loop.Post([&] {
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(engine.Live().status, 200) << "posts a no-op; cannot know yet";
+  std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  HealthResponse stuck = engine.Live();
+  EXPECT_EQ(stuck.status, 503);
+  EXPECT_NE(stuck.body.find("unresponsive"), std::string::npos);
+  release = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(engine.Live().status, 200) << "answers again once the loop runs";
+  loop.Stop();
+  runner.join();
+}
+
+}  // namespace
+}  // namespace protean

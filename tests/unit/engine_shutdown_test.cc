@@ -137,6 +137,7 @@ TEST_F(ShutdownTest, ReadinessIsDegradedWhenAnAdapterIsDown) {
   DownBroker down(&w_.broker);
   Engine bad(w_.loop, w_.prng, w_.metrics, w_.AdaptersFor(&down), EngineOptions{}, nullptr);
   bad.Start();
+  w_.loop.RunFor(Millis(1));  // the first readiness refresh: pings run off the loop
   HealthResponse d = bad.Ready();
   EXPECT_EQ(d.status, 503);
   EXPECT_NE(d.body.find(R"("status":"degraded")"), std::string::npos);

@@ -161,7 +161,7 @@ TEST_F(StreamEngineTest, HandlerDeclaringUndecodableIsNotRetried) {
   w_.Publish("orders");
   Start(MakeHandler("H", "orders",
                     [](const Message&, HandlerContext&) {
-                      return Status::InvalidArgument("cannot decode");
+                      return HandlerResult::Undecodable("cannot decode");
                     }),
         StreamConfig());
   w_.loop.RunFor(Seconds(10));
@@ -169,6 +169,24 @@ TEST_F(StreamEngineTest, HandlerDeclaringUndecodableIsNotRetried) {
   EXPECT_EQ(w_.recorder.Count(EngineEventKind::kRetryScheduled), 0u);
   EXPECT_EQ(w_.DlqDepth("orders"), 1);
   EXPECT_EQ(w_.PendingCount("orders", "H"), 0);
+  auto moved = w_.recorder.Of(EngineEventKind::kDlqMoved);
+  ASSERT_EQ(moved.size(), 1u);
+  EXPECT_EQ(moved[0].detail, "undecodable: cannot decode");
+}
+
+TEST_F(StreamEngineTest, AForwardedInvalidArgumentIsRetriedNotDeadLetteredAtOnce) {
+  // A handler passing on a port's kInvalidArgument (say, from Database::Put)
+  // has failed, not declared its payload undecodable.
+  w_.Publish("orders");
+  Start(MakeHandler("H", "orders",
+                    [](const Message&, HandlerContext&) -> HandlerResult {
+                      return Status::InvalidArgument("bad key");
+                    }),
+        StreamConfig());
+  w_.loop.RunFor(Seconds(30));
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAttemptStarted), 3u);  // max_retries
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kRetryScheduled), 2u);
+  EXPECT_EQ(w_.DlqDepth("orders"), 1);
 }
 
 TEST_F(StreamEngineTest, DlqDisabledAcksAndCountsTheDrop) {

@@ -84,7 +84,7 @@ class SimWorld {
   // An engine named `instance` with its own connections to the shared backends.
   Engine& AddEngine(const std::string& instance, EngineOptions options = {}) {
     options.instance = instance;
-    if (!options.log) options.log = [this](LogLevel, const std::string& line) { log.push_back(line); };
+    if (!options.log) options.log = [this](const LogRecord& r) { log.push_back(FormatLogLine(r)); };
     wrappers.push_back(std::make_unique<BrokerWrapper>(&broker));
     store_wrappers.push_back(std::make_unique<EventStoreWrapper>(&store));
     db_wrappers.push_back(std::make_unique<DatabaseWrapper>(&db));
