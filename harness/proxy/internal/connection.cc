@@ -3,6 +3,7 @@
 #include <sys/epoll.h>
 
 #include <algorithm>
+#include <cerrno>
 
 namespace protean::harness::proxy::internal {
 namespace {
@@ -25,7 +26,9 @@ Connection::Connection(uint64_t id, Fd client, Fd upstream, bool upstream_connec
   fds_[Index(Side::kUpstream)] = std::move(upstream);
   SetNoDelay(fds_[Index(Side::kClient)].get());
   if (!connecting_) SetNoDelay(fds_[Index(Side::kUpstream)].get());
-  up_.src_readable = true;  // the client may have sent already; a read costs one EAGAIN
+  // No read before epoll reports data (level-triggered, so bytes that came
+  // before the registration are reported too): a read only ever follows an
+  // epoll_wait, which follows the Sync that applied the latest toxics.
   UpdateInterest();
 }
 
@@ -50,20 +53,19 @@ void Connection::OnEvent(Side side, uint32_t events) {
 
 void Connection::FinishConnect() {
   const int upstream = fds_[Index(Side::kUpstream)].get();
-  if (SocketError(upstream) != 0) {
-    connect_failed_ = true;
-    return;
-  }
+  connect_error_ = SocketError(upstream);
+  if (connect_error_ != 0) return;
   connecting_ = false;
   SetNoDelay(upstream);
-  down_.src_readable = true;
 }
 
 TimePoint Connection::Service(TimePoint now, SplitMix& prng, TrafficCounters* traffic) {
   if (closed_) return kNever;
   TimePoint deadline = kNever;
-  if (connect_failed_ || (connecting_ && now >= connect_deadline_)) {
-    Close(CloseMode::kGraceful);  // as Toxiproxy: the client just sees the connection close
+  if (connect_error_ != 0 || (connecting_ && now >= connect_deadline_)) {
+    // Refused or timed out: as Toxiproxy, the client sees its connection
+    // close. Accepted and then reset before the proxy looked: a reset.
+    Close(connect_error_ == ECONNRESET ? CloseMode::kReset : CloseMode::kGraceful);
     return kNever;
   }
   if (connecting_) deadline = connect_deadline_;

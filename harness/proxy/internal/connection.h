@@ -67,7 +67,7 @@ class Connection {
   Pipe up_;                   // client -> upstream
   Pipe down_;                 // upstream -> client
   bool connecting_;
-  bool connect_failed_ = false;
+  int connect_error_ = 0;  // SO_ERROR of a finished connect
   TimePoint connect_deadline_;
   bool closed_ = false;
 };
