@@ -14,6 +14,9 @@ constexpr int kReadsPerCallMax = 16;
 constexpr int kWritesPerCallMax = 64;
 // Bandwidth pacing step: one write carries at most this share of a second.
 constexpr int64_t kPacingStepsPerSecond = 100;
+// A late wake-up may catch up on this much of the bandwidth schedule, so the
+// average rate holds on a loaded machine; idle time beyond it is not credit.
+constexpr std::chrono::milliseconds kPacingCatchUp{10};
 constexpr uint64_t kToxicityDen = 1'000'000;
 
 bool Applies(const Toxic& toxic, SplitMix& prng) {
@@ -97,7 +100,7 @@ PipeAction Pipe::WriteTo(int dst, TimePoint now, SplitMix& prng, uint64_t* writt
       return PipeAction::kNone;
     }
     Chunk& chunk = queue_.front();
-    const TimePoint ready = std::max(chunk.release, next_send_);
+    const TimePoint ready = std::max({chunk.release, paced_until_, slice_gap_until_});
     if (ready > now) {
       *deadline = std::min(*deadline, ready);
       return PipeAction::kNone;
@@ -129,13 +132,14 @@ PipeAction Pipe::WriteTo(int dst, TimePoint now, SplitMix& prng, uint64_t* writt
     for (Active& a : toxics_) {
       if (a.applies && a.entry.toxic.type == ToxicType::kLimitData) a.bytes_passed += w;
     }
-    std::chrono::nanoseconds pace{0};
-    if (rate > 0) pace += std::chrono::nanoseconds(w * 1'000'000'000 / rate);
+    if (rate > 0) {
+      paced_until_ = std::max(paced_until_, now - kPacingCatchUp) +
+                     std::chrono::nanoseconds(w * 1'000'000'000 / rate);
+    }
     if (slicer != nullptr) {
       slice_left_ -= w;
-      if (slice_left_ <= 0) pace += std::chrono::microseconds(slicer->delay_us);
+      if (slice_left_ <= 0) slice_gap_until_ = now + std::chrono::microseconds(slicer->delay_us);
     }
-    if (pace.count() > 0) next_send_ = std::max(next_send_, now) + pace;
     if (w < n) {
       dst_blocked = true;  // the socket buffer is full: wait for EPOLLOUT
       return PipeAction::kNone;

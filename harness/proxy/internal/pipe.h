@@ -5,7 +5,8 @@
 //
 //   latency      stamps each chunk at read time: release = read + latency ± jitter
 //   timeout      holds the queue (nothing written) while the toxic is on
-//   bandwidth    paces writes: n bytes delay the next write by n / rate
+//   bandwidth    paces writes: n bytes delay the next write by n / rate (a
+//                late wake-up catches up on at most kPacingCatchUp)
 //   slicer       writes pieces of average_size ± size_variation, delay_us apart
 //   limit_data   caps writes at `bytes` since the toxic reached the connection
 //   reset_peer,  timers: CheckTimers() says when the whole connection must be
@@ -100,7 +101,8 @@ class Pipe {
   std::deque<Chunk> queue_;
   size_t pending_ = 0;
   TimePoint last_release_{};
-  TimePoint next_send_{};
+  TimePoint paced_until_{};      // bandwidth: the schedule of the next write
+  TimePoint slice_gap_until_{};  // slicer: the gap after the last piece
   int64_t slice_left_ = 0;
   bool src_eof_ = false;
   bool dst_shut_ = false;

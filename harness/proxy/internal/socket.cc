@@ -81,8 +81,17 @@ Status Resolve(const HostPort& address, SocketAddress* out) {
     return Status::Unavailable("cannot resolve " + FormatHostPort(address) + ": " +
                                gai_strerror(rc));
   }
-  std::memcpy(&out->storage, list->ai_addr, list->ai_addrlen);
-  out->length = list->ai_addrlen;
+  // IPv4 first: "localhost" often resolves to ::1 first while servers
+  // (Redis, PostgreSQL) commonly listen on 127.0.0.1 only.
+  const addrinfo* pick = list;
+  for (const addrinfo* a = list; a != nullptr; a = a->ai_next) {
+    if (a->ai_family == AF_INET) {
+      pick = a;
+      break;
+    }
+  }
+  std::memcpy(&out->storage, pick->ai_addr, pick->ai_addrlen);
+  out->length = pick->ai_addrlen;
   freeaddrinfo(list);
   return Status::Ok();
 }

@@ -54,7 +54,8 @@ struct SocketAddress {
   int family() const { return storage.ss_family; }
 };
 
-// getaddrinfo (blocking); the first stream address. Unavailable if none.
+// getaddrinfo (blocking); the first IPv4 address, else the first one.
+// Unavailable if none.
 Status Resolve(const HostPort& address, SocketAddress* out);
 
 // A non-blocking listening socket bound with an explicit port (port 0 picks a
