@@ -94,6 +94,7 @@ TEST(ProxyConfigTest, ReadsProxiesToxicsAndTimeline) {
   ASSERT_EQ(redis.timeline.size(), 1u);
   EXPECT_EQ(redis.timeline[0].at_ms, 100);
   EXPECT_EQ(redis.timeline[0].toxic.type, ToxicType::kDown);
+  EXPECT_EQ(redis.timeline[0].toxic.name, "down");
   EXPECT_FALSE(c.proxies[1].enabled);
   EXPECT_EQ(c.proxies[1].options.listen, "127.0.0.1:0");
   EXPECT_EQ(c.proxies[1].options.seed, 43u);

@@ -34,6 +34,12 @@ std::vector<Attribute> AttributesOf(ToxicType type) {
   return {};
 }
 
+// Toxiproxy's "<type>_<stream>"; `down` has no stream: "down".
+std::string DefaultName(const Toxic& t) {
+  if (t.type == ToxicType::kDown) return "down";
+  return std::string(ToxicTypeName(t.type)) + "_" + std::string(StreamName(t.stream));
+}
+
 Status Bad(const std::string& what) { return Status::InvalidArgument(what); }
 
 Status ReadAttributes(const nlohmann::json& attributes, Toxic* t) {
@@ -92,11 +98,7 @@ Status ToxicFromJson(const nlohmann::json& json, Toxic* out, const Toxic* base) 
   if (base != nullptr && !name.empty() && name != base->name) {
     return Bad("toxic: name cannot change");
   }
-  if (base == nullptr) {
-    t.name = !name.empty()
-                 ? name
-                 : std::string(ToxicTypeName(t.type)) + "_" + std::string(StreamName(t.stream));
-  }
+  if (base == nullptr) t.name = !name.empty() ? name : DefaultName(t);
   if (json.contains("toxicity")) {
     if (!json["toxicity"].is_number())
       return Bad("toxic " + t.name + ": toxicity must be a number");

@@ -13,7 +13,8 @@ namespace protean::harness::proxy::internal {
 
 // Reads a toxic. With `base`, fields absent from `json` keep base's values
 // (Toxiproxy's update: attributes merge key by key; name and type stay).
-// Without it, `type` is required and name defaults to "<type>_<stream>".
+// Without it, `type` is required and name defaults to "<type>_<stream>"
+// ("down" for a down toxic).
 // InvalidArgument naming the key on a wrong type, an unknown key, or an
 // attribute out of range.
 Status ToxicFromJson(const nlohmann::json& json, Toxic* out, const Toxic* base = nullptr);
