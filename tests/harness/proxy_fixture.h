@@ -31,6 +31,13 @@ inline Toxic Latency(int64_t ms, int64_t jitter_ms = 0, Stream stream = Stream::
   return t;
 }
 
+// An upstream timeout or reset_peer toxic with its `timeout` attribute.
+inline Toxic WithTimeout(ToxicType type, int64_t timeout_ms) {
+  Toxic t = MakeToxic(std::string(ToxicTypeName(type)), type, Stream::kUpstream);
+  t.timeout_ms = timeout_ms;
+  return t;
+}
+
 // Polls `done` every 5 ms for up to `timeout`.
 template <typename F>
 bool WaitFor(F done, Millis timeout = Millis(3000)) {

@@ -105,10 +105,8 @@ TEST_F(ProxyTest, TimeoutZeroHoldsDataUntilRemoved) {
 TEST_F(ProxyTest, TimeoutWithDurationClosesTheConnection) {
   Pair p = Open();
   ASSERT_TRUE(p.ok());
-  Toxic t = MakeToxic("t", ToxicType::kTimeout, Stream::kUpstream);
-  t.timeout_ms = 300;
   const auto start = steady_clock::now();
-  ASSERT_TRUE(proxy_->AddToxic(t).ok());
+  ASSERT_TRUE(proxy_->AddToxic(WithTimeout(ToxicType::kTimeout, 300)).ok());
   ASSERT_TRUE(SendAll(p.client.get(), "lost"));
   const ReadOutcome server = ReadToEnd(p.server.get());
   const ReadOutcome client = ReadToEnd(p.client.get());
@@ -132,10 +130,8 @@ TEST_F(ProxyTest, ResetPeerResetsAtOnce) {
 TEST_F(ProxyTest, ResetPeerAfterItsTimeout) {
   Pair p = Open();
   ASSERT_TRUE(p.ok());
-  Toxic rst = MakeToxic("rst", ToxicType::kResetPeer, Stream::kUpstream);
-  rst.timeout_ms = 300;
   const auto start = steady_clock::now();
-  ASSERT_TRUE(proxy_->AddToxic(rst).ok());
+  ASSERT_TRUE(proxy_->AddToxic(WithTimeout(ToxicType::kResetPeer, 300)).ok());
   EXPECT_GE(RoundTripMs(p), 0.0) << "data must pass until the reset";
   const End end = ReadToEnd(p.client.get(), Millis(3000)).end;
   const double at = MsSince(start);
