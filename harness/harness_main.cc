@@ -6,6 +6,7 @@
 //                       [--filter GLOB] [--junit FILE] [--json FILE] [--history DIR] [--jobs N]
 //   protean-harness replay HISTORY.jsonl
 //   protean-harness list [PATH...]
+//   protean-harness proxy --config FILE [--control HOST:PORT]   (docs/proxy.md)
 //
 // Exit: 0 everything passed (skips allowed), 1 a case failed or a replay
 // differs, 2 usage, load error or an unreachable service.
@@ -26,6 +27,7 @@
 #include <CLI/CLI.hpp>
 
 #include "core/config/configuration_error.h"
+#include "harness/proxy/proxy_command.h"
 #include "harness/runner.h"
 
 namespace protean::harness {
@@ -258,11 +260,15 @@ int main(int argc, char** argv) {
   CLI::App* list = app.add_subcommand("list", "list scenarios: suite, name, modes");
   list->add_option("paths", list_paths, "scenario files or folders (default: scenarios)");
 
+  int proxy_exit = -1;  // set when `proxy` ran (its callback runs inside parse)
+  protean::harness::proxy::RegisterProxyCommand(app, &proxy_exit);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  if (proxy_exit >= 0) return proxy_exit;
   try {
     if (run->parsed()) {
       if (paths.empty()) paths = {"scenarios"};
