@@ -17,9 +17,12 @@ bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefi
 int StepRank(const std::string& detail) {
   if (StartsWith(detail, "signal:")) return 0;
   if (detail == "stop_fetching") return 1;
-  if (detail == "drain_done" || StartsWith(detail, "drain_timeout:")) return 2;
+  if (detail == "drain_done" || StartsWith(detail, "drain_timeout:") ||
+      StartsWith(detail, "drain_cut:")) {
+    return 2;
+  }
   if (detail == "flushed") return 3;
-  if (detail == "close:event_store" || detail == "close:event_store:failed") return 4;
+  if (StartsWith(detail, "close:event_store")) return 4;
   if (StartsWith(detail, "close:broker:")) return 5;
   if (StartsWith(detail, "close:cache:")) return 6;
   if (StartsWith(detail, "close:database:")) return 7;
@@ -85,7 +88,8 @@ void AfterCutOff(const HistoryIndex& ix, const Run& run, std::vector<std::string
   size_t cut = kNone;
   for (size_t i : ix.OfInstance(run.instance)) {
     const Ev& e = ix.event(i);
-    if (run.Contains(i) && e.kind == "shutdown_step" && StartsWith(e.detail, "drain_timeout:")) {
+    if (run.Contains(i) && e.kind == "shutdown_step" &&
+        (StartsWith(e.detail, "drain_timeout:") || StartsWith(e.detail, "drain_cut:"))) {
       cut = i;
       break;
     }

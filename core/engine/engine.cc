@@ -114,10 +114,17 @@ void Engine::SetReadiness(const std::string& state) {
 Status Engine::AddSubscription(const HandlerRegistration& handler,
                                const SubscriptionConfig& config) {
   PROTEAN_CHECK(state() == State::kCreated);
-  SubscriptionDeps deps{&loop_,           &metrics_,          observer_,
-                        &prng_,           adapters_.database("default"),
-                        options_.instance, options_.log,     options_.idle_poll,
-                        options_.idle_poll_max};
+  SubscriptionDeps deps;
+  deps.loop = &loop_;
+  deps.metrics = &metrics_;
+  deps.observer = observer_;
+  deps.prng = &prng_;
+  deps.database = adapters_.database("default");
+  deps.instance = options_.instance;
+  deps.named_instance = options_.named_instance;
+  deps.log = options_.log;
+  deps.idle_poll = options_.idle_poll;
+  deps.idle_poll_max = options_.idle_poll_max;
   if (config.type == SubscriptionType::kStream) {
     Broker* broker = adapters_.broker("default");
     if (broker == nullptr) {
@@ -325,12 +332,18 @@ void Engine::Shutdown(const std::string& reason, std::function<void(int)> done) 
   }
 }
 
-void Engine::OnDrained(bool timed_out) {
+void Engine::CutDrain() {
+  if (state() != State::kDraining || drain_finished_) return;
+  OnDrained(true, /*cut=*/true);
+}
+
+void Engine::OnDrained(bool timed_out, bool cut) {
   if (drain_finished_ || state() != State::kDraining) return;
   drain_finished_ = true;
   if (drain_timer_ != 0) loop_.Cancel(drain_timer_);
   drain_timer_ = 0;
   if (timed_out) {
+    exit_code_ = 1;  // a forced stop
     int unfinished = 0;
     for (auto& s : subs_) {
       if (s->in_flight()) {
@@ -338,10 +351,11 @@ void Engine::OnDrained(bool timed_out) {
         s->Abandon();  // its message stays pending; a late completion acks nothing
       }
     }
-    Step("drain_timeout:" + std::to_string(unfinished));
+    Step((cut ? "drain_cut:" : "drain_timeout:") + std::to_string(unfinished));
     LogRecord fields;
     fields.With("unfinished", std::to_string(unfinished));
-    Log(LogLevel::kWarning, "shutdown.drain_timeout", std::move(fields));
+    Log(LogLevel::kWarning, cut ? "shutdown.drain_cut" : "shutdown.drain_timeout",
+        std::move(fields));
   } else {
     Step("drain_done");
   }
@@ -381,6 +395,28 @@ void Engine::CloseNext(std::shared_ptr<const std::vector<AdapterStep>> order, si
   }
   auto error = std::make_shared<Status>();
   const AdapterStep& step = (*order)[index];
+  // Whichever comes first, the close's completion or its budget, moves on;
+  // the other finds `settled` and does nothing.
+  auto settled = std::make_shared<bool>(false);
+  auto next = std::make_shared<std::function<void()>>(std::move(done));
+  auto finish = [this, order, index, next, settled](const Status& st, bool timed_out) {
+    if (*settled) return;
+    *settled = true;
+    const AdapterStep& s = (*order)[index];
+    if (!st.ok() || timed_out) {
+      // Isolated: a failing or hanging close is reported and the next one still runs.
+      exit_code_ = 1;
+      LogRecord fields;
+      fields.With("adapter", s.name);
+      fields.message = timed_out ? "did not close within the close budget" : st.message();
+      Log(LogLevel::kError, timed_out ? "shutdown.close_timeout" : "shutdown.close_failed",
+          std::move(fields));
+    }
+    Step("close:" + s.name + (timed_out ? ":timeout" : st.ok() ? "" : ":failed"));
+    CloseNext(order, index + 1, std::move(*next));
+  };
+  const TimerId budget = loop_.PostAfter(
+      options_.close_timeout, scope_.Guard([finish]() mutable { finish(Status::Ok(), true); }));
   loop_.Offload(
       [close = step.close, error]() -> Duration {
         *error = internal::CallIsolated<Status>("close", [&] {
@@ -389,18 +425,9 @@ void Engine::CloseNext(std::shared_ptr<const std::vector<AdapterStep>> order, si
         });
         return Duration{0};
       },
-      scope_.Guard([this, order, index, error, done = std::move(done)]() mutable {
-        const AdapterStep& s = (*order)[index];
-        if (!error->ok()) {
-          // Isolated: a failing close is reported and the next one still runs.
-          exit_code_ = 1;
-          LogRecord fields;
-          fields.With("adapter", s.name);
-          fields.message = error->message();
-          Log(LogLevel::kError, "shutdown.close_failed", std::move(fields));
-        }
-        Step("close:" + s.name + (error->ok() ? "" : ":failed"));
-        CloseNext(std::move(order), index + 1, std::move(done));
+      scope_.Guard([this, error, budget, finish]() mutable {
+        loop_.Cancel(budget);
+        finish(*error, false);
       }));
 }
 

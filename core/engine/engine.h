@@ -79,7 +79,14 @@ using DlqAlertCallback =
 
 struct EngineOptions {
   std::string instance = "engine";
+  // `instance` is an operator-given stable name (not a per-process identity):
+  // event-store positions are then the instance's own (see
+  // core/engine/event_store_subscription.h).
+  bool named_instance = true;
   Duration drain_timeout = Seconds(10);
+  // Each adapter's Close() during shutdown gets this long; one that takes
+  // longer is reported (close:<adapter>:timeout) and the next one closes.
+  Duration close_timeout = Seconds(2);
   DlqSettings dlq;
   Duration idle_poll = Millis(10);      // see SubscriptionDeps
   Duration idle_poll_max = Millis(250);
@@ -110,7 +117,13 @@ class Engine {
 
   void Start();
   // Idempotent; `done(exit_code)` runs on the loop once adapters are closed.
+  // Exit code 0 after a clean stop, 1 after a drain cut off by the timeout
+  // (or by CutDrain) or a failed or timed-out close.
   void Shutdown(const std::string& reason, std::function<void(int)> done = nullptr);
+  // During a drain: ends it now, as drain_timeout would (unfinished attempts
+  // are abandoned, their messages stay pending). A second signal. No-op
+  // otherwise.
+  void CutDrain();
   void Crash();
 
   State state() const { return state_.load(); }
@@ -145,7 +158,8 @@ class Engine {
   void ScheduleDlqMaintenance();
   std::vector<DlqTarget> DlqTargets() const;
   void AlertDlq(const DlqTarget& target, int64_t depth);
-  void OnDrained(bool timed_out);
+  // `timed_out`: cut off (by drain_timeout, or by CutDrain when `cut`).
+  void OnDrained(bool timed_out, bool cut = false);
   // The close order is built once; CloseNext closes one adapter per step.
   void CloseAdapters(std::function<void()> done);
   void CloseNext(std::shared_ptr<const std::vector<AdapterStep>> order, size_t index,

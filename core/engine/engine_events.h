@@ -35,7 +35,7 @@ enum class EngineEventKind {
   kDlqCallbackFailed,
   kReadiness,       // outcome: ok | draining | degraded
   kShutdownStep,    // detail: signal | stop_fetching | drain_done | drain_timeout |
-                    //         close:<adapter> | stopped
+                    //         drain_cut | close:<adapter>[:failed|:timeout] | stopped
   kCrashed,         // the instance vanished without acking (simulation)
   kError,           // an adapter call failed; detail says which and why
 };

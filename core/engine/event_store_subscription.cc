@@ -18,14 +18,20 @@ std::string FailedStream(const std::string& category, const std::string& id) {
 }
 
 // Whose position a stream holds: a partition member's (shared by whoever
-// runs that member), else this instance's own, since every instance of an
-// unpartitioned subscription reads the whole category.
+// runs that member); a named instance's own; else the subscription's, shared
+// by every process running it.
 std::string Identity(const HandlerRegistration& h, const SubscriptionConfig& c,
-                     const std::string& instance) {
-  if (!c.consumer_group_size) return h.name + "+" + instance;
-  return h.name + "+" + std::to_string(*c.consumer_group_member) + "of" +
-         std::to_string(*c.consumer_group_size);
+                     const SubscriptionDeps& deps) {
+  if (c.consumer_group_size) {
+    return h.name + "+" + std::to_string(*c.consumer_group_member) + "of" +
+           std::to_string(*c.consumer_group_size);
+  }
+  if (deps.named_instance) return h.name + "+" + deps.instance;
+  return h.name;
 }
+
+// Tries of a conditional position write that keeps meeting a newer version.
+constexpr int kPositionWriteTriesMax = 3;
 
 }  // namespace
 
@@ -34,8 +40,8 @@ EventStoreSubscription::EventStoreSubscription(SubscriptionDeps deps, EventStore
                                                SubscriptionConfig config)
     : SubscriptionBase(std::move(deps), handler, std::move(config)),
       store_(store),
-      position_stream_(PositionStream(handler.stream, Identity(handler, config_, deps_.instance))),
-      failed_stream_(FailedStream(handler.stream, Identity(handler, config_, deps_.instance))) {
+      position_stream_(PositionStream(handler.stream, Identity(handler, config_, deps_))),
+      failed_stream_(FailedStream(handler.stream, Identity(handler, config_, deps_))) {
   exhausted_ = deps_.metrics->GetCounter("protean_subscription_exhausted", labels_);
 }
 
@@ -50,18 +56,53 @@ void EventStoreSubscription::Start() {
   PROTEAN_CHECK(state_ == State::kIdle);
   state_ = State::kRunning;
   Report(Event(EngineEventKind::kSubscriptionStarted, EventMessage{}));
+  LoadPosition();
+}
+
+namespace {
+
+// The position a `Recorded` message stores, or 0.
+int64_t StoredPosition(const EventMessage& m) {
+  auto j = nlohmann::json::parse(m.data, nullptr, false);
+  if (j.is_object() && j.contains("position") && j["position"].is_number_integer()) {
+    return j["position"].get<int64_t>();
+  }
+  return 0;
+}
+
+}  // namespace
+
+void EventStoreSubscription::LoadPosition() {
   Offload<std::optional<EventMessage>>(
       InFlight::kSetup,
       [store = store_, s = position_stream_] { return store->LastMessage(s, std::nullopt); },
       [this](Result<std::optional<EventMessage>> r) {
-        if (r.ok() && r->has_value()) {
-          auto j = nlohmann::json::parse((*r)->data, nullptr, false);
-          if (j.is_object() && j.contains("position") && j["position"].is_number_integer()) {
-            position_ = written_position_ = j["position"].get<int64_t>();
-          }
-        } else if (!r.ok()) {
+        if (!r.ok()) {
+          // Never start from the beginning because the store is down: read again.
           Error("read_position", r.status(), "read position");
+          if (running()) {
+            deps_.loop->PostAfter(std::max(deps_.idle_poll, Millis(100)),
+                                  Guard([this] { LoadPosition(); }));
+          }
+          MaybeIdle();
+          return;
         }
+        if (r->has_value()) {
+          position_ = written_position_ = StoredPosition(**r);
+          position_version_ = (*r)->position;
+        }
+        LogRecord log;
+        log.level = LogLevel::kInfo;
+        log.at = deps_.loop->Now();
+        log.instance = deps_.instance;
+        log.event = "subscription.position_loaded";
+        log.With("handler", handler_.name)
+            .With("category", handler_.stream)
+            .With("position_stream", position_stream_)
+            .With("position", std::to_string(position_));
+        log.message = r->has_value() ? "resuming after the stored position"
+                                     : "no stored position: reading the category from the start";
+        deps_.log(log);
         ScheduleTick(Duration{0});
         MaybeIdle();
       });
@@ -195,30 +236,68 @@ void EventStoreSubscription::Advance(int64_t global_position) {
 
 void EventStoreSubscription::WritePosition(std::function<void()> done) {
   since_write_ = 0;
-  if (position_ == written_position_) {
+  if (position_ <= written_position_) {  // stored already, by us or by another process
     if (done) done();
     return;
   }
-  const int64_t pos = position_;
+  WritePositionTry(position_, kPositionWriteTriesMax, std::move(done));
+}
+
+void EventStoreSubscription::WritePositionTry(int64_t pos, int tries_left,
+                                              std::function<void()> done) {
   NewEventMessage w;
   w.id = deps_.prng->Uuid();
   w.stream_name = position_stream_;
   w.type = "Recorded";
   w.data = "{\"position\":" + std::to_string(pos) + "}";
+  // Conditional on the version we know: another process writing meanwhile
+  // makes it a conflict, never a silent step back.
+  const std::optional<int64_t> expected = position_version_.value_or(-1);
   // Reported even after Abandon: the store has (or has not) the position.
   OffloadPastAbandon<int64_t>(
-      InFlight::kWrite, [store = store_, w] { return store->Write(w, std::nullopt); },
-      [this, pos, done = std::move(done)](Result<int64_t> r) {
+      InFlight::kWrite, [store = store_, w, expected] { return store->Write(w, expected); },
+      [this, pos, tries_left, done = std::move(done)](Result<int64_t> r) mutable {
         if (r.ok()) {
           written_position_ = std::max(written_position_, pos);
+          position_version_ = *r;
           EngineEvent e = Event(EngineEventKind::kPositionWritten, EventMessage{});
           e.value = pos;
           Report(std::move(e));
+        } else if (r.status().IsConflict() && tries_left > 1) {
+          OnPositionConflict(pos, tries_left - 1, std::move(done));
+          return;
         } else {
           Error("write_position", r.status(), "write position");
         }
         if (done) done();
         MaybeIdle();
+      });
+}
+
+void EventStoreSubscription::OnPositionConflict(int64_t pos, int tries_left,
+                                                std::function<void()> done) {
+  OffloadPastAbandon<std::optional<EventMessage>>(
+      InFlight::kWrite,
+      [store = store_, s = position_stream_] { return store->LastMessage(s, std::nullopt); },
+      [this, pos, tries_left, done = std::move(done)](
+          Result<std::optional<EventMessage>> r) mutable {
+        if (!r.ok() || !r->has_value()) {
+          Error("write_position", r.ok() ? Status::NotFound("position stream is empty") : r.status(),
+                "write position");
+          if (done) done();
+          MaybeIdle();
+          return;
+        }
+        position_version_ = (*r)->position;
+        const int64_t stored = StoredPosition(**r);
+        written_position_ = std::max(written_position_, stored);
+        if (stored >= pos) {
+          // Another process is ahead: its position stands.
+          if (done) done();
+          MaybeIdle();
+          return;
+        }
+        WritePositionTry(pos, tries_left, std::move(done));
       });
 }
 

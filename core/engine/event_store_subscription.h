@@ -6,11 +6,19 @@
 // category already has a `:type`), written every position_update_interval
 // handled messages and on shutdown. A restart resumes after the stored
 // position, so delivery is at-least-once: up to position_update_interval
-// messages may run again.
+// messages may run again. A position that cannot be read at start is read
+// again (with backoff) before anything is handled: an outage never turns
+// into a replay from the beginning.
 //
-// Every instance reads the whole category unless the subscription is
-// partitioned (consumer_group_member/size: Message DB's consumer groups by
-// cardinal id), in which case each member has its own position stream.
+// Whose position: one per subscription (Protean's model: every process of an
+// unpartitioned subscription reads the whole category and shares it); one
+// per consumer-group member when partitioned (consumer_group_member/size:
+// Message DB's consumer groups by cardinal id); one per instance when the
+// instance has an operator-given name (SubscriptionDeps::named_instance,
+// `--instance`), suffix `+<instance>`. Writes are conditional on the
+// position stream's version, and a process that finds a higher position
+// stored by another never writes a lower one: a stored position never moves
+// backwards.
 //
 // Failures are retried in place with the configured backoff (order matters
 // to projections; other subscriptions go on). After max_retries attempts the
@@ -50,8 +58,11 @@ class EventStoreSubscription final : public SubscriptionBase {
   void Attempt();
   void OnAttempt(const AttemptResult& result);
   void ScheduleRetry(const EventMessage& m);
+  void LoadPosition();
   void Advance(int64_t global_position);
   void WritePosition(std::function<void()> done);
+  void WritePositionTry(int64_t pos, int tries_left, std::function<void()> done);
+  void OnPositionConflict(int64_t pos, int tries_left, std::function<void()> done);
   void RecordFailure(const EventMessage& m, const AttemptResult& r);
   EngineEvent Event(EngineEventKind kind, const EventMessage& m) const;
 
@@ -61,7 +72,8 @@ class EventStoreSubscription final : public SubscriptionBase {
 
   std::deque<EventMessage> batch_;
   int64_t position_ = 0;          // last handled global position (0 = none)
-  int64_t written_position_ = 0;  // last position stored
+  int64_t written_position_ = 0;  // last position stored (by us or found stored)
+  std::optional<int64_t> position_version_;  // the position stream's version; nullopt = empty
   int64_t since_write_ = 0;
   int64_t attempt_ = 0;           // attempts of the head message so far
   TimePoint first_failure_{};

@@ -33,6 +33,9 @@ struct SubscriptionDeps {
   Prng* prng = nullptr;                // backoff jitter
   Database* database = nullptr;        // given to handlers; may be null
   std::string instance;                // engine instance name
+  // The instance name is a stable operator-given one (`--instance`), not a
+  // per-process identity: event-store positions are then the instance's own.
+  bool named_instance = true;
   LogSink log;                         // where errors are logged (never null)
   // How long an idle subscription waits before polling again when its
   // backend cannot block on a read (memory broker, event store): idle_poll

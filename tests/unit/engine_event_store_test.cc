@@ -25,7 +25,7 @@ SubscriptionConfig Projection() {
 class EventStoreEngineTest : public ::testing::Test {
  protected:
   Engine& Start(const std::string& instance, SubscriptionConfig c = Projection(),
-                HandlerFn fn = nullptr) {
+                HandlerFn fn = nullptr, EngineOptions options = {}) {
     if (!fn) {
       fn = [this, instance](const Message& m, HandlerContext&) {
         seen_[instance].push_back(m.id);
@@ -33,7 +33,7 @@ class EventStoreEngineTest : public ::testing::Test {
       };
     }
     handlers_.push_back(std::make_unique<HandlerRegistration>(MakeHandler("P", "account", fn)));
-    Engine& e = w_.AddEngine(instance);
+    Engine& e = w_.AddEngine(instance, std::move(options));
     EXPECT_TRUE(e.AddSubscription(*handlers_.back(), c).ok());
     e.Start();
     return e;
@@ -160,6 +160,83 @@ TEST_F(EventStoreEngineTest, ConsumerGroupMembersSplitTheCategory) {
   ASSERT_TRUE(StoredPosition("account:position-P+0of2").has_value());
   EXPECT_GT(*StoredPosition("account:position-P+0of2"), 0);
   EXPECT_FALSE(StoredPosition("account:position-P+a").has_value());
+}
+
+// Processes with generated identities (not --instance names) share the
+// subscription's position, as Protean's do; a lagging one never writes its
+// lower position over a higher one stored by another.
+TEST_F(EventStoreEngineTest, AnUnnamedInstanceSharesThePositionThatNeverMovesBackwards) {
+  for (int i = 0; i < 6; ++i) w_.PublishEvent("account-" + std::to_string(i % 2));
+  EngineOptions unnamed;
+  unnamed.named_instance = false;
+  // Both start together and read everything; the slow one writes lower
+  // positions after the fast one stored the last.
+  Start("host-1-aaaaaa", Projection(), nullptr, unnamed);
+  Start("host-2-bbbbbb", Projection(),
+        [this](const Message& m, HandlerContext& ctx) {
+          seen_["host-2-bbbbbb"].push_back(m.id);
+          ctx.cost = Seconds(1);
+          return Status::Ok();
+        },
+        unnamed);
+  w_.loop.RunFor(Seconds(10));
+  EXPECT_EQ(seen_["host-1-aaaaaa"].size(), 6u);
+  EXPECT_EQ(seen_["host-2-bbbbbb"].size(), 6u) << "every process reads the whole category";
+  auto written = w_.store.ReadStream("account:position-P", 0, 100);
+  ASSERT_TRUE(written.ok());
+  ASSERT_FALSE(written->empty()) << "one position per subscription: no instance suffix";
+  int64_t last = 0;
+  for (const EventMessage& m : *written) {
+    const int64_t pos = std::stoll(m.data.substr(m.data.find(':') + 1));
+    EXPECT_GE(pos, last) << "the stored position moved backwards";
+    last = pos;
+  }
+  EXPECT_EQ(StoredPosition("account:position-P"), last);
+  // A process that starts now resumes from the shared position.
+  w_.PublishEvent("account-1");
+  Start("host-3-cccccc", Projection(), nullptr, unnamed);
+  w_.loop.RunFor(Seconds(1));
+  EXPECT_EQ(seen_["host-3-cccccc"].size(), 1u) << "resumed from the stored position";
+}
+
+TEST_F(EventStoreEngineTest, APositionThatCannotBeReadIsReadAgainNotReplayedFromTheStart) {
+  class FlakyStore : public EventStoreWrapper {
+   public:
+    using EventStoreWrapper::EventStoreWrapper;
+    Result<std::optional<EventMessage>> LastMessage(std::string_view stream,
+                                                    std::optional<std::string> type) override {
+      if (failures_left > 0) {
+        --failures_left;
+        return Status::Unavailable("store down");
+      }
+      return EventStoreWrapper::LastMessage(stream, std::move(type));
+    }
+    int failures_left = 3;
+  };
+  for (int i = 0; i < 4; ++i) w_.PublishEvent("account-1");
+  Engine& first = Start("a");
+  w_.loop.RunFor(Seconds(1));
+  first.Shutdown("SIGTERM");
+  w_.loop.RunFor(Seconds(1));
+  ASSERT_EQ(seen_["a"].size(), 4u);
+  w_.PublishEvent("account-1");
+  FlakyStore flaky(&w_.store);
+  EngineAdapters adapters = w_.AdaptersFor(&w_.broker);
+  adapters.event_store = &flaky;
+  EngineOptions options;
+  options.instance = "a";
+  Engine again(w_.loop, w_.prng, w_.metrics, adapters, options, &w_.recorder);
+  HandlerRegistration h = MakeHandler("P", "account", [this](const Message& m, HandlerContext&) {
+    seen_["again"].push_back(m.id);
+    return Status::Ok();
+  });
+  ASSERT_TRUE(again.AddSubscription(h, Projection()).ok());
+  again.Start();
+  w_.loop.RunFor(Seconds(2));
+  EXPECT_EQ(flaky.failures_left, 0);
+  EXPECT_EQ(seen_["again"].size(), 1u) << "only the new event: the stored position was found";
+  again.Shutdown("SIGTERM");
+  w_.loop.RunFor(Seconds(1));
 }
 
 }  // namespace

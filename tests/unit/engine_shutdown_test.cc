@@ -155,5 +155,49 @@ TEST_F(ShutdownTest, EngineUpGaugeFollowsTheState) {
   EXPECT_NE(text.find("protean_subscription_processing_duration_bucket"), std::string::npos);
 }
 
+// A second signal during the drain cuts it short, as the timeout would: the
+// running attempt is abandoned (its message stays pending), and the stop is
+// a forced one (exit code 1).
+TEST_F(ShutdownTest, CutDrainEndsTheDrainNowAndLeavesTheMessagePending) {
+  w_.Publish("orders");
+  Engine& e = Start(Taking(Seconds(30)));
+  w_.loop.RunFor(Seconds(1));
+  int exit_code = -1;
+  e.Shutdown("SIGTERM", [&](int code) { exit_code = code; });
+  w_.loop.RunFor(Seconds(1));
+  EXPECT_EQ(exit_code, -1) << "still draining";
+  e.CutDrain();
+  w_.loop.RunFor(Seconds(1));
+  EXPECT_EQ(exit_code, 1);
+  std::vector<std::string> steps = w_.recorder.Steps();
+  ASSERT_GE(steps.size(), 3u);
+  EXPECT_EQ(steps[2], "drain_cut:1");
+  EXPECT_EQ(w_.PendingCount("orders", "H"), 1);
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAcked), 0u);
+}
+
+class HangingCloseBroker : public BrokerWrapper {
+ public:
+  using BrokerWrapper::BrokerWrapper;
+  void Close() override { ChargeWorkCost(Seconds(60)); }  // takes a minute (simulated)
+};
+
+TEST_F(ShutdownTest, ACloseThatHangsIsCutByTheCloseBudgetAndTheNextOneCloses) {
+  HangingCloseBroker broker(&w_.broker);
+  EngineOptions options;
+  options.close_timeout = Seconds(2);
+  Engine e(w_.loop, w_.prng, w_.metrics, w_.AdaptersFor(&broker), options, &w_.recorder);
+  e.Start();
+  int exit_code = -1;
+  e.Shutdown("SIGTERM", [&](int c) { exit_code = c; });
+  w_.loop.RunFor(Seconds(10));
+  EXPECT_EQ(exit_code, 1);
+  EXPECT_EQ(w_.recorder.Steps(),
+            (std::vector<std::string>{"signal:SIGTERM", "stop_fetching", "drain_done", "flushed",
+                                      "close:event_store", "close:broker:default:timeout",
+                                      "close:cache:default", "close:database:default",
+                                      "stopped"}));
+}
+
 }  // namespace
 }  // namespace protean
