@@ -15,10 +15,11 @@
 #                one is already chosen: CMAKE_CXX_COMPILER_LAUNCHER in the
 #                environment (CMake reads it itself) or
 #                -DCMAKE_CXX_COMPILER_LAUNCHER=… among the arguments.
-#   CCACHE_BASEDIR  ccache rewrites paths under it to relative ones, so builds of
-#                the same sources in other worktrees hit the same cache entries
-#                (default: the repo root). Debug builds (-g) also hash the build
-#                folder unless CCACHE_NOHASHDIR=1.
+#   CCACHE_BASEDIR, CCACHE_NOHASHDIR  exported for ccache with defaults (the repo
+#                root, 1) that let worktrees share cache entries: paths under the
+#                base become relative, and -g builds stop hashing the build folder
+#                (so an object taken from another worktree's build names that
+#                folder as its debug-info compile directory).
 set -euo pipefail
 
 # shellcheck source=ci/lib.sh
@@ -46,10 +47,11 @@ if [[ "${CCACHE:-1}" == "0" ]]; then
 elif ci_have ccache; then
   # Exported for the build below, whichever launcher runs ccache.
   export CCACHE_BASEDIR="${CCACHE_BASEDIR:-${CI_ROOT}}"
+  export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
   if [[ ${launcher_given} -eq 0 && -z "${CMAKE_CXX_COMPILER_LAUNCHER:-}" ]]; then
     cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   fi
-  ci_log "ccache: on PATH, CCACHE_BASEDIR=${CCACHE_BASEDIR}"
+  ci_log "ccache: on PATH, CCACHE_BASEDIR=${CCACHE_BASEDIR} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR}"
 fi
 cmake_args+=("$@")
 
