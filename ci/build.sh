@@ -10,6 +10,16 @@
 #   BUILD_TYPE   CMAKE_BUILD_TYPE (default RelWithDebInfo)
 #   SANITIZE     1 → -DPROTEAN_SANITIZE=ON (ASan + UBSan)
 #   JOBS         parallel build jobs (default: nproc)
+#   CCACHE       0 → no compiler launcher (unless one is given as an argument).
+#                Otherwise, when ccache is on PATH, it is the launcher, unless
+#                one is already chosen: CMAKE_CXX_COMPILER_LAUNCHER in the
+#                environment (CMake reads it itself) or
+#                -DCMAKE_CXX_COMPILER_LAUNCHER=… among the arguments.
+#   CCACHE_BASEDIR, CCACHE_NOHASHDIR  exported for ccache with defaults (the repo
+#                root, 1) that let worktrees share cache entries: paths under the
+#                base become relative, and -g builds stop hashing the build folder
+#                (so an object taken from another worktree's build names that
+#                folder as its debug-info compile directory).
 set -euo pipefail
 
 # shellcheck source=ci/lib.sh
@@ -26,6 +36,22 @@ if [[ "${SANITIZE:-0}" == "1" ]]; then
   cmake_args+=(-DPROTEAN_SANITIZE=ON)
 else
   cmake_args+=(-DPROTEAN_SANITIZE=OFF)
+fi
+launcher_given=0
+for arg in "$@"; do
+  [[ "${arg}" == -DCMAKE_CXX_COMPILER_LAUNCHER[=:]* ]] && launcher_given=1
+done
+if [[ "${CCACHE:-1}" == "0" ]]; then
+  # Also forget a launcher an earlier configure of this folder chose.
+  [[ ${launcher_given} -eq 1 ]] || cmake_args+=(-UCMAKE_CXX_COMPILER_LAUNCHER)
+elif ci_have ccache; then
+  # Exported for the build below, whichever launcher runs ccache.
+  export CCACHE_BASEDIR="${CCACHE_BASEDIR:-${CI_ROOT}}"
+  export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
+  if [[ ${launcher_given} -eq 0 && -z "${CMAKE_CXX_COMPILER_LAUNCHER:-}" ]]; then
+    cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  fi
+  ci_log "ccache: on PATH, CCACHE_BASEDIR=${CCACHE_BASEDIR} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR}"
 fi
 cmake_args+=("$@")
 

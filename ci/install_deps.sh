@@ -22,7 +22,7 @@ fi
 
 packages=(
   # toolchain
-  build-essential cmake ninja-build pkg-config g++
+  build-essential cmake ninja-build pkg-config g++ ccache
   # libraries (see CMakeLists.txt)
   libgtest-dev libgmock-dev libbenchmark-dev libtomlplusplus-dev libcli11-dev
   nlohmann-json3-dev libhiredis-dev libpqxx-dev libsqlite3-dev

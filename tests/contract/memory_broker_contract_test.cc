@@ -3,7 +3,6 @@
 // stream id and DLQ codecs.
 
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,29 +14,26 @@
 #include "tests/contract/broker_contract.h"
 
 namespace protean {
-namespace broker_contract {
+namespace {
 
-struct MemoryBrokerBackend {
-  static constexpr bool kSimulatedTime = true;
-  static std::optional<std::string> SkipReason() { return std::nullopt; }
-  static std::unique_ptr<Broker> Make(Clock& clock) {
-    return std::make_unique<MemoryBroker>(clock, "memory");
-  }
-};
+BrokerBackend MemoryBrokerBackend() {
+  return {.name = "memory",
+          .make = [](Clock& clock) { return std::make_unique<MemoryBroker>(clock, "memory"); },
+          .simulated_time = true};
+}
 
 // The same broker over a real clock: what test mode's `inline` provider is.
-struct InlineRealClockBackend {
-  static constexpr bool kSimulatedTime = false;
-  static std::optional<std::string> SkipReason() { return std::nullopt; }
-  static std::unique_ptr<Broker> Make(Clock& clock) {
-    return std::make_unique<MemoryBroker>(clock, "inline");
-  }
-};
+BrokerBackend InlineRealClockBackend() {
+  return {.name = "inline",
+          .make = [](Clock& clock) { return std::make_unique<MemoryBroker>(clock, "inline"); },
+          .simulated_time = false};
+}
 
-using MemoryBrokerBackends = ::testing::Types<MemoryBrokerBackend, InlineRealClockBackend>;
-INSTANTIATE_TYPED_TEST_SUITE_P(Memory, BrokerContractTest, MemoryBrokerBackends);
+}  // namespace
 
-}  // namespace broker_contract
+INSTANTIATE_TEST_SUITE_P(Memory, BrokerContractTest,
+                         ::testing::Values(MemoryBrokerBackend(), InlineRealClockBackend()),
+                         contract::BackendName());
 
 namespace {
 

@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -23,33 +22,34 @@
 namespace protean {
 namespace {
 
-struct MemoryEventStoreBackend {
-  static std::unique_ptr<EventStore> Make(Clock& clock) {
-    return std::make_unique<MemoryEventStore>(clock);
-  }
-  static std::optional<std::string> SkipReason() { return std::nullopt; }
-  static constexpr bool kSimulatedTime = true;
-};
+EventStoreBackend MemoryEventStoreBackend() {
+  return {.name = "memory",
+          .make = [](Clock& clock) { return std::make_unique<MemoryEventStore>(clock); },
+          .simulated_time = true};
+}
 
-struct MemoryDatabaseBackend {
-  static std::unique_ptr<Database> Make(Clock& /*clock*/) {
-    return std::make_unique<MemoryDatabase>();
-  }
-  static std::optional<std::string> SkipReason() { return std::nullopt; }
-  static constexpr bool kSimulatedTime = true;
-};
+DatabaseBackend MemoryDatabaseBackend() {
+  return {.name = "memory",
+          .make = [](Clock& /*clock*/) { return std::make_unique<MemoryDatabase>(); },
+          .simulated_time = true};
+}
 
-struct MemoryCacheBackend {
-  static std::unique_ptr<Cache> Make(Clock& clock) { return std::make_unique<MemoryCache>(clock); }
-  static std::optional<std::string> SkipReason() { return std::nullopt; }
-  static constexpr bool kSimulatedTime = true;
-};
+CacheBackend MemoryCacheBackend() {
+  return {.name = "memory",
+          .make = [](Clock& clock) { return std::make_unique<MemoryCache>(clock); },
+          .simulated_time = true};
+}
 
-INSTANTIATE_TYPED_TEST_SUITE_P(Memory, EventStoreContractTest,
-                               ::testing::Types<MemoryEventStoreBackend>);
-INSTANTIATE_TYPED_TEST_SUITE_P(Memory, DatabaseContractTest,
-                               ::testing::Types<MemoryDatabaseBackend>);
-INSTANTIATE_TYPED_TEST_SUITE_P(Memory, CacheContractTest, ::testing::Types<MemoryCacheBackend>);
+}  // namespace
+
+INSTANTIATE_TEST_SUITE_P(Memory, EventStoreContractTest,
+                         ::testing::Values(MemoryEventStoreBackend()), contract::BackendName());
+INSTANTIATE_TEST_SUITE_P(Memory, DatabaseContractTest, ::testing::Values(MemoryDatabaseBackend()),
+                         contract::BackendName());
+INSTANTIATE_TEST_SUITE_P(Memory, CacheContractTest, ::testing::Values(MemoryCacheBackend()),
+                         contract::BackendName());
+
+namespace {
 
 // --- Message DB naming rules ----------------------------------------------------
 

@@ -43,7 +43,7 @@ class PostgresPoolTest : public ::testing::Test {
 
   // A database whose connections carry a fresh application_name.
   std::unique_ptr<PostgresDatabase> Make(PostgresDatabaseOptions options, const Clock& clock) {
-    app_ = "protean_pool_" + sql_test::Token() + "_" + std::to_string(++serial_);
+    app_ = "protean_pool_" + sql_test::ProcessToken() + "_" + std::to_string(++serial_);
     options.database_uri = sql_test::WithApplicationName(uri_, app_);
     auto db = PostgresDatabase::Create(std::move(options), clock);
     EXPECT_TRUE(db.ok()) << db.status().ToString();
@@ -130,7 +130,7 @@ TEST_F(PostgresPoolTest, ConcurrentCallsNeverExceedSizePlusOverflow) {
   options.pool_timeout = Seconds(10);
   auto db = Make(options, clock_);
   ASSERT_NE(db, nullptr);
-  const std::string table = "pool_" + sql_test::Token();
+  const std::string table = "pool_" + sql_test::ProcessToken();
   constexpr int kThreads = 8;
   std::vector<std::thread> threads;
   std::vector<int> failures(kThreads, 0);
@@ -190,7 +190,7 @@ TEST_F(PostgresPoolTest, PrePingReplacesAKilledBackendBeforeUse) {
   options.pool_pre_ping = true;
   auto db = Make(options, clock_);
   ASSERT_NE(db, nullptr);
-  const std::string table = "kill_" + sql_test::Token();
+  const std::string table = "kill_" + sql_test::ProcessToken();
   ASSERT_TRUE(db->Put(table, "k", "before", std::nullopt).ok());
   const int dead = NextPid(db->pool());
   ASSERT_TRUE(admin_->Kill(dead));
@@ -214,7 +214,7 @@ TEST_F(PostgresPoolTest, AKilledBackendMidCallIsDroppedAndReadsAreRetried) {
   options.pool_pre_ping = false;  // the call itself meets the dead link
   auto db = Make(options, clock_);
   ASSERT_NE(db, nullptr);
-  const std::string table = "kill_" + sql_test::Token();
+  const std::string table = "kill_" + sql_test::ProcessToken();
   ASSERT_TRUE(db->Put(table, "k", "v", std::nullopt).ok());
 
   // A read is retried once on a fresh connection.
@@ -256,7 +256,7 @@ TEST_F(PostgresPoolTest, AnUnreachableServerIsUnavailable) {
 }
 
 TEST_F(PostgresPoolTest, SetupIsIdempotentAndSafeConcurrently) {
-  const std::string table = "protean_records_" + sql_test::Token();
+  const std::string table = "protean_records_" + sql_test::ProcessToken();
   constexpr int kDatabases = 4;
   std::vector<std::unique_ptr<PostgresDatabase>> dbs;
   for (int i = 0; i < kDatabases; ++i) {

@@ -5,7 +5,6 @@
 // redis_adapter_test.cc.
 
 #include <memory>
-#include <optional>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -17,48 +16,52 @@
 #include "tests/contract/redis_test_env.h"
 
 namespace protean {
-namespace broker_contract {
+namespace {
 
-struct RedisBrokerBackend {
-  static constexpr bool kSimulatedTime = false;
-  static std::optional<std::string> SkipReason() { return redis_test::RedisSkipReason(); }
-  static std::unique_ptr<Broker> Make(Clock& clock) {
-    return std::make_unique<RedisBroker>(clock, redis_test::TestOptions("broker-contract"));
-  }
-};
+BrokerBackend RedisBrokerBackend() {
+  return {.name = "pool",
+          .make =
+              [](Clock& clock) {
+                return std::make_unique<RedisBroker>(clock,
+                                                     redis_test::TestOptions("broker-contract"));
+              },
+          .simulated_time = false,
+          .skip_reason = redis_test::RedisSkipReason};
+}
 
 // A pool of one: every call waits for the previous one's connection, which
 // the concurrent case exercises.
-struct RedisBrokerSingleConnectionBackend {
-  static constexpr bool kSimulatedTime = false;
-  static std::optional<std::string> SkipReason() { return redis_test::RedisSkipReason(); }
-  static std::unique_ptr<Broker> Make(Clock& clock) {
-    RedisOptions options = redis_test::TestOptions("broker-contract-1");
-    options.max_connections = 1;
-    return std::make_unique<RedisBroker>(clock, options);
-  }
-};
+BrokerBackend RedisBrokerSingleConnectionBackend() {
+  return {.name = "single_connection",
+          .make =
+              [](Clock& clock) {
+                RedisOptions options = redis_test::TestOptions("broker-contract-1");
+                options.max_connections = 1;
+                return std::make_unique<RedisBroker>(clock, options);
+              },
+          .simulated_time = false,
+          .skip_reason = redis_test::RedisSkipReason};
+}
 
-using RedisBrokerBackends =
-    ::testing::Types<RedisBrokerBackend, RedisBrokerSingleConnectionBackend>;
-INSTANTIATE_TYPED_TEST_SUITE_P(Redis, BrokerContractTest, RedisBrokerBackends);
-
-}  // namespace broker_contract
-
-namespace {
-
-struct RedisCacheBackend {
-  static constexpr bool kSimulatedTime = false;
-  static std::optional<std::string> SkipReason() { return redis_test::RedisSkipReason(); }
-  static std::unique_ptr<Cache> Make(Clock& clock) {
-    // The prefix is exercised too: keys are "protean-ct:ct:<Case>:...".
-    return std::make_unique<RedisCache>(clock, redis_test::TestOptions("cache-contract"),
-                                        "protean-ct:");
-  }
-};
+CacheBackend RedisCacheBackend() {
+  return {.name = "redis",
+          .make =
+              [](Clock& clock) {
+                // The prefix is exercised too: keys are "protean-ct:ct:<Case>:...".
+                return std::make_unique<RedisCache>(
+                    clock, redis_test::TestOptions("cache-contract"), "protean-ct:");
+              },
+          .simulated_time = false,
+          .skip_reason = redis_test::RedisSkipReason};
+}
 
 }  // namespace
 
-INSTANTIATE_TYPED_TEST_SUITE_P(Redis, CacheContractTest, ::testing::Types<RedisCacheBackend>);
+INSTANTIATE_TEST_SUITE_P(Redis, BrokerContractTest,
+                         ::testing::Values(RedisBrokerBackend(),
+                                           RedisBrokerSingleConnectionBackend()),
+                         contract::BackendName());
+INSTANTIATE_TEST_SUITE_P(Redis, CacheContractTest, ::testing::Values(RedisCacheBackend()),
+                         contract::BackendName());
 
 }  // namespace protean

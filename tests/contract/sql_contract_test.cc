@@ -53,38 +53,40 @@ using sql_test::Env;
 using sql_test::Rate;
 using sql_test::SkipUnless;
 
-struct PostgresDatabaseBackend {
-  static std::unique_ptr<Database> Make(Clock& clock) {
-    PostgresDatabaseOptions options;
-    options.database_uri = Env("DATABASE_URL").value_or("");
-    options.connect_timeout = Seconds(5);
-    auto db = PostgresDatabase::Create(std::move(options), clock);
-    EXPECT_TRUE(db.ok()) << db.status().ToString();
-    return db.ok() ? std::move(*db) : nullptr;
-  }
-  static std::optional<std::string> SkipReason() { return SkipUnless("DATABASE_URL"); }
-  static constexpr bool kSimulatedTime = false;
-};
+DatabaseBackend PostgresDatabaseBackend() {
+  return {.name = "postgres",
+          .make = [](Clock& clock) -> std::unique_ptr<Database> {
+            PostgresDatabaseOptions options;
+            options.database_uri = Env("DATABASE_URL").value_or("");
+            options.connect_timeout = Seconds(5);
+            auto db = PostgresDatabase::Create(std::move(options), clock);
+            EXPECT_TRUE(db.ok()) << db.status().ToString();
+            return db.ok() ? std::move(*db) : nullptr;
+          },
+          .simulated_time = false,
+          .skip_reason = [] { return SkipUnless("DATABASE_URL"); }};
+}
 
-struct MessageDbBackend {
-  static std::unique_ptr<EventStore> Make(Clock& clock) {
-    MessageDbOptions options;
-    options.database_uri = Env("MESSAGE_DB_URL").value_or("");
-    options.connect_timeout = Seconds(5);
-    auto store = MessageDbEventStore::Create(std::move(options), clock);
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
-    return store.ok() ? std::move(*store) : nullptr;
-  }
-  static std::optional<std::string> SkipReason() { return SkipUnless("MESSAGE_DB_URL"); }
-  static constexpr bool kSimulatedTime = false;
-};
+EventStoreBackend MessageDbBackend() {
+  return {.name = "message_db",
+          .make = [](Clock& clock) -> std::unique_ptr<EventStore> {
+            MessageDbOptions options;
+            options.database_uri = Env("MESSAGE_DB_URL").value_or("");
+            options.connect_timeout = Seconds(5);
+            auto store = MessageDbEventStore::Create(std::move(options), clock);
+            EXPECT_TRUE(store.ok()) << store.status().ToString();
+            return store.ok() ? std::move(*store) : nullptr;
+          },
+          .simulated_time = false,
+          .skip_reason = [] { return SkipUnless("MESSAGE_DB_URL"); }};
+}
 
 }  // namespace
 
-INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, DatabaseContractTest,
-                               ::testing::Types<PostgresDatabaseBackend>);
-INSTANTIATE_TYPED_TEST_SUITE_P(MessageDb, EventStoreContractTest,
-                               ::testing::Types<MessageDbBackend>);
+INSTANTIATE_TEST_SUITE_P(Postgres, DatabaseContractTest,
+                         ::testing::Values(PostgresDatabaseBackend()), contract::BackendName());
+INSTANTIATE_TEST_SUITE_P(MessageDb, EventStoreContractTest, ::testing::Values(MessageDbBackend()),
+                         contract::BackendName());
 
 namespace {
 
@@ -105,7 +107,7 @@ class MessageDbTest : public ::testing::Test {
   }
 
   std::string Category(const std::string& what) {
-    return "sql" + what + sql_test::Token() + "n" + std::to_string(++serial_);
+    return "sql" + what + sql_test::ProcessToken() + "n" + std::to_string(++serial_);
   }
 
   NewEventMessage Message(const std::string& stream) {
@@ -114,7 +116,7 @@ class MessageDbTest : public ::testing::Test {
 
   std::string uri_;
   int serial_ = 0;
-  Prng prng_{es_contract::RandomSeed()};
+  Prng prng_{contract::RandomSeed()};
   RealClock clock_;
 };
 
@@ -242,7 +244,7 @@ TEST_F(MessageDbTest, ARetriedWriteWhoseIdCommittedReturnsItsPosition) {
   EXPECT_EQ(all->size(), 2u);
   // Without a lost connection the same write is a plain duplicate.
   EXPECT_TRUE(
-      es_contract::HasCode(store->Write(message, std::nullopt).status(), StatusCode::kConflict));
+      contract::HasCode(store->Write(message, std::nullopt).status(), StatusCode::kConflict));
 }
 
 TEST_F(MessageDbTest, MaxConnectionsBoundsThePool) {
@@ -254,7 +256,7 @@ TEST_F(MessageDbTest, MaxConnectionsBoundsThePool) {
   auto a = store->pool().Acquire();
   auto b = store->pool().Acquire();
   ASSERT_TRUE(a.ok() && b.ok());
-  EXPECT_TRUE(es_contract::HasCode(store->StreamVersion("x-1").status(), StatusCode::kTimeout));
+  EXPECT_TRUE(contract::HasCode(store->StreamVersion("x-1").status(), StatusCode::kTimeout));
   const PoolStats stats = store->pool().stats();
   EXPECT_EQ(stats.size, 2);
   EXPECT_EQ(stats.checked_out, 2);

@@ -68,28 +68,27 @@ std::unique_ptr<Database> OpenSqlite(std::string path) {
   return db.ok() ? std::move(*db) : nullptr;
 }
 
-struct SqliteFileBackend {
-  static std::unique_ptr<Database> Make(Clock& /*clock*/) { return OpenSqlite(TempFile()); }
-  static std::optional<std::string> SkipReason() { return std::nullopt; }
-  static constexpr bool kSimulatedTime = false;
-};
+DatabaseBackend SqliteFileBackend() {
+  return {.name = "file",
+          .make = [](Clock& /*clock*/) { return OpenSqlite(TempFile()); },
+          .simulated_time = false};
+}
 
-struct SqliteMemoryBackend {
-  static std::unique_ptr<Database> Make(Clock& /*clock*/) { return OpenSqlite(":memory:"); }
-  static std::optional<std::string> SkipReason() { return std::nullopt; }
-  static constexpr bool kSimulatedTime = false;
-};
+DatabaseBackend SqliteMemoryBackend() {
+  return {.name = "memory",
+          .make = [](Clock& /*clock*/) { return OpenSqlite(":memory:"); },
+          .simulated_time = false};
+}
 
 }  // namespace
 
-INSTANTIATE_TYPED_TEST_SUITE_P(SqliteFile, DatabaseContractTest,
-                               ::testing::Types<SqliteFileBackend>);
-INSTANTIATE_TYPED_TEST_SUITE_P(SqliteMemory, DatabaseContractTest,
-                               ::testing::Types<SqliteMemoryBackend>);
+INSTANTIATE_TEST_SUITE_P(Sqlite, DatabaseContractTest,
+                         ::testing::Values(SqliteFileBackend(), SqliteMemoryBackend()),
+                         contract::BackendName());
 
 namespace {
 
-using db_contract::HasCode;
+using contract::HasCode;
 
 // --- SQLite specifics -------------------------------------------------------------
 

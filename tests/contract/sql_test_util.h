@@ -6,20 +6,22 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <optional>
-#include <random>
 #include <string>
 #include <thread>
 
-#include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
 #include "adapters/real/pg_conninfo.h"
 #include "core/status.h"
+#include "tests/contract/contract_fixture.h"
 
 namespace protean::sql_test {
+
+// Names unique to the process ([0-9a-f]{8}) and status checks, as in the contract suites.
+using contract::HasCode;
+using contract::ProcessToken;
 
 // The variable's value, or nullopt when unset or empty.
 inline std::optional<std::string> Env(const char* name) {
@@ -32,17 +34,6 @@ inline std::optional<std::string> SkipUnless(const char* variable) {
   if (Env(variable).has_value()) return std::nullopt;
   return std::string(variable) + " not set (run `bash ci/services.sh start` and " +
          "`source ci/.work/services.env`)";
-}
-
-// Random per process, [0-9a-f]{8}: keeps concurrent runs apart on one server.
-inline const std::string& Token() {
-  static const std::string token = [] {
-    std::random_device device;
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%08x", static_cast<unsigned>(device()));
-    return std::string(buf);
-  }();
-  return token;
 }
 
 // `uri` with application_name set, so the server's pg_stat_activity can tell
@@ -67,12 +58,6 @@ inline double Rate(int64_t messages, std::chrono::steady_clock::time_point since
                           std::chrono::steady_clock::now() - since)
                           .count();
   return static_cast<double>(messages) * 1e6 / static_cast<double>(std::max<int64_t>(1, micros));
-}
-
-inline ::testing::AssertionResult HasCode(const Status& status, StatusCode code) {
-  if (status.code() == code) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << "expected " << StatusCodeName(code) << ", got " << status.ToString();
 }
 
 // A plain connection for inspecting the server from outside the pool.
