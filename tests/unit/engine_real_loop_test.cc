@@ -10,7 +10,9 @@
 #include <gtest/gtest.h>
 
 #include "adapters/memory/memory_broker.h"
+#include "adapters/memory/memory_event_store.h"
 #include "core/broker_wrapper.h"
+#include "core/storage_wrappers.h"
 #include "core/engine/engine.h"
 #include "core/engine/message.h"
 #include "core/runtime/real_executor.h"
@@ -193,6 +195,99 @@ TEST(EngineRealLoopTest, LivenessTurns503WhenTheLoopIsStuck) {
   EXPECT_EQ(engine.Live().status, 200) << "answers again once the loop runs";
   loop.Stop();
   runner.join();
+}
+
+}  // namespace
+}  // namespace protean
+
+namespace protean {
+namespace {
+
+// The stall of ci/bench.sh's BM_MessageDbCategoryRead/1 (issue #9, item 0):
+// rounds of start / Crash() on one store, as the benchmark ran them. The
+// engine did what it is built to do — a subscription whose position stream
+// holds a stored position resumes after it — but the benchmark reused its
+// handler names (Bench0..2) between its two arguments on one category, so
+// the second argument's rounds found the first's positions (written every
+// position_update_interval messages, before Crash()) and had nothing left to
+// read, while nothing said why. Now the engine logs the position it resumes
+// from, and this test pins both halves: fresh names handle everything in
+// every round; a reused name resumes and says so.
+TEST(EngineRealLoopTest, EventStoreRoundsOfStartAndCrashOnOneStoreResumeVisibly) {
+  RealClock clock;
+  MemoryEventStore store(clock);
+  constexpr int kEvents = 300;
+  Prng ids(7);
+  for (int i = 0; i < kEvents; ++i) {
+    NewEventMessage m;
+    m.id = ids.Uuid();
+    m.stream_name = "bench-" + std::to_string(i % 10);
+    m.type = "Happened";
+    ASSERT_TRUE(store.Write(m, std::nullopt).ok());
+  }
+  auto round = [&](const std::string& name, bool inline_on_loop, std::vector<std::string>* log,
+                   Duration wait_max) {
+    std::atomic<int> handled{0};
+    HandlerRegistration h;
+    h.name = name;
+    h.stream = "bench";
+    h.inline_on_loop = inline_on_loop;
+    h.fn = [&handled](const Message&, HandlerContext&) {
+      handled.fetch_add(1);
+      return HandlerResult::Ok();
+    };
+    SubscriptionConfig c;
+    c.type = SubscriptionType::kEventStore;
+    c.enable_dlq = false;
+    c.messages_per_tick = 50;
+    c.position_update_interval = 100;
+    RealExecutor loop(clock, 2);
+    Prng prng(1);
+    MetricsRegistry metrics;
+    EventStoreWrapper connection(&store);
+    EngineAdapters adapters;
+    adapters.event_store = &connection;
+    EngineOptions options;
+    std::mutex mu;
+    options.log = [&](const LogRecord& r) {
+      std::lock_guard<std::mutex> lock(mu);
+      log->push_back(FormatLogLine(r));
+    };
+    Engine engine(loop, prng, metrics, adapters, options, nullptr);
+    EXPECT_TRUE(engine.AddSubscription(h, c).ok());
+    loop.Post([&] { engine.Start(); });
+    // Ends the round once everything was handled, or after a deadline: the
+    // benchmark's hang becomes a failure with what it waited for.
+    const TimePoint deadline = clock.Now() + wait_max;
+    std::function<void()> check = [&] {
+      if (handled.load() >= kEvents || clock.Now() >= deadline) {
+        engine.Crash();  // stop without writing the position, as the benchmark did
+        loop.Stop();
+      } else {
+        loop.PostAfter(Millis(5), check);
+      }
+    };
+    loop.PostAfter(Millis(5), check);
+    loop.Run();
+    return handled.load();
+  };
+  for (int r = 0; r < 3; ++r) {
+    for (bool inline_on_loop : {false, true}) {
+      std::vector<std::string> log;
+      const std::string name = "Fresh" + std::to_string(r) + (inline_on_loop ? "i" : "w");
+      EXPECT_EQ(round(name, inline_on_loop, &log, Seconds(10)), kEvents) << name;
+    }
+  }
+  std::vector<std::string> log;
+  const int again = round("Fresh0w", true, &log, Millis(300));  // a name used before
+  EXPECT_EQ(again, 0) << "resumed after the position that round stored";
+  bool said = false;
+  for (const auto& l : log) {
+    said |= l.rfind("subscription.position_loaded", 0) == 0 &&
+            l.find("position_stream=bench:position-Fresh0w+engine") != std::string::npos &&
+            l.find("position=" + std::to_string(kEvents)) != std::string::npos;
+  }
+  EXPECT_TRUE(said) << "the resume position is logged";
 }
 
 }  // namespace
