@@ -27,7 +27,7 @@
 namespace protean {
 
 // A stream entry's field/value pairs, in order. Protean keeps the message as
-// JSON in one field named "data".
+// JSON in one field named "data" (core/engine/message.h).
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
 // Returns the value of `name` in `fields`, or nullptr.
@@ -68,8 +68,8 @@ struct ClaimResult {
 struct TrimSpec {
   enum class Kind { kMaxLen, kMinId };
   Kind kind = Kind::kMaxLen;
-  int64_t max_len = 0;     // kMaxLen: keep at most this many newest entries
-  std::string min_id;      // kMinId: drop entries with id < min_id
+  int64_t max_len = 0;  // kMaxLen: keep at most this many newest entries
+  std::string min_id;   // kMinId: drop entries with id < min_id
   static TrimSpec MaxLen(int64_t n) { return {Kind::kMaxLen, n, {}}; }
   static TrimSpec MinId(std::string id) { return {Kind::kMinId, 0, std::move(id)}; }
 };
@@ -89,16 +89,35 @@ struct DlqMetadata {
 struct DlqEntry {
   std::string dlq_id;      // id within the DLQ stream
   std::string dlq_stream;  // "{stream}:dlq"
-  Fields fields;           // the original message's fields, metadata stripped
+  Fields fields;           // the original message's fields, byte for byte, metadata removed
   DlqMetadata metadata;
+  // A foreign or damaged entry (no DLQ metadata, metadata that is not
+  // readable, a deleted entry): `problem` says what is wrong, `metadata` holds
+  // what could be read, `fields` is empty. It is listed, never replayed.
+  bool damaged = false;
+  std::string problem;
+  Fields raw;  // the DLQ entry's own fields, as stored
 };
 
 inline std::string DlqStreamName(std::string_view stream) { return std::string(stream) + ":dlq"; }
 
-// DLQ entries are stream entries: the original fields followed by these
-// metadata fields. One codec serves every broker.
+// DLQ entries are Protean's (server/subscription/stream_subscription.py:979-994):
+// the DLQ entry is the original entry with "_dlq_metadata" added to the JSON
+// object in its "data" field, {**message, "_dlq_metadata": {original_stream,
+// original_id, consumer_group, consumer, failed_at, retry_count}}, plus this
+// engine's failure_reason (which Protean's DLQ list reads, adapters/broker/
+// redis.py:687) and first_failed_at. The member is spliced into the text, so
+// the original bytes (and their checksum) survive, and cut out again on
+// replay. An original whose "data" is not a JSON object keeps its fields and
+// gets a field "_dlq_metadata"; one that was deleted becomes data =
+// {"_dlq_metadata": {..., "original_missing": true}}. One codec serves every
+// broker.
 Fields EncodeDlqFields(const Fields& original, const DlqMetadata& meta);
-// Fails with kInternal when a metadata field is missing or malformed.
+// Reads any DLQ entry: this format, Protean's own (defaults as Protean's
+// _parse_dlq_entry, redis.py:670-691), and this engine's earlier flat
+// "_dlq_*" fields. Never fails: anything else comes back damaged.
+DlqEntry ParseDlqEntry(std::string_view dlq_stream, const StreamEntry& entry);
+// ParseDlqEntry, failing with kInternal (naming the problem) for a damaged entry.
 Result<DlqEntry> DecodeDlqEntry(std::string_view dlq_stream, const StreamEntry& entry);
 
 struct BrokerCapabilities {
@@ -186,19 +205,21 @@ class Broker {
   // unknown (Redis reports nil after trimming past the group).
   virtual Result<std::optional<int64_t>> Lag(std::string_view stream, std::string_view group) = 0;
 
-  // Atomically: if `id` is still pending in `group`, append its fields plus
-  // `meta` (EncodeDlqFields) to DlqStreamName(stream) and ack it. Returns false
+  // Atomically: if `id` is still pending in `group`, append
+  // EncodeDlqFields(its fields, meta) to DlqStreamName(stream) and ack it. Returns false
   // and changes nothing when it is no longer pending. On failure nothing is
   // acked, so the message stays pending and is never lost.
   virtual Result<bool> MoveToDlq(std::string_view stream, std::string_view group,
                                  std::string_view id, const DlqMetadata& meta) = 0;
 
   // DLQ operations; defaults are built on the stream primitives above.
-  // Newest first (by last failure), at most `limit`.
+  // Newest first (by last failure), at most `limit`. Every entry is listed:
+  // damaged ones too (flagged), so one foreign entry never hides the others.
   virtual Result<std::vector<DlqEntry>> DlqList(std::string_view dlq_stream, size_t limit);
   virtual Result<DlqEntry> DlqInspect(std::string_view dlq_stream, std::string_view dlq_id);
   // Re-publishes the original fields to the original stream, then deletes the
-  // DLQ entry; returns the new id.
+  // DLQ entry; returns the new id. A damaged entry, or one without original
+  // fields, is kInvalidArgument and stays.
   virtual Result<std::string> DlqReplay(std::string_view dlq_stream, std::string_view dlq_id);
   // Replays every entry; returns how many.
   virtual Result<int64_t> DlqReplayAll(std::string_view dlq_stream);

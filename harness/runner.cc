@@ -486,7 +486,7 @@ void Run::RecordFinalState() {
         std::string message_id;
         auto entry = broker->Range(r.handler->stream, p.id, p.id, 1);
         if (entry.ok() && !entry->empty()) {
-          if (const std::string* id = FindField((*entry)[0].fields, "id")) message_id = *id;
+          message_id = MessageIdOf((*entry)[0].fields);
         }
         recorder_->Record(clock_->Now(), "final_pending",
                           {{"stream", r.handler->stream}, {"subscription", r.handler->name},
@@ -502,9 +502,9 @@ void Run::RecordFinalState() {
     std::sort(entries.begin(), entries.end(),
               [](const DlqEntry& a, const DlqEntry& b) { return a.dlq_id < b.dlq_id; });
     for (const DlqEntry& e : entries) {
-      const std::string* id = FindField(e.fields, "id");
-      recorder_->Record(clock_->Now(), "final_dlq",
-                        {{"stream", stream}, {"message_id", id ? *id : ""}, {"entry_id", e.dlq_id}});
+      recorder_->Record(
+          clock_->Now(), "final_dlq",
+          {{"stream", stream}, {"message_id", MessageIdOf(e.fields)}, {"entry_id", e.dlq_id}});
     }
   }
 }

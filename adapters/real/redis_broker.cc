@@ -22,12 +22,17 @@ using Entries = std::vector<StreamEntry>;
 
 // XADD attempts when the stream's top id keeps moving ahead of the clock.
 constexpr int kPublishAttemptsMax = 4;
+// MoveToDlq rounds when the entry is deleted between the read and the script.
+constexpr int kMoveAttemptsMax = 3;
 
 // KEYS[1] source stream, KEYS[2] DLQ stream. ARGV[1] group, ARGV[2] id,
-// ARGV[3] clock ms for the DLQ id, ARGV[4..] metadata field/value pairs.
-// Returns 1 when moved, 0 when the id is not pending (or no group). XACK is
-// the last write: an error before it (redis.call raises, or an XADD error
-// is returned) leaves the message pending; nothing is lost.
+// ARGV[3] clock ms for the DLQ id, ARGV[4] "1" if the caller saw the entry
+// ("0" if it was gone), ARGV[5..] the DLQ entry's field/value pairs (built by
+// the caller with EncodeDlqFields from what it saw). Returns 1 when moved, 0
+// when the id is not pending (or no group), 2 when the entry was deleted
+// since the caller read it (the caller rebuilds the fields and calls again).
+// XACK is the last write: an error before it (redis.call raises, or an XADD
+// error is returned) leaves the message pending; nothing is lost.
 constexpr char kMoveToDlqLua[] = R"lua(
 local pending = redis.pcall('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
 if type(pending) == 'table' and pending.err then
@@ -35,12 +40,10 @@ if type(pending) == 'table' and pending.err then
   return pending
 end
 if #pending == 0 then return 0 end
+local present = #redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2]) > 0
+if present ~= (ARGV[4] == '1') then return 2 end
 local fields = {}
-local entries = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
-if #entries > 0 then
-  for _, value in ipairs(entries[1][2]) do fields[#fields + 1] = value end
-end
-for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
 local added = redis.pcall('XADD', KEYS[2], ARGV[3] .. '-*', unpack(fields))
 if type(added) == 'table' and added.err and
     string.find(added.err, 'equal or smaller', 1, true) then
@@ -529,18 +532,28 @@ Result<std::optional<int64_t>> RedisBroker::Lag(std::string_view stream, std::st
 Result<bool> RedisBroker::MoveToDlq(std::string_view stream, std::string_view group,
                                     std::string_view id, const DlqMetadata& meta) {
   if (!StreamId::Parse(id)) return InvalidId(id);
-  const auto now_ms = std::max<int64_t>(ToMillis(clock_.Now()), 0);
-  std::vector<std::string> args = {std::string(group), std::string(id), std::to_string(now_ms)};
-  for (auto& [name, value] : EncodeDlqFields({}, meta)) {
-    args.push_back(std::move(name));
-    args.push_back(std::move(value));
-  }
   const std::vector<std::string> keys = {std::string(stream), DlqStreamName(stream)};
-  return pool_->Run<bool>(RedisRetry::kNotIdempotent, [&](RedisConnection& c) -> Result<bool> {
-    auto moved = IntegerOf(move_to_dlq_->Eval(c, keys, args), "MoveToDlq");
+  // The DLQ entry is built here from the entry as read (stream entries never
+  // change, they can only be deleted; the script checks that one).
+  for (int attempt = 0; attempt < kMoveAttemptsMax; ++attempt) {
+    auto seen = Range(stream, id, id, 1);
+    if (!seen.ok()) return seen.status();
+    const bool present = !seen->empty();
+    const auto now_ms = std::max<int64_t>(ToMillis(clock_.Now()), 0);
+    std::vector<std::string> args = {std::string(group), std::string(id), std::to_string(now_ms),
+                                     present ? "1" : "0"};
+    for (auto& [name, value] : EncodeDlqFields(present ? seen->front().fields : Fields{}, meta)) {
+      args.push_back(std::move(name));
+      args.push_back(std::move(value));
+    }
+    auto moved = pool_->Run<int64_t>(RedisRetry::kNotIdempotent, [&](RedisConnection& c) {
+      return IntegerOf(move_to_dlq_->Eval(c, keys, args), "MoveToDlq");
+    });
     if (!moved.ok()) return moved.status();
-    return *moved != 0;
-  });
+    if (*moved != 2) return *moved != 0;
+  }
+  return Status::Internal("MoveToDlq: entry " + std::string(id) + " of " + std::string(stream) +
+                          " kept changing");
 }
 
 }  // namespace protean

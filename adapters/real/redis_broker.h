@@ -18,11 +18,14 @@
 // - ReadNew with block > 0 sends BLOCK <ms> and raises that connection's
 //   socket timeout to block + socket_timeout for the call. The caller caps
 //   `block` (the engine: 1 s); a blocked read holds a pooled connection.
-// - MoveToDlq is one Lua script (EVALSHA): XPENDING id id 1 (not pending or
-//   no group -> 0), XRANGE id id (may be empty), XADD to {stream}:dlq with
-//   the original fields + EncodeDlqFields metadata, then XACK. XACK is the
-//   last write, so any failure (e.g. the DLQ key holding a string) leaves the
-//   message pending and the DLQ unchanged. The original entry is kept.
+// - MoveToDlq reads the entry (XRANGE id id, may be empty), builds the DLQ
+//   entry with EncodeDlqFields (the metadata is spliced into the JSON text,
+//   which Lua cannot do faithfully), then runs one Lua script (EVALSHA):
+//   XPENDING id id 1 (not pending or no group -> 0), a check that the entry
+//   was not deleted since it was read (else the fields are rebuilt, at most
+//   3 rounds), XADD to {stream}:dlq, then XACK. XACK is the last write, so
+//   any failure (e.g. the DLQ key holding a string) leaves the message
+//   pending and the DLQ unchanged. The original entry is kept.
 // - Touch is a script: for each id, XPENDING id id 1 <consumer> (someone
 //   else's or not pending: skipped) and XRANGE id id, then one XCLAIM
 //   <consumer> 0 ... JUSTID (idle reset, no delivery counted). An id whose

@@ -117,7 +117,8 @@ void EventStoreSubscription::Tick() {
   CategoryRead read;
   read.position = position_ + 1;
   read.batch_size = config_.messages_per_tick;
-  if (config_.origin_stream) read.correlation = *config_.origin_stream;
+  // origin_stream is filtered after the read, on Protean's field (below), not
+  // on Message DB's correlationStreamName, which Protean never writes.
   if (config_.consumer_group_size) {
     read.consumer_group =
         ConsumerGroup{*config_.consumer_group_member, *config_.consumer_group_size};
@@ -165,14 +166,30 @@ void EventStoreSubscription::ProcessNext() {
 
 void EventStoreSubscription::Attempt() {
   const EventMessage& m = batch_.front();
+  Result<Message> decoded = DecodeEventMessage(m);
+  // Protean's filter_on_origin (event_store_subscription.py:407-433): keep a
+  // message whose metadata.domain.origin_stream has this category. Others are
+  // stepped over (the position moves past them).
+  if (decoded.ok() && config_.origin_stream &&
+      StreamCategory(decoded->metadata.origin_stream) != *config_.origin_stream) {
+    Advance(m.global_position);
+    deps_.loop->Post(Guard([this] { ProcessNext(); }));
+    return;
+  }
   ++attempt_;
   if (attempt_ == 1) Report(Event(EngineEventKind::kDelivered, m));
-  auto message = std::make_shared<Message>();
-  message->id = m.id;
-  message->type = m.type;
-  message->data = m.data;
-  message->stream = m.stream_name;
-  message->source_id = std::to_string(m.global_position);
+  if (!decoded.ok()) {
+    // Undecodable: never retried; recorded like an exhausted failure.
+    processed_failed_->Inc();
+    exhausted_->Inc();
+    first_failure_ = deps_.loop->Now();
+    RecordFailure(m, AttemptResult{AttemptOutcome::kUndecodable,
+                                   "undecodable: " + decoded.status().message(), Duration{0}});
+    Advance(m.global_position);
+    deps_.loop->Post(Guard([this] { ProcessNext(); }));
+    return;
+  }
+  auto message = std::make_shared<Message>(std::move(*decoded));
   message->attempt = attempt_;
   Report(Event(EngineEventKind::kAttemptStarted, m));
   runner_.Run(message, [this](const AttemptResult& r) { OnAttempt(r); });

@@ -1,46 +1,200 @@
 #include "core/engine/message.h"
 
-#include <nlohmann/json.hpp>
+#include <cstdio>
+
+#include "core/engine/internal/envelope.h"
+#include "core/internal/iso_time.h"
+#include "core/internal/py_json.h"
 
 namespace protean {
-
-Fields EncodeMessageFields(std::string_view id, std::string_view type, std::string_view data) {
-  Fields fields;
-  fields.reserve(3);
-  fields.emplace_back("id", std::string(id));
-  fields.emplace_back("type", std::string(type));
-  fields.emplace_back("data", std::string(data));
-  return fields;
-}
-
 namespace {
 
-// A cheap structural check first: the common case "{...}" of a small object is
-// validated fully by the SAX parser without building a DOM.
-bool IsJsonObject(std::string_view text) {
-  size_t b = text.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos || text[b] != '{') return false;
-  return nlohmann::json::accept(text);
+using py_json::Value;
+
+Status Invalid(std::string what) { return Status::InvalidArgument(std::move(what)); }
+
+// The value's own bytes in `text` (no surrounding whitespace).
+std::string Slice(std::string_view text, const Value& v) {
+  return std::string(text.substr(v.begin, v.end - v.begin));
+}
+
+Result<Value> ParseObject(std::string_view text, std::string_view what) {
+  Result<Value> parsed = py_json::Parse(text);
+  if (!parsed.ok())
+    return Invalid(std::string(what) + " is not JSON: " + parsed.status().message());
+  if (!parsed->is_object()) return Invalid(std::string(what) + " is not a JSON object");
+  return parsed;
+}
+
+// This engine's earlier entries: "id" (optional), "type", "data" = payload.
+Status DecodeFields(const StreamEntry& entry, const std::string& type, Message* m) {
+  if (type.empty()) return Invalid("field 'type' is empty");
+  const std::string* data = FindField(entry.fields, "data");
+  if (data == nullptr) return Invalid("missing field 'data'");
+  Result<Value> payload = ParseObject(*data, "field 'data'");
+  if (!payload.ok()) return payload.status();
+  const std::string* id = FindField(entry.fields, "id");
+  m->metadata.format = WireFormat::kFields;
+  m->metadata.has_domain = false;
+  m->metadata.id = id != nullptr ? *id : entry.id;
+  m->metadata.type = type;
+  m->data = Slice(*data, *payload);
+  return Status::Ok();
 }
 
 }  // namespace
 
+std::string_view WireFormatName(WireFormat format) {
+  switch (format) {
+    case WireFormat::kEnvelope:
+      return "envelope";
+    case WireFormat::kFlatMetadata:
+      return "flat_metadata";
+    case WireFormat::kFields:
+      return "fields";
+  }
+  return "unknown";
+}
+
 Result<Message> DecodeMessage(std::string_view stream, const StreamEntry& entry) {
-  if (entry.deleted) return Status::InvalidArgument("entry was deleted from the stream");
-  const std::string* type = FindField(entry.fields, "type");
-  if (type == nullptr || type->empty()) return Status::InvalidArgument("missing field 'type'");
-  const std::string* data = FindField(entry.fields, "data");
-  if (data == nullptr) return Status::InvalidArgument("missing field 'data'");
-  if (!IsJsonObject(*data)) return Status::InvalidArgument("field 'data' is not a JSON object");
+  if (entry.deleted) return Invalid("entry was deleted from the stream");
   Message m;
-  const std::string* id = FindField(entry.fields, "id");
-  m.id = id != nullptr ? *id : entry.id;
-  m.type = *type;
-  m.data = *data;
+  if (const std::string* type = FindField(entry.fields, "type")) {
+    PROTEAN_RETURN_IF_ERROR(DecodeFields(entry, *type, &m));
+  } else {
+    // Protean: one field "data" holding the envelope (redis.py:314-334).
+    const std::string* data = FindField(entry.fields, "data");
+    if (data == nullptr) return Invalid("missing field 'data'");
+    Result<Value> envelope = ParseObject(*data, "field 'data'");
+    if (!envelope.ok()) return envelope.status();
+    PROTEAN_RETURN_IF_ERROR(envelope_internal::ReadEnvelope(*envelope, &m.metadata));
+    m.data = Slice(*data, *envelope->Find("data"));
+  }
+  m.id = m.metadata.id.empty() ? entry.id : m.metadata.id;
+  m.type = m.metadata.type;
   m.stream = std::string(stream);
   m.source_id = entry.id;
   m.attempt = entry.delivery_count > 0 ? entry.delivery_count : 1;
   return m;
+}
+
+Result<Message> DecodeEventMessage(const EventMessage& row) {
+  Message m;
+  Result<Value> data = ParseObject(row.data, "column 'data'");
+  if (!data.ok()) return data.status();
+  if (row.metadata.empty()) {
+    // A row without metadata (this engine's earlier writes): the row is all.
+    m.metadata.format = WireFormat::kFields;
+    m.metadata.has_domain = false;
+    m.metadata.id = row.id;
+    m.metadata.type = row.type;
+    m.metadata.stream = row.stream_name;
+    m.metadata.global_position = row.global_position;
+    m.metadata.position = row.position;
+  } else {
+    // Protean deserializes the row dict itself (port/event_store.py:185-201):
+    // {id, stream_name, type, position, global_position, data, metadata, time}.
+    Result<Value> metadata = ParseObject(row.metadata, "column 'metadata'");
+    if (!metadata.ok()) return metadata.status();
+    Value message = Value::Object();
+    message.Set("id", Value::String(row.id));
+    message.Set("stream_name", Value::String(row.stream_name));
+    message.Set("type", Value::String(row.type));
+    message.Set("position", Value::Int(row.position));
+    message.Set("global_position", Value::Int(row.global_position));
+    message.Set("data", *data);
+    message.Set("metadata", std::move(*metadata));
+    message.Set("time", Value::String(internal::FormatIsoTime(row.time)));
+    PROTEAN_RETURN_IF_ERROR(envelope_internal::ReadEnvelope(message, &m.metadata));
+  }
+  m.data = Slice(row.data, *data);
+  m.id = m.metadata.id.empty() ? row.id : m.metadata.id;
+  m.type = m.metadata.type.empty() ? row.type : m.metadata.type;
+  m.stream = row.stream_name;
+  m.source_id = std::to_string(row.global_position);
+  return m;
+}
+
+Result<std::string> PayloadChecksum(std::string_view payload) {
+  Result<Value> parsed = ParseObject(payload, "payload");
+  if (!parsed.ok()) return parsed.status();
+  return envelope_internal::ChecksumOf(*parsed);
+}
+
+Result<std::string> EncodeEnvelope(const MessageMetadata& meta, std::string_view payload) {
+  Result<Value> parsed = ParseObject(payload, "payload");
+  if (!parsed.ok()) return parsed.status();
+  if (!meta.extensions.empty()) {
+    Result<Value> ext = ParseObject(meta.extensions, "metadata.extensions");
+    if (!ext.ok()) return ext.status();
+  }
+  std::string out;
+  out.reserve(payload.size() + 512);
+  out.append("{\"data\":");
+  out.append(payload.substr(parsed->begin, parsed->end - parsed->begin));
+  out.append(",\"metadata\":");
+  envelope_internal::AppendMetadata(&out, meta, envelope_internal::ChecksumOf(*parsed));
+  out.push_back('}');
+  return out;
+}
+
+Result<Fields> EncodeMessageFields(const MessageMetadata& meta, std::string_view payload) {
+  Result<std::string> envelope = EncodeEnvelope(meta, payload);
+  if (!envelope.ok()) return envelope.status();
+  return Fields{{"data", std::move(*envelope)}};
+}
+
+Fields EncodeMessageFields(std::string_view id, std::string_view type, std::string_view data) {
+  MessageMetadata meta;
+  meta.id = std::string(id);
+  meta.type = std::string(type);
+  meta.kind = "EVENT";
+  Result<Fields> fields = EncodeMessageFields(meta, data);
+  if (!fields.ok()) {
+    std::fprintf(stderr, "EncodeMessageFields: %s\n", fields.status().ToString().c_str());
+  }
+  PROTEAN_CHECK(fields.ok());
+  return std::move(fields).value();
+}
+
+MessageMetadata MetadataCausedBy(const Message& cause, std::string id, std::string type,
+                                 std::string kind, TimePoint now) {
+  const MessageMetadata& c = cause.metadata;
+  MessageMetadata m;
+  m.id = std::move(id);
+  m.type = std::move(type);
+  m.kind = std::move(kind);
+  m.time = internal::FormatIsoTime(now);
+  m.causation_id = c.id.empty() ? cause.id : c.id;
+  // Protean leaves it None when the cause has none (events) or draws a new
+  // one (commands); this engine makes the cause the root of the chain.
+  m.correlation_id = !c.correlation_id.empty() ? c.correlation_id : m.causation_id;
+  m.traceparent = c.traceparent;
+  if (m.kind == "COMMAND") {
+    m.deadline = c.deadline;
+    if (c.kind == "EVENT") m.origin_stream = c.stream;
+  } else if (c.kind == "COMMAND") {
+    m.origin_stream = c.origin_stream;
+  }
+  return m;
+}
+
+bool IsExpired(const MessageMetadata& meta, TimePoint now) {
+  return meta.deadline.has_value() && now > *meta.deadline;
+}
+
+std::string MessageIdOf(const Fields& fields) {
+  if (const std::string* id = FindField(fields, "id")) return *id;
+  const std::string* data = FindField(fields, "data");
+  if (data == nullptr) return "";
+  Result<Value> envelope = py_json::Parse(*data);
+  if (!envelope.ok()) return "";
+  const Value* md = envelope->Find("metadata");
+  if (md == nullptr || !md->is_object()) return "";
+  const Value* headers = md->Find("headers");
+  const Value* id = headers != nullptr && headers->is_object() ? headers->Find("id")
+                                                               : md->Find("id");  // flat metadata
+  return id != nullptr && id->is_string() ? id->text : "";
 }
 
 }  // namespace protean

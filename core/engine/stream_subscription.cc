@@ -5,15 +5,6 @@
 #include "core/engine/backoff.h"
 
 namespace protean {
-namespace {
-
-std::string MessageIdOf(const StreamEntry& entry) {
-  const std::string* id = FindField(entry.fields, "id");
-  return id != nullptr ? *id : "";
-}
-
-}  // namespace
-
 StreamSubscription::StreamSubscription(SubscriptionDeps deps, Broker* broker,
                                        const HandlerRegistration& handler,
                                        SubscriptionConfig config)
@@ -102,7 +93,7 @@ void StreamSubscription::OnFetched(Result<std::vector<StreamEntry>> result) {
   }
   for (auto& entry : *result) {
     if (observed()) {
-      Report(Event(EngineEventKind::kDelivered, entry.id, MessageIdOf(entry),
+      Report(Event(EngineEventKind::kDelivered, entry.id, MessageIdOf(entry.fields),
                    entry.delivery_count));
     }
     Enqueue(&batch_, Delivery{std::move(entry), false});
@@ -148,13 +139,14 @@ void StreamSubscription::Process(Delivery d) {
     return;
   }
   if (d.claimed) {
-    Report(Event(EngineEventKind::kClaimed, entry.id, MessageIdOf(entry), entry.delivery_count));
+    Report(Event(EngineEventKind::kClaimed, entry.id, MessageIdOf(entry.fields),
+                 entry.delivery_count));
     claimed_->Inc();
   }
   Result<Message> decoded = DecodeMessage(handler_.stream, entry);
   if (!decoded.ok()) {
     MoveToDlq(entry.id, entry.delivery_count, "undecodable: " + decoded.status().message(),
-              MessageIdOf(entry));
+              MessageIdOf(entry.fields));
     deps_.loop->Post(next);
     return;
   }
@@ -275,7 +267,8 @@ void StreamSubscription::OnRedelivered(const std::string& id, int64_t failed_att
     return;
   }
   if (observed()) {
-    Report(Event(EngineEventKind::kDelivered, entry.id, MessageIdOf(entry), entry.delivery_count));
+    Report(Event(EngineEventKind::kDelivered, entry.id, MessageIdOf(entry.fields),
+                 entry.delivery_count));
   }
   Enqueue(&ready_, Delivery{std::move(entry), false});
   ProcessNext();

@@ -1,0 +1,91 @@
+#pragma once
+// A small JSON reader and writer that behave like Python's json module, for
+// the wire format Protean (Python) reads and writes. nlohmann is not used
+// here: its float formatting differs from Python's and it rejects NaN,
+// which json.loads accepts.
+//
+// Parse() accepts exactly what json.loads accepts (the C scanner, strict
+// mode): NaN, Infinity, -Infinity, lone surrogate escapes, duplicate keys
+// (lookups see the last one, as a Python dict does). Integers keep their exact
+// digits (Python ints are unbounded); every value records where it lies in
+// the input, so a caller can cut a member out of the text, or splice one in,
+// without re-serialising the rest.
+//
+// DumpSorted() writes what json.dumps(v, sort_keys=True, separators=(",", ":"))
+// writes: ensure_ascii escaping (\uXXXX, lower-case hex, surrogate pairs above
+// the BMP), Python's float repr, ints as they are.
+//
+// Strings are held as WTF-8: UTF-8 that may also hold lone surrogates (which a
+// JSON escape can produce). Its byte order is code point order, which is the
+// order Python's sort_keys uses.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace protean::py_json {
+
+struct Member;
+
+struct Value {
+  enum class Kind : uint8_t { kNull, kBool, kInt, kFloat, kString, kArray, kObject };
+
+  Kind kind = Kind::kNull;
+  bool boolean = false;         // kBool
+  double number = 0;            // kFloat
+  std::string text;             // kInt: the digits as Python prints them; kString: WTF-8
+  std::vector<Value> items;     // kArray
+  std::vector<Member> members;  // kObject: document order, duplicates kept
+  size_t begin = 0;             // the value's bytes in the parsed text: [begin, end)
+  size_t end = 0;
+
+  bool is_null() const { return kind == Kind::kNull; }
+  bool is_object() const { return kind == Kind::kObject; }
+  bool is_string() const { return kind == Kind::kString; }
+
+  // The last member named `key` (what a Python dict keeps), or nullptr.
+  const Member* FindMember(std::string_view key) const;
+  const Value* Find(std::string_view key) const;
+  Value* Find(std::string_view key);
+  // Removes every member named `key`; returns the value of the last one.
+  std::optional<Value> Pop(std::string_view key);
+  // Replaces the value of the last member named `key`, or appends one.
+  void Set(std::string_view key, Value value);
+
+  static Value Null() { return Value{}; }
+  static Value Bool(bool b);
+  static Value Int(int64_t n);
+  static Value String(std::string s);
+  static Value Object();
+};
+
+struct Member {
+  std::string key;
+  Value value;
+  size_t begin = 0;  // offset of the key's opening quote in the parsed text
+};
+
+// Nesting deeper than this is refused (Python's own limit is about 1000).
+inline constexpr int kDepthMax = 512;
+
+// Fails with kInvalidArgument: "<what> at byte <offset>".
+Result<Value> Parse(std::string_view text);
+
+// json.dumps(value, sort_keys=True, separators=(",", ":")).
+std::string DumpSorted(const Value& value);
+
+// A JSON string literal (with its quotes) as json.dumps writes it with
+// ensure_ascii. Bytes that are not WTF-8 are written as U+FFFD.
+void AppendString(std::string* out, std::string_view wtf8);
+std::string Quote(std::string_view wtf8);
+
+// repr(float) as json.dumps writes it: shortest round-trip digits, "1.0",
+// "1e-05", "1e+16", and NaN / Infinity / -Infinity.
+std::string FloatRepr(double value);
+
+}  // namespace protean::py_json
