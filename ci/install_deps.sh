@@ -32,6 +32,8 @@ packages=(
   redis-server redis-tools postgresql-15 postgresql-client-15
   # fetching Message DB with npm
   curl ca-certificates
+  # the Python stand-in for Protean in tests/interop (run with /usr/bin/python3)
+  python3 python3-redis
 )
 if ! ci_have npm; then
   # Debian's npm depends on Debian's nodejs; only used when no npm is present at all.

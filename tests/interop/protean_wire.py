@@ -8,6 +8,7 @@ C++ decoder: every rule below is read off proteanhq/protean v0.17 (ca7379c),
 with the file:line it comes from.
 
 Commands (each prints one JSON document on stdout):
+  ping URL                    check that Redis answers (and python3-redis is there).
   produce URL STREAM          XADD messages exactly as Message.to_dict() +
                               RedisBroker._publish write them; prints what each
                               entry must decode to.
@@ -344,6 +345,10 @@ def cmd_dlq_verify(url, dlq_stream):
     return out
 
 
+def cmd_ping(url):
+    return bool(client(url).ping())
+
+
 def cmd_dumps(path):
     out = []
     with open(path, encoding="utf-8", errors="surrogatepass") as f:
@@ -360,7 +365,7 @@ def cmd_floats(path):
 
 
 def main(argv):
-    commands = {"produce": cmd_produce, "verify": cmd_verify, "dlq-write": cmd_dlq_write,
+    commands = {"ping": cmd_ping, "produce": cmd_produce, "verify": cmd_verify, "dlq-write": cmd_dlq_write,
                 "dlq-verify": cmd_dlq_verify, "dumps": cmd_dumps, "floats": cmd_floats}
     if len(argv) < 2 or argv[1] not in commands:
         print(__doc__, file=sys.stderr)
