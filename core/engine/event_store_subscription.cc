@@ -189,6 +189,16 @@ void EventStoreSubscription::Attempt() {
     deps_.loop->Post(Guard([this] { ProcessNext(); }));
     return;
   }
+  if (IsExpired(decoded->metadata, deps_.loop->Now())) {
+    // As on streams (server/engine.py:779-820): skipped, the position moves on.
+    deps_.metrics->GetCounter("protean_command_expired", {{"command_type", decoded->type}})->Inc();
+    EngineEvent e = Event(EngineEventKind::kDropped, m);
+    e.detail = "expired: deadline passed";
+    Report(std::move(e));
+    Advance(m.global_position);
+    deps_.loop->Post(Guard([this] { ProcessNext(); }));
+    return;
+  }
   auto message = std::make_shared<Message>(std::move(*decoded));
   message->attempt = attempt_;
   Report(Event(EngineEventKind::kAttemptStarted, m));

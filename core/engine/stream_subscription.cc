@@ -150,6 +150,18 @@ void StreamSubscription::Process(Delivery d) {
     deps_.loop->Post(next);
     return;
   }
+  if (IsExpired(decoded->metadata, deps_.loop->Now())) {
+    // Protean's engine.handle_message (server/engine.py:779-820): a command
+    // whose deadline passed while it was queued is acked and skipped, never
+    // handled and never retried.
+    AckNow(entry.id, decoded->id, entry.delivery_count);
+    deps_.metrics->GetCounter("protean_command_expired", {{"command_type", decoded->type}})->Inc();
+    EngineEvent e = Event(EngineEventKind::kDropped, entry.id, decoded->id, entry.delivery_count);
+    e.detail = "expired: deadline passed";
+    Report(std::move(e));
+    deps_.loop->Post(next);
+    return;
+  }
   if (entry.delivery_count > config_.max_retries && config_.max_retries > 0) {
     // A claimed entry whose attempts ran out, with a consumer that died or
     // before a failed DLQ move: it goes to the DLQ without running again.
