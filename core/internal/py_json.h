@@ -1,8 +1,8 @@
 #pragma once
 // A small JSON reader and writer that behave like Python's json module, for
-// the wire format Protean (Python) reads and writes. nlohmann is not used
-// here: its float formatting differs from Python's and it rejects NaN,
-// which json.loads accepts.
+// the wire format Protean (Python) reads and writes. A general JSON library
+// would not do: float formatting differs from Python's, big ints lose digits,
+// and NaN (which json.loads accepts) is refused.
 //
 // Parse() accepts exactly what json.loads accepts (the C scanner, strict
 // mode): NaN, Infinity, -Infinity, lone surrogate escapes, duplicate keys

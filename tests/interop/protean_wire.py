@@ -246,16 +246,20 @@ def sample_messages():
                   "asynchronous": True, "expected_version": i - 2 if i > 1 else None,
                   "priority": 0, "correlation_id": corr, "causation_id": f"{stream}-cmd"}
         out.append(protean_message(payload, headers, domain, {"tenant": "ü"}))
-    # A command with a deadline and a priority.
-    cmd_headers = {"id": f"cmd-{oid}", "time": now.isoformat(), "type": "Ecommerce.PlaceOrder.v2",
-                   "stream": f"ecommerce::order:command-{oid}", "traceparent": None,
-                   "idempotency_key": "idem-1",
-                   "deadline": (now + datetime.timedelta(seconds=30)).isoformat()}
-    cmd_domain = {"fqn": "ecommerce.order.PlaceOrder", "kind": "COMMAND", "origin_stream": None,
-                  "stream_category": "ecommerce::order", "version": 2, "sequence_id": None,
-                  "asynchronous": True, "expected_version": None, "priority": -5,
-                  "correlation_id": corr, "causation_id": None}
-    out.append(protean_message({"order_id": oid, "note": "naïve"}, cmd_headers, cmd_domain))
+    # Commands with a deadline and a priority: one live, one already expired
+    # (deadlines are absolute, so they are set from the real clock).
+    wall = datetime.datetime.now(UTC)
+    for suffix, deadline in (("", wall + datetime.timedelta(hours=1)),
+                             ("-expired", wall - datetime.timedelta(hours=1))):
+        cmd_headers = {"id": f"cmd-{oid}{suffix}", "time": now.isoformat(),
+                       "type": "Ecommerce.PlaceOrder.v2",
+                       "stream": f"ecommerce::order:command-{oid}", "traceparent": None,
+                       "idempotency_key": "idem-1" + suffix, "deadline": deadline.isoformat()}
+        cmd_domain = {"fqn": "ecommerce.order.PlaceOrder", "kind": "COMMAND",
+                      "origin_stream": None, "stream_category": "ecommerce::order", "version": 2,
+                      "sequence_id": None, "asynchronous": True, "expected_version": None,
+                      "priority": -5, "correlation_id": corr, "causation_id": None}
+        out.append(protean_message({"order_id": oid, "note": "naïve"}, cmd_headers, cmd_domain))
     # Legacy flat metadata with a "v1" version (test_legacy_metadata_migration.py).
     out.append({"data": {"order_id": oid}, "metadata": {
         "id": f"{stream}-legacy", "fqn": "ecommerce.order.OrderPlaced", "kind": "EVENT",
