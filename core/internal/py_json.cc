@@ -2,12 +2,15 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstring>
-#include <map>
 #include <system_error>
+
+#include "core/internal/utf8.h"
 
 namespace protean::py_json {
 namespace {
+
+using internal::AppendWtf8;
+using internal::DecodeUtf8;
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsWs(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -17,59 +20,6 @@ int HexValue(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-// Appends code point `cp` (which may be a lone surrogate) as WTF-8.
-void AppendWtf8(std::string* out, uint32_t cp) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
-// Decodes one sequence at text[*pos]; advances *pos. With `allow_surrogates`
-// (WTF-8) an encoded surrogate is accepted; strict UTF-8 (what Python's
-// bytes.decode("utf-8") accepts) refuses it. nullopt for an invalid sequence.
-std::optional<uint32_t> DecodeUtf8(std::string_view text, size_t* pos, bool allow_surrogates) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char b0 = byte(*pos);
-  if (b0 < 0x80) {
-    ++*pos;
-    return b0;
-  }
-  int len = 0;
-  uint32_t cp = 0;
-  uint32_t min = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2, cp = b0 & 0x1F, min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3, cp = b0 & 0x0F, min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4, cp = b0 & 0x07, min = 0x10000;
-  } else {
-    return std::nullopt;
-  }
-  if (*pos + len > text.size()) return std::nullopt;
-  for (int i = 1; i < len; ++i) {
-    const unsigned char b = byte(*pos + i);
-    if ((b & 0xC0) != 0x80) return std::nullopt;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF) return std::nullopt;
-  if (!allow_surrogates && cp >= 0xD800 && cp <= 0xDFFF) return std::nullopt;
-  *pos += len;
-  return cp;
 }
 
 class Parser {
@@ -369,58 +319,6 @@ class Parser {
   size_t error_at_ = 0;
 };
 
-void Dump(const Value& v, std::string* out) {
-  switch (v.kind) {
-    case Value::Kind::kNull:
-      out->append("null");
-      return;
-    case Value::Kind::kBool:
-      out->append(v.boolean ? "true" : "false");
-      return;
-    case Value::Kind::kInt:
-      out->append(v.text);
-      return;
-    case Value::Kind::kFloat:
-      out->append(FloatRepr(v.number));
-      return;
-    case Value::Kind::kString:
-      AppendString(out, v.text);
-      return;
-    case Value::Kind::kArray: {
-      out->push_back('[');
-      for (size_t i = 0; i < v.items.size(); ++i) {
-        if (i > 0) out->push_back(',');
-        Dump(v.items[i], out);
-      }
-      out->push_back(']');
-      return;
-    }
-    case Value::Kind::kObject: {
-      // A Python dict: the last duplicate wins; sorted by code point (byte
-      // order of WTF-8; char_traits<char> compares as unsigned char).
-      std::map<std::string_view, const Value*> sorted;
-      for (const Member& m : v.members) sorted[m.key] = &m.value;
-      out->push_back('{');
-      bool first = true;
-      for (const auto& [key, value] : sorted) {
-        if (!first) out->push_back(',');
-        first = false;
-        AppendString(out, key);
-        out->push_back(':');
-        Dump(*value, out);
-      }
-      out->push_back('}');
-      return;
-    }
-  }
-}
-
-void AppendHex4(std::string* out, uint32_t unit) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->append("\\u");
-  for (int shift = 12; shift >= 0; shift -= 4) out->push_back(kHex[(unit >> shift) & 0xF]);
-}
-
 }  // namespace
 
 const Member* Value::FindMember(std::string_view key) const {
@@ -488,125 +386,5 @@ Value Value::Object() {
 }
 
 Result<Value> Parse(std::string_view text) { return Parser(text).Run(); }
-
-std::string DumpSorted(const Value& value) {
-  std::string out;
-  Dump(value, &out);
-  return out;
-}
-
-void AppendString(std::string* out, std::string_view wtf8) {
-  out->push_back('"');
-  size_t pos = 0;
-  while (pos < wtf8.size()) {
-    const unsigned char c = static_cast<unsigned char>(wtf8[pos]);
-    if (c < 0x80) {
-      ++pos;
-      switch (c) {
-        case '"':
-          out->append("\\\"");
-          break;
-        case '\\':
-          out->append("\\\\");
-          break;
-        case '\n':
-          out->append("\\n");
-          break;
-        case '\r':
-          out->append("\\r");
-          break;
-        case '\t':
-          out->append("\\t");
-          break;
-        case '\b':
-          out->append("\\b");
-          break;
-        case '\f':
-          out->append("\\f");
-          break;
-        default:
-          if (c < 0x20 || c == 0x7F) {
-            AppendHex4(out, c);
-          } else {
-            out->push_back(static_cast<char>(c));
-          }
-      }
-      continue;
-    }
-    std::optional<uint32_t> cp = DecodeUtf8(wtf8, &pos, /*allow_surrogates=*/true);
-    if (!cp) {
-      ++pos;
-      cp = 0xFFFD;
-    }
-    if (*cp >= 0x10000) {
-      const uint32_t v = *cp - 0x10000;
-      AppendHex4(out, 0xD800 + (v >> 10));
-      AppendHex4(out, 0xDC00 + (v & 0x3FF));
-    } else {
-      AppendHex4(out, *cp);
-    }
-  }
-  out->push_back('"');
-}
-
-std::string Quote(std::string_view wtf8) {
-  std::string out;
-  AppendString(&out, wtf8);
-  return out;
-}
-
-std::string FloatRepr(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
-  // Shortest round-trip digits (the same digits as Python's repr), from the
-  // scientific form "d[.ddd]e±XX".
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::scientific);
-  PROTEAN_CHECK(ec == std::errc());
-  std::string_view sci(buf, static_cast<size_t>(end - buf));
-  std::string out;
-  if (sci.front() == '-') {
-    out.push_back('-');
-    sci.remove_prefix(1);
-  }
-  const size_t e = sci.find('e');
-  std::string digits;
-  for (char c : sci.substr(0, e)) {
-    if (c != '.') digits.push_back(c);
-  }
-  int exponent = 0;
-  const std::string_view exp = sci.substr(e + 1);
-  std::from_chars(exp.data() + (exp.front() == '+' ? 1 : 0), exp.data() + exp.size(), exponent);
-  // Python (format_float_short, repr mode): with the decimal point after
-  // `decpt` digits, exponent notation when decpt <= -4 or decpt > 16.
-  const int decpt = exponent + 1;
-  const int n = static_cast<int>(digits.size());
-  if (decpt <= -4 || decpt > 16) {
-    out.push_back(digits[0]);
-    if (n > 1) {
-      out.push_back('.');
-      out.append(digits, 1);
-    }
-    const int shown = decpt - 1;
-    out.push_back('e');
-    out.push_back(shown < 0 ? '-' : '+');
-    const std::string mag = std::to_string(shown < 0 ? -shown : shown);
-    if (mag.size() < 2) out.push_back('0');
-    out.append(mag);
-  } else if (decpt <= 0) {
-    out.append("0.");
-    out.append(static_cast<size_t>(-decpt), '0');
-    out.append(digits);
-  } else if (decpt < n) {
-    out.append(digits, 0, static_cast<size_t>(decpt));
-    out.push_back('.');
-    out.append(digits, static_cast<size_t>(decpt));
-  } else {
-    out.append(digits);
-    out.append(static_cast<size_t>(decpt - n), '0');
-    out.append(".0");
-  }
-  return out;
-}
 
 }  // namespace protean::py_json
