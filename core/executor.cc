@@ -17,4 +17,22 @@ Duration TakeChargedWorkCost() {
   return d;
 }
 
+namespace {
+
+void OffloadFrom(Executor& loop, std::shared_ptr<Executor::Sequence> items, size_t index) {
+  if (index >= items->size()) return;
+  Executor::Work work = std::move((*items)[index].first);
+  loop.Offload(std::move(work), [&loop, items, index] {
+    Executor::Task done = std::move((*items)[index].second);
+    done();
+    OffloadFrom(loop, items, index + 1);
+  });
+}
+
+}  // namespace
+
+void Executor::OffloadSequence(Sequence items) {
+  OffloadFrom(*this, std::make_shared<Sequence>(std::move(items)), 0);
+}
+
 }  // namespace protean

@@ -7,6 +7,11 @@
 //   same instant run in the order they were posted.
 // - Offload(work, done): run `work` off the loop (the real executor uses a
 //   worker thread; the simulation runs it inline) and then `done` on the loop.
+// - OffloadSequence(items): run the items' works one after another off the
+//   loop, each item's `done` on the loop after its work: the real executor
+//   hands the whole sequence to one worker in one hand-off (the engine's
+//   batched handler attempts); the simulation runs each work once the
+//   previous one's cost has passed, as chained Offloads would.
 //   `work` returns an extra cost: time the work takes beyond its own running
 //   time (a scripted handler's declared duration). The simulation advances
 //   virtual time by that cost before `done` runs; the real executor makes the
@@ -19,6 +24,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <utility>
+#include <vector>
 
 #include "core/clock.h"
 
@@ -49,6 +57,9 @@ class Executor {
   // Cancels a timer that has not run yet; returns false if it already ran or is unknown.
   virtual bool Cancel(TimerId id) = 0;
   virtual void Offload(Work work, Task done) = 0;
+  using Sequence = std::vector<std::pair<Work, Task>>;
+  // Default: chained Offloads (each work after the previous done).
+  virtual void OffloadSequence(Sequence items);
   // True for the simulation: no wall time passes, adapters complete inline.
   virtual bool simulated() const = 0;
 };

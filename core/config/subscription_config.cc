@@ -203,6 +203,10 @@ void ApplyEntry(SubscriptionConfig& c, const ConfigEntry& e, AppliedKeys& applie
     c.consumer_group_member = AsInt(e);
   } else if (k == "consumer_group_size") {
     c.consumer_group_size = AsInt(e);
+  } else if (k == "concurrency") {
+    c.concurrency = AsInt(e);
+  } else if (k == "ordered_by") {
+    c.ordered_by = AsString(e);
   } else {
     ThrowSubscriptionConfigError(e.origin, "unknown subscription setting '" + k + "'");
   }
@@ -249,6 +253,9 @@ void ValidateSubscriptionConfig(SubscriptionConfig& c, const AppliedKeys& applie
   req(!c.handler_timeout_seconds || *c.handler_timeout_seconds > 0, "handler_timeout_seconds",
       "must be > 0");
   req(c.claim_idle_seconds > 0, "claim_idle_seconds", "must be > 0");
+  req(c.concurrency >= 1 && c.concurrency <= kConcurrencyMax, "concurrency",
+      "must be in 1.." + std::to_string(kConcurrencyMax));
+  req(!c.ordered_by || !c.ordered_by->empty(), "ordered_by", "must name a payload key");
 
   if (c.type == SubscriptionType::kEventStore) {
     // No DLQ and no stream retention on an event-store subscription: inherited

@@ -54,12 +54,20 @@ struct SubscriptionConfig {
   std::optional<double> handler_timeout_seconds;
   // Pending entries idle longer than this are claimed from dead consumers.
   double claim_idle_seconds = 60;
+  // Stream subscriptions: up to this many attempts at once, on worker
+  // threads (Protean's behaviour is 1: one message at a time).
+  int64_t concurrency = 1;
+  // With concurrency > 1: messages whose payload has the same value at this
+  // top-level key run one at a time and in order; others run in parallel.
+  std::optional<std::string> ordered_by;
   // Event-store subscriptions: partition the category among `size` members.
   std::optional<int64_t> consumer_group_member;
   std::optional<int64_t> consumer_group_size;
   // The profile that was applied last, for display ("" when none).
   std::string profile;
 };
+
+inline constexpr int64_t kConcurrencyMax = 256;
 
 SubscriptionConfig DefaultSubscriptionConfig();
 

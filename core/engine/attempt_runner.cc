@@ -16,6 +16,41 @@ std::string_view AttemptOutcomeName(AttemptOutcome outcome) {
   return "unknown";
 }
 
+// One item of a sequence. The worker claims it (pending -> running) before
+// calling the handler; the loop cancels it (pending -> cancelled) when it
+// is not to run. Whoever wins the exchange decides: an item the worker
+// claimed runs to the end, one the loop cancelled never starts.
+struct AttemptRunner::Slot {
+  enum State { kPending, kRunning, kCancelled };
+  std::atomic<int> state{kPending};
+  std::atomic<int64_t> started_us{0};  // set by the worker as it claims the item
+  // Written by the worker before the item's done is posted, read by the loop after.
+  std::shared_ptr<const Message> message;
+  HandlerContext ctx;
+  HandlerResult result = HandlerResult::Ok();
+  TimePoint finished{};
+
+  bool Claim() {
+    int expected = kPending;
+    return state.compare_exchange_strong(expected, kRunning);
+  }
+  bool Cancel() {
+    int expected = kPending;
+    return state.compare_exchange_strong(expected, kCancelled);
+  }
+};
+
+struct AttemptRunner::Sequence {
+  std::vector<std::shared_ptr<Slot>> slots;
+  std::vector<Done> dones;        // empty once the item finished or was cancelled
+  std::vector<bool> finished;
+  size_t current = 0;              // the first item not finished (or cancelled)
+  TimePoint current_since{};       // when `current` was last known to start (or be due)
+  TimerId watchdog = 0;
+  std::function<void()> all_done;
+  int open = 0;                    // items neither finished nor cancelled
+};
+
 AttemptRunner::AttemptRunner(Executor& loop, const HandlerRegistration& handler,
                              std::optional<Duration> budget, Database* database,
                              std::string consumer)
@@ -25,88 +60,221 @@ AttemptRunner::AttemptRunner(Executor& loop, const HandlerRegistration& handler,
       database_(database),
       consumer_(std::move(consumer)) {}
 
+AttemptRunner::~AttemptRunner() { Abandon(); }
+
 namespace {
 
-// What the handler's thread writes and the loop reads once the completion
-// is posted.
-struct AttemptState {
-  std::shared_ptr<const Message> message;
-  HandlerContext ctx;
-  HandlerResult result = HandlerResult::Ok();
-};
-
 AttemptResult ToAttemptResult(const HandlerResult& r) {
+  AttemptResult out;
   switch (r.kind()) {
-    case HandlerResult::Kind::kOk: return {AttemptOutcome::kOk, "", Duration{0}};
+    case HandlerResult::Kind::kOk:
+      out.outcome = AttemptOutcome::kOk;
+      break;
     case HandlerResult::Kind::kUndecodable: {
       const bool prefixed = r.reason().rfind("undecodable", 0) == 0;
-      return {AttemptOutcome::kUndecodable, prefixed ? r.reason() : "undecodable: " + r.reason(),
-              Duration{0}};
+      out.outcome = AttemptOutcome::kUndecodable;
+      out.reason = prefixed ? r.reason() : "undecodable: " + r.reason();
+      break;
     }
-    case HandlerResult::Kind::kRetryable: break;
+    case HandlerResult::Kind::kRetryable:
+      out.outcome = AttemptOutcome::kFailed;
+      out.reason = r.reason();
+      break;
   }
-  return {AttemptOutcome::kFailed, r.reason(), Duration{0}};
+  return out;
 }
 
 }  // namespace
 
-void AttemptRunner::Run(std::shared_ptr<const Message> message, Done done) {
+void AttemptRunner::RunSequence(std::vector<Item> items, std::function<void()> all_done) {
+  if (items.empty()) {
+    if (all_done) all_done();
+    return;
+  }
   const uint64_t id = next_id_++;
-  Attempt& attempt = running_[id];
-  attempt.started = loop_.Now();
-  attempt.done = std::move(done);
-  auto state = std::make_shared<AttemptState>();
-  state->message = std::move(message);
-  state->ctx = HandlerContext{handler_.name, consumer_, attempt.started, database_, Duration{0}};
-  const HandlerFn* fn = &handler_.fn;
-  auto call = [state, fn]() -> Duration {
-    state->result = internal::CallIsolated<HandlerResult>(
-        "handler", [&] { return (*fn)(*state->message, state->ctx); });
-    return state->ctx.cost;
-  };
-  auto finish = scope_.Guard([this, id, state] { Finish(id, ToAttemptResult(state->result)); });
-  if (handler_.inline_on_loop && !loop_.simulated()) {
-    // On the loop thread: no worker hand-off; the completion is posted as
-    // Offload's would be (after the declared cost).
-    const Duration cost = call();
-    if (cost > Duration::zero()) {
-      loop_.PostAfter(cost, finish);
-    } else {
-      loop_.Post(finish);
-    }
-  } else {
-    loop_.Offload(call, finish);
+  auto seq = std::make_unique<Sequence>();
+  seq->all_done = std::move(all_done);
+  for (Item& item : items) {
+    auto slot = std::make_shared<Slot>();
+    slot->message = std::move(item.message);
+    slot->ctx = HandlerContext{handler_.name, consumer_, TimePoint{}, database_, Duration{0}};
+    seq->slots.push_back(std::move(slot));
+    seq->dones.push_back(std::move(item.done));
+    seq->finished.push_back(false);
   }
-  auto it = running_.find(id);
-  if (budget_ && it != running_.end()) {
-    // Armed after the offload: in the simulation a handler that takes exactly
-    // its budget completes first (only *past* the budget is a failure).
-    it->second.timeout_timer = loop_.PostAfter(*budget_, scope_.Guard([this, id] {
-      auto a = running_.find(id);
-      if (a == running_.end()) return;
-      a->second.timeout_timer = 0;
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "timeout after %.3f s", ToSecondsF(*budget_));
-      Finish(id, AttemptResult{AttemptOutcome::kTimeout, buf, Duration{0}});
-    }));
-  }
+  seq->open = static_cast<int>(seq->slots.size());
+  seq->current_since = loop_.Now();
+  items_running_ += seq->open;
+  sequences_.emplace(id, std::move(seq));
+  Dispatch(id);
 }
 
-void AttemptRunner::Finish(uint64_t id, AttemptResult result) {
-  auto it = running_.find(id);
-  if (it == running_.end()) return;  // late: timed out already
-  Attempt attempt = std::move(it->second);
-  running_.erase(it);
-  if (attempt.timeout_timer != 0) loop_.Cancel(attempt.timeout_timer);
-  result.elapsed = loop_.Now() - attempt.started;
-  attempt.done(result);
+void AttemptRunner::Dispatch(uint64_t id) {
+  Sequence& seq = *sequences_.at(id);
+  const Clock& clock = loop_.clock();
+  const HandlerFn* fn = &handler_.fn;
+  Executor::Sequence work;
+  for (size_t i = seq.current; i < seq.slots.size(); ++i) {
+    std::shared_ptr<Slot> slot = seq.slots[i];
+    auto call = [slot, fn, &clock]() -> Duration {
+      if (!slot->Claim()) return Duration{0};  // cancelled: moved elsewhere or dropped
+      const TimePoint now = clock.Now();
+      slot->started_us.store(ToMicros(now));
+      slot->ctx.now = now;
+      slot->result = internal::CallIsolated<HandlerResult>(
+          "handler", [&] { return (*fn)(*slot->message, slot->ctx); });
+      slot->finished = clock.Now() + slot->ctx.cost;
+      return slot->ctx.cost;
+    };
+    work.emplace_back(std::move(call), scope_.Guard([this, id, i] { OnItemDone(id, i); }));
+  }
+  if (handler_.inline_on_loop && !loop_.simulated()) {
+    // On the loop thread: no worker hand-off; each completion posted as a
+    // worker's would be (after the declared cost).
+    for (auto& [call, done] : work) {
+      const Duration cost = call();
+      if (cost > Duration::zero()) {
+        loop_.PostAfter(cost, std::move(done));
+      } else {
+        loop_.Post(std::move(done));
+      }
+    }
+  } else {
+    loop_.OffloadSequence(std::move(work));
+  }
+  ArmWatchdog(id);
+}
+
+void AttemptRunner::ArmWatchdog(uint64_t id) {
+  if (!budget_) return;
+  auto it = sequences_.find(id);
+  if (it == sequences_.end()) return;
+  Sequence& seq = *it->second;
+  if (seq.watchdog != 0) loop_.Cancel(seq.watchdog);
+  seq.watchdog = 0;
+  if (seq.current >= seq.slots.size()) return;
+  const int64_t started = seq.slots[seq.current]->started_us.load();
+  const TimePoint since = started != 0 ? FromMicros(started) : seq.current_since;
+  // Armed after the work was handed off: in the simulation a handler that
+  // takes exactly its budget completes first (only *past* it is a failure).
+  seq.watchdog = loop_.PostAt(since + *budget_, scope_.Guard([this, id] { OnWatchdog(id); }));
+}
+
+void AttemptRunner::OnWatchdog(uint64_t id) {
+  auto it = sequences_.find(id);
+  if (it == sequences_.end()) return;
+  Sequence& seq = *it->second;
+  seq.watchdog = 0;
+  if (seq.current >= seq.slots.size()) return;
+  const size_t index = seq.current;
+  Slot& slot = *seq.slots[index];
+  const int64_t started = slot.started_us.load();
+  if (started != 0 && FromMicros(started) + *budget_ > loop_.Now()) {
+    ArmWatchdog(id);  // it started later than assumed: not due yet
+    return;
+  }
+  if (slot.Cancel()) {
+    // Never started (its worker is late): not an attempt; it moves with the
+    // rest to a new sequence.
+    SplitAfter(id, index);
+    return;
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "timeout after %.3f s", ToSecondsF(*budget_));
+  AttemptResult r;
+  r.outcome = AttemptOutcome::kTimeout;
+  r.reason = buf;
+  r.started = started != 0 ? FromMicros(started) : seq.current_since;
+  SplitAfter(id, index + 1);
+  Finish(*sequences_.at(id), index, std::move(r));
+  MaybeRetire(id);
+}
+
+void AttemptRunner::SplitAfter(uint64_t id, size_t from) {
+  Sequence& seq = *sequences_.at(id);
+  std::vector<Item> moved;
+  for (size_t i = from; i < seq.slots.size(); ++i) {
+    if (seq.finished[i]) continue;
+    // Only the loop cancels: a cancelled open item is one it just cancelled.
+    const bool cancelled =
+        seq.slots[i]->state.load() == Slot::kCancelled || seq.slots[i]->Cancel();
+    if (!cancelled) continue;
+    moved.push_back(Item{seq.slots[i]->message, std::move(seq.dones[i])});
+    seq.finished[i] = true;
+    --seq.open;
+    --items_running_;
+  }
+  while (seq.current < seq.slots.size() && seq.finished[seq.current]) ++seq.current;
+  if (!moved.empty()) RunSequence(std::move(moved));
+  MaybeRetire(id);
+}
+
+void AttemptRunner::OnItemDone(uint64_t id, size_t index) {
+  auto it = sequences_.find(id);
+  if (it == sequences_.end()) return;
+  Sequence& seq = *it->second;
+  Slot& slot = *seq.slots[index];
+  if (seq.finished[index] || slot.state.load() == Slot::kCancelled) return;  // late or moved
+  AttemptResult r = ToAttemptResult(slot.result);
+  r.started = FromMicros(slot.started_us.load());
+  // The item's end (its declared cost included) is when the next one starts.
+  seq.current_since = slot.finished;
+  Finish(seq, index, std::move(r));
+  ArmWatchdog(id);
+  MaybeRetire(id);
+}
+
+void AttemptRunner::Finish(Sequence& seq, size_t index, AttemptResult result) {
+  seq.finished[index] = true;
+  --seq.open;
+  --items_running_;
+  PROTEAN_CHECK(seq.open >= 0 && items_running_ >= 0);
+  while (seq.current < seq.slots.size() && seq.finished[seq.current]) ++seq.current;
+  result.elapsed = loop_.Now() - result.started;
+  Done done = std::move(seq.dones[index]);
+  done(result);
+}
+
+void AttemptRunner::MaybeRetire(uint64_t id) {
+  auto it = sequences_.find(id);
+  if (it == sequences_.end() || it->second->open > 0) return;
+  std::unique_ptr<Sequence> seq = std::move(it->second);
+  sequences_.erase(it);
+  if (seq->watchdog != 0) loop_.Cancel(seq->watchdog);
+  // Posted, never called from inside the call that finished or cancelled the
+  // last item: the caller's own bookkeeping comes first.
+  if (seq->all_done) loop_.Post(std::move(seq->all_done));
+}
+
+std::vector<std::shared_ptr<const Message>> AttemptRunner::CancelPending() {
+  std::vector<std::shared_ptr<const Message>> cancelled;
+  std::vector<uint64_t> ids;
+  for (auto& [id, seq] : sequences_) ids.push_back(id);
+  for (uint64_t id : ids) {
+    auto it = sequences_.find(id);
+    if (it == sequences_.end()) continue;
+    Sequence& seq = *it->second;
+    for (size_t i = seq.current; i < seq.slots.size(); ++i) {
+      if (seq.finished[i] || !seq.slots[i]->Cancel()) continue;
+      cancelled.push_back(seq.slots[i]->message);
+      seq.dones[i] = nullptr;
+      seq.finished[i] = true;
+      --seq.open;
+      --items_running_;
+    }
+    while (seq.current < seq.slots.size() && seq.finished[seq.current]) ++seq.current;
+    MaybeRetire(id);
+  }
+  return cancelled;
 }
 
 void AttemptRunner::Abandon() {
-  for (auto& [id, attempt] : running_) {
-    if (attempt.timeout_timer != 0) loop_.Cancel(attempt.timeout_timer);
+  for (auto& [id, seq] : sequences_) {
+    if (seq->watchdog != 0) loop_.Cancel(seq->watchdog);
+    for (auto& slot : seq->slots) slot->Cancel();
   }
-  running_.clear();
+  sequences_.clear();
+  items_running_ = 0;
   scope_.Invalidate();
 }
 

@@ -1,20 +1,27 @@
 #pragma once
 // Runs handler attempts off the loop, each with the handler's SLA budget.
 //
-// Run() offloads the handler (a worker thread in real mode, inline in the
-// simulation; on the loop itself for an inline_on_loop handler in real
-// mode) and calls `done` on the loop exactly once: with the handler's
-// outcome, or with kTimeout when the budget runs out first. A completion
-// that arrives after its timeout, or after Abandon(), is ignored: the late
-// result of a handler never acks anything. Several attempts may run at once
-// (a subscription's `concurrency`); the caller bounds how many.
+// RunSequence() hands messages to the handler in order, in one hand-off: on
+// one worker thread in real mode (Executor::OffloadSequence), one after the
+// other in virtual time in the simulation, or on the loop itself for an
+// inline_on_loop handler in real mode. Each item's `done` runs on the loop
+// exactly once: with the handler's outcome, or with kTimeout when the item's
+// budget (from its start) runs out first, unless the item is cancelled
+// before it starts (CancelPending, Abandon). A completion that arrives after
+// its timeout, or after Abandon(), is ignored: the late result of a handler
+// never acks anything. When an item times out, the items of its sequence not
+// started yet move to a new sequence (another worker), so one stuck handler
+// holds up only itself. Several sequences may run at once (a subscription's
+// `concurrency`); the caller bounds how many.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/engine/handler.h"
 #include "core/engine/internal/callback_scope.h"
@@ -28,30 +35,48 @@ std::string_view AttemptOutcomeName(AttemptOutcome outcome);
 struct AttemptResult {
   AttemptOutcome outcome = AttemptOutcome::kOk;
   std::string reason;  // the handler's message, "timeout after 2.000 s", ...
-  Duration elapsed{0};
+  TimePoint started{};  // when the handler was called (the engine's Clock)
+  Duration elapsed{0};  // from `started` to the outcome
 };
 
 class AttemptRunner {
  public:
   using Done = std::function<void(const AttemptResult&)>;
+  struct Item {
+    std::shared_ptr<const Message> message;
+    Done done;
+  };
 
   AttemptRunner(Executor& loop, const HandlerRegistration& handler, std::optional<Duration> budget,
                 Database* database, std::string consumer);
+  ~AttemptRunner();
 
-  void Run(std::shared_ptr<const Message> message, Done done);
-  // Attempts started and not finished (nor abandoned).
-  int running() const { return static_cast<int>(running_.size()); }
-  bool busy() const { return !running_.empty(); }
+  // `all_done` (may be null) is posted to the loop once every item finished
+  // or was cancelled.
+  void RunSequence(std::vector<Item> items, std::function<void()> all_done = nullptr);
+  void Run(std::shared_ptr<const Message> message, Done done) {
+    RunSequence({Item{std::move(message), std::move(done)}});
+  }
+  // Items dispatched and not finished (started or waiting in a sequence).
+  int running() const { return items_running_; }
+  bool busy() const { return items_running_ > 0; }
+  // Cancels every item not started yet; returns their messages in dispatch
+  // order. Their `done` never runs.
+  std::vector<std::shared_ptr<const Message>> CancelPending();
   // Forget every running attempt: their completions and timeouts are ignored.
   void Abandon();
 
  private:
-  struct Attempt {
-    TimePoint started{};
-    TimerId timeout_timer = 0;
-    Done done;
-  };
-  void Finish(uint64_t id, AttemptResult result);
+  struct Slot;
+  struct Sequence;
+  void Dispatch(uint64_t id);
+  void OnItemDone(uint64_t id, size_t index);
+  void ArmWatchdog(uint64_t id);
+  void OnWatchdog(uint64_t id);
+  void Finish(Sequence& seq, size_t index, AttemptResult result);
+  // Moves the items from `from` on that have not started to a new sequence.
+  void SplitAfter(uint64_t id, size_t from);
+  void MaybeRetire(uint64_t id);
 
   Executor& loop_;
   const HandlerRegistration& handler_;
@@ -59,7 +84,8 @@ class AttemptRunner {
   Database* database_;
   std::string consumer_;
   uint64_t next_id_ = 1;
-  std::map<uint64_t, Attempt> running_;
+  std::map<uint64_t, std::unique_ptr<Sequence>> sequences_;
+  int items_running_ = 0;
   internal::CallbackScope scope_;
 };
 

@@ -183,8 +183,10 @@ void EventStoreSubscription::Attempt() {
     processed_failed_->Inc();
     exhausted_->Inc();
     first_failure_ = deps_.loop->Now();
-    RecordFailure(m, AttemptResult{AttemptOutcome::kUndecodable,
-                                   "undecodable: " + decoded.status().message(), Duration{0}});
+    AttemptResult undecodable;
+    undecodable.outcome = AttemptOutcome::kUndecodable;
+    undecodable.reason = "undecodable: " + decoded.status().message();
+    RecordFailure(m, undecodable);
     Advance(m.global_position);
     deps_.loop->Post(Guard([this] { ProcessNext(); }));
     return;

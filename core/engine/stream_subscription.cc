@@ -2,9 +2,24 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "core/engine/backoff.h"
 
 namespace protean {
+namespace {
+
+// The value at top-level `key` of a JSON object payload, as text (a string
+// as itself, anything else as JSON); nullopt when absent or not an object.
+std::optional<std::string> PayloadKey(const std::string& data, const std::string& key) {
+  nlohmann::json j = nlohmann::json::parse(data, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::nullopt;
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+}  // namespace
 StreamSubscription::StreamSubscription(SubscriptionDeps deps, Broker* broker,
                                        const HandlerRegistration& handler,
                                        SubscriptionConfig config)
@@ -58,14 +73,17 @@ void StreamSubscription::Enqueue(std::deque<Delivery>* queue, Delivery delivery)
 void StreamSubscription::Forget(const std::string& id) {
   held_.erase(id);
   first_failure_.erase(id);
+  ReleaseKey(id);
 }
 
 void StreamSubscription::Tick() {
   if (!running() || work_.of(InFlight::kFetch) > 0) return;
-  if (!ready_.empty() || !batch_.empty()) {
-    ProcessNext();
-    return;
-  }
+  Dispatch();
+  // One batch ahead at most: fetched entries wait (delivered, not attempted)
+  // while the current ones run, bounded by messages_per_tick.
+  const size_t queued = ready_.size() + batch_.size();
+  if (queued >= static_cast<size_t>(config_.messages_per_tick)) return;
+  if (config_.tick_interval_seconds > 0 && (queued > 0 || runner_.busy())) return;
   // Bound the retries waiting in memory: stop fetching new work meanwhile.
   const size_t retries_max =
       static_cast<size_t>(std::max<int64_t>(100, 10 * config_.messages_per_tick));
@@ -91,6 +109,7 @@ void StreamSubscription::OnFetched(Result<std::vector<StreamEntry>> result) {
     MaybeIdle();
     return;
   }
+  const bool empty = result->empty();
   for (auto& entry : *result) {
     if (observed()) {
       Report(Event(EngineEventKind::kDelivered, entry.id, MessageIdOf(entry.fields),
@@ -103,52 +122,101 @@ void StreamSubscription::OnFetched(Result<std::vector<StreamEntry>> result) {
     MaybeIdle();
     return;
   }
-  if (batch_.empty() && ready_.empty()) {
+  if (empty && batch_.empty() && ready_.empty() && !runner_.busy()) {
     const bool blocked = group_.broker->capabilities().blocking_reads;
     ScheduleTick(blocked ? Duration{0} : IdlePollDelay(deps_, ++empty_reads_));
     return;
   }
-  empty_reads_ = 0;
-  ProcessNext();
+  if (!empty) empty_reads_ = 0;
+  Dispatch();
+  if (!empty) ScheduleTick(SecondsF(config_.tick_interval_seconds));
 }
 
-void StreamSubscription::ProcessNext() {
+std::optional<std::string> StreamSubscription::OrderKey(const Message& m) const {
+  if (!config_.ordered_by) return std::nullopt;
+  return PayloadKey(m.data, *config_.ordered_by);
+}
+
+void StreamSubscription::Dispatch() {
   if (!running()) {
     MaybeIdle();
     return;
   }
-  if (runner_.busy()) return;
-  std::deque<Delivery>* queue = !ready_.empty() ? &ready_ : !batch_.empty() ? &batch_ : nullptr;
-  if (queue == nullptr) {
-    ScheduleTick(SecondsF(config_.tick_interval_seconds));
-    return;
+  const int64_t lanes_max = config_.concurrency;
+  while (lanes_ < lanes_max && (!ready_.empty() || !batch_.empty())) {
+    // A lane takes its share of what is queued, in order: redelivered and
+    // claimed entries first. With ordered_by, a message whose key is in
+    // flight or waiting for a retry stays queued (in order) until the key is
+    // free, and a lane takes at most one message per key.
+    const size_t queued = ready_.size() + batch_.size();
+    const size_t lanes_free = static_cast<size_t>(lanes_max - lanes_);
+    const size_t share = std::min<size_t>((queued + lanes_free - 1) / lanes_free,
+                                          static_cast<size_t>(config_.messages_per_tick));
+    std::vector<AttemptRunner::Item> items;
+    std::set<std::string> keys;
+    for (std::deque<Delivery>* queue : {&ready_, &batch_}) {
+      std::deque<Delivery> left;
+      while (!queue->empty()) {
+        Delivery d = std::move(queue->front());
+        queue->pop_front();
+        if (items.size() >= share) {
+          left.push_back(std::move(d));
+          continue;
+        }
+        std::shared_ptr<const Message> message = Prepare(d);
+        if (message == nullptr) continue;  // nothing to run: handled already
+        if (const std::optional<std::string> key = OrderKey(*message)) {
+          auto holder = busy_keys_.find(*key);
+          if ((holder != busy_keys_.end() && holder->second != d.entry.id) || keys.count(*key)) {
+            left.push_back(std::move(d));
+            continue;
+          }
+          keys.insert(*key);
+          busy_keys_[*key] = d.entry.id;
+          key_of_[d.entry.id] = *key;
+        }
+        items.push_back(AttemptRunner::Item{
+            message, [this, entry = std::move(d.entry), message](const AttemptResult& r) {
+              OnAttempt(entry, message, r);
+            }});
+      }
+      *queue = std::move(left);
+    }
+    if (items.empty()) break;  // only blocked keys left
+    ++lanes_;
+    runner_.RunSequence(std::move(items), Guard([this] { OnSequenceDone(); }));
   }
-  Delivery d = std::move(queue->front());
-  queue->pop_front();
-  Process(std::move(d));
+  if (ready_.empty() && batch_.empty() && !runner_.busy()) FlushAcks();
+  MaybeIdle();
 }
 
-void StreamSubscription::Process(Delivery d) {
+void StreamSubscription::OnSequenceDone() {
+  --lanes_;
+  PROTEAN_CHECK(lanes_ >= 0);
+  FlushAcks();
+  Dispatch();
+  if (running()) ScheduleTick(Duration{0});
+}
+
+std::shared_ptr<const Message> StreamSubscription::Prepare(Delivery& d) {
   StreamEntry& entry = d.entry;
   PROTEAN_CHECK(Holds(entry.id));
-  auto next = Guard([this] { ProcessNext(); });
   if (entry.deleted) {
     // Trimmed or deleted while pending: nothing left to handle (Redis [id, nil]).
     AckNow(entry.id, "", entry.delivery_count);
-    deps_.loop->Post(next);
-    return;
+    return nullptr;
   }
   if (d.claimed) {
     Report(Event(EngineEventKind::kClaimed, entry.id, MessageIdOf(entry.fields),
                  entry.delivery_count));
     claimed_->Inc();
+    d.claimed = false;  // reported once, even if the entry waits for its key
   }
   Result<Message> decoded = DecodeMessage(handler_.stream, entry);
   if (!decoded.ok()) {
     MoveToDlq(entry.id, entry.delivery_count, "undecodable: " + decoded.status().message(),
               MessageIdOf(entry.fields));
-    deps_.loop->Post(next);
-    return;
+    return nullptr;
   }
   if (IsExpired(decoded->metadata, deps_.loop->Now())) {
     // Protean's engine.handle_message (server/engine.py:779-820): a command
@@ -159,8 +227,7 @@ void StreamSubscription::Process(Delivery d) {
     EngineEvent e = Event(EngineEventKind::kDropped, entry.id, decoded->id, entry.delivery_count);
     e.detail = "expired: deadline passed";
     Report(std::move(e));
-    deps_.loop->Post(next);
-    return;
+    return nullptr;
   }
   if (entry.delivery_count > config_.max_retries && config_.max_retries > 0) {
     // A claimed entry whose attempts ran out, with a consumer that died or
@@ -174,23 +241,24 @@ void StreamSubscription::Process(Delivery d) {
       dropped_->Inc();
       Report(Event(EngineEventKind::kDropped, entry.id, decoded->id, entry.delivery_count));
     }
-    deps_.loop->Post(next);
-    return;
+    return nullptr;
   }
   auto message = std::make_shared<const Message>(std::move(*decoded));
   PROTEAN_CHECK(config_.max_retries <= 0 || message->attempt <= config_.max_retries);
-  if (observed()) {
-    Report(Event(EngineEventKind::kAttemptStarted, entry.id, message->id, message->attempt));
-  }
-  runner_.Run(message, [this, entry = std::move(entry), message](const AttemptResult& r) {
-    OnAttempt(entry, message, r);
-  });
+  return message;
 }
 
 void StreamSubscription::OnAttempt(const StreamEntry& entry, std::shared_ptr<const Message> message,
                                    const AttemptResult& r) {
   PROTEAN_CHECK(Holds(entry.id));
   if (observed()) {
+    // Reported as the result arrives, stamped with when the handler was
+    // called: a batch of attempts runs on a worker without telling the loop
+    // of each start.
+    EngineEvent started =
+        Event(EngineEventKind::kAttemptStarted, entry.id, message->id, message->attempt);
+    started.at = r.started;
+    Report(std::move(started));
     EngineEvent fin =
         Event(EngineEventKind::kAttemptFinished, entry.id, message->id, message->attempt);
     fin.outcome = std::string(AttemptOutcomeName(r.outcome));
@@ -202,16 +270,21 @@ void StreamSubscription::OnAttempt(const StreamEntry& entry, std::shared_ptr<con
     processed_ok_->Inc();
     first_failure_.erase(entry.id);
     pending_acks_.push_back(PendingAck{entry.id, message->id, message->attempt});
-    // Batched within a fetched batch; flushed as soon as the batch is done.
-    if (batch_.empty() || pending_acks_.size() >= static_cast<size_t>(config_.messages_per_tick)) {
+    ReleaseKey(entry.id);
+    // Batched: flushed once messages_per_tick are waiting, when the last
+    // attempt in flight ends, and before every fetch.
+    if (!runner_.busy() || pending_acks_.size() >= static_cast<size_t>(config_.messages_per_tick)) {
       FlushAcks();
     }
   } else {
     processed_failed_->Inc();
     first_failure_.emplace(entry.id, deps_.loop->Now());
+    const bool retry =
+        r.outcome != AttemptOutcome::kUndecodable && message->attempt < config_.max_retries;
+    if (!retry) ReleaseKey(entry.id);  // a retry keeps its key: later messages wait
     if (r.outcome == AttemptOutcome::kUndecodable) {
       MoveToDlq(entry.id, message->attempt, r.reason, message->id);
-    } else if (message->attempt < config_.max_retries) {
+    } else if (retry) {
       ScheduleRetry(entry.id, message->attempt);
     } else if (config_.enable_dlq) {
       MoveToDlq(entry.id, message->attempt, r.reason, message->id);
@@ -221,8 +294,14 @@ void StreamSubscription::OnAttempt(const StreamEntry& entry, std::shared_ptr<con
       Report(Event(EngineEventKind::kDropped, entry.id, message->id, message->attempt));
     }
   }
-  ProcessNext();
-  MaybeIdle();
+  Dispatch();
+}
+
+void StreamSubscription::ReleaseKey(const std::string& entry_id) {
+  auto it = key_of_.find(entry_id);
+  if (it == key_of_.end()) return;
+  busy_keys_.erase(it->second);
+  key_of_.erase(it);
 }
 
 void StreamSubscription::ScheduleRetry(const std::string& id, int64_t failed_attempt) {
@@ -283,7 +362,7 @@ void StreamSubscription::OnRedelivered(const std::string& id, int64_t failed_att
                  entry.delivery_count));
   }
   Enqueue(&ready_, Delivery{std::move(entry), false});
-  ProcessNext();
+  Dispatch();
 }
 
 void StreamSubscription::MoveToDlq(const std::string& id, int64_t attempts,
@@ -411,7 +490,7 @@ void StreamSubscription::Claim(std::string cursor, int pages_left) {
           MaybeIdle();
           return;
         }
-        if (any) ProcessNext();
+        if (any) Dispatch();
         if (!r->done() && pages_left > 1) {
           Claim(r->next_cursor, pages_left - 1);
         } else {
@@ -462,6 +541,11 @@ void StreamSubscription::ReleaseUnattempted() {
   }
   batch_.clear();
   ready_.clear();
+  // Handed to a worker in a sequence but not started: not attempts either.
+  for (const std::shared_ptr<const Message>& m : runner_.CancelPending()) {
+    unattempted.emplace_back(m->source_id, m->attempt - 1);
+    Forget(m->source_id);
+  }
   if (unattempted.empty()) return;
   OffloadPastAbandon<int64_t>(
       InFlight::kRelease,

@@ -3,8 +3,13 @@
 // (the handler name), as one consumer (`<handler>-<instance>`), so instances
 // scale out: each entry goes to one consumer of the group.
 //
-// Per message: deliver -> attempt (one at a time) -> ack (batched, flushed
-// before each fetch and on shutdown). A failed attempt is retried after the
+// Per message: deliver -> attempt -> ack (batched, flushed before each fetch,
+// when the attempts in flight end, and on shutdown). Attempts run in
+// sequences handed to a worker in one hop; `concurrency` sequences at once
+// (default 1: one message at a time, Protean's behaviour); with
+// `ordered_by`, messages with the same payload key run one at a time, in
+// order. The next batch is fetched while the current one is handled (one
+// batch ahead at most). A failed attempt is retried after the
 // backoff by a loop timer, never a blocking sleep, while the rest of the batch
 // goes on. The attempt number is the broker's delivery count: a retry
 // re-reads the entry through the group (count + 1), so the count survives a
@@ -73,8 +78,17 @@ class StreamSubscription final : public SubscriptionBase {
 
   void Tick() override;
   void OnFetched(Result<std::vector<StreamEntry>> result);
-  void ProcessNext();
-  void Process(Delivery delivery);
+  // Hands queued deliveries to free lanes (up to `concurrency` sequences of
+  // attempts); deliveries that need no attempt are settled on the way.
+  void Dispatch();
+  void OnSequenceDone();
+  // What a delivery needs: an attempt (the decoded message), or nothing
+  // (deleted, undecodable, expired, attempts exhausted: settled here).
+  std::shared_ptr<const Message> Prepare(Delivery& delivery);
+  // The ordered_by key of a message; nullopt without ordered_by or when its
+  // payload has no such key (such messages are not ordered).
+  std::optional<std::string> OrderKey(const Message& message) const;
+  void ReleaseKey(const std::string& entry_id);
   void OnAttempt(const StreamEntry& entry, std::shared_ptr<const Message> message,
                  const AttemptResult& result);
   void ScheduleRetry(const std::string& id, int64_t failed_attempt);
@@ -106,6 +120,11 @@ class StreamSubscription final : public SubscriptionBase {
   // out to be another consumer's): what the heartbeat touches and what a
   // claim must not deliver twice.
   std::set<std::string> held_;
+  int64_t lanes_ = 0;  // sequences of attempts running
+  // ordered_by: key -> the entry holding it (in an attempt or waiting for a
+  // retry), and back.
+  std::map<std::string, std::string> busy_keys_;
+  std::map<std::string, std::string> key_of_;
   TimerId claim_timer_ = 0;
   TimerId heartbeat_timer_ = 0;
   std::vector<std::function<void()>> ack_waiters_;  // Flush() callers

@@ -59,6 +59,21 @@ void RealExecutor::Offload(Work work, Task done) {
   work_cv_.notify_one();
 }
 
+void RealExecutor::OffloadSequence(Sequence items) {
+  auto shared = std::make_shared<Sequence>(std::move(items));
+  Offload(
+      [this, shared]() -> Duration {
+        for (auto& [work, done] : *shared) {
+          TakeChargedWorkCost();
+          const Duration cost = work() + TakeChargedWorkCost();
+          if (cost > Duration::zero()) std::this_thread::sleep_for(cost);
+          Post(std::move(done));
+        }
+        return Duration{0};
+      },
+      [] {});
+}
+
 void RealExecutor::WorkerMain() {
   for (;;) {
     std::pair<Work, Task> item;

@@ -40,6 +40,9 @@ class RealExecutor final : public Executor {
   TimerId PostAt(TimePoint when, Task task) override;
   bool Cancel(TimerId id) override;
   void Offload(Work work, Task done) override;
+  // The whole sequence on one worker: one hand-off; each done posted as its
+  // work finishes (a work's declared cost passes on the worker first).
+  void OffloadSequence(Sequence items) override;
   bool simulated() const override { return false; }
 
   // Runs the loop on the calling thread until Stop(). Tasks still queued when
