@@ -4,7 +4,7 @@
 'use strict';
 
 var Report = (function () {
-  // The page's data: the JSON document in <script id="report-data">.
+  // The page's data: the JSON document in the script element #report-data.
   function data() {
     return JSON.parse(document.getElementById('report-data').textContent);
   }
