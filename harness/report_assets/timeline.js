@@ -297,13 +297,16 @@ var Timeline = (function () {
 
   // Marks one rectangle into the path of its colour, once per pixel column
   // of (key): the aggregation that keeps large histories fast.
-  function Marks() { this.paths = {}; this.last = {}; this.count = 0; }
+  var colourIds = {}, colourCount = 0;
+  function Marks() { this.paths = {}; this.last = new Map(); this.count = 0; }
   Marks.prototype.add = function (colour, key, x, y, w, h) {
     var px = Math.floor(x);
     if (w < 1.5) {
-      var k = colour + key;
-      if (this.last[k] === px) return;
-      this.last[k] = px;
+      var id = colourIds[colour];
+      if (id === undefined) id = colourIds[colour] = colourCount++;
+      var k = id * 65536 + key;
+      if (this.last.get(k) === px) return;
+      this.last.set(k, px);
     }
     var p = this.paths[colour] || (this.paths[colour] = new Path2D());
     p.rect(x, y, Math.max(w, 1.2), h);
