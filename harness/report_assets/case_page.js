@@ -185,10 +185,9 @@
     runs.forEach(function (r, k) {
       var title = runs.length > 1 ? r.c.mode + ' (' + r.T.events + ' events)' +
         (k > 0 ? ' - aligned at the first event' : '') : '';
-      var holder = el('div', {class: 'run'});
+      var holder = el('div', {class: 'run'}, title ? [el('div', {class: 'run-title', text: title})] : []);
       box.appendChild(holder);
       r.tl = new Timeline.Timeline(holder, r.T, view, {
-        title: title,
         onPick: function (tl, h) { selectMessage(r, tl.messageOf(h)); },
         onDraw: function () { if (!r.drawn) { r.drawn = true; drawnOnce++; check(); } }
       });
@@ -220,7 +219,7 @@
       if (d.b >= 0) b.tl.highlight([], [b.rows[d.b].m]);
     }});
     table.setRows(D.diff);
-    box.appendChild(table.node);
+    if (D.diff.length) box.appendChild(table.node);
     return box;
   }
 

@@ -340,7 +340,9 @@ var Timeline = (function () {
       var key = l * 64 + c * 16 + sp.row[i];
       var hl = this.hl.s[i];
       if (hl === 2) strong.push([x0, y, x1 - x0, h, colour]);
-      (hl === 1 ? weak : normal).add(colour, key, x0, y, x1 - x0, h);
+      // A gap between attempts that follow each other, once they are wide.
+      var w = c < 2 && x1 - x0 > 4 ? x1 - x0 - 1 : x1 - x0;
+      (hl === 1 ? weak : normal).add(colour, key, x0, y, w, h);
     }
     normal.fill(ctx, this.hl.on ? 0.3 : 1);
     weak.fill(ctx, 1);
@@ -398,7 +400,6 @@ var Timeline = (function () {
     ctx.fillStyle = '#333';
     ctx.font = '11px sans-serif';
     ctx.textBaseline = 'top';
-    ctx.fillText(this.opts.title || '', 6, 6);
     ctx.strokeStyle = 'rgba(0,0,0,0.08)';
     for (var t = Math.ceil(v.from / step) * step; t <= v.to; t += step) {
       var x = this.x(t);
