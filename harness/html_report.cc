@@ -17,6 +17,7 @@
 #include "harness/checkers.h"
 #include "harness/history.h"
 #include "harness/report_assets.h"
+#include "harness/report_internal.h"
 
 namespace protean::harness {
 namespace {
@@ -26,29 +27,18 @@ using nlohmann::json;
 constexpr size_t kDiffsShown = 500;
 constexpr size_t kIndexFailuresShown = 5;
 
-const char* Status(const CaseResult& r) {
-  return r.skipped ? "skipped" : r.failures.empty() ? "passed" : "failed";
+template <typename Json>
+std::string Dump(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-json CaseJson(const ReportCase& c) {
-  const CaseResult& r = c.result;
-  return {{"name", CaseName(r)},
-          {"suite", r.suite},
-          {"scenario", r.scenario},
-          {"file", r.file},
-          {"mode", r.mode},
-          {"seed", r.seed},
-          {"status", Status(r)},
-          {"skip_reason", r.skip_reason},
-          {"failures", r.failures},
-          {"sim_seconds", r.sim_seconds},
-          {"wall_seconds", r.wall_seconds},
-          {"events", r.events},
-          {"replay", r.replay_command},
-          {"history", c.history_file},
-          {"page", c.page}};
+// A summary case, with the history as found and the page.
+nlohmann::ordered_json CaseJson(const ReportCase& c) {
+  nlohmann::ordered_json j = internal::CaseToJson(c.result);
+  j["name"] = CaseName(c.result);
+  j["history"] = c.history_file;
+  j["page"] = c.page;
+  return j;
 }
 
 // JSON inside <script>: every '<' (only ever inside strings) escaped, so no
@@ -141,9 +131,9 @@ std::string CasePageHtml(const ReportCase& c, const CaseTimeline& timeline, cons
 }
 
 std::string IndexPageHtml(const std::vector<ReportCase>& cases, const std::string& title) {
-  json rows = json::array();
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
   for (const ReportCase& c : cases) {
-    json row = CaseJson(c);
+    nlohmann::ordered_json row = CaseJson(c);
     std::vector<std::string> shown(
         c.result.failures.begin(),
         c.result.failures.begin() +
@@ -152,7 +142,8 @@ std::string IndexPageHtml(const std::vector<ReportCase>& cases, const std::strin
     row["failure_count"] = c.result.failures.size();
     rows.push_back(std::move(row));
   }
-  const json data = {{"page", "index"}, {"title", title}, {"cases", std::move(rows)}};
+  const nlohmann::ordered_json data = {
+      {"page", "index"}, {"title", title}, {"cases", std::move(rows)}};
   return Page("index", Dump(data), {"common.js", "index_page.js"});
 }
 

@@ -179,9 +179,6 @@ std::string IndexPageHtml(const std::vector<ReportCase>& cases, const std::strin
 // cannot be written is one.
 Result<HtmlReportStats> WriteHtmlReport(std::vector<ReportCase> cases, const std::string& out_dir);
 
-// Reads a JSON summary (JsonSummary's format) back into results.
-Result<std::vector<CaseResult>> ParseJsonSummary(std::string_view text);
-
 // The cases of a report from JSON summary files and history folders. A
 // summary case's history is looked for at its recorded path, then beside the
 // summary (its folder and histories/ in it), then in each folder by name

@@ -1,5 +1,5 @@
-// CaseTimelineJson (the data a case page draws), ParseJsonSummary (the
-// `--json` summary read back) and CollectReportCases.
+// CaseTimelineJson (the data a case page draws) and CollectReportCases (the
+// cases of a report from summaries and history folders).
 //
 // The timeline is columnar so that 100,000 events stay a few MB and load into
 // typed arrays: "pt" (points) and "sp" (spans) are objects of equal-length
@@ -111,30 +111,6 @@ json Rows(const std::vector<MessageRow>& rows, StringTable& str) {
           {"last", last}, {"faults", faults}, {"flag", flag}};
 }
 
-CaseResult CaseFromJson(const json& c) {
-  CaseResult r;
-  r.suite = c.value("suite", "");
-  r.scenario = c.value("scenario", "");
-  r.file = c.value("file", "");
-  r.mode = c.value("mode", "");
-  r.seed = c.value("seed", uint64_t{0});
-  const std::string status = c.value("status", "");
-  r.skipped = status == "skipped";
-  r.skip_reason = c.value("skip_reason", "");
-  if (c.contains("failures") && c["failures"].is_array()) {
-    for (const json& f : c["failures"]) {
-      if (f.is_string()) r.failures.push_back(f.get<std::string>());
-    }
-  }
-  if (status == "failed" && r.failures.empty()) r.failures.push_back("failed");
-  r.sim_seconds = c.value("sim_seconds", 0.0);
-  r.wall_seconds = c.value("wall_seconds", 0.0);
-  r.events = c.value("events", int64_t{0});
-  r.replay_command = c.value("replay", "");
-  r.history_path = c.value("history", "");
-  return r;
-}
-
 }  // namespace
 
 std::string CaseTimelineJson(const CaseTimeline& t) {
@@ -170,27 +146,6 @@ std::string CaseTimelineJson(const CaseTimeline& t) {
   out["passed"] = t.checkers_passed;
   out["str"] = str.Take();
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-Result<std::vector<CaseResult>> ParseJsonSummary(std::string_view text) {
-  json j;
-  try {
-    j = json::parse(text.begin(), text.end());
-  } catch (const std::exception& e) {
-    return Status::InvalidArgument(std::string("summary is not valid JSON: ") + e.what());
-  }
-  if (!j.is_object() || !j.contains("cases") || !j["cases"].is_array()) {
-    return Status::InvalidArgument("summary has no \"cases\" array");
-  }
-  std::vector<CaseResult> out;
-  try {
-    for (const json& c : j["cases"]) {
-      if (c.is_object()) out.push_back(CaseFromJson(c));
-    }
-  } catch (const std::exception& e) {
-    return Status::InvalidArgument(std::string("summary case: ") + e.what());
-  }
-  return out;
 }
 
 namespace {
