@@ -76,6 +76,10 @@ std::vector<std::string> SummariesIn(const std::string& dir) {
 int Report(const std::string& run_dir, std::vector<std::string> summaries,
            std::vector<std::string> history_dirs, std::string out_dir) {
   if (!run_dir.empty()) {
+    if (!std::filesystem::is_directory(run_dir)) {
+      std::fprintf(stderr, "protean-harness report: %s is not a folder\n", run_dir.c_str());
+      return 2;
+    }
     for (const std::string& s : SummariesIn(run_dir)) summaries.push_back(s);
     if (summaries.empty() && history_dirs.empty()) {
       history_dirs.push_back(run_dir);
@@ -96,6 +100,10 @@ int Report(const std::string& run_dir, std::vector<std::string> summaries,
   Result<std::vector<ReportCase>> cases = CollectReportCases(summaries, history_dirs);
   if (!cases.ok()) {
     std::fprintf(stderr, "protean-harness report: %s\n", cases.status().message().c_str());
+    return 2;
+  }
+  if (cases->empty()) {
+    std::fprintf(stderr, "protean-harness report: no cases in the summaries or folders given\n");
     return 2;
   }
   Result<HtmlReportStats> stats = WriteHtmlReport(std::move(*cases), out_dir);
