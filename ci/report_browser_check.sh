@@ -8,8 +8,10 @@
 #   3. opens the index, the failing case's page and the 100k-event page in headless
 #      Chromium: each page's self-check (#selfcheck, set by its script once lanes and
 #      events are drawn and its canvas is not blank; on the failing page also once the
-#      verdict's events are highlighted) must say data-ok="1", and a screenshot of
-#      each must not be blank (ci/report_png_check.js: decoded, many colours, enough ink);
+#      verdict's events are highlighted, and a hover, a wheel zoom, a drag pan and a
+#      double-click fit driven by the page's #interact self-test worked) must say
+#      data-ok="1", and a screenshot of each must not be blank (ci/report_png_check.js:
+#      decoded, many colours, enough ink);
 #   4. with a folder argument (the suite's report from `run --report`), checks its
 #      index the same way.
 # Screenshots and the pages go to $REPORTS/report-check/. Prints the timings.
@@ -68,6 +70,9 @@ check_page() {
   if [[ "${needs}" == "highlighted" && ! "${marker}" =~ data-highlighted=\"[1-9] ]]; then
     ci_die "report check: ${name}: the verdict's events are not highlighted"
   fi
+  if [[ "${url}" == *'#interact' && "${marker}" != *'data-interact-ok="1"'* ]]; then
+    ci_die "report check: ${name}: hover, zoom, pan or fit did not work"
+  fi
   [[ -s "${OUT}/${name}.png" ]] || ci_die "report check: ${name}: no screenshot"
   node ci/report_png_check.js "${OUT}/${name}.png" >&2 ||
     ci_die "report check: ${name}: the screenshot is blank"
@@ -92,7 +97,8 @@ t0=$(date +%s%N)
 ci_log "report check: 100k-event report built in $((($(date +%s%N) - t0) / 1000000)) ms"
 
 check_page index "file://${OUT}/run/index.html"
-check_page failing-case "file://${OUT}/run/cases/fixtures_failing-duplicates__memory__1.html" highlighted
+check_page failing-case \
+  "file://${OUT}/run/cases/fixtures_failing-duplicates__memory__1.html#interact" highlighted
 check_page synthetic-100k "file://${OUT}/synthetic/cases/synthetic_large-100000__memory__1.html#bench"
 if [[ -n "${SUITE_REPORT}" ]]; then
   [[ -f "${SUITE_REPORT}/index.html" ]] || ci_die "report check: no ${SUITE_REPORT}/index.html"

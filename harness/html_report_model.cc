@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <iterator>
 #include <map>
 #include <set>
 #include <tuple>
@@ -30,12 +31,15 @@ constexpr size_t kVerdictsDetailed = 500;
 
 // Fault kinds that last `duration_ms` and end with a fault_ended.
 bool Windowed(const std::string& kind) {
-  static const std::set<std::string> kKinds = {"broker_unavailable", "event_store_unavailable",
-                                               "lost_ack",           "slow_replies",
-                                               "handler_errors",     "handler_slow"};
-  return kKinds.count(kind) > 0;
+  constexpr std::string_view kKinds[] = {"broker_unavailable", "event_store_unavailable",
+                                         "lost_ack",           "slow_replies",
+                                         "handler_errors",     "handler_slow"};
+  return std::find(std::begin(kKinds), std::end(kKinds), kind) != std::end(kKinds);
 }
 
+// Fills one CaseTimeline from a HistoryIndex. The steps run in this order:
+// Lanes, EventsAndSpans, Faults, Verdicts (which marks the messages they
+// name), Messages (whose states need those marks).
 class Builder {
  public:
   Builder(const HistoryIndex& ix, CaseTimeline* out) : ix_(ix), out_(*out) {}
@@ -273,22 +277,18 @@ std::vector<size_t> Builder::FallbackEvents(const std::string& text) const {
     pos = next;
   }
   std::vector<size_t> near, about_message;
-  std::vector<size_t> all;
-  const std::vector<size_t>* candidates = &all;
-  if (!instance.empty()) {
-    candidates = &ix_.OfInstance(instance);
-  } else {
-    all.resize(ix_.events().size());
-    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-  }
-  for (size_t i : *candidates) {
-    const Ev& e = ix_.event(i);
-    if (!instance.empty() && e.instance != instance) continue;
-    if (!sub.empty() && !e.subscription.empty() && e.subscription != sub) continue;
+  auto consider = [&](const Ev& e) {
+    if (!instance.empty() && e.instance != instance) return;
+    if (!sub.empty() && !e.subscription.empty() && e.subscription != sub) return;
     const bool mine = !prefix.empty() && StartsWith(e.message_id, prefix);
-    if (!prefix.empty() && !mine) continue;
+    if (!prefix.empty() && !mine) return;
     if (mine) about_message.push_back(e.index);
     if (std::llabs(Rel(e.t) - at) <= 500) near.push_back(e.index);
+  };
+  if (!instance.empty()) {
+    for (size_t i : ix_.OfInstance(instance)) consider(ix_.event(i));
+  } else {
+    for (const Ev& e : ix_.events()) consider(e);
   }
   if (!near.empty() && near.size() <= 50) return near;
   return about_message;

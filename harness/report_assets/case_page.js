@@ -303,6 +303,42 @@
   var first = main.T.verdicts.filter(function (v) { return v.events.length; })[0];
   if (first) selectVerdict(first);
   runs.forEach(function (r) { r.tl.draw(); });
+  // page.html#interact: drive the first timeline as a user would - hover an
+  // attempt, wheel-zoom, drag-pan, double-click - and record what worked in
+  // #selfcheck data-interact (ci/report_browser_check.sh requires all four).
+  if (location.hash.indexOf('interact') >= 0) interact(main.tl);
+  function interact(tl) {
+    var c = tl.canvas, r = c.getBoundingClientRect(), done = [];
+    function at(type, x, y, extra) {
+      var init = {clientX: r.left + x, clientY: r.top + y, bubbles: true, cancelable: true};
+      Object.keys(extra || {}).forEach(function (k) { init[k] = extra[k]; });
+      c.dispatchEvent(type === 'wheel' ? new WheelEvent(type, init) : new MouseEvent(type, init));
+    }
+    var span = -1;
+    for (var i = 0; i < tl.T.sp.n && span < 0; i++) if (tl.T.sp.c[i] === 0) span = i;
+    if (span >= 0) {
+      var p = tl.centerOf({type: 'span', i: span});
+      at('mousemove', p[0], p[1]);
+      if (!tl.tip.hidden && tl.tip.textContent.indexOf('attempt') >= 0) done.push('hover');
+      at('mouseleave', p[0], p[1]);
+    }
+    var saved = [view.from, view.to];
+    var w0 = view.to - view.from, mid = (tl.width + 92) / 2, y = tl.laneY[1] + 4;
+    at('wheel', mid, y, {deltaY: -400});
+    if (view.to - view.from < w0 * 0.8) done.push('zoom');
+    var from = view.from;
+    at('mousedown', mid, y, {buttons: 1});
+    at('mousemove', mid - 150, y, {buttons: 1});
+    at('mouseup', mid - 150, y);
+    if (view.from > from) done.push('pan');
+    at('dblclick', mid, y);
+    if (Math.abs(view.to - view.from - full * 1.02) < 1) done.push('fit');
+    view.set(saved[0], saved[1]);
+    var sc = document.getElementById('selfcheck');
+    sc.setAttribute('data-interact', done.join(','));
+    sc.setAttribute('data-interact-ok', done.length === 4 ? '1' : '0');
+  }
+
   // page.html#bench: time 20 redraws from the whole run down to 1/1000 of it
   // (ci/report_browser_check.sh reports the figure for its 100k-event page).
   if (location.hash.indexOf('bench') >= 0) {

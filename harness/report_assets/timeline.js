@@ -534,6 +534,21 @@ var Timeline = (function () {
     tip.style.top = (p[1] + 14) + 'px';
   };
 
+  // Where a hit's item is drawn, in canvas coordinates (for the self-test).
+  Timeline.prototype.centerOf = function (h) {
+    var T = this.T;
+    if (h.type === 'point') {
+      var l = T.pt.l[h.i], st = POINT_STYLE[T.str[T.pt.k[h.i]]] || OTHER_POINT;
+      var y = st[1] && l > 0 ? this.laneY[l] + this.laneH[l] / 2 : this.rowsY(l).points + 7;
+      return [this.x(T.pt.t[h.i]), y];
+    }
+    var s = h.i, rows = this.rowsY(T.sp.l[s]), c = T.sp.c[s];
+    var x = (Math.max(GUTTER, this.x(T.sp.f[s])) + Math.min(this.width - 8, this.x(T.sp.u[s]))) / 2;
+    if (c === 0) return [x, rows.attempts + T.sp.row[s] * ROW + 3];
+    if (c === 1) return [x, rows.waits + T.sp.row[s] * WAIT_ROW + 2];
+    return [x, this.laneY[T.sp.l[s]] + 2];
+  };
+
   // The message of a hit, or -1.
   Timeline.prototype.messageOf = function (h) {
     return h.type === 'point' ? this.T.pt.m[h.i] : this.T.sp.m[h.i];
