@@ -9,6 +9,8 @@
 #
 # Environment:
 #   CI_EXTRA_PACKAGES   space-separated extra Debian packages to install as well
+#   CI_BROWSER          1 → also the headless browser of ci/report_browser_check.sh
+#                       (chromium, fonts-dejavu-core; node comes with npm below)
 #   CI_SKIP_INSTALL     1 → do nothing (for machines managed some other way)
 set -euo pipefail
 
@@ -38,6 +40,9 @@ packages=(
 if ! ci_have npm; then
   # Debian's npm depends on Debian's nodejs; only used when no npm is present at all.
   packages+=(nodejs npm)
+fi
+if [[ "${CI_BROWSER:-0}" == "1" ]]; then
+  packages+=(chromium fonts-dejavu-core)
 fi
 if [[ -n "${CI_EXTRA_PACKAGES:-}" ]]; then
   read -r -a extra <<<"${CI_EXTRA_PACKAGES}"

@@ -2,7 +2,9 @@
 # ci/main.sh — the main job: install deps, build, then run the scenario suites in
 # memory mode:
 #   $BUILD_DIR/harness/protean-harness run scenarios --protean-env memory \
-#       --jobs $(nproc) --junit reports/scenarios-memory.xml --json reports/scenarios-memory.json
+#       --jobs $(nproc) --junit reports/scenarios-memory.xml --json reports/scenarios-memory.json \
+#       --report reports/html
+# and check the HTML report in headless Chromium (ci/report_browser_check.sh).
 # Needs no services.
 #
 # Environment:
@@ -25,6 +27,7 @@ export BUILD_DIR
 
 mkdir -p "${REPORTS}"
 rm -f "${REPORTS}/scenarios-memory.xml"
+rm -rf "${REPORTS}/html" "${REPORTS}/report-check"
 
 step_deps() {
   ci_timeout "$(ci_budget 1800)" bash ci/install_deps.sh
@@ -39,7 +42,12 @@ step_scenarios_memory() {
   [[ -x "${HARNESS}" ]] || ci_die "${HARNESS} was not built"
   ci_timeout "$(ci_budget 3000)" \
     "${HARNESS}" run scenarios --protean-env memory --jobs "$(nproc)" \
-      --junit "${REPORTS}/scenarios-memory.xml" --json "${REPORTS}/scenarios-memory.json"
+      --junit "${REPORTS}/scenarios-memory.xml" --json "${REPORTS}/scenarios-memory.json" \
+      --report "${REPORTS}/html"
+}
+
+step_report_browser() {
+  ci_timeout "$(ci_budget 600)" bash ci/report_browser_check.sh "${REPORTS}/html"
 }
 
 ci_log "main job: repo ${CI_ROOT}, build dir ${BUILD_DIR}"
@@ -53,6 +61,11 @@ if ci_step_ok "build"; then
   ci_step "scenario suites, memory mode" step_scenarios_memory
 else
   ci_skip_step "scenario suites, memory mode" "build failed"
+fi
+if ci_step_ok "build"; then
+  ci_step "HTML report, headless browser" step_report_browser
+else
+  ci_skip_step "HTML report, headless browser" "build failed"
 fi
 
 status=0

@@ -8,16 +8,21 @@
 #   3. tests (no services)  ctest, every test NOT labelled `real` (unit, contract, memory…)
 #   4. services start    ci/services.sh start (Redis + PostgreSQL + Message DB on loopback)
 #   5. tests (real)      ctest -L real, with REDIS_URL / DATABASE_URL / MESSAGE_DB_URL set
-#   6. scenario suites, memory mode   harness, when $BUILD_DIR/harness/protean-harness exists
-#   7. scenario suites, test mode     harness against the services, same condition
-#   8. services stop     also done by an EXIT trap whatever happens
+#   6. scenario suites, memory mode   harness, when $BUILD_DIR/harness/protean-harness exists;
+#                        also writes the HTML report (reports/html/index.html)
+#   7. HTML report, headless browser  ci/report_browser_check.sh: a failing fixture's report,
+#                        the suite's index and a 100k-event page rendered in Chromium
+#   8. scenario suites, test mode     harness against the services, same condition; adds its
+#                        cases to reports/html (memory vs test pages side by side)
+#   9. services stop     also done by an EXIT trap whatever happens
 # A step that fails does not stop the later ones unless they depend on it (no build →
 # no tests; no services → no real tests, no test-mode suites). Exit status is 1 if any
 # step failed, 0 otherwise. The last line is "total: N passed, N failed, N skipped",
 # counted from the JUnit reports.
 #
 # Reports (JUnit XML, service logs) go to reports/ at the repo root (gitignored):
-#   ctest.xml, ctest-real.xml, scenarios-memory.xml, scenarios-test.xml, services/*.log
+#   ctest.xml, ctest-real.xml, scenarios-memory.xml, scenarios-test.xml, services/*.log,
+#   html/ (the HTML report of the suites), report-check/ (the browser check's pages and PNGs)
 #
 # Environment:
 #   BUILD_DIR        build folder (default build)
@@ -47,7 +52,7 @@ export BUILD_DIR
 
 mkdir -p "${REPORTS}"
 rm -f "${REPORTS}"/*.xml
-rm -rf "${REPORTS}/services"
+rm -rf "${REPORTS}/services" "${REPORTS}/html" "${REPORTS}/report-check"
 
 # ------------------------------------------------------------ services lifecycle
 SERVICES_STARTED=0
@@ -111,7 +116,15 @@ step_scenarios_memory() {
   fi
   ci_timeout "$(ci_budget 1800)" \
     "${HARNESS}" run scenarios --protean-env memory --jobs "$(nproc)" \
-      --junit "${REPORTS}/scenarios-memory.xml" --json "${REPORTS}/scenarios-memory.json"
+      --junit "${REPORTS}/scenarios-memory.xml" --json "${REPORTS}/scenarios-memory.json" \
+      --report "${REPORTS}/html"
+}
+
+# ---- HTML report, headless browser -------------------------------------------
+# Renders the report of a deliberately failing scenario, the suite's index and a
+# 100k-event page in headless Chromium (installed when missing); see the script.
+step_report_browser() {
+  ci_timeout "$(ci_budget 600)" bash ci/report_browser_check.sh "${REPORTS}/html"
 }
 
 # ---- scenario suites, test mode ----------------------------------------------
@@ -124,7 +137,8 @@ step_scenarios_test() {
   load_services_env
   ci_timeout "$(ci_budget 1800)" \
     "${HARNESS}" run scenarios --protean-env test --jobs 4 \
-      --junit "${REPORTS}/scenarios-test.xml" --json "${REPORTS}/scenarios-test.json"
+      --junit "${REPORTS}/scenarios-test.xml" --json "${REPORTS}/scenarios-test.json" \
+      --report "${REPORTS}/html"
 }
 
 # ------------------------------------------------------------ the job
@@ -162,6 +176,12 @@ if ci_step_ok "build"; then
   ci_step "scenario suites, memory mode" step_scenarios_memory
 else
   ci_skip_step "scenario suites, memory mode" "build failed"
+fi
+
+if ci_step_ok "build"; then
+  ci_step "HTML report, headless browser" step_report_browser
+else
+  ci_skip_step "HTML report, headless browser" "build failed"
 fi
 
 if ci_step_ok "build" && ci_step_ok "services start"; then

@@ -131,7 +131,7 @@ void ExpectCount(const HistoryIndex& ix, const std::string& key, int64_t got, ch
 }
 
 CheckResult Expectations(const HistoryIndex& ix, bool all_keys) {
-  CheckResult r{"expectations", {}};
+  CheckResult r{"expectations", {}, {}};
   auto raw = ix.header().find("expect");
   if (raw != ix.header().end() && !raw->is_object() && !raw->is_null()) {
     r.violations.push_back("header expect is not an object: " + raw->dump());
@@ -156,6 +156,12 @@ CheckResult Expectations(const HistoryIndex& ix, bool all_keys) {
 }
 
 }  // namespace internal
+
+void CheckResult::Add(std::string violation, std::vector<size_t> about) {
+  events.resize(violations.size());
+  violations.push_back(std::move(violation));
+  events.push_back(std::move(about));
+}
 
 std::vector<CheckResult> RunCheckers(const History& history) {
   const internal::HistoryIndex ix(history);

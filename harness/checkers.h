@@ -23,8 +23,10 @@
 //   expectations       the scenario's [expect] counts
 //
 // Each violation is one human-readable line naming the message / instance and
-// the time.
+// the time. Some checkers (no_loss, duplicates) also name the events a
+// violation is about, for the HTML report to highlight (harness/html_report.h).
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -35,7 +37,14 @@ namespace protean::harness {
 struct CheckResult {
   std::string checker;
   std::vector<std::string> violations;
+  // events[k]: indices into History::events that violations[k] is about (a
+  // lost message's publish and deliveries, the handlings of a duplicate).
+  // Shorter than `violations` when the last violations name none; a checker
+  // that names none leaves it empty.
+  std::vector<std::vector<size_t>> events;
   bool passed() const { return violations.empty(); }
+  // Appends a violation and the events it is about.
+  void Add(std::string violation, std::vector<size_t> about);
 };
 
 // Runs every checker; the header's "expect" holds the scenario's [expect] table.

@@ -26,8 +26,15 @@ bool WasDelivered(const HistoryIndex& ix, const std::string& sub, const std::str
   return false;
 }
 
+// The events of one (subscription, message), its publish first.
+std::vector<size_t> Trail(const HistoryIndex& ix, const Published& p, const std::string& sub) {
+  std::vector<size_t> out = {p.index};
+  for (size_t i : ix.OfPair(sub, p.message_id)) out.push_back(i);
+  return out;
+}
+
 // An `acked` must follow this instance's own ok handling or drop of the message.
-void CheckAcks(const HistoryIndex& ix, std::vector<std::string>* out) {
+void CheckAcks(const HistoryIndex& ix, CheckResult* out) {
   for (size_t a : ix.OfKind("acked")) {
     const Ev& ack = ix.event(a);
     if (!ack.message_id_given) continue;  // a deleted entry: acked with nothing to handle
@@ -38,8 +45,13 @@ void CheckAcks(const HistoryIndex& ix, std::vector<std::string>* out) {
       handled = handled || (e.instance == ack.instance && IsHandled(e));
     }
     if (!handled) {
-      out->push_back(ix.Where(ack) + ": acked without a successful handling or drop by " +
-                     ack.instance + " (the message is lost)");
+      std::vector<size_t> about = {a};
+      if (const Published* p = ix.FindPublished(ack.message_id)) {
+        about = Trail(ix, *p, ack.subscription);
+      }
+      out->Add(ix.Where(ack) + ": acked without a successful handling or drop by " + ack.instance +
+                   " (the message is lost)",
+               std::move(about));
     }
   }
 }
@@ -85,6 +97,7 @@ void StreamDuplicates(const HistoryIndex& ix, const std::vector<size_t>& pair,
   }
   if (oks.size() < 2) return;
   out->extras += static_cast<int64_t>(oks.size()) - 1;
+  out->extra_handlings.insert(out->extra_handlings.end(), oks.begin() + 1, oks.end());
   std::vector<bool> used(acquisitions.size(), false);
   for (size_t k = 0; k < oks.size(); ++k) {
     const Ev& ok = ix.event(oks[k]);
@@ -101,6 +114,7 @@ void StreamDuplicates(const HistoryIndex& ix, const std::vector<size_t>& pair,
                               std::to_string(k + 1) + ", the previous one by " + prev.instance +
                               " at " + ix.Rel(prev.t) +
                               ") without a claim, lost ack, crash or drain cut-off");
+    out->events.push_back({prev.index, ok.index});
   }
 }
 
@@ -127,6 +141,7 @@ void EventStoreDuplicates(const HistoryIndex& ix, const std::vector<size_t>& pai
   }
   for (const auto& [instance, oks] : oks_by_instance) {
     out->extras += static_cast<int64_t>(oks.size()) - 1;
+    out->extra_handlings.insert(out->extra_handlings.end(), oks.begin() + 1, oks.end());
     for (size_t k = 1; k < oks.size(); ++k) {
       const Ev& prev = ix.event(oks[k - 1]);
       const Ev& ok = ix.event(oks[k]);
@@ -137,6 +152,7 @@ void EventStoreDuplicates(const HistoryIndex& ix, const std::vector<size_t>& pai
       out->violations.push_back(
           ix.Where(ok) + ": handled successfully again (previously at " + ix.Rel(prev.t) + ") " +
           (same_run ? "within one run" : "after a restart that kept its stored position"));
+      out->events.push_back({prev.index, ok.index});
     }
   }
 }
@@ -157,7 +173,7 @@ DuplicateCount AnalyzeDuplicates(const HistoryIndex& ix) {
 }
 
 CheckResult NoLoss(const HistoryIndex& ix) {
-  CheckResult r{"no_loss", {}};
+  CheckResult r{"no_loss", {}, {}};
   for (const Published& p : ix.published()) {
     for (const std::string& name : p.subscriptions) {
       const SubInfo& sub = *ix.subscription(name);
@@ -165,25 +181,35 @@ CheckResult NoLoss(const HistoryIndex& ix) {
       if (sub.event_store) {
         // Nobody left to read it: it waits in the store.
         if (!ix.CoveredAtEnd(name)) continue;
-        r.violations.push_back(ix.Where(p.t, "", name, p.message_id) + ": published to " +
-                               p.stream + " but never handled or dropped by any instance");
+        r.Add(ix.Where(p.t, "", name, p.message_id) + ": published to " + p.stream +
+                  " but never handled or dropped by any instance",
+              Trail(ix, p, name));
         continue;
       }
       // Never read and nobody left to read it: it waits in the stream.
       if (!WasDelivered(ix, name, p.message_id) && ix.AliveAtEnd(name).empty()) continue;
-      r.violations.push_back(ix.Where(p.t, "", name, p.message_id) + ": published to " + p.stream +
-                             " but never handled, dead-lettered, dropped nor pending at the end");
+      r.Add(ix.Where(p.t, "", name, p.message_id) + ": published to " + p.stream +
+                " but never handled, dead-lettered, dropped nor pending at the end",
+            Trail(ix, p, name));
     }
   }
-  CheckAcks(ix, &r.violations);
+  CheckAcks(ix, &r);
   return r;
 }
 
 CheckResult Duplicates(const HistoryIndex& ix) {
   DuplicateCount d = AnalyzeDuplicates(ix);
-  CheckResult r{"duplicates", std::move(d.violations)};
-  ExpectCount(ix, "duplicates_max", d.extras, '<', &r.violations);
-  ExpectCount(ix, "duplicates_min", d.extras, '>', &r.violations);
+  CheckResult r{"duplicates", std::move(d.violations), std::move(d.events)};
+  // A missed count is about every extra handling.
+  const std::pair<const char*, char> bounds[] = {{"duplicates_max", '<'}, {"duplicates_min", '>'}};
+  for (const auto& [key, relation] : bounds) {
+    const size_t before = r.violations.size();
+    ExpectCount(ix, key, d.extras, relation, &r.violations);
+    if (r.violations.size() > before) {
+      r.events.resize(before);
+      r.events.push_back(d.extra_handlings);
+    }
+  }
   return r;
 }
 

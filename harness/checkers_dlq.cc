@@ -140,7 +140,7 @@ void EventStorePair(const HistoryIndex& ix, const SubInfo& sub, const std::vecto
 }  // namespace
 
 CheckResult DlqIffExhausted(const HistoryIndex& ix) {
-  CheckResult r{"dlq_iff_exhausted", {}};
+  CheckResult r{"dlq_iff_exhausted", {}, {}};
   for (const auto& [key, pair] : ix.pairs()) {
     const SubInfo* sub = ix.subscription(key.first);
     if (sub == nullptr || pair.empty()) continue;
@@ -154,7 +154,7 @@ CheckResult DlqIffExhausted(const HistoryIndex& ix) {
 }
 
 CheckResult DlqAlerts(const HistoryIndex& ix) {
-  CheckResult r{"dlq_alerts", {}};
+  CheckResult r{"dlq_alerts", {}, {}};
   // Per (instance, DLQ stream): each alert belongs to the check just before it
   // at the same time.
   struct Cycle {

@@ -1,5 +1,6 @@
 #pragma once
-// Private to the checkers (harness/checkers*.cc): a HistoryIndex reads a
+// Private to the checkers (harness/checkers*.cc) and the HTML report's model
+// (harness/html_report_model.cc): a HistoryIndex reads a
 // History once into typed events, the subscriptions and instances of its
 // header, the published messages with the subscriptions that must handle
 // them, and each instance's runs (engine_started .. crashed / stopped), so
@@ -191,8 +192,10 @@ class HistoryIndex {
 
 // Shared by a checker and CheckExpectations.
 struct DuplicateCount {
-  int64_t extras = 0;  // successful handlings beyond the first, in all
+  int64_t extras = 0;                   // successful handlings beyond the first, in all
+  std::vector<size_t> extra_handlings;  // their attempt_finished events
   std::vector<std::string> violations;
+  std::vector<std::vector<size_t>> events;  // per violation: the handlings
 };
 DuplicateCount AnalyzeDuplicates(const HistoryIndex& ix);
 // Violations of expect.spread_min_fraction = `fraction`.

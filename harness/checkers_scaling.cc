@@ -139,7 +139,7 @@ std::vector<std::string> SpreadShortfalls(const HistoryIndex& ix, double fractio
 }
 
 CheckResult Scaling(const HistoryIndex& ix) {
-  CheckResult r{"scaling", {}};
+  CheckResult r{"scaling", {}, {}};
   for (const auto& [key, pair] : ix.pairs()) {
     const SubInfo* sub = ix.subscription(key.first);
     if (sub != nullptr && !sub->event_store) OneConsumer(ix, pair, &r.violations);

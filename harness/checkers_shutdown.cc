@@ -156,7 +156,7 @@ int64_t ProbesUnavailableDuringDrain(const HistoryIndex& ix) {
 }
 
 CheckResult Drain(const HistoryIndex& ix) {
-  CheckResult r{"drain", {}};
+  CheckResult r{"drain", {}, {}};
   for (const auto& [instance, runs] : ix.runs()) {
     for (const Run& run : runs) {
       if (run.signal == kNone) continue;
@@ -168,7 +168,7 @@ CheckResult Drain(const HistoryIndex& ix) {
 }
 
 CheckResult Readiness(const HistoryIndex& ix) {
-  CheckResult r{"readiness", {}};
+  CheckResult r{"readiness", {}, {}};
   for (const auto& [instance, runs] : ix.runs()) {
     for (const Run& run : runs) {
       if (run.signal == kNone) continue;

@@ -42,7 +42,7 @@ bool IsFinal(const Ev& e) {
 }  // namespace
 
 CheckResult Backoff(const HistoryIndex& ix) {
-  CheckResult r{"backoff", {}};
+  CheckResult r{"backoff", {}, {}};
   for (size_t i : ix.OfKind("retry_scheduled")) {
     const Ev& e = ix.event(i);
     const SubInfo* sub = ix.subscription(e.subscription);
@@ -72,7 +72,7 @@ CheckResult Backoff(const HistoryIndex& ix) {
 }
 
 CheckResult Convergence(const HistoryIndex& ix) {
-  CheckResult r{"convergence", {}};
+  CheckResult r{"convergence", {}, {}};
   const nlohmann::ordered_json& header = ix.header();
   auto phases = header.find("phases");
   if (phases == header.end() || !phases->is_object()) return r;

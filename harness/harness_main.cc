@@ -4,6 +4,8 @@
 //
 //   protean-harness run [PATH...] [--protean-env memory|test] [--seed S | --seeds N]
 //                       [--filter GLOB] [--junit FILE] [--json FILE] [--history DIR] [--jobs N]
+//                       [--report DIR]
+//   protean-harness report [RUN_DIR] [--json FILE]... [--history DIR]... [--out DIR]
 //   protean-harness replay HISTORY.jsonl
 //   protean-harness list [PATH...]
 //   protean-harness proxy --config FILE [--control HOST:PORT]   (docs/proxy.md)
@@ -14,10 +16,12 @@
 #include <fnmatch.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -27,6 +31,7 @@
 #include <CLI/CLI.hpp>
 
 #include "core/config/configuration_error.h"
+#include "harness/html_report.h"
 #include "harness/proxy/proxy_command.h"
 #include "harness/runner.h"
 
@@ -54,16 +59,67 @@ std::vector<Scenario> LoadAll(const std::vector<std::string>& paths, const std::
   return out;
 }
 
-std::string SafeName(std::string s) {
-  for (char& c : s) {
-    if (c == '/' || c == ' ') c = '_';
+// The JSON summaries a run folder holds (`run --report` writes summary-<mode>.json).
+std::vector<std::string> SummariesIn(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("summary-", 0) == 0 && entry.path().extension() == ".json") {
+      out.push_back(entry.path().string());
+    }
   }
-  return s;
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+int Report(const std::string& run_dir, std::vector<std::string> summaries,
+           std::vector<std::string> history_dirs, std::string out_dir) {
+  if (!run_dir.empty()) {
+    if (!std::filesystem::is_directory(run_dir)) {
+      std::fprintf(stderr, "protean-harness report: %s is not a folder\n", run_dir.c_str());
+      return 2;
+    }
+    for (const std::string& s : SummariesIn(run_dir)) summaries.push_back(s);
+    if (summaries.empty() && history_dirs.empty()) {
+      history_dirs.push_back(run_dir);
+      if (std::filesystem::is_directory(run_dir + "/histories")) {
+        history_dirs.push_back(run_dir + "/histories");
+      }
+    }
+    if (out_dir.empty()) out_dir = run_dir;
+  }
+  if (out_dir.empty()) {
+    std::fprintf(stderr, "protean-harness report: give a run folder or --out DIR\n");
+    return 2;
+  }
+  if (summaries.empty() && history_dirs.empty()) {
+    std::fprintf(stderr, "protean-harness report: no summary (--json) and no --history folder\n");
+    return 2;
+  }
+  Result<std::vector<ReportCase>> cases = CollectReportCases(summaries, history_dirs);
+  if (!cases.ok()) {
+    std::fprintf(stderr, "protean-harness report: %s\n", cases.status().message().c_str());
+    return 2;
+  }
+  if (cases->empty()) {
+    std::fprintf(stderr, "protean-harness report: no cases in the summaries or folders given\n");
+    return 2;
+  }
+  Result<HtmlReportStats> stats = WriteHtmlReport(std::move(*cases), out_dir);
+  if (!stats.ok()) {
+    std::fprintf(stderr, "protean-harness report: %s\n", stats.status().message().c_str());
+    return 2;
+  }
+  std::printf("report: %s/index.html (%zu cases, %zu pages, %zu events, %.2f s)\n", out_dir.c_str(),
+              stats->cases, stats->pages, stats->events, stats->seconds);
+  return 0;
 }
 
 int Run(const std::vector<std::string>& paths, std::string mode, std::optional<uint64_t> seed,
         std::optional<uint64_t> seeds, const std::string& filter, const std::string& junit,
-        const std::string& json, const std::string& history_dir, int jobs) {
+        const std::string& json, std::string history_dir, int jobs, const std::string& report_dir) {
+  if (!report_dir.empty() && history_dir.empty()) history_dir = report_dir + "/histories";
   std::vector<Scenario> scenarios = LoadAll(paths, filter);
   if (scenarios.empty()) {
     std::fprintf(stderr, "protean-harness: no scenario matches\n");
@@ -101,8 +157,7 @@ int Run(const std::vector<std::string>& paths, std::string mode, std::optional<u
         RunOutput out = RunScenario(*cases[i].scenario, o);
         r = std::move(out.result);
         if (!history_dir.empty() && !r.skipped) {
-          r.history_path = history_dir + "/" + SafeName(cases[i].scenario->id()) + "__" + mode +
-                           "__" + std::to_string(o.seed) + ".jsonl";
+          r.history_path = history_dir + "/" + CaseFileStem(r) + ".jsonl";
           WriteFile(r.history_path, out.history.Serialize());
         }
       } catch (const ServiceUnavailable& e) {
@@ -122,12 +177,13 @@ int Run(const std::vector<std::string>& paths, std::string mode, std::optional<u
       if (r.skipped) ++skipped;
       if (!r.skipped && !r.passed()) {
         ++failed;
-        std::fprintf(stderr, "%sFAILED %s (seed=%llu)\n", tty ? "\r\033[K" : "", CaseName(r).c_str(),
-                     static_cast<unsigned long long>(r.seed));
+        std::fprintf(stderr, "%sFAILED %s (seed=%llu)\n", tty ? "\r\033[K" : "",
+                     CaseName(r).c_str(), static_cast<unsigned long long>(r.seed));
         for (size_t k = 0; k < r.failures.size() && k < 10; ++k) {
           std::fprintf(stderr, "  %s\n", r.failures[k].c_str());
         }
-        if (r.failures.size() > 10) std::fprintf(stderr, "  ... %zu more\n", r.failures.size() - 10);
+        if (r.failures.size() > 10)
+          std::fprintf(stderr, "  ... %zu more\n", r.failures.size() - 10);
         std::fprintf(stderr, "  replay: %s\n", r.replay_command.c_str());
       }
       results[i] = std::move(r);
@@ -158,6 +214,17 @@ int Run(const std::vector<std::string>& paths, std::string mode, std::optional<u
     std::fprintf(stderr, "protean-harness: cannot write %s\n", json.c_str());
     return 2;
   }
+  if (!report_dir.empty()) {
+    // This run's summary joins the folder's others (memory and test runs of
+    // one folder make differential pages), then the report is rebuilt.
+    std::filesystem::create_directories(report_dir);
+    const std::string summary = report_dir + "/summary-" + mode + ".json";
+    if (!WriteFile(summary, JsonSummary(results, wall))) {
+      std::fprintf(stderr, "protean-harness: cannot write %s\n", summary.c_str());
+      return 2;
+    }
+    if (Report(report_dir, {}, {}, report_dir) != 0) return 2;
+  }
   size_t passed = 0;
   for (const auto& r : results) passed += r.passed() ? 1 : 0;
   std::printf("%zu passed, %zu failed, %zu skipped\n", passed, failed.load(), skipped.load());
@@ -174,7 +241,8 @@ int Replay(const std::string& path) {
   text << in.rdbuf();
   Result<History> recorded = History::Parse(text.str());
   if (!recorded.ok()) {
-    std::fprintf(stderr, "protean-harness: %s: %s\n", path.c_str(), recorded.status().message().c_str());
+    std::fprintf(stderr, "protean-harness: %s: %s\n", path.c_str(),
+                 recorded.status().message().c_str());
     return 2;
   }
   const auto& h = recorded->header;
@@ -183,7 +251,8 @@ int Replay(const std::string& path) {
     return 2;
   }
   if (h["mode"] != "memory") {
-    std::fprintf(stderr, "protean-harness: only memory-mode histories replay exactly (this one is %s)\n",
+    std::fprintf(stderr,
+                 "protean-harness: only memory-mode histories replay exactly (this one is %s)\n",
                  h["mode"].get<std::string>().c_str());
     return 2;
   }
@@ -228,7 +297,8 @@ int List(const std::vector<std::string>& paths) {
 }  // namespace protean::harness
 
 int main(int argc, char** argv) {
-  CLI::App app{"protean-harness: scenario suites against the Protean engine, in memory or test mode"};
+  CLI::App app{
+      "protean-harness: scenario suites against the Protean engine, in memory or test mode"};
   app.set_version_flag("--version", "protean-harness 0.1.0");
   app.require_subcommand(1);
 
@@ -242,7 +312,8 @@ int main(int argc, char** argv) {
   run->add_option("paths", paths, "scenario files or folders (default: scenarios)");
   run->add_option("--protean-env", mode, "memory | test (default: $PROTEAN_ENV, else memory)")
       ->check(CLI::IsMember({"memory", "test"}));
-  auto* seed_opt = run->add_option("--seed", seed, "run every scenario under this seed (default 1)");
+  auto* seed_opt =
+      run->add_option("--seed", seed, "run every scenario under this seed (default 1)");
   run->add_option("--seeds", seeds, "swarm: run each scenario under N seeds (from --seed or 1)")
       ->check(CLI::PositiveNumber);
   (void)seed_opt;
@@ -251,9 +322,23 @@ int main(int argc, char** argv) {
   run->add_option("--json", json, "write a JSON summary");
   run->add_option("--history", history_dir, "write each run's history (JSON lines) here");
   run->add_option("--jobs", jobs, "cases run in parallel (default 1)")->check(CLI::PositiveNumber);
+  std::string report_dir;
+  run->add_option("--report", report_dir,
+                  "write the HTML report here (histories in DIR/histories unless --history)");
+
+  std::string report_run_dir, report_out;
+  std::vector<std::string> report_json, report_history;
+  CLI::App* report = app.add_subcommand("report", "build the HTML report of a run from its files");
+  report->add_option("run_dir", report_run_dir,
+                     "a run folder (run --report DIR): its summary-*.json, or its histories");
+  report->add_option("--json", report_json, "a JSON summary (run --json); repeatable");
+  report->add_option("--history", report_history,
+                     "a folder of histories (run --history); repeatable");
+  report->add_option("--out", report_out, "where to write the report (default: the run folder)");
 
   std::string history_file;
-  CLI::App* replay = app.add_subcommand("replay", "re-run a recorded memory-mode history and compare");
+  CLI::App* replay =
+      app.add_subcommand("replay", "re-run a recorded memory-mode history and compare");
   replay->add_option("history", history_file, "HISTORY.jsonl")->required();
 
   std::vector<std::string> list_paths;
@@ -272,7 +357,11 @@ int main(int argc, char** argv) {
   try {
     if (run->parsed()) {
       if (paths.empty()) paths = {"scenarios"};
-      return protean::harness::Run(paths, mode, seed, seeds, filter, junit, json, history_dir, jobs);
+      return protean::harness::Run(paths, mode, seed, seeds, filter, junit, json, history_dir, jobs,
+                                   report_dir);
+    }
+    if (report->parsed()) {
+      return protean::harness::Report(report_run_dir, report_json, report_history, report_out);
     }
     if (replay->parsed()) return protean::harness::Replay(history_file);
     if (list_paths.empty()) list_paths = {"scenarios"};

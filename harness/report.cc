@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/report_internal.h"
+
 namespace protean::harness {
 namespace {
 
@@ -184,25 +186,57 @@ std::string JUnitXml(const std::vector<CaseResult>& results, double total_wall_s
   return x + "</testsuites>\n";
 }
 
+namespace internal {
+
+nlohmann::ordered_json CaseToJson(const CaseResult& r) {
+  return {{"suite", r.suite},
+          {"scenario", r.scenario},
+          {"file", r.file},
+          {"mode", r.mode},
+          {"seed", r.seed},
+          {"status", Status(r)},
+          {"skip_reason", r.skip_reason},
+          {"failures", r.failures},
+          {"sim_seconds", r.sim_seconds},
+          {"wall_seconds", r.wall_seconds},
+          {"events", r.events},
+          {"replay", r.replay_command},
+          {"history", r.history_path}};
+}
+
+CaseResult CaseFromJson(const nlohmann::ordered_json& c) {
+  CaseResult r;
+  r.suite = c.value("suite", "");
+  r.scenario = c.value("scenario", "");
+  r.file = c.value("file", "");
+  r.mode = c.value("mode", "");
+  r.seed = c.value("seed", uint64_t{0});
+  const std::string status = c.value("status", "");
+  r.skipped = status == "skipped";
+  r.skip_reason = c.value("skip_reason", "");
+  if (c.contains("failures") && c["failures"].is_array()) {
+    for (const auto& f : c["failures"]) {
+      if (f.is_string()) r.failures.push_back(f.get<std::string>());
+    }
+  }
+  if (status == "failed" && r.failures.empty()) r.failures.push_back("failed");
+  r.sim_seconds = c.value("sim_seconds", 0.0);
+  r.wall_seconds = c.value("wall_seconds", 0.0);
+  r.events = c.value("events", int64_t{0});
+  r.replay_command = c.value("replay", "");
+  r.history_path = c.value("history", "");
+  return r;
+}
+
+}  // namespace internal
+
 std::string JsonSummary(const std::vector<CaseResult>& results, double total_wall_seconds) {
   using nlohmann::ordered_json;
   Counts all;
   ordered_json cases = ordered_json::array();
   for (const CaseResult& r : results) {
     all.Add(r);
-    cases.push_back(ordered_json{{"suite", r.suite},
-                                 {"scenario", r.scenario},
-                                 {"file", r.file},
-                                 {"mode", r.mode},
-                                 {"seed", r.seed},
-                                 {"status", Status(r)},
-                                 {"skip_reason", r.skip_reason},
-                                 {"failures", r.failures},
-                                 {"sim_seconds", r.sim_seconds},
-                                 {"wall_seconds", r.wall_seconds},
-                                 {"events", r.events},
-                                 {"replay", r.replay_command},
-                                 {"history", r.history_path}});
+    cases.push_back(internal::CaseToJson(r));
   }
   const ordered_json summary{{"total", all.tests},
                              {"passed", all.tests - all.failures - all.skipped},
@@ -211,6 +245,28 @@ std::string JsonSummary(const std::vector<CaseResult>& results, double total_wal
                              {"wall_seconds", total_wall_seconds},
                              {"cases", std::move(cases)}};
   return summary.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
+}
+
+Result<std::vector<CaseResult>> ParseJsonSummary(std::string_view text) {
+  using nlohmann::ordered_json;
+  ordered_json j;
+  try {
+    j = ordered_json::parse(text.begin(), text.end());
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("summary is not valid JSON: ") + e.what());
+  }
+  if (!j.is_object() || !j.contains("cases") || !j["cases"].is_array()) {
+    return Status::InvalidArgument("summary has no \"cases\" array");
+  }
+  std::vector<CaseResult> out;
+  try {
+    for (const ordered_json& c : j["cases"]) {
+      if (c.is_object()) out.push_back(internal::CaseFromJson(c));
+    }
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("summary case: ") + e.what());
+  }
+  return out;
 }
 
 std::string ProgressLine(size_t done, size_t total, size_t failed, size_t skipped,

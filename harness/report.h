@@ -6,7 +6,10 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "core/status.h"
 
 namespace protean::harness {
 
@@ -32,6 +35,8 @@ std::string CaseName(const CaseResult& r);
 
 std::string JUnitXml(const std::vector<CaseResult>& results, double total_wall_seconds);
 std::string JsonSummary(const std::vector<CaseResult>& results, double total_wall_seconds);
+// Reads a JSON summary back (fails, kInvalidArgument, on text that is not one).
+Result<std::vector<CaseResult>> ParseJsonSummary(std::string_view text);
 // "[ 12/40] 1 failed, 0 skipped, 3.2 s" (no newline).
 std::string ProgressLine(size_t done, size_t total, size_t failed, size_t skipped,
                          double elapsed_seconds);
