@@ -292,3 +292,70 @@ TEST(EngineRealLoopTest, EventStoreRoundsOfStartAndCrashOnOneStoreResumeVisibly)
 
 }  // namespace
 }  // namespace protean
+
+namespace protean {
+namespace {
+
+// On real worker threads: `concurrency` sequences really run in parallel,
+// and a handler stuck past its budget holds up nothing but itself.
+TEST(EngineRealLoopTest, ConcurrentLanesOnWorkersAndAStuckHandlerAlone) {
+  // Declared before the executor: its workers (the stuck handler's among
+  // them) are joined before these go away.
+  std::atomic<int> running{0}, running_max{0}, handled{0};
+  std::atomic<bool> release{false};
+  std::string stuck_id;
+  RealClock clock;
+  MemoryBroker shared(clock, "inline");
+  BrokerWrapper broker(&shared);
+  HandlerRegistration h;
+  h.name = "H";
+  h.stream = "orders";
+  h.fn = [&](const Message& m, HandlerContext&) {
+    const int now = ++running;
+    int seen = running_max.load();
+    while (now > seen && !running_max.compare_exchange_weak(seen, now)) {
+    }
+    if (m.id == stuck_id) {
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    --running;
+    ++handled;
+    return HandlerResult::Ok();
+  };
+  stuck_id = "m0";
+  RealExecutor loop(clock, 8);
+  Prng prng(1);
+  MetricsRegistry metrics;
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(shared.Publish("orders", EncodeMessageFields("m" + std::to_string(i), "T", "{}")).ok());
+  }
+  EngineAdapters adapters;
+  adapters.brokers = {{"default", &broker}};
+  Engine engine(loop, prng, metrics, adapters, EngineOptions{}, nullptr);
+  SubscriptionConfig c;
+  c.concurrency = 4;
+  c.max_retries = 1;
+  c.handler_timeout_seconds = 0.2;
+  ASSERT_TRUE(engine.AddSubscription(h, c).ok());
+  loop.Post([&] { engine.Start(); });
+  const TimePoint deadline = clock.Now() + Seconds(10);
+  std::function<void()> check = [&] {
+    if (handled.load() >= 39 || clock.Now() >= deadline) {
+      release = true;
+      engine.Shutdown("test", [&](int) { loop.Stop(); });
+    } else {
+      loop.PostAfter(Millis(5), check);
+    }
+  };
+  loop.PostAfter(Millis(5), check);
+  loop.Run();
+  EXPECT_GE(handled.load(), 39) << "the other 39 ran while m0 was stuck";
+  EXPECT_GE(running_max.load(), 2) << "lanes ran in parallel";
+  EXPECT_LE(running_max.load(), 5) << "at most 4 lanes, plus the timed-out one still on its worker";
+  EXPECT_EQ(shared.DlqDepth("orders:dlq").value(), 1) << "m0 timed out with max_retries 1";
+}
+
+}  // namespace
+}  // namespace protean
