@@ -165,37 +165,36 @@ void StreamSubscription::Dispatch() {
         }
         if (!NeedsAttempt(d)) continue;  // settled already
         AttemptRunner::Item item;
+        item.source_id = d.entry.id;
+        item.delivery_count = d.entry.delivery_count;
+        // One copy of the entry, shared by the decoder (worker) and the
+        // completion (loop).
+        auto entry = std::make_shared<const StreamEntry>(std::move(d.entry));
         if (config_.ordered_by) {
           // The key decides the lane: decoded here (a payload that does not
           // decode goes to the DLQ at once; it has no key to wait for).
-          Result<Message> decoded = DecodeMessage(handler_.stream, d.entry);
+          Result<Message> decoded = DecodeMessage(handler_.stream, *entry);
           if (!decoded.ok()) {
-            MoveToDlq(d.entry.id, d.entry.delivery_count,
-                      "undecodable: " + decoded.status().message(), MessageIdOf(d.entry.fields));
+            MoveToDlq(entry->id, entry->delivery_count,
+                      "undecodable: " + decoded.status().message(), MessageIdOf(entry->fields));
             continue;
           }
           item.message = std::make_shared<const Message>(std::move(*decoded));
           if (const std::optional<std::string> key = OrderKey(*item.message)) {
             auto holder = busy_keys_.find(*key);
-            if ((holder != busy_keys_.end() && holder->second != d.entry.id) || keys.count(*key)) {
-              left.push_back(std::move(d));
+            if ((holder != busy_keys_.end() && holder->second != entry->id) || keys.count(*key)) {
+              left.push_back(Delivery{*entry, false});
               continue;
             }
             keys.insert(*key);
-            busy_keys_[*key] = d.entry.id;
-            key_of_[d.entry.id] = *key;
+            busy_keys_[*key] = entry->id;
+            key_of_[entry->id] = *key;
           }
         } else {
           // Decoded (and its checksum checked) on the worker, off the loop.
-          item.decode = [stream = handler_.stream, entry = d.entry] {
-            return DecodeMessage(stream, entry);
-          };
+          item.decode = [stream = &handler_.stream, entry] { return DecodeMessage(*stream, *entry); };
         }
-        item.source_id = d.entry.id;
-        item.delivery_count = d.entry.delivery_count;
-        item.done = [this, entry = std::move(d.entry)](const AttemptResult& r) {
-          OnAttempt(entry, r);
-        };
+        item.done = [this, entry](const AttemptResult& r) { OnAttempt(*entry, r); };
         items.push_back(std::move(item));
       }
       *queue = std::move(left);
