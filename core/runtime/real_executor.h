@@ -8,6 +8,13 @@
 // Thread-safety: Post, PostAt, Cancel, Offload and Stop may be called from
 // any thread. Timers wait on std::condition_variable with a deadline derived
 // from the Clock; a task queue and the pool are bounded only by memory.
+//
+// Stopping: Stop() ends Run(). The destructor stops the pool after running
+// the work still queued, and joins every worker, so it waits for work that
+// is running (a handler stuck in user code cannot be interrupted).
+// StopWorkers(grace) is the bounded stop: it drops queued work, waits at most
+// `grace` and says how many workers are still busy; a process that must not
+// wait for them exits without destroying the executor (protean server does).
 
 #include <condition_variable>
 #include <cstdint>
@@ -50,6 +57,12 @@ class RealExecutor final : public Executor {
   void Run();
   void Stop();
 
+  // The bounded stop of the worker pool, after Run() returned: work queued but
+  // not started is dropped (its completion never runs), later Offload calls
+  // are dropped, and running work gets up to `grace` to return. Returns how
+  // many workers are still busy then (0: all have exited). Idempotent.
+  int StopWorkers(Duration grace);
+
  private:
   struct Key {
     TimePoint when;
@@ -69,8 +82,11 @@ class RealExecutor final : public Executor {
 
   std::mutex work_mu_;
   std::condition_variable work_cv_;
+  std::condition_variable exit_cv_;  // a worker exited
   std::deque<std::pair<Work, Task>> work_;
   bool work_stop_ = false;
+  bool drop_work_ = false;  // StopWorkers: Offload drops, workers exit without draining
+  int workers_alive_ = 0;   // guarded by work_mu_
   std::vector<std::thread> workers_;
 };
 
