@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <fstream>
 #include <random>
 
 namespace protean::cli {
@@ -78,7 +79,14 @@ std::optional<int64_t> GeneratedConsumerPid(std::string_view consumer, std::stri
 
 bool ProcessRuns(int64_t pid) {
   if (pid <= 0) return false;
-  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH;
+  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return false;
+  // A zombie (dead, not yet reaped by its parent) answers kill() too.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;  // no /proc: trust kill()
+  const size_t paren = line.rfind(')');
+  const char state = paren != std::string::npos && paren + 2 < line.size() ? line[paren + 2] : 'R';
+  return state != 'Z' && state != 'X';
 }
 
 std::vector<std::string> RemoveStaleConsumers(Broker& broker, const ConsumerGroupRef& group,

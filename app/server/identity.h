@@ -17,7 +17,8 @@
 // same rule here, widened to every pid of this host that no longer runs:
 // a consumer `{Handler}-{hostname}-{pid}-{6 hex}` is removed when
 //   - its pid is ours (an earlier engine of this process), or no process
-//     with that pid exists (kill(pid, 0) fails with ESRCH), and
+//     with that pid runs (kill(pid, 0) fails with ESRCH, or /proc says it
+//     is a zombie), and
 //   - it owns no pending entries; Broker::DeleteConsumer checks that
 //     atomically with the delete.
 // A live peer is never removed (its pid runs), and a consumer holding pending
@@ -61,7 +62,8 @@ std::string InstanceNameError(std::string_view name);
 std::optional<int64_t> GeneratedConsumerPid(std::string_view consumer, std::string_view handler,
                                             std::string_view host);
 
-// Whether a process with this pid exists (kill(pid, 0) != ESRCH).
+// Whether a process with this pid runs: kill(pid, 0) finds it and
+// /proc/<pid>/stat (when there is one) does not say zombie.
 bool ProcessRuns(int64_t pid);
 
 // One stream subscription's group, as the engine uses it.
