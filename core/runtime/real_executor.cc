@@ -66,6 +66,7 @@ void RealExecutor::OffloadSequence(Sequence items) {
   Offload(
       [this, shared]() -> Duration {
         for (auto& [work, done] : *shared) {
+          if (drop_work_) break;  // StopWorkers: start no further item
           TakeChargedWorkCost();
           const Duration cost = work() + TakeChargedWorkCost();
           if (cost > Duration::zero()) std::this_thread::sleep_for(cost);

@@ -16,6 +16,7 @@
 // `grace` and says how many workers are still busy; a process that must not
 // wait for them exits without destroying the executor (protean server does).
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -59,7 +60,8 @@ class RealExecutor final : public Executor {
 
   // The bounded stop of the worker pool, after Run() returned: work queued but
   // not started is dropped (its completion never runs), later Offload calls
-  // are dropped, and running work gets up to `grace` to return. Returns how
+  // are dropped, a running sequence (OffloadSequence) starts no further item,
+  // and running work gets up to `grace` to return. Returns how
   // many workers are still busy then (0: all have exited). Idempotent.
   int StopWorkers(Duration grace);
 
@@ -85,7 +87,9 @@ class RealExecutor final : public Executor {
   std::condition_variable exit_cv_;  // a worker exited
   std::deque<std::pair<Work, Task>> work_;
   bool work_stop_ = false;
-  bool drop_work_ = false;  // StopWorkers: Offload drops, workers exit without draining
+  // StopWorkers: Offload drops, workers exit without draining, a running
+  // sequence starts no further item. Written under work_mu_.
+  std::atomic<bool> drop_work_{false};
   int workers_alive_ = 0;   // guarded by work_mu_
   std::vector<std::thread> workers_;
 };
