@@ -153,8 +153,7 @@ Result<std::vector<ConsumerInfo>> Broker::Consumers(std::string_view /*stream*/,
 Result<ConsumerDeletion> Broker::DeleteConsumer(std::string_view /*stream*/,
                                                 std::string_view /*group*/,
                                                 std::string_view /*consumer*/) {
-  return Status::InvalidArgument("broker '" + std::string(provider()) +
-                                 "' has no consumer groups");
+  return Status::InvalidArgument("broker '" + std::string(provider()) + "' has no consumer groups");
 }
 
 }  // namespace protean

@@ -189,7 +189,8 @@ RedisBroker::RedisBroker(const Clock& clock, RedisOptions options)
       touch_(std::make_unique<RedisScript>("Touch script", kTouchLua)),
       redeliver_(std::make_unique<RedisScript>("Redeliver script", kRedeliverLua)),
       release_(std::make_unique<RedisScript>("Release script", kReleaseLua)),
-      delete_consumer_(std::make_unique<RedisScript>("DeleteConsumer script", kDeleteConsumerLua)) {}
+      delete_consumer_(std::make_unique<RedisScript>("DeleteConsumer script", kDeleteConsumerLua)) {
+}
 
 RedisBroker::~RedisBroker() { Close(); }
 
@@ -616,10 +617,14 @@ Result<ConsumerDeletion> RedisBroker::DeleteConsumer(std::string_view stream,
         auto outcome = IntegerOf(delete_consumer_->Eval(c, keys, args), "DeleteConsumer");
         if (!outcome.ok()) return outcome.status();
         switch (*outcome) {
-          case 0: return ConsumerDeletion::kDeleted;
-          case 1: return ConsumerDeletion::kHasPending;
-          case 2: return ConsumerDeletion::kNoSuchConsumer;
-          default: return BadShape("DeleteConsumer", "not 0, 1 or 2");
+          case 0:
+            return ConsumerDeletion::kDeleted;
+          case 1:
+            return ConsumerDeletion::kHasPending;
+          case 2:
+            return ConsumerDeletion::kNoSuchConsumer;
+          default:
+            return BadShape("DeleteConsumer", "not 0, 1 or 2");
         }
       });
 }

@@ -9,9 +9,12 @@ namespace {
 
 const char* BackoffName(BackoffKind kind) {
   switch (kind) {
-    case BackoffKind::kFixed: return "fixed";
-    case BackoffKind::kLinear: return "linear";
-    case BackoffKind::kExponential: return "exponential";
+    case BackoffKind::kFixed:
+      return "fixed";
+    case BackoffKind::kLinear:
+      return "linear";
+    case BackoffKind::kExponential:
+      return "exponential";
   }
   return "fixed";
 }

@@ -40,8 +40,8 @@ int RunServerCommand(const ServerOptions& o, std::ostream& out, std::ostream& er
   const int64_t workers = Workers(o, config, err);
   if (workers == 0) return kExitUsageOrLoadError;
   if (workers > kWorkersMax) {
-    err << "protean: error: [server] workers: expected an integer in 1.." << kWorkersMax
-        << ", got " << workers << "\n";
+    err << "protean: error: [server] workers: expected an integer in 1.." << kWorkersMax << ", got "
+        << workers << "\n";
     return kExitUsageOrLoadError;
   }
   if (workers > 1) return RunSupervisor(o, *config, workers, out, err);
@@ -68,15 +68,14 @@ void RegisterServerCommand(CLI::App& app, CommandContext& context) {
   cmd->add_option_function<int64_t>(
          "--workers", [o](const int64_t& n) { o->workers = n; },
          "run N server processes under a supervisor (default: [server] workers, else 1)")
-      ->check(Check([](const std::string& t) { return IntegerInRangeError(t, 1, kWorkersMax); },
-                    "N"));
+      ->check(
+          Check([](const std::string& t) { return IntegerInRangeError(t, 1, kWorkersMax); }, "N"));
   cmd->add_option_function<int64_t>(
          "--worker-index", [o](const int64_t& i) { o->worker_index = i; },
          "set by the --workers supervisor: this worker's number, its member of partitioned "
          "event-store subscriptions")
-      ->check(
-          Check([](const std::string& t) { return IntegerInRangeError(t, 0, kWorkersMax - 1); },
-                "I"));
+      ->check(Check([](const std::string& t) { return IntegerInRangeError(t, 0, kWorkersMax - 1); },
+                    "I"));
   cmd->add_option_function<int64_t>(
          "--health-port", [o](const int64_t& p) { o->health_port = p; },
          "health server port (overrides [server.health] port)")
@@ -87,7 +86,8 @@ void RegisterServerCommand(CLI::App& app, CommandContext& context) {
   cmd->add_option("--history", o->history,
                   "write the engine's events to FILE as JSON lines (docs/history.md)")
       ->type_name("FILE");
-  cmd->callback([o, &context] { context.exit_code = RunServerCommand(*o, context.out, context.err); });
+  cmd->callback(
+      [o, &context] { context.exit_code = RunServerCommand(*o, context.out, context.err); });
 }
 
 }  // namespace protean::cli

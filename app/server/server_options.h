@@ -15,14 +15,14 @@ namespace protean::cli {
 
 struct ServerOptions {
   OpenOptions open;
-  double run_for = 0;                // --run-for SECONDS (0: until a signal)
-  bool test_mode = false;            // --test-mode: --run-for 3
-  std::string instance;              // --instance NAME ("": generated identity)
-  std::optional<int64_t> workers;    // --workers N (unset: [server] workers, else 1)
+  double run_for = 0;                   // --run-for SECONDS (0: until a signal)
+  bool test_mode = false;               // --test-mode: --run-for 3
+  std::string instance;                 // --instance NAME ("": generated identity)
+  std::optional<int64_t> workers;       // --workers N (unset: [server] workers, else 1)
   std::optional<int64_t> worker_index;  // --worker-index I: set by the supervisor
   std::optional<int64_t> health_port;   // --health-port PORT (overrides [server.health] port)
-  std::string port_file;             // --port-file PATH
-  std::string history;               // --history FILE
+  std::string port_file;                // --port-file PATH
+  std::string history;                  // --history FILE
 };
 
 // One server process. Returns its exit code (0 clean, 1 forced or failed

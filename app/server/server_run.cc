@@ -89,7 +89,7 @@ class ServerProcess {
   std::mutex log_mu_;
   std::atomic<bool> stopping_{false};
   Duration stop_bound_{0};  // drain_timeout + every adapter's close budget + kStopMargin
-  int exit_code_ = 0;  // the engine's: 0 clean, 1 forced or failed stop
+  int exit_code_ = 0;       // the engine's: 0 clean, 1 forced or failed stop
 };
 
 int ServerProcess::Open() {
@@ -116,10 +116,10 @@ int ServerProcess::Open() {
     for (ResolvedHandler& r : resolved_) {
       if (r.config.type != SubscriptionType::kEventStore || !r.config.consumer_group_size) continue;
       if (*o_.worker_index >= *r.config.consumer_group_size) {
-        return Fail(Status::InvalidArgument(
-            "--worker-index " + std::to_string(*o_.worker_index) + " is not a member of " +
-            r.handler->name + "'s consumer_group_size " +
-            std::to_string(*r.config.consumer_group_size)));
+        return Fail(Status::InvalidArgument("--worker-index " + std::to_string(*o_.worker_index) +
+                                            " is not a member of " + r.handler->name +
+                                            "'s consumer_group_size " +
+                                            std::to_string(*r.config.consumer_group_size)));
       }
       r.config.consumer_group_member = *o_.worker_index;
     }
@@ -147,10 +147,9 @@ int ServerProcess::BuildEngine() {
     if (!st.ok()) {
       return Fail(config::ConfigErrorStatus(
           config::kConfigInvalidValue,
-          config::ErrorLocation{domain.config().source_file,
-                                r.handler->source.empty() ? "handler " + r.handler->name
-                                                          : r.handler->source,
-                                0, 0},
+          config::ErrorLocation{
+              domain.config().source_file,
+              r.handler->source.empty() ? "handler " + r.handler->name : r.handler->source, 0, 0},
           st.message()));
     }
   }

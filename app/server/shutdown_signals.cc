@@ -35,15 +35,18 @@ void ExitProcess(int code) {
 
 const char* SignalName(int signal) {
   switch (signal) {
-    case SIGINT: return "SIGINT";
-    case SIGTERM: return "SIGTERM";
-    case SIGHUP: return "SIGHUP";
-    default: return "signal";
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGHUP:
+      return "SIGHUP";
+    default:
+      return "signal";
   }
 }
 
-ShutdownSignals::ShutdownSignals(const Clock& clock, std::ostream& err)
-    : clock_(clock), err_(err) {
+ShutdownSignals::ShutdownSignals(const Clock& clock, std::ostream& err) : clock_(clock), err_(err) {
   const sigset_t set = ShutdownSet();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }

@@ -42,7 +42,8 @@ struct Worker {
 
 std::string Describe(int status) {
   if (WIFEXITED(status)) return "exited with " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return std::string("was killed by signal ") + strsignal(WTERMSIG(status));
+  if (WIFSIGNALED(status))
+    return std::string("was killed by signal ") + strsignal(WTERMSIG(status));
   return "stopped";
 }
 
@@ -81,8 +82,8 @@ class Supervisor {
 };
 
 std::vector<std::string> Supervisor::WorkerArgs(const Worker& w) const {
-  std::vector<std::string> a = {"protean", "server", "--domain", o_.open.domain_path,
-                                "--workers", "1", "--worker-index", std::to_string(w.index)};
+  std::vector<std::string> a = {"protean",   "server", "--domain",       o_.open.domain_path,
+                                "--workers", "1",      "--worker-index", std::to_string(w.index)};
   if (o_.open.env) a.insert(a.end(), {"--env", *o_.open.env});
   if (o_.run_for > 0) a.insert(a.end(), {"--run-for", std::to_string(o_.run_for)});
   if (o_.test_mode) a.emplace_back("--test-mode");
@@ -181,8 +182,7 @@ void Supervisor::StopAll(const char* reason) {
   if (!stopping_) {
     stopping_ = true;
     kill_at_ = clock_.Now() + config_.server.drain_timeout + kKillMargin;
-    out_ << "protean: supervisor: stopping " << workers_.size() << " workers (" << reason
-         << ")\n";
+    out_ << "protean: supervisor: stopping " << workers_.size() << " workers (" << reason << ")\n";
   }
   for (Worker& w : workers_) {
     w.waiting = false;
@@ -234,14 +234,14 @@ std::string WorkerPath(const std::string& path, int64_t index, int64_t restart) 
       ".w" + std::to_string(index) + (restart > 0 ? "-r" + std::to_string(restart) : "");
   const size_t slash = path.find_last_of('/');
   const size_t dot = path.find_last_of('.');
-  const bool has_ext = dot != std::string::npos && dot > 0 &&
-                       (slash == std::string::npos || dot > slash + 1);
+  const bool has_ext =
+      dot != std::string::npos && dot > 0 && (slash == std::string::npos || dot > slash + 1);
   if (!has_ext) return path + tag;
   return path.substr(0, dot) + tag + path.substr(dot);
 }
 
-int RunSupervisor(const ServerOptions& options, const config::DomainConfig& config,
-                  int64_t workers, std::ostream& out, std::ostream& err) {
+int RunSupervisor(const ServerOptions& options, const config::DomainConfig& config, int64_t workers,
+                  std::ostream& out, std::ostream& err) {
   if (!options.instance.empty()) {
     err << "protean: error: --instance names one process; with --workers " << workers
         << " each worker generates its own identity\n";
@@ -249,8 +249,8 @@ int RunSupervisor(const ServerOptions& options, const config::DomainConfig& conf
   }
   const std::vector<config::Finding> findings = config::EventStoreWorkerFindings(config, workers);
   for (const config::Finding& f : findings) {
-    err << "protean: error: " << f.file << (f.line > 0 ? ":" + std::to_string(f.line) : "")
-        << ": " << f.key_path << ": " << f.message << "\n";
+    err << "protean: error: " << f.file << (f.line > 0 ? ":" + std::to_string(f.line) : "") << ": "
+        << f.key_path << ": " << f.message << "\n";
   }
   if (!findings.empty()) return kExitUsageOrLoadError;
   Supervisor supervisor(options, config, workers, out, err);

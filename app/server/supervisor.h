@@ -38,8 +38,8 @@
 namespace protean::cli {
 
 // `config` is the domain's, loaded by the caller (for [server] workers).
-int RunSupervisor(const ServerOptions& options, const config::DomainConfig& config,
-                  int64_t workers, std::ostream& out, std::ostream& err);
+int RunSupervisor(const ServerOptions& options, const config::DomainConfig& config, int64_t workers,
+                  std::ostream& out, std::ostream& err);
 
 // `path` for worker `index` ("run.jsonl" -> "run.w0.jsonl", "port" ->
 // "port.w0"); its restart r > 0 gets "run.w0-r<r>.jsonl", so every process

@@ -90,7 +90,7 @@ class RealExecutor final : public Executor {
   // StopWorkers: Offload drops, workers exit without draining, a running
   // sequence starts no further item. Written under work_mu_.
   std::atomic<bool> drop_work_{false};
-  int workers_alive_ = 0;   // guarded by work_mu_
+  int workers_alive_ = 0;  // guarded by work_mu_
   std::vector<std::thread> workers_;
 };
 

@@ -55,7 +55,8 @@ const std::string& Token() {
 
 ServerProcess::ServerProcess(std::string name, const std::vector<std::string>& args,
                              const std::string& dir)
-    : name_(std::move(name)), out_path_(dir + "/" + name_ + ".out"),
+    : name_(std::move(name)),
+      out_path_(dir + "/" + name_ + ".out"),
       err_path_(dir + "/" + name_ + ".err") {
   std::vector<std::string> argv_text = {Binary()};
   argv_text.insert(argv_text.end(), args.begin(), args.end());
@@ -129,7 +130,9 @@ int ServerProcess::HealthPort(Ms timeout) {
 
 bool ServerProcess::WaitForOutput(const std::string& text, Ms timeout) {
   return WaitUntil(
-      [&] { return Out().find(text) != std::string::npos || Err().find(text) != std::string::npos; },
+      [&] {
+        return Out().find(text) != std::string::npos || Err().find(text) != std::string::npos;
+      },
       timeout);
 }
 

@@ -97,18 +97,17 @@ class StaleConsumersTest : public ::testing::Test {
 // consumer with pending entries, never a named instance or another host.
 TEST_F(StaleConsumersTest, RemovesOnlyIdleConsumersOfDeadProcessesOfThisHost) {
   ASSERT_TRUE(broker_.CreateGroup("s", "W", GroupStart::kBeginning).ok());
-  Join("W-h-100-aaaaaa");  // ourselves
-  Join("W-h-100-bbbbbb");  // an earlier engine of this process
-  Join("W-h-200-cccccc");  // dead
-  Hold("W-h-201-dddddd", 2);  // dead, holds entries: left for the claim
-  Join("W-h-300-eeeeee");  // a live peer
+  Join("W-h-100-aaaaaa");      // ourselves
+  Join("W-h-100-bbbbbb");      // an earlier engine of this process
+  Join("W-h-200-cccccc");      // dead
+  Hold("W-h-201-dddddd", 2);   // dead, holds entries: left for the claim
+  Join("W-h-300-eeeeee");      // a live peer
   Join("W-other-200-cccccc");  // another host
   Join("W-w0");                // a named instance
   auto runs = [](int64_t pid) { return pid == 300; };
-  const std::vector<std::string> lines =
-      RemoveStaleConsumers(broker_, {"W", "s"}, self_, runs);
-  EXPECT_EQ(Names(), (std::vector<std::string>{"W-h-100-aaaaaa", "W-h-201-dddddd",
-                                               "W-h-300-eeeeee", "W-other-200-cccccc", "W-w0"}));
+  const std::vector<std::string> lines = RemoveStaleConsumers(broker_, {"W", "s"}, self_, runs);
+  EXPECT_EQ(Names(), (std::vector<std::string>{"W-h-100-aaaaaa", "W-h-201-dddddd", "W-h-300-eeeeee",
+                                               "W-other-200-cccccc", "W-w0"}));
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_NE(lines[0].find("removed stale consumer W-h-100-bbbbbb"), std::string::npos) << lines[0];
   EXPECT_NE(lines[1].find("removed stale consumer W-h-200-cccccc"), std::string::npos) << lines[1];

@@ -59,8 +59,8 @@ TEST_F(ServerWorkersTest, WorkersAreDistinctConsumersRestartedAndStoppedTogether
   const std::string domain = WriteDomain(spec);
   const std::string port_file = dir() + "/port";
   const std::string history = dir() + "/run.jsonl";
-  ServerProcess& sup = Start(
-      "supervisor", domain, {"--workers", "2", "--port-file", port_file, "--history", history});
+  ServerProcess& sup = Start("supervisor", domain,
+                             {"--workers", "2", "--port-file", port_file, "--history", history});
   std::set<int> ports;
   ASSERT_TRUE(WaitUntil(
       [&] {
@@ -84,8 +84,8 @@ TEST_F(ServerWorkersTest, WorkersAreDistinctConsumersRestartedAndStoppedTogether
   ::kill(w0, SIGKILL);
   ASSERT_TRUE(WaitUntil([&] { return WorkerPid(sup, 0, 2) > 0; }, Ms(10000)))
       << "worker 0 was not restarted";
-  EXPECT_TRUE(WaitUntil([&] { return std::filesystem::exists(dir() + "/run.w0-r1.jsonl"); },
-                        Ms(5000)));
+  EXPECT_TRUE(
+      WaitUntil([&] { return std::filesystem::exists(dir() + "/run.w0-r1.jsonl"); }, Ms(5000)));
   const auto signalled = Clock::now();
   sup.Signal(SIGTERM);
   EXPECT_EQ(sup.WaitExit(Ms(20000)), std::optional<int>(0));
