@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/history/event_json.h"
-#include "app/history/subscription_json.h"
+#include "app/history/header_json.h"
 
 namespace protean::cli {
 namespace {
@@ -39,10 +39,7 @@ nlohmann::ordered_json Header(const Domain& domain, const std::vector<ResolvedHa
   header["pid"] = self.pid;
   header["seed"] = seed;
   header["drain_timeout_us"] = dc.server.drain_timeout.count();
-  header["dlq"] = {{"enabled", dc.server.dlq.enabled},
-                   {"retention_hours", dc.server.dlq.retention_hours},
-                   {"alert_threshold", dc.server.dlq.alert_threshold},
-                   {"check_interval_seconds", dc.server.dlq.check_interval_seconds}};
+  header["dlq"] = DlqJson(dc.server.dlq);
   header["subscriptions"] = subs;
   header["instances"] = {{self.instance, {{"partition", partition}}}};
   return header;

@@ -6,8 +6,8 @@
 //
 // Line 1 is the header: {"history":1, "mode", "source":"protean server",
 // "file", "env", "instance", "named_instance", "host", "pid", "seed",
-// "drain_timeout_us", "dlq", "subscriptions" (app/history/
-// subscription_json.h), "instances": {<instance>: {"partition"}}}. `mode` is
+// "drain_timeout_us", "dlq", "subscriptions" (both from
+// app/history/header_json.h), "instances": {<instance>: {"partition"}}}. `mode` is
 // "test" when the domain's environment is `test` (the harness's test mode)
 // and "server" otherwise. Every event carries the engine's instance name,
 // i.e. the process's consumer identity (consumers are <Handler>-<instance>).

@@ -74,6 +74,7 @@ class ServerProcess {
   const ServerOptions& o_;
   std::ostream& out_;
   std::ostream& err_;
+  std::mutex log_mu_;  // the engine's log sink; outlives the engine
   RealClock clock_;
   ShutdownSignals signals_;  // first: blocks the signals before any thread starts
   ProcessIdentity self_;
@@ -86,7 +87,6 @@ class ServerProcess {
   HistoryWriter history_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<HealthHttpServer> http_;
-  std::mutex log_mu_;
   std::atomic<bool> stopping_{false};
   Duration stop_bound_{0};  // drain_timeout + every adapter's close budget + kStopMargin
   int exit_code_ = 0;       // the engine's: 0 clean, 1 forced or failed stop

@@ -27,11 +27,8 @@ class ServerTwoProcessesTest : public ServerE2ETest {};
 // for the whole drain (never its neighbour's 200), it exits within the drain
 // bound with 0, and every message is handled exactly once.
 TEST_F(ServerTwoProcessesTest, SigtermDrainsWithReadiness503AndEveryMessageOnce) {
-  DomainSpec spec;
-  spec.stream = StreamName();
-  spec.duration_ms = 400;
-  spec.messages_per_tick = 4;
-  spec.claim_idle_seconds = 2;
+  DomainSpec spec{
+      .stream = StreamName(), .duration_ms = 400, .messages_per_tick = 4, .claim_idle_seconds = 2};
   const std::string domain = WriteDomain(spec);  // one file, one base port: auto-increment
   ServerProcess& a = Start("a", domain);
   const int port_a = StartReady(a);
@@ -74,11 +71,9 @@ TEST_F(ServerTwoProcessesTest, SigtermDrainsWithReadiness503AndEveryMessageOnce)
 // started afterwards removes the dead consumer (nothing pending, pid gone)
 // and keeps the live one.
 TEST_F(ServerTwoProcessesTest, SigkilledServersEntriesAreClaimedWithinTheBound) {
-  DomainSpec spec;
-  spec.stream = StreamName();
-  spec.duration_ms = 300;
-  spec.messages_per_tick = 5;
-  spec.claim_idle_seconds = 2;  // claim interval: min(claim_idle / 2, 5 s) = 1 s
+  // The claim interval: min(claim_idle_seconds / 2, 5 s) = 1 s.
+  DomainSpec spec{
+      .stream = StreamName(), .duration_ms = 300, .messages_per_tick = 5, .claim_idle_seconds = 2};
   const std::string domain = WriteDomain(spec);
   ServerProcess& a = Start("a", domain);
   StartReady(a);
@@ -131,11 +126,11 @@ TEST_F(ServerTwoProcessesTest, SigkilledServersEntriesAreClaimedWithinTheBound) 
 // A second server that joins while the first holds pending entries handles
 // none of them: it is a consumer of its own, not the first one again.
 TEST_F(ServerTwoProcessesTest, JoiningServerHandlesNothingTwice) {
-  DomainSpec spec;
-  spec.stream = StreamName();
-  spec.duration_ms = 300;
-  spec.messages_per_tick = 10;
-  spec.claim_idle_seconds = 60;  // no claims: only the join is under test
+  // No claims (claim_idle_seconds 60): only the join is under test.
+  DomainSpec spec{.stream = StreamName(),
+                  .duration_ms = 300,
+                  .messages_per_tick = 10,
+                  .claim_idle_seconds = 60};
   const std::string domain = WriteDomain(spec);
   ServerProcess& a = Start("a", domain);
   StartReady(a);
@@ -158,12 +153,11 @@ TEST_F(ServerTwoProcessesTest, JoiningServerHandlesNothingTwice) {
 // plus the close budget (exit 1, a forced stop), the message stays pending
 // for it, never acked, and another server handles it later.
 TEST_F(ServerTwoProcessesTest, HandlerStuckPastTheDrainExitsWithinTheBound) {
-  DomainSpec spec;
-  spec.stream = StreamName();
-  spec.duration_ms = 6000;
-  spec.messages_per_tick = 1;
-  spec.claim_idle_seconds = 2;
-  spec.drain_timeout = 2;
+  DomainSpec spec{.stream = StreamName(),
+                  .duration_ms = 6000,
+                  .messages_per_tick = 1,
+                  .claim_idle_seconds = 2,
+                  .drain_timeout = 2};
   const std::string domain = WriteDomain(spec);
   ServerProcess& a = Start("a", domain, {"--history", dir() + "/a.jsonl"});
   StartReady(a);
@@ -207,11 +201,8 @@ TEST_F(ServerTwoProcessesTest, HandlerStuckPastTheDrainExitsWithinTheBound) {
 // A second SIGTERM during the drain ends it at once: exit 1 well before
 // drain_timeout, the running handler's message still pending.
 TEST_F(ServerTwoProcessesTest, SecondSigtermCutsTheDrainShort) {
-  DomainSpec spec;
-  spec.stream = StreamName();
-  spec.duration_ms = 8000;
-  spec.messages_per_tick = 1;
-  spec.drain_timeout = 20;
+  DomainSpec spec{
+      .stream = StreamName(), .duration_ms = 8000, .messages_per_tick = 1, .drain_timeout = 20};
   const std::string domain = WriteDomain(spec);
   ServerProcess& a = Start("a", domain);
   const int port = StartReady(a);
@@ -237,9 +228,7 @@ TEST_F(ServerTwoProcessesTest, SecondSigtermCutsTheDrainShort) {
 // the next free port (each answers its own probes; --port-file says which);
 // without it the second stops with a clear error and exit 2.
 TEST_F(ServerTwoProcessesTest, TwoServersOnOneHealthPort) {
-  DomainSpec spec;
-  spec.stream = StreamName();
-  spec.health_port = FreePort();
+  DomainSpec spec{.stream = StreamName(), .health_port = FreePort()};
   const std::string shared = WriteDomain(spec);
   ServerProcess& a = Start("a", shared, {"--port-file", dir() + "/a.port"});
   const int port_a = StartReady(a);

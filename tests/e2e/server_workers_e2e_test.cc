@@ -52,10 +52,7 @@ class ServerWorkersTest : public ServerE2ETest {
 // once; a worker killed with SIGKILL is restarted; SIGTERM to the supervisor
 // stops them all with exit 0.
 TEST_F(ServerWorkersTest, WorkersAreDistinctConsumersRestartedAndStoppedTogether) {
-  DomainSpec spec;
-  spec.stream = StreamName();
-  spec.duration_ms = 100;
-  spec.claim_idle_seconds = 2;
+  DomainSpec spec{.stream = StreamName(), .duration_ms = 100, .claim_idle_seconds = 2};
   const std::string domain = WriteDomain(spec);
   const std::string port_file = dir() + "/port";
   const std::string history = dir() + "/run.jsonl";
@@ -102,9 +99,7 @@ TEST_F(ServerWorkersTest, WorkersAreDistinctConsumersRestartedAndStoppedTogether
 // --history with a named instance: a header, then one JSON object per line;
 // a SIGKILL leaves every line the process completed.
 TEST_F(ServerWorkersTest, HistoryKeepsEveryCompletedLineAfterSigkill) {
-  DomainSpec spec;
-  spec.stream = StreamName();
-  spec.duration_ms = 50;
+  DomainSpec spec{.stream = StreamName(), .duration_ms = 50};
   const std::string domain = WriteDomain(spec);
   const std::string history = dir() + "/w7.jsonl";
   ServerProcess& a = Start("a", domain, {"--instance", "w7", "--history", history});

@@ -1,4 +1,4 @@
-#include "app/history/subscription_json.h"
+#include "app/history/header_json.h"
 
 #include <optional>
 
@@ -47,6 +47,13 @@ nlohmann::ordered_json SubscriptionJson(const HandlerRegistration& handler,
   j["consumer_group_size"] = OrNull(config.consumer_group_size);
   j["profile"] = config.profile;
   return j;
+}
+
+nlohmann::ordered_json DlqJson(const config::DlqConfig& dlq) {
+  return {{"enabled", dlq.enabled},
+          {"retention_hours", dlq.retention_hours},
+          {"alert_threshold", dlq.alert_threshold},
+          {"check_interval_seconds", dlq.check_interval_seconds}};
 }
 
 }  // namespace protean
