@@ -5,6 +5,10 @@
 
 #include <memory>
 
+#include "adapters/memory/register.h"
+#include "adapters/real/register.h"
+#include "core/engine/adapter_registry.h"
+
 namespace protean::cli {
 namespace {
 
@@ -64,6 +68,19 @@ int RunCheck(const CheckCommandOptions& options, std::ostream& out, std::ostream
   load.env_lookup = options.env_lookup;
   config::CheckOptions check;
   check.workers = options.workers;
+  // What the server's start path consults: the adapters built into this
+  // binary and the registered alert callbacks.
+  AdapterRegistry adapters;
+  RegisterMemoryAdapters(adapters);
+  RegisterRealAdapters(adapters);
+  check.provider_available = [&adapters](config::ProviderKind kind, std::string_view provider) {
+    return adapters.Has(kind, provider);
+  };
+  const AlertCallbackRegistry& callbacks = options.alert_callbacks != nullptr
+                                               ? *options.alert_callbacks
+                                               : DefaultAlertCallbackRegistry();
+  check.alert_callback_registered = callbacks.Lookup();
+  check.alert_callback_names = callbacks.Names();
   config::CheckReport report = config::CheckDomain(load, check);
 
   if (report.load_failed) {

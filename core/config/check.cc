@@ -173,7 +173,7 @@ int CheckReport::Count(FindingLevel level) const {
 }
 
 std::string_view CheckReport::Status() const {
-  if (load_failed) return "error";
+  if (load_failed || Count(FindingLevel::kError) > 0) return "error";
   bool failing = std::any_of(findings.begin(), findings.end(),
                              [&](const Finding& f) { return f.level >= fail_level; });
   return failing ? "fail" : "pass";
@@ -198,6 +198,7 @@ CheckReport RunChecks(const DomainConfig& config, const CheckOptions& options) {
   CheckTopLevel(config, report.findings);
   CheckPools(config, options, report.findings);
   CheckProductionProviders(config, report.findings);
+  CheckStartup(config, options, report.findings);
   return report;
 }
 

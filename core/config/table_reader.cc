@@ -162,6 +162,50 @@ double TableReader::RequiredDouble(std::string_view key, DoubleRange range) {
   return *value;
 }
 
+std::optional<double> TableReader::ReadOptionalDuration(std::string_view key,
+                                                        const DurationBounds& bounds) {
+  const toml::node* node = Take(key);
+  if (node == nullptr) return std::nullopt;
+  double value = 0;
+  if (node->is_integer()) {
+    value = static_cast<double>(node->as_integer()->get());
+  } else if (node->is_floating_point()) {
+    value = node->as_floating_point()->get();
+  } else {
+    FailType(key, *node, DescribeDuration(bounds));
+  }
+  if (std::optional<std::string> problem = DurationProblem(value, bounds)) {
+    internal::ThrowAt(kConfigInvalidValue, node, file_, KeyPath(key),
+                      *problem + ", got " + DescribeValue(*node));
+  }
+  return value;
+}
+
+double TableReader::ReadDuration(std::string_view key, double default_value,
+                                 const DurationBounds& bounds) {
+  return ReadOptionalDuration(key, bounds).value_or(default_value);
+}
+
+std::optional<int64_t> TableReader::ReadOptionalCount(std::string_view key,
+                                                      const CountBounds& bounds) {
+  const toml::node* node = Take(key);
+  if (node == nullptr) return std::nullopt;
+  if (!node->is_integer()) {
+    FailType(key, *node, DescribeCount(bounds));
+  }
+  const int64_t value = node->as_integer()->get();
+  if (std::optional<std::string> problem = CountProblem(value, bounds)) {
+    internal::ThrowAt(kConfigInvalidValue, node, file_, KeyPath(key),
+                      *problem + ", got " + DescribeValue(*node));
+  }
+  return value;
+}
+
+int64_t TableReader::ReadCount(std::string_view key, int64_t default_value,
+                               const CountBounds& bounds) {
+  return ReadOptionalCount(key, bounds).value_or(default_value);
+}
+
 std::optional<std::string> TableReader::OptionalString(std::string_view key) {
   const toml::node* node = Take(key);
   if (node == nullptr) return std::nullopt;
