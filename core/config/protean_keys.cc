@@ -1,6 +1,8 @@
 #include "core/config/protean_keys.h"
 
+#include <algorithm>
 #include <array>
+#include <tuple>
 #include <utility>
 
 #include <toml++/toml.h>
@@ -49,6 +51,11 @@ bool TransientRetryOn(const toml::table& root) {
 bool TelemetryOn(const toml::table& root) { return Flag(root, "telemetry.enabled", false); }
 bool IdempotencyOn(const toml::table& root) {
   return !StringAt(root, "idempotency.redis_url").empty();
+}
+bool SuppressionsSet(const toml::table& root) {
+  const toml::node* node = NodeAt(root, "lint.suppressions");
+  const toml::array* array = node != nullptr ? node->as_array() : nullptr;
+  return array == nullptr || !array->empty();
 }
 
 constexpr std::string_view kSubscription = "<subscription>";
@@ -124,7 +131,7 @@ constexpr ProteanKey kKeys[] = {
     {"lint.level", false, KS::kHonoured, "exit-code floor of protean check",
      "cli/check.py:154-166"},
     {"lint.suppressions", false, KS::kUnsupported, "hides the listed diagnostics of protean check",
-     "ir/builder.py:192-193; cli/check.py:160"},
+     "ir/builder.py:192-193; cli/check.py:160", SuppressionsSet},
     // --- [server] ---
     {"server.default_subscription_type", false, KS::kPartial,
      "\"stream\" also turns the outbox processor on; this engine resolves the subscription type "
@@ -273,38 +280,53 @@ struct Walker {
   std::vector<UnsupportedKey>& out;
   const ProteanKey& key;
 
-  void Report(const toml::node& node, const std::string& key_path) {
-    const toml::source_region& source = node.source();
-    if (source.begin.line == 0) return;  // a built-in default
-    UnsupportedKey found;
-    found.key_path = key_path;
-    found.warning = key.support != KS::kProteanDrops;
+  std::string Message(std::string_view keys_set) const {
     const char* verdict = key.support == KS::kProteanDrops ? "no effect here, nor in Protean: "
                           : key.support == KS::kPartial    ? "partly supported. Protean: "
                                                         : "not supported by this engine. Protean: ";
-    found.message = verdict + std::string(key.protean) + " (" + std::string(key.source) + ")";
+    std::string out_message =
+        verdict + std::string(key.protean) + " (" + std::string(key.source) + ")";
+    if (!keys_set.empty()) out_message += "; set here: " + std::string(keys_set);
+    return out_message;
+  }
+
+  void Report(const toml::node& node, const std::string& key_path, std::string_view keys_set) {
+    const toml::source_region& source = node.source();
+    UnsupportedKey found;
+    found.key_path = key_path;
+    found.warning = key.support != KS::kProteanDrops;
+    found.message = Message(keys_set);
     found.file = source.path && !source.path->empty() ? *source.path : config.source_file;
     found.line = source.begin.line;
     found.column = source.begin.column;
     out.push_back(std::move(found));
   }
 
-  void Leaves(const toml::node& node, const std::string& key_path) {
+  // The leaves under `node` that came from the file (a built-in default has
+  // no line), as key paths relative to the subtree; the first one in `first`.
+  void Leaves(const toml::node& node, const std::string& relative, std::string& names,
+              const toml::node*& first) {
     if (const toml::table* table = node.as_table()) {
-      for (auto&& [name, child] : *table)
-        Leaves(child, internal::JoinKeyPath(key_path, name.str()));
+      for (auto&& [name, child] : *table) {
+        Leaves(child, internal::JoinKeyPath(relative, name.str()), names, first);
+      }
       return;
     }
-    Report(node, key_path);
+    if (node.source().begin.line == 0) return;
+    names += (names.empty() ? "" : ", ") + relative;
+    if (first == nullptr || node.source().begin.line < first->source().begin.line) first = &node;
   }
 
   void Walk(const toml::node& node, const std::vector<std::string>& pattern, size_t index,
             const std::string& key_path) {
     if (index == pattern.size()) {
       if (key.subtree) {
-        Leaves(node, key_path);
-      } else if (!node.is_table()) {
-        Report(node, key_path);
+        std::string names;
+        const toml::node* first = nullptr;
+        Leaves(node, "", names, first);
+        if (first != nullptr) Report(*first, key_path, names);
+      } else if (!node.is_table() && node.source().begin.line > 0) {
+        Report(node, key_path, "");
       }
       return;
     }
@@ -370,6 +392,9 @@ std::vector<UnsupportedKey> UnsupportedKeys(const DomainConfig& config) {
       walker.Walk(*config.table, pattern, 0, "");
     }
   }
+  std::stable_sort(out.begin(), out.end(), [](const UnsupportedKey& a, const UnsupportedKey& b) {
+    return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
+  });
   return out;
 }
 

@@ -66,7 +66,7 @@ std::span<const std::string_view> EngineTopLevelKeys();
 
 // A key set in the file that this engine accepts but does not act on.
 struct UnsupportedKey {
-  std::string key_path;  // "server.priority_lanes.enabled"
+  std::string key_path;  // "server.stream_subscription.retention_maxlen", "logging"
   bool warning = true;   // false: informational (Protean drops it too)
   std::string message;   // what Protean would do, and its source
   std::string file;
@@ -75,9 +75,10 @@ struct UnsupportedKey {
 };
 
 // Every kUnsupported, kPartial (when active) and kProteanDrops key the file
-// sets, in inventory order then key order. Values from the built-in defaults
-// are never reported. The server logs each at start (warning or info);
-// `protean check` reports each as UNSUPPORTED_KEY.
+// sets, in file order. A subtree entry ([logging], [server.partitioning]) is
+// one item naming the table, at its first key, listing the keys set. Values
+// from the built-in defaults are never reported. The server logs each at
+// start (warning or info); `protean check` reports each as UNSUPPORTED_KEY.
 std::vector<UnsupportedKey> UnsupportedKeys(const DomainConfig& config);
 
 // "file:line:col: key: message", the form of the start-up log line.

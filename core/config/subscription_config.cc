@@ -1,5 +1,6 @@
 #include "core/config/subscription_config.h"
 
+#include <cctype>
 #include <set>
 #include <sstream>
 
@@ -71,16 +72,22 @@ const std::vector<std::string>& BuiltInProfileNames() {
   return names;
 }
 
+std::string ProfileKey(const std::string& name) {
+  std::string key = name;
+  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return key;
+}
+
 bool IsBuiltInProfile(const std::string& name) {
   for (const auto& p : kProfiles) {
-    if (name == p.name) return true;
+    if (ProfileKey(name) == ProfileKey(p.name)) return true;
   }
   return false;
 }
 
 ConfigLayer BuiltInProfileLayer(const std::string& name) {
   for (const auto& p : kProfiles) {
-    if (name != p.name) continue;
+    if (ProfileKey(name) != ProfileKey(p.name)) continue;
     const std::string src = "profile " + name;
     std::map<std::string, ConfigValue> v = {
         {"subscription_type",

@@ -101,7 +101,11 @@ SubscriptionResolver::SubscriptionResolver(const toml::table* server, std::strin
       ConfigLayer own = LayerFromToml(*t, file_, path, {"inherits"});
       CheckLayer(own);
       layer.insert(layer.end(), own.begin(), own.end());
-      custom_profiles_[name] = std::move(layer);
+      if (!custom_profiles_.emplace(ProfileKey(name), std::move(layer)).second) {
+        ThrowSubscriptionConfigError(OriginOf(node, file_, path),
+                                     "profile '" + name +
+                                         "' is defined twice (profile names ignore case)");
+      }
     }
   }
   if (const toml::node* dp = server->get("default_subscription_profile")) {
@@ -168,7 +172,7 @@ ConfigLayer SubscriptionResolver::ProfileLayer(const ConfigEntry& name_entry) co
   const auto* name = std::get_if<std::string>(&name_entry.value);
   if (name == nullptr) ThrowSubscriptionConfigError(name_entry.origin, "expected a profile name");
   if (IsBuiltInProfile(*name)) return BuiltInProfileLayer(*name);
-  auto it = custom_profiles_.find(*name);
+  auto it = custom_profiles_.find(ProfileKey(*name));
   if (it != custom_profiles_.end()) return it->second;
   std::string known;
   for (const auto& n : BuiltInProfileNames()) known += (known.empty() ? "" : ", ") + n;
