@@ -33,6 +33,10 @@
 //                                     a stream handler): a load error
 //  CONFIG_UNKNOWN_PROVIDER (error)    a provider this binary has no adapter for
 //                                     (CheckOptions::provider_available)
+//  CONFIG_INVALID_VALUE (error)       an adapter section its factory refuses
+//                                     (CheckOptions::build_adapter: nothing
+//                                     connects; reachability in production is
+//                                     not checked)
 //  CONFIG_INVALID_VALUE (error)       server.dlq.alert_callback names a callback
 //                                     that is not registered
 //  UNSUPPORTED_KEY (warning / info)   a key Protean reads that this engine
@@ -88,6 +92,13 @@ struct CheckOptions {
   // Whether this binary has an adapter for a provider (the adapter registry's
   // answer). Null: every known provider counts as available.
   std::function<bool(ProviderKind kind, std::string_view provider)> provider_available;
+  // Builds the adapter of section `name` (a key of config.databases, brokers,
+  // caches; "" for the event store) the way the server does, without
+  // connecting, and returns the factory's error. Null: not tried. This catches
+  // what only a factory checks (a malformed Redis URL, a bad pass-through key).
+  std::function<protean::Status(ProviderKind kind, const std::string& name,
+                                const DomainConfig& config)>
+      build_adapter;
   // The registered alert callbacks (AlertCallbackRegistry::Lookup / Names).
   // Null: none is registered, so a dotted alert_callback is an error.
   AlertCallbackLookup alert_callback_registered;

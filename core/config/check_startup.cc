@@ -28,14 +28,30 @@ Finding Located(const DomainConfig& config, std::string code, FindingLevel level
   return finding;
 }
 
+// Builds the adapter as the server would (without connecting).
+void CheckFactory(const DomainConfig& config, const CheckOptions& options, ProviderKind kind,
+                  const std::string& name, const std::string& section, std::vector<Finding>& out) {
+  if (!options.build_adapter) return;
+  const protean::Status built = options.build_adapter(kind, name, config);
+  if (built.ok()) return;
+  Finding finding =
+      Located(config, std::string(kConfigInvalidValue), FindingLevel::kError, section + ".provider",
+              built.message() + "; the server would refuse to start");
+  finding.key_path = section;
+  out.push_back(std::move(finding));
+}
+
 void CheckProvider(const DomainConfig& config, const CheckOptions& options, ProviderKind kind,
-                   const std::string& section, const std::string& provider,
+                   const std::string& name, const std::string& section, const std::string& provider,
                    std::vector<Finding>& out) {
-  if (!options.provider_available || options.provider_available(kind, provider)) return;
+  if (!options.provider_available || options.provider_available(kind, provider)) {
+    CheckFactory(config, options, kind, name, section, out);
+    return;
+  }
   std::string built;
-  for (std::string_view name : KnownProviders(kind)) {
-    if (!options.provider_available(kind, name)) continue;
-    built += (built.empty() ? "" : ", ") + std::string(name);
+  for (std::string_view known : KnownProviders(kind)) {
+    if (!options.provider_available(kind, known)) continue;
+    built += (built.empty() ? "" : ", ") + std::string(known);
   }
   out.push_back(Located(
       config, std::string(kConfigUnknownProvider), FindingLevel::kError, section + ".provider",
@@ -47,18 +63,18 @@ void CheckProvider(const DomainConfig& config, const CheckOptions& options, Prov
 void CheckProviders(const DomainConfig& config, const CheckOptions& options,
                     std::vector<Finding>& out) {
   for (const auto& [name, db] : config.databases) {
-    CheckProvider(config, options, ProviderKind::kDatabase,
+    CheckProvider(config, options, ProviderKind::kDatabase, name,
                   internal::JoinKeyPath("databases", name), db.provider, out);
   }
   for (const auto& [name, broker] : config.brokers) {
-    CheckProvider(config, options, ProviderKind::kBroker, internal::JoinKeyPath("brokers", name),
-                  broker.provider, out);
+    CheckProvider(config, options, ProviderKind::kBroker, name,
+                  internal::JoinKeyPath("brokers", name), broker.provider, out);
   }
   for (const auto& [name, cache] : config.caches) {
-    CheckProvider(config, options, ProviderKind::kCache, internal::JoinKeyPath("caches", name),
-                  cache.provider, out);
+    CheckProvider(config, options, ProviderKind::kCache, name,
+                  internal::JoinKeyPath("caches", name), cache.provider, out);
   }
-  CheckProvider(config, options, ProviderKind::kEventStore, "event_store",
+  CheckProvider(config, options, ProviderKind::kEventStore, "", "event_store",
                 config.event_store.provider, out);
 }
 
