@@ -150,12 +150,16 @@ class DepthScanner {
     Lost();
   }
 
-  // A dotted key; returns its number of segments, or 0 when lost.
-  int Key() {
+  // A dotted key whose first segment sits at depth base + 1; returns its
+  // number of segments, or 0 when lost. Each segment is counted where it
+  // starts, so a limit is reported at the segment that passes it.
+  int Key(int base) {
     int segments = 0;
     for (;;) {
       SkipBlank(false);
       if (Done()) return 0;
+      Note(base + segments + 1);
+      if (stop_) return 0;
       const char c = Peek();
       if (c == '"' || c == '\'') {
         String(false);
@@ -177,7 +181,7 @@ class DepthScanner {
     Advance();
     const bool array = Peek() == '[';
     if (array) Advance();
-    const int segments = Key();
+    const int segments = Key(0);
     if (segments == 0) return 0;
     SkipBlank(false);
     for (int i = 0; i < (array ? 2 : 1); ++i) {
@@ -193,10 +197,8 @@ class DepthScanner {
   }
 
   void KeyValue(int base) {
-    const int segments = Key();
+    const int segments = Key(base);
     if (segments == 0) return;
-    Note(base + segments);
-    if (stop_) return;
     SkipBlank(false);
     if (Peek() != '=') {
       Lost();
@@ -229,7 +231,6 @@ class DepthScanner {
       String(true);
     } else if (c == '[') {
       Advance();
-      Note(depth + 1);
       Items(depth + 1, ']', false);
     } else if (c == '{') {
       Advance();
@@ -252,6 +253,8 @@ class DepthScanner {
       if (keys) {
         KeyValue(depth);
       } else {
+        Note(depth);  // an item, where it starts
+        if (stop_) return;
         Value(depth);
       }
       if (stop_) return;
