@@ -252,7 +252,6 @@ std::vector<std::string> Split(std::string_view path) {
   return out;
 }
 
-// The concrete patterns an entry stands for ("<subscription>" expanded).
 std::vector<std::vector<std::string>> Patterns(const ProteanKey& key) {
   std::vector<std::vector<std::string>> out;
   if (!key.path.starts_with(kSubscription)) {
@@ -363,6 +362,10 @@ std::string_view KeySupportName(KeySupport support) {
 }
 
 std::span<const ProteanKey> ProteanKeys() { return kKeys; }
+
+std::vector<std::vector<std::string>> ProteanKeyPatterns(const ProteanKey& key) {
+  return Patterns(key);
+}
 
 std::span<const std::string_view> EngineTopLevelKeys() { return kEngineTopLevelKeys; }
 

@@ -57,6 +57,10 @@ struct ProteanKey {
 
 std::span<const ProteanKey> ProteanKeys();
 
+// The dotted patterns an entry stands for, split into segments ('*' kept;
+// "<subscription>" expanded into its four tables).
+std::vector<std::vector<std::string>> ProteanKeyPatterns(const ProteanKey& key);
+
 // The inventory entry for a concrete key path (segments, unquoted), or null.
 // An exact entry wins over a subtree that contains the path.
 const ProteanKey* FindProteanKey(std::span<const std::string> path);

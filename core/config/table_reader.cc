@@ -105,6 +105,13 @@ void TableReader::FailType(std::string_view key, const toml::node& node,
   internal::ThrowAt(kConfigInvalidValue, &node, file_, KeyPath(key), std::move(message));
 }
 
+void TableReader::FailIfProblem(std::string_view key, const toml::node& node,
+                                const std::optional<std::string>& problem) const {
+  if (!problem) return;
+  internal::ThrowAt(kConfigInvalidValue, &node, file_, KeyPath(key),
+                    *problem + ", got " + DescribeValue(node));
+}
+
 std::optional<bool> TableReader::OptionalBool(std::string_view key) {
   const toml::node* node = Take(key);
   if (node == nullptr) return std::nullopt;
@@ -174,10 +181,7 @@ std::optional<double> TableReader::ReadOptionalDuration(std::string_view key,
   } else {
     FailType(key, *node, DescribeDuration(bounds));
   }
-  if (std::optional<std::string> problem = DurationProblem(value, bounds)) {
-    internal::ThrowAt(kConfigInvalidValue, node, file_, KeyPath(key),
-                      *problem + ", got " + DescribeValue(*node));
-  }
+  FailIfProblem(key, *node, DurationProblem(value, bounds));
   return value;
 }
 
@@ -190,14 +194,9 @@ std::optional<int64_t> TableReader::ReadOptionalCount(std::string_view key,
                                                       const CountBounds& bounds) {
   const toml::node* node = Take(key);
   if (node == nullptr) return std::nullopt;
-  if (!node->is_integer()) {
-    FailType(key, *node, DescribeCount(bounds));
-  }
+  if (!node->is_integer()) FailType(key, *node, DescribeCount(bounds));
   const int64_t value = node->as_integer()->get();
-  if (std::optional<std::string> problem = CountProblem(value, bounds)) {
-    internal::ThrowAt(kConfigInvalidValue, node, file_, KeyPath(key),
-                      *problem + ", got " + DescribeValue(*node));
-  }
+  FailIfProblem(key, *node, CountProblem(value, bounds));
   return value;
 }
 
