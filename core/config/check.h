@@ -44,10 +44,10 @@
 //                                     what Protean would do (warning), or that
 //                                     Protean drops too (info); see
 //                                     core/config/protean_keys.h
-//  WORKER_THREADS_LOW (warning)       server.worker_threads < the handlers + 2
-//                                     (each subscription runs one attempt at a
-//                                     time on a worker thread, plus blocking
-//                                     adapter calls in flight)
+//  WORKER_THREADS_LOW (warning)       server.worker_threads < the attempts the
+//                                     handlers run at once (their concurrency,
+//                                     summed) + 2 for blocking adapter calls in
+//                                     flight
 //
 // Exit codes (CheckReport::ExitCode): 0 clean, 1 a finding at or above the
 // fail level ([lint].level: "info", "warn"/"warning" (default), "error"),

@@ -87,17 +87,18 @@ void CheckUnsupported(const DomainConfig& config, std::vector<Finding>& out) {
 }
 
 void CheckWorkerThreads(const DomainConfig& config, std::vector<Finding>& out) {
-  const int64_t handlers = static_cast<int64_t>(config.handler_names.size());
-  const int64_t needed = handlers + kWorkerThreadsSpare;
+  int64_t attempts = 0;  // at once, over every subscription
+  for (const LoadedHandler& handler : config.handlers) attempts += handler.concurrency;
+  const int64_t needed = attempts + kWorkerThreadsSpare;
   const int64_t threads = config.server.worker_threads;
-  if (handlers == 0 || threads >= needed) return;
-  out.push_back(
-      Located(config, "WORKER_THREADS_LOW", FindingLevel::kWarning, "server.worker_threads",
-              "server.worker_threads " + std::to_string(threads) + " is below " +
-                  std::to_string(needed) + " (" + std::to_string(handlers) +
-                  " subscription(s), each running one attempt at a time on a worker thread, + " +
-                  std::to_string(kWorkerThreadsSpare) +
-                  " for blocking adapter calls in flight); handlers will wait for a thread"));
+  if (config.handlers.empty() || threads >= needed) return;
+  out.push_back(Located(
+      config, "WORKER_THREADS_LOW", FindingLevel::kWarning, "server.worker_threads",
+      "server.worker_threads " + std::to_string(threads) + " is below " + std::to_string(needed) +
+          " (" + std::to_string(config.handlers.size()) + " subscription(s) running up to " +
+          std::to_string(attempts) + " attempt(s) at once on worker threads, + " +
+          std::to_string(kWorkerThreadsSpare) +
+          " for blocking adapter calls in flight); handlers will wait for a thread"));
 }
 
 }  // namespace

@@ -150,7 +150,7 @@ void ValidateSubscriptions(DomainConfig& config) {
                             "provider \"redis\" or \"inline\", or make the handler an "
                             "event_store subscription");
     }
-    config.handler_names.push_back(spec.name);
+    config.handlers.push_back(LoadedHandler{spec.name, resolved.concurrency});
   }
 }
 

@@ -74,6 +74,12 @@ struct IgnoredKey {
   uint32_t column = 0;
 };
 
+// A [handlers.<Name>] table, as resolved at load.
+struct LoadedHandler {
+  std::string name;
+  int64_t concurrency = 1;  // attempts at once (its resolved subscription's)
+};
+
 struct DomainConfig {
   std::string source_file;            // the file loaded, or ParseDomainConfig's source name
   std::string env;                    // the environment name used ("" = none)
@@ -99,8 +105,8 @@ struct DomainConfig {
   ServerConfig server;
   TelemetryConfig telemetry;
   // The [handlers.<Name>] tables, in key order; each was parsed and its
-  // subscription resolved at load (step 6 below).
-  std::vector<std::string> handler_names;
+  // subscription resolved at load (step 6 above).
+  std::vector<LoadedHandler> handlers;
 };
 
 // The environment name LoadOptions selects (env, else PROTEAN_ENV, else "").

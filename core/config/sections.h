@@ -108,7 +108,8 @@ struct ServerConfig {
   std::optional<int64_t> workers;  // 1..1024 when present
   // Threads of one engine process that run handler attempts and blocking
   // adapter calls (the real executor's pool); not `workers`, which counts
-  // processes. `protean check` warns WORKER_THREADS_LOW below subscriptions + 2.
+  // processes. `protean check` warns WORKER_THREADS_LOW below the handlers'
+  // concurrency summed + 2.
   int64_t worker_threads = kWorkerThreadsDefault;  // 1..256
 };
 

@@ -195,6 +195,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadDomainValue{"[server.stream_subscription]\nretry_jitter = 2\n",
                        "server.stream_subscription.retry_jitter", "expected a number in [0, 1]", 2,
                        16},
+        BadDomainValue{"[server.stream_subscription]\nconcurrency = 257\n",
+                       "server.stream_subscription.concurrency",
+                       "expected an integer <= 256, got 257", 2, 15},
+        BadDomainValue{"[server.subscriptions.A]\nordered_by = \"\"\n",
+                       "server.subscriptions.A.ordered_by", "expected the payload key to order by",
+                       2, 14},
         BadDomainValue{"[server.stream_subscription]\nposition_update_interval = 0\n",
                        "server.stream_subscription.position_update_interval",
                        "expected an integer >= 1, got 0", 2, 28}));
@@ -217,7 +223,8 @@ stream = "s"
 )");
   EXPECT_EQ(config.server.worker_threads, 256);
   EXPECT_EQ(config.server.dlq.check_interval_seconds, 0.1);
-  EXPECT_EQ(config.handler_names, std::vector<std::string>{"A"});
+  ASSERT_EQ(config.handlers.size(), 1u);
+  EXPECT_EQ(config.handlers[0].name, "A");
 }
 
 }  // namespace

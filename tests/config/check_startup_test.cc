@@ -41,7 +41,8 @@ stream = "c"
   EXPECT_EQ(f.file, "domain.toml");
   EXPECT_EQ(f.line, 3u);
   EXPECT_EQ(f.column, 18u);
-  EXPECT_NE(f.message.find("server.worker_threads 4 is below 5 (3 subscription(s)"),
+  EXPECT_NE(f.message.find("server.worker_threads 4 is below 5 (3 subscription(s) running up to "
+                           "3 attempt(s) at once"),
             std::string::npos)
       << f.message;
   EXPECT_EQ(report.ExitCode(), 1);
@@ -59,6 +60,24 @@ stream = "c"
   ASSERT_EQ(Codes(defaulted), std::vector<std::string>{"WORKER_THREADS_LOW"});
   EXPECT_EQ(defaulted.findings[0].line, 0u);
   EXPECT_EQ(ParseText("").server.worker_threads, 8);
+}
+
+TEST(WorkerThreadsTest, CountsEveryConcurrentAttempt) {
+  const char* toml = R"(
+[server]
+worker_threads = 8
+[handlers.A]
+stream = "a"
+[handlers.A.subscription_config]
+concurrency = 6
+[handlers.B]
+stream = "b"
+)";
+  CheckReport report = RunChecks(ParseText(toml), CheckOptions{});
+  ASSERT_EQ(Codes(report), std::vector<std::string>{"WORKER_THREADS_LOW"});
+  EXPECT_NE(report.findings[0].message.find("below 9 (2 subscription(s) running up to 7"),
+            std::string::npos)
+      << report.findings[0].message;
 }
 
 TEST(UnsupportedKeyFindingTest, WarningsFailAndInfosDoNot) {

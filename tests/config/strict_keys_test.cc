@@ -145,7 +145,8 @@ lease_ttl_ms = 15000
 [handlers.OrderHandler]
 stream = "order"
 )");
-  EXPECT_EQ(config.handler_names, std::vector<std::string>{"OrderHandler"});
+  ASSERT_EQ(config.handlers.size(), 1u);
+  EXPECT_EQ(config.handlers[0].name, "OrderHandler");
   ConfigurationError e = CaptureError([] { ParseText("[server]\npriority_lanes = 1\n"); });
   EXPECT_EQ(e.key_path, "server.priority_lanes");
   EXPECT_EQ(e.message, "expected a table, got 1");
@@ -164,7 +165,7 @@ subscription_profile = "bulk"
 stream = "b"
 subscription_profile = "Projection"
 )");
-  EXPECT_EQ(config.handler_names.size(), 2u);
+  EXPECT_EQ(config.handlers.size(), 2u);
   ConfigurationError reserved = CaptureError([] { ParseText("[server.profiles.production]\n"); });
   EXPECT_NE(reserved.message.find("reserved"), std::string::npos);
   ConfigurationError twice =
