@@ -105,6 +105,13 @@ void TableReader::FailType(std::string_view key, const toml::node& node,
   internal::ThrowAt(kConfigInvalidValue, &node, file_, KeyPath(key), std::move(message));
 }
 
+double TableReader::NumberOf(std::string_view key, const toml::node& node,
+                             std::string_view expected) const {
+  if (node.is_integer()) return static_cast<double>(node.as_integer()->get());
+  if (node.is_floating_point()) return node.as_floating_point()->get();
+  FailType(key, node, expected);
+}
+
 void TableReader::FailIfProblem(std::string_view key, const toml::node& node,
                                 const std::optional<std::string>& problem) const {
   if (!problem) return;
@@ -145,14 +152,7 @@ int64_t TableReader::RequiredInt(std::string_view key, int64_t min, int64_t max)
 std::optional<double> TableReader::OptionalDouble(std::string_view key, DoubleRange range) {
   const toml::node* node = Take(key);
   if (node == nullptr) return std::nullopt;
-  double value = 0;
-  if (node->is_integer()) {
-    value = static_cast<double>(node->as_integer()->get());
-  } else if (node->is_floating_point()) {
-    value = node->as_floating_point()->get();
-  } else {
-    FailType(key, *node, DescribeDoubleRange(range));
-  }
+  const double value = NumberOf(key, *node, DescribeDoubleRange(range));
   if (!std::isfinite(value) || !InRange(value, range)) {
     FailType(key, *node, DescribeDoubleRange(range));
   }
@@ -173,14 +173,7 @@ std::optional<double> TableReader::ReadOptionalDuration(std::string_view key,
                                                         const DurationBounds& bounds) {
   const toml::node* node = Take(key);
   if (node == nullptr) return std::nullopt;
-  double value = 0;
-  if (node->is_integer()) {
-    value = static_cast<double>(node->as_integer()->get());
-  } else if (node->is_floating_point()) {
-    value = node->as_floating_point()->get();
-  } else {
-    FailType(key, *node, DescribeDuration(bounds));
-  }
+  const double value = NumberOf(key, *node, DescribeDuration(bounds));
   FailIfProblem(key, *node, DurationProblem(value, bounds));
   return value;
 }

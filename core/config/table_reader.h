@@ -124,6 +124,8 @@ class TableReader {
   const toml::node* Take(std::string_view key);
   [[noreturn]] void FailType(std::string_view key, const toml::node& node,
                              std::string_view expected) const;
+  // An integer or float node as a double; otherwise "expected <expected>".
+  double NumberOf(std::string_view key, const toml::node& node, std::string_view expected) const;
   // Throws "<problem>, got <value>" at `node` when `problem` is set.
   void FailIfProblem(std::string_view key, const toml::node& node,
                      const std::optional<std::string>& problem) const;
