@@ -5,7 +5,11 @@
 
 #include <memory>
 
+#include "adapters/memory/register.h"
+#include "adapters/real/register.h"
 #include "app/cli_values.h"
+#include "core/engine/adapter_registry.h"
+#include "core/runtime/real_executor.h"
 
 namespace protean::cli {
 namespace {
@@ -17,6 +21,32 @@ std::string Position(const config::Finding& finding) {
     if (finding.column > 0) out += ':' + std::to_string(finding.column);
   }
   return out;
+}
+
+// Builds one adapter the way Domain::Init does and closes it. Factories never
+// connect; SQLite's opens its file, so it is left to the server.
+Status BuildAdapterDry(const AdapterRegistry& adapters, const AdapterEnv& env,
+                       config::ProviderKind kind, const std::string& name,
+                       const config::DomainConfig& domain) {
+  auto close = [](auto result) -> Status {
+    if (!result.ok()) return result.status();
+    (*result)->Close();
+    return Status::Ok();
+  };
+  switch (kind) {
+    case config::ProviderKind::kDatabase: {
+      const config::DatabaseConfig& c = domain.databases.at(name);
+      if (c.provider == "sqlite") return Status::Ok();
+      return close(adapters.CreateDatabase(c, env));
+    }
+    case config::ProviderKind::kBroker:
+      return close(adapters.CreateBroker(domain.brokers.at(name), env));
+    case config::ProviderKind::kCache:
+      return close(adapters.CreateCache(domain.caches.at(name), env));
+    case config::ProviderKind::kEventStore:
+      return close(adapters.CreateEventStore(domain.event_store, env));
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -66,6 +96,24 @@ int RunCheck(const CheckCommandOptions& options, std::ostream& out, std::ostream
   load.env_lookup = options.env_lookup;
   config::CheckOptions check;
   check.workers = options.workers;
+  // What the server's start path consults: the adapters built into this
+  // binary and the registered alert callbacks.
+  AdapterRegistry adapters;
+  RegisterMemoryAdapters(adapters);
+  RegisterRealAdapters(adapters);
+  check.provider_available = [&adapters](config::ProviderKind kind, std::string_view provider) {
+    return adapters.Has(kind, provider);
+  };
+  RealClock clock;
+  check.build_adapter = [&adapters, &clock](config::ProviderKind kind, const std::string& name,
+                                            const config::DomainConfig& domain) {
+    return BuildAdapterDry(adapters, AdapterEnv{&clock}, kind, name, domain);
+  };
+  const AlertCallbackRegistry& callbacks = options.alert_callbacks != nullptr
+                                               ? *options.alert_callbacks
+                                               : DefaultAlertCallbackRegistry();
+  check.alert_callback_registered = callbacks.Lookup();
+  check.alert_callback_names = callbacks.Names();
   config::CheckReport report = config::CheckDomain(load, check);
 
   if (report.load_failed) {

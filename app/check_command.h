@@ -1,7 +1,10 @@
 #pragma once
 // `protean check [--domain PATH] [--env NAME] [--format text|json] [--workers N]`
 //
-// Loads the domain config and runs the rules of core/config/check.h.
+// Loads the domain config and runs the rules of core/config/check.h, with
+// what `protean server` consults before it starts: the adapters built into
+// this binary and the registered alert callbacks (so check passing means the
+// server starts).
 // Exit 0 clean, 1 findings at warning level or above ([lint].level moves the
 // floor), 2 usage or load error. A load error is printed to stderr on one
 // line, and in JSON also reported as the one diagnostic with status "error".
@@ -19,9 +22,10 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "app/command_context.h"
 #include "core/config/check.h"
 #include "core/config/substitution.h"
-#include "app/command_context.h"
+#include "core/engine/alert_callback_registry.h"
 
 namespace CLI {
 class App;
@@ -35,6 +39,8 @@ struct CheckCommandOptions {
   std::string format = "text";     // "text" | "json"
   std::optional<int64_t> workers;  // unset: [server].workers, else 1
   config::EnvLookup env_lookup;    // null: the process environment
+  // Alert callbacks registered in this process; null: DefaultAlertCallbackRegistry().
+  const AlertCallbackRegistry* alert_callbacks = nullptr;
 };
 
 int RunCheck(const CheckCommandOptions& options, std::ostream& out, std::ostream& err);

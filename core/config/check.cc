@@ -211,7 +211,7 @@ int CheckReport::Count(FindingLevel level) const {
 }
 
 std::string_view CheckReport::Status() const {
-  if (load_failed) return "error";
+  if (load_failed || Count(FindingLevel::kError) > 0) return "error";
   bool failing = std::any_of(findings.begin(), findings.end(),
                              [&](const Finding& f) { return f.level >= fail_level; });
   return failing ? "fail" : "pass";
@@ -240,6 +240,7 @@ CheckReport RunChecks(const DomainConfig& config, const CheckOptions& options) {
            config, options.workers.value_or(config.server.workers.value_or(1)))) {
     report.findings.push_back(std::move(f));
   }
+  CheckStartup(config, options, report.findings);
   return report;
 }
 

@@ -32,18 +32,46 @@
 //                                     not the worker count. `protean server
 //                                     --workers N` refuses the same findings.
 //
+// What `protean server` does before it starts, so that check passing means
+// the server starts (core/config/check_startup.cc):
+//  everything the loader validates (LoadDomainConfig: sections, bounds,
+//                                     [server] keys, subscription tables,
+//                                     [handlers.*] resolved, redis_pubsub with
+//                                     a stream handler): a load error
+//  CONFIG_UNKNOWN_PROVIDER (error)    a provider this binary has no adapter for
+//                                     (CheckOptions::provider_available)
+//  CONFIG_INVALID_VALUE (error)       an adapter section its factory refuses
+//                                     (CheckOptions::build_adapter: nothing
+//                                     connects; reachability in production is
+//                                     not checked)
+//  CONFIG_INVALID_VALUE (error)       server.dlq.alert_callback names a callback
+//                                     that is not registered
+//  UNSUPPORTED_KEY (warning / info)   a key Protean reads that this engine
+//                                     accepts but does not implement, naming
+//                                     what Protean would do (warning), or that
+//                                     Protean drops too (info); see
+//                                     core/config/protean_keys.h
+//  WORKER_THREADS_LOW (warning)       server.worker_threads < the attempts the
+//                                     handlers run at once (their concurrency,
+//                                     summed) + 2 for blocking adapter calls in
+//                                     flight
+//
 // Exit codes (CheckReport::ExitCode): 0 clean, 1 a finding at or above the
 // fail level ([lint].level: "info", "warn"/"warning" (default), "error"),
-// 2 the config did not load.
+// 2 the config did not load or the server would refuse it (an error-level
+// finding).
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/config/alert_callback_spec.h"
 #include "core/config/configuration_error.h"
 #include "core/config/domain_config.h"
+#include "core/config/providers.h"
 
 namespace protean::config {
 
@@ -68,6 +96,20 @@ struct Finding {
 struct CheckOptions {
   std::optional<int64_t> workers;  // --workers
   int64_t database_max_connections = kPostgresDefaultMaxConnections;
+  // Whether this binary has an adapter for a provider (the adapter registry's
+  // answer). Null: every known provider counts as available.
+  std::function<bool(ProviderKind kind, std::string_view provider)> provider_available;
+  // Builds the adapter of section `name` (a key of config.databases, brokers,
+  // caches; "" for the event store) the way the server does, without
+  // connecting, and returns the factory's error. Null: not tried. This catches
+  // what only a factory checks (a malformed Redis URL, a bad pass-through key).
+  std::function<protean::Status(ProviderKind kind, const std::string& name,
+                                const DomainConfig& config)>
+      build_adapter;
+  // The registered alert callbacks (AlertCallbackRegistry::Lookup / Names).
+  // Null: none is registered, so a dotted alert_callback is an error.
+  AlertCallbackLookup alert_callback_registered;
+  std::vector<std::string> alert_callback_names;
 };
 
 struct CheckReport {
@@ -78,7 +120,8 @@ struct CheckReport {
   std::vector<Finding> findings;
 
   int Count(FindingLevel level) const;
-  // "pass", "fail" (a finding at or above fail_level) or "error" (load failed).
+  // "pass", "fail" (a finding at or above fail_level) or "error" (load failed,
+  // or an error-level finding: the server would not start).
   std::string_view Status() const;
   // 0, 1, 2 as above.
   int ExitCode() const;
@@ -100,5 +143,13 @@ CheckReport CheckDomain(const LoadOptions& load, const CheckOptions& options);
 
 // An error-level finding with the error's code, key path and position.
 Finding FindingFromError(const ConfigurationError& error);
+// The same for a Status carrying an ErrorSource (CONFIG_INVALID_VALUE when it
+// has none).
+Finding FindingFromStatus(const protean::Status& status);
+
+// The rules that mirror the server's start path (check_startup.cc), run by
+// RunChecks after the configuration rules.
+void CheckStartup(const DomainConfig& config, const CheckOptions& options,
+                  std::vector<Finding>& out);
 
 }  // namespace protean::config

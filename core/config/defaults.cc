@@ -9,25 +9,35 @@
 namespace protean::config {
 namespace {
 
-// Protean's keys, plus `handlers` (this project's scripted handlers declared
-// in TOML; see core/engine/scripted_handler.h).
-constexpr std::array<std::string_view, 21> kTopLevelKeys = {"debug",
+// Every top-level key of Protean's domain/config.py defaults (the inventory
+// of core/config/protean_keys.h cites each), plus `lint` (read by Protean's
+// check) and `handlers` (this project's scripted handlers declared in TOML;
+// see core/engine/scripted_handler.h).
+constexpr std::array<std::string_view, 29> kTopLevelKeys = {"debug",
                                                             "testing",
                                                             "env",
                                                             "secret_key",
+                                                            "source_uri",
                                                             "identity_strategy",
                                                             "identity_type",
                                                             "event_processing",
                                                             "command_processing",
                                                             "message_processing",
+                                                            "lenient_deserialization",
+                                                            "command_default_timeout",
                                                             "enable_outbox",
                                                             "outbox",
                                                             "databases",
                                                             "brokers",
                                                             "event_store",
                                                             "caches",
+                                                            "email_providers",
                                                             "server",
+                                                            "idempotency",
+                                                            "consume_idempotency",
+                                                            "logging",
                                                             "telemetry",
+                                                            "observatory",
                                                             "custom",
                                                             "lint",
                                                             "snapshot_threshold",

@@ -1,10 +1,6 @@
 #include "core/config/domain_config.h"
 
 #include <array>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include <toml++/toml.h>
@@ -13,6 +9,10 @@
 #include "core/config/discovery.h"
 #include "core/config/internal/toml_util.h"
 #include "core/config/merge.h"
+#include "core/config/providers.h"
+#include "core/config/scripted_handler_spec.h"
+#include "core/config/subscription_resolver.h"
+#include "core/config/text_bounds.h"
 
 namespace protean::config {
 namespace {
@@ -21,6 +21,7 @@ constexpr std::array<std::string_view, 2> kProcessingModes = {"sync", "async"};
 constexpr std::array<std::string_view, 2> kIdentityStrategies = {"uuid", "function"};
 constexpr std::array<std::string_view, 3> kIdentityTypes = {"string", "integer", "uuid"};
 constexpr std::array<std::string_view, 4> kLintLevels = {"info", "warn", "warning", "error"};
+constexpr DurationBounds kCommandTimeout{0, kDurationSecondsMax};
 
 // The file's top level, sorted into what the loader uses.
 struct SplitFile {
@@ -99,18 +100,57 @@ void ReadTopLevel(TableReader& root, DomainConfig& config) {
   config.testing = root.Bool("testing", false);
   root.OptionalString("env");
   root.OptionalString("secret_key");
+  root.OptionalString("source_uri");
   root.OptionalEnum("identity_strategy", kIdentityStrategies);
   root.OptionalEnum("identity_type", kIdentityTypes);
   config.event_processing = root.Enum("event_processing", "async", kProcessingModes);
   config.command_processing = root.Enum("command_processing", "async", kProcessingModes);
   config.message_processing = root.Enum("message_processing", "async", kProcessingModes);
+  root.OptionalBool("lenient_deserialization");
+  root.ReadOptionalDuration("command_default_timeout", kCommandTimeout);
   root.Bool("enable_outbox", false);
-  root.OptionalTable("outbox");
-  root.OptionalTable("custom");
-  root.OptionalTable("handlers");  // read by the engine (scripted handlers)
-  root.OptionalInt("snapshot_threshold", 1);
+  root.ReadOptionalCount("snapshot_threshold", CountBounds{1, kCountMax});
+  // Sections of Protean's that this engine keeps but does not read
+  // (core/config/protean_keys.h says what becomes of each): tables, no more.
+  for (std::string_view section : {"outbox", "custom", "email_providers", "idempotency",
+                                   "consume_idempotency", "logging", "observatory"}) {
+    root.OptionalTable(section);
+  }
+  root.OptionalTable("handlers");  // scripted handlers, validated below
   if (std::optional<TableReader> lint = root.OptionalTable("lint")) {
     lint->OptionalEnum("level", kLintLevels);
+  }
+}
+
+// Everything `protean server` resolves before it starts, so that a file that
+// loads (config show, check, the harness) is one the server accepts: every
+// profile, [server.*] subscription table and [server.subscriptions.*] entry
+// (SubscriptionResolver validates them on construction), every
+// [handlers.<Name>] and its resolved subscription, and a stream subscription
+// on a broker provider without consumer groups.
+void ValidateSubscriptions(DomainConfig& config) {
+  SubscriptionResolver resolver(config);
+  const auto broker = config.brokers.find("default");
+  for (ScriptedHandlerSpec& spec : ReadScriptedHandlers(config)) {
+    SubscriptionRequest request;
+    request.handler = spec.name;
+    request.profile = spec.profile;
+    request.explicit_config = spec.subscription_config;
+    const SubscriptionConfig resolved = resolver.Resolve(request);
+    if (resolved.type == SubscriptionType::kStream && broker != config.brokers.end() &&
+        !BrokerProviderTraitsOf(broker->second.provider).consumer_groups) {
+      const std::string key = internal::JoinKeyPath("handlers", spec.name);
+      internal::ThrowAt(kConfigInvalidValue, config.table->at_path(key).node(), config.source_file,
+                        key,
+                        "handler " + spec.name +
+                            " is a stream subscription, but brokers.default "
+                            "is provider " +
+                            QuoteForMessage(broker->second.provider) +
+                            ", which is fan-out only (no consumer groups, retries or DLQ); use "
+                            "provider \"redis\" or \"inline\", or make the handler an "
+                            "event_store subscription");
+    }
+    config.handlers.push_back(LoadedHandler{spec.name, resolved.concurrency});
   }
 }
 
@@ -126,15 +166,7 @@ void Validate(DomainConfig& config) {
   config.server = ReadServer(server);
   TableReader telemetry = root.Table("telemetry");
   config.telemetry = ReadTelemetry(telemetry);
-}
-
-toml::table Parse(std::string_view text, const std::string& source) {
-  try {
-    return toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    ErrorLocation where{source, "", e.source().begin.line, e.source().begin.column};
-    throw ConfigurationError(kConfigParseError, std::move(where), std::string(e.description()));
-  }
+  ValidateSubscriptions(config);
 }
 
 }  // namespace
@@ -151,7 +183,8 @@ DomainConfig ParseDomainConfig(std::string_view toml_text, std::string source_na
   config.source_file = std::move(source_name);
   config.env = ResolveEnvName(options);
 
-  SplitFile split = Split(Parse(toml_text, config.source_file), config.env, config.source_file);
+  SplitFile split =
+      Split(ParseTomlText(toml_text, config.source_file), config.env, config.source_file);
   config.overlays = std::move(split.overlays);
   config.ignored_keys = std::move(split.ignored);
   config.overlay_applied = split.overlay.has_value();
@@ -167,14 +200,7 @@ DomainConfig ParseDomainConfig(std::string_view toml_text, std::string source_na
 
 DomainConfig LoadDomainConfig(const LoadOptions& options) {
   std::filesystem::path file = FindDomainConfigFile(options.path);
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream text;
-  if (in) text << in.rdbuf();
-  if (!in || in.bad()) {
-    throw ConfigurationError(kConfigNotFound, ErrorLocation{file.string(), "", 0, 0},
-                             std::string("cannot read the file: ") + std::strerror(errno));
-  }
-  return ParseDomainConfig(text.str(), file.string(), options);
+  return ParseDomainConfig(ReadBoundedFile(file.string()), file.string(), options);
 }
 
 TableReader SectionReader(const DomainConfig& config, std::string_view key) {

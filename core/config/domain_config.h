@@ -9,8 +9,10 @@
 //     the table named by the environment is the overlay; every other table is
 //     an overlay for some other environment and is dropped (Protean's model:
 //     any top-level table may be an environment, e.g. [prod.databases.x]).
-//     Any other unknown top-level value (`debgu = true`) is dropped too, like
-//     Protean, but recorded in `ignored_keys` so `protean check` warns.
+//     Every key Protean reads is known (core/config/protean_keys.h), so
+//     [logging], [idempotency], [observatory], ... are sections, never
+//     overlays. Any other unknown top-level value (`debgu = true`) is dropped,
+//     like Protean, but recorded in `ignored_keys` so `protean check` warns.
 //     An environment name that names a section table ("server") is
 //     CONFIG_INVALID_VALUE, as is an environment key that is not a table
 //     (`staging = 3`). Broker/cache `uri`/`ttl` are renamed to Protean's
@@ -21,8 +23,18 @@
 //  4. ${VAR|default} substitution over the merged table
 //     (core/config/substitution.h), so only the selected overlay's variables
 //     must be set.
+//  0. before parsing: the file's size and nesting depth are bounded
+//     (core/config/text_bounds.h), so a hostile file cannot exhaust the stack.
 //  5. validation into typed sections (core/config/sections.h) and of the
-//     top-level values (processing modes "sync"|"async", booleans, ...).
+//     top-level values (processing modes "sync"|"async", booleans, ...);
+//     every duration and count against its range (core/config/bounds.h).
+//  6. what the server resolves before it starts: custom profiles, the
+//     [server.*] subscription tables, [server.subscriptions.*], every
+//     [handlers.<Name>] with its resolved subscription, and a stream handler
+//     on a broker without consumer groups (redis_pubsub). So a file that
+//     loads here is one `protean server` accepts, except for what only the
+//     running binary knows: which providers it was built with and which
+//     alert callbacks are registered (checked by `protean check` and at start).
 //
 // The environment name is LoadOptions::env when set (`--env`), else
 // PROTEAN_ENV read through LoadOptions::env_lookup. Every failure is a
@@ -62,6 +74,12 @@ struct IgnoredKey {
   uint32_t column = 0;
 };
 
+// A [handlers.<Name>] table, as resolved at load.
+struct LoadedHandler {
+  std::string name;
+  int64_t concurrency = 1;  // attempts at once (its resolved subscription's)
+};
+
 struct DomainConfig {
   std::string source_file;            // the file loaded, or ParseDomainConfig's source name
   std::string env;                    // the environment name used ("" = none)
@@ -86,6 +104,9 @@ struct DomainConfig {
   std::map<std::string, CacheConfig> caches;  // always has "default"
   ServerConfig server;
   TelemetryConfig telemetry;
+  // The [handlers.<Name>] tables, in key order; each was parsed and its
+  // subscription resolved at load (step 6 above).
+  std::vector<LoadedHandler> handlers;
 };
 
 // The environment name LoadOptions selects (env, else PROTEAN_ENV, else "").

@@ -57,4 +57,9 @@ std::string JoinKnownProviders(ProviderKind kind) {
   return out;
 }
 
+BrokerProviderTraits BrokerProviderTraitsOf(std::string_view provider) {
+  if (provider == "redis_pubsub") return BrokerProviderTraits{false, false};
+  return BrokerProviderTraits{};
+}
+
 }  // namespace protean::config

@@ -30,4 +30,14 @@ std::string_view ProviderKindName(ProviderKind kind);
 // "memory, postgresql, sqlite, mssql, elasticsearch".
 std::string JoinKnownProviders(ProviderKind kind);
 
+// What a broker provider can do, known from its name so the loader can refuse
+// a handler its broker cannot serve before any adapter is built. Must agree
+// with the adapters' Broker::capabilities() (tests/config/start_parity_test.cc
+// checks it): redis_pubsub is fan-out only; the others have groups and a DLQ.
+struct BrokerProviderTraits {
+  bool consumer_groups = true;
+  bool dlq = true;
+};
+BrokerProviderTraits BrokerProviderTraitsOf(std::string_view provider);
+
 }  // namespace protean::config

@@ -5,6 +5,7 @@
 
 #include <toml++/toml.h>
 
+#include "core/config/bounds.h"
 #include "core/config/configuration_error.h"
 #include "core/config/subscription_resolver.h"
 
@@ -44,6 +45,10 @@ void ParseDuration(config::TableReader& r, ScriptedHandlerSpec& spec) {
   if (n == nullptr) return;
   if (auto v = n->value_exact<int64_t>()) {
     if (*v < 0) r.Fail("duration_ms", config::kConfigInvalidValue, "must be >= 0");
+    if (*v > config::kDurationMillisMax) {
+      r.Fail("duration_ms", config::kConfigInvalidValue,
+             "expected at most " + std::to_string(config::kDurationMillisMax) + " ms");
+    }
     spec.duration_min_ms = spec.duration_max_ms = *v;
     return;
   }
@@ -51,14 +56,15 @@ void ParseDuration(config::TableReader& r, ScriptedHandlerSpec& spec) {
   if (a != nullptr && a->size() == 2) {
     auto lo = (*a)[0].value_exact<int64_t>();
     auto hi = (*a)[1].value_exact<int64_t>();
-    if (lo && hi && *lo >= 0 && *lo <= *hi) {
+    if (lo && hi && *lo >= 0 && *lo <= *hi && *hi <= config::kDurationMillisMax) {
       spec.duration_min_ms = *lo;
       spec.duration_max_ms = *hi;
       return;
     }
   }
   r.Fail("duration_ms", config::kConfigInvalidValue,
-         "expected an integer >= 0 or [lo, hi] with 0 <= lo <= hi");
+         "expected an integer in 0.." + std::to_string(config::kDurationMillisMax) +
+             " or [lo, hi] with 0 <= lo <= hi in that range");
 }
 
 }  // namespace
@@ -67,7 +73,7 @@ ScriptedHandlerSpec ParseScriptedHandler(config::TableReader& r, const std::stri
   ScriptedHandlerSpec spec;
   spec.name = name;
   spec.stream = r.RequiredString("stream");
-  spec.fail_first = r.Int("fail_first", 0, 0);
+  spec.fail_first = r.ReadCount("fail_first", 0, config::CountBounds{0, config::kCountMax});
   ParseProbability(r, spec);
   spec.fail_types = r.StringArray("fail_types");
   spec.undecodable_types = r.StringArray("undecodable_types");

@@ -6,11 +6,12 @@
 //   [handlers.OrderHandler]
 //   stream = "orders"                 # stream or event-store category (required)
 //   subscription_profile = "FAST"     # optional, level 5 of resolution
-//   fail_first = 2                    # fail attempts 1..2 of every message
+//   fail_first = 2                    # fail attempts 1..2 of every message (0..1e9)
 //   fail_probability = "1/10"         # fail with probability p/q (seeded PRNG)
 //   fail_types = ["Poison"]           # always fail these message types
 //   undecodable_types = ["Garbled"]   # declare these payloads undecodable (DLQ at once)
-//   duration_ms = 20                  # each attempt takes 20 ms, or [lo, hi] drawn per attempt
+//   duration_ms = 20                  # each attempt takes 20 ms, or [lo, hi] drawn per
+//                                     # attempt (0..1e12 ms)
 //   record = true                     # record each success in the database
 //   [handlers.OrderHandler.subscription_config]   # level 6 (any subscription setting)
 //   max_retries = 5

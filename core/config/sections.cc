@@ -7,6 +7,7 @@
 
 #include <toml++/toml.h>
 
+#include "core/config/alert_callback_spec.h"
 #include "core/config/configuration_error.h"
 #include "core/config/internal/toml_util.h"
 #include "core/config/providers.h"
@@ -14,9 +15,20 @@
 namespace protean::config {
 namespace {
 
-constexpr DoubleRange kPositive{0, std::numeric_limits<double>::infinity(), true};
-// Durations become int64 microseconds: keep them far below that range.
-constexpr double kDurationSecondsMax = 1e9;  // about 31 years
+// Ranges (docs/configuration.md lists them with their reasons).
+constexpr CountBounds kPoolSize{1, 1000};
+constexpr CountBounds kMaxOverflow{0, 1000};
+constexpr CountBounds kPoolRecycle{-1, 1'000'000'000};
+constexpr CountBounds kMaxConnections{1, 10000};
+constexpr CountBounds kTtlSeconds{1, 1'000'000'000};
+constexpr DurationBounds kClientTimeout{0, 86400};
+constexpr DurationBounds kRetentionHours{0, 100000};
+constexpr CountBounds kAlertThreshold{1, kCountMax};
+constexpr DurationBounds kCheckInterval{
+    0.1, 86400, false, "a shorter DLQ maintenance cycle would keep the broker busy"};
+constexpr DurationBounds kDrainTimeout{0, kDurationSecondsMax};
+constexpr CountBounds kWorkers{1, 1024};
+constexpr CountBounds kWorkerThreads{1, kWorkerThreadsMax};
 constexpr std::array<std::string_view, 2> kExporters = {"otlp", "console"};
 
 std::string ReadProvider(TableReader& reader, ProviderKind kind) {
@@ -84,18 +96,6 @@ PassThroughKeys CollectExtra(TableReader& reader) {
   return extra;
 }
 
-// A duration > 0 in units of `unit_seconds`, short enough to convert.
-double ReadDuration(TableReader& reader, std::string_view key, double default_value,
-                    double unit_seconds) {
-  double value = reader.Double(key, default_value, kPositive);
-  if (value * unit_seconds > kDurationSecondsMax) {
-    reader.Fail(key, kConfigInvalidValue,
-                "expected at most " + internal::FormatDouble(kDurationSecondsMax / unit_seconds) +
-                    ", got " + internal::FormatDouble(value));
-  }
-  return value;
-}
-
 bool NeedsAddress(std::string_view provider) {
   return provider != "memory" && provider != "inline";
 }
@@ -110,12 +110,12 @@ DatabaseConfig ReadDatabase(TableReader& reader, std::string name) {
   if (NeedsAddress(config.provider)) {
     RequireAddress(reader, "database_uri", config.database_uri, config.provider, "database_url");
   }
-  config.pool_size = reader.Int("pool_size", config.pool_size, 1);
-  config.max_overflow = reader.Int("max_overflow", config.max_overflow, 0);
-  config.pool_recycle = reader.Int("pool_recycle", config.pool_recycle, -1);
+  config.pool_size = reader.ReadCount("pool_size", config.pool_size, kPoolSize);
+  config.max_overflow = reader.ReadCount("max_overflow", config.max_overflow, kMaxOverflow);
+  config.pool_recycle = reader.ReadCount("pool_recycle", config.pool_recycle, kPoolRecycle);
   config.pool_pre_ping = reader.Bool("pool_pre_ping", config.pool_pre_ping);
-  config.pool_timeout = reader.OptionalDouble("pool_timeout", kPositive);
-  config.connect_timeout = reader.OptionalDouble("connect_timeout", kPositive);
+  config.pool_timeout = reader.ReadOptionalDuration("pool_timeout", kClientTimeout);
+  config.connect_timeout = reader.ReadOptionalDuration("connect_timeout", kClientTimeout);
   config.extra = CollectExtra(reader);
   return config;
 }
@@ -136,9 +136,10 @@ BrokerConfig ReadBroker(TableReader& reader, std::string name) {
   std::string_view uri_key = PickSpelling(reader, "URI", "uri");
   config.uri = reader.String(uri_key, "");
   if (NeedsAddress(config.provider)) RequireAddress(reader, "URI", config.uri, config.provider);
-  config.max_connections = reader.OptionalInt("max_connections", 1);
-  config.socket_timeout = reader.OptionalDouble("socket_timeout", kPositive);
-  config.socket_connect_timeout = reader.OptionalDouble("socket_connect_timeout", kPositive);
+  config.max_connections = reader.ReadOptionalCount("max_connections", kMaxConnections);
+  config.socket_timeout = reader.ReadOptionalDuration("socket_timeout", kClientTimeout);
+  config.socket_connect_timeout =
+      reader.ReadOptionalDuration("socket_connect_timeout", kClientTimeout);
   config.retry_on_timeout = reader.Bool("retry_on_timeout", config.retry_on_timeout);
   config.extra = CollectExtra(reader);
   return config;
@@ -160,7 +161,7 @@ EventStoreConfig ReadEventStore(TableReader& reader) {
   if (NeedsAddress(config.provider)) {
     RequireAddress(reader, "database_uri", config.database_uri, config.provider, "database_url");
   }
-  config.max_connections = reader.OptionalInt("max_connections", 1);
+  config.max_connections = reader.ReadOptionalCount("max_connections", kMaxConnections);
   config.extra = CollectExtra(reader);
   return config;
 }
@@ -173,8 +174,8 @@ CacheConfig ReadCache(TableReader& reader, std::string name) {
   config.uri = reader.String(uri_key, "");
   if (NeedsAddress(config.provider)) RequireAddress(reader, "URI", config.uri, config.provider);
   std::string_view ttl_key = PickSpelling(reader, "TTL", "ttl");
-  config.ttl = reader.Int(ttl_key, config.ttl, 1);
-  config.max_connections = reader.OptionalInt("max_connections", 1);
+  config.ttl = reader.ReadCount(ttl_key, config.ttl, kTtlSeconds);
+  config.max_connections = reader.ReadOptionalCount("max_connections", kMaxConnections);
   config.extra = CollectExtra(reader);
   return config;
 }
@@ -188,34 +189,72 @@ std::map<std::string, CacheConfig> ReadCaches(TableReader caches) {
   return out;
 }
 
+namespace {
+
+HealthConfig ReadHealth(TableReader& health) {
+  HealthConfig config;
+  config.enabled = health.Bool("enabled", config.enabled);
+  config.host = health.String("host", config.host);
+  if (config.host.empty()) {
+    health.Fail("host", kConfigInvalidValue, "expected a non-empty host, got \"\"");
+  }
+  config.port = health.Int("port", config.port, 1, 65535);
+  config.port_auto_increment = health.Bool("port_auto_increment", config.port_auto_increment);
+  health.RejectUnknownKeys();
+  return config;
+}
+
+DlqConfig ReadDlq(TableReader& dlq) {
+  DlqConfig config;
+  config.enabled = dlq.Bool("enabled", config.enabled);
+  config.retention_hours =
+      dlq.ReadDuration("retention_hours", config.retention_hours, kRetentionHours);
+  config.alert_threshold =
+      dlq.ReadCount("alert_threshold", config.alert_threshold, kAlertThreshold);
+  config.check_interval_seconds =
+      dlq.ReadDuration("check_interval_seconds", config.check_interval_seconds, kCheckInterval);
+  config.alert_callback = dlq.OptionalString("alert_callback");
+  if (config.alert_callback) {
+    if (config.alert_callback->empty()) {
+      dlq.Fail("alert_callback", kConfigInvalidValue,
+               "expected a non-empty callback name, got \"\"");
+    }
+    const ErrorLocation at = internal::LocationOf(dlq.table().get("alert_callback"), dlq.file(),
+                                                  dlq.KeyPath("alert_callback"));
+    config.alert_callback_origin =
+        ConfigOrigin{at.file, at.key_path, static_cast<int>(at.line), static_cast<int>(at.column)};
+    Result<AlertCallbackSpec> spec = ParseAlertCallbackSpec(*config.alert_callback);
+    if (!spec.ok()) dlq.Fail("alert_callback", kConfigInvalidValue, spec.status().message());
+  }
+  dlq.RejectUnknownKeys();
+  return config;
+}
+
+}  // namespace
+
 ServerConfig ReadServer(TableReader& server) {
   ServerConfig config;
   TableReader health = server.Table("health");
-  config.health.enabled = health.Bool("enabled", config.health.enabled);
-  config.health.host = health.String("host", config.health.host);
-  if (config.health.host.empty()) {
-    health.Fail("host", kConfigInvalidValue, "expected a non-empty host, got \"\"");
-  }
-  config.health.port = health.Int("port", config.health.port, 1, 65535);
-  config.health.port_auto_increment =
-      health.Bool("port_auto_increment", config.health.port_auto_increment);
-  health.RejectUnknownKeys();
-
+  config.health = ReadHealth(health);
   TableReader dlq = server.Table("dlq");
-  config.dlq.enabled = dlq.Bool("enabled", config.dlq.enabled);
-  config.dlq.retention_hours =
-      ReadDuration(dlq, "retention_hours", config.dlq.retention_hours, 3600);
-  config.dlq.alert_threshold = dlq.Int("alert_threshold", config.dlq.alert_threshold, 1);
-  config.dlq.check_interval_seconds =
-      ReadDuration(dlq, "check_interval_seconds", config.dlq.check_interval_seconds, 1);
-  config.dlq.alert_callback = dlq.OptionalString("alert_callback");
-  if (config.dlq.alert_callback && config.dlq.alert_callback->empty()) {
-    dlq.Fail("alert_callback", kConfigInvalidValue, "expected a non-empty callback name, got \"\"");
+  config.dlq = ReadDlq(dlq);
+  config.drain_timeout = SecondsF(server.ReadDuration("drain_timeout", 10, kDrainTimeout));
+  config.workers = server.ReadOptionalCount("workers", kWorkers);
+  config.worker_threads = server.ReadCount("worker_threads", config.worker_threads, kWorkerThreads);
+  // Read in place by SubscriptionResolver (which the loader runs, so their
+  // values are validated at load too).
+  for (std::string_view key : {"default_subscription_type", "default_subscription_profile",
+                               "messages_per_tick", "tick_interval", "stream_subscription",
+                               "event_store_subscription", "subscriptions", "profiles"}) {
+    server.Ignore(key);
   }
-  dlq.RejectUnknownKeys();
-
-  config.drain_timeout = SecondsF(ReadDuration(server, "drain_timeout", 10, 1));
-  config.workers = server.OptionalInt("workers", 1);
+  // Protean's sections this engine does not implement: accepted (they must be
+  // tables) and reported by UnsupportedKeys.
+  for (std::string_view key : {"broker_subscription", "version_retry", "transient_retry",
+                               "priority_lanes", "partitioning"}) {
+    server.OptionalTable(key);
+  }
+  server.RejectUnknownKeys();
   return config;
 }
 

@@ -9,9 +9,12 @@
 // CONFIG_INVALID_VALUE: a missing address never falls back to memory.
 //
 // Field defaults are Protean's (SQLAlchemy pool, redis-py, [server.*]). Keys
-// a section does not know are kept in `extra`, as Protean passes them
-// through to the adapter; [server.health] and [server.dlq] are fully known
-// and reject unknown keys.
+// an adapter section does not know are kept in `extra`, as Protean passes
+// them through to the adapter. [server] and its tables are fully known: an
+// unknown key there is CONFIG_INVALID_VALUE with line:column; keys Protean
+// reads that this engine does not implement are accepted and reported by
+// UnsupportedKeys (core/config/protean_keys.h). Every duration and count has
+// a range (core/config/bounds.h; the table is docs/configuration.md).
 
 #include <cstdint>
 #include <map>
@@ -29,12 +32,12 @@ struct DatabaseConfig {
   std::string name;
   std::string provider;
   std::string database_uri;     // empty when not given (memory)
-  int64_t pool_size = 5;        // >= 1
-  int64_t max_overflow = 10;    // >= 0
-  int64_t pool_recycle = 1800;  // seconds; -1 disables recycling
+  int64_t pool_size = 5;        // 1..1000
+  int64_t max_overflow = 10;    // 0..1000
+  int64_t pool_recycle = 1800;  // seconds, -1..1e9; -1 disables recycling
   bool pool_pre_ping = true;
-  std::optional<double> pool_timeout;     // seconds, > 0
-  std::optional<double> connect_timeout;  // seconds, > 0
+  std::optional<double> pool_timeout;     // seconds, (0, 86400]
+  std::optional<double> connect_timeout;  // seconds, (0, 86400]
   PassThroughKeys extra;  // other keys, passed through
 };
 
@@ -43,9 +46,9 @@ struct BrokerConfig {
   std::string name;
   std::string provider;
   std::string uri;                               // empty for inline/memory
-  std::optional<int64_t> max_connections;        // >= 1
-  std::optional<double> socket_timeout;          // seconds, > 0
-  std::optional<double> socket_connect_timeout;  // seconds, > 0
+  std::optional<int64_t> max_connections;        // 1..10000
+  std::optional<double> socket_timeout;          // seconds, (0, 86400]
+  std::optional<double> socket_connect_timeout;  // seconds, (0, 86400]
   bool retry_on_timeout = false;
   PassThroughKeys extra;  // other keys, passed through
 };
@@ -54,7 +57,7 @@ struct BrokerConfig {
 struct EventStoreConfig {
   std::string provider;
   std::string database_uri;                // empty for memory
-  std::optional<int64_t> max_connections;  // >= 1
+  std::optional<int64_t> max_connections;  // 1..10000
   PassThroughKeys extra;  // other keys, passed through
 };
 
@@ -63,10 +66,13 @@ struct CacheConfig {
   std::string name;
   std::string provider;
   std::string uri;
-  int64_t ttl = 300;  // seconds, >= 1
-  std::optional<int64_t> max_connections;
+  int64_t ttl = 300;                       // seconds, 1..1e9
+  std::optional<int64_t> max_connections;  // 1..10000
   PassThroughKeys extra;  // other keys, passed through
 };
+
+inline constexpr int64_t kWorkerThreadsDefault = 8;
+inline constexpr int64_t kWorkerThreadsMax = 256;
 
 // [server.health]
 struct HealthConfig {
@@ -79,10 +85,13 @@ struct HealthConfig {
 // [server.dlq]
 struct DlqConfig {
   bool enabled = false;
-  double retention_hours = 168;               // > 0
-  int64_t alert_threshold = 100;              // >= 1
-  double check_interval_seconds = 60;         // > 0
-  std::optional<std::string> alert_callback;  // nullopt: none
+  double retention_hours = 168;        // (0, 100000]
+  int64_t alert_threshold = 100;       // 1..1e9
+  double check_interval_seconds = 60;  // [0.1, 86400]
+  // nullopt: none. Syntax: core/config/alert_callback_spec.h (checked at
+  // load); a registered name is looked up when the server starts.
+  std::optional<std::string> alert_callback;
+  ConfigOrigin alert_callback_origin;  // where alert_callback was set
 
   Duration retention() const { return SecondsF(retention_hours * 3600.0); }
   Duration check_interval() const { return SecondsF(check_interval_seconds); }
@@ -94,8 +103,14 @@ struct DlqConfig {
 struct ServerConfig {
   HealthConfig health;
   DlqConfig dlq;
-  Duration drain_timeout = Seconds(10);  // > 0
-  std::optional<int64_t> workers;        // >= 1 when present
+  Duration drain_timeout = Seconds(10);  // (0, 1e9] s
+  // Engine processes, for check's connection budget (Protean: --workers).
+  std::optional<int64_t> workers;  // 1..1024 when present
+  // Threads of one engine process that run handler attempts and blocking
+  // adapter calls (the real executor's pool); not `workers`, which counts
+  // processes. `protean check` warns WORKER_THREADS_LOW below the handlers'
+  // concurrency summed + 2.
+  int64_t worker_threads = kWorkerThreadsDefault;  // 1..256
 };
 
 // [telemetry]

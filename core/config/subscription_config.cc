@@ -1,9 +1,10 @@
 #include "core/config/subscription_config.h"
 
-#include <cmath>
+#include <cctype>
 #include <set>
 #include <sstream>
 
+#include "core/config/bounds.h"
 #include "core/config/subscription_resolver.h"
 
 namespace protean {
@@ -71,16 +72,22 @@ const std::vector<std::string>& BuiltInProfileNames() {
   return names;
 }
 
+std::string ProfileKey(const std::string& name) {
+  std::string key = name;
+  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return key;
+}
+
 bool IsBuiltInProfile(const std::string& name) {
   for (const auto& p : kProfiles) {
-    if (name == p.name) return true;
+    if (ProfileKey(name) == ProfileKey(p.name)) return true;
   }
   return false;
 }
 
 ConfigLayer BuiltInProfileLayer(const std::string& name) {
   for (const auto& p : kProfiles) {
-    if (name != p.name) continue;
+    if (ProfileKey(name) != ProfileKey(p.name)) continue;
     const std::string src = "profile " + name;
     std::map<std::string, ConfigValue> v = {
         {"subscription_type",
@@ -150,64 +157,125 @@ SubscriptionType ParseSubscriptionType(const ConfigEntry& e) {
   Invalid(e, "expected \"stream\" or \"event_store\"");
 }
 
+namespace {
+
+// The range of every subscription setting (docs/configuration.md gives the
+// reasons); checked on each entry as it is applied, so a bad value fails
+// wherever it is written (a profile, [server.*], a handler table) even when a
+// higher level overrides it.
+constexpr config::CountBounds kMessagesPerTick{1, 100000};
+constexpr config::DurationBounds kTickInterval{0, 86400, true};
+constexpr config::CountBounds kBlockingTimeoutMs{0, 3'600'000};
+constexpr config::CountBounds kMaxRetries{0, 1'000'000};
+constexpr config::DurationBounds kRetryDelay{0, 1e6, true};
+constexpr config::CountBounds kPositionUpdateInterval{1, 1'000'000};
+constexpr config::DurationBounds kDlqRetentionHours{0, 100000};
+constexpr config::CountBounds kDlqAlertThreshold{1, config::kCountMax};
+constexpr config::CountBounds kCircuitBreakerThreshold{1, 1'000'000};
+constexpr config::DurationBounds kCircuitBreakerReset{0, 1e6};
+constexpr config::CountBounds kRetentionMaxlen{1, config::kCountMax};
+constexpr config::DurationBounds kHandlerTimeout{0.001, 1e6, false,
+                                                 "a budget below 1 ms cannot be timed"};
+constexpr config::DurationBounds kClaimIdle{
+    0.1, 1e6, false,
+    "holders heartbeat every claim_idle_seconds / 4 and the claim pass runs every / 2; "
+    "shorter would run them back to back"};
+constexpr config::CountBounds kGroupMember{0, 1023};
+constexpr config::CountBounds kGroupSize{1, 1024};
+constexpr config::CountBounds kConcurrency{1, kConcurrencyMax};
+
+int64_t IntIn(const ConfigEntry& e, const config::CountBounds& bounds) {
+  const int64_t v = AsInt(e);
+  if (std::optional<std::string> problem = config::CountProblem(v, bounds)) Invalid(e, *problem);
+  return v;
+}
+
+double SecondsIn(const ConfigEntry& e, const config::DurationBounds& bounds) {
+  const double v = AsDouble(e);
+  if (std::optional<std::string> problem = config::DurationProblem(v, bounds)) Invalid(e, *problem);
+  return v;
+}
+
+BackoffKind ParseBackoff(const ConfigEntry& e) {
+  const std::string s = AsString(e);
+  if (s == "fixed") return BackoffKind::kFixed;
+  if (s == "linear") return BackoffKind::kLinear;
+  if (s == "exponential") return BackoffKind::kExponential;
+  Invalid(e, "expected \"fixed\", \"linear\" or \"exponential\"");
+}
+
+double Fraction(const ConfigEntry& e) {
+  const double v = AsDouble(e);
+  if (!(v >= 0 && v <= 1)) Invalid(e, "expected a number in [0, 1]");
+  return v;
+}
+
+std::string NonEmpty(const ConfigEntry& e, const char* what = "expected a non-empty stream name") {
+  std::string s = AsString(e);
+  if (s.empty()) Invalid(e, what);
+  return s;
+}
+
+// Applies the numeric settings; false when `k` is none of them.
+bool ApplyNumber(SubscriptionConfig& c, const ConfigEntry& e) {
+  const std::string& k = e.key;
+  if (k == "messages_per_tick") {
+    c.messages_per_tick = IntIn(e, kMessagesPerTick);
+  } else if (k == "tick_interval") {
+    c.tick_interval_seconds = SecondsIn(e, kTickInterval);
+  } else if (k == "blocking_timeout_ms") {
+    c.blocking_timeout_ms = IntIn(e, kBlockingTimeoutMs);
+  } else if (k == "max_retries") {
+    c.max_retries = IntIn(e, kMaxRetries);
+  } else if (k == "retry_delay_seconds") {
+    c.retry_delay_seconds = SecondsIn(e, kRetryDelay);
+  } else if (k == "retry_backoff_max_seconds") {
+    c.retry_backoff_max_seconds = SecondsIn(e, kRetryDelay);
+  } else if (k == "retry_jitter") {
+    c.retry_jitter = Fraction(e);
+  } else if (k == "position_update_interval") {
+    c.position_update_interval = IntIn(e, kPositionUpdateInterval);
+  } else if (k == "dlq_retention_hours") {
+    c.dlq_retention_hours = SecondsIn(e, kDlqRetentionHours);
+  } else if (k == "dlq_alert_threshold") {
+    c.dlq_alert_threshold = IntIn(e, kDlqAlertThreshold);
+  } else if (k == "circuit_breaker_threshold") {
+    c.circuit_breaker_threshold = IntIn(e, kCircuitBreakerThreshold);
+  } else if (k == "circuit_breaker_reset_seconds") {
+    c.circuit_breaker_reset_seconds = SecondsIn(e, kCircuitBreakerReset);
+  } else if (k == "retention_maxlen") {
+    c.retention_maxlen = IntIn(e, kRetentionMaxlen);
+  } else if (k == "handler_timeout_seconds") {
+    c.handler_timeout_seconds = SecondsIn(e, kHandlerTimeout);
+  } else if (k == "claim_idle_seconds") {
+    c.claim_idle_seconds = SecondsIn(e, kClaimIdle);
+  } else if (k == "consumer_group_member") {
+    c.consumer_group_member = IntIn(e, kGroupMember);
+  } else if (k == "consumer_group_size") {
+    c.consumer_group_size = IntIn(e, kGroupSize);
+  } else if (k == "concurrency") {
+    c.concurrency = IntIn(e, kConcurrency);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void ApplyEntry(SubscriptionConfig& c, const ConfigEntry& e, AppliedKeys& applied) {
   const std::string& k = e.key;
   if (k == "subscription_type") {
     c.type = ParseSubscriptionType(e);
-  } else if (k == "messages_per_tick") {
-    c.messages_per_tick = AsInt(e);
-  } else if (k == "tick_interval") {
-    c.tick_interval_seconds = AsDouble(e);
-  } else if (k == "blocking_timeout_ms") {
-    c.blocking_timeout_ms = AsInt(e);
-  } else if (k == "max_retries") {
-    c.max_retries = AsInt(e);
-  } else if (k == "retry_delay_seconds") {
-    c.retry_delay_seconds = AsDouble(e);
   } else if (k == "retry_backoff") {
-    const std::string s = AsString(e);
-    if (s == "fixed") {
-      c.retry_backoff = BackoffKind::kFixed;
-    } else if (s == "linear") {
-      c.retry_backoff = BackoffKind::kLinear;
-    } else if (s == "exponential") {
-      c.retry_backoff = BackoffKind::kExponential;
-    } else {
-      Invalid(e, "expected \"fixed\", \"linear\" or \"exponential\"");
-    }
-  } else if (k == "retry_backoff_max_seconds") {
-    c.retry_backoff_max_seconds = AsDouble(e);
-  } else if (k == "retry_jitter") {
-    c.retry_jitter = AsDouble(e);
+    c.retry_backoff = ParseBackoff(e);
   } else if (k == "enable_dlq") {
     c.enable_dlq = AsBool(e);
-  } else if (k == "position_update_interval") {
-    c.position_update_interval = AsInt(e);
   } else if (k == "origin_stream" || k == "source_stream") {
-    c.origin_stream = AsString(e);
-  } else if (k == "dlq_retention_hours") {
-    c.dlq_retention_hours = AsDouble(e);
-  } else if (k == "dlq_alert_threshold") {
-    c.dlq_alert_threshold = AsInt(e);
-  } else if (k == "circuit_breaker_threshold") {
-    c.circuit_breaker_threshold = AsInt(e);
-  } else if (k == "circuit_breaker_reset_seconds") {
-    c.circuit_breaker_reset_seconds = AsDouble(e);
-  } else if (k == "retention_maxlen") {
-    c.retention_maxlen = AsInt(e);
-  } else if (k == "handler_timeout_seconds") {
-    c.handler_timeout_seconds = AsDouble(e);
-  } else if (k == "claim_idle_seconds") {
-    c.claim_idle_seconds = AsDouble(e);
-  } else if (k == "consumer_group_member") {
-    c.consumer_group_member = AsInt(e);
-  } else if (k == "consumer_group_size") {
-    c.consumer_group_size = AsInt(e);
-  } else if (k == "concurrency") {
-    c.concurrency = AsInt(e);
+    c.origin_stream = NonEmpty(e);
   } else if (k == "ordered_by") {
-    c.ordered_by = AsString(e);
-  } else {
+    c.ordered_by = NonEmpty(e, "expected the payload key to order by");
+  } else if (!ApplyNumber(c, e)) {
     ThrowSubscriptionConfigError(e.origin, "unknown subscription setting '" + k + "'");
   }
   const std::string key = (k == "source_stream") ? "origin_stream" : k;
@@ -236,27 +304,7 @@ void ValidateSubscriptionConfig(SubscriptionConfig& c, const AppliedKeys& applie
   auto req = [&](bool ok, const char* key, const std::string& what) {
     Require(ok, applied, key, what, handler);
   };
-  req(c.messages_per_tick > 0, "messages_per_tick", "must be > 0");
-  req(c.position_update_interval > 0, "position_update_interval", "must be > 0");
-  req(c.tick_interval_seconds >= 0, "tick_interval", "must be >= 0");
-  req(c.blocking_timeout_ms >= 0, "blocking_timeout_ms", "must be >= 0");
-  req(c.max_retries >= 0, "max_retries", "must be >= 0");
-  req(c.retry_delay_seconds >= 0, "retry_delay_seconds", "must be >= 0");
-  req(c.retry_backoff_max_seconds >= 0, "retry_backoff_max_seconds", "must be >= 0");
-  req(c.retry_jitter >= 0 && c.retry_jitter <= 1, "retry_jitter", "must be between 0 and 1");
-  req(!c.dlq_retention_hours || *c.dlq_retention_hours > 0, "dlq_retention_hours", "must be > 0");
-  req(!c.dlq_alert_threshold || *c.dlq_alert_threshold > 0, "dlq_alert_threshold", "must be > 0");
-  req(!c.retention_maxlen || *c.retention_maxlen > 0, "retention_maxlen", "must be > 0");
-  req(c.circuit_breaker_threshold >= 1, "circuit_breaker_threshold", "must be >= 1");
-  req(c.circuit_breaker_reset_seconds > 0 && std::isfinite(c.circuit_breaker_reset_seconds),
-      "circuit_breaker_reset_seconds", "must be a finite number > 0");
-  req(!c.handler_timeout_seconds || *c.handler_timeout_seconds > 0, "handler_timeout_seconds",
-      "must be > 0");
-  req(c.claim_idle_seconds > 0, "claim_idle_seconds", "must be > 0");
-  req(c.concurrency >= 1 && c.concurrency <= kConcurrencyMax, "concurrency",
-      "must be in 1.." + std::to_string(kConcurrencyMax));
-  req(!c.ordered_by || !c.ordered_by->empty(), "ordered_by", "must name a payload key");
-
+  // Ranges are checked per entry (ApplyEntry); what is left are combinations.
   if (c.type == SubscriptionType::kEventStore) {
     // No DLQ and no stream retention on an event-store subscription: inherited
     // values are dropped, values the user set for this handler are errors.

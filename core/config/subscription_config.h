@@ -75,8 +75,12 @@ SubscriptionConfig DefaultSubscriptionConfig();
 ConfigLayer MakeLayer(const std::string& source, const std::string& prefix,
                       const std::map<std::string, ConfigValue>& values);
 
-// The built-in profile names and their values as a layer.
+// The built-in profile names and their values as a layer. Profile names are
+// case-insensitive, as in Protean ("production" is PRODUCTION; a custom
+// profile "Bulk" is "bulk").
 const std::vector<std::string>& BuiltInProfileNames();
 bool IsBuiltInProfile(const std::string& name);
+// The lookup key of a profile name: lower case.
+std::string ProfileKey(const std::string& name);
 
 }  // namespace protean

@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include "core/config/configuration_error.h"
+#include "core/config/protean_keys.h"
 
 namespace protean {
 
@@ -100,7 +101,11 @@ SubscriptionResolver::SubscriptionResolver(const toml::table* server, std::strin
       ConfigLayer own = LayerFromToml(*t, file_, path, {"inherits"});
       CheckLayer(own);
       layer.insert(layer.end(), own.begin(), own.end());
-      custom_profiles_[name] = std::move(layer);
+      if (!custom_profiles_.emplace(ProfileKey(name), std::move(layer)).second) {
+        ThrowSubscriptionConfigError(OriginOf(node, file_, path),
+                                     "profile '" + name +
+                                         "' is defined twice (profile names ignore case)");
+      }
     }
   }
   if (const toml::node* dp = server->get("default_subscription_profile")) {
@@ -124,12 +129,20 @@ SubscriptionResolver::SubscriptionResolver(const toml::table* server, std::strin
     for (auto&& [key, node] : *es) {
       const std::string k(key.str());
       const std::string path = base + ".event_store_subscription." + k;
-      if (k != "position_update_interval") {
-        ThrowSubscriptionConfigError(OriginOf(node, file_, path),
-                                     "unknown key '" + k +
-                                         "' (this engine reads only position_update_interval here)");
+      if (k == "position_update_interval") {
+        server_layer_.push_back(EntryFromNode(k, node, file_, path));
+        continue;
       }
-      server_layer_.push_back(EntryFromNode(k, node, file_, path));
+      // Protean's recovery-pass keys: accepted, reported by UnsupportedKeys.
+      const std::vector<std::string> segments = {"server", "event_store_subscription", k};
+      const config::ProteanKey* known = config::FindProteanKey(segments);
+      if (known != nullptr && known->support == config::KeySupport::kUnsupported) continue;
+      ThrowSubscriptionConfigError(
+          OriginOf(node, file_, path),
+          "unknown key '" + k +
+              "' (known here: position_update_interval, and Protean's recovery keys "
+              "max_retries, retry_delay_seconds, enable_recovery, recovery_interval_seconds, "
+              "gap_timeout_seconds, which this engine accepts but does not implement)");
     }
   }
   CheckLayer(server_layer_);
@@ -146,7 +159,9 @@ SubscriptionResolver::SubscriptionResolver(const toml::table* server, std::strin
           ProfileLayer(*ht.profile);
         }
       }
-      ht.values = LayerFromToml(*t, file_, path, {"profile", "subscription_profile"});
+      // stream_category: documented by Protean, dropped by its resolver too.
+      ht.values =
+          LayerFromToml(*t, file_, path, {"profile", "subscription_profile", "stream_category"});
       CheckLayer(ht.values);
       handlers_[name] = std::move(ht);
     }
@@ -157,7 +172,7 @@ ConfigLayer SubscriptionResolver::ProfileLayer(const ConfigEntry& name_entry) co
   const auto* name = std::get_if<std::string>(&name_entry.value);
   if (name == nullptr) ThrowSubscriptionConfigError(name_entry.origin, "expected a profile name");
   if (IsBuiltInProfile(*name)) return BuiltInProfileLayer(*name);
-  auto it = custom_profiles_.find(*name);
+  auto it = custom_profiles_.find(ProfileKey(*name));
   if (it != custom_profiles_.end()) return it->second;
   std::string known;
   for (const auto& n : BuiltInProfileNames()) known += (known.empty() ? "" : ", ") + n;

@@ -63,7 +63,8 @@ class SubscriptionResolver {
   std::optional<ConfigEntry> default_profile_;
   ConfigLayer server_layer_;
   std::map<std::string, HandlerTable> handlers_;
-  std::map<std::string, ConfigLayer> custom_profiles_;  // inherited values first
+  // By ProfileKey (lower case); inherited values first.
+  std::map<std::string, ConfigLayer> custom_profiles_;
 };
 
 }  // namespace protean

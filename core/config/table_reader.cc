@@ -105,6 +105,20 @@ void TableReader::FailType(std::string_view key, const toml::node& node,
   internal::ThrowAt(kConfigInvalidValue, &node, file_, KeyPath(key), std::move(message));
 }
 
+double TableReader::NumberOf(std::string_view key, const toml::node& node,
+                             std::string_view expected) const {
+  if (node.is_integer()) return static_cast<double>(node.as_integer()->get());
+  if (node.is_floating_point()) return node.as_floating_point()->get();
+  FailType(key, node, expected);
+}
+
+void TableReader::FailIfProblem(std::string_view key, const toml::node& node,
+                                const std::optional<std::string>& problem) const {
+  if (!problem) return;
+  internal::ThrowAt(kConfigInvalidValue, &node, file_, KeyPath(key),
+                    *problem + ", got " + DescribeValue(node));
+}
+
 std::optional<bool> TableReader::OptionalBool(std::string_view key) {
   const toml::node* node = Take(key);
   if (node == nullptr) return std::nullopt;
@@ -138,14 +152,7 @@ int64_t TableReader::RequiredInt(std::string_view key, int64_t min, int64_t max)
 std::optional<double> TableReader::OptionalDouble(std::string_view key, DoubleRange range) {
   const toml::node* node = Take(key);
   if (node == nullptr) return std::nullopt;
-  double value = 0;
-  if (node->is_integer()) {
-    value = static_cast<double>(node->as_integer()->get());
-  } else if (node->is_floating_point()) {
-    value = node->as_floating_point()->get();
-  } else {
-    FailType(key, *node, DescribeDoubleRange(range));
-  }
+  const double value = NumberOf(key, *node, DescribeDoubleRange(range));
   if (!std::isfinite(value) || !InRange(value, range)) {
     FailType(key, *node, DescribeDoubleRange(range));
   }
@@ -160,6 +167,35 @@ double TableReader::RequiredDouble(std::string_view key, DoubleRange range) {
   std::optional<double> value = OptionalDouble(key, range);
   if (!value) Fail(key, kConfigInvalidValue, "missing required key " + Quoted(key));
   return *value;
+}
+
+std::optional<double> TableReader::ReadOptionalDuration(std::string_view key,
+                                                        const DurationBounds& bounds) {
+  const toml::node* node = Take(key);
+  if (node == nullptr) return std::nullopt;
+  const double value = NumberOf(key, *node, DescribeDuration(bounds));
+  FailIfProblem(key, *node, DurationProblem(value, bounds));
+  return value;
+}
+
+double TableReader::ReadDuration(std::string_view key, double default_value,
+                                 const DurationBounds& bounds) {
+  return ReadOptionalDuration(key, bounds).value_or(default_value);
+}
+
+std::optional<int64_t> TableReader::ReadOptionalCount(std::string_view key,
+                                                      const CountBounds& bounds) {
+  const toml::node* node = Take(key);
+  if (node == nullptr) return std::nullopt;
+  if (!node->is_integer()) FailType(key, *node, DescribeCount(bounds));
+  const int64_t value = node->as_integer()->get();
+  FailIfProblem(key, *node, CountProblem(value, bounds));
+  return value;
+}
+
+int64_t TableReader::ReadCount(std::string_view key, int64_t default_value,
+                               const CountBounds& bounds) {
+  return ReadOptionalCount(key, bounds).value_or(default_value);
 }
 
 std::optional<std::string> TableReader::OptionalString(std::string_view key) {

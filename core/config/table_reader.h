@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/config/bounds.h"
 #include "core/config/toml_fwd.h"
 
 namespace protean::config {
@@ -62,6 +63,16 @@ class TableReader {
   double Double(std::string_view key, double default_value, DoubleRange range = {});
   std::optional<double> OptionalDouble(std::string_view key, DoubleRange range = {});
   double RequiredDouble(std::string_view key, DoubleRange range = {});
+
+  // The shared bounds of core/config/bounds.h. A duration is an integer or a
+  // float in the key's own unit (bounds in that unit too); a count an integer.
+  // Messages: "expected a number > 0, got inf", "expected at least 0.1
+  // (why), got 1e-09", "expected at most 1e+09, got 1e+12", "expected an
+  // integer >= 1, got 0", "expected an integer <= 256, got 300".
+  double ReadDuration(std::string_view key, double default_value, const DurationBounds& bounds);
+  std::optional<double> ReadOptionalDuration(std::string_view key, const DurationBounds& bounds);
+  int64_t ReadCount(std::string_view key, int64_t default_value, const CountBounds& bounds);
+  std::optional<int64_t> ReadOptionalCount(std::string_view key, const CountBounds& bounds);
 
   std::string String(std::string_view key, std::string_view default_value);
   std::optional<std::string> OptionalString(std::string_view key);
@@ -113,6 +124,11 @@ class TableReader {
   const toml::node* Take(std::string_view key);
   [[noreturn]] void FailType(std::string_view key, const toml::node& node,
                              std::string_view expected) const;
+  // An integer or float node as a double; otherwise "expected <expected>".
+  double NumberOf(std::string_view key, const toml::node& node, std::string_view expected) const;
+  // Throws "<problem>, got <value>" at `node` when `problem` is set.
+  void FailIfProblem(std::string_view key, const toml::node& node,
+                     const std::optional<std::string>& problem) const;
 
   const toml::table* table_;
   std::string file_;

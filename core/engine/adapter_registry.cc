@@ -50,4 +50,19 @@ Result<std::unique_ptr<Cache>> AdapterRegistry::CreateCache(const config::CacheC
   return Create(caches_, c, env, "caches." + c.name);
 }
 
+bool AdapterRegistry::Has(config::ProviderKind kind, std::string_view provider) const {
+  const std::string name(provider);
+  switch (kind) {
+    case config::ProviderKind::kDatabase:
+      return databases_.count(name) > 0;
+    case config::ProviderKind::kBroker:
+      return brokers_.count(name) > 0;
+    case config::ProviderKind::kEventStore:
+      return event_stores_.count(name) > 0;
+    case config::ProviderKind::kCache:
+      return caches_.count(name) > 0;
+  }
+  return false;
+}
+
 }  // namespace protean

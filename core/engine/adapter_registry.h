@@ -10,10 +10,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/broker.h"
 #include "core/cache.h"
 #include "core/clock.h"
+#include "core/config/providers.h"
 #include "core/config/sections.h"
 #include "core/database.h"
 #include "core/event_store.h"
@@ -45,6 +47,10 @@ class AdapterRegistry {
                                                        const AdapterEnv& env) const;
   Result<std::unique_ptr<Cache>> CreateCache(const config::CacheConfig& c,
                                              const AdapterEnv& env) const;
+
+  // Whether a factory is registered for `provider` (what `protean check`
+  // asks, so that it refuses what Create* would).
+  bool Has(config::ProviderKind kind, std::string_view provider) const;
 
  private:
   std::map<std::string, Factory<Database, config::DatabaseConfig>> databases_;

@@ -14,6 +14,7 @@
 #include "app/check_command.h"
 #include "app/cli.h"
 #include "app/config_command.h"
+#include "tests/config/binary_util.h"
 #include "tests/config/test_util.h"
 
 namespace protean::cli {
@@ -22,51 +23,16 @@ namespace {
 using config::testing::FakeEnv;
 using config::testing::ReadFile;
 using config::testing::TempDir;
+using testing::RunBinary;
+using testing::RunInProcess;
+using testing::RunResult;
 
 const std::string kSeed002 = PROTEAN_SOURCE_DIR "/tests/config/fixtures/seed002";
 const std::string kSeed002Overlays = PROTEAN_SOURCE_DIR "/tests/config/fixtures/seed002_overlays";
 const std::string kExamples = PROTEAN_SOURCE_DIR "/examples";
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs the built binary with only `env_vars` in its environment.
-RunResult RunBinary(const std::string& args, const std::string& env_vars = "") {
-  TempDir dir;
-  std::filesystem::path err_file = dir.path() / "stderr.txt";
-  std::string command =
-      "env -i " + env_vars + " '" PROTEAN_CLI_PATH "' " + args + " 2>'" + err_file.string() + "'";
-  RunResult run;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    ADD_FAILURE() << "popen failed: " << command;
-    return run;
-  }
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) run.out.append(buffer, n);
-  int status = ::pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.err = ReadFile(err_file);
-  return run;
-}
-
 size_t LineCount(const std::string& text) {
   return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
-}
-
-RunResult RunInProcess(std::vector<const char*> args) {
-  args.insert(args.begin(), "protean");
-  std::ostringstream out;
-  std::ostringstream err;
-  RunResult run;
-  run.exit_code = RunProteanCli(static_cast<int>(args.size()), args.data(), out, err);
-  run.out = out.str();
-  run.err = err.str();
-  return run;
 }
 
 TEST(ConfigShowTest, PrintsResolvedRedactedJson) {

@@ -291,16 +291,25 @@ TEST(DomainConfigTest, DrainTimeoutMustBePositive) {
 }
 
 TEST(DomainConfigTest, SectionReaderKeepsPositions) {
-  DomainConfig config = ParseText("\n[server.subscriptions.Audit]\nmessages_per_tick = \"x\"\n");
-  TableReader server = SectionReader(config, "server");
-  ConfigurationError e = CaptureError(
-      [&] { server.Table("subscriptions").Table("Audit").Int("messages_per_tick", 1); });
-  EXPECT_EQ(e.key_path, "server.subscriptions.Audit.messages_per_tick");
+  // (This used [server.subscriptions.Audit] messages_per_tick = "x", which
+  // now fails at load: subscription tables are validated there.)
+  DomainConfig config = ParseText("\n[custom.Audit]\nmessages_per_tick = \"x\"\n");
+  TableReader custom = SectionReader(config, "custom");
+  ConfigurationError e = CaptureError([&] { custom.Table("Audit").Int("messages_per_tick", 1); });
+  EXPECT_EQ(e.key_path, "custom.Audit.messages_per_tick");
   EXPECT_EQ(e.line, 3u);
   EXPECT_EQ(SectionReader(config, "absent").Int("x", 4), 4);
   // The resolved table has the same content.
-  EXPECT_EQ(config.table->at_path("server.subscriptions.Audit.messages_per_tick").value<std::string>(),
-            "x");
+  EXPECT_EQ(config.table->at_path("custom.Audit.messages_per_tick").value<std::string>(), "x");
+}
+
+TEST(DomainConfigTest, SubscriptionTablesAreValidatedAtLoad) {
+  ConfigurationError e = CaptureError(
+      [] { ParseText("\n[server.subscriptions.Audit]\nmessages_per_tick = \"x\"\n"); });
+  EXPECT_EQ(e.code, kConfigInvalidValue);
+  EXPECT_EQ(e.key_path, "server.subscriptions.Audit.messages_per_tick");
+  EXPECT_EQ(e.line, 3u);
+  EXPECT_EQ(e.column, 21u);
 }
 
 }  // namespace

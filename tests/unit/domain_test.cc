@@ -59,34 +59,57 @@ retry_delay_seconds = 0.5
   EXPECT_NE((*record)->data.find(R"("attempt":2)"), std::string::npos);
 }
 
+// The loader's error for `text` (scripted handlers and their subscriptions
+// are validated when the file loads, so `protean check` sees them too).
+config::ConfigurationError LoadError(const std::string& text) {
+  try {
+    Parse(text);
+  } catch (const config::ConfigurationError& e) {
+    return e;
+  }
+  ADD_FAILURE() << "expected a ConfigurationError";
+  return config::ConfigurationError("NONE", {}, "");
+}
+
 TEST_F(DomainTest, ScriptedHandlerErrorsNameTheKey) {
-  Domain d(Parse("[handlers.X]\nstream = \"s\"\nfail_frist = 1\n"), registry_,
-           AdapterEnv{&clock_});
-  Status st = d.RegisterScriptedHandlers(std::make_shared<ScriptedRuntime>(1));
+  // (These were Domain::RegisterScriptedHandlers errors; the loader reports
+  // them now, with the same key and line, and the Domain boundary turns such
+  // an error into a Status carrying them.)
+  config::ConfigurationError e = LoadError("[handlers.X]\nstream = \"s\"\nfail_frist = 1\n");
+  Status st = config::ToStatus(e);
   ASSERT_FALSE(st.ok()) << "expected an error";
   ASSERT_NE(st.source(), nullptr);
   EXPECT_EQ(st.source()->key_path, "handlers.X.fail_frist");
   EXPECT_EQ(st.source()->line, 3u);
-  Domain p(Parse("[handlers.X]\nstream = \"s\"\nfail_probability = \"3/2\"\n"), registry_,
-           AdapterEnv{&clock_});
-  Status bad = p.RegisterScriptedHandlers(std::make_shared<ScriptedRuntime>(1));
+  Status bad =
+      config::ToStatus(LoadError("[handlers.X]\nstream = \"s\"\nfail_probability = \"3/2\"\n"));
   EXPECT_TRUE(bad.IsInvalidArgument()) << bad.ToString();
   ASSERT_NE(bad.source(), nullptr);
   EXPECT_EQ(bad.source()->code, config::kConfigInvalidValue);
 }
 
 TEST_F(DomainTest, ASubscriptionSettingErrorStopsTheEngineBuild) {
-  Domain d(Parse("[handlers.X]\nstream = \"s\"\n[server.subscriptions.X]\nmax_retries = -1\n"),
-           registry_, AdapterEnv{&clock_});
-  ASSERT_TRUE(d.RegisterScriptedHandlers(std::make_shared<ScriptedRuntime>(1)).ok());
+  // In the file: a load error now, same key and line.
+  config::ConfigurationError e =
+      LoadError("[handlers.X]\nstream = \"s\"\n[server.subscriptions.X]\nmax_retries = -1\n");
+  EXPECT_EQ(e.key_path, "server.subscriptions.X.max_retries");
+  EXPECT_EQ(e.line, 4u);
+  // From a C++ registration: the engine build stops.
+  Domain d(Parse(""), registry_, AdapterEnv{&clock_});
+  HandlerRegistration h;
+  h.name = "X";
+  h.stream = "s";
+  h.fn = [](const Message&, HandlerContext&) { return HandlerResult::Ok(); };
+  h.subscription_config = {{"max_retries", int64_t{-1}}};
+  ASSERT_TRUE(d.RegisterHandler(std::move(h)).ok());
   ASSERT_TRUE(d.Init(false).ok());
   Prng prng(1);
   MetricsRegistry metrics;
   Result<std::unique_ptr<Engine>> built = d.BuildEngine(loop_, prng, metrics, nullptr, "w");
   ASSERT_FALSE(built.ok()) << "expected an error";
   ASSERT_NE(built.status().source(), nullptr);
-  EXPECT_EQ(built.status().source()->key_path, "server.subscriptions.X.max_retries");
-  EXPECT_EQ(built.status().source()->line, 4u);
+  EXPECT_EQ(built.status().source()->key_path, "subscription_config.max_retries");
+  EXPECT_EQ(built.status().source()->file, "handler X");
 }
 
 TEST_F(DomainTest, AKnownProviderWithoutAnAdapterInThisBuildIsAClearError) {

@@ -102,7 +102,7 @@ INSTANTIATE_TEST_SUITE_P(
         ProfileRow{"DEBUG", SubscriptionType::kStream, 1, 1, 1000, 1, 0, false, 1, 1000},
         ProfileRow{"PROJECTION", SubscriptionType::kEventStore, 100, 0, 5000, 3, 1, false, 10,
                    std::nullopt}),
-    [](const auto& info) { return std::string(info.param.name); });
+    [](const auto& row) { return std::string(row.param.name); });
 
 TEST(SubscriptionConfigTest, ResolutionOrderLowestToHighest) {
   const char* toml = R"(
@@ -224,7 +224,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadValue{"retry_jitter", 1.5}, BadValue{"handler_timeout_seconds", 0.0},
                       BadValue{"subscription_type", std::string("queue")},
                       BadValue{"no_such_key", int64_t{1}}),
-    [](const auto& info) { return std::string(info.param.key); });
+    [](const auto& row) { return std::string(row.param.key); });
 
 TEST(SubscriptionConfigTest, EventStoreDropsInheritedDlqAndRejectsExplicitOne) {
   // Inherited enable_dlq (a stream default) is dropped silently.

@@ -1,5 +1,7 @@
 #include "core/config/internal/toml_util.h"
 
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <utility>
 
@@ -49,6 +51,10 @@ ErrorLocation LocationOf(const toml::node* node, std::string_view fallback_file,
 }
 
 std::string FormatDouble(double value) {
+  // Whole numbers below a million read as integers (86400, not 8.64e+04).
+  if (std::isfinite(value) && std::fabs(value) < 1e6 && value == std::trunc(value)) {
+    return std::to_string(static_cast<int64_t>(value));
+  }
   char buffer[64];
   std::snprintf(buffer, sizeof(buffer), "%.17g", value);
   // Prefer the shortest form that reads back the same.

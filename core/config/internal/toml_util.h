@@ -27,7 +27,8 @@ ErrorLocation LocationOf(const toml::node* node, std::string_view fallback_file,
 // an array, a date, a time, a date-time.
 std::string DescribeValue(const toml::node& node);
 
-// Shortest round-trip-ish text of a double for messages: 0.5, 10, 1e+30.
+// Shortest round-trip-ish text of a double for messages: 0.5, 10, 86400,
+// 1e+06, 1e+30 (whole numbers below a million are written as integers).
 std::string FormatDouble(double value);
 
 // Throws ConfigurationError(code) at `node`'s location.
