@@ -1,20 +1,21 @@
-#include "harness/recorder.h"
+#include "harness/history_recorder.h"
 
 #include "app/history/event_json.h"
 #include "core/event_store.h"
 
 namespace protean::harness {
 
-Recorder::Recorder(std::vector<SubscriptionInfo> subscriptions)
+HistoryRecorder::HistoryRecorder(std::vector<SubscriptionInfo> subscriptions)
     : subs_(std::move(subscriptions)) {}
 
-void Recorder::OnEngineEvent(const EngineEvent& e) {
+void HistoryRecorder::OnEngineEvent(const EngineEvent& e) {
   if (detached_) return;
   history_.events.push_back(EngineEventJson(e));
   Track(e);
 }
 
-void Recorder::Record(TimePoint at, const std::string& event, nlohmann::ordered_json fields) {
+void HistoryRecorder::Record(TimePoint at, const std::string& event,
+                             nlohmann::ordered_json fields) {
   if (detached_) return;
   nlohmann::ordered_json j;
   j["t"] = ToMicros(at);
@@ -23,9 +24,9 @@ void Recorder::Record(TimePoint at, const std::string& event, nlohmann::ordered_
   history_.events.push_back(std::move(j));
 }
 
-void Recorder::Published(TimePoint at, const std::string& stream, bool event_store,
-                         const std::string& message_id, const std::string& entry_id,
-                         const std::string& type) {
+void HistoryRecorder::Published(TimePoint at, const std::string& stream, bool event_store,
+                                const std::string& message_id, const std::string& entry_id,
+                                const std::string& type) {
   Record(at, "published",
          {{"stream", stream},
           {"message_id", message_id},
@@ -39,7 +40,7 @@ void Recorder::Published(TimePoint at, const std::string& stream, bool event_sto
   }
 }
 
-void Recorder::SetLive(const std::string& instance, bool live) {
+void HistoryRecorder::SetLive(const std::string& instance, bool live) {
   if (live) {
     live_.insert(instance);
   } else {
@@ -47,7 +48,7 @@ void Recorder::SetLive(const std::string& instance, bool live) {
   }
 }
 
-void Recorder::Track(const EngineEvent& e) {
+void HistoryRecorder::Track(const EngineEvent& e) {
   const bool final_ok = e.kind == EngineEventKind::kAttemptFinished && e.outcome == "ok";
   const bool final_other =
       e.kind == EngineEventKind::kDlqMoved || e.kind == EngineEventKind::kDropped;
@@ -62,7 +63,7 @@ void Recorder::Track(const EngineEvent& e) {
   }
 }
 
-bool Recorder::Converged(bool partitioned) const {
+bool HistoryRecorder::Converged(bool partitioned) const {
   for (const SubscriptionInfo& s : subs_) {
     if (s.event_store) {
       auto cat = category_messages_.find(s.stream);

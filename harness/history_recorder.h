@@ -22,9 +22,9 @@ struct SubscriptionInfo {
   bool event_store = false;
 };
 
-class Recorder final : public EngineObserver {
+class HistoryRecorder final : public EngineObserver {
  public:
-  explicit Recorder(std::vector<SubscriptionInfo> subscriptions);
+  explicit HistoryRecorder(std::vector<SubscriptionInfo> subscriptions);
 
   void OnEngineEvent(const EngineEvent& event) override;
   // A harness event; fields as in docs/history.md.
