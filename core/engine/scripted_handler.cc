@@ -62,7 +62,7 @@ HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
       }
     }
     ctx.cost = Millis(duration_ms) + window_delay;
-    if (window_failure) return Status::Internal("injected handler error");
+    if (window_failure) return Status::Internal("scripted failure: in a fail_between window");
     if (Contains(spec.undecodable_types, m.type)) {
       return HandlerResult::Undecodable("cannot decode payload of type " + m.type);
     }
