@@ -96,6 +96,7 @@ void EngineWorld::StartInstance(int64_t index) {
   AddSubscriptions(inst);
   recorder_->Record(clock().Now(), "instance_added", {{"instance", inst.name}});
   inst.live = true;
+  inst.signalled = false;
   recorder_->SetLive(inst.name, true);
   inst.engine->Start();
   Probe(inst);
@@ -114,6 +115,11 @@ bool EngineWorld::StopInstance(int64_t index) {
   Instance* inst = Find(index);
   if (inst == nullptr || !inst->live) return false;
   recorder_->Record(clock().Now(), "signal", {{"instance", inst->name}, {"detail", "SIGTERM"}});
+  if (inst->signalled) {
+    inst->engine->CutDrain();  // a second signal, as `protean server` takes it
+    return true;
+  }
+  inst->signalled = true;
   inst->engine->Shutdown("SIGTERM", [this, inst](int) {
     inst->live = false;
     recorder_->SetLive(inst->name, false);
@@ -152,14 +158,6 @@ bool EngineWorld::Draining() const {
     if (inst->engine && inst->engine->state() == Engine::State::kDraining) return true;
   }
   return false;
-}
-
-std::vector<Engine*> EngineWorld::LiveEngines() const {
-  std::vector<Engine*> out;
-  for (const auto& inst : instances_) {
-    if (inst->engine && inst->live) out.push_back(inst->engine.get());
-  }
-  return out;
 }
 
 void EngineWorld::ReleaseEngines() {

@@ -4,9 +4,9 @@
 // FaultyEventStore carrying the instance's adapter fault plan, plain
 // wrappers for databases and caches), as processes share a Redis.
 //
-// EngineWorld does the instances; SimulatedWorld (sim_world.cc) and
-// RealWorld (real_world.cc) only differ in clock, loop, namespace, services
-// and teardown. Everything runs on the loop thread.
+// EngineWorld does the instances; SimulatedWorld (sim_world.cc) adds the
+// simulated clock and loop and the memory backends. (Test mode runs real
+// processes instead: process_world.h.) Everything runs on the loop thread.
 
 #include <memory>
 #include <optional>
@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "core/engine/engine.h"
-#include "core/runtime/real_executor.h"
 #include "core/runtime/sim_executor.h"
 #include "core/storage_wrappers.h"
 #include "harness/faults/faulty_adapters.h"
@@ -27,6 +26,7 @@ class EngineWorld : public World {
   AdapterFaultPlans* adapter_faults() override { return &adapter_faults_; }
   void StartInstance(int64_t index) override;
   bool CrashInstance(int64_t index) override;
+  // A second call while it drains cuts the drain (Engine::CutDrain).
   bool StopInstance(int64_t index) override;
   int64_t NextInstanceIndex() const override;
   bool Draining() const override;
@@ -45,13 +45,12 @@ class EngineWorld : public World {
     std::vector<std::unique_ptr<CacheWrapper>> caches;
     std::unique_ptr<Engine> engine;
     bool live = false;
+    bool signalled = false;  // this run was asked to stop
     TimerId probe_timer = 0;
   };
 
   // Remembers what instances need from the scenario (call from Open).
   void UseScenario(const Scenario& scenario);
-  // Engines with live = true, for a graceful teardown.
-  std::vector<Engine*> LiveEngines() const;
   // Destroys the engines (first) and then their connections.
   void ReleaseEngines();
   void ReleaseConnections();
@@ -98,24 +97,6 @@ class SimulatedWorld final : public EngineWorld {
   SimClock clock_;
   std::unique_ptr<SimExecutor> loop_;
   bool stopped_ = false;
-};
-
-// Test mode with in-process engines: real clock and loop, real services.
-class RealWorld final : public EngineWorld {
- public:
-  explicit RealWorld(WorldOptions options);
-  ~RealWorld() override;
-
-  const Clock& clock() const override { return clock_; }
-  Executor& loop() override { return *loop_; }
-  void Open(const Scenario& scenario) override;
-  bool Run() override;
-  void Stop() override { loop_->Stop(); }
-  void Teardown() override;
-
- private:
-  RealClock clock_;
-  std::unique_ptr<RealExecutor> loop_;
 };
 
 }  // namespace protean::harness

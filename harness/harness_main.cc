@@ -4,7 +4,7 @@
 //
 //   protean-harness run [PATH...] [--protean-env memory|test] [--seed S | --seeds N]
 //                       [--filter GLOB] [--junit FILE] [--json FILE] [--history DIR] [--jobs N]
-//                       [--report DIR]
+//                       [--report DIR] [--server-binary PATH]
 //   protean-harness report [RUN_DIR] [--json FILE]... [--history DIR]... [--out DIR]
 //   protean-harness replay HISTORY.jsonl
 //   protean-harness list [PATH...]
@@ -127,6 +127,7 @@ struct RunCommandOptions {
   std::string history_dir;
   int jobs = 1;
   std::string report_dir;
+  std::string server_binary;
 };
 
 // The cases of a run command and their shared progress; workers take cases
@@ -184,6 +185,7 @@ CaseResult CaseQueue::RunOne(const Case& c) {
   RunOptions run;
   run.mode = o_.mode;
   run.seed = c.seed;
+  run.server_binary = o_.server_binary;
   CaseResult r;
   try {
     RunOutput out = RunScenario(*c.scenario, run);
@@ -259,8 +261,29 @@ int Summarise(const RunCommandOptions& o, const CaseQueue& queue) {
   return queue.failed() > 0 ? 1 : 0;
 }
 
+// The `protean` built beside this binary: in its folder, or (a build tree)
+// in ../app.
+std::string DefaultServerBinary() {
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "protean";
+  for (const auto& candidate :
+       {self.parent_path() / "protean", self.parent_path().parent_path() / "app" / "protean"}) {
+    if (std::filesystem::is_regular_file(candidate, ec)) return candidate.string();
+  }
+  return (self.parent_path() / "protean").string();
+}
+
 int RunCommand(RunCommandOptions o) {
   if (!o.report_dir.empty() && o.history_dir.empty()) o.history_dir = o.report_dir + "/histories";
+  if (o.server_binary.empty()) o.server_binary = DefaultServerBinary();
+  if (o.mode == "test" && access(o.server_binary.c_str(), X_OK) != 0) {
+    std::fprintf(stderr,
+                 "protean-harness: no executable protean server binary at %s "
+                 "(--server-binary PATH)\n",
+                 o.server_binary.c_str());
+    return 2;
+  }
   std::vector<Scenario> scenarios = LoadAll(o.paths, o.filter);
   if (scenarios.empty()) {
     std::fprintf(stderr, "protean-harness: no scenario matches\n");
@@ -375,6 +398,9 @@ int main(int argc, char** argv) {
                   "write each run's history (JSON lines) here");
   run->add_option("--jobs", run_options.jobs, "cases run in parallel (default 1)")
       ->check(CLI::PositiveNumber);
+  run->add_option("--server-binary", run_options.server_binary,
+                  "test mode: the protean binary each instance runs as `protean server` "
+                  "(default: the protean built beside protean-harness)");
   run->add_option("--report", run_options.report_dir,
                   "write the HTML report here (histories in DIR/histories unless --history)");
 

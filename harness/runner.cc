@@ -41,7 +41,7 @@ class ScenarioRun {
   void Finish();
   void RecordFinalPending(Broker& broker, const ResolvedHandler& r);
   void RecordFinalDlq(Broker& broker, const std::string& stream);
-  void Check(RunOutput& out) const;
+  void Check(RunOutput& out);
 
   const Scenario& s_;
   const RunOptions& o_;
@@ -61,7 +61,7 @@ class ScenarioRun {
 // produced in this world, if one cannot.
 std::optional<std::string> ScenarioRun::Plan() {
   plan_prng_ = Prng(o_.seed);
-  world_ = MakeWorld(WorldOptions{o_.mode, o_.seed, o_.env_lookup});
+  world_ = MakeWorld(WorldOptions{o_.mode, o_.seed, o_.env_lookup, o_.server_binary});
   workload_.emplace(s_.workload, plan_prng_);
   for (const auto& f : s_.faults) faults_.push_back(f->Plan(plan_prng_));
   for (const PlannedFault& p : faults_) {
@@ -112,6 +112,7 @@ void ScenarioRun::ScheduleFaults() {
 // deadline.
 void ScenarioRun::CheckDone() {
   if (done_) return;
+  world_->Poll();
   const TimePoint now = world_->clock().Now();
   const bool quiet = workload_->unpublished() == 0 && now >= min_end_ && !world_->Draining() &&
                      recorder_->Converged(s_.partition_event_store);
@@ -158,10 +159,11 @@ void ScenarioRun::RecordFinalDlq(Broker& broker, const std::string& stream) {
   }
 }
 
-// Phase "finish": the final broker state, the `end` event, and the loop
-// stops.
+// Phase "finish": the final broker state, the other processes' events
+// until now, the `end` event, and the loop stops.
 void ScenarioRun::Finish() {
   done_ = true;
+  world_->Poll();
   Broker& broker = *world_->domain().adapters().broker("default");
   std::set<std::string> streams;
   for (const ResolvedHandler& r : world_->handlers()) {
@@ -170,17 +172,24 @@ void ScenarioRun::Finish() {
     streams.insert(r.handler->stream);
   }
   for (const std::string& stream : streams) RecordFinalDlq(broker, stream);
+  world_->MergeEvents();
   recorder_->Record(world_->clock().Now(), "end",
                     {{"value", static_cast<int64_t>(recorder_->history().events.size()) + 1}});
   recorder_->Detach();
   world_->Stop();
 }
 
-void ScenarioRun::Check(RunOutput& out) const {
+// The checkers over the history, and what the world saw go wrong outside it
+// (processes); then the world's files are kept for a failed case only.
+void ScenarioRun::Check(RunOutput& out) {
+  CaseResult& r = out.result;
   for (const CheckResult& c : RunCheckers(out.history)) {
-    for (const std::string& v : c.violations) out.result.failures.push_back(c.checker + ": " + v);
+    for (const std::string& v : c.violations) r.failures.push_back(c.checker + ": " + v);
   }
-  out.result.events = static_cast<int64_t>(out.history.events.size());
+  for (const std::string& p : world_->problems()) r.failures.push_back("process: " + p);
+  r.events = static_cast<int64_t>(out.history.events.size());
+  r.processes = world_->processes();
+  r.files_dir = world_->KeepFiles(!r.failures.empty());
 }
 
 RunOutput ScenarioRun::Execute() {

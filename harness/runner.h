@@ -2,7 +2,8 @@
 // Runs one scenario under one seed in one mode and checks its history.
 //
 // The run is a world (harness/world.h: memory -> the deterministic
-// simulation, test -> real clock, loop and services), a workload
+// simulation, test -> `protean server` processes against the real
+// services), a workload
 // (harness/workload.h) and faults (harness/faults/), driven through phases:
 // start the instances at t = 0; faults on their timeline; heal by
 // heal_at_ms; converge (every message final, then 0.5 s of quiet) within
@@ -26,6 +27,7 @@ struct RunOptions {
   uint64_t seed = 1;
   config::EnvLookup env_lookup;             // null: the process environment
   std::string program = "protean-harness";  // used in replay commands
+  std::string server_binary;                // test mode: the `protean` binary
 };
 
 struct RunOutput {

@@ -4,6 +4,7 @@
 #include "adapters/real/register.h"
 #include "core/config/configuration_error.h"
 #include "harness/engine_world.h"
+#include "harness/process_world.h"
 
 namespace protean::harness {
 namespace {
@@ -32,9 +33,9 @@ void World::Begin(TimePoint start, std::string ns, Prng ids) {
 }
 
 void World::OpenDomain(const Scenario& scenario, const AdapterEnv& env, bool real_services) {
-  const toml::table document = ScenarioDomainTable(scenario, handler_faults_);
+  document_ = ScenarioDomainTable(scenario, handler_faults_);
   config::DomainConfig config =
-      ScenarioDomainConfig(scenario, document, real_services ? "test" : "", options_.env_lookup);
+      ScenarioDomainConfig(scenario, document_, real_services ? "test" : "", options_.env_lookup);
   RegisterMemoryAdapters(registry_);
   RegisterRealAdapters(registry_);
   domain_ = std::make_unique<Domain>(std::move(config), registry_, env);
@@ -63,7 +64,7 @@ void World::CloseDomain() {
 
 std::unique_ptr<World> MakeWorld(const WorldOptions& options) {
   if (options.mode == "memory") return std::make_unique<SimulatedWorld>(options);
-  return std::make_unique<RealWorld>(options);
+  return std::make_unique<ProcessWorld>(options);
 }
 
 }  // namespace protean::harness

@@ -7,8 +7,9 @@
 //
 //   memory  SimulatedWorld: SimClock + SimExecutor, memory backends, engines
 //           in-process, one seeded PRNG: byte-identical histories.
-//   test    RealWorld: the real clock and loop, the services of the domain's
-//           [test] overlay, stream and category names prefixed per run.
+//   test    ProcessWorld: every instance a `protean server` child process
+//           against the real services of the domain's [test] overlay,
+//           stream and category names prefixed per run.
 //
 // Life: MakeWorld; each planned fault's Prepare (handler_faults(),
 // adapter_faults()); Open(scenario); set_recorder; the runner posts its tasks
@@ -28,6 +29,7 @@
 #include "core/executor.h"
 #include "core/runtime/prng.h"
 #include "harness/history_recorder.h"
+#include "harness/report.h"
 #include "harness/scenario.h"
 #include "harness/scenario_domain.h"
 #include "harness/service_unavailable.h"
@@ -35,11 +37,13 @@
 namespace protean::harness {
 
 class AdapterFaultPlans;
+class NetworkFaults;
 
 struct WorldOptions {
   std::string mode = "memory";  // memory | test
   uint64_t seed = 1;
   config::EnvLookup env_lookup;  // null: the process environment
+  std::string server_binary;     // test mode: the `protean` binary to run
 };
 
 class World {
@@ -64,7 +68,10 @@ class World {
   HandlerFaultData& handler_faults() { return handler_faults_; }
   // nullptr: this world has no adapter decorators.
   virtual AdapterFaultPlans* adapter_faults() { return nullptr; }
+  // nullptr: this world has no fault proxies.
+  virtual NetworkFaults* network_faults() { return nullptr; }
   virtual bool can_jump_clock() const { return false; }
+  virtual bool can_pause() const { return false; }
 
   // Builds the domain and its adapters and resolves the handlers. Throws
   // config::ConfigurationError and ServiceUnavailable.
@@ -84,6 +91,25 @@ class World {
   virtual bool Draining() const = 0;
   // Moves the clock (only where can_jump_clock()).
   virtual void JumpClock(Duration by) { (void)by; }
+  // Freezes / continues a live instance (only where can_pause()).
+  virtual void PauseInstance(int64_t index) { (void)index; }
+  virtual void ResumeInstance(int64_t index) { (void)index; }
+
+  // --- Events recorded by other processes: Poll reads what they wrote so
+  // far (for convergence), MergeEvents adds what happened until now to the
+  // recorder's history (before `end`).
+  virtual void Poll() {}
+  virtual void MergeEvents() {}
+  // What went wrong outside the history (a process that would not start or
+  // exited by itself): failures of the case.
+  virtual std::vector<std::string> problems() const { return {}; }
+  // After Teardown: the processes that ran, for the report.
+  virtual std::vector<ServerProcessRecord> processes() const { return {}; }
+  // After Teardown: keeps the run's files (returns where) or removes them.
+  virtual std::string KeepFiles(bool keep) {
+    (void)keep;
+    return "";
+  }
 
   // Runs the loop until Stop() or until nothing is left to run; true when
   // stopped.
@@ -108,6 +134,7 @@ class World {
   TimePoint start_{};
   Prng ids_{1};
   HandlerFaultData handler_faults_;
+  toml::table document_;  // the scenario's domain document (OpenDomain)
   AdapterRegistry registry_;
   std::shared_ptr<ScriptedRuntime> scripted_;
   std::unique_ptr<Domain> domain_;
@@ -115,7 +142,7 @@ class World {
   HistoryRecorder* recorder_ = nullptr;
 };
 
-// SimulatedWorld for "memory", RealWorld for "test".
+// SimulatedWorld for "memory", ProcessWorld for "test".
 std::unique_ptr<World> MakeWorld(const WorldOptions& options);
 
 }  // namespace protean::harness

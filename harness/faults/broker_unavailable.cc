@@ -16,6 +16,10 @@ class BrokerUnavailable final : public AdapterFault {
              AdapterFaultPlan&) const override {
     broker.unavailable.push_back(window);
   }
+  // Test mode: the broker's proxy is down (connections cut, new ones refused).
+  std::vector<ProxyEffect> ProxyEffects(const PlannedFault& p) const override {
+    return {{ProxiedService::kBroker, NamedToxic(p, proxy::ToxicType::kDown)}};
+  }
 };
 
 }  // namespace

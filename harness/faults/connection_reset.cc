@@ -6,6 +6,8 @@
 namespace protean::harness {
 namespace {
 
+constexpr int64_t kResetHoldMs = 50;
+
 class ConnectionReset final : public AdapterFault {
  public:
   static constexpr std::string_view kName = "connection_reset";
@@ -20,6 +22,12 @@ class ConnectionReset final : public AdapterFault {
              AdapterFaultPlan&) const override {
     broker.resets.push_back({window.from, calls_});
   }
+  // Test mode: every broker connection is reset (RST) at at_ms, and so is
+  // each reconnection for kResetHoldMs; `calls` is not counted there.
+  std::vector<ProxyEffect> ProxyEffects(const PlannedFault& p) const override {
+    return {{ProxiedService::kBroker, NamedToxic(p, proxy::ToxicType::kResetPeer)}};
+  }
+  int64_t ProxyHoldMs() const override { return kResetHoldMs; }
 
  private:
   int64_t calls_ = 1;

@@ -16,6 +16,10 @@ class EventStoreUnavailable final : public AdapterFault {
              AdapterFaultPlan& store) const override {
     store.unavailable.push_back(window);
   }
+  // Test mode: the event store's proxy is down.
+  std::vector<ProxyEffect> ProxyEffects(const PlannedFault& p) const override {
+    return {{ProxiedService::kEventStore, NamedToxic(p, proxy::ToxicType::kDown)}};
+  }
 };
 
 }  // namespace

@@ -18,6 +18,7 @@ void RegisterHandlerErrors(FaultRegistry& registry);
 void RegisterHandlerSlow(FaultRegistry& registry);
 void RegisterAddWorker(FaultRegistry& registry);
 void RegisterRemoveWorker(FaultRegistry& registry);
+void RegisterPause(FaultRegistry& registry);
 
 namespace {
 
@@ -35,6 +36,7 @@ FaultRegistry MakeBuiltin() {
   RegisterHandlerSlow(r);
   RegisterAddWorker(r);
   RegisterRemoveWorker(r);
+  RegisterPause(r);
   return r;
 }
 

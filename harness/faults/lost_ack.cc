@@ -20,6 +20,11 @@ class LostAck final : public AdapterFault {
              AdapterFaultPlan&) const override {
     broker.lost_acks.push_back({window, applied_});
   }
+  std::vector<ProxyEffect> ProxyEffects(const PlannedFault&) const override { return {}; }
+  std::string WhyNotProxied() const override {
+    return "lost_ack cannot be produced by the TCP fault proxy (it would have to drop the reply "
+           "to one XACK and keep the connection): it needs a protocol-aware fault";
+  }
 
  private:
   bool applied_ = false;

@@ -22,6 +22,12 @@ class SlowReplies final : public AdapterFault {
     broker.slow.push_back({window, Millis(p.drawn_ms)});
     store.slow.push_back({window, Millis(p.drawn_ms)});
   }
+  // Test mode: every reply of both services arrives latency_ms later.
+  std::vector<ProxyEffect> ProxyEffects(const PlannedFault& p) const override {
+    proxy::Toxic t = NamedToxic(p, proxy::ToxicType::kLatency);
+    t.latency_ms = p.drawn_ms;
+    return {{ProxiedService::kBroker, t}, {ProxiedService::kEventStore, t}};
+  }
 
  private:
   IntRange latency_ms_;
