@@ -60,7 +60,7 @@ void CheckAcks(const HistoryIndex& ix, CheckResult* out) {
 // claim, or a lost ack / crash / drain cut-off that left the earlier handling
 // unacked.
 bool EarlierHandlingUnacked(const HistoryIndex& ix, const Ev& prev, const Ev& next) {
-  for (const FaultWindow& w : ix.faults()) {
+  for (const FaultSpan& w : ix.faults()) {
     if (w.kind != "lost_ack" || w.start >= next.index) continue;
     if (!w.instance.empty() && w.instance != prev.instance) continue;
     if (w.end == kNone || w.end > prev.index) return true;

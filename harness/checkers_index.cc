@@ -183,7 +183,7 @@ void HistoryIndex::TrackRun(const Ev& e) {
 
 void HistoryIndex::TrackFault(const Ev& e) {
   if (e.kind == "fault_started") {
-    faults_.push_back(FaultWindow{e.detail, e.instance, e.index, kNone});
+    faults_.push_back(FaultSpan{e.detail, e.instance, e.index, kNone});
   } else if (e.kind == "fault_ended") {
     for (auto it = faults_.rbegin(); it != faults_.rend(); ++it) {
       if (it->kind == e.detail && it->instance == e.instance && it->end == kNone) {

@@ -87,7 +87,9 @@ struct Partition {
   int64_t size = 0;
 };
 
-struct FaultWindow {
+// A fault as the history shows it: between its fault_started and fault_ended
+// events (indexes into the history).
+struct FaultSpan {
   std::string kind;
   std::string instance;  // empty: every instance
   size_t start = 0;
@@ -141,7 +143,7 @@ class HistoryIndex {
   const std::vector<Run>& RunsOf(const std::string& instance) const;
   const Run* RunAt(const std::string& instance, size_t index) const;
   std::optional<Partition> partition(const std::string& instance) const;
-  const std::vector<FaultWindow>& faults() const { return faults_; }
+  const std::vector<FaultSpan>& faults() const { return faults_; }
 
   // Some run of some instance started this subscription.
   bool SubscriptionRan(const std::string& sub) const;
@@ -187,7 +189,7 @@ class HistoryIndex {
   std::set<std::pair<std::string, std::string>> final_dlq_;
   std::map<std::string, std::vector<Run>> runs_;
   std::map<std::string, std::optional<Partition>> partitions_;
-  std::vector<FaultWindow> faults_;
+  std::vector<FaultSpan> faults_;
 };
 
 // Shared by a checker and CheckExpectations.

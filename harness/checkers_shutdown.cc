@@ -133,7 +133,7 @@ const Run* ProbedRun(const HistoryIndex& ix, const Ev& probe) {
 bool ShuttingDown(const Run& run, size_t i) { return run.signal != kNone && i > run.signal; }
 
 bool Degraded(const HistoryIndex& ix, const std::string& instance, size_t i) {
-  for (const FaultWindow& w : ix.faults()) {
+  for (const FaultSpan& w : ix.faults()) {
     const bool fails_pings = w.kind == "broker_unavailable" ||
                              w.kind == "event_store_unavailable" || w.kind == "connection_reset";
     if (fails_pings && w.Covers(instance, i)) return true;

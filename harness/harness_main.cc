@@ -4,7 +4,7 @@
 //
 //   protean-harness run [PATH...] [--protean-env memory|test] [--seed S | --seeds N]
 //                       [--filter GLOB] [--junit FILE] [--json FILE] [--history DIR] [--jobs N]
-//                       [--report DIR]
+//                       [--report DIR] [--server-binary PATH]
 //   protean-harness report [RUN_DIR] [--json FILE]... [--history DIR]... [--out DIR]
 //   protean-harness replay HISTORY.jsonl
 //   protean-harness list [PATH...]
@@ -116,119 +116,195 @@ int Report(const std::string& run_dir, std::vector<std::string> summaries,
   return 0;
 }
 
-int Run(const std::vector<std::string>& paths, std::string mode, std::optional<uint64_t> seed,
-        std::optional<uint64_t> seeds, const std::string& filter, const std::string& junit,
-        const std::string& json, std::string history_dir, int jobs, const std::string& report_dir) {
-  if (!report_dir.empty() && history_dir.empty()) history_dir = report_dir + "/histories";
-  std::vector<Scenario> scenarios = LoadAll(paths, filter);
+struct RunCommandOptions {
+  std::vector<std::string> paths;
+  std::string mode = "memory";
+  std::optional<uint64_t> seed;
+  std::optional<uint64_t> seeds;
+  std::string filter;
+  std::string junit;
+  std::string json;
+  std::string history_dir;
+  int jobs = 1;
+  std::string report_dir;
+  std::string server_binary;
+};
+
+// The cases of a run command and their shared progress; workers take cases
+// in order, report as they finish, and stop at a fatal error.
+class CaseQueue {
+ public:
+  CaseQueue(const RunCommandOptions& o, std::vector<Case> cases)
+      : o_(o), cases_(std::move(cases)), results_(cases_.size()) {}
+
+  void Work();
+  const std::vector<CaseResult>& results() const { return results_; }
+  const std::string& fatal() const { return fatal_; }
+  bool tty() const { return tty_; }
+  size_t failed() const { return failed_; }
+  size_t skipped() const { return skipped_; }
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  }
+
+ private:
+  CaseResult RunOne(const Case& c);
+  void Report(size_t i, CaseResult r);
+
+  const RunCommandOptions& o_;
+  std::vector<Case> cases_;
+  std::vector<CaseResult> results_;
+  std::atomic<size_t> next_{0};
+  std::mutex mu_;  // guards what follows, and stderr
+  size_t done_ = 0, failed_ = 0, skipped_ = 0;
+  std::string fatal_;
+  const bool tty_ = isatty(STDERR_FILENO) != 0;
+  const std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
+};
+
+void CaseQueue::Work() {
+  for (;;) {
+    const size_t i = next_++;
+    if (i >= cases_.size()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!fatal_.empty()) return;
+    }
+    try {
+      Report(i, RunOne(cases_[i]));
+    } catch (const ServiceUnavailable& e) {
+      std::lock_guard<std::mutex> lock(mu_);
+      fatal_ = e.what();
+      return;
+    }
+  }
+}
+
+// Runs one case; an error other than an unreachable service fails the case.
+CaseResult CaseQueue::RunOne(const Case& c) {
+  RunOptions run;
+  run.mode = o_.mode;
+  run.seed = c.seed;
+  run.server_binary = o_.server_binary;
+  CaseResult r;
+  try {
+    RunOutput out = RunScenario(*c.scenario, run);
+    r = std::move(out.result);
+    if (!o_.history_dir.empty() && !r.skipped) {
+      r.history_path = o_.history_dir + "/" + CaseFileStem(r) + ".jsonl";
+      WriteFile(r.history_path, out.history.Serialize());
+    }
+  } catch (const ServiceUnavailable&) {
+    throw;
+  } catch (const std::exception& e) {
+    r.suite = c.scenario->suite;
+    r.scenario = c.scenario->name;
+    r.file = c.scenario->file.string();
+    r.mode = o_.mode;
+    r.seed = run.seed;
+    r.replay_command = ReplayCommand("protean-harness", *c.scenario, o_.mode, run.seed);
+    r.failures.push_back(std::string("error: ") + e.what());
+  }
+  return r;
+}
+
+void CaseQueue::Report(size_t i, CaseResult r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (r.skipped) ++skipped_;
+  if (!r.skipped && !r.passed()) {
+    ++failed_;
+    std::fprintf(stderr, "%sFAILED %s (seed=%llu)\n", tty_ ? "\r\033[K" : "", CaseName(r).c_str(),
+                 static_cast<unsigned long long>(r.seed));
+    for (size_t k = 0; k < r.failures.size() && k < 10; ++k) {
+      std::fprintf(stderr, "  %s\n", r.failures[k].c_str());
+    }
+    if (r.failures.size() > 10) std::fprintf(stderr, "  ... %zu more\n", r.failures.size() - 10);
+    std::fprintf(stderr, "  replay: %s\n", r.replay_command.c_str());
+  }
+  results_[i] = std::move(r);
+  const size_t d = ++done_;
+  const std::string line = ProgressLine(d, cases_.size(), failed_, skipped_, elapsed());
+  if (tty_) {
+    std::fprintf(stderr, "\r\033[K%s", line.c_str());
+  } else if (d == cases_.size() || d % std::max<size_t>(1, cases_.size() / 10) == 0) {
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+}
+
+// Writes the reports and prints the summary; the exit code.
+int Summarise(const RunCommandOptions& o, const CaseQueue& queue) {
+  const std::vector<CaseResult>& results = queue.results();
+  const double wall = queue.elapsed();
+  std::printf("%s", SummaryTable(results).c_str());
+  if (!o.junit.empty() && !WriteFile(o.junit, JUnitXml(results, wall))) {
+    std::fprintf(stderr, "protean-harness: cannot write %s\n", o.junit.c_str());
+    return 2;
+  }
+  if (!o.json.empty() && !WriteFile(o.json, JsonSummary(results, wall))) {
+    std::fprintf(stderr, "protean-harness: cannot write %s\n", o.json.c_str());
+    return 2;
+  }
+  if (!o.report_dir.empty()) {
+    // This run's summary joins the folder's others (memory and test runs of
+    // one folder make differential pages), then the report is rebuilt.
+    std::filesystem::create_directories(o.report_dir);
+    const std::string summary = o.report_dir + "/summary-" + o.mode + ".json";
+    if (!WriteFile(summary, JsonSummary(results, wall))) {
+      std::fprintf(stderr, "protean-harness: cannot write %s\n", summary.c_str());
+      return 2;
+    }
+    if (Report(o.report_dir, {}, {}, o.report_dir) != 0) return 2;
+  }
+  size_t passed = 0;
+  for (const auto& r : results) passed += r.passed() ? 1 : 0;
+  std::printf("%zu passed, %zu failed, %zu skipped\n", passed, queue.failed(), queue.skipped());
+  return queue.failed() > 0 ? 1 : 0;
+}
+
+// The `protean` built beside this binary: in its folder, or (a build tree)
+// in ../app.
+std::string DefaultServerBinary() {
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "protean";
+  for (const auto& candidate :
+       {self.parent_path() / "protean", self.parent_path().parent_path() / "app" / "protean"}) {
+    if (std::filesystem::is_regular_file(candidate, ec)) return candidate.string();
+  }
+  return (self.parent_path() / "protean").string();
+}
+
+int RunCommand(RunCommandOptions o) {
+  if (!o.report_dir.empty() && o.history_dir.empty()) o.history_dir = o.report_dir + "/histories";
+  if (o.server_binary.empty()) o.server_binary = DefaultServerBinary();
+  if (o.mode == "test" && access(o.server_binary.c_str(), X_OK) != 0) {
+    std::fprintf(stderr,
+                 "protean-harness: no executable protean server binary at %s "
+                 "(--server-binary PATH)\n",
+                 o.server_binary.c_str());
+    return 2;
+  }
+  std::vector<Scenario> scenarios = LoadAll(o.paths, o.filter);
   if (scenarios.empty()) {
     std::fprintf(stderr, "protean-harness: no scenario matches\n");
     return 2;
   }
   std::vector<Case> cases;
-  const uint64_t first = seed.value_or(1);
-  const uint64_t count = seeds.value_or(1);
+  const uint64_t first = o.seed.value_or(1);
   for (const Scenario& s : scenarios) {
-    for (uint64_t i = 0; i < count; ++i) cases.push_back(Case{&s, first + i});
+    for (uint64_t i = 0; i < o.seeds.value_or(1); ++i) cases.push_back(Case{&s, first + i});
   }
-  if (!history_dir.empty()) std::filesystem::create_directories(history_dir);
-  std::vector<CaseResult> results(cases.size());
-  std::atomic<size_t> next{0}, done{0}, failed{0}, skipped{0};
-  std::mutex out_mu;
-  std::string fatal;
-  const bool tty = isatty(STDERR_FILENO) != 0;
-  const auto t0 = std::chrono::steady_clock::now();
-  auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  };
-  auto worker = [&] {
-    for (;;) {
-      const size_t i = next++;
-      if (i >= cases.size()) return;
-      {
-        std::lock_guard<std::mutex> lock(out_mu);
-        if (!fatal.empty()) return;
-      }
-      RunOptions o;
-      o.mode = mode;
-      o.seed = cases[i].seed;
-      CaseResult r;
-      try {
-        RunOutput out = RunScenario(*cases[i].scenario, o);
-        r = std::move(out.result);
-        if (!history_dir.empty() && !r.skipped) {
-          r.history_path = history_dir + "/" + CaseFileStem(r) + ".jsonl";
-          WriteFile(r.history_path, out.history.Serialize());
-        }
-      } catch (const ServiceUnavailable& e) {
-        std::lock_guard<std::mutex> lock(out_mu);
-        fatal = e.what();
-        return;
-      } catch (const std::exception& e) {
-        r.suite = cases[i].scenario->suite;
-        r.scenario = cases[i].scenario->name;
-        r.file = cases[i].scenario->file.string();
-        r.mode = mode;
-        r.seed = o.seed;
-        r.replay_command = ReplayCommand("protean-harness", *cases[i].scenario, mode, o.seed);
-        r.failures.push_back(std::string("error: ") + e.what());
-      }
-      std::lock_guard<std::mutex> lock(out_mu);
-      if (r.skipped) ++skipped;
-      if (!r.skipped && !r.passed()) {
-        ++failed;
-        std::fprintf(stderr, "%sFAILED %s (seed=%llu)\n", tty ? "\r\033[K" : "",
-                     CaseName(r).c_str(), static_cast<unsigned long long>(r.seed));
-        for (size_t k = 0; k < r.failures.size() && k < 10; ++k) {
-          std::fprintf(stderr, "  %s\n", r.failures[k].c_str());
-        }
-        if (r.failures.size() > 10)
-          std::fprintf(stderr, "  ... %zu more\n", r.failures.size() - 10);
-        std::fprintf(stderr, "  replay: %s\n", r.replay_command.c_str());
-      }
-      results[i] = std::move(r);
-      const size_t d = ++done;
-      const std::string line = ProgressLine(d, cases.size(), failed, skipped, elapsed());
-      if (tty) {
-        std::fprintf(stderr, "\r\033[K%s", line.c_str());
-      } else if (d == cases.size() || d % std::max<size_t>(1, cases.size() / 10) == 0) {
-        std::fprintf(stderr, "%s\n", line.c_str());
-      }
-    }
-  };
+  if (!o.history_dir.empty()) std::filesystem::create_directories(o.history_dir);
+  CaseQueue queue(o, std::move(cases));
   std::vector<std::thread> threads;
-  for (int j = 0; j < std::max(1, jobs); ++j) threads.emplace_back(worker);
+  for (int j = 0; j < std::max(1, o.jobs); ++j) threads.emplace_back([&queue] { queue.Work(); });
   for (auto& t : threads) t.join();
-  if (tty) std::fprintf(stderr, "\n");
-  if (!fatal.empty()) {
-    std::fprintf(stderr, "protean-harness: %s\n", fatal.c_str());
+  if (queue.tty()) std::fprintf(stderr, "\n");
+  if (!queue.fatal().empty()) {
+    std::fprintf(stderr, "protean-harness: %s\n", queue.fatal().c_str());
     return 2;
   }
-  const double wall = elapsed();
-  std::printf("%s", SummaryTable(results).c_str());
-  if (!junit.empty() && !WriteFile(junit, JUnitXml(results, wall))) {
-    std::fprintf(stderr, "protean-harness: cannot write %s\n", junit.c_str());
-    return 2;
-  }
-  if (!json.empty() && !WriteFile(json, JsonSummary(results, wall))) {
-    std::fprintf(stderr, "protean-harness: cannot write %s\n", json.c_str());
-    return 2;
-  }
-  if (!report_dir.empty()) {
-    // This run's summary joins the folder's others (memory and test runs of
-    // one folder make differential pages), then the report is rebuilt.
-    std::filesystem::create_directories(report_dir);
-    const std::string summary = report_dir + "/summary-" + mode + ".json";
-    if (!WriteFile(summary, JsonSummary(results, wall))) {
-      std::fprintf(stderr, "protean-harness: cannot write %s\n", summary.c_str());
-      return 2;
-    }
-    if (Report(report_dir, {}, {}, report_dir) != 0) return 2;
-  }
-  size_t passed = 0;
-  for (const auto& r : results) passed += r.passed() ? 1 : 0;
-  std::printf("%zu passed, %zu failed, %zu skipped\n", passed, failed.load(), skipped.load());
-  return failed > 0 ? 1 : 0;
+  return Summarise(o, queue);
 }
 
 int Replay(const std::string& path) {
@@ -302,28 +378,30 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "protean-harness 0.1.0");
   app.require_subcommand(1);
 
-  std::vector<std::string> paths;
+  protean::harness::RunCommandOptions run_options;
   const char* env = std::getenv("PROTEAN_ENV");
-  std::string mode = env != nullptr && *env != '\0' ? env : "memory";
-  std::optional<uint64_t> seed, seeds;
-  std::string filter, junit, json, history_dir;
-  int jobs = 1;
+  if (env != nullptr && *env != '\0') run_options.mode = env;
   CLI::App* run = app.add_subcommand("run", "run scenario suites");
-  run->add_option("paths", paths, "scenario files or folders (default: scenarios)");
-  run->add_option("--protean-env", mode, "memory | test (default: $PROTEAN_ENV, else memory)")
+  run->add_option("paths", run_options.paths, "scenario files or folders (default: scenarios)");
+  run->add_option("--protean-env", run_options.mode,
+                  "memory | test (default: $PROTEAN_ENV, else memory)")
       ->check(CLI::IsMember({"memory", "test"}));
-  auto* seed_opt =
-      run->add_option("--seed", seed, "run every scenario under this seed (default 1)");
-  run->add_option("--seeds", seeds, "swarm: run each scenario under N seeds (from --seed or 1)")
+  run->add_option("--seed", run_options.seed, "run every scenario under this seed (default 1)");
+  run->add_option("--seeds", run_options.seeds,
+                  "swarm: run each scenario under N seeds (from --seed or 1)")
       ->check(CLI::PositiveNumber);
-  (void)seed_opt;
-  run->add_option("--filter", filter, "only scenarios whose suite/name matches this glob");
-  run->add_option("--junit", junit, "write a JUnit XML report");
-  run->add_option("--json", json, "write a JSON summary");
-  run->add_option("--history", history_dir, "write each run's history (JSON lines) here");
-  run->add_option("--jobs", jobs, "cases run in parallel (default 1)")->check(CLI::PositiveNumber);
-  std::string report_dir;
-  run->add_option("--report", report_dir,
+  run->add_option("--filter", run_options.filter,
+                  "only scenarios whose suite/name matches this glob");
+  run->add_option("--junit", run_options.junit, "write a JUnit XML report");
+  run->add_option("--json", run_options.json, "write a JSON summary");
+  run->add_option("--history", run_options.history_dir,
+                  "write each run's history (JSON lines) here");
+  run->add_option("--jobs", run_options.jobs, "cases run in parallel (default 1)")
+      ->check(CLI::PositiveNumber);
+  run->add_option("--server-binary", run_options.server_binary,
+                  "test mode: the protean binary each instance runs as `protean server` "
+                  "(default: the protean built beside protean-harness)");
+  run->add_option("--report", run_options.report_dir,
                   "write the HTML report here (histories in DIR/histories unless --history)");
 
   std::string report_run_dir, report_out;
@@ -356,9 +434,8 @@ int main(int argc, char** argv) {
   if (proxy_exit >= 0) return proxy_exit;
   try {
     if (run->parsed()) {
-      if (paths.empty()) paths = {"scenarios"};
-      return protean::harness::Run(paths, mode, seed, seeds, filter, junit, json, history_dir, jobs,
-                                   report_dir);
+      if (run_options.paths.empty()) run_options.paths = {"scenarios"};
+      return protean::harness::RunCommand(run_options);
     }
     if (report->parsed()) {
       return protean::harness::Report(report_run_dir, report_json, report_history, report_out);

@@ -215,7 +215,7 @@ void Builder::EventsAndSpans() {
 
 void Builder::Faults() {
   const int64_t end = Rel(ix_.end_us());
-  for (const internal::FaultWindow& w : ix_.faults()) {
+  for (const internal::FaultSpan& w : ix_.faults()) {
     const Ev& start = ix_.event(w.start);
     FaultShade f;
     f.kind = w.kind;

@@ -122,6 +122,11 @@ struct Counts {
   }
 };
 
+// "w0 pid=4242 exit 0"
+std::string ProcessLine(const ServerProcessRecord& p) {
+  return p.instance + " pid=" + std::to_string(p.pid) + " " + p.outcome;
+}
+
 std::string TestCaseXml(const CaseResult& r, const std::string& classname,
                         const std::string& name) {
   std::string x = "    <testcase" + Attr("classname", classname) + Attr("name", name) +
@@ -134,6 +139,13 @@ std::string TestCaseXml(const CaseResult& r, const std::string& classname,
   if (!r.history_path.empty()) {
     x += "        <property" + Attr("name", "history") + Attr("value", r.history_path) + "/>\n";
   }
+  for (const ServerProcessRecord& p : r.processes) {
+    x += "        <property" + Attr("name", "protean_server") + Attr("value", ProcessLine(p)) +
+         "/>\n";
+  }
+  if (!r.files_dir.empty()) {
+    x += "        <property" + Attr("name", "files") + Attr("value", r.files_dir) + "/>\n";
+  }
   x += "      </properties>\n";
   if (r.skipped) {
     x += "      <skipped" + Attr("message", r.skip_reason) + "/>\n";
@@ -145,6 +157,12 @@ std::string TestCaseXml(const CaseResult& r, const std::string& classname,
     for (const std::string& f : r.failures) text += "\n" + f;
     x += "      <failure" + Attr("message", message) + Attr("type", "violations") + ">" +
          XmlEscape(text, false) + "</failure>\n";
+  }
+  if (!r.processes.empty()) {
+    std::string out = "protean server processes:";
+    for (const ServerProcessRecord& p : r.processes) out += "\n  " + ProcessLine(p);
+    if (!r.files_dir.empty()) out += "\nfiles: " + r.files_dir;
+    x += "      <system-out>" + XmlEscape(out, false) + "</system-out>\n";
   }
   return x + "    </testcase>\n";
 }
@@ -189,19 +207,31 @@ std::string JUnitXml(const std::vector<CaseResult>& results, double total_wall_s
 namespace internal {
 
 nlohmann::ordered_json CaseToJson(const CaseResult& r) {
-  return {{"suite", r.suite},
-          {"scenario", r.scenario},
-          {"file", r.file},
-          {"mode", r.mode},
-          {"seed", r.seed},
-          {"status", Status(r)},
-          {"skip_reason", r.skip_reason},
-          {"failures", r.failures},
-          {"sim_seconds", r.sim_seconds},
-          {"wall_seconds", r.wall_seconds},
-          {"events", r.events},
-          {"replay", r.replay_command},
-          {"history", r.history_path}};
+  nlohmann::ordered_json j = {{"suite", r.suite},
+                              {"scenario", r.scenario},
+                              {"file", r.file},
+                              {"mode", r.mode},
+                              {"seed", r.seed},
+                              {"status", Status(r)},
+                              {"skip_reason", r.skip_reason},
+                              {"failures", r.failures},
+                              {"sim_seconds", r.sim_seconds},
+                              {"wall_seconds", r.wall_seconds},
+                              {"events", r.events},
+                              {"replay", r.replay_command},
+                              {"history", r.history_path}};
+  if (!r.processes.empty()) {
+    nlohmann::ordered_json ps = nlohmann::ordered_json::array();
+    for (const ServerProcessRecord& p : r.processes) {
+      ps.push_back({{"instance", p.instance},
+                    {"pid", p.pid},
+                    {"outcome", p.outcome},
+                    {"exit_code", p.exit_code}});
+    }
+    j["processes"] = std::move(ps);
+  }
+  if (!r.files_dir.empty()) j["files"] = r.files_dir;
+  return j;
 }
 
 CaseResult CaseFromJson(const nlohmann::ordered_json& c) {
@@ -225,6 +255,14 @@ CaseResult CaseFromJson(const nlohmann::ordered_json& c) {
   r.events = c.value("events", int64_t{0});
   r.replay_command = c.value("replay", "");
   r.history_path = c.value("history", "");
+  if (c.contains("processes") && c["processes"].is_array()) {
+    for (const auto& p : c["processes"]) {
+      if (!p.is_object()) continue;
+      r.processes.push_back(ServerProcessRecord{p.value("instance", ""), p.value("pid", int64_t{0}),
+                                                p.value("outcome", ""), p.value("exit_code", -1)});
+    }
+  }
+  r.files_dir = c.value("files", "");
   return r;
 }
 

@@ -13,6 +13,14 @@
 
 namespace protean::harness {
 
+// One `protean server` process of a test-mode case.
+struct ServerProcessRecord {
+  std::string instance;  // w0, w1, ...
+  int64_t pid = 0;
+  std::string outcome;  // "exit 0", "killed by SIGKILL"
+  int exit_code = -1;   // -1: ended by a signal
+};
+
 struct CaseResult {
   std::string suite;
   std::string scenario;
@@ -27,6 +35,10 @@ struct CaseResult {
   int64_t events = 0;
   std::string replay_command;  // one line that reruns exactly this case
   std::string history_path;    // when written
+  // Test mode: the case's `protean server` processes, in start order, and
+  // the folder of their files (domain, history, stdout, stderr) when kept.
+  std::vector<ServerProcessRecord> processes;
+  std::string files_dir;
   bool passed() const { return !skipped && failures.empty(); }
 };
 

@@ -1,48 +1,38 @@
 #pragma once
 // Runs one scenario under one seed in one mode and checks its history.
 //
-// Memory mode: a SimClock/SimExecutor world, memory backends, one seeded
-// PRNG: the same scenario, seed and build give a byte-identical history.
-// Test mode: the real clock and loop, adapters from the domain's [test]
-// overlay (Redis, PostgreSQL, Message DB from REDIS_URL, DATABASE_URL,
-// MESSAGE_DB_URL), stream and category names prefixed per run so runs never
-// see each other's data. The same fault decorators serve both modes; a fault
-// that cannot be produced against a real service (clock_jump) makes the case
-// skipped with the reason.
-//
-// Engine instances are in-process Engines, each with its own adapter
-// connections (decorators), sharing the backends as processes share a Redis.
+// The run is a world (harness/world.h: memory -> the deterministic
+// simulation, test -> `protean server` processes against the real
+// services), a workload
+// (harness/workload.h) and faults (harness/faults/), driven through phases:
+// start the instances at t = 0; faults on their timeline; heal by
+// heal_at_ms; converge (every message final, then 0.5 s of quiet) within
+// converge_within_ms; finish by recording the final broker state. The
+// unchanged checkers (harness/checkers.h) then judge the history. A fault
+// the world cannot produce makes the case skipped with the reason.
 
 #include <cstdint>
-#include <filesystem>
-#include <optional>
-#include <stdexcept>
 #include <string>
 
 #include "core/config/substitution.h"
 #include "harness/history.h"
 #include "harness/report.h"
 #include "harness/scenario.h"
+#include "harness/service_unavailable.h"
 
 namespace protean::harness {
 
 struct RunOptions {
   std::string mode = "memory";  // memory | test
   uint64_t seed = 1;
-  config::EnvLookup env_lookup;  // null: the process environment
+  config::EnvLookup env_lookup;             // null: the process environment
   std::string program = "protean-harness";  // used in replay commands
+  std::string server_binary;                // test mode: the `protean` binary
 };
 
 struct RunOutput {
   CaseResult result;
   History history;
-};
-
-// A backend needed by test mode cannot be reached, or its address is not
-// configured: the whole run stops (exit 2), never falling back to memory.
-class ServiceUnavailable : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
 };
 
 // Throws ServiceUnavailable (test mode) and config::ConfigurationError (a

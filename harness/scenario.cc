@@ -7,56 +7,31 @@
 
 #include "core/config/configuration_error.h"
 #include "core/config/table_reader.h"
+#include "harness/faults/fault_registry.h"
 
 namespace protean::harness {
 namespace {
 
 using config::ConfigurationError;
 using config::ErrorLocation;
-using config::TableReader;
 using config::kConfigInvalidValue;
+using config::TableReader;
 
-struct KindName {
-  FaultKind kind;
-  std::string_view name;
-};
-constexpr std::array<KindName, 12> kKinds = {{
-    {FaultKind::kBrokerUnavailable, "broker_unavailable"},
-    {FaultKind::kEventStoreUnavailable, "event_store_unavailable"},
-    {FaultKind::kLostAck, "lost_ack"},
-    {FaultKind::kSlowReplies, "slow_replies"},
-    {FaultKind::kConnectionReset, "connection_reset"},
-    {FaultKind::kConsumerCrash, "consumer_crash"},
-    {FaultKind::kSigterm, "sigterm"},
-    {FaultKind::kClockJump, "clock_jump"},
-    {FaultKind::kHandlerErrors, "handler_errors"},
-    {FaultKind::kHandlerSlow, "handler_slow"},
-    {FaultKind::kAddWorker, "add_worker"},
-    {FaultKind::kRemoveWorker, "remove_worker"},
-}};
-
-const std::vector<std::string> kExpectKeys = {
-    "handled",        "dead_lettered",  "dropped",       "pending_at_end",
-    "duplicates_max", "duplicates_min", "retries",       "claimed_min",
-    "alerts",         "alerts_min",     "alerts_max",    "drain_timeouts",
-    "probes_unavailable_min", "spread_min_fraction", "position_writes_min"};
-
-// `n` or `[lo, hi]` with min <= lo <= hi.
-IntRange ReadRange(TableReader& r, std::string_view key, IntRange fallback, int64_t min = 0) {
-  const toml::node* n = r.Node(key);
-  if (n == nullptr) return fallback;
-  if (auto v = n->value_exact<int64_t>()) {
-    if (*v < min) r.Fail(key, kConfigInvalidValue, "must be >= " + std::to_string(min));
-    return IntRange{*v, *v};
-  }
-  if (const toml::array* a = n->as_array(); a != nullptr && a->size() == 2) {
-    auto lo = (*a)[0].value_exact<int64_t>();
-    auto hi = (*a)[1].value_exact<int64_t>();
-    if (lo && hi && *lo >= min && *lo <= *hi) return IntRange{*lo, *hi};
-  }
-  r.Fail(key, kConfigInvalidValue,
-         "expected an integer >= " + std::to_string(min) + " or [lo, hi] with lo <= hi");
-}
+const std::vector<std::string> kExpectKeys = {"handled",
+                                              "dead_lettered",
+                                              "dropped",
+                                              "pending_at_end",
+                                              "duplicates_max",
+                                              "duplicates_min",
+                                              "retries",
+                                              "claimed_min",
+                                              "alerts",
+                                              "alerts_min",
+                                              "alerts_max",
+                                              "drain_timeouts",
+                                              "probes_unavailable_min",
+                                              "spread_min_fraction",
+                                              "position_writes_min"};
 
 // The tables of an array of tables `key` ([[workload]]), each with a reader.
 std::vector<TableReader> ArrayOfTables(TableReader& r, std::string_view key) {
@@ -64,10 +39,12 @@ std::vector<TableReader> ArrayOfTables(TableReader& r, std::string_view key) {
   const toml::node* n = r.Node(key);
   if (n == nullptr) return out;
   const toml::array* a = n->as_array();
-  if (a == nullptr) r.Fail(key, kConfigInvalidValue, "expected an array of tables [[" + std::string(key) + "]]");
+  if (a == nullptr)
+    r.Fail(key, kConfigInvalidValue, "expected an array of tables [[" + std::string(key) + "]]");
   for (size_t i = 0; i < a->size(); ++i) {
     const toml::table* t = (*a)[i].as_table();
-    if (t == nullptr) r.Fail(key, kConfigInvalidValue, "item " + std::to_string(i) + " is not a table");
+    if (t == nullptr)
+      r.Fail(key, kConfigInvalidValue, "item " + std::to_string(i) + " is not a table");
     out.emplace_back(*t, r.file(), std::string(key) + "[" + std::to_string(i) + "]");
   }
   return out;
@@ -101,59 +78,6 @@ WorkloadItem ReadWorkload(TableReader& r) {
   return w;
 }
 
-bool Windowed(FaultKind k) {
-  return k == FaultKind::kBrokerUnavailable || k == FaultKind::kEventStoreUnavailable ||
-         k == FaultKind::kLostAck || k == FaultKind::kSlowReplies ||
-         k == FaultKind::kHandlerErrors || k == FaultKind::kHandlerSlow;
-}
-
-FaultSpec ReadFault(TableReader& r, int64_t heal_at_ms) {
-  std::vector<std::string_view> names;
-  for (const auto& k : kKinds) names.push_back(k.name);
-  if (!r.Has("kind")) r.Fail("kind", kConfigInvalidValue, "missing required key 'kind'");
-  const std::string kind = r.Enum("kind", "", names);
-  FaultSpec f{};
-  for (const auto& k : kKinds) {
-    if (k.name == kind) f.kind = k.kind;
-  }
-  f.at_ms = ReadRange(r, "at_ms", IntRange{0, 0});
-  const bool windowed = Windowed(f.kind);
-  if (windowed) {
-    if (!r.Has("duration_ms")) r.Fail("duration_ms", kConfigInvalidValue, "missing required key 'duration_ms'");
-    f.duration_ms = ReadRange(r, "duration_ms", IntRange{0, 0}, 1);
-  }
-  const bool targets_instance = f.kind != FaultKind::kClockJump && f.kind != FaultKind::kAddWorker &&
-                                f.kind != FaultKind::kHandlerErrors && f.kind != FaultKind::kHandlerSlow;
-  if (targets_instance) f.instance = r.OptionalInt("instance", 0, 1000);
-  const bool needs_instance = f.kind == FaultKind::kConsumerCrash || f.kind == FaultKind::kSigterm ||
-                              f.kind == FaultKind::kRemoveWorker;
-  if (needs_instance && !f.instance) r.Fail("instance", kConfigInvalidValue, "missing required key 'instance'");
-  switch (f.kind) {
-    case FaultKind::kLostAck: f.applied = r.Bool("applied", false); break;
-    case FaultKind::kSlowReplies: f.latency_ms = ReadRange(r, "latency_ms", IntRange{100, 100}, 1); break;
-    case FaultKind::kConnectionReset: f.calls = r.Int("calls", 1, 1, 1000000); break;
-    case FaultKind::kConsumerCrash:
-      if (r.Has("restart_after_ms")) f.restart_after_ms = ReadRange(r, "restart_after_ms", IntRange{}, 0);
-      break;
-    case FaultKind::kClockJump: f.jump_ms = ReadRange(r, "jump_ms", IntRange{1000, 1000}, 1); break;
-    case FaultKind::kHandlerErrors: f.handler = r.OptionalString("handler"); break;
-    case FaultKind::kHandlerSlow:
-      f.handler = r.OptionalString("handler");
-      f.extra_ms = ReadRange(r, "extra_ms", IntRange{1000, 1000}, 1);
-      break;
-    default: break;
-  }
-  int64_t ends = f.at_ms.hi + (windowed ? f.duration_ms.hi : 0);
-  if (f.restart_after_ms) ends += f.restart_after_ms->hi;
-  if (ends > heal_at_ms) {
-    r.Fail(windowed ? "duration_ms" : "at_ms", kConfigInvalidValue,
-           "the fault can last until " + std::to_string(ends) + " ms, after [phases] heal_at_ms = " +
-               std::to_string(heal_at_ms));
-  }
-  r.RejectUnknownKeys();
-  return f;
-}
-
 nlohmann::ordered_json ReadExpect(TableReader& r) {
   nlohmann::ordered_json out = nlohmann::ordered_json::object();
   for (const std::string& key : kExpectKeys) {
@@ -179,10 +103,10 @@ toml::table ParseFile(const std::filesystem::path& file) {
   try {
     return toml::parse(text.str(), file.string());
   } catch (const toml::parse_error& e) {
-    throw ConfigurationError(config::kConfigParseError,
-                             ErrorLocation{file.string(), "", e.source().begin.line,
-                                           e.source().begin.column},
-                             std::string(e.description()));
+    throw ConfigurationError(
+        config::kConfigParseError,
+        ErrorLocation{file.string(), "", e.source().begin.line, e.source().begin.column},
+        std::string(e.description()));
   }
 }
 
@@ -194,13 +118,6 @@ toml::table TakeTable(toml::table& doc, TableReader& root, std::string_view key)
 }
 
 }  // namespace
-
-std::string_view FaultKindName(FaultKind kind) {
-  for (const auto& k : kKinds) {
-    if (k.kind == kind) return k.name;
-  }
-  return "unknown";
-}
 
 bool Scenario::RunsIn(const std::string& mode) const {
   return std::find(modes.begin(), modes.end(), mode) != modes.end();
@@ -219,7 +136,9 @@ Scenario LoadScenario(const std::filesystem::path& file) {
   s.modes = meta.StringArray("modes");
   if (!meta.Has("modes")) s.modes = {"memory", "test"};
   for (const auto& m : s.modes) {
-    if (m != "memory" && m != "test") meta.Fail("modes", kConfigInvalidValue, "modes are \"memory\" and \"test\", got \"" + m + "\"");
+    if (m != "memory" && m != "test")
+      meta.Fail("modes", kConfigInvalidValue,
+                "modes are \"memory\" and \"test\", got \"" + m + "\"");
   }
   meta.RejectUnknownKeys();
 
@@ -235,22 +154,26 @@ Scenario LoadScenario(const std::filesystem::path& file) {
   instances.RejectUnknownKeys();
 
   for (TableReader& w : ArrayOfTables(root, "workload")) s.workload.push_back(ReadWorkload(w));
-  if (s.workload.empty()) root.Fail("workload", kConfigInvalidValue, "a scenario needs at least one [[workload]]");
-  for (TableReader& f : ArrayOfTables(root, "faults")) s.faults.push_back(ReadFault(f, s.heal_at_ms));
+  if (s.workload.empty())
+    root.Fail("workload", kConfigInvalidValue, "a scenario needs at least one [[workload]]");
+  s.domain = TakeTable(doc, root, "domain");
+  s.handlers = TakeTable(doc, root, "handlers");
+  if (s.handlers.empty())
+    root.Fail("handlers", kConfigInvalidValue, "a scenario needs at least one [handlers.<Name>]");
+  FaultParseContext context{s.heal_at_ms, {}};
+  for (const auto& [name, node] : s.handlers) context.handlers.emplace_back(name.str());
+  for (TableReader& f : ArrayOfTables(root, "faults")) s.faults.push_back(ParseFault(f, context));
   if (s.partition_event_store) {
-    for (const FaultSpec& f : s.faults) {
-      if (f.kind == FaultKind::kAddWorker) {
+    for (const auto& f : s.faults) {
+      if (f->adds_instance()) {
         instances.Fail("partition_event_store", kConfigInvalidValue,
-                       "cannot be combined with an add_worker fault: the partition count is "
-                       "fixed by instances.count");
+                       "cannot be combined with an " + std::string(f->name()) +
+                           " fault: the partition count is fixed by instances.count");
       }
     }
   }
   TableReader expect = root.Table("expect");
   s.expect = ReadExpect(expect);
-  s.domain = TakeTable(doc, root, "domain");
-  s.handlers = TakeTable(doc, root, "handlers");
-  if (s.handlers.empty()) root.Fail("handlers", kConfigInvalidValue, "a scenario needs at least one [handlers.<Name>]");
   root.RejectUnknownKeys();
   return s;
 }

@@ -67,6 +67,34 @@ void ParseDuration(config::TableReader& r, ScriptedHandlerSpec& spec) {
              " or [lo, hi] with 0 <= lo <= hi in that range");
 }
 
+// `key = [[from_ms, until_ms(, extra_ms)], ...]` with 0 <= from_ms <= until_ms
+// and extra_ms >= 0; `with_extra` says whether the third item is required.
+std::vector<ScriptedWindow> ParseWindows(config::TableReader& r, std::string_view key,
+                                         bool with_extra) {
+  std::vector<ScriptedWindow> out;
+  const toml::node* n = r.Node(key);
+  if (n == nullptr) return out;
+  const std::string shape = with_extra ? "[from_ms, until_ms, extra_ms]" : "[from_ms, until_ms]";
+  const std::string bad = "expected an array of " + shape +
+                          " (ms since the Unix epoch, 0 <= from_ms <= until_ms" +
+                          (with_extra ? ", extra_ms >= 0)" : ")");
+  const toml::array* windows = n->as_array();
+  if (windows == nullptr) r.Fail(key, config::kConfigInvalidValue, bad);
+  const size_t width = with_extra ? 3 : 2;
+  for (size_t i = 0; i < windows->size(); ++i) {
+    const toml::array* w = (*windows)[i].as_array();
+    std::vector<int64_t> v;
+    for (size_t k = 0; w != nullptr && k < w->size(); ++k) {
+      if (auto x = (*w)[k].value_exact<int64_t>(); x && *x >= 0) v.push_back(*x);
+    }
+    if (w == nullptr || w->size() != width || v.size() != width || v[0] > v[1]) {
+      r.Fail(key, config::kConfigInvalidValue, bad + "; item " + std::to_string(i) + " is not");
+    }
+    out.push_back(ScriptedWindow{v[0], v[1], with_extra ? v[2] : 0});
+  }
+  return out;
+}
+
 }  // namespace
 
 ScriptedHandlerSpec ParseScriptedHandler(config::TableReader& r, const std::string& name) {
@@ -79,6 +107,8 @@ ScriptedHandlerSpec ParseScriptedHandler(config::TableReader& r, const std::stri
   spec.undecodable_types = r.StringArray("undecodable_types");
   ParseDuration(r, spec);
   spec.record = r.Bool("record", false);
+  spec.fail_between = ParseWindows(r, "fail_between", false);
+  spec.slow_between = ParseWindows(r, "slow_between", true);
   if (const toml::node* p = r.Node("subscription_profile")) {
     auto s = p->value_exact<std::string>();
     if (!s) r.Fail("subscription_profile", config::kConfigInvalidValue, "expected a string");

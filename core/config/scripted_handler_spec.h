@@ -13,8 +13,20 @@
 //   duration_ms = 20                  # each attempt takes 20 ms, or [lo, hi] drawn per
 //                                     # attempt (0..1e12 ms)
 //   record = true                     # record each success in the database
+//   fail_between = [[1767225600500, 1767225601500]]
+//                                     # every attempt that starts in [from_ms, until_ms) fails
+//   slow_between = [[1767225600500, 1767225601500, 2000]]
+//                                     # every attempt that starts in [from_ms, until_ms) takes
+//                                     # extra_ms longer (past a timeout: it times out)
 //   [handlers.OrderHandler.subscription_config]   # level 6 (any subscription setting)
 //   max_retries = 5
+//
+// fail_between / slow_between times are milliseconds since the Unix epoch on
+// the engine's Clock, absolute so that a separate `protean server` process
+// runs the same windows as the process that wrote the file (the scenario
+// harness writes its handler faults this way). Windows may overlap: an
+// attempt fails if any fail window covers its start, and is slowed by the sum
+// of the slow windows that cover it.
 
 #include <cstdint>
 #include <optional>
@@ -27,6 +39,14 @@
 
 namespace protean {
 
+// A time window [from_ms, until_ms) in ms since the Unix epoch; extra_ms is
+// the added duration of a slow_between window (0 for fail_between).
+struct ScriptedWindow {
+  int64_t from_ms = 0;
+  int64_t until_ms = 0;
+  int64_t extra_ms = 0;
+};
+
 struct ScriptedHandlerSpec {
   std::string name;
   std::string stream;
@@ -38,6 +58,8 @@ struct ScriptedHandlerSpec {
   int64_t duration_min_ms = 0;
   int64_t duration_max_ms = 0;
   bool record = false;
+  std::vector<ScriptedWindow> fail_between;
+  std::vector<ScriptedWindow> slow_between;
   std::optional<ConfigEntry> profile;
   ConfigLayer subscription_config;
 };

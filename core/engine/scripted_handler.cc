@@ -13,6 +13,25 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+bool Covers(const ScriptedWindow& w, TimePoint t) {
+  return t >= FromMillis(w.from_ms) && t < FromMillis(w.until_ms);
+}
+
+bool InFailWindow(const ScriptedHandlerSpec& spec, TimePoint t) {
+  for (const ScriptedWindow& w : spec.fail_between) {
+    if (Covers(w, t)) return true;
+  }
+  return false;
+}
+
+Duration SlowWindowsExtra(const ScriptedHandlerSpec& spec, TimePoint t) {
+  Duration extra{0};
+  for (const ScriptedWindow& w : spec.slow_between) {
+    if (Covers(w, t)) extra += Millis(w.extra_ms);
+  }
+  return extra;
+}
+
 }  // namespace
 
 std::string ProcessedKey(const std::string& handler, const std::string& message_id) {
@@ -31,16 +50,10 @@ HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
     // Draws happen in a fixed order per attempt: duration, then failure.
     int64_t duration_ms = spec.duration_min_ms;
     bool random_failure = false;
-    bool injected_error = false;
-    Duration injected_delay{0};
+    const bool window_failure = InFailWindow(spec, ctx.now);
+    const Duration window_delay = SlowWindowsExtra(spec, ctx.now);
     {
       std::lock_guard<std::mutex> lock(random->mu);
-      for (const auto& f : random->faults) {
-        if ((f.handler.empty() || f.handler == spec.name) && ctx.now >= f.from && ctx.now < f.until) {
-          injected_error = injected_error || f.error;
-          injected_delay += f.extra;
-        }
-      }
       if (spec.duration_max_ms > spec.duration_min_ms) {
         duration_ms = random->prng.UniformInt(spec.duration_min_ms, spec.duration_max_ms);
       }
@@ -48,8 +61,8 @@ HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
         random_failure = random->prng.Chance(spec.fail_numerator, spec.fail_denominator);
       }
     }
-    ctx.cost = Millis(duration_ms) + injected_delay;
-    if (injected_error) return Status::Internal("injected handler error");
+    ctx.cost = Millis(duration_ms) + window_delay;
+    if (window_failure) return Status::Internal("scripted failure: in a fail_between window");
     if (Contains(spec.undecodable_types, m.type)) {
       return HandlerResult::Undecodable("cannot decode payload of type " + m.type);
     }
@@ -62,11 +75,13 @@ HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
     }
     if (random_failure) return Status::Internal("scripted random failure");
     if (spec.record && ctx.database != nullptr) {
-      nlohmann::json rec = {{"handler", spec.name}, {"message_id", m.id},
-                            {"attempt", m.attempt}, {"consumer", ctx.consumer},
+      nlohmann::json rec = {{"handler", spec.name},
+                            {"message_id", m.id},
+                            {"attempt", m.attempt},
+                            {"consumer", ctx.consumer},
                             {"at", FormatTime(ctx.now)}};
-      Result<int64_t> put =
-          ctx.database->Put(kProcessedTable, ProcessedKey(spec.name, m.id), rec.dump(), std::nullopt);
+      Result<int64_t> put = ctx.database->Put(kProcessedTable, ProcessedKey(spec.name, m.id),
+                                              rec.dump(), std::nullopt);
       if (!put.ok()) return put.status();
     }
     return HandlerResult::Ok();

@@ -6,12 +6,13 @@
 // whose duration exceeds it times out. A recorded success is a record in
 // table "processed", key "<handler>/<message id>", whose version counts how
 // many times it was handled. The attempt number a handler sees is the
-// message's delivery count, so fail_first survives crashes.
+// message's delivery count, so fail_first survives crashes. fail_between and
+// slow_between windows are compared with the attempt's start on the engine's
+// Clock (HandlerContext::now).
 
 #include <memory>
 #include <mutex>
 #include <string>
-#include <vector>
 
 #include "core/config/scripted_handler_spec.h"
 #include "core/engine/handler.h"
@@ -21,29 +22,14 @@ namespace protean {
 
 inline constexpr const char* kProcessedTable = "processed";
 
-// What scripted handlers share at run time: the randomness they draw from
-// and the fault windows the harness injects. In the simulation handlers run
-// on the loop thread in a fixed order, so draws are deterministic; in real
-// mode the mutex makes concurrent use safe.
+// What scripted handlers share at run time: the randomness they draw from.
+// In the simulation handlers run on the loop thread in a fixed order, so
+// draws are deterministic; in real mode the mutex makes concurrent use safe.
 struct ScriptedRuntime {
-  // During [from, until) attempts of `handler` ("" = every handler) fail
-  // (`error`) and/or take `extra` longer.
-  struct FaultWindow {
-    std::string handler;
-    TimePoint from{};
-    TimePoint until{};
-    bool error = false;
-    Duration extra{0};
-  };
   explicit ScriptedRuntime(uint64_t seed) : prng(seed) {}
-  void AddFault(FaultWindow window) {
-    std::lock_guard<std::mutex> lock(mu);
-    faults.push_back(std::move(window));
-  }
 
   std::mutex mu;
   Prng prng;
-  std::vector<FaultWindow> faults;
 };
 
 HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,

@@ -108,6 +108,16 @@ TEST_F(ServerWorkersTest, HistoryKeepsEveryCompletedLineAfterSigkill) {
   const std::vector<std::string> ids = Publish(spec.stream, 5);
   ASSERT_TRUE(WaitUntil([&] { return HandledCount(ids) == 5; }, Ms(15000)));
   ASSERT_TRUE(WaitUntil([&] { return Pending(spec.stream).empty(); }, Ms(5000)));
+  // The XACK reply reaches Redis before the process writes its "acked"
+  // line; wait for the lines, then kill: what is in the file must stay.
+  const auto acked_in = [&] {
+    std::set<std::string> acked;
+    for (const nlohmann::json& line : ReadHistory(history)) {
+      if (line.value("event", "") == "acked") acked.insert(line.value("message_id", ""));
+    }
+    return acked;
+  };
+  ASSERT_TRUE(WaitUntil([&] { return acked_in().size() == ids.size(); }, Ms(5000)));
   a.Signal(SIGKILL);
   a.WaitExit(Ms(5000));
   const std::vector<nlohmann::json> lines = ReadHistory(history);

@@ -1,8 +1,35 @@
-#include "harness/faults.h"
+#include "harness/faults/faulty_adapters.h"
 
 #include "core/executor.h"
 
 namespace protean::harness {
+
+namespace {
+
+template <typename T>
+void Append(std::vector<T>& to, const std::vector<T>& from) {
+  to.insert(to.end(), from.begin(), from.end());
+}
+
+}  // namespace
+
+void AdapterFaultPlans::Add(std::optional<int64_t> instance, AdapterFaultPlan broker,
+                            AdapterFaultPlan store) {
+  entries_.push_back(Entry{instance, std::move(broker), std::move(store)});
+}
+
+AdapterFaultPlan AdapterFaultPlans::For(int64_t index, bool broker) const {
+  AdapterFaultPlan plan;
+  for (const Entry& e : entries_) {
+    if (e.instance && *e.instance != index) continue;
+    const AdapterFaultPlan& p = broker ? e.broker : e.store;
+    Append(plan.unavailable, p.unavailable);
+    Append(plan.lost_acks, p.lost_acks);
+    Append(plan.slow, p.slow);
+    Append(plan.resets, p.resets);
+  }
+  return plan;
+}
 
 FaultState::FaultState(const Clock& clock, AdapterFaultPlan plan)
     : clock_(clock), plan_(std::move(plan)) {

@@ -1,9 +1,11 @@
 #pragma once
-// Adapter-level faults, one catalogue for both modes: the same decorators sit
-// over the memory backends in the simulation and over the real adapters in
-// test mode (scenarios/README.md, "Fault catalogue").
+// Adapter-level faults as decorators: FaultyBroker and FaultyEventStore sit
+// over an instance's connections to the backends (the memory backends in the
+// simulation) and fail, delay or lose calls as their plan says. The fault
+// kinds that act through them (harness/faults/, scenarios/README.md "Fault
+// catalogue") add windows to AdapterFaultPlans before the run.
 //
-// A FaultPlan is fixed before the run starts (times drawn from the seed) and
+// An AdapterFaultPlan is fixed before the run starts (times drawn from the seed) and
 // read by the decorators against the run's Clock, so the same plan gives the
 // same failures at the same virtual instants. The only mutable state, the
 // connection-reset budgets, is behind a mutex (real mode calls come from
@@ -12,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,7 +24,8 @@
 
 namespace protean::harness {
 
-struct FaultWindow {
+// [from, until) on the run's Clock.
+struct TimeWindow {
   TimePoint from{};
   TimePoint until{};
   bool Covers(TimePoint t) const { return t >= from && t < until; }
@@ -29,14 +33,14 @@ struct FaultWindow {
 
 // Faults of one kind of adapter as seen by one instance.
 struct AdapterFaultPlan {
-  std::vector<FaultWindow> unavailable;
+  std::vector<TimeWindow> unavailable;
   struct LostAck {
-    FaultWindow window;
+    TimeWindow window;
     bool applied = false;  // the broker applied the ack; only the reply was lost
   };
   std::vector<LostAck> lost_acks;
   struct Slow {
-    FaultWindow window;
+    TimeWindow window;
     Duration latency{0};
   };
   std::vector<Slow> slow;
@@ -45,6 +49,27 @@ struct AdapterFaultPlan {
     int64_t calls = 1;
   };
   std::vector<Reset> resets;
+};
+
+// The adapter faults of a run, in the order the faults were declared; each
+// targets one instance index or every instance.
+class AdapterFaultPlans {
+ public:
+  // Adds what one fault does to the broker and event-store connections of
+  // `instance` (nullopt: of every instance).
+  void Add(std::optional<int64_t> instance, AdapterFaultPlan broker, AdapterFaultPlan store);
+  // The plans of instance `index`: every matching fault's windows, in order.
+  AdapterFaultPlan BrokerPlan(int64_t index) const { return For(index, true); }
+  AdapterFaultPlan EventStorePlan(int64_t index) const { return For(index, false); }
+
+ private:
+  struct Entry {
+    std::optional<int64_t> instance;
+    AdapterFaultPlan broker;
+    AdapterFaultPlan store;
+  };
+  AdapterFaultPlan For(int64_t index, bool broker) const;
+  std::vector<Entry> entries_;
 };
 
 // Shared by the decorators of one adapter: the plan plus reset budgets.

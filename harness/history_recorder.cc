@@ -1,20 +1,24 @@
-#include "harness/recorder.h"
+#include "harness/history_recorder.h"
+
+#include <algorithm>
+#include <iterator>
 
 #include "app/history/event_json.h"
 #include "core/event_store.h"
 
 namespace protean::harness {
 
-Recorder::Recorder(std::vector<SubscriptionInfo> subscriptions)
+HistoryRecorder::HistoryRecorder(std::vector<SubscriptionInfo> subscriptions)
     : subs_(std::move(subscriptions)) {}
 
-void Recorder::OnEngineEvent(const EngineEvent& e) {
+void HistoryRecorder::OnEngineEvent(const EngineEvent& e) {
   if (detached_) return;
   history_.events.push_back(EngineEventJson(e));
-  Track(e);
+  Track(history_.events.back());
 }
 
-void Recorder::Record(TimePoint at, const std::string& event, nlohmann::ordered_json fields) {
+void HistoryRecorder::Record(TimePoint at, const std::string& event,
+                             nlohmann::ordered_json fields) {
   if (detached_) return;
   nlohmann::ordered_json j;
   j["t"] = ToMicros(at);
@@ -23,9 +27,9 @@ void Recorder::Record(TimePoint at, const std::string& event, nlohmann::ordered_
   history_.events.push_back(std::move(j));
 }
 
-void Recorder::Published(TimePoint at, const std::string& stream, bool event_store,
-                         const std::string& message_id, const std::string& entry_id,
-                         const std::string& type) {
+void HistoryRecorder::Published(TimePoint at, const std::string& stream, bool event_store,
+                                const std::string& message_id, const std::string& entry_id,
+                                const std::string& type) {
   Record(at, "published",
          {{"stream", stream},
           {"message_id", message_id},
@@ -39,7 +43,7 @@ void Recorder::Published(TimePoint at, const std::string& stream, bool event_sto
   }
 }
 
-void Recorder::SetLive(const std::string& instance, bool live) {
+void HistoryRecorder::SetLive(const std::string& instance, bool live) {
   if (live) {
     live_.insert(instance);
   } else {
@@ -47,22 +51,33 @@ void Recorder::SetLive(const std::string& instance, bool live) {
   }
 }
 
-void Recorder::Track(const EngineEvent& e) {
-  const bool final_ok = e.kind == EngineEventKind::kAttemptFinished && e.outcome == "ok";
-  const bool final_other =
-      e.kind == EngineEventKind::kDlqMoved || e.kind == EngineEventKind::kDropped;
-  if (!final_ok && !final_other) return;
+void HistoryRecorder::Merge(std::vector<nlohmann::ordered_json> events) {
+  if (detached_ || events.empty()) return;
+  std::vector<nlohmann::ordered_json>& all = history_.events;
+  all.insert(all.end(), std::make_move_iterator(events.begin()),
+             std::make_move_iterator(events.end()));
+  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return a["t"].template get<int64_t>() < b["t"].template get<int64_t>();
+  });
+}
+
+void HistoryRecorder::Track(const nlohmann::ordered_json& e) {
+  const std::string kind = e.value("event", "");
+  const bool final_ok = kind == "attempt_finished" && e.value("outcome", "") == "ok";
+  if (!final_ok && kind != "dlq_moved" && kind != "dropped") return;
+  const std::string subscription = e.value("subscription", "");
+  const std::string message_id = e.value("message_id", "");
   for (const SubscriptionInfo& s : subs_) {
-    if (s.name != e.subscription) continue;
+    if (s.name != subscription) continue;
     if (s.event_store) {
-      store_final_[{s.name, e.instance}].insert(e.message_id);
+      store_final_[{s.name, e.value("instance", "")}].insert(message_id);
     } else {
-      stream_final_.insert({s.name, e.message_id});
+      stream_final_.insert({s.name, message_id});
     }
   }
 }
 
-bool Recorder::Converged(bool partitioned) const {
+bool HistoryRecorder::Converged(bool partitioned) const {
   for (const SubscriptionInfo& s : subs_) {
     if (s.event_store) {
       auto cat = category_messages_.find(s.stream);

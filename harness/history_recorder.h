@@ -3,8 +3,10 @@
 // whether the run has converged: every published message has reached a final
 // state in every subscription that must process it.
 //
-// Called on the run's loop only (engine events are emitted there, and the
-// runner records its own events from loop tasks).
+// Engine events arrive as an EngineObserver (engines in the harness's
+// process) or, from another process's history file, through Observe (which
+// only tracks convergence) and later Merge (which adds them to the history
+// by time). Called on the run's loop only.
 
 #include <map>
 #include <set>
@@ -22,14 +24,20 @@ struct SubscriptionInfo {
   bool event_store = false;
 };
 
-class Recorder final : public EngineObserver {
+class HistoryRecorder final : public EngineObserver {
  public:
-  explicit Recorder(std::vector<SubscriptionInfo> subscriptions);
+  explicit HistoryRecorder(std::vector<SubscriptionInfo> subscriptions);
 
   void OnEngineEvent(const EngineEvent& event) override;
   // A harness event; fields as in docs/history.md.
   void Record(TimePoint at, const std::string& event, nlohmann::ordered_json fields);
   void SetHeader(nlohmann::ordered_json header) { history_.header = std::move(header); }
+  // Tracks convergence for an event recorded elsewhere (a `protean server`
+  // child's history), without adding it to this history.
+  void Observe(const nlohmann::ordered_json& event) { Track(event); }
+  // Adds events recorded elsewhere, ordered by `t` among this history's
+  // (on equal `t`, this history's events first; each source keeps its order).
+  void Merge(std::vector<nlohmann::ordered_json> events);
   // Stop recording (teardown after the `end` event).
   void Detach() { detached_ = true; }
 
@@ -48,7 +56,7 @@ class Recorder final : public EngineObserver {
   History TakeHistory() { return std::move(history_); }
 
  private:
-  void Track(const EngineEvent& e);
+  void Track(const nlohmann::ordered_json& event);
 
   std::vector<SubscriptionInfo> subs_;
   History history_;

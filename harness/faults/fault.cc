@@ -1,0 +1,35 @@
+#include "harness/faults/fault.h"
+
+#include <toml++/toml.h>
+
+#include "core/config/configuration_error.h"
+
+namespace protean::harness {
+
+IntRange ReadRange(config::TableReader& r, std::string_view key, IntRange fallback, int64_t min) {
+  const toml::node* n = r.Node(key);
+  if (n == nullptr) return fallback;
+  if (auto v = n->value_exact<int64_t>()) {
+    if (*v < min) r.Fail(key, config::kConfigInvalidValue, "must be >= " + std::to_string(min));
+    return IntRange{*v, *v};
+  }
+  if (const toml::array* a = n->as_array(); a != nullptr && a->size() == 2) {
+    auto lo = (*a)[0].value_exact<int64_t>();
+    auto hi = (*a)[1].value_exact<int64_t>();
+    if (lo && hi && *lo >= min && *lo <= *hi) return IntRange{*lo, *hi};
+  }
+  r.Fail(key, config::kConfigInvalidValue,
+         "expected an integer >= " + std::to_string(min) + " or [lo, hi] with lo <= hi");
+}
+
+PlannedFault Fault::Plan(Prng& prng) const {
+  PlannedFault p;
+  p.fault = this;
+  p.at_ms = at_ms.Draw(prng);
+  if (shape_.windowed) p.duration_ms = duration_ms.Draw(prng);
+  p.instance = instance;
+  PlanOwn(prng, p);
+  return p;
+}
+
+}  // namespace protean::harness

@@ -1,0 +1,103 @@
+#include "harness/scenario_domain.h"
+
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "core/config/configuration_error.h"
+#include "core/config/merge.h"
+#include "harness/service_unavailable.h"
+
+namespace protean::harness {
+namespace {
+
+constexpr const char* kBaseDomain = R"(
+[databases.default]
+provider = "memory"
+[brokers.default]
+provider = "inline"
+[event_store]
+provider = "memory"
+[caches.default]
+provider = "memory"
+[server.health]
+enabled = false
+
+[test.databases.default]
+provider = "postgresql"
+database_uri = "${DATABASE_URL}"
+[test.brokers.default]
+provider = "redis"
+URI = "${REDIS_URL}"
+[test.event_store]
+provider = "message_db"
+database_uri = "${MESSAGE_DB_URL}"
+[test.caches.default]
+provider = "redis"
+URI = "${REDIS_URL}"
+)";
+
+// The array at `key` of `table`, created when absent.
+toml::array& ArrayAt(toml::table& table, std::string_view key) {
+  if (toml::array* a = table.get_as<toml::array>(key)) return *a;
+  table.insert_or_assign(key, toml::array());
+  return *table.get_as<toml::array>(key);
+}
+
+}  // namespace
+
+void HandlerFaultData::AddFailWindow(const std::string& handler, int64_t from_ms,
+                                     int64_t until_ms) {
+  windows_.push_back(Window{handler, true, from_ms, until_ms, 0});
+}
+
+void HandlerFaultData::AddSlowWindow(const std::string& handler, int64_t from_ms, int64_t until_ms,
+                                     int64_t extra_ms) {
+  windows_.push_back(Window{handler, false, from_ms, until_ms, extra_ms});
+}
+
+void HandlerFaultData::WriteInto(toml::table& handlers) const {
+  for (auto& [name, node] : handlers) {
+    toml::table* table = node.as_table();
+    if (table == nullptr) continue;  // the loader reports it
+    for (const Window& w : windows_) {
+      if (!w.handler.empty() && w.handler != name.str()) continue;
+      if (w.fail) {
+        ArrayAt(*table, "fail_between").push_back(toml::array{w.from_ms, w.until_ms});
+      } else {
+        ArrayAt(*table, "slow_between").push_back(toml::array{w.from_ms, w.until_ms, w.extra_ms});
+      }
+    }
+  }
+}
+
+toml::table ScenarioDomainTable(const Scenario& scenario, const HandlerFaultData& faults) {
+  toml::table doc = toml::parse(kBaseDomain, std::string_view("<harness base domain>"));
+  config::DeepMerge(doc, toml::table(scenario.domain));
+  toml::table handlers(scenario.handlers);
+  faults.WriteInto(handlers);
+  doc.insert_or_assign("handlers", std::move(handlers));
+  return doc;
+}
+
+config::DomainConfig ScenarioDomainConfig(const Scenario& scenario, const toml::table& document,
+                                          const std::string& env,
+                                          const config::EnvLookup& env_lookup) {
+  std::ostringstream text;
+  text << document;
+  config::LoadOptions lo;
+  lo.env = env;
+  lo.env_lookup = env_lookup;
+  try {
+    return config::ParseDomainConfig(text.str(), scenario.file.string(), lo);
+  } catch (const config::ConfigurationError& e) {
+    if (!env.empty() && e.code == config::kConfigUnresolvedEnvVar) {
+      throw ServiceUnavailable(
+          "test mode needs the real services: " + std::string(e.what()) +
+          " (run `bash ci/services.sh start` and source ci/.work/services.env)");
+    }
+    throw;
+  }
+}
+
+}  // namespace protean::harness

@@ -1,0 +1,37 @@
+// SimulatedWorld: memory mode. One SimClock/SimExecutor, the memory
+// backends, every source of randomness seeded from the run's seed; reads no
+// wall clock and never sleeps.
+
+#include "harness/engine_world.h"
+
+namespace protean::harness {
+
+SimulatedWorld::SimulatedWorld(WorldOptions options)
+    : EngineWorld(std::move(options)), loop_(std::make_unique<SimExecutor>(clock_)) {
+  const uint64_t seed = options_.seed;
+  Begin(clock_.Now(), "", Prng(seed * 0x9E3779B97F4A7C15ULL + 1));
+  engine_prng_ = Prng(seed ^ 0x5DEECE66DULL);
+}
+
+SimulatedWorld::~SimulatedWorld() { Teardown(); }
+
+void SimulatedWorld::Open(const Scenario& scenario) {
+  UseScenario(scenario);
+  OpenDomain(scenario, AdapterEnv{&clock_}, false);
+}
+
+bool SimulatedWorld::Run() {
+  while (!stopped_ && loop_->Step()) {
+  }
+  return stopped_;
+}
+
+void SimulatedWorld::Teardown() {
+  if (!loop_) return;
+  ReleaseEngines();
+  loop_.reset();  // pending tasks hold the last references to subscriptions
+  ReleaseConnections();
+  CloseDomain();
+}
+
+}  // namespace protean::harness

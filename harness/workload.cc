@@ -1,0 +1,54 @@
+#include "harness/workload.h"
+
+#include "core/engine/message.h"
+#include "harness/history_recorder.h"
+#include "harness/world.h"
+
+namespace protean::harness {
+
+Workload::Workload(const std::vector<WorkloadItem>& items, Prng& plan_prng) {
+  for (const WorkloadItem& w : items) {
+    int64_t t = w.at_ms.Draw(plan_prng);
+    for (int64_t n = 0; n < w.count; ++n) {
+      if (n > 0) t += w.interval_ms.Draw(plan_prng);
+      plan_.push_back(Publish{t, &w, n});
+    }
+  }
+  unpublished_ = static_cast<int64_t>(plan_.size());
+}
+
+void Workload::Schedule(World& world, HistoryRecorder& recorder) {
+  for (const Publish& p : plan_) {
+    world.loop().PostAt(world.At(p.at_ms),
+                        [this, &world, &recorder, p] { PublishOne(world, recorder, p); });
+  }
+}
+
+void Workload::PublishOne(World& world, HistoryRecorder& recorder, const Publish& p) {
+  const WorkloadItem& w = *p.item;
+  const std::string id = world.message_ids().Uuid();
+  const TimePoint now = world.clock().Now();
+  const EngineAdapters adapters = world.domain().adapters();
+  if (w.event_store) {
+    NewEventMessage m;
+    m.id = id;
+    m.stream_name = w.streams > 1 ? world.Stream(w.stream) + "-" + std::to_string(p.n % w.streams)
+                                  : world.Stream(w.stream);
+    m.type = w.type;
+    Result<int64_t> r = adapters.event_store->Write(m, std::nullopt);
+    if (!r.ok()) throw ServiceUnavailable("event store write failed: " + r.status().ToString());
+    auto last = adapters.event_store->LastMessage(m.stream_name, std::nullopt);
+    const std::string gp =
+        last.ok() && last->has_value() ? std::to_string((*last)->global_position) : "";
+    recorder.Published(now, m.stream_name, true, id, gp, w.type);
+  } else {
+    Fields fields =
+        w.undecodable ? Fields{{"id", id}, {"data", "{}"}} : EncodeMessageFields(id, w.type, "{}");
+    Result<std::string> r = adapters.broker("default")->Publish(world.Stream(w.stream), fields);
+    if (!r.ok()) throw ServiceUnavailable("broker publish failed: " + r.status().ToString());
+    recorder.Published(now, world.Stream(w.stream), false, id, *r, w.undecodable ? "" : w.type);
+  }
+  --unpublished_;
+}
+
+}  // namespace protean::harness

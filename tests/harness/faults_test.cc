@@ -1,0 +1,118 @@
+// Fault kinds as registered classes: parsing through the registry (shared
+// keys by shape, the kind's own keys, the heal bound), planning from the
+// PRNG, and handler faults written as scripted-handler data.
+
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <toml++/toml.h>
+
+#include "core/config/configuration_error.h"
+#include "harness/faults/fault_registry.h"
+#include "harness/scenario_domain.h"
+
+namespace protean::harness {
+namespace {
+
+std::shared_ptr<const Fault> Parse(const std::string& text, int64_t heal_at_ms = 10000) {
+  const toml::table t = toml::parse(text);
+  config::TableReader r(t, "faults.toml", "faults[0]");
+  return ParseFault(r, FaultParseContext{heal_at_ms, {"Billing", "Shipping"}});
+}
+
+std::string ParseError(const std::string& text, int64_t heal_at_ms = 10000) {
+  try {
+    Parse(text, heal_at_ms);
+  } catch (const config::ConfigurationError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(FaultRegistryTest, BuiltinCatalogue) {
+  const std::vector<std::string_view> names = BuiltinFaults().names();
+  EXPECT_EQ(names.size(), 13u);
+  for (std::string_view name :
+       {"broker_unavailable", "event_store_unavailable", "lost_ack", "slow_replies",
+        "connection_reset", "consumer_crash", "sigterm", "clock_jump", "handler_errors",
+        "handler_slow", "add_worker", "remove_worker", "pause"}) {
+    std::unique_ptr<Fault> f = BuiltinFaults().Create(name);
+    ASSERT_NE(f, nullptr) << name;
+    EXPECT_EQ(f->name(), name);
+  }
+  EXPECT_EQ(BuiltinFaults().Create("no_such_kind"), nullptr);
+}
+
+TEST(FaultRegistryTest, ParsesSharedAndOwnKeys) {
+  auto f = Parse(
+      "kind = \"slow_replies\"\nat_ms = [100, 200]\nduration_ms = 50\n"
+      "latency_ms = 30\ninstance = 1\n");
+  EXPECT_EQ(f->name(), "slow_replies");
+  EXPECT_EQ(f->at_ms.lo, 100);
+  EXPECT_EQ(f->at_ms.hi, 200);
+  EXPECT_EQ(f->duration_ms.lo, 50);
+  EXPECT_EQ(f->instance, 1);
+  Prng prng(3);
+  const PlannedFault p = f->Plan(prng);
+  EXPECT_GE(p.at_ms, 100);
+  EXPECT_LE(p.at_ms, 200);
+  EXPECT_EQ(p.duration_ms, 50);
+  EXPECT_EQ(p.drawn_ms, 30);
+  EXPECT_EQ(p.fault, f.get());
+}
+
+TEST(FaultRegistryTest, RejectsWhatTheKindDoesNotTake) {
+  EXPECT_NE(ParseError("kind = \"nope\"").find("kind"), std::string::npos);
+  EXPECT_NE(ParseError("at_ms = 1").find("missing required key 'kind'"), std::string::npos);
+  EXPECT_NE(ParseError("kind = \"lost_ack\"\nat_ms = 1\n").find("duration_ms"), std::string::npos);
+  EXPECT_NE(ParseError("kind = \"sigterm\"\nat_ms = 1\n").find("missing required key 'instance'"),
+            std::string::npos);
+  EXPECT_NE(ParseError("kind = \"add_worker\"\ninstance = 1\n").find("unknown key 'instance'"),
+            std::string::npos);
+  EXPECT_NE(ParseError("kind = \"sigterm\"\ninstance = 0\nlatency_ms = 5\n")
+                .find("unknown key 'latency_ms'"),
+            std::string::npos);
+}
+
+TEST(FaultRegistryTest, FaultsEndByHeal) {
+  EXPECT_NE(
+      ParseError("kind = \"broker_unavailable\"\nat_ms = 900\nduration_ms = [50, 200]\n", 1000)
+          .find("can last until 1100 ms"),
+      std::string::npos);
+  // The restart of a crash counts too.
+  EXPECT_NE(ParseError("kind = \"consumer_crash\"\nat_ms = 500\ninstance = 0\n"
+                       "restart_after_ms = 600\n",
+                       1000)
+                .find("1100"),
+            std::string::npos);
+  EXPECT_EQ(ParseError("kind = \"consumer_crash\"\nat_ms = 500\ninstance = 0\n", 1000), "");
+}
+
+TEST(FaultRegistryTest, HandlerFaultNamesAHandler) {
+  EXPECT_EQ(ParseError("kind = \"handler_errors\"\nduration_ms = 5\nhandler = \"Billing\"\n"), "");
+  EXPECT_NE(ParseError("kind = \"handler_errors\"\nduration_ms = 5\nhandler = \"Biling\"\n")
+                .find("no scripted handler \"Biling\""),
+            std::string::npos);
+}
+
+TEST(HandlerFaultDataTest, WritesWindowsIntoTheHandlerTables) {
+  toml::table handlers = toml::parse(
+      "[Billing]\nstream = \"orders\"\n[Shipping]\nstream = \"orders\"\n"
+      "fail_between = [[1, 2]]\n");
+  HandlerFaultData data;
+  data.AddFailWindow("", 100, 200);
+  data.AddSlowWindow("Billing", 300, 400, 50);
+  data.WriteInto(handlers);
+  std::ostringstream text;
+  text << handlers;
+  const toml::table back = toml::parse(text.str());
+  EXPECT_EQ(back["Billing"]["fail_between"][0][0].value<int64_t>(), 100);
+  EXPECT_EQ(back["Billing"]["slow_between"][0][2].value<int64_t>(), 50);
+  EXPECT_EQ(back["Shipping"]["fail_between"].as_array()->size(), 2u);
+  EXPECT_EQ(back["Shipping"]["fail_between"][1][1].value<int64_t>(), 200);
+  EXPECT_FALSE(back["Shipping"]["slow_between"]);
+}
+
+}  // namespace
+}  // namespace protean::harness
