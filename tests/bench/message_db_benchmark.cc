@@ -174,17 +174,31 @@ void BM_MessageDb(benchmark::State& state) {
   int round = 0;
   for (auto _ : state) {
     const std::string r = std::to_string(round++);
-    const auto e = ReadWithEngine(state, store->get(), category, "BenchWorker" + r, false);
-    if (!e) break;
-    const auto i = ReadWithEngine(state, store->get(), category, "BenchInline" + r, true);
-    if (!i) break;
-    const auto p = ReadRaw(state, conn, category);
-    if (!p) break;
-    engine.Add(*e);
-    inline_engine.Add(*i);
-    raw.Add(*p);
-    ratio.Add(*e / *p);
-    state.SetIterationTime(kEvents / *e + kEvents / *i + kEvents / *p);
+    // Back to back on the same category; BENCH_ROUNDS may leave some out.
+    std::optional<double> e, i, p;
+    double seconds = 0;
+    auto measure = [&](const char* name, std::optional<double>* rate, auto&& read) {
+      if (!RoundWanted(name)) return true;
+      *rate = read();
+      if (*rate) seconds += kEvents / **rate;
+      return rate->has_value();
+    };
+    if (!measure("engine", &e,
+                 [&] {
+                   return ReadWithEngine(state, store->get(), category, "BenchWorker" + r, false);
+                 }) ||
+        !measure("inline", &i,
+                 [&] {
+                   return ReadWithEngine(state, store->get(), category, "BenchInline" + r, true);
+                 }) ||
+        !measure("raw", &p, [&] { return ReadRaw(state, conn, category); })) {
+      break;
+    }
+    if (e) engine.Add(*e);
+    if (i) inline_engine.Add(*i);
+    if (p) raw.Add(*p);
+    if (e && p) ratio.Add(*e / *p);
+    state.SetIterationTime(seconds);
   }
   engine.Publish(state, "engine");
   inline_engine.Publish(state, "inline");

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -28,6 +29,11 @@ const char* Env(const char* name) {
 
 double SecondsSince(SteadyClock::time_point t0) {
   return std::chrono::duration<double>(SteadyClock::now() - t0).count();
+}
+
+std::string Numbered(std::string prefix, int64_t n) {
+  prefix += std::to_string(n);
+  return prefix;
 }
 
 // ---------------------------------------------------------------- Redis
@@ -275,13 +281,33 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-std::string TempDir(const std::string& stem) {
+ScratchDir::ScratchDir(const std::string& stem) {
   const char* tmp = Env("TMPDIR");
   const std::filesystem::path dir = std::filesystem::path(tmp != nullptr ? tmp : "/tmp") /
                                     ("protean-bench-" + std::to_string(getpid()) + "-" + stem);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+  std::filesystem::create_directories(dir, ignored);
+  path_ = dir.string();
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ignored;
+  if (keep_) {
+    std::fprintf(stderr, "[bench] kept %s\n", path_.c_str());
+  } else {
+    std::filesystem::remove_all(path_, ignored);
+  }
+}
+
+bool RoundWanted(const std::string& round) {
+  const char* rounds = Env("BENCH_ROUNDS");
+  if (rounds == nullptr) return true;
+  std::string list(",");
+  list.append(rounds).append(",");
+  std::string item(",");
+  item.append(round).append(",");
+  return list.find(item) != std::string::npos;
 }
 
 int64_t RssBytes() {

@@ -37,6 +37,8 @@ using SteadyClock = std::chrono::steady_clock;
 // $name, or nullptr when unset or empty.
 const char* Env(const char* name);
 double SecondsSince(SteadyClock::time_point t0);
+// prefix + n (appended: GCC 12's -Wrestrict misfires on "x" + std::to_string(n)).
+std::string Numbered(std::string prefix, int64_t n);
 
 // ---------------------------------------------------------------- Redis
 
@@ -130,8 +132,28 @@ class Child {
 };
 
 std::string ReadFile(const std::string& path);
-// A fresh empty folder under $TMPDIR (or /tmp) named after `stem`.
-std::string TempDir(const std::string& stem);
+
+// A fresh empty folder under $TMPDIR (or /tmp) named after `stem`, removed on
+// destruction unless kept (Keep(): a failure's logs stay behind).
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& stem);
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+  void Keep(bool keep = true) { keep_ = keep; }
+
+ private:
+  std::string path_;
+  bool keep_ = false;
+};
+
+// Profiling aid: $BENCH_ROUNDS, a comma-separated list of round names
+// ("engine,raw"), limits the rounds a benchmark runs; unset = all. Figures
+// of rounds not run are missing.
+bool RoundWanted(const std::string& round);
 
 // VmRSS of this process in bytes (/proc/self/status), 0 when unreadable.
 int64_t RssBytes();

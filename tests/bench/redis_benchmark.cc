@@ -166,7 +166,7 @@ std::optional<double> ConsumePython(benchmark::State& state, redisContext* c,
   }
   const char* python = Env("BENCH_PYTHON") ? Env("BENCH_PYTHON") : "/usr/bin/python3";
   const std::string script = std::string(PROTEAN_BENCH_DIR) + "/peer_consumer.py";
-  const std::string dir = TempDir("peer");
+  ScratchDir dir("peer");
   const int timeout_s = 120;
   SetStep("python peer: " + std::to_string(n) + " entries through " + group);
   std::string why;
@@ -174,14 +174,14 @@ std::optional<double> ConsumePython(benchmark::State& state, redisContext* c,
       Child::Spawn({python, script, "--url", Env("REDIS_URL"), "--stream", stream, "--group", group,
                     "--count", std::to_string(n), "--batch", std::to_string(kBatch), "--timeout",
                     std::to_string(timeout_s)},
-                   dir + "/out", dir + "/err", &why);
+                   dir / "out", dir / "err", &why);
   if (!child) {
     state.SkipWithError(why.c_str());
     return std::nullopt;
   }
   const std::optional<int> status = child->Wait(std::chrono::seconds(timeout_s + 10));
-  const std::string out = ReadFile(dir + "/out");
-  const std::string err = ReadFile(dir + "/err");
+  const std::string out = ReadFile(dir / "out");
+  const std::string err = ReadFile(dir / "err");
   if (!status || !WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
     state.SkipWithError(
         (status ? "peer_consumer.py failed: " + err
@@ -212,22 +212,38 @@ void BM_RedisConsume(benchmark::State& state) {
   int round = 0;
   for (auto _ : state) {
     const std::string r = std::to_string(round++);
-    const auto e = ConsumeWithEngine(state, broker->get(), raw.get(), {stream, "engine-w" + r});
-    if (!e) break;
-    const auto i = ConsumeWithEngine(state, broker->get(), raw.get(),
-                                     {stream, "engine-i" + r, kMessages, true});
-    if (!i) break;
-    const auto p = ConsumeRaw(state, raw.get(), stream, "raw" + r, kMessages);
-    if (!p) break;
-    const auto py = ConsumePython(state, raw.get(), stream, "peer" + r, kMessages);
-    if (!py) break;
-    engine.Add(*e);
-    inline_engine.Add(*i);
-    pipeline.Add(*p);
-    python.Add(*py);
-    over_raw.Add(*e / *p);
-    over_python.Add(*e / *py);
-    state.SetIterationTime(kMessages / *e + kMessages / *i + kMessages / *p + kMessages / *py);
+    // Each round back to back on the same entries; BENCH_ROUNDS may leave some out.
+    std::optional<double> e, i, p, py;
+    double seconds = 0;
+    auto measure = [&](const char* name, std::optional<double>* rate, auto&& consume) {
+      if (!RoundWanted(name)) return true;
+      *rate = consume();
+      if (*rate) seconds += kMessages / **rate;
+      return rate->has_value();
+    };
+    if (!measure(
+            "engine", &e,
+            [&] {
+              return ConsumeWithEngine(state, broker->get(), raw.get(), {stream, "engine-w" + r});
+            }) ||
+        !measure("inline", &i,
+                 [&] {
+                   return ConsumeWithEngine(state, broker->get(), raw.get(),
+                                            {stream, "engine-i" + r, kMessages, true});
+                 }) ||
+        !measure("raw", &p,
+                 [&] { return ConsumeRaw(state, raw.get(), stream, "raw" + r, kMessages); }) ||
+        !measure("python", &py,
+                 [&] { return ConsumePython(state, raw.get(), stream, "peer" + r, kMessages); })) {
+      break;
+    }
+    if (e) engine.Add(*e);
+    if (i) inline_engine.Add(*i);
+    if (p) pipeline.Add(*p);
+    if (py) python.Add(*py);
+    if (e && p) over_raw.Add(*e / *p);
+    if (e && py) over_python.Add(*e / *py);
+    state.SetIterationTime(seconds);
   }
   Command(raw.get(), {"DEL", stream});
   engine.Publish(state, "engine");

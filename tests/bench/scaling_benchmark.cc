@@ -64,12 +64,12 @@ std::string ProteanBinary() {
 // process is the same consumer of the group.
 bool ServerTakesInstance() {
   static const bool takes = [] {
-    const std::string dir = TempDir("help");
+    ScratchDir dir("help");
     std::string why;
     std::optional<Child> c =
-        Child::Spawn({ProteanBinary(), "server", "--help"}, dir + "/out", dir + "/err", &why);
+        Child::Spawn({ProteanBinary(), "server", "--help"}, dir / "out", dir / "err", &why);
     if (!c || !c->Wait(std::chrono::seconds(10))) return false;
-    return ReadFile(dir + "/out").find("--instance") != std::string::npos;
+    return ReadFile(dir / "out").find("--instance") != std::string::npos;
   }();
   return takes;
 }
@@ -86,8 +86,9 @@ void BM_ScalingProcesses(benchmark::State& state) {
   for (auto _ : state) {
     SetStep("filling " + stream);
     if (!FillStream(raw.get(), stream, kProcessMessages)) return state.SkipWithError("XADD failed");
-    const std::string dir = TempDir("procs" + std::to_string(processes));
-    std::ofstream(dir + "/domain.toml")
+    ScratchDir dir("procs" + std::to_string(processes));
+    dir.Keep();  // until the servers stopped cleanly: their logs tell why not
+    std::ofstream(dir / "domain.toml")
         << "[databases.default]\nprovider = \"memory\"\n"
         << "[brokers.default]\nprovider = \"redis\"\nURI = \"" << Env("REDIS_URL") << "\"\n"
         << "[event_store]\nprovider = \"memory\"\n"
@@ -97,10 +98,10 @@ void BM_ScalingProcesses(benchmark::State& state) {
         << "[handlers." << group << "]\nstream = \"" << stream << "\"\n";
     std::vector<Child> servers;
     for (int i = 0; i < processes; ++i) {
-      std::vector<std::string> argv = {ProteanBinary(), "server", "--domain", dir,
-                                       "--run-for",     "300"};
-      if (ServerTakesInstance()) argv.insert(argv.end(), {"--instance", "p" + std::to_string(i)});
-      const std::string log = dir + "/server" + std::to_string(i);
+      std::vector<std::string> argv = {ProteanBinary(), "server",    "--domain",
+                                       dir.path(),      "--run-for", "300"};
+      if (ServerTakesInstance()) argv.insert(argv.end(), {"--instance", Numbered("p", i)});
+      const std::string log = dir / ("server" + std::to_string(i));
       std::optional<Child> c = Child::Spawn(argv, log + ".out", log + ".err", &why);
       if (!c) return state.SkipWithError(why.c_str());
       servers.push_back(std::move(*c));
@@ -128,10 +129,12 @@ void BM_ScalingProcesses(benchmark::State& state) {
       const std::optional<int> status = c.Wait(std::chrono::seconds(20));
       if (!status || !WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
         return state.SkipWithError(
-            ("protean server did not exit 0 within 20 s of SIGTERM; logs in " + dir).c_str());
+            ("protean server did not exit 0 within 20 s of SIGTERM; logs in " + dir.path())
+                .c_str());
       }
     }
     Command(raw.get(), {"DEL", stream});
+    dir.Keep(false);
     state.SetIterationTime(seconds);
     state.counters["msgs_per_s"] = kProcessMessages / seconds;
   }
