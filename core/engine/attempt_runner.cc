@@ -12,6 +12,7 @@ std::string_view AttemptOutcomeName(AttemptOutcome outcome) {
     case AttemptOutcome::kFailed: return "failed";
     case AttemptOutcome::kTimeout: return "timeout";
     case AttemptOutcome::kUndecodable: return "undecodable";
+    case AttemptOutcome::kExpired: return "expired";
   }
   return "unknown";
 }
@@ -26,8 +27,13 @@ struct AttemptRunner::Slot {
   std::atomic<int64_t> started_us{0};  // set by the worker as it claims the item
   // Written by the worker before the item's done is posted, read by the loop after.
   std::shared_ptr<const Message> message;
+  std::function<Result<Message>()> decode;
+  std::string source_id;
+  int64_t delivery_count = 0;
   HandlerContext ctx;
   HandlerResult result = HandlerResult::Ok();
+  std::optional<AttemptResult> skipped;  // undecodable or expired: no handler call
+  std::atomic<bool> prepared{false};     // `message` is written (the worker's release)
   TimePoint finished{};
 
   bool Claim() {
@@ -61,6 +67,33 @@ AttemptRunner::AttemptRunner(Executor& loop, const HandlerRegistration& handler,
       consumer_(std::move(consumer)) {}
 
 AttemptRunner::~AttemptRunner() { Abandon(); }
+
+// Decodes the slot's message if it came as a decoder, and settles it without
+// the handler when it does not decode or has expired. On the worker.
+bool AttemptRunner::Prepared(Slot& slot, TimePoint now) {
+  if (!slot.message) {
+    Result<Message> decoded = slot.decode();
+    if (!decoded.ok()) {
+      AttemptResult r;
+      r.outcome = AttemptOutcome::kUndecodable;
+      r.reason = "undecodable: " + decoded.status().message();
+      r.attempted = false;
+      slot.skipped = std::move(r);
+      return false;
+    }
+    slot.message = std::make_shared<const Message>(std::move(*decoded));
+  }
+  slot.prepared.store(true, std::memory_order_release);
+  if (IsExpired(slot.message->metadata, now)) {
+    AttemptResult r;
+    r.outcome = AttemptOutcome::kExpired;
+    r.reason = "expired: deadline passed";
+    r.attempted = false;
+    slot.skipped = std::move(r);
+    return false;
+  }
+  return true;
+}
 
 namespace {
 
@@ -97,6 +130,9 @@ void AttemptRunner::RunSequence(std::vector<Item> items, std::function<void()> a
   for (Item& item : items) {
     auto slot = std::make_shared<Slot>();
     slot->message = std::move(item.message);
+    slot->decode = std::move(item.decode);
+    slot->source_id = std::move(item.source_id);
+    slot->delivery_count = item.delivery_count;
     slot->ctx = HandlerContext{handler_.name, consumer_, TimePoint{}, database_, Duration{0}};
     seq->slots.push_back(std::move(slot));
     seq->dones.push_back(std::move(item.done));
@@ -121,6 +157,10 @@ void AttemptRunner::Dispatch(uint64_t id) {
       const TimePoint now = clock.Now();
       slot->started_us.store(ToMicros(now));
       slot->ctx.now = now;
+      if (!Prepared(*slot, now)) {
+        slot->finished = now;
+        return Duration{0};
+      }
       slot->result = internal::CallIsolated<HandlerResult>(
           "handler", [&] { return (*fn)(*slot->message, slot->ctx); });
       slot->finished = clock.Now() + slot->ctx.cost;
@@ -185,9 +225,17 @@ void AttemptRunner::OnWatchdog(uint64_t id) {
   r.outcome = AttemptOutcome::kTimeout;
   r.reason = buf;
   r.started = started != 0 ? FromMicros(started) : seq.current_since;
+  // The worker may still be decoding (then there is no message to give).
+  if (slot.prepared.load(std::memory_order_acquire)) r.message = slot.message;
   SplitAfter(id, index + 1);
   Finish(*sequences_.at(id), index, std::move(r));
   MaybeRetire(id);
+}
+
+AttemptRunner::Item AttemptRunner::TakeItem(Sequence& seq, size_t i) {
+  Slot& slot = *seq.slots[i];
+  return Item{slot.message, std::move(slot.decode), std::move(seq.dones[i]),
+              std::move(slot.source_id), slot.delivery_count};
 }
 
 void AttemptRunner::SplitAfter(uint64_t id, size_t from) {
@@ -199,7 +247,7 @@ void AttemptRunner::SplitAfter(uint64_t id, size_t from) {
     const bool cancelled =
         seq.slots[i]->state.load() == Slot::kCancelled || seq.slots[i]->Cancel();
     if (!cancelled) continue;
-    moved.push_back(Item{seq.slots[i]->message, std::move(seq.dones[i])});
+    moved.push_back(TakeItem(seq, i));
     seq.finished[i] = true;
     --seq.open;
     --items_running_;
@@ -215,8 +263,9 @@ void AttemptRunner::OnItemDone(uint64_t id, size_t index) {
   Sequence& seq = *it->second;
   Slot& slot = *seq.slots[index];
   if (seq.finished[index] || slot.state.load() == Slot::kCancelled) return;  // late or moved
-  AttemptResult r = ToAttemptResult(slot.result);
+  AttemptResult r = slot.skipped ? *slot.skipped : ToAttemptResult(slot.result);
   r.started = FromMicros(slot.started_us.load());
+  r.message = slot.message;
   // The item's end (its declared cost included) is when the next one starts.
   seq.current_since = slot.finished;
   Finish(seq, index, std::move(r));
@@ -246,8 +295,8 @@ void AttemptRunner::MaybeRetire(uint64_t id) {
   if (seq->all_done) loop_.Post(std::move(seq->all_done));
 }
 
-std::vector<std::shared_ptr<const Message>> AttemptRunner::CancelPending() {
-  std::vector<std::shared_ptr<const Message>> cancelled;
+std::vector<AttemptRunner::Item> AttemptRunner::CancelPending() {
+  std::vector<Item> cancelled;
   std::vector<uint64_t> ids;
   for (auto& [id, seq] : sequences_) ids.push_back(id);
   for (uint64_t id : ids) {
@@ -256,8 +305,7 @@ std::vector<std::shared_ptr<const Message>> AttemptRunner::CancelPending() {
     Sequence& seq = *it->second;
     for (size_t i = seq.current; i < seq.slots.size(); ++i) {
       if (seq.finished[i] || !seq.slots[i]->Cancel()) continue;
-      cancelled.push_back(seq.slots[i]->message);
-      seq.dones[i] = nullptr;
+      cancelled.push_back(TakeItem(seq, i));
       seq.finished[i] = true;
       --seq.open;
       --items_running_;

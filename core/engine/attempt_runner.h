@@ -29,7 +29,8 @@
 
 namespace protean {
 
-enum class AttemptOutcome { kOk, kFailed, kTimeout, kUndecodable };
+// kExpired: a command whose deadline had passed; the handler was not called.
+enum class AttemptOutcome { kOk, kFailed, kTimeout, kUndecodable, kExpired };
 std::string_view AttemptOutcomeName(AttemptOutcome outcome);
 
 struct AttemptResult {
@@ -37,14 +38,27 @@ struct AttemptResult {
   std::string reason;  // the handler's message, "timeout after 2.000 s", ...
   TimePoint started{};  // when the handler was called (the engine's Clock)
   Duration elapsed{0};  // from `started` to the outcome
+  // False when the handler was never called: the payload did not decode, or
+  // the command had expired. Not an attempt then.
+  bool attempted = true;
+  std::shared_ptr<const Message> message;  // as the handler saw it (null if undecodable)
 };
 
 class AttemptRunner {
  public:
   using Done = std::function<void(const AttemptResult&)>;
+  // An item carries its message, or a decoder that makes it on the worker
+  // (so decoding and checksum checks stay off the loop); a message that does
+  // not decode, or a command past its deadline, finishes without calling
+  // the handler (AttemptResult::attempted false).
   struct Item {
     std::shared_ptr<const Message> message;
+    std::function<Result<Message>()> decode;
     Done done;
+    // The caller's names for the item (a broker entry id and its delivery
+    // count), handed back by CancelPending.
+    std::string source_id;
+    int64_t delivery_count = 0;
   };
 
   AttemptRunner(Executor& loop, const HandlerRegistration& handler, std::optional<Duration> budget,
@@ -55,20 +69,27 @@ class AttemptRunner {
   // or was cancelled.
   void RunSequence(std::vector<Item> items, std::function<void()> all_done = nullptr);
   void Run(std::shared_ptr<const Message> message, Done done) {
-    RunSequence({Item{std::move(message), std::move(done)}});
+    Item item;
+    item.message = std::move(message);
+    item.done = std::move(done);
+    std::vector<Item> items;
+    items.push_back(std::move(item));
+    RunSequence(std::move(items));
   }
   // Items dispatched and not finished (started or waiting in a sequence).
   int running() const { return items_running_; }
   bool busy() const { return items_running_ > 0; }
-  // Cancels every item not started yet; returns their messages in dispatch
-  // order. Their `done` never runs.
-  std::vector<std::shared_ptr<const Message>> CancelPending();
+  // Cancels every item not started yet; returns them in dispatch order
+  // (done moved out: it never runs).
+  std::vector<Item> CancelPending();
   // Forget every running attempt: their completions and timeouts are ignored.
   void Abandon();
 
  private:
   struct Slot;
   struct Sequence;
+  static bool Prepared(Slot& slot, TimePoint now);
+  static Item TakeItem(Sequence& seq, size_t index);
   void Dispatch(uint64_t id);
   void OnItemDone(uint64_t id, size_t index);
   void ArmWatchdog(uint64_t id);

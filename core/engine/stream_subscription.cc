@@ -163,22 +163,39 @@ void StreamSubscription::Dispatch() {
           left.push_back(std::move(d));
           continue;
         }
-        std::shared_ptr<const Message> message = Prepare(d);
-        if (message == nullptr) continue;  // nothing to run: handled already
-        if (const std::optional<std::string> key = OrderKey(*message)) {
-          auto holder = busy_keys_.find(*key);
-          if ((holder != busy_keys_.end() && holder->second != d.entry.id) || keys.count(*key)) {
-            left.push_back(std::move(d));
+        if (!NeedsAttempt(d)) continue;  // settled already
+        AttemptRunner::Item item;
+        item.source_id = d.entry.id;
+        item.delivery_count = d.entry.delivery_count;
+        // One copy of the entry, shared by the decoder (worker) and the
+        // completion (loop).
+        auto entry = std::make_shared<const StreamEntry>(std::move(d.entry));
+        if (config_.ordered_by) {
+          // The key decides the lane: decoded here (a payload that does not
+          // decode goes to the DLQ at once; it has no key to wait for).
+          Result<Message> decoded = DecodeMessage(handler_.stream, *entry);
+          if (!decoded.ok()) {
+            MoveToDlq(entry->id, entry->delivery_count,
+                      "undecodable: " + decoded.status().message(), MessageIdOf(entry->fields));
             continue;
           }
-          keys.insert(*key);
-          busy_keys_[*key] = d.entry.id;
-          key_of_[d.entry.id] = *key;
+          item.message = std::make_shared<const Message>(std::move(*decoded));
+          if (const std::optional<std::string> key = OrderKey(*item.message)) {
+            auto holder = busy_keys_.find(*key);
+            if ((holder != busy_keys_.end() && holder->second != entry->id) || keys.count(*key)) {
+              left.push_back(Delivery{*entry, false});
+              continue;
+            }
+            keys.insert(*key);
+            busy_keys_[*key] = entry->id;
+            key_of_[entry->id] = *key;
+          }
+        } else {
+          // Decoded (and its checksum checked) on the worker, off the loop.
+          item.decode = [stream = &handler_.stream, entry] { return DecodeMessage(*stream, *entry); };
         }
-        items.push_back(AttemptRunner::Item{
-            message, [this, entry = std::move(d.entry), message](const AttemptResult& r) {
-              OnAttempt(entry, message, r);
-            }});
+        item.done = [this, entry](const AttemptResult& r) { OnAttempt(*entry, r); };
+        items.push_back(std::move(item));
       }
       *queue = std::move(left);
     }
@@ -198,13 +215,13 @@ void StreamSubscription::OnSequenceDone() {
   if (running()) ScheduleTick(Duration{0});
 }
 
-std::shared_ptr<const Message> StreamSubscription::Prepare(Delivery& d) {
+bool StreamSubscription::NeedsAttempt(Delivery& d) {
   StreamEntry& entry = d.entry;
   PROTEAN_CHECK(Holds(entry.id));
   if (entry.deleted) {
     // Trimmed or deleted while pending: nothing left to handle (Redis [id, nil]).
     AckNow(entry.id, "", entry.delivery_count);
-    return nullptr;
+    return false;
   }
   if (d.claimed) {
     Report(Event(EngineEventKind::kClaimed, entry.id, MessageIdOf(entry.fields),
@@ -212,45 +229,36 @@ std::shared_ptr<const Message> StreamSubscription::Prepare(Delivery& d) {
     claimed_->Inc();
     d.claimed = false;  // reported once, even if the entry waits for its key
   }
-  Result<Message> decoded = DecodeMessage(handler_.stream, entry);
-  if (!decoded.ok()) {
-    MoveToDlq(entry.id, entry.delivery_count, "undecodable: " + decoded.status().message(),
-              MessageIdOf(entry.fields));
-    return nullptr;
-  }
-  if (IsExpired(decoded->metadata, deps_.loop->Now())) {
-    // Protean's engine.handle_message (server/engine.py:779-820): a command
-    // whose deadline passed while it was queued is acked and skipped, never
-    // handled and never retried.
-    AckNow(entry.id, decoded->id, entry.delivery_count);
-    deps_.metrics->GetCounter("protean_command_expired", {{"command_type", decoded->type}})->Inc();
-    EngineEvent e = Event(EngineEventKind::kDropped, entry.id, decoded->id, entry.delivery_count);
-    e.detail = "expired: deadline passed";
-    Report(std::move(e));
-    return nullptr;
-  }
   if (entry.delivery_count > config_.max_retries && config_.max_retries > 0) {
     // A claimed entry whose attempts ran out, with a consumer that died or
     // before a failed DLQ move: it goes to the DLQ without running again.
     const std::string reason =
         "attempts exhausted: delivered " + std::to_string(entry.delivery_count) + " times";
+    const std::string message_id = MessageIdOf(entry.fields);
     if (config_.enable_dlq) {
-      MoveToDlq(entry.id, entry.delivery_count - 1, reason, decoded->id);
+      MoveToDlq(entry.id, entry.delivery_count - 1, reason, message_id);
     } else {
-      AckNow(entry.id, decoded->id, entry.delivery_count);
+      AckNow(entry.id, message_id, entry.delivery_count);
       dropped_->Inc();
-      Report(Event(EngineEventKind::kDropped, entry.id, decoded->id, entry.delivery_count));
+      Report(Event(EngineEventKind::kDropped, entry.id, message_id, entry.delivery_count));
     }
-    return nullptr;
+    return false;
   }
-  auto message = std::make_shared<const Message>(std::move(*decoded));
-  PROTEAN_CHECK(config_.max_retries <= 0 || message->attempt <= config_.max_retries);
-  return message;
+  return true;
 }
 
-void StreamSubscription::OnAttempt(const StreamEntry& entry, std::shared_ptr<const Message> message,
-                                   const AttemptResult& r) {
+void StreamSubscription::OnAttempt(const StreamEntry& entry, const AttemptResult& r) {
   PROTEAN_CHECK(Holds(entry.id));
+  if (!r.attempted) {
+    OnNotAttempted(entry, r);
+    Dispatch();
+    return;
+  }
+  // A timeout may come before the worker decoded the message: the entry
+  // then names it.
+  const Message fallback = FallbackMessage(entry);
+  const Message* message = r.message ? r.message.get() : &fallback;
+  PROTEAN_CHECK(config_.max_retries <= 0 || message->attempt <= config_.max_retries);
   if (observed()) {
     // Reported as the result arrives, stamped with when the handler was
     // called: a batch of attempts runs on a worker without telling the loop
@@ -295,6 +303,32 @@ void StreamSubscription::OnAttempt(const StreamEntry& entry, std::shared_ptr<con
     }
   }
   Dispatch();
+}
+
+Message StreamSubscription::FallbackMessage(const StreamEntry& entry) {
+  Message m;
+  m.id = MessageIdOf(entry.fields);
+  m.stream = handler_.stream;
+  m.source_id = entry.id;
+  m.attempt = entry.delivery_count > 0 ? entry.delivery_count : 1;
+  return m;
+}
+
+void StreamSubscription::OnNotAttempted(const StreamEntry& entry, const AttemptResult& r) {
+  if (r.outcome == AttemptOutcome::kUndecodable) {
+    MoveToDlq(entry.id, entry.delivery_count, r.reason, MessageIdOf(entry.fields));
+    return;
+  }
+  // Expired (Protean's engine.handle_message, server/engine.py:779-820): a
+  // command whose deadline passed while it was queued is acked and skipped,
+  // never handled and never retried.
+  PROTEAN_CHECK(r.outcome == AttemptOutcome::kExpired && r.message != nullptr);
+  ReleaseKey(entry.id);
+  AckNow(entry.id, r.message->id, entry.delivery_count);
+  deps_.metrics->GetCounter("protean_command_expired", {{"command_type", r.message->type}})->Inc();
+  EngineEvent e = Event(EngineEventKind::kDropped, entry.id, r.message->id, entry.delivery_count);
+  e.detail = r.reason;
+  Report(std::move(e));
 }
 
 void StreamSubscription::ReleaseKey(const std::string& entry_id) {
@@ -542,9 +576,9 @@ void StreamSubscription::ReleaseUnattempted() {
   batch_.clear();
   ready_.clear();
   // Handed to a worker in a sequence but not started: not attempts either.
-  for (const std::shared_ptr<const Message>& m : runner_.CancelPending()) {
-    unattempted.emplace_back(m->source_id, m->attempt - 1);
-    Forget(m->source_id);
+  for (const AttemptRunner::Item& item : runner_.CancelPending()) {
+    unattempted.emplace_back(item.source_id, item.delivery_count - 1);
+    Forget(item.source_id);
   }
   if (unattempted.empty()) return;
   OffloadPastAbandon<int64_t>(

@@ -82,15 +82,18 @@ class StreamSubscription final : public SubscriptionBase {
   // attempts); deliveries that need no attempt are settled on the way.
   void Dispatch();
   void OnSequenceDone();
-  // What a delivery needs: an attempt (the decoded message), or nothing
-  // (deleted, undecodable, expired, attempts exhausted: settled here).
-  std::shared_ptr<const Message> Prepare(Delivery& delivery);
+  // False when a delivery needs no attempt (deleted, attempts exhausted:
+  // settled here); undecodable and expired ones are settled by OnAttempt.
+  bool NeedsAttempt(Delivery& delivery);
   // The ordered_by key of a message; nullopt without ordered_by or when its
   // payload has no such key (such messages are not ordered).
   std::optional<std::string> OrderKey(const Message& message) const;
   void ReleaseKey(const std::string& entry_id);
-  void OnAttempt(const StreamEntry& entry, std::shared_ptr<const Message> message,
-                 const AttemptResult& result);
+  void OnAttempt(const StreamEntry& entry, const AttemptResult& result);
+  // Undecodable (to the DLQ at once) or expired (acked and skipped).
+  void OnNotAttempted(const StreamEntry& entry, const AttemptResult& result);
+  // What events name when the worker had not decoded the entry yet.
+  Message FallbackMessage(const StreamEntry& entry);
   void ScheduleRetry(const std::string& id, int64_t failed_attempt);
   void Redeliver(const std::string& id);
   void OnRedelivered(const std::string& id, int64_t failed_attempt,
