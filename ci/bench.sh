@@ -128,8 +128,9 @@ if ci_timeout 600 "${harness}" run scenarios --protean-env memory --seeds "${see
   runs=$((scenarios * seeds))
   metric swarm_runs_per_min "$(awk -v n="${runs}" -v s="$(elapsed "${t0}" "${t1}")" \
     'BEGIN { printf "%.0f", n * 60 / s }')" runs/min
-  metric swarm_runs_per_cpu_min "$(awk -v n="${runs}" -v a="$(cat "${out_dir}/cpu0")" -v b="$(cat "${out_dir}/cpu1")" \
-    'BEGIN { printf "%.0f", n * 60 / (b - a) }')" runs/cpu-min
+  cpu_s="$(awk -v a="$(cat "${out_dir}/cpu0")" -v b="$(cat "${out_dir}/cpu1")" 'BEGIN { print b - a }')"
+  metric swarm_runs_per_cpu_min "$(awk -v n="${runs}" -v s="${cpu_s}" \
+    'BEGIN { printf "%.0f", n * 60 / s }')" runs/cpu-min
 else
   tail -n 20 "${out_dir}/swarm.log" >&2
   failed+=(swarm)
@@ -167,6 +168,7 @@ done
 
 # ------------------------------------------------------------ real backends
 started=0
+# shellcheck disable=SC2317  # called by the EXIT trap
 stop_services() { if [[ ${started} -eq 1 ]]; then bash ci/services.sh stop >&2 || true; fi; }
 trap stop_services EXIT
 if ! bash ci/services.sh status >/dev/null 2>&1; then

@@ -188,7 +188,9 @@ std::optional<double> RunEngine(benchmark::State& state, RealExecutor& loop, Eng
     });
   };
   loop.PostAfter(Millis(1), check);
+  PerfControl(true);
   loop.Run();
+  PerfControl(false);
   if (timed_out) {
     const std::string e = "waited " + std::to_string(options.timeout.count()) + " s for " +
                           options.what + ": got " + std::to_string(progress.got()) + " of " +
@@ -297,6 +299,17 @@ ScratchDir::~ScratchDir() {
     std::fprintf(stderr, "[bench] kept %s\n", path_.c_str());
   } else {
     std::filesystem::remove_all(path_, ignored);
+  }
+}
+
+void PerfControl(bool enable) {
+  const char* ctl = Env("BENCH_PERF_CTL");
+  if (ctl == nullptr) return;
+  std::ofstream(ctl) << (enable ? "enable\n" : "disable\n") << std::flush;
+  if (const char* ack = Env("BENCH_PERF_ACK")) {
+    std::ifstream in(ack);
+    std::string reply;
+    std::getline(in, reply);  // perf answers "ack" once it switched
   }
 }
 

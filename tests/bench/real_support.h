@@ -99,6 +99,7 @@ struct EngineRunOptions {
 // `progress` is done or the timeout passes, then shuts the engine down.
 // Returns the seconds from Start to the moment `progress` was done, or
 // nullopt after failing the benchmark (timeout, or a shutdown that overran).
+// Under PerfControl, perf records exactly this run.
 std::optional<double> RunEngine(benchmark::State& state, RealExecutor& loop, Engine& engine,
                                 const Progress& progress, const EngineRunOptions& options);
 
@@ -149,6 +150,11 @@ class ScratchDir {
   std::string path_;
   bool keep_ = false;
 };
+
+// Profiling aid: with $BENCH_PERF_CTL (and $BENCH_PERF_ACK) naming the FIFOs of
+// `perf record -D -1 --control=fifo:CTL,ACK`, RunEngine enables perf for the
+// engine's run only (not the filling or the baselines).
+void PerfControl(bool enable);
 
 // Profiling aid: $BENCH_ROUNDS, a comma-separated list of round names
 // ("engine,raw"), limits the rounds a benchmark runs; unset = all. Figures

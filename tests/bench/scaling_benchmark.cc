@@ -3,7 +3,7 @@
 //                   no-op handler) draining one stream of kProcessMessages,
 //                   from the group's first read to the last ack (XINFO GROUPS)
 //   subscriptions   msgs/s of one engine with 1, 10 and 100 subscriptions, each
-//                   on a stream of its own, kMessages in all
+//                   on a stream of its own, kMessages in all (8 workers, as the server)
 //   rss_per_10k_pending  MiB of VmRSS per 10,000 entries a blocked handler's
 //                   subscription holds (delivered, not acked), at 10k and 50k held
 //   claim_100k_idle_broker  s for RedisBroker::AutoClaim (pages of 100) to take
@@ -27,14 +27,15 @@
 
 #include "core/broker_wrapper.h"
 #include "core/engine/engine.h"
+#include "core/engine/message.h"
 #include "tests/bench/bench_main.h"
 #include "tests/bench/real_support.h"
 
 namespace protean::bench {
 namespace {
 
-constexpr int kMessages = 20000;
-constexpr int kProcessMessages = 60000;
+constexpr int kMessages = 50000;          // over all subscriptions
+constexpr int kProcessMessages = 150000;  // over all processes
 constexpr int kIdleEntries = 100000;
 constexpr int kServerWorkers = 8;  // what `protean server` runs with
 
@@ -277,6 +278,10 @@ void BM_ScalingPendingRss(benchmark::State& state) {
     Command(raw.get(), {"DEL", stream});
     if (!seconds) return;
     state.SetIterationTime(*seconds);
+    state.counters["entry_bytes"] =
+        static_cast<double>(EncodeMessageFields("bench-" + stream + "-0", "Bench.OrderPlaced.v1",
+                                                R"({"order_id":0,"amount":"19.99"})")[0]
+                                .second.size());
     state.counters["mib_per_10k"] =
         static_cast<double>(after - before) / (1 << 20) / (held / 10000.0);
   }
