@@ -111,7 +111,7 @@ std::optional<double> ReadWithEngine(benchmark::State& state, EventStore* store,
   EngineAdapters adapters;
   adapters.event_store = &connection;
   RealClock clock;
-  Prng prng(1);
+  Prng prng(std::random_device{}());  // ids it draws (positions) must differ per round
   MetricsRegistry metrics;
   RealExecutor loop(clock, kWorkers);
   EngineOptions o;

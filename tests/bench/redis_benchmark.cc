@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -74,7 +75,7 @@ std::optional<double> ConsumeWithEngine(benchmark::State& state, Broker* broker,
   EngineAdapters adapters;
   adapters.brokers = {{"default", &connection}};
   RealClock clock;
-  Prng prng(1);
+  Prng prng(std::random_device{}());  // as the server: ids differ per run
   MetricsRegistry metrics;
   RealExecutor loop(clock, round.workers);
   EngineOptions o;

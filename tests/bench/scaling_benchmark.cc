@@ -19,6 +19,7 @@
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -179,7 +180,7 @@ void BM_ScalingSubscriptions(benchmark::State& state) {
     BrokerWrapper connection(broker->get());
     EngineAdapters adapters;
     adapters.brokers = {{"default", &connection}};
-    Prng prng(1);
+    Prng prng(std::random_device{}());  // as the server: ids differ per run
     MetricsRegistry metrics;
     RealExecutor loop(clock, kServerWorkers);
     EngineOptions o;
@@ -242,7 +243,7 @@ void BM_ScalingPendingRss(benchmark::State& state) {
     BrokerWrapper connection(broker->get());
     EngineAdapters adapters;
     adapters.brokers = {{"default", &connection}};
-    Prng prng(1);
+    Prng prng(std::random_device{}());  // as the server: ids differ per run
     MetricsRegistry metrics;
     RealExecutor loop(clock, 2);
     EngineOptions o;
@@ -353,7 +354,7 @@ void BM_ScalingClaim(benchmark::State& state) {
     BrokerWrapper connection(broker->get());
     EngineAdapters adapters;
     adapters.brokers = {{"default", &connection}};
-    Prng prng(1);
+    Prng prng(std::random_device{}());  // as the server: ids differ per run
     MetricsRegistry metrics;
     RealExecutor loop(clock, 2);
     EngineOptions o;
