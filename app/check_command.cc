@@ -5,6 +5,8 @@
 
 #include <memory>
 
+#include "app/cli_values.h"
+
 namespace protean::cli {
 namespace {
 
@@ -104,7 +106,8 @@ void RegisterCheckCommand(CLI::App& app, CommandContext& context) {
           "--workers", [options](const int64_t& workers) { options->workers = workers; },
           "engine worker processes for the connection budget (default: [server].workers, "
           "else 1)")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Validator(
+          [](std::string& text) { return IntegerInRangeError(text, 1, kWorkersMax); }, "N"))
       ->type_name("N");
   check->callback(
       [options, &context] { context.exit_code = RunCheck(*options, context.out, context.err); });

@@ -144,4 +144,16 @@ Result<int64_t> Broker::DlqTrimOlderThan(std::string_view dlq_stream, TimePoint 
 
 Result<int64_t> Broker::DlqDepth(std::string_view dlq_stream) { return Length(dlq_stream); }
 
+Result<std::vector<ConsumerInfo>> Broker::Consumers(std::string_view /*stream*/,
+                                                    std::string_view /*group*/) {
+  return Status::InvalidArgument("broker '" + std::string(provider()) +
+                                 "' has no consumer groups to list");
+}
+
+Result<ConsumerDeletion> Broker::DeleteConsumer(std::string_view /*stream*/,
+                                                std::string_view /*group*/,
+                                                std::string_view /*consumer*/) {
+  return Status::InvalidArgument("broker '" + std::string(provider()) + "' has no consumer groups");
+}
+
 }  // namespace protean

@@ -120,6 +120,22 @@ DlqEntry ParseDlqEntry(std::string_view dlq_stream, const StreamEntry& entry);
 // ParseDlqEntry, failing with kInternal (naming the problem) for a damaged entry.
 Result<DlqEntry> DecodeDlqEntry(std::string_view dlq_stream, const StreamEntry& entry);
 
+// One consumer of a group (XINFO CONSUMERS).
+struct ConsumerInfo {
+  std::string name;
+  int64_t pending = 0;  // entries in the group's pending list owned by it
+  // Since its last attempted interaction (Redis 7.0 `idle`: a read, claim or
+  // redelivery through it, whether or not it returned anything).
+  Duration idle{0};
+};
+
+// What DeleteConsumer did.
+enum class ConsumerDeletion {
+  kDeleted,         // it held no pending entry and is gone
+  kHasPending,      // left alone: it owns pending entries (they stay claimable)
+  kNoSuchConsumer,  // the group has no consumer of that name
+};
+
 struct BrokerCapabilities {
   bool persistent = true;       // published messages survive until trimmed
   bool consumer_groups = true;  // ReadNew/ReadPending/Ack/AutoClaim work
@@ -211,6 +227,22 @@ class Broker {
   // acked, so the message stays pending and is never lost.
   virtual Result<bool> MoveToDlq(std::string_view stream, std::string_view group,
                                  std::string_view id, const DlqMetadata& meta) = 0;
+
+  // Consumers of a group, for the start-up cleanup of stale consumers (the
+  // server's, after Protean's _cleanup_stale_consumers). Brokers without
+  // consumer groups keep the defaults, which fail with kInvalidArgument.
+  //
+  // XINFO CONSUMERS stream group: every consumer in name order. kNotFound
+  // when the stream or the group is missing.
+  virtual Result<std::vector<ConsumerInfo>> Consumers(std::string_view stream,
+                                                      std::string_view group);
+  // XGROUP DELCONSUMER, but only for a consumer that owns no pending entry,
+  // checked atomically with the delete (Redis: one script), so a consumer
+  // that reads in between keeps its entries: a plain DELCONSUMER would drop
+  // them from the pending list, and then nobody could claim them. kNotFound
+  // when the stream or the group is missing.
+  virtual Result<ConsumerDeletion> DeleteConsumer(std::string_view stream, std::string_view group,
+                                                  std::string_view consumer);
 
   // DLQ operations; defaults are built on the stream primitives above.
   // Newest first (by last failure), at most `limit`. Every entry is listed:

@@ -96,6 +96,14 @@ class BrokerWrapper : public Broker {
                          const DlqMetadata& meta) override {
     PROTEAN_FORWARD(MoveToDlq(stream, group, id, meta));
   }
+  Result<std::vector<ConsumerInfo>> Consumers(std::string_view stream,
+                                              std::string_view group) override {
+    PROTEAN_FORWARD(Consumers(stream, group));
+  }
+  Result<ConsumerDeletion> DeleteConsumer(std::string_view stream, std::string_view group,
+                                          std::string_view consumer) override {
+    PROTEAN_FORWARD(DeleteConsumer(stream, group, consumer));
+  }
 #undef PROTEAN_FORWARD
 
  protected:

@@ -5,7 +5,6 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <set>
 #include <utility>
 
 namespace protean {
@@ -98,7 +97,8 @@ class IdLog {
   uint64_t epoch_ = 0;
 };
 
-// A pending entry. `owner` points into Group::consumers (set nodes are stable).
+// A pending entry. `owner` points to a key of Group::consumers (map nodes are
+// stable; a consumer is only erased when no entry points to it).
 struct Nack {
   const std::string* owner = nullptr;
   TimePoint delivery_time{};
@@ -109,7 +109,10 @@ struct Group {
   StreamId last_delivered;                     // last-delivered-id
   int64_t entries_read = kInvalidEntriesRead;  // Redis's entries-read counter
   IdLog<Nack> pel;
-  std::set<std::string, std::less<>> consumers;
+  // Consumer name -> seen-time: the last read through it, or the last claim
+  // or redelivery that gave it an entry (Redis 7.0's seen-time; XINFO
+  // CONSUMERS reports now - seen-time as `idle`).
+  std::map<std::string, TimePoint, std::less<>> consumers;
   // Ordinal in the stream log of the first slot after last_delivered, valid
   // while hint_epoch equals the log's epoch: ReadNew skips a binary search.
   uint64_t hint_ordinal = 0;
@@ -192,10 +195,27 @@ size_t FirstUndelivered(const StreamState& s, const Group& g) {
   return static_cast<size_t>(std::min<uint64_t>(g.hint_ordinal - log.front_ordinal(), log.end()));
 }
 
-const std::string* ConsumerName(Group& g, std::string_view name) {
+// The consumer `name` (created when new) after an interaction at `now`:
+// its seen-time is refreshed. Redis 7.0 does this on an XREADGROUP of
+// pending entries, on an XREADGROUP ">" that delivers something, and on an
+// XCLAIM/XAUTOCLAIM that claims something; never on XACK, XPENDING or XINFO.
+const std::string* Interact(Group& g, std::string_view name, TimePoint now) {
   auto it = g.consumers.find(name);
-  if (it == g.consumers.end()) it = g.consumers.emplace(name).first;
-  return &*it;
+  if (it == g.consumers.end()) {
+    it = g.consumers.emplace(std::string(name), now).first;
+  } else {
+    it->second = now;
+  }
+  return &it->first;
+}
+
+// How many pending entries of `g` each consumer owns.
+std::map<const std::string*, int64_t> PendingByOwner(const Group& g) {
+  std::map<const std::string*, int64_t> counts;
+  for (size_t pos = g.pel.NextLive(0); pos < g.pel.end(); pos = g.pel.NextLive(pos + 1)) {
+    ++counts[g.pel.at(pos).value.owner];
+  }
+  return counts;
 }
 
 Status CheckCount(int count) {
@@ -350,8 +370,8 @@ Result<std::vector<StreamEntry>> MemoryBroker::ReadNew(std::string_view stream,
     s = &StreamOrCreate(stream);
     g = &s->groups[std::string(group)];
   }
-  const std::string* owner = memory_internal::ConsumerName(*g, consumer);
   const TimePoint now = clock_.Now();
+  const std::string* owner = nullptr;  // Redis 7.0: a read of nothing new creates no consumer
   auto& log = s->entries;
   std::vector<StreamEntry> out;
   out.reserve(std::min(static_cast<size_t>(count), log.live_count()));
@@ -359,6 +379,7 @@ Result<std::vector<StreamEntry>> MemoryBroker::ReadNew(std::string_view stream,
   for (; pos < log.end() && out.size() < static_cast<size_t>(count); ++pos) {
     const auto& slot = log.at(pos);
     if (!slot.live) continue;
+    if (owner == nullptr) owner = memory_internal::Interact(*g, consumer, now);
     memory_internal::NoteDelivered(*s, *g, slot.id);
     g->pel.Append(slot.id, Nack{owner, now, 1});
     out.push_back(StreamEntry{slot.id.ToString(), slot.value, false, 1});
@@ -380,8 +401,8 @@ Result<std::vector<StreamEntry>> MemoryBroker::ReadPending(std::string_view stre
   StreamState* s = FindStream(stream);
   Group* g = s != nullptr ? s->FindGroup(group) : nullptr;
   if (g == nullptr) return memory_internal::NoGroup(stream, group);
-  const std::string* owner = memory_internal::ConsumerName(*g, consumer);
   const TimePoint now = clock_.Now();
+  const std::string* owner = memory_internal::Interact(*g, consumer, now);
   std::vector<StreamEntry> out;
   for (size_t pos = g->pel.UpperBound(*after);
        pos < g->pel.end() && out.size() < static_cast<size_t>(count); ++pos) {
@@ -446,6 +467,7 @@ Result<std::optional<StreamEntry>> MemoryBroker::Redeliver(std::string_view stre
   }
   nack.delivery_time = clock_.Now();
   ++nack.delivery_count;
+  memory_internal::Interact(*g, consumer, nack.delivery_time);  // XCLAIM to itself
   return std::optional<StreamEntry>(
       StreamEntry{parsed->ToString(), s->entries.at(at).value, false, nack.delivery_count});
 }
@@ -470,6 +492,7 @@ Result<int64_t> MemoryBroker::Release(
     nack.delivery_time = TimePoint{};  // idle since the epoch: claimable at once
     ++released;
   }
+  if (released > 0) memory_internal::Interact(*g, consumer, clock_.Now());  // XCLAIM to itself
   return released;
 }
 
@@ -492,6 +515,7 @@ Result<int64_t> MemoryBroker::Touch(std::string_view stream, std::string_view gr
     nack.delivery_time = now;
     ++touched;
   }
+  if (touched > 0) memory_internal::Interact(*g, consumer, now);  // XCLAIM ... JUSTID
   return touched;
 }
 
@@ -528,8 +552,8 @@ Result<ClaimResult> MemoryBroker::AutoClaim(std::string_view stream, std::string
   StreamState* s = FindStream(stream);
   Group* g = s != nullptr ? s->FindGroup(group) : nullptr;
   if (g == nullptr) return memory_internal::NoGroup(stream, group);
-  const std::string* owner = memory_internal::ConsumerName(*g, consumer);
   const TimePoint now = clock_.Now();
+  const std::string* owner = nullptr;  // the claimer is created by its first claim
   auto& pel = g->pel;
   ClaimResult result;
   // XAUTOCLAIM (7.0): examine at most count*10 PEL entries; both claimed and
@@ -549,6 +573,7 @@ Result<ClaimResult> MemoryBroker::AutoClaim(std::string_view stream, std::string
     }
     Nack& nack = slot.value;
     if (min_idle > Duration(0) && now - nack.delivery_time < min_idle) continue;
+    if (owner == nullptr) owner = memory_internal::Interact(*g, consumer, now);
     nack.owner = owner;
     nack.delivery_time = now;
     ++nack.delivery_count;
@@ -655,6 +680,42 @@ Result<std::optional<int64_t>> MemoryBroker::Lag(std::string_view stream, std::s
   const Group* g = s != nullptr ? s->FindGroup(group) : nullptr;
   if (g == nullptr) return memory_internal::NoGroup(stream, group);
   return memory_internal::GroupLag(*s, *g);
+}
+
+Result<std::vector<ConsumerInfo>> MemoryBroker::Consumers(std::string_view stream,
+                                                          std::string_view group) {
+  std::lock_guard lock(mu_);
+  PROTEAN_RETURN_IF_ERROR(CheckOpen());
+  StreamState* s = FindStream(stream);
+  const Group* g = s != nullptr ? s->FindGroup(group) : nullptr;
+  if (g == nullptr) return memory_internal::NoGroup(stream, group);
+  const std::map<const std::string*, int64_t> pending = memory_internal::PendingByOwner(*g);
+  const TimePoint now = clock_.Now();
+  std::vector<ConsumerInfo> out;
+  out.reserve(g->consumers.size());
+  for (const auto& [name, seen] : g->consumers) {
+    const auto it = pending.find(&name);
+    out.push_back(ConsumerInfo{name, it == pending.end() ? 0 : it->second,
+                               memory_internal::IdleSince(now, seen)});
+  }
+  return out;
+}
+
+Result<ConsumerDeletion> MemoryBroker::DeleteConsumer(std::string_view stream,
+                                                      std::string_view group,
+                                                      std::string_view consumer) {
+  std::lock_guard lock(mu_);
+  PROTEAN_RETURN_IF_ERROR(CheckOpen());
+  StreamState* s = FindStream(stream);
+  Group* g = s != nullptr ? s->FindGroup(group) : nullptr;
+  if (g == nullptr) return memory_internal::NoGroup(stream, group);
+  const auto it = g->consumers.find(consumer);
+  if (it == g->consumers.end()) return ConsumerDeletion::kNoSuchConsumer;
+  if (memory_internal::PendingByOwner(*g).count(&it->first) > 0) {
+    return ConsumerDeletion::kHasPending;
+  }
+  g->consumers.erase(it);  // no pending entry points to it
+  return ConsumerDeletion::kDeleted;
 }
 
 Result<bool> MemoryBroker::MoveToDlq(std::string_view stream, std::string_view group,

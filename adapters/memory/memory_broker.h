@@ -18,6 +18,11 @@
 //   deleted = true and leaves its delivery count and idle time alone (as
 //   Redis does); only live entries get count +1 and idle reset.
 // - Idle times are computed in microseconds of the Clock (Redis: ms).
+// - Consumers are created and their idle time reset as Redis 7.0 does it:
+//   by every ReadPending, and by a ReadNew, AutoClaim, Redeliver, Touch or
+//   Release that gives the consumer an entry (a read or claim that finds
+//   nothing creates no consumer); Ack, Pending and Consumers never do.
+//   Consumers and DeleteConsumer scan the group's pending list.
 // - Lag follows Redis 7.0's algorithm exactly (entries-added counter, the
 //   group's entries-read counter and the largest XDEL'd id): nullopt after
 //   an XDEL at or after the group's last-delivered-id until the group reaches
@@ -95,6 +100,10 @@ class MemoryBroker final : public Broker {
   Result<std::optional<int64_t>> Lag(std::string_view stream, std::string_view group) override;
   Result<bool> MoveToDlq(std::string_view stream, std::string_view group, std::string_view id,
                          const DlqMetadata& meta) override;
+  Result<std::vector<ConsumerInfo>> Consumers(std::string_view stream,
+                                              std::string_view group) override;
+  Result<ConsumerDeletion> DeleteConsumer(std::string_view stream, std::string_view group,
+                                          std::string_view consumer) override;
 
  private:
   struct NameHash {

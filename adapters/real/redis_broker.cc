@@ -114,6 +114,28 @@ end
 return released
 )lua";
 
+// KEYS[1] stream. ARGV[1] group, ARGV[2] consumer. The pending check and
+// XGROUP DELCONSUMER in one script, so no read can slip in between: 0 when
+// deleted, 1 when it owns pending entries (left alone), 2 when the group
+// has no such consumer. A missing key or group is XINFO's error.
+constexpr char kDeleteConsumerLua[] = R"lua(
+local consumers = redis.pcall('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
+if consumers.err then return consumers end
+for _, info in ipairs(consumers) do
+  local name, pending = nil, 0
+  for i = 1, #info - 1, 2 do
+    if info[i] == 'name' then name = info[i + 1] end
+    if info[i] == 'pending' then pending = info[i + 1] end
+  end
+  if name == ARGV[2] then
+    if pending > 0 then return 1 end
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+    return 0
+  end
+end
+return 2
+)lua";
+
 // KEYS[1] stream. XLEN fails on a key of another type before DEL runs.
 constexpr char kDeleteStreamLua[] = R"lua(
 local held = redis.call('XLEN', KEYS[1])
@@ -166,7 +188,9 @@ RedisBroker::RedisBroker(const Clock& clock, RedisOptions options)
       delete_stream_(std::make_unique<RedisScript>("DeleteStream script", kDeleteStreamLua)),
       touch_(std::make_unique<RedisScript>("Touch script", kTouchLua)),
       redeliver_(std::make_unique<RedisScript>("Redeliver script", kRedeliverLua)),
-      release_(std::make_unique<RedisScript>("Release script", kReleaseLua)) {}
+      release_(std::make_unique<RedisScript>("Release script", kReleaseLua)),
+      delete_consumer_(std::make_unique<RedisScript>("DeleteConsumer script", kDeleteConsumerLua)) {
+}
 
 RedisBroker::~RedisBroker() { Close(); }
 
@@ -554,6 +578,55 @@ Result<bool> RedisBroker::MoveToDlq(std::string_view stream, std::string_view gr
   }
   return Status::Internal("MoveToDlq: entry " + std::string(id) + " of " + std::string(stream) +
                           " kept changing");
+}
+
+Result<std::vector<ConsumerInfo>> RedisBroker::Consumers(std::string_view stream,
+                                                         std::string_view group) {
+  using Infos = std::vector<ConsumerInfo>;
+  return pool_->Run<Infos>(RedisRetry::kIdempotent, [&](RedisConnection& c) -> Result<Infos> {
+    // A missing key ("ERR no such key") or group (NOGROUP): kNotFound.
+    auto reply = c.Command(RedisArgs{"XINFO", "CONSUMERS", stream, group});
+    if (!reply.ok()) return reply.status();
+    const redisReply* consumers = reply->get();
+    if (consumers->type != REDIS_REPLY_ARRAY) return BadShape("XINFO CONSUMERS", "not an array");
+    Infos out;
+    out.reserve(consumers->elements);
+    for (size_t i = 0; i < consumers->elements; ++i) {
+      const redisReply* info = consumers->element[i];
+      const auto name = Text(redis_internal::MapValue(info, "name"));
+      const auto pending = redis_internal::Integer(redis_internal::MapValue(info, "pending"));
+      const auto idle_ms = redis_internal::Integer(redis_internal::MapValue(info, "idle"));
+      if (!name || !pending || !idle_ms) {
+        return BadShape("XINFO CONSUMERS", "a consumer without name, pending and idle");
+      }
+      out.push_back(ConsumerInfo{std::string(*name), *pending, Millis(*idle_ms)});
+    }
+    return out;
+  });
+}
+
+Result<ConsumerDeletion> RedisBroker::DeleteConsumer(std::string_view stream,
+                                                     std::string_view group,
+                                                     std::string_view consumer) {
+  PROTEAN_RETURN_IF_ERROR(CheckOpen());
+  const std::vector<std::string> keys = {std::string(stream)};
+  const std::vector<std::string> args = {std::string(group), std::string(consumer)};
+  // Idempotent: a repeated delete finds no consumer, or the same pending entries.
+  return pool_->Run<ConsumerDeletion>(
+      RedisRetry::kIdempotent, [&](RedisConnection& c) -> Result<ConsumerDeletion> {
+        auto outcome = IntegerOf(delete_consumer_->Eval(c, keys, args), "DeleteConsumer");
+        if (!outcome.ok()) return outcome.status();
+        switch (*outcome) {
+          case 0:
+            return ConsumerDeletion::kDeleted;
+          case 1:
+            return ConsumerDeletion::kHasPending;
+          case 2:
+            return ConsumerDeletion::kNoSuchConsumer;
+          default:
+            return BadShape("DeleteConsumer", "not 0, 1 or 2");
+        }
+      });
 }
 
 }  // namespace protean

@@ -33,6 +33,10 @@
 //   would purge it from the PEL, and a heartbeat must not drop work.
 //   Missing group: 0.
 // - DeleteStream is a script too: XLEN then DEL, atomically.
+// - Consumers is XINFO CONSUMERS (idle in ms). DeleteConsumer is a script:
+//   XINFO CONSUMERS, and XGROUP DELCONSUMER only when the consumer owns no
+//   pending entry, atomically, since DELCONSUMER drops a consumer's pending
+//   entries and a read racing a separate check would lose them.
 // - DLQ list/inspect/replay/replay-all/purge/trim/depth are Broker's
 //   defaults (core/broker.cc) over these primitives.
 // - Errors: connection failures kUnavailable, command timeouts kTimeout
@@ -108,6 +112,10 @@ class RedisBroker final : public Broker {
   Result<std::optional<int64_t>> Lag(std::string_view stream, std::string_view group) override;
   Result<bool> MoveToDlq(std::string_view stream, std::string_view group, std::string_view id,
                          const DlqMetadata& meta) override;
+  Result<std::vector<ConsumerInfo>> Consumers(std::string_view stream,
+                                              std::string_view group) override;
+  Result<ConsumerDeletion> DeleteConsumer(std::string_view stream, std::string_view group,
+                                          std::string_view consumer) override;
 
   const RedisOptions& options() const;
   // Connections currently open (idle + in use); for tests and pool gauges.
@@ -131,6 +139,7 @@ class RedisBroker final : public Broker {
   std::unique_ptr<RedisScript> touch_;
   std::unique_ptr<RedisScript> redeliver_;
   std::unique_ptr<RedisScript> release_;
+  std::unique_ptr<RedisScript> delete_consumer_;
 };
 
 }  // namespace protean

@@ -1,8 +1,11 @@
 #include "app/server/health_http_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
-#include <chrono>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 namespace protean {
 
@@ -45,17 +48,39 @@ HealthHttpServer::HealthHttpServer(HealthProbes probes)
 HealthHttpServer::~HealthHttpServer() { Stop(); }
 
 Status HealthHttpServer::Start(const std::string& host, int port, bool port_auto_increment) {
-  const int last = port_auto_increment ? port + 99 : port;
-  for (int p = port; p <= last && p <= 65535; ++p) {
+  // cpp-httplib's default socket options add SO_REUSEPORT, with which a second
+  // process binds the same port silently and the kernel splits the probes
+  // between the two. SO_REUSEADDR alone only reuses a port in TIME_WAIT.
+  server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  const int last = std::min(port_auto_increment ? port + kPortAttemptsMax - 1 : port, 65535);
+  int last_errno = 0;
+  for (int p = port; p <= last; ++p) {
+    errno = 0;
     if (server_->bind_to_port(host.c_str(), p)) {
       port_ = p;
       thread_ = std::thread([this] { server_->listen_after_bind(); });
       // Bound already: connections queue in the backlog until the thread accepts.
       return Status::Ok();
     }
+    last_errno = errno;
+    if (last_errno != EADDRINUSE) break;  // another port would not help
   }
-  return Status::Unavailable("health server: cannot bind " + host + ":" + std::to_string(port) +
-                             (port_auto_increment ? ".." + std::to_string(last) : ""));
+  const std::string address = host + ":" + std::to_string(port);
+  if (last_errno == EADDRINUSE && port_auto_increment) {
+    return Status::Unavailable("health server: no free port in " + address + ".." +
+                               std::to_string(last) + " (all in use)");
+  }
+  if (last_errno == EADDRINUSE) {
+    return Status::Unavailable("health server: " + address +
+                               " is in use by another process; set [server.health] "
+                               "port_auto_increment = true or choose another port");
+  }
+  return Status::Unavailable("health server: cannot bind " + address +
+                             (last_errno != 0 ? ": " + std::string(std::strerror(last_errno))
+                                              : std::string(" (bad host?)")));
 }
 
 void HealthHttpServer::Stop() {

@@ -36,9 +36,14 @@ class HealthHttpServer {
   HealthHttpServer(const HealthHttpServer&) = delete;
   HealthHttpServer& operator=(const HealthHttpServer&) = delete;
 
-  // Binds host:port (with `port_auto_increment`, the first free port of
-  // port..port+99) and starts serving. kUnavailable names the address when
-  // nothing could be bound.
+  // Ports tried with port_auto_increment (Protean's: 8080..8179).
+  static constexpr int kPortAttemptsMax = 100;
+
+  // Binds host:port exclusively (no SO_REUSEPORT: a port another process
+  // listens on is taken, never shared) and starts serving. With
+  // `port_auto_increment` a taken port moves on to the next, up to
+  // kPortAttemptsMax ports. kUnavailable names the address and why (in use,
+  // or the bind error) when nothing could be bound. port() is the port used.
   Status Start(const std::string& host, int port, bool port_auto_increment);
   void Stop();
   int port() const { return port_; }

@@ -2,146 +2,92 @@
 
 #include <CLI/CLI.hpp>
 
-#include <pthread.h>
-#include <signal.h>
+#include <memory>
 
-#include <atomic>
-#include <random>
-#include <thread>
-
-#include "app/server/alert_callbacks.h"
-#include "app/server/health_http_server.h"
+#include "app/cli_values.h"
+#include "app/server/identity.h"
+#include "app/server/server_options.h"
+#include "app/server/supervisor.h"
 #include "core/config/configuration_error.h"
-#include "app/open_domain.h"
+#include "core/config/domain_config.h"
 
 namespace protean::cli {
 namespace {
 
-struct ServerOptions {
-  OpenOptions open;
-  std::string env;
-  double run_for = 0;
-  bool test_mode = false;
-};
+constexpr double kRunForMax = 1e9;
 
-const char* SignalName(int sig) {
-  switch (sig) {
-    case SIGINT: return "SIGINT";
-    case SIGTERM: return "SIGTERM";
-    case SIGHUP: return "SIGHUP";
-    default: return "signal";
-  }
+CLI::Validator Check(std::function<std::string(const std::string&)> check, std::string type) {
+  return CLI::Validator([check](std::string& text) { return check(text); }, std::move(type));
 }
 
-int RunServer(const ServerOptions& o, std::ostream& out, std::ostream& err) {
-  // Block the shutdown signals in every thread; one thread waits for them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGHUP);
-  sigaddset(&signals, SIGUSR2);  // wakes the waiter at exit
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+// --workers, else [server] workers, else 1 (0 after a load error, reported).
+int64_t Workers(const ServerOptions& o, std::optional<config::DomainConfig>& loaded,
+                std::ostream& err) {
+  try {
+    config::LoadOptions load;
+    load.path = o.open.domain_path;
+    load.env = o.open.env;
+    loaded = config::LoadDomainConfig(load);
+  } catch (const config::ConfigurationError& e) {
+    err << "protean: error: " << e.what() << "\n";
+    return 0;
+  }
+  return o.workers.value_or(loaded->server.workers.value_or(1));
+}
 
-  OpenOptions open = o.open;
-  open.scripted_handlers = true;
-  open.seed = std::random_device{}();  // real mode: no replay promised
-  std::optional<OpenedDomain> d = OpenDomain(open, err);
-  if (!d) return kExitUsageOrLoadError;
-  Domain& domain = *d->domain;
-  if (domain.handlers().empty()) {
-    err << "protean: warning: no handlers in " << domain.config().source_file
-        << " ([handlers.<Name>]): nothing to run\n";
-    domain.Close();
-    return kExitOk;
-  }
-  RealExecutor loop(*d->clock, 8);
-  Prng prng(open.seed);
-  MetricsRegistry metrics;
-  Result<std::unique_ptr<Engine>> built = domain.BuildEngine(loop, prng, metrics, nullptr, "server");
-  Status st = built.status();
-  if (st.ok()) {
-    if (const auto& cb = domain.config().server.dlq.alert_callback) {
-      Result<DlqAlertCallback> callback = MakeDlqAlertCallback(*cb);
-      if (callback.ok()) {
-        (*built)->AddDlqAlertCallback(*callback);
-      } else {
-        st = config::ConfigErrorStatus(
-            config::kConfigInvalidValue,
-            config::ErrorLocation{domain.config().source_file, "server.dlq.alert_callback", 0, 0},
-            callback.status().message());
-      }
-    }
-  }
-  if (!st.ok()) {
-    err << "protean: error: " << st.message() << "\n";
-    domain.Close();
+int RunServerCommand(const ServerOptions& o, std::ostream& out, std::ostream& err) {
+  std::optional<config::DomainConfig> config;
+  const int64_t workers = Workers(o, config, err);
+  if (workers == 0) return kExitUsageOrLoadError;
+  if (workers > kWorkersMax) {
+    err << "protean: error: [server] workers: expected an integer in 1.." << kWorkersMax << ", got "
+        << workers << "\n";
     return kExitUsageOrLoadError;
   }
-  std::unique_ptr<Engine> engine = std::move(built).value();
-  const config::HealthConfig& health = domain.config().server.health;
-  HealthHttpServer http(HealthProbes{[&] { return engine->Live(); }, [&] { return engine->Ready(); },
-                                     [&] { return metrics.RenderPrometheus(); }});
-  if (health.enabled) {
-    Status st = http.Start(health.host, static_cast<int>(health.port), health.port_auto_increment);
-    if (!st.ok()) {
-      err << "protean: warning: " << st.message() << "; running without probes\n";
-    } else {
-      out << "protean: health server on http://" << health.host << ":" << http.port() << "\n";
-    }
-  }
-  int exit_code = 0;
-  std::atomic<bool> stopping{false};
-  auto shutdown = [&](const std::string& reason) {
-    loop.Post([&, reason] {
-      engine->Shutdown(reason, [&](int code) {
-        exit_code = code;
-        loop.Stop();
-      });
-    });
-  };
-  std::thread waiter([&] {
-    int sig = 0;
-    while (sigwait(&signals, &sig) == 0) {
-      if (sig == SIGUSR2) return;  // our own wake-up at exit
-      if (stopping.exchange(true)) {
-        err << "protean: " << SignalName(sig) << " again: already shutting down\n";
-        continue;
-      }
-      shutdown(SignalName(sig));
-    }
-  });
-  loop.Post([&] { engine->Start(); });
-  const double run_for = o.test_mode && o.run_for <= 0 ? 3.0 : o.run_for;
-  if (run_for > 0) {
-    loop.PostAfter(SecondsF(run_for), [&] {
-      if (!stopping.exchange(true)) shutdown("run-for");
-    });
-  }
-  out << "protean: server running " << domain.handlers().size() << " handler(s)"
-      << (domain.config().env.empty() ? "" : " (env " + domain.config().env + ")") << "\n";
-  out.flush();
-  loop.Run();
-  http.Stop();
-  pthread_kill(waiter.native_handle(), SIGUSR2);
-  waiter.join();
-  return exit_code;
+  if (workers > 1) return RunSupervisor(o, *config, workers, out, err);
+  return RunServer(o, out, err);
 }
 
 }  // namespace
 
 void RegisterServerCommand(CLI::App& app, CommandContext& context) {
-  auto options = std::make_shared<ServerOptions>();
+  auto o = std::make_shared<ServerOptions>();
   CLI::App* cmd = app.add_subcommand("server", "run the engine for the domain's handlers");
-  cmd->add_option("--domain", options->open.domain_path, "domain.toml file or folder (default .)");
-  cmd->add_option("--env", options->env, "environment overlay (overrides PROTEAN_ENV)");
-  cmd->add_option("--run-for", options->run_for, "shut down by itself after SECONDS")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_flag("--test-mode", options->test_mode, "run for 3 seconds, then shut down");
-  cmd->callback([options, &context] {
-    if (!options->env.empty()) options->open.env = options->env;
-    context.exit_code = RunServer(*options, context.out, context.err);
-  });
+  cmd->add_option("--domain", o->open.domain_path, "domain.toml file or folder (default .)");
+  cmd->add_option_function<std::string>(
+         "--env", [o](const std::string& env) { o->open.env = env; },
+         "environment overlay (overrides PROTEAN_ENV)")
+      ->type_name("NAME");
+  cmd->add_option("--run-for", o->run_for, "shut down by itself after SECONDS")
+      ->check(Check([](const std::string& t) { return SecondsError(t, kRunForMax); }, "SECONDS"));
+  cmd->add_flag("--test-mode", o->test_mode, "run for 3 seconds, then shut down");
+  cmd->add_option("--instance", o->instance,
+                  "this process's unique, stable name (consumers <Handler>-NAME); default "
+                  "{hostname}-{pid}-{6 hex}")
+      ->check(Check([](const std::string& t) { return InstanceNameError(t); }, "NAME"));
+  cmd->add_option_function<int64_t>(
+         "--workers", [o](const int64_t& n) { o->workers = n; },
+         "run N server processes under a supervisor (default: [server] workers, else 1)")
+      ->check(
+          Check([](const std::string& t) { return IntegerInRangeError(t, 1, kWorkersMax); }, "N"));
+  cmd->add_option_function<int64_t>(
+         "--worker-index", [o](const int64_t& i) { o->worker_index = i; },
+         "set by the --workers supervisor: this worker's number, its member of partitioned "
+         "event-store subscriptions")
+      ->check(Check([](const std::string& t) { return IntegerInRangeError(t, 0, kWorkersMax - 1); },
+                    "I"));
+  cmd->add_option_function<int64_t>(
+         "--health-port", [o](const int64_t& p) { o->health_port = p; },
+         "health server port (overrides [server.health] port)")
+      ->check(Check([](const std::string& t) { return IntegerInRangeError(t, 1, 65535); }, "PORT"));
+  cmd->add_option("--port-file", o->port_file,
+                  "write the health port used to PATH (atomically, once bound)")
+      ->type_name("PATH");
+  cmd->add_option("--history", o->history,
+                  "write the engine's events to FILE as JSON lines (docs/history.md)")
+      ->type_name("FILE");
+  cmd->callback(
+      [o, &context] { context.exit_code = RunServerCommand(*o, context.out, context.err); });
 }
 
 }  // namespace protean::cli

@@ -8,6 +8,8 @@
 
 #include "core/config/defaults.h"
 #include "core/config/internal/toml_util.h"
+#include "core/config/scripted_handler_spec.h"
+#include "core/config/subscription_resolver.h"
 
 namespace protean::config {
 namespace {
@@ -143,6 +145,42 @@ void CheckTopLevel(const DomainConfig& config, std::vector<Finding>& out) {
   }
 }
 
+}  // namespace
+
+std::vector<Finding> EventStoreWorkerFindings(const DomainConfig& config, int64_t workers) {
+  std::vector<Finding> out;
+  if (workers <= 1) return out;
+  try {
+    const SubscriptionResolver resolver(config);
+    for (const ScriptedHandlerSpec& spec : ReadScriptedHandlers(config)) {
+      const SubscriptionConfig c =
+          resolver.Resolve(SubscriptionRequest{spec.name, spec.profile, spec.subscription_config});
+      if (c.type != SubscriptionType::kEventStore) continue;
+      const std::string n = std::to_string(workers);
+      std::string message;
+      if (!c.consumer_group_size) {
+        message = "event_store subscription '" + spec.name + "' on '" + spec.stream +
+                  "' is not partitioned: each of the " + n +
+                  " workers would handle every event; set consumer_group_size = " + n +
+                  " (each worker then reads its own member), or run one worker";
+      } else if (*c.consumer_group_size != workers) {
+        message = "event_store subscription '" + spec.name + "' has consumer_group_size " +
+                  std::to_string(*c.consumer_group_size) + " but runs in " + n +
+                  " workers; each worker reads one member, so the size must be " + n;
+      } else {
+        continue;
+      }
+      out.push_back(At(config, "EVENT_STORE_MULTI_WORKER", FindingLevel::kWarning,
+                       internal::JoinKeyPath("handlers", spec.name), std::move(message)));
+    }
+  } catch (const ConfigurationError&) {
+    return {};  // reported where the handler's settings are used
+  }
+  return out;
+}
+
+namespace {
+
 FindingLevel FailLevel(const DomainConfig& config) {
   const toml::node* level = config.table->at_path("lint.level").node();
   std::string_view name = level != nullptr && level->is_string()
@@ -198,6 +236,10 @@ CheckReport RunChecks(const DomainConfig& config, const CheckOptions& options) {
   CheckTopLevel(config, report.findings);
   CheckPools(config, options, report.findings);
   CheckProductionProviders(config, report.findings);
+  for (Finding& f : EventStoreWorkerFindings(
+           config, options.workers.value_or(config.server.workers.value_or(1)))) {
+    report.findings.push_back(std::move(f));
+  }
   return report;
 }
 

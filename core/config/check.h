@@ -24,6 +24,13 @@
 //                                     taken for an environment overlay.
 //  ENV_OVERLAY_MISSING (info)         an environment is set but the file has
 //                                     no table of that name.
+//  EVENT_STORE_MULTI_WORKER (warning) workers (as above) > 1 and a
+//                                     [handlers.X] event_store subscription
+//                                     that is not partitioned (every worker
+//                                     would handle every event, Protean's
+//                                     #1089), or whose consumer_group_size is
+//                                     not the worker count. `protean server
+//                                     --workers N` refuses the same findings.
 //
 // Exit codes (CheckReport::ExitCode): 0 clean, 1 a finding at or above the
 // fail level ([lint].level: "info", "warn"/"warning" (default), "error"),
@@ -82,6 +89,11 @@ struct CheckReport {
 bool IsRelaxedEnvironment(std::string_view env);
 
 CheckReport RunChecks(const DomainConfig& config, const CheckOptions& options);
+
+// The EVENT_STORE_MULTI_WORKER findings for `workers` processes (none when
+// workers <= 1, or when a handler's settings do not resolve: other checks
+// and the server report that).
+std::vector<Finding> EventStoreWorkerFindings(const DomainConfig& config, int64_t workers);
 
 // Loads with `load`, then RunChecks; a load failure becomes the report.
 CheckReport CheckDomain(const LoadOptions& load, const CheckOptions& options);

@@ -9,6 +9,7 @@ TimePoint RealClock::Now() const {
 }
 
 RealExecutor::RealExecutor(const Clock& clock, int workers) : clock_(clock) {
+  workers_alive_ = workers;
   for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { WorkerMain(); });
 }
 
@@ -54,6 +55,7 @@ bool RealExecutor::Cancel(TimerId id) {
 void RealExecutor::Offload(Work work, Task done) {
   {
     std::lock_guard<std::mutex> lock(work_mu_);
+    if (drop_work_) return;  // after StopWorkers; destroyed outside the lock
     work_.emplace_back(std::move(work), std::move(done));
   }
   work_cv_.notify_one();
@@ -64,6 +66,7 @@ void RealExecutor::OffloadSequence(Sequence items) {
   Offload(
       [this, shared]() -> Duration {
         for (auto& [work, done] : *shared) {
+          if (drop_work_) break;  // StopWorkers: start no further item
           TakeChargedWorkCost();
           const Duration cost = work() + TakeChargedWorkCost();
           if (cost > Duration::zero()) std::this_thread::sleep_for(cost);
@@ -80,7 +83,11 @@ void RealExecutor::WorkerMain() {
     {
       std::unique_lock<std::mutex> lock(work_mu_);
       work_cv_.wait(lock, [&] { return work_stop_ || !work_.empty(); });
-      if (work_.empty()) return;  // stopping and drained
+      if (work_.empty() || drop_work_) {  // stopping and drained, or dropping
+        --workers_alive_;
+        exit_cv_.notify_all();
+        return;
+      }
       item = std::move(work_.front());
       work_.pop_front();
     }
@@ -91,6 +98,20 @@ void RealExecutor::WorkerMain() {
     if (cost > Duration::zero()) std::this_thread::sleep_for(cost);
     Post(std::move(item.second));
   }
+}
+
+int RealExecutor::StopWorkers(Duration grace) {
+  std::deque<std::pair<Work, Task>> dropped;
+  std::unique_lock<std::mutex> lock(work_mu_);
+  work_stop_ = true;
+  drop_work_ = true;
+  dropped.swap(work_);
+  work_cv_.notify_all();
+  exit_cv_.wait_for(lock, grace, [&] { return workers_alive_ == 0; });
+  const int busy = workers_alive_;
+  lock.unlock();
+  dropped.clear();  // the closures may own anything; destroyed outside the lock
+  return busy;
 }
 
 void RealExecutor::Stop() {

@@ -8,7 +8,15 @@
 // Thread-safety: Post, PostAt, Cancel, Offload and Stop may be called from
 // any thread. Timers wait on std::condition_variable with a deadline derived
 // from the Clock; a task queue and the pool are bounded only by memory.
+//
+// Stopping: Stop() ends Run(). The destructor stops the pool after running
+// the work still queued, and joins every worker, so it waits for work that
+// is running (a handler stuck in user code cannot be interrupted).
+// StopWorkers(grace) is the bounded stop: it drops queued work, waits at most
+// `grace` and says how many workers are still busy; a process that must not
+// wait for them exits without destroying the executor (protean server does).
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -50,6 +58,13 @@ class RealExecutor final : public Executor {
   void Run();
   void Stop();
 
+  // The bounded stop of the worker pool, after Run() returned: work queued but
+  // not started is dropped (its completion never runs), later Offload calls
+  // are dropped, a running sequence (OffloadSequence) starts no further item,
+  // and running work gets up to `grace` to return. Returns how
+  // many workers are still busy then (0: all have exited). Idempotent.
+  int StopWorkers(Duration grace);
+
  private:
   struct Key {
     TimePoint when;
@@ -69,8 +84,13 @@ class RealExecutor final : public Executor {
 
   std::mutex work_mu_;
   std::condition_variable work_cv_;
+  std::condition_variable exit_cv_;  // a worker exited
   std::deque<std::pair<Work, Task>> work_;
   bool work_stop_ = false;
+  // StopWorkers: Offload drops, workers exit without draining, a running
+  // sequence starts no further item. Written under work_mu_.
+  std::atomic<bool> drop_work_{false};
+  int workers_alive_ = 0;  // guarded by work_mu_
   std::vector<std::thread> workers_;
 };
 

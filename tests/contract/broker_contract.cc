@@ -1209,4 +1209,133 @@ TEST_P(BrokerContractTest, TouchResetsIdleOfTheOwnersEntriesWithoutCounting) {
   EXPECT_EQ(Ids(claim.claimed), (Strings{ids[1]}));
 }
 
+// --- Consumers, DeleteConsumer (stale-consumer cleanup at server start) ------
+// A separate block (issue #9): these cases are the only lines of this file
+// that change adds.
+
+namespace {
+
+std::vector<std::string> ConsumerNames(const std::vector<ConsumerInfo>& consumers) {
+  std::vector<std::string> out;
+  for (const ConsumerInfo& c : consumers) out.push_back(c.name);
+  return out;
+}
+
+}  // namespace
+
+TEST_P(BrokerContractTest, ConsumersListsEachWithItsPendingCountInNameOrder) {
+  const std::string s = Stream();
+  const Strings ids = PublishN(s, 3);
+  ASSERT_EQ(ids.size(), 3u);
+  CreateGroupOk(s, "g");
+  EXPECT_EQ(ReadNewOk(s, "g", "c2", 2).size(), 2u);
+  EXPECT_EQ(ReadNewOk(s, "g", "c1", 1).size(), 1u);
+  // Redis 7.0: a ">" read that finds nothing new does not create its
+  // consumer; a read of the consumer's own pending entries always does.
+  EXPECT_TRUE(ReadNewOk(s, "g", "c3", 1).empty());
+  auto consumers = broker().Consumers(s, "g");
+  ASSERT_TRUE(consumers.ok()) << consumers.status().ToString();
+  EXPECT_EQ(ConsumerNames(*consumers), (Strings{"c1", "c2"}));
+  EXPECT_TRUE(ReadPendingOk(s, "g", "c3").empty());
+  consumers = broker().Consumers(s, "g");
+  ASSERT_TRUE(consumers.ok()) << consumers.status().ToString();
+  EXPECT_EQ(ConsumerNames(*consumers), (Strings{"c1", "c2", "c3"}));
+  ASSERT_EQ(consumers->size(), 3u);
+  EXPECT_EQ((*consumers)[0].pending, 1);
+  EXPECT_EQ((*consumers)[1].pending, 2);
+  EXPECT_EQ((*consumers)[2].pending, 0);
+  EXPECT_EQ(CountOk(broker().Ack(s, "g", {ids[0]}), "Ack"), 1);
+  consumers = broker().Consumers(s, "g");
+  ASSERT_TRUE(consumers.ok()) << consumers.status().ToString();
+  ASSERT_EQ(consumers->size(), 3u);
+  EXPECT_EQ((*consumers)[1].pending, 1);
+}
+
+TEST_P(BrokerContractTest, ConsumerIdleIsResetByReadsAndClaimsNotByAcks) {
+  const std::string s = Stream();
+  const Strings ids = PublishN(s, 2);
+  ASSERT_EQ(ids.size(), 2u);
+  CreateGroupOk(s, "g");
+  ReadNewOk(s, "g", "c1");
+  AdvanceTime(kWait);
+  auto idle_of = [&](const std::string& name) -> std::optional<Duration> {
+    auto consumers = broker().Consumers(s, "g");
+    EXPECT_TRUE(consumers.ok()) << consumers.status().ToString();
+    if (!consumers.ok()) return std::nullopt;
+    for (const ConsumerInfo& c : *consumers) {
+      if (c.name == name) return c.idle;
+    }
+    return std::nullopt;
+  };
+  EXPECT_EQ(CountOk(broker().Ack(s, "g", {ids[0]}), "Ack"), 1);
+  ASSERT_TRUE(idle_of("c1").has_value());
+  EXPECT_GE(*idle_of("c1"), kIdle);  // an ack is no interaction
+  // A claim that claims nothing does not create its claimer.
+  EXPECT_TRUE(AutoClaimOk(s, "g", "c2", Seconds(3600)).claimed.empty());
+  EXPECT_FALSE(idle_of("c2").has_value());
+  ReadPendingOk(s, "g", "c1");
+  ASSERT_TRUE(idle_of("c1").has_value());
+  EXPECT_LT(*idle_of("c1"), kIdle);
+  AdvanceTime(kWait);
+  EXPECT_EQ(AutoClaimOk(s, "g", "c2", Duration(0)).claimed.size(), 1u);
+  ASSERT_TRUE(idle_of("c2").has_value());
+  EXPECT_LT(*idle_of("c2"), kIdle);
+  EXPECT_GE(*idle_of("c1"), kIdle);  // losing an entry is no interaction
+}
+
+TEST_P(BrokerContractTest, DeleteConsumerRemovesOnlyAConsumerWithoutPendingEntries) {
+  const std::string s = Stream();
+  const Strings ids = PublishN(s, 2);
+  ASSERT_EQ(ids.size(), 2u);
+  CreateGroupOk(s, "g");
+  ReadNewOk(s, "g", "c1", 1);
+  ReadNewOk(s, "g", "c2", 1);
+  EXPECT_EQ(CountOk(broker().Ack(s, "g", {ids[1]}), "Ack"), 1);
+  auto busy = broker().DeleteConsumer(s, "g", "c1");
+  ASSERT_TRUE(busy.ok()) << busy.status().ToString();
+  EXPECT_EQ(*busy, ConsumerDeletion::kHasPending);
+  const std::vector<PendingEntry> pending = PendingOk(s, "g");
+  ASSERT_EQ(pending.size(), 1u);  // the entry stays pending for its owner, claimable
+  EXPECT_EQ(pending[0].consumer, "c1");
+  auto idle = broker().DeleteConsumer(s, "g", "c2");
+  ASSERT_TRUE(idle.ok()) << idle.status().ToString();
+  EXPECT_EQ(*idle, ConsumerDeletion::kDeleted);
+  auto consumers = broker().Consumers(s, "g");
+  ASSERT_TRUE(consumers.ok()) << consumers.status().ToString();
+  EXPECT_EQ(ConsumerNames(*consumers), (Strings{"c1"}));
+  auto again = broker().DeleteConsumer(s, "g", "c2");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*again, ConsumerDeletion::kNoSuchConsumer);
+  EXPECT_EQ(CountOk(broker().Ack(s, "g", {ids[0]}), "Ack"), 1);
+  auto freed = broker().DeleteConsumer(s, "g", "c1");
+  ASSERT_TRUE(freed.ok()) << freed.status().ToString();
+  EXPECT_EQ(*freed, ConsumerDeletion::kDeleted);
+  consumers = broker().Consumers(s, "g");
+  ASSERT_TRUE(consumers.ok()) << consumers.status().ToString();
+  EXPECT_TRUE(consumers->empty());
+}
+
+TEST_P(BrokerContractTest, ConsumerCallsOnAMissingGroupOrStreamAreNotFound) {
+  const std::string s = Stream();
+  CreateGroupOk(s, "g");
+  const std::string missing = Stream("missing");
+  BROKER_CT_CODE(broker().Consumers(s, "nogroup"), kNotFound);
+  BROKER_CT_CODE(broker().Consumers(missing, "g"), kNotFound);
+  BROKER_CT_CODE(broker().DeleteConsumer(s, "nogroup", "c1"), kNotFound);
+  BROKER_CT_CODE(broker().DeleteConsumer(missing, "g", "c1"), kNotFound);
+  auto none = broker().Consumers(s, "g");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_P(BrokerContractTest, ConsumerCallsAfterCloseAreUnavailable) {
+  const std::string s = Stream();
+  CreateGroupOk(s, "g");
+  ReadNewOk(s, "g", "c1");
+  broker().Close();
+  BROKER_CT_CODE(broker().Consumers(s, "g"), kUnavailable);
+  BROKER_CT_CODE(broker().DeleteConsumer(s, "g", "c1"), kUnavailable);
+}
+// --- end of the Consumers/DeleteConsumer block -------------------------------
+
 }  // namespace protean

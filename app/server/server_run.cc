@@ -1,0 +1,261 @@
+// One `protean server` process: identity, engine, probes, the run loop and
+// a bounded exit (server_options.h, server_command.h).
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <random>
+
+#include "app/command_context.h"
+#include "app/server/alert_callbacks.h"
+#include "app/server/health_http_server.h"
+#include "app/server/history_writer.h"
+#include "app/server/identity.h"
+#include "app/server/server_options.h"
+#include "app/server/shutdown_signals.h"
+#include "core/config/configuration_error.h"
+
+namespace protean::cli {
+namespace {
+
+// Worker pool of the real loop (blocking adapter calls and handlers).
+constexpr int kLoopWorkers = 8;
+// After the loop stopped: how long running work may take before the process
+// exits without it (only handlers abandoned at the drain timeout still run).
+constexpr Duration kWorkerGrace = Millis(200);
+// Beyond drain_timeout + the close budgets: the stop's last-resort bound.
+constexpr Duration kStopMargin = Seconds(3);
+
+// Writes `port` to `path` atomically (a temporary file renamed over it).
+Status WritePortFile(const std::string& path, int port) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    f << port << "\n";
+    f.flush();
+    if (!f) return Status::InvalidArgument("--port-file " + path + ": cannot write " + tmp);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return Status::InvalidArgument("--port-file " + path + ": cannot rename " + tmp);
+  }
+  return Status::Ok();
+}
+
+// The pieces of one server process, in the order they are made and stopped.
+class ServerProcess {
+ public:
+  ServerProcess(const ServerOptions& o, std::ostream& out, std::ostream& err)
+      : o_(o), out_(out), err_(err), signals_(clock_, err), history_(err) {}
+
+  // Each returns an exit code other than -1 to stop there.
+  int Open();
+  int BuildEngine();
+  int StartProbes();
+  void RemoveStaleConsumers();
+  int Run();
+
+ private:
+  int Fail(const Status& st) {
+    err_ << "protean: error: " << st.message() << "\n";
+    if (d_) d_->domain->Close();
+    return kExitUsageOrLoadError;
+  }
+  void Log(const LogRecord& record) {
+    std::lock_guard<std::mutex> lock(log_mu_);
+    err_ << FormatLogText(record) << "\n";
+  }
+  void StartStop(const std::string& reason);
+
+  const ServerOptions& o_;
+  std::ostream& out_;
+  std::ostream& err_;
+  std::mutex log_mu_;  // the engine's log sink; outlives the engine
+  RealClock clock_;
+  ShutdownSignals signals_;  // first: blocks the signals before any thread starts
+  ProcessIdentity self_;
+  uint64_t seed_ = 0;
+  std::optional<OpenedDomain> d_;
+  std::vector<ResolvedHandler> resolved_;
+  std::unique_ptr<RealExecutor> loop_;
+  std::unique_ptr<Prng> prng_;
+  MetricsRegistry metrics_;
+  HistoryWriter history_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<HealthHttpServer> http_;
+  std::atomic<bool> stopping_{false};
+  Duration stop_bound_{0};  // drain_timeout + every adapter's close budget + kStopMargin
+  int exit_code_ = 0;       // the engine's: 0 clean, 1 forced or failed stop
+};
+
+int ServerProcess::Open() {
+  self_ = o_.instance.empty() ? GeneratedIdentity() : NamedIdentity(o_.instance);
+  OpenOptions open = o_.open;
+  open.scripted_handlers = true;
+  seed_ = std::random_device{}();  // real mode: no replay promised
+  open.seed = seed_;
+  d_ = OpenDomain(open, err_);
+  if (!d_) return kExitUsageOrLoadError;
+  Domain& domain = *d_->domain;
+  if (domain.handlers().empty()) {
+    err_ << "protean: warning: no handlers in " << domain.config().source_file
+         << " ([handlers.<Name>]): nothing to run\n";
+    domain.Close();
+    return kExitOk;
+  }
+  Result<std::vector<ResolvedHandler>> resolved = domain.ResolveSubscriptions();
+  if (!resolved.ok()) return Fail(resolved.status());
+  resolved_ = std::move(resolved).value();
+  if (o_.worker_index) {
+    // A worker of --workers N: it reads its own member of each partitioned
+    // event-store subscription (the supervisor checked that size == N).
+    for (ResolvedHandler& r : resolved_) {
+      if (r.config.type != SubscriptionType::kEventStore || !r.config.consumer_group_size) continue;
+      if (*o_.worker_index >= *r.config.consumer_group_size) {
+        return Fail(Status::InvalidArgument("--worker-index " + std::to_string(*o_.worker_index) +
+                                            " is not a member of " + r.handler->name +
+                                            "'s consumer_group_size " +
+                                            std::to_string(*r.config.consumer_group_size)));
+      }
+      r.config.consumer_group_member = *o_.worker_index;
+    }
+  }
+  return -1;
+}
+
+int ServerProcess::BuildEngine() {
+  Domain& domain = *d_->domain;
+  loop_ = std::make_unique<RealExecutor>(clock_, kLoopWorkers);
+  prng_ = std::make_unique<Prng>(seed_);
+  if (!o_.history.empty()) {
+    Status st = history_.Open(o_.history, domain, resolved_, self_, seed_);
+    if (!st.ok()) return Fail(st);
+  }
+  EngineOptions options = domain.MakeEngineOptions(self_.instance);
+  options.named_instance = self_.named;
+  options.log = [this](const LogRecord& record) { Log(record); };
+  const auto adapters = static_cast<int64_t>(domain.adapters().CloseOrder().size());
+  stop_bound_ = options.drain_timeout + options.close_timeout * adapters + kStopMargin;
+  engine_ = std::make_unique<Engine>(*loop_, *prng_, metrics_, domain.adapters(), options,
+                                     o_.history.empty() ? nullptr : &history_);
+  for (const ResolvedHandler& r : resolved_) {
+    Status st = engine_->AddSubscription(*r.handler, r.config);
+    if (!st.ok()) {
+      return Fail(config::ConfigErrorStatus(
+          config::kConfigInvalidValue,
+          config::ErrorLocation{
+              domain.config().source_file,
+              r.handler->source.empty() ? "handler " + r.handler->name : r.handler->source, 0, 0},
+          st.message()));
+    }
+  }
+  if (const auto& cb = domain.config().server.dlq.alert_callback) {
+    Result<DlqAlertCallback> callback = MakeDlqAlertCallback(*cb);
+    if (!callback.ok()) {
+      return Fail(config::ConfigErrorStatus(
+          config::kConfigInvalidValue,
+          config::ErrorLocation{domain.config().source_file, "server.dlq.alert_callback", 0, 0},
+          callback.status().message()));
+    }
+    engine_->AddDlqAlertCallback(*callback);
+  }
+  return -1;
+}
+
+int ServerProcess::StartProbes() {
+  const config::HealthConfig& health = d_->domain->config().server.health;
+  int port = 0;
+  if (health.enabled) {
+    http_ = std::make_unique<HealthHttpServer>(
+        HealthProbes{[this] { return engine_->Live(); }, [this] { return engine_->Ready(); },
+                     [this] { return metrics_.RenderPrometheus(); }});
+    const int want = static_cast<int>(o_.health_port.value_or(health.port));
+    Status st = http_->Start(health.host, want, health.port_auto_increment);
+    if (!st.ok()) return Fail(st);  // a taken port is an error, never shared
+    port = http_->port();
+    out_ << "protean: health server on http://" << health.host << ":" << port << "\n";
+  }
+  if (!o_.port_file.empty()) {
+    Status st = WritePortFile(o_.port_file, port);  // 0: no health server
+    if (!st.ok()) return Fail(st);
+  }
+  return -1;
+}
+
+void ServerProcess::RemoveStaleConsumers() {
+  Broker* broker = d_->domain->adapters().broker("default");
+  if (broker == nullptr || !broker->capabilities().consumer_groups) return;
+  for (const ResolvedHandler& r : resolved_) {
+    if (r.config.type != SubscriptionType::kStream) continue;
+    for (const std::string& line :
+         cli::RemoveStaleConsumers(*broker, {r.handler->name, r.handler->stream}, self_)) {
+      out_ << "protean: " << line << "\n";
+    }
+  }
+}
+
+void ServerProcess::StartStop(const std::string& reason) {
+  if (stopping_.exchange(true)) {  // a signal during a --run-for stop: cut it short
+    loop_->Post([this] { engine_->CutDrain(); });
+    return;
+  }
+  signals_.Arm(stop_bound_);
+  loop_->Post([this, reason] {
+    engine_->Shutdown(reason, [this](int code) {
+      exit_code_ = code;
+      loop_->Stop();
+    });
+  });
+}
+
+int ServerProcess::Run() {
+  signals_.Start({[this](const std::string& sig) { StartStop(sig); },
+                  [this](const std::string&) { loop_->Post([this] { engine_->CutDrain(); }); }});
+  loop_->Post([this] { engine_->Start(); });
+  const double run_for = o_.test_mode && o_.run_for <= 0 ? 3.0 : o_.run_for;
+  if (run_for > 0) loop_->PostAfter(SecondsF(run_for), [this] { StartStop("run-for"); });
+  const Domain& domain = *d_->domain;
+  std::string consumers;
+  for (const ResolvedHandler& r : resolved_) {
+    if (r.config.type != SubscriptionType::kStream) continue;
+    consumers += (consumers.empty() ? "" : ", ") + r.handler->name + "-" + self_.instance;
+  }
+  out_ << "protean: instance " << self_.instance << (self_.named ? " (named)" : " (generated)")
+       << (consumers.empty() ? "" : "; consumers " + consumers) << "\n";
+  out_ << "protean: server running " << domain.handlers().size() << " handler(s)"
+       << (domain.config().env.empty() ? "" : " (env " + domain.config().env + ")") << "\n";
+  out_.flush();
+  loop_->Run();
+  if (http_) http_->Stop();
+  signals_.Stop();
+  const int busy = loop_->StopWorkers(kWorkerGrace);
+  history_.Close();
+  if (busy > 0) {
+    // A handler stuck past the drain: its message stays pending (never
+    // acked) and its thread cannot be joined, so the process ends without it.
+    err_ << "protean: " << busy
+         << " handler thread(s) still running after the stop; exiting without them "
+            "(their messages stay pending)\n";
+    ExitProcess(exit_code_ == 0 ? 1 : exit_code_);
+  }
+  return exit_code_;
+}
+
+}  // namespace
+
+int RunServer(const ServerOptions& options, std::ostream& out, std::ostream& err) {
+  ServerProcess process(options, out, err);
+  for (int (ServerProcess::*step)() :
+       {&ServerProcess::Open, &ServerProcess::BuildEngine, &ServerProcess::StartProbes}) {
+    const int code = (process.*step)();
+    if (code >= 0) return code;
+  }
+  process.RemoveStaleConsumers();
+  return process.Run();
+}
+
+}  // namespace protean::cli
