@@ -1,4 +1,5 @@
 // How cost grows (real_benchmark, Redis): one {"scaling": ...} line per point.
+// processes and subscriptions: the median of 3 runs, with min and max.
 //   processes       msgs/s of 1, 2 and 4 `protean server` processes (scripted
 //                   no-op handler) draining one stream of kProcessMessages,
 //                   from the group's first read to the last ack (XINFO GROUPS)
@@ -85,6 +86,7 @@ void BM_ScalingProcesses(benchmark::State& state) {
   const std::string stream =
       "bench:procs:" + std::to_string(getpid()) + ":" + std::to_string(processes);
   const std::string group = "Sink";
+  Samples rate;
   for (auto _ : state) {
     SetStep("filling " + stream);
     if (!FillStream(raw.get(), stream, kProcessMessages)) return state.SkipWithError("XADD failed");
@@ -138,8 +140,9 @@ void BM_ScalingProcesses(benchmark::State& state) {
     Command(raw.get(), {"DEL", stream});
     dir.Keep(false);
     state.SetIterationTime(seconds);
-    state.counters["msgs_per_s"] = kProcessMessages / seconds;
+    rate.Add(kProcessMessages / seconds);
   }
+  rate.Publish(state, "msgs_per_s");
 }
 BENCHMARK(BM_ScalingProcesses)
     ->Arg(1)
@@ -147,7 +150,7 @@ BENCHMARK(BM_ScalingProcesses)
     ->Arg(4)
     ->Unit(benchmark::kMillisecond)
     ->UseManualTime()
-    ->Iterations(1);
+    ->Iterations(3);
 
 void BM_ScalingSubscriptions(benchmark::State& state) {
   const int subscriptions = static_cast<int>(state.range(0));
@@ -159,6 +162,7 @@ void BM_ScalingSubscriptions(benchmark::State& state) {
   auto broker = MakeRedisBroker(clock);
   if (!broker.ok()) return state.SkipWithError(broker.status().ToString().c_str());
   const int per_stream = kMessages / subscriptions;
+  Samples rate;
   for (auto _ : state) {
     std::vector<HandlerRegistration> handlers(static_cast<size_t>(subscriptions));
     SetStep("filling " + std::to_string(subscriptions) + " streams");
@@ -199,8 +203,9 @@ void BM_ScalingSubscriptions(benchmark::State& state) {
     for (const HandlerRegistration& h : handlers) Command(raw.get(), {"DEL", h.stream});
     if (!seconds) return;
     state.SetIterationTime(*seconds);
-    state.counters["msgs_per_s"] = static_cast<double>(progress.want()) / *seconds;
+    rate.Add(static_cast<double>(progress.want()) / *seconds);
   }
+  rate.Publish(state, "msgs_per_s");
 }
 BENCHMARK(BM_ScalingSubscriptions)
     ->Arg(1)
@@ -208,7 +213,7 @@ BENCHMARK(BM_ScalingSubscriptions)
     ->Arg(100)
     ->Unit(benchmark::kMillisecond)
     ->UseManualTime()
-    ->Iterations(1);
+    ->Iterations(3);
 
 // Entries held by one subscription whose handler blocks: the first batch in
 // the worker's sequence, the next one fetched ahead (2 x messages_per_tick).
