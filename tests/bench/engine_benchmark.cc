@@ -5,6 +5,12 @@
 //                                 containers: the ceiling the first is compared with
 //   sim_time_acceleration         simulated seconds per wall second for a workload
 //                                 dominated by 1 s retry delays and a 10 s drain
+// Scaling section ({"scaling": ...} lines):
+//   sim_run_s, sim_run_us_per_msg  wall time of a simulated run of 10k, 100k and
+//                                 1M messages (all published at the start, no-op
+//                                 handler, messages_per_tick 100), in all and per
+//                                 message: linear when the per-message figure stays flat
+#include <chrono>
 #include <deque>
 #include <string>
 #include <unordered_map>
@@ -25,6 +31,13 @@ namespace protean {
 namespace {
 
 constexpr int kBatch = 10000;
+
+// prefix + n (appended: GCC 12's -Wrestrict misfires on "x" + std::to_string(n)).
+std::string Numbered(const char* prefix, int64_t n) {
+  std::string s(prefix);
+  s += std::to_string(n);
+  return s;
+}
 
 struct World {
   SimClock clock;
@@ -62,7 +75,8 @@ void BM_MemoryThroughput(benchmark::State& state) {
   Engine engine(w.loop, w.prng, w.metrics, w.Adapters(), o, nullptr);
   if (!engine.AddSubscription(h, c).ok()) state.SkipWithError("subscription");
   engine.Start();
-  const Fields fields = EncodeMessageFields("00000000-0000-4000-8000-000000000000", "OrderPlaced", "{}");
+  const Fields fields =
+      EncodeMessageFields("00000000-0000-4000-8000-000000000000", "OrderPlaced", "{}");
   for (auto _ : state) {
     const int64_t target = handled + kBatch;
     for (int i = 0; i < kBatch; ++i) (void)w.broker.Publish("orders", fields);
@@ -128,8 +142,9 @@ void BM_SimAcceleration(benchmark::State& state) {
     o.drain_timeout = Seconds(10);
     std::vector<std::unique_ptr<Engine>> engines;
     for (int i = 0; i < 4; ++i) {
-      o.instance = "w" + std::to_string(i);
-      engines.push_back(std::make_unique<Engine>(w.loop, w.prng, w.metrics, w.Adapters(), o, nullptr));
+      o.instance = Numbered("w", i);
+      engines.push_back(
+          std::make_unique<Engine>(w.loop, w.prng, w.metrics, w.Adapters(), o, nullptr));
       (void)engines.back()->AddSubscription(h, c);
     }
     for (int i = 0; i < 200; ++i) {
@@ -153,10 +168,63 @@ void BM_SimAcceleration(benchmark::State& state) {
 }
 BENCHMARK(BM_SimAcceleration)->Unit(benchmark::kMillisecond);
 
+// N messages published at once, then the loop run until all are handled and
+// acked; wall time of the whole run (publishing included).
+void BM_SimRun(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  for (auto _ : state) {
+    World w;
+    int64_t handled = 0;
+    HandlerRegistration h;
+    h.name = "H";
+    h.stream = "orders";
+    h.fn = [&handled](const Message&, HandlerContext&) {
+      ++handled;
+      return Status::Ok();
+    };
+    SubscriptionConfig c;
+    c.messages_per_tick = 100;
+    Engine engine(w.loop, w.prng, w.metrics, w.Adapters(), EngineOptions{}, nullptr);
+    if (!engine.AddSubscription(h, c).ok()) return state.SkipWithError("subscription");
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int64_t i = 0; i < n; ++i) {
+      (void)w.broker.Publish(
+          "orders", EncodeMessageFields(Numbered("m", i), "OrderPlaced", R"({"order_id":1})"));
+    }
+    engine.Start();
+    // Bounded: the loop never runs more than 10 steps per message.
+    for (int64_t steps = 0; handled < n && steps < 10 * n + 1000; ++steps) w.loop.Step();
+    w.loop.RunFor(Millis(10));  // flush the last acks
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    auto pending = w.broker.Pending("orders", "H", "", 10);
+    if (handled < n || !pending.ok() || !pending->empty()) {
+      return state.SkipWithError(("handled " + std::to_string(handled) + " of " +
+                                  std::to_string(n) + " or entries left pending")
+                                     .c_str());
+    }
+    state.SetIterationTime(seconds);  // the world's destruction is not part of the run
+    state.counters["seconds"] = seconds;
+    state.counters["us_per_msg"] = seconds * 1e6 / static_cast<double>(n);
+  }
+}
+BENCHMARK(BM_SimRun)
+    ->Arg(10000)
+    ->Arg(100000)
+    ->Arg(1000000)
+    ->Unit(benchmark::kMillisecond)
+    ->UseManualTime()
+    ->Iterations(1);
+
 const bool kExported = [] {
   bench::ExportMetric("BM_MemoryThroughput", "memory_throughput_msgs_per_s", "msgs/s");
   bench::ExportMetric("BM_RawQueue", "raw_queue_msgs_per_s", "msgs/s");
   bench::ExportMetric("BM_SimAcceleration", "sim_time_acceleration", "x", "sim_acceleration");
+  for (int n : {10000, 100000, 1000000}) {
+    const std::string name = "BM_SimRun/" + std::to_string(n);
+    bench::ExportScaling(name, "sim_run_s", n, "s", "seconds");
+    bench::ExportScaling(name, "sim_run_us_per_msg", n, "us", "us_per_msg");
+  }
   return true;
 }();
 

@@ -1,0 +1,219 @@
+// Message DB benchmarks of real_benchmark. BM_MessageDb reads one category
+// of kEvents events (written once per process, with Protean's metadata as
+// Protean's Message DB adapter writes it) per iteration, back to back:
+//   messagedb_category_read_msgs_per_s         an event-store subscription (no-op
+//                                              handler on a worker, the default)
+//   messagedb_category_read_inline_msgs_per_s  the same with inline_on_loop
+//   messagedb_raw_read_msgs_per_s              plain get_category_messages calls
+//                                              (batch 100) over libpqxx
+//   messagedb_category_over_raw                goal >= 0.7
+// Every subscription round has a handler name of its own (argument and round
+// in it), so no round resumes after a position an earlier one stored.
+// Needs MESSAGE_DB_URL (ci/services.sh); fails without it.
+#include <unistd.h>
+
+#include <cstdio>
+#include <pqxx/pqxx>
+#include <random>
+#include <string>
+
+#include <benchmark/benchmark.h>
+
+#include "adapters/real/register.h"
+#include "core/engine/engine.h"
+#include "core/engine/message.h"
+#include "core/storage_wrappers.h"
+#include "tests/bench/bench_main.h"
+#include "tests/bench/real_support.h"
+
+namespace protean::bench {
+namespace {
+
+constexpr int kEvents = 10000;
+constexpr int kBatch = 100;
+constexpr int kWorkers = 2;
+
+Result<std::unique_ptr<EventStore>> MessageDb(const Clock& clock) {
+  const char* url = Env("MESSAGE_DB_URL");
+  if (url == nullptr)
+    return Status::InvalidArgument("MESSAGE_DB_URL not set (ci/services.sh start)");
+  AdapterRegistry registry;
+  RegisterRealAdapters(registry);
+  config::EventStoreConfig ec;
+  ec.provider = "message_db";
+  ec.database_uri = url;
+  return registry.CreateEventStore(ec, AdapterEnv{&clock});
+}
+
+// The metadata column of an event as Protean writes it: Metadata.to_dict(),
+// the "metadata" member of the envelope (its last member).
+std::string ProteanMetadata(const std::string& id, const std::string& stream,
+                            const std::string& payload) {
+  MessageMetadata meta;
+  meta.id = id;
+  meta.type = "Bench.Happened.v1";
+  meta.time = "2026-01-01T00:00:00+00:00";
+  meta.stream = stream;
+  meta.fqn = "bench.Happened";
+  meta.kind = "EVENT";
+  meta.stream_category = stream.substr(0, stream.find('-'));
+  Result<std::string> envelope = EncodeEnvelope(meta, payload);
+  if (!envelope.ok()) return "";
+  const size_t at = envelope->find("\"metadata\":");
+  if (at == std::string::npos) return "";
+  const size_t from = envelope->find('{', at);
+  return envelope->substr(from, envelope->size() - 1 - from);
+}
+
+// A category of kEvents events over 50 streams, or "" after failing the benchmark.
+std::string FillCategory(benchmark::State& state, EventStore& store) {
+  // Message DB keeps every id it ever saw: ids and the category are unique per run.
+  Prng ids(std::random_device{}());
+  const std::string category =
+      "benchcat" + std::to_string(getpid()) + "x" + ids.Uuid().substr(0, 8);
+  SetStep("writing " + std::to_string(kEvents) + " events to " + category);
+  for (int i = 0; i < kEvents; ++i) {
+    NewEventMessage m;
+    m.id = ids.Uuid();
+    m.stream_name = category + "-" + std::to_string(i % 50);
+    m.type = "Bench.Happened.v1";
+    m.data = R"({"order_id":)" + std::to_string(i) + R"(,"amount":"19.99"})";
+    m.metadata = ProteanMetadata(m.id, m.stream_name, m.data);
+    Result<int64_t> r = store.Write(m, std::nullopt);
+    if (!r.ok()) {
+      state.SkipWithError(("writing " + category + ": " + r.status().ToString()).c_str());
+      return "";
+    }
+  }
+  return category;
+}
+
+// msgs/s of an event-store subscription named `name` reading the whole category.
+std::optional<double> ReadWithEngine(benchmark::State& state, EventStore* store,
+                                     const std::string& category, const std::string& name,
+                                     bool inline_on_loop) {
+  // Everything a worker touches is declared before the executor (see real_support.h).
+  Progress progress(kEvents);
+  HandlerRegistration h;
+  h.name = name;
+  h.stream = category;
+  h.inline_on_loop = inline_on_loop;
+  h.fn = [&progress](const Message&, HandlerContext&) {
+    progress.Add();
+    return Status::Ok();
+  };
+  SubscriptionConfig c;
+  c.type = SubscriptionType::kEventStore;
+  c.enable_dlq = false;
+  c.messages_per_tick = kBatch;
+  c.position_update_interval = 1000;
+  EventStoreWrapper connection(store);  // the engine's close closes only this
+  EngineAdapters adapters;
+  adapters.event_store = &connection;
+  RealClock clock;
+  Prng prng(std::random_device{}());  // ids it draws (positions) must differ per round
+  MetricsRegistry metrics;
+  RealExecutor loop(clock, kWorkers);
+  EngineOptions o;
+  o.drain_timeout = Seconds(5);
+  Engine engine(loop, prng, metrics, adapters, o, nullptr);
+  if (Status st = engine.AddSubscription(h, c); !st.ok()) {
+    state.SkipWithError(st.ToString().c_str());
+    return std::nullopt;
+  }
+  const std::optional<double> seconds =
+      RunEngine(state, loop, engine, progress,
+                {std::to_string(kEvents) + " events handled by " + name + " from " + category,
+                 std::chrono::seconds(60), std::chrono::seconds(10)});
+  if (!seconds) return std::nullopt;
+  return kEvents / *seconds;
+}
+
+std::optional<double> ReadRaw(benchmark::State& state, pqxx::connection& conn,
+                              const std::string& category) {
+  SetStep("raw get_category_messages over " + category);
+  const SteadyClock::time_point t0 = SteadyClock::now();
+  int64_t position = 1;
+  int read = 0;
+  while (read < kEvents && SecondsSince(t0) < 60) {
+    pqxx::nontransaction tx(conn);
+    pqxx::result r = tx.exec_prepared("read", category, position, kBatch);
+    if (r.empty()) break;
+    for (const auto& row : r) {
+      position = row[0].as<int64_t>() + 1;
+      benchmark::DoNotOptimize(row[1].c_str());
+      benchmark::DoNotOptimize(row[2].c_str());
+      ++read;
+    }
+  }
+  const double seconds = SecondsSince(t0);
+  if (read < kEvents) {
+    state.SkipWithError(("raw read of " + category + ": got " + std::to_string(read) + " of " +
+                         std::to_string(kEvents) + " events")
+                            .c_str());
+    return std::nullopt;
+  }
+  return kEvents / seconds;
+}
+
+void BM_MessageDb(benchmark::State& state) {
+  Running running("BM_MessageDb");
+  RealClock clock;
+  Result<std::unique_ptr<EventStore>> store = MessageDb(clock);
+  if (!store.ok()) return state.SkipWithError(store.status().ToString().c_str());
+  const std::string category = FillCategory(state, **store);
+  if (category.empty()) return;
+  std::string uri = Env("MESSAGE_DB_URL");
+  uri += (uri.find('?') == std::string::npos ? "?" : "&");
+  uri += "options=-c%20search_path%3Dmessage_store%2Cpublic";
+  pqxx::connection conn(uri);
+  conn.prepare("read",
+               "SELECT global_position, data, metadata FROM "
+               "get_category_messages($1::varchar, $2::bigint, $3::bigint)");
+  Samples engine, inline_engine, raw, ratio;
+  int round = 0;
+  for (auto _ : state) {
+    const std::string r = std::to_string(round++);
+    // Back to back on the same category; BENCH_ROUNDS may leave some out.
+    std::optional<double> e, i, p;
+    double seconds = 0;
+    auto measure = [&](const char* name, std::optional<double>* rate, auto&& read) {
+      if (!RoundWanted(name)) return true;
+      *rate = read();
+      if (*rate) seconds += kEvents / **rate;
+      return rate->has_value();
+    };
+    if (!measure("engine", &e,
+                 [&] {
+                   return ReadWithEngine(state, store->get(), category, "BenchWorker" + r, false);
+                 }) ||
+        !measure("inline", &i,
+                 [&] {
+                   return ReadWithEngine(state, store->get(), category, "BenchInline" + r, true);
+                 }) ||
+        !measure("raw", &p, [&] { return ReadRaw(state, conn, category); })) {
+      break;
+    }
+    if (e) engine.Add(*e);
+    if (i) inline_engine.Add(*i);
+    if (p) raw.Add(*p);
+    if (e && p) ratio.Add(*e / *p);
+    state.SetIterationTime(seconds);
+  }
+  engine.Publish(state, "engine");
+  inline_engine.Publish(state, "inline");
+  raw.Publish(state, "raw");
+  ratio.Publish(state, "engine_over_raw");
+}
+BENCHMARK(BM_MessageDb)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(3);
+
+const bool kExported = [] {
+  ExportMetric("BM_MessageDb", "messagedb_category_read_msgs_per_s", "msgs/s", "engine");
+  ExportMetric("BM_MessageDb", "messagedb_category_read_inline_msgs_per_s", "msgs/s", "inline");
+  ExportMetric("BM_MessageDb", "messagedb_raw_read_msgs_per_s", "msgs/s", "raw");
+  ExportMetric("BM_MessageDb", "messagedb_category_over_raw", "ratio", "engine_over_raw");
+  return true;
+}();
+
+}  // namespace
+}  // namespace protean::bench
