@@ -15,7 +15,9 @@
 #include "core/runtime/real_executor.h"
 #include "core/runtime/sim_executor.h"
 #include "harness/checkers.h"
+#include "harness/declared_policy.h"
 #include "harness/faults.h"
+#include "harness/handler_ledger.h"
 #include "harness/recorder.h"
 
 namespace protean::harness {
@@ -504,7 +506,9 @@ void Run::RecordFinalState() {
     for (const DlqEntry& e : entries) {
       recorder_->Record(
           clock_->Now(), "final_dlq",
-          {{"stream", stream}, {"message_id", MessageIdOf(e.fields)}, {"entry_id", e.dlq_id}});
+          {{"stream", stream}, {"message_id", MessageIdOf(e.fields)}, {"entry_id", e.dlq_id},
+           {"attempt", e.metadata.attempts}, {"subscription", e.metadata.consumer_group},
+           {"detail", e.metadata.reason}});
     }
   }
 }
@@ -597,6 +601,7 @@ RunOutput Run::Execute() {
       subs[h.handler->name] = SubscriptionJson(*h.handler, h.config);
     }
     recorder_ = std::make_unique<Recorder>(infos);
+    RecordHandlerCalls(*scripted_, *recorder_, *loop_);
     start_ = clock_->Now();
     const int64_t end_ms = std::max(s_.heal_at_ms + s_.converge_within_ms, s_.min_duration_ms);
     deadline_ = At(end_ms);
@@ -619,6 +624,7 @@ RunOutput Run::Execute() {
     header["phases"] = {{"heal_at_us", s_.heal_at_ms * 1000},
                         {"converge_within_us", s_.converge_within_ms * 1000}};
     header["expect"] = s_.expect;
+    header["declared"] = DeclaredPolicyJson(s_);
     nlohmann::ordered_json instances = nlohmann::ordered_json::object();
     int64_t total = s_.instances;
     for (const FaultSpec& f : s_.faults) total += f.kind == FaultKind::kAddWorker ? 1 : 0;

@@ -8,6 +8,7 @@
 // many times it was handled. The attempt number a handler sees is the
 // message's delivery count, so fail_first survives crashes.
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,8 +22,27 @@ namespace protean {
 
 inline constexpr const char* kProcessedTable = "processed";
 
-// What scripted handlers share at run time: the randomness they draw from
-// and the fault windows the harness injects. In the simulation handlers run
+// One call of a scripted handler, as the handler itself saw it: who called
+// it (the consumer), for which message and attempt, when, how long it said it
+// took (its declared duration, slow windows included) and what it returned
+// ("ok", "failed", "undecodable").
+struct ScriptedCall {
+  std::string handler;
+  std::string consumer;
+  std::string message_id;
+  int64_t attempt = 0;
+  TimePoint at{};
+  Duration cost{0};
+  std::string outcome;
+};
+// Receives every call before the handler returns, on the thread that ran it
+// (the loop in the simulation, a worker in real mode): a record kept outside
+// the engine, so the harness can compare the engine's account of its
+// attempts with the calls that really happened.
+using ScriptedLedger = std::function<void(const ScriptedCall&)>;
+
+// What scripted handlers share at run time: the randomness they draw from,
+// the fault windows the harness injects and the ledger of calls (optional). In the simulation handlers run
 // on the loop thread in a fixed order, so draws are deterministic; in real
 // mode the mutex makes concurrent use safe.
 struct ScriptedRuntime {
@@ -44,6 +64,7 @@ struct ScriptedRuntime {
   std::mutex mu;
   Prng prng;
   std::vector<FaultWindow> faults;
+  ScriptedLedger ledger;  // set before the handlers run; may be null
 };
 
 HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
