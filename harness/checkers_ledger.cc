@@ -42,6 +42,10 @@ std::string Us(int64_t us) { return std::to_string(us / 1000) + " ms"; }
 void CheckOutcome(const HistoryIndex& ix, const SubInfo& sub, const Ev& call, const Ev& start,
                   const Ev* fin, std::vector<std::string>* out) {
   if (fin == nullptr) return;
+  for (const auto& w : ix.faults()) {
+    // The clock jumped while the attempt ran: its budget and length are moot.
+    if (w.kind == "clock_jump" && w.start <= fin->index && w.start >= call.index) return;
+  }
   const int64_t cost = call.value;
   const int64_t slack = ix.slack_us();
   std::optional<int64_t> budget;
