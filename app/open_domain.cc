@@ -20,9 +20,11 @@ std::optional<OpenedDomain> OpenDomain(const OpenOptions& options, std::ostream&
     config::DomainConfig cfg = config::LoadDomainConfig(load);
     const bool production = cfg.env == "production";
     d.domain = std::make_unique<Domain>(std::move(cfg), *d.registry, AdapterEnv{d.clock.get()});
-    Status st = options.scripted_handlers ? d.domain->RegisterScriptedHandlers(
-                                                std::make_shared<ScriptedRuntime>(options.seed))
-                                          : Status::Ok();
+    Status st = Status::Ok();
+    if (options.scripted_handlers) {
+      d.scripted = std::make_shared<ScriptedRuntime>(options.seed);
+      st = d.domain->RegisterScriptedHandlers(d.scripted);
+    }
     if (st.ok()) st = d.domain->Init(production);
     if (!st.ok()) {
       err << "protean: error: " << st.message() << "\n";

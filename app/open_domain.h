@@ -18,6 +18,8 @@ struct OpenedDomain {
   std::unique_ptr<RealClock> clock;
   std::unique_ptr<AdapterRegistry> registry;
   std::unique_ptr<Domain> domain;
+  // The scripted handlers' shared state, when they were registered.
+  std::shared_ptr<ScriptedRuntime> scripted;
 };
 
 struct OpenOptions {

@@ -11,6 +11,9 @@
 #   CI_EXTRA_PACKAGES   space-separated extra Debian packages to install as well
 #   CI_BROWSER          1 → also the headless browser of ci/report_browser_check.sh
 #                       (chromium, fonts-dejavu-core; node comes with npm below)
+#   CI_SANITIZERS       1 → also clang with its sanitizer and libFuzzer runtimes and the
+#                       symbolizer, for ci/sanitizers.sh and ci/fuzz.sh (clang,
+#                       libclang-rt-14-dev, llvm-14)
 #   CI_SKIP_INSTALL     1 → do nothing (for machines managed some other way)
 set -euo pipefail
 
@@ -43,6 +46,9 @@ if ! ci_have npm; then
 fi
 if [[ "${CI_BROWSER:-0}" == "1" ]]; then
   packages+=(chromium fonts-dejavu-core)
+fi
+if [[ "${CI_SANITIZERS:-0}" == "1" ]]; then
+  packages+=(clang libclang-rt-14-dev llvm-14)
 fi
 if [[ -n "${CI_EXTRA_PACKAGES:-}" ]]; then
   read -r -a extra <<<"${CI_EXTRA_PACKAGES}"

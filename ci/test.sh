@@ -15,6 +15,15 @@
 #   8. scenario suites, test mode     harness against the services, same condition; adds its
 #                        cases to reports/html (memory vs test pages side by side)
 #   9. services stop     also done by an EXIT trap whatever happens
+#  10. swarm             ci/swarm.sh: random seeds over every suite (memory) for SWARM_SECONDS
+#                        (default 120); each failure printed with its replay and shrink commands
+#  11. ASan+UBSan build  ci/sanitizers.sh asan-build: clang, -DPROTEAN_SANITIZE=ON (with
+#                        float-cast-overflow) -DPROTEAN_FUZZ=ON; only the targets the next two need
+#  12. ASan+UBSan tests  unit tests, memory contract suites, fuzz corpus + regressions,
+#                        scenario suites (memory)
+#  13. fuzz              ci/fuzz.sh: each libFuzzer target for FUZZ_SECONDS (default 25)
+#  14. TSan              ci/sanitizers.sh tsan: -DPROTEAN_TSAN=ON, the real-runtime tests
+# Longer runs (mutation testing, long fuzzing and swarms) are in ci/nightly.sh.
 # A step that fails does not stop the later ones unless they depend on it (no build →
 # no tests; no services → no real tests, no test-mode suites). Exit status is 1 if any
 # step failed, 0 otherwise. The last line is "total: N passed, N failed, N skipped",
@@ -22,6 +31,7 @@
 #
 # Reports (JUnit XML, service logs) go to reports/ at the repo root (gitignored):
 #   ctest.xml, ctest-real.xml, scenarios-memory.xml, scenarios-test.xml, services/*.log,
+#   swarm/, asan/*.xml, tsan/*.xml, fuzz/ (summary.txt, logs, crashing inputs),
 #   html/ (the HTML report of the suites), report-check/ (the browser check's pages and PNGs)
 #
 # Environment:
@@ -33,6 +43,8 @@
 #   CTEST_TIMEOUT    per-test timeout in seconds (default 300)
 #   CI_DEADLINE      seconds the job may take before steps are cut short (default 5100 = 85 min)
 #   CI_SKIP_INSTALL  1 → skip the install step
+#   CI_SANITIZERS    0 → skip the sanitizer and fuzz steps (default 1; installs clang)
+#   SWARM_SECONDS, FUZZ_SECONDS — see ci/swarm.sh, ci/fuzz.sh
 #   PROTEAN_REDIS_PORT, PROTEAN_PG_PORT — see ci/services.sh
 # Step functions are called indirectly, through ci_step:
 # shellcheck disable=SC2317
@@ -52,7 +64,10 @@ export BUILD_DIR
 
 mkdir -p "${REPORTS}"
 rm -f "${REPORTS}"/*.xml
-rm -rf "${REPORTS}/services" "${REPORTS}/html" "${REPORTS}/report-check"
+rm -rf "${REPORTS}/services" "${REPORTS}/html" "${REPORTS}/report-check" "${REPORTS}/swarm" \
+  "${REPORTS}/asan" "${REPORTS}/tsan" "${REPORTS}/fuzz"
+CI_SANITIZERS="${CI_SANITIZERS:-1}"
+export CI_SANITIZERS
 
 # ------------------------------------------------------------ services lifecycle
 SERVICES_STARTED=0
@@ -141,6 +156,30 @@ step_scenarios_test() {
       --report "${REPORTS}/html"
 }
 
+# ---- swarm, sanitizers, fuzzing ---------------------------------------------
+step_swarm() {
+  ci_timeout "$(ci_budget $((${SWARM_SECONDS:-120} + 300)))" bash ci/swarm.sh "${BUILD_DIR}"
+}
+
+step_asan_build() {
+  ci_timeout "$(ci_budget 2700)" bash ci/sanitizers.sh asan-build
+}
+
+step_asan_test() {
+  ci_timeout "$(ci_budget 1200)" bash ci/sanitizers.sh asan-test
+}
+
+step_fuzz() {
+  if [[ ! -x build-asan/tests/fuzz/fuzz_config_loader ]]; then
+    ci_skip "fuzz: no libFuzzer targets (clang not installed)"
+  fi
+  ci_timeout "$(ci_budget 900)" bash ci/fuzz.sh build-asan
+}
+
+step_tsan() {
+  ci_timeout "$(ci_budget 2400)" bash ci/sanitizers.sh tsan
+}
+
 # ------------------------------------------------------------ the job
 ci_log "test job: repo ${CI_ROOT}, build dir ${BUILD_DIR}, reports ${REPORTS}"
 
@@ -201,7 +240,30 @@ if [[ ${SERVICES_STARTED} -eq 1 ]]; then
   CI_STEP_NOTES+=("$((SECONDS - t0))s")
 fi
 
+# The steps below need no services (stopped above: their memory and CPU are free).
+if ci_step_ok "build"; then
+  ci_step "swarm (memory, random seeds)" step_swarm
+else
+  ci_skip_step "swarm (memory, random seeds)" "build failed"
+fi
+
+if [[ "${CI_SANITIZERS}" == "1" ]]; then
+  ci_step "ASan+UBSan build" step_asan_build
+  if ci_step_ok "ASan+UBSan build"; then
+    ci_step "ASan+UBSan tests" step_asan_test
+    ci_step "fuzz" step_fuzz
+  else
+    ci_skip_step "ASan+UBSan tests" "ASan+UBSan build failed"
+    ci_skip_step "fuzz" "ASan+UBSan build failed"
+  fi
+  ci_step "TSan (real-runtime tests)" step_tsan
+else
+  for s in "ASan+UBSan build" "ASan+UBSan tests" "fuzz" "TSan (real-runtime tests)"; do
+    ci_skip_step "${s}" "CI_SANITIZERS=0"
+  done
+fi
+
 status=0
 ci_summary || status=1
-ci_junit_totals "${REPORTS}"/*.xml
+ci_junit_totals "${REPORTS}"/*.xml "${REPORTS}"/asan/*.xml "${REPORTS}"/tsan/*.xml
 exit "${status}"

@@ -167,6 +167,7 @@ std::vector<CheckResult> RunCheckers(const History& history) {
   const internal::HistoryIndex ix(history);
   return {internal::NoLoss(ix),          internal::Duplicates(ix),
           internal::DlqIffExhausted(ix), internal::Backoff(ix),
+          internal::RetryBacklog(ix),    internal::HandlerCalls(ix),
           internal::Drain(ix),           internal::Readiness(ix),
           internal::DlqAlerts(ix),       internal::Scaling(ix),
           internal::Convergence(ix),     internal::Expectations(ix, false)};
@@ -180,6 +181,12 @@ CheckResult CheckDlqIffExhausted(const History& h) {
   return internal::DlqIffExhausted(internal::HistoryIndex(h));
 }
 CheckResult CheckBackoff(const History& h) { return internal::Backoff(internal::HistoryIndex(h)); }
+CheckResult CheckRetryBacklog(const History& h) {
+  return internal::RetryBacklog(internal::HistoryIndex(h));
+}
+CheckResult CheckHandlerCalls(const History& h) {
+  return internal::HandlerCalls(internal::HistoryIndex(h));
+}
 CheckResult CheckDrain(const History& h) { return internal::Drain(internal::HistoryIndex(h)); }
 CheckResult CheckReadiness(const History& h) {
   return internal::Readiness(internal::HistoryIndex(h));

@@ -8,14 +8,20 @@
 //                      allows it (after a claim: crash, lost ack, drain cut-off;
 //                      event store: after a restart from a stored position)
 //   dlq_iff_exhausted  dead-lettered iff attempts ran out (or undecodable)
-//   backoff            each retry waited as configured (within the jitter bounds)
+//   backoff            each retry waited as declared (delay, backoff kind, cap,
+//                      within the jitter bounds; a declared jitter shows)
+//   retry_backlog      retries waiting in memory stay within the backlog cap
 //   drain              drain within its bound, nothing acked that was unfinished
 //                      at the cut-off, shutdown steps in order, adapters closed in
 //                      reverse order
 //   readiness          readiness turns draining at the signal; probes during the
 //                      drain answer 503 "unavailable"
-//   dlq_alerts         one alert per maintenance cycle while depth >= threshold,
-//                      none below it
+//   dlq_alerts         per DLQ stream (handlers sharing one share it, lowest
+//                      threshold wins): one alert per maintenance cycle while
+//                      its depth >= threshold, none below it
+//   handler_calls      each reported attempt is one call of the handler (the
+//                      ledger the scripted handlers write), with the call's
+//                      outcome, or a timeout iff it took longer than the budget
 //   scaling            one consumer per stream message; event-store subscriptions
 //                      see every message in every instance unless partitioned, then
 //                      exactly one member; optional spread expectation
@@ -23,7 +29,9 @@
 //   expectations       the scenario's [expect] counts
 //
 // Each violation is one human-readable line naming the message / instance and
-// the time. Some checkers (no_loss, duplicates) also name the events a
+// the time. Expectations come from the policy the scenario file declared
+// (the header's "declared", harness/checkers_oracle.h), never from the
+// engine's own functions, events or resolved config. Some checkers (no_loss, duplicates) also name the events a
 // violation is about, for the HTML report to highlight (harness/html_report.h).
 
 #include <cstddef>
@@ -55,6 +63,8 @@ CheckResult CheckNoLoss(const History& history);
 CheckResult CheckDuplicates(const History& history);
 CheckResult CheckDlqIffExhausted(const History& history);
 CheckResult CheckBackoff(const History& history);
+CheckResult CheckRetryBacklog(const History& history);
+CheckResult CheckHandlerCalls(const History& history);
 CheckResult CheckDrain(const History& history);
 CheckResult CheckReadiness(const History& history);
 CheckResult CheckDlqAlerts(const History& history);

@@ -1,6 +1,7 @@
 // no_loss, duplicates and scaling: who handled each message, and how often.
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "harness/checkers_internal.h"
 
@@ -133,6 +134,20 @@ bool RestartJustifies(const HistoryIndex& ix, const Run* before, const Run* now,
   return false;
 }
 
+// The highest position `instance` stored for `sub` before run `now` began
+// (its restarted reader resumes after it), or 0.
+int64_t StoredBefore(const HistoryIndex& ix, const std::string& instance, const std::string& sub,
+                     const Run* now) {
+  if (now == nullptr) return 0;
+  int64_t stored = 0;
+  for (size_t i : ix.OfKind("position_written")) {
+    const Ev& e = ix.event(i);
+    if (i >= now->start) break;
+    if (e.instance == instance && e.subscription == sub) stored = std::max(stored, e.value);
+  }
+  return stored;
+}
+
 void EventStoreDuplicates(const HistoryIndex& ix, const std::vector<size_t>& pair,
                           DuplicateCount* out) {
   std::map<std::string, std::vector<size_t>> oks_by_instance;
@@ -147,6 +162,16 @@ void EventStoreDuplicates(const HistoryIndex& ix, const std::vector<size_t>& pai
       const Ev& ok = ix.event(oks[k]);
       const Run* before = ix.RunAt(instance, prev.index);
       const Run* now = ix.RunAt(instance, ok.index);
+      const int64_t stored = StoredBefore(ix, instance, ok.subscription, now);
+      const Published* p = ix.FindPublished(ok.message_id);
+      const int64_t position = p != nullptr ? std::atoll(p->entry_id.c_str()) : 0;
+      if (position > 0 && position <= stored) {
+        out->violations.push_back(ix.Where(ok) + ": handled again after a restart at global position " +
+                                  std::to_string(position) + ", which the stored position " +
+                                  std::to_string(stored) + " already covers");
+        out->events.push_back({prev.index, ok.index});
+        continue;
+      }
       if (RestartJustifies(ix, before, now, ok.subscription)) continue;
       const bool same_run = before != nullptr && before == now;
       out->violations.push_back(

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
+#include <utility>
 
 #include "harness/checkers_internal.h"
 
@@ -37,7 +39,9 @@ std::string Unearned(const SubInfo& sub, const StreamTrail& s, const Ev& e) {
   const int64_t max = sub.attempts_max();
   if (e.kind == "dlq_moved" && (StartsWith(e.detail, "undecodable") || s.undecodable)) return "";
   if (StartsWith(e.detail, "attempts exhausted") || (e.kind == "dropped" && e.attempt > max)) {
-    if (e.attempt >= max) return "";
+    // A claimed entry whose attempts ran out: dead-lettered with exactly the
+    // declared number of attempts (a drop reports the delivery count).
+    if (e.kind == "dlq_moved" ? e.attempt == max : e.attempt >= max) return "";
     return "exhausted at attempt " + std::to_string(e.attempt) + " with " + Attempts(sub);
   }
   auto last = s.last_finish.find(e.instance);
@@ -137,10 +141,202 @@ void EventStorePair(const HistoryIndex& ix, const SubInfo& sub, const std::vecto
   }
 }
 
+// --- DLQ alerts, judged per DLQ stream from the declared policy ----------------
+
+// One DLQ stream as the scenario declares it: the lowest threshold and the
+// longest retention of the handlers that share it.
+struct DlqTarget {
+  int64_t threshold = 0;
+  int64_t retention_us = 0;
+};
+
+std::map<std::string, DlqTarget> DeclaredTargets(const HistoryIndex& ix) {
+  const DlqPolicy& dlq = ix.dlq_policy();
+  std::map<std::string, DlqTarget> out;
+  for (const auto& [name, sub] : ix.subscriptions()) {
+    if (sub.event_store) continue;
+    const int64_t threshold = sub.config.dlq_alert_threshold.value_or(dlq.alert_threshold);
+    const double hours = sub.config.dlq_retention_hours.value_or(dlq.retention_hours);
+    const int64_t retention = static_cast<int64_t>(hours * 3600e6);
+    auto [it, fresh] = out.emplace(sub.stream + ":dlq", DlqTarget{threshold, retention});
+    if (!fresh) {
+      it->second.threshold = std::min(it->second.threshold, threshold);
+      it->second.retention_us = std::max(it->second.retention_us, retention);
+    }
+  }
+  return out;
+}
+
+// A move into a DLQ: it happened in the broker between `lo` (the pair's
+// previous event) and `hi` (its dlq_moved event).
+struct Move {
+  int64_t lo = 0;
+  int64_t hi = 0;
+};
+
+std::map<std::string, std::vector<Move>> MovesByDlq(const HistoryIndex& ix) {
+  std::map<std::string, std::vector<Move>> out;
+  for (size_t i : ix.OfKind("dlq_moved")) {
+    const Ev& e = ix.event(i);
+    int64_t lo = e.t;
+    for (size_t j : ix.OfPair(e.subscription, e.message_id)) {
+      if (j < i) lo = ix.event(j).t;
+    }
+    out[e.stream + ":dlq"].push_back(Move{lo, e.t});
+  }
+  return out;
+}
+
+// The depth a check measuring at some moment in [from, to] can see: moves
+// done before `from` and not trimmed at `to` surely count; moves possibly
+// done by `to` and not surely trimmed at `from` may. A check trims before it
+// measures, by the id's millisecond (XTRIM MINID): entries older than
+// now - retention go.
+std::pair<int64_t, int64_t> DepthRange(const std::vector<Move>& moves, const DlqTarget& t,
+                                       int64_t from, int64_t to) {
+  const int64_t cut_from_ms = (from - t.retention_us) / 1000;
+  const int64_t cut_to_ms = (to - t.retention_us) / 1000;
+  int64_t lo = 0, hi = 0;
+  for (const Move& m : moves) {
+    if (m.hi < from && m.lo / 1000 >= cut_to_ms) ++lo;
+    if (m.lo <= to && m.hi / 1000 >= cut_from_ms) ++hi;
+  }
+  return {lo, hi};
+}
+
+bool BrokerFaultNear(const HistoryIndex& ix, const std::string& instance, int64_t from,
+                     int64_t to) {
+  for (const auto& w : ix.faults()) {
+    if (w.kind == "clock_jump" || w.kind == "handler_errors" || w.kind == "handler_slow" ||
+        w.kind == "consumer_crash" || w.kind == "sigterm" || w.kind == "add_worker" ||
+        w.kind == "remove_worker") {
+      continue;
+    }
+    if (!w.instance.empty() && w.instance != instance) continue;
+    const int64_t start = ix.event(w.start).t;
+    const int64_t end = w.end == kNone ? ix.end_us() : ix.event(w.end).t;
+    if (start <= to && end >= from) return true;
+  }
+  return false;
+}
+
+// Per run of an instance: its maintenance cycles come every
+// check_interval_seconds from its start while it runs (in the simulation
+// exactly, unless a broker fault delays one); each cycle alerts once per DLQ
+// stream whose depth is at or above the stream's threshold, never more.
+void AlertsOfRun(const HistoryIndex& ix, const Run& run,
+                 const std::map<std::string, DlqTarget>& targets,
+                 const std::map<std::string, std::vector<Move>>& moves,
+                 std::vector<std::string>* out) {
+  const DlqPolicy& dlq = ix.dlq_policy();
+  const int64_t every = static_cast<int64_t>(dlq.check_interval_seconds * 1e6);
+  const int64_t start = ix.event(run.start).t;
+  size_t stop_index = run.signal != kNone ? run.signal : run.end;
+  const int64_t stop = stop_index != kNone ? ix.event(stop_index).t : ix.end_us();
+  std::map<std::string, std::vector<const Ev*>> alerts;  // by DLQ stream
+  for (size_t i : ix.OfInstance(run.instance)) {
+    if (run.Contains(i) && ix.event(i).kind == "dlq_alert") {
+      alerts[ix.event(i).stream].push_back(&ix.event(i));
+    }
+  }
+  const bool exact = ix.slack_us() == 0;
+  static const std::vector<Move> kNoMoves;
+  for (const auto& [stream, target] : targets) {
+    auto mv = moves.find(stream);
+    const std::vector<Move>& ms = mv != moves.end() ? mv->second : kNoMoves;
+    std::vector<const Ev*>& got = alerts[stream];
+    const std::string thr = std::to_string(target.threshold);
+    for (const Ev* a : got) {
+      if (a->detail != thr) {
+        out->push_back(ix.Where(*a) + ": alert for " + stream + " with threshold " + a->detail +
+                       "; declared " + thr + " (the lowest of the handlers sharing it)");
+      }
+      const auto [lo, hi] = DepthRange(ms, target, a->t - std::max(ix.slack_us(), every), a->t);
+      if (a->value < target.threshold || a->value > hi) {
+        out->push_back(ix.Where(*a) + ": alert for " + stream + " says depth " +
+                       std::to_string(a->value) + "; the history's moves allow " +
+                       std::to_string(lo) + ".." + std::to_string(hi) + ", threshold " + thr);
+      }
+    }
+    for (size_t k = 1; k < got.size(); ++k) {
+      if (got[k]->t - got[k - 1]->t + ix.slack_us() + 1 < every) {
+        out->push_back(ix.Where(*got[k]) + ": a second alert for " + stream + " " +
+                       std::to_string(got[k]->t - got[k - 1]->t) +
+                       " us after the previous one; one per cycle of " + std::to_string(every) +
+                       " us");
+      }
+    }
+    if (!exact || every <= 0) continue;
+    // The simulation: every cycle's alerts, cycle by cycle.
+    std::vector<bool> matched(got.size(), false);
+    for (int64_t k = 1; start + k * every <= stop && k < 1000000; ++k) {
+      const int64_t c = start + k * every;
+      if (BrokerFaultNear(ix, run.instance, start, c)) break;  // cycles may drift from here
+      int n = 0;
+      for (size_t j = 0; j < got.size(); ++j) {
+        if (std::llabs(got[j]->t - c) <= k + 1) {
+          matched[j] = true;
+          ++n;
+        }
+      }
+      const auto [lo, hi] = DepthRange(ms, target, c, c);
+      const bool at_edge = c == stop;  // the cycle and the stop at one instant
+      const int want_min = (lo >= target.threshold && !at_edge) ? 1 : 0;
+      const int want_max = hi >= target.threshold ? 1 : 0;
+      if (n < want_min || n > want_max) {
+        out->push_back(
+            ix.Where(c, run.instance, "", "") + ": " + std::to_string(n) + " alert(s) for " +
+            stream + " in the maintenance cycle at " + ix.Rel(c) + " (depth " + std::to_string(lo) +
+            (hi != lo ? ".." + std::to_string(hi) : "") + ", threshold " + thr + "), expected " +
+            (want_min == want_max ? std::to_string(want_min) : "0 or 1"));
+      }
+    }
+    for (size_t j = 0; j < got.size(); ++j) {
+      if (!matched[j] && !BrokerFaultNear(ix, run.instance, start, got[j]->t)) {
+        out->push_back(ix.Where(*got[j]) + ": alert for " + stream +
+                       " outside the maintenance cycles (every " + std::to_string(every) +
+                       " us from " + ix.Rel(start) + ")");
+      }
+    }
+  }
+  for (const auto& [stream, list] : alerts) {
+    if (targets.count(stream) == 0 && !list.empty()) {
+      out->push_back(ix.Where(*list.front()) + ": alert for " + stream +
+                     ", which no declared stream handler dead-letters into");
+    }
+  }
+}
+
+void AlertsPerDlqStream(const HistoryIndex& ix, std::vector<std::string>* out) {
+  if (!ix.dlq_policy().enabled) {
+    for (size_t i : ix.OfKind("dlq_alert")) {
+      out->push_back(ix.Where(ix.event(i)) + ": alert for " + ix.event(i).stream +
+                     " although [server.dlq] enabled is not true");
+    }
+    return;
+  }
+  const std::map<std::string, DlqTarget> targets = DeclaredTargets(ix);
+  const std::map<std::string, std::vector<Move>> moves = MovesByDlq(ix);
+  for (const auto& [instance, runs] : ix.runs()) {
+    for (const Run& run : runs) AlertsOfRun(ix, run, targets, moves, out);
+  }
+}
+
 }  // namespace
 
 CheckResult DlqIffExhausted(const HistoryIndex& ix) {
   CheckResult r{"dlq_iff_exhausted", {}, {}};
+  // What the DLQ itself holds at the end: an exhausted entry records exactly
+  // the declared number of attempts.
+  for (size_t i : ix.OfKind("final_dlq")) {
+    const Ev& e = ix.event(i);
+    const SubInfo* sub = ix.subscription(e.subscription);
+    if (sub == nullptr || e.attempt == 0 || StartsWith(e.detail, "undecodable")) continue;
+    if (e.attempt != sub->attempts_max()) {
+      r.violations.push_back(ix.Where(e) + ": the DLQ entry records " + std::to_string(e.attempt) +
+                             " attempts (\"" + e.detail + "\") with " + Attempts(*sub));
+    }
+  }
   for (const auto& [key, pair] : ix.pairs()) {
     const SubInfo* sub = ix.subscription(key.first);
     if (sub == nullptr || pair.empty()) continue;
@@ -155,56 +351,8 @@ CheckResult DlqIffExhausted(const HistoryIndex& ix) {
 
 CheckResult DlqAlerts(const HistoryIndex& ix) {
   CheckResult r{"dlq_alerts", {}, {}};
-  // Per (instance, DLQ stream): each alert belongs to the check just before it
-  // at the same time.
-  struct Cycle {
-    const Ev* check;
-    std::vector<const Ev*> alerts;
-  };
-  std::map<std::pair<std::string, std::string>, std::vector<Cycle>> cycles;
-  std::vector<size_t> order = ix.OfKind("dlq_checked");
-  const std::vector<size_t>& alerts = ix.OfKind("dlq_alert");
-  order.insert(order.end(), alerts.begin(), alerts.end());
-  std::sort(order.begin(), order.end());
-  for (size_t i : order) {
-    const Ev& e = ix.event(i);
-    std::vector<Cycle>& list = cycles[{e.instance, e.stream}];
-    if (e.kind == "dlq_checked") {
-      list.push_back(Cycle{&e, {}});
-    } else if (!list.empty() && std::llabs(list.back().check->t - e.t) <= ix.slack_us()) {
-      list.back().alerts.push_back(&e);
-    } else {
-      r.violations.push_back(ix.Where(e) + ": alert for " + e.stream +
-                             " without a maintenance check at the same time");
-    }
-  }
-  for (const auto& [key, list] : cycles) {
-    for (const Cycle& c : list) {
-      const Ev& check = *c.check;
-      char* end = nullptr;
-      const long long threshold = std::strtoll(check.detail.c_str(), &end, 10);
-      if (check.detail.empty() || *end != '\0') {
-        r.violations.push_back(ix.Where(check) + ": check of " + check.stream +
-                               " without a numeric threshold (detail \"" + check.detail + "\")");
-        continue;
-      }
-      const size_t want = check.value >= threshold ? 1 : 0;
-      const std::string measured =
-          "depth " + std::to_string(check.value) + ", threshold " + check.detail;
-      if (c.alerts.size() != want) {
-        r.violations.push_back(ix.Where(check) + ": " + std::to_string(c.alerts.size()) +
-                               " alert(s) for " + check.stream + " in one cycle (" + measured +
-                               "), expected " + std::to_string(want));
-      }
-      for (const Ev* a : c.alerts) {
-        if (a->value != check.value || a->detail != check.detail) {
-          r.violations.push_back(ix.Where(*a) + ": alert says depth " + std::to_string(a->value) +
-                                 ", threshold " + a->detail + "; its check measured " + measured);
-        }
-      }
-    }
-  }
-  const int64_t count = static_cast<int64_t>(alerts.size());
+  AlertsPerDlqStream(ix, &r.violations);
+  const int64_t count = static_cast<int64_t>(ix.OfKind("dlq_alert").size());
   ExpectCount(ix, "alerts", count, '=', &r.violations);
   ExpectCount(ix, "alerts_min", count, '>', &r.violations);
   ExpectCount(ix, "alerts_max", count, '<', &r.violations);

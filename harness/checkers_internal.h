@@ -22,8 +22,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/config/subscription_config.h"
 #include "harness/checkers.h"
+#include "harness/checkers_oracle.h"
 #include "harness/history.h"
 
 namespace protean::harness::internal {
@@ -50,12 +50,14 @@ struct Ev {
   int64_t due = 0;
 };
 
+// A subscription: its stream from the header, its policy from the scenario's
+// declaration (checkers_oracle.h).
 struct SubInfo {
   std::string name;
   bool event_store = false;
   std::string stream;  // broker stream, or event-store category
-  SubscriptionConfig config;
-  int64_t attempts_max() const { return config.max_retries < 1 ? 1 : config.max_retries; }
+  SubPolicy config;
+  int64_t attempts_max() const { return config.attempts_max(); }
 };
 
 struct Published {
@@ -99,9 +101,6 @@ struct FaultSpan {
   }
 };
 
-// Reads the subscription JSON of the header (docs/history.md) into a config;
-// absent or null keys keep SubscriptionConfig's defaults.
-SubscriptionConfig SubscriptionConfigFromJson(const nlohmann::ordered_json& j);
 // "account-1" -> "account": the text before the first '-'.
 std::string Category(const std::string& stream);
 
@@ -115,6 +114,10 @@ class HistoryIndex {
   int64_t start_us() const { return start_us_; }
   int64_t end_us() const { return end_us_; }
   int64_t drain_timeout_us() const { return drain_timeout_us_; }
+  // The header carries the scenario's declaration ("declared"): policies are
+  // the oracle's, not the engine's resolved ones.
+  bool declared() const { return declared_; }
+  const DlqPolicy& dlq_policy() const { return dlq_policy_; }
   // How far apart two readings of one moment may be: 0 in the simulation
   // ("memory" mode, or no mode); against real services the clock moves
   // between two events of one step and timers fire late.
@@ -177,6 +180,8 @@ class HistoryIndex {
   int64_t start_us_ = 0;
   int64_t end_us_ = 0;
   int64_t drain_timeout_us_ = 10'000'000;
+  bool declared_ = false;
+  DlqPolicy dlq_policy_;
   int64_t slack_us_ = 0;
   std::vector<Ev> events_;
   std::map<std::string, std::vector<size_t>, std::less<>> by_kind_;
@@ -217,6 +222,8 @@ CheckResult NoLoss(const HistoryIndex& ix);
 CheckResult Duplicates(const HistoryIndex& ix);
 CheckResult DlqIffExhausted(const HistoryIndex& ix);
 CheckResult Backoff(const HistoryIndex& ix);
+CheckResult RetryBacklog(const HistoryIndex& ix);
+CheckResult HandlerCalls(const HistoryIndex& ix);
 CheckResult Drain(const HistoryIndex& ix);
 CheckResult Readiness(const HistoryIndex& ix);
 CheckResult DlqAlerts(const HistoryIndex& ix);

@@ -1,5 +1,6 @@
-// scaling: one consumer per stream message, every / exactly one event-store
-// reader per message, and the spread of stream work over the instances.
+// scaling: one consumer per stream message, claims only from consumers that
+// stopped touching their entries, every / exactly one event-store reader per
+// message, and the spread of stream work over the instances.
 
 #include <algorithm>
 #include <cstdio>
@@ -37,6 +38,60 @@ void OneConsumer(const HistoryIndex& ix, const std::vector<size_t>& pair,
     if (owners.count(e.instance) > 0 || !reported.insert(e.instance).second) continue;
     out->push_back(ix.Where(e) + ": " + e.kind + " on " + e.instance + " as well as on " +
                    *owners.begin() + " without claiming it (one consumer per stream message)");
+  }
+}
+
+// A live consumer touches the entries it holds every claim_idle / 4, so only
+// the entries of a consumer that died, stopped, lost the broker or finished
+// them (a lost ack) are ever idle long enough to be claimed. A claim from one
+// that was alive, connected and still working on the entry is a missed
+// heartbeat (or a claim bound shorter than declared).
+bool ClaimJustified(const HistoryIndex& ix, const SubInfo& sub, const Ev& claim,
+                    const std::string& holder, size_t holder_last) {
+  const Run* run = ix.RunAt(holder, holder_last);
+  if (run == nullptr) return true;
+  if (run->end != kNone && run->end < claim.index) return true;  // crashed, stopped or restarted
+  if (run->signal != kNone && run->signal < claim.index) return true;  // stopping: left pending
+  const int64_t idle_us = static_cast<int64_t>(sub.config.claim_idle_seconds * 1e6);
+  for (const auto& w : ix.faults()) {
+    const bool broker = w.kind == "broker_unavailable" || w.kind == "connection_reset" ||
+                        w.kind == "slow_replies" || w.kind == "lost_ack";
+    if (w.kind == "clock_jump" && w.start < claim.index) return true;
+    if (!broker || (!w.instance.empty() && w.instance != holder) || w.start > claim.index) continue;
+    const int64_t end = w.end == kNone ? ix.end_us() : ix.event(w.end).t;
+    if (end + idle_us + ix.slack_us() >= claim.t) return true;
+  }
+  return false;
+}
+
+void ClaimsFromTheDead(const HistoryIndex& ix, const SubInfo& sub, const std::vector<size_t>& pair,
+                       std::vector<std::string>* out) {
+  std::string holder;
+  size_t holder_last = kNone;
+  bool finished = false;  // the holder handled, dropped or dead-lettered it
+  for (size_t i : pair) {
+    const Ev& e = ix.event(i);
+    if (e.instance.empty()) continue;
+    if (e.kind == "claimed") {
+      if (!holder.empty() && holder != e.instance && !finished &&
+          !ClaimJustified(ix, sub, e, holder, holder_last)) {
+        out->push_back(ix.Where(e) + ": claimed from " + holder +
+                       ", which was running, connected and still held it (claim_idle_seconds " +
+                       std::to_string(sub.config.claim_idle_seconds) + ")");
+      }
+      holder = e.instance;
+      holder_last = i;
+      finished = false;
+      continue;
+    }
+    if (e.kind == "delivered" || e.kind == "attempt_started") {
+      if (holder != e.instance) finished = false;
+      holder = e.instance;
+      holder_last = i;
+    }
+    if (e.instance == holder && (IsHandled(e) || e.kind == "dlq_moved" || e.kind == "acked")) {
+      finished = true;
+    }
   }
 }
 
@@ -142,7 +197,10 @@ CheckResult Scaling(const HistoryIndex& ix) {
   CheckResult r{"scaling", {}, {}};
   for (const auto& [key, pair] : ix.pairs()) {
     const SubInfo* sub = ix.subscription(key.first);
-    if (sub != nullptr && !sub->event_store) OneConsumer(ix, pair, &r.violations);
+    if (sub != nullptr && !sub->event_store) {
+      OneConsumer(ix, pair, &r.violations);
+      ClaimsFromTheDead(ix, *sub, pair, &r.violations);
+    }
   }
   for (const auto& [name, sub] : ix.subscriptions()) {
     if (!sub.event_store) continue;

@@ -119,6 +119,46 @@ void AfterCutOff(const HistoryIndex& ix, const Run& run, std::vector<std::string
   }
 }
 
+// "flushed" means the broker and the event store have every ack and position
+// the run sent: none may complete after it (adapters close next).
+void NothingAfterFlush(const HistoryIndex& ix, const Run& run, std::vector<std::string>* out) {
+  size_t flushed = kNone;
+  for (size_t i : ix.OfInstance(run.instance)) {
+    const Ev& e = ix.event(i);
+    if (!run.Contains(i)) continue;
+    if (flushed == kNone) {
+      if (e.kind == "shutdown_step" && e.detail == "flushed") flushed = i;
+      continue;
+    }
+    if (e.kind == "acked" || e.kind == "position_written") {
+      out->push_back(ix.Where(e) + ": " + e.kind + " after the shutdown step flushed at " +
+                     ix.Rel(ix.event(flushed).t) + " (the flush must wait for it)");
+    }
+  }
+}
+
+// A stopped engine reports nothing more: a late completion after a drain
+// cut-off must have been abandoned, not handled.
+void NothingAfterStop(const HistoryIndex& ix, const Run& run, std::vector<std::string>* out) {
+  if (run.stopped == kNone) return;
+  static const char* const kEngineKinds[] = {
+      "delivered", "attempt_started", "attempt_finished", "acked",    "retry_scheduled",
+      "dlq_moved", "dlq_move_failed", "dropped",          "claimed",  "position_written",
+      "dlq_alert", "dlq_checked",     "dlq_trimmed"};
+  for (size_t i : ix.OfInstance(run.instance)) {
+    if (i <= run.stopped) continue;
+    const Ev& e = ix.event(i);
+    if (e.kind == "engine_started") break;  // a later run
+    for (const char* k : kEngineKinds) {
+      if (e.kind == k) {
+        out->push_back(ix.Where(e) + ": " + e.kind + " after the engine stopped at " +
+                       ix.Rel(ix.event(run.stopped).t));
+        break;
+      }
+    }
+  }
+}
+
 // The run a probe belongs to: the last one started before it (a probe after
 // `stopped` still reaches the stopped engine).
 const Run* ProbedRun(const HistoryIndex& ix, const Ev& probe) {
@@ -162,6 +202,8 @@ CheckResult Drain(const HistoryIndex& ix) {
       if (run.signal == kNone) continue;
       StepOrder(ix, run, &r.violations);
       AfterCutOff(ix, run, &r.violations);
+      NothingAfterFlush(ix, run, &r.violations);
+      NothingAfterStop(ix, run, &r.violations);
     }
   }
   return r;

@@ -9,6 +9,7 @@
 //   protean-harness replay HISTORY.jsonl
 //   protean-harness list [PATH...]
 //   protean-harness proxy --config FILE [--control HOST:PORT]   (docs/proxy.md)
+//   protean-harness shrink FILE --seed S [--out DIR]             (harness/shrink.h)
 //
 // Exit: 0 everything passed (skips allowed), 1 a case failed or a replay
 // differs, 2 usage, load error or an unreachable service.
@@ -34,6 +35,7 @@
 #include "harness/html_report.h"
 #include "harness/proxy/proxy_command.h"
 #include "harness/runner.h"
+#include "harness/shrink.h"
 
 namespace protean::harness {
 namespace {
@@ -425,6 +427,8 @@ int main(int argc, char** argv) {
 
   int proxy_exit = -1;  // set when `proxy` ran (its callback runs inside parse)
   protean::harness::proxy::RegisterProxyCommand(app, &proxy_exit);
+  int shrink_exit = -1;  // set when `shrink` ran
+  protean::harness::RegisterShrinkCommand(app, &shrink_exit);
 
   try {
     app.parse(argc, argv);
@@ -432,6 +436,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (proxy_exit >= 0) return proxy_exit;
+  if (shrink_exit >= 0) return shrink_exit;
   try {
     if (run->parsed()) {
       if (run_options.paths.empty()) run_options.paths = {"scenarios"};

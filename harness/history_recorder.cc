@@ -27,6 +27,11 @@ void HistoryRecorder::Record(TimePoint at, const std::string& event,
   history_.events.push_back(std::move(j));
 }
 
+void HistoryRecorder::Append(nlohmann::ordered_json line) {
+  if (detached_) return;
+  history_.events.push_back(std::move(line));
+}
+
 void HistoryRecorder::Published(TimePoint at, const std::string& stream, bool event_store,
                                 const std::string& message_id, const std::string& entry_id,
                                 const std::string& type) {

@@ -31,6 +31,8 @@ class HistoryRecorder final : public EngineObserver {
   void OnEngineEvent(const EngineEvent& event) override;
   // A harness event; fields as in docs/history.md.
   void Record(TimePoint at, const std::string& event, nlohmann::ordered_json fields);
+  // A line already in history form ({"t", "event", ...}).
+  void Append(nlohmann::ordered_json line);
   void SetHeader(nlohmann::ordered_json header) { history_.header = std::move(header); }
   // Tracks convergence for an event recorded elsewhere (a `protean server`
   // child's history), without adding it to this history.

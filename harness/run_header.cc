@@ -1,5 +1,6 @@
 #include "harness/run_header.h"
 
+#include "harness/declared_policy.h"
 #include "harness/world.h"
 
 namespace protean::harness {
@@ -82,6 +83,7 @@ ordered_json RunHeader(const Scenario& s, const std::string& mode, uint64_t seed
   header["phases"] = {{"heal_at_us", s.heal_at_ms * 1000},
                       {"converge_within_us", s.converge_within_ms * 1000}};
   header["expect"] = s.expect;
+  header["declared"] = DeclaredPolicyJson(s);
   header["instances"] = InstancesJson(s);
   return header;
 }

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "harness/checkers.h"
+#include "harness/handler_ledger.h"
 #include "harness/history_recorder.h"
 #include "harness/run_header.h"
 #include "harness/workload.h"
@@ -75,6 +76,7 @@ std::optional<std::string> ScenarioRun::Plan() {
 void ScenarioRun::Start() {
   recorder_ = std::make_unique<HistoryRecorder>(SubscriptionInfos(world_->handlers()));
   world_->set_recorder(recorder_.get());
+  RecordHandlerCalls(world_->scripted(), *recorder_, world_->loop());
   const int64_t end_ms = std::max(s_.heal_at_ms + s_.converge_within_ms, s_.min_duration_ms);
   deadline_ = world_->At(end_ms);
   min_end_ = world_->At(std::max(s_.heal_at_ms, s_.min_duration_ms));
@@ -155,7 +157,12 @@ void ScenarioRun::RecordFinalDlq(Broker& broker, const std::string& stream) {
   for (const DlqEntry& e : entries) {
     recorder_->Record(
         world_->clock().Now(), "final_dlq",
-        {{"stream", stream}, {"message_id", MessageIdOf(e.fields)}, {"entry_id", e.dlq_id}});
+        {{"stream", stream},
+         {"message_id", MessageIdOf(e.fields)},
+         {"entry_id", e.dlq_id},
+         {"attempt", e.metadata.attempts},
+         {"subscription", e.metadata.consumer_group},
+         {"detail", e.metadata.reason}});
   }
 }
 

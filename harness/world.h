@@ -79,6 +79,8 @@ class World {
   const Domain& domain() const { return *domain_; }
   const std::vector<ResolvedHandler>& handlers() const { return resolved_; }
   void set_recorder(HistoryRecorder* recorder) { recorder_ = recorder; }
+  // The scripted handlers' shared state (their ledger is set by the runner).
+  ScriptedRuntime& scripted() { return *scripted_; }
 
   // --- Instances, named "w<index>". StartInstance adds or restarts one;
   // Crash/Stop act on a live one only and return whether it was live.

@@ -1,5 +1,7 @@
 #include "app/history/event_json.h"
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 namespace protean {
@@ -20,6 +22,20 @@ nlohmann::ordered_json EngineEventJson(const EngineEvent& e) {
   if (!e.detail.empty()) j["detail"] = e.detail;
   if (e.value != 0) j["value"] = e.value;
   if (e.due != TimePoint{}) j["due"] = ToMicros(e.due);
+  return j;
+}
+
+nlohmann::ordered_json HandlerCallJson(const ScriptedCall& c) {
+  const std::string prefix = c.handler + "-";
+  nlohmann::ordered_json j;
+  j["t"] = ToMicros(c.at);
+  j["event"] = "handler_call";
+  j["instance"] = c.consumer.rfind(prefix, 0) == 0 ? c.consumer.substr(prefix.size()) : c.consumer;
+  j["subscription"] = c.handler;
+  j["message_id"] = c.message_id;
+  j["attempt"] = c.attempt;
+  j["outcome"] = c.outcome;
+  j["value"] = std::chrono::duration_cast<std::chrono::microseconds>(c.cost).count();
   return j;
 }
 

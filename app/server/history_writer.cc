@@ -52,20 +52,27 @@ HistoryWriter::~HistoryWriter() { Close(); }
 Status HistoryWriter::Open(const std::string& path, const Domain& domain,
                            const std::vector<ResolvedHandler>& handlers,
                            const ProcessIdentity& self, uint64_t seed) {
+  std::lock_guard<std::mutex> lock(mu_);
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) {
     return Status::InvalidArgument("--history " + path + ": " + std::strerror(errno));
   }
   path_ = path;
-  WriteLine(Header(domain, handlers, self, seed).dump());
+  WriteLineLocked(Header(domain, handlers, self, seed).dump());
   return fd_ >= 0 ? Status::Ok() : Status::Unavailable("--history " + path + ": write failed");
 }
 
 void HistoryWriter::OnEngineEvent(const EngineEvent& event) {
-  if (fd_ >= 0) WriteLine(EngineEventToJson(event));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (fd_ >= 0) WriteLineLocked(EngineEventToJson(event));
 }
 
-void HistoryWriter::WriteLine(const std::string& json) {
+void HistoryWriter::OnHandlerCall(const ScriptedCall& call) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (fd_ >= 0) WriteLineLocked(HandlerCallJson(call).dump());
+}
+
+void HistoryWriter::WriteLineLocked(const std::string& json) {
   const std::string line = json + "\n";
   size_t done = 0;
   while (done < line.size()) {
@@ -74,7 +81,7 @@ void HistoryWriter::WriteLine(const std::string& json) {
     if (n <= 0) {
       err_ << "protean: warning: --history " << path_ << ": " << std::strerror(errno)
            << "; no more history is written\n";
-      Close();
+      CloseLocked();
       return;
     }
     done += static_cast<size_t>(n);
@@ -82,6 +89,11 @@ void HistoryWriter::WriteLine(const std::string& json) {
 }
 
 void HistoryWriter::Close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  CloseLocked();
+}
+
+void HistoryWriter::CloseLocked() {
   if (fd_ < 0) return;
   ::close(fd_);
   fd_ = -1;

@@ -16,8 +16,14 @@
 // with SIGKILL leaves every line it completed. A failed write is reported
 // once on `err` and ends the history (the server keeps running).
 //
-// Thread-safety: OnEngineEvent runs on the engine loop; Close at exit.
+// Scripted handlers' calls (their ledger, core/engine/scripted_handler.h) are
+// written as `handler_call` lines too (app/history/event_json.h), so the
+// harness's handler_calls checker can judge a server's attempts.
+//
+// Thread-safety: OnEngineEvent runs on the engine loop, OnHandlerCall on the
+// worker that ran the handler; a mutex orders the lines. Close at exit.
 
+#include <mutex>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -25,6 +31,7 @@
 #include "app/server/identity.h"
 #include "core/engine/domain.h"
 #include "core/engine/engine_events.h"
+#include "core/engine/scripted_handler.h"
 
 namespace protean::cli {
 
@@ -40,14 +47,17 @@ class HistoryWriter final : public EngineObserver {
               const std::vector<ResolvedHandler>& handlers, const ProcessIdentity& self,
               uint64_t seed);
   void OnEngineEvent(const EngineEvent& event) override;
+  void OnHandlerCall(const ScriptedCall& call);
   void Close();
 
  private:
-  void WriteLine(const std::string& line);
+  void WriteLineLocked(const std::string& line);
+  void CloseLocked();
 
   std::ostream& err_;
+  std::mutex mu_;
   std::string path_;
-  int fd_ = -1;
+  int fd_ = -1;  // guarded by mu_
 };
 
 }  // namespace protean::cli

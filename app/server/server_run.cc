@@ -134,6 +134,9 @@ int ServerProcess::BuildEngine() {
   if (!o_.history.empty()) {
     Status st = history_.Open(o_.history, domain, resolved_, self_, seed_);
     if (!st.ok()) return Fail(st);
+    if (d_->scripted) {
+      d_->scripted->ledger = [this](const ScriptedCall& call) { history_.OnHandlerCall(call); };
+    }
   }
   EngineOptions options = domain.MakeEngineOptions(self_.instance);
   options.named_instance = self_.named;

@@ -268,8 +268,13 @@ void AttemptRunner::OnItemDone(uint64_t id, size_t index) {
   r.message = slot.message;
   // The item's end (its declared cost included) is when the next one starts.
   seq.current_since = slot.finished;
+  if (seq.watchdog != 0) loop_.Cancel(seq.watchdog);  // the finished item's
+  seq.watchdog = 0;
   Finish(seq, index, std::move(r));
-  ArmWatchdog(id);
+  // The next item's watchdog is armed once that item has had its turn (the
+  // executor starts it when this completion returns): as for the first item,
+  // a handler that takes exactly its budget completes before it fires.
+  loop_.Post(scope_.Guard([this, id] { ArmWatchdog(id); }));
   MaybeRetire(id);
 }
 

@@ -46,7 +46,7 @@ HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
   h.source = "scripted handler " + spec.name;
   h.subscription_profile_entry = spec.profile;
   h.subscription_config_layer = spec.subscription_config;
-  h.fn = [spec, random](const Message& m, HandlerContext& ctx) -> HandlerResult {
+  auto script = [spec, random](const Message& m, HandlerContext& ctx) -> HandlerResult {
     // Draws happen in a fixed order per attempt: duration, then failure.
     int64_t duration_ms = spec.duration_min_ms;
     bool random_failure = false;
@@ -85,6 +85,17 @@ HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
       if (!put.ok()) return put.status();
     }
     return HandlerResult::Ok();
+  };
+  h.fn = [script, random, name = spec.name](const Message& m,
+                                            HandlerContext& ctx) -> HandlerResult {
+    HandlerResult result = script(m, ctx);
+    if (random->ledger) {
+      const char* outcome = result.kind() == HandlerResult::Kind::kOk            ? "ok"
+                            : result.kind() == HandlerResult::Kind::kUndecodable ? "undecodable"
+                                                                                 : "failed";
+      random->ledger(ScriptedCall{name, ctx.consumer, m.id, m.attempt, ctx.now, ctx.cost, outcome});
+    }
+    return result;
   };
   return h;
 }

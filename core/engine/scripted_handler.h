@@ -10,6 +10,7 @@
 // slow_between windows are compared with the attempt's start on the engine's
 // Clock (HandlerContext::now).
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,14 +23,35 @@ namespace protean {
 
 inline constexpr const char* kProcessedTable = "processed";
 
-// What scripted handlers share at run time: the randomness they draw from.
-// In the simulation handlers run on the loop thread in a fixed order, so
-// draws are deterministic; in real mode the mutex makes concurrent use safe.
+// One call of a scripted handler, as the handler itself saw it: who called
+// it (the consumer), for which message and attempt, when, how long it said it
+// took (its declared duration, slow windows included) and what it returned
+// ("ok", "failed", "undecodable").
+struct ScriptedCall {
+  std::string handler;
+  std::string consumer;
+  std::string message_id;
+  int64_t attempt = 0;
+  TimePoint at{};
+  Duration cost{0};
+  std::string outcome;
+};
+// Receives every call before the handler returns, on the thread that ran it
+// (the loop in the simulation, a worker in real mode): a record kept outside
+// the engine, so the harness can compare the engine's account of its
+// attempts with the calls that really happened.
+using ScriptedLedger = std::function<void(const ScriptedCall&)>;
+
+// What scripted handlers share at run time: the randomness they draw from
+// and the ledger of calls (optional). In the simulation handlers run on the
+// loop thread in a fixed order, so draws are deterministic; in real mode the
+// mutex makes concurrent use safe.
 struct ScriptedRuntime {
   explicit ScriptedRuntime(uint64_t seed) : prng(seed) {}
 
   std::mutex mu;
   Prng prng;
+  ScriptedLedger ledger;  // set before the handlers run; may be null
 };
 
 HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,

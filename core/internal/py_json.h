@@ -57,7 +57,7 @@ struct Value {
   // Replaces the value of the last member named `key`, or appends one.
   void Set(std::string_view key, Value value);
 
-  static Value Null() { return Value{}; }
+  static Value Null();  // defined below Member: a Value{} needs Member complete (clang)
   static Value Bool(bool b);
   static Value Int(int64_t n);
   static Value String(std::string s);
@@ -69,6 +69,8 @@ struct Member {
   Value value;
   size_t begin = 0;  // offset of the key's opening quote in the parsed text
 };
+
+inline Value Value::Null() { return Value{}; }
 
 // Nesting deeper than this is refused (Python's own limit is about 1000).
 inline constexpr int kDepthMax = 512;

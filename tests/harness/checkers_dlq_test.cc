@@ -95,70 +95,12 @@ TEST(DlqIffExhaustedTest, EventStoreRecordsTheFailureAfterTheLastAttempt) {
   EXPECT_FAILS_WITH(CheckDlqIffExhausted(failing(3).Build()), "but the failure was never recorded");
 }
 
-// --- dlq_alerts -------------------------------------------------------------------
-
-TEST(DlqAlertsTest, OneAlertPerBreachedCycle) {
-  History h = HistoryBuilder()
-                  .At(60'000)
-                  .DlqChecked("w0", "orders:dlq", 2, 5)
-                  .At(120'000)
-                  .DlqChecked("w0", "orders:dlq", 5, 5)
-                  .DlqAlert("w0", "orders:dlq", 5, 5)
-                  .DlqChecked("w0", "payments:dlq", 9, 5)
-                  .DlqAlert("w0", "payments:dlq", 9, 5)
-                  .Expect("alerts", 2)
-                  .Build();
-  EXPECT_PASSES(CheckDlqAlerts(h));
-}
-
-TEST(DlqAlertsTest, TwoAlertsInOneCycleFail) {
-  History h = HistoryBuilder()
-                  .DlqChecked("w0", "orders:dlq", 7, 5)
-                  .DlqAlert("w0", "orders:dlq", 7, 5)
-                  .DlqAlert("w0", "orders:dlq", 7, 5)
-                  .Build();
-  EXPECT_FAILS_WITH(CheckDlqAlerts(h),
-                    "2 alert(s) for orders:dlq in one cycle (depth 7, threshold 5)");
-}
-
-TEST(DlqAlertsTest, AnAlertBelowTheThresholdFails) {
-  History h = HistoryBuilder()
-                  .DlqChecked("w0", "orders:dlq", 4, 5)
-                  .DlqAlert("w0", "orders:dlq", 4, 5)
-                  .Build();
-  EXPECT_FAILS_WITH(CheckDlqAlerts(h),
-                    "1 alert(s) for orders:dlq in one cycle (depth 4, threshold 5), expected 0");
-}
-
-TEST(DlqAlertsTest, AMissingAlertOrAnUncheckedAlertFails) {
-  History missing = HistoryBuilder().DlqChecked("w0", "orders:dlq", 5, 5).Build();
-  EXPECT_FAILS_WITH(CheckDlqAlerts(missing), "expected 1");
-  History orphan = HistoryBuilder()
-                       .DlqChecked("w0", "orders:dlq", 1, 5)
-                       .At(1)
-                       .DlqAlert("w0", "orders:dlq", 6, 5)
-                       .Build();
-  EXPECT_FAILS_WITH(CheckDlqAlerts(orphan), "without a maintenance check at the same time");
-  History other_instance = HistoryBuilder()
-                               .DlqChecked("w0", "orders:dlq", 6, 5)
-                               .DlqAlert("w0", "orders:dlq", 6, 5)
-                               .DlqAlert("w1", "orders:dlq", 6, 5)
-                               .Build();
-  EXPECT_FAILS_WITH(CheckDlqAlerts(other_instance), "t=+0.000s w1: alert for orders:dlq");
-}
-
-TEST(DlqAlertsTest, AlertValuesMatchTheirCheck) {
-  History h = HistoryBuilder()
-                  .DlqChecked("w0", "orders:dlq", 6, 5)
-                  .DlqAlert("w0", "orders:dlq", 60, 5)
-                  .Build();
-  EXPECT_FAILS_WITH(CheckDlqAlerts(h),
-                    "alert says depth 60, threshold 5; its check measured depth 6");
-}
+// --- dlq_alerts (per DLQ stream, from the declared policy: checkers_oracle_test.cc) ---
 
 TEST(DlqAlertsTest, ExpectAlertCounts) {
   auto history = [](const char* key, int64_t value) {
     return HistoryBuilder()
+        .Header("dlq", {{"enabled", true}, {"alert_threshold", 5}})
         .Expect(key, value)
         .DlqChecked("w0", "orders:dlq", 6, 5)
         .DlqAlert("w0", "orders:dlq", 6, 5)

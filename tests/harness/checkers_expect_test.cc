@@ -17,6 +17,8 @@ using testing::HistoryBuilder;
 // a claim, a DLQ alert, a drain with a probe, position writes.
 HistoryBuilder Busy() {
   HistoryBuilder b;
+  // DLQ maintenance every 4 s with threshold 1: the alert at 4 s is its first cycle.
+  b.Header("dlq", {{"enabled", true}, {"alert_threshold", 1}, {"check_interval_seconds", 4}});
   b.StreamSub("Billing", "orders").Phases(5000, 30'000).Start("w0");
   b.Publish("m1").Publish("m2").Publish("m3");
   b.Handled("w0", "Billing", "m1");
@@ -110,8 +112,9 @@ TEST(RunCheckersTest, RunsEveryCheckerInOrder) {
   std::vector<std::string> names;
   for (const CheckResult& r : results) names.push_back(r.checker);
   EXPECT_EQ(names, (std::vector<std::string>{"no_loss", "duplicates", "dlq_iff_exhausted",
-                                             "backoff", "drain", "readiness", "dlq_alerts",
-                                             "scaling", "convergence", "expectations"}));
+                                             "backoff", "retry_backlog", "handler_calls", "drain",
+                                             "readiness", "dlq_alerts", "scaling", "convergence",
+                                             "expectations"}));
 }
 
 TEST(RunCheckersTest, AMissedCountIsReportedOnce) {

@@ -33,7 +33,7 @@ TEST(BackoffCheckerTest, RetryWaitsAsConfigured) { EXPECT_PASSES(CheckBackoff(Re
 
 TEST(BackoffCheckerTest, ADelayOutsideTheConfiguredBoundsFails) {
   EXPECT_FAILS_WITH(CheckBackoff(Retried(500, 1000)),
-                    "retry after attempt 1 waits 0.500s, configured [1.000s, 1.000s]");
+                    "retry after attempt 1 waits 0.500s, declared [1.000s, 1.000s]");
 }
 
 TEST(BackoffCheckerTest, AnAttemptBeforeItsDueTimeFails) {
@@ -48,7 +48,7 @@ TEST(BackoffCheckerTest, JitterAndExponentialBoundsComeFromTheConfig) {
   // attempt 1: 2 s +/- 25 % = [1.5 s, 2.5 s]
   EXPECT_PASSES(CheckBackoff(Retried(1500, 1500, exp)));
   EXPECT_PASSES(CheckBackoff(Retried(2500, 2600, exp)));
-  EXPECT_FAILS_WITH(CheckBackoff(Retried(2600, 2600, exp)), "configured [1.500s, 2.500s]");
+  EXPECT_FAILS_WITH(CheckBackoff(Retried(2600, 2600, exp)), "declared [1.500s, 2.500s]");
 }
 
 TEST(BackoffCheckerTest, TheDelayValueMatchesDue) {

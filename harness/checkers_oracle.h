@@ -1,0 +1,94 @@
+#pragma once
+// The checkers' own account of the policy a scenario file declared: which
+// handlers consume which stream, with what retries, delays, caps, jitter,
+// timeouts and DLQ thresholds, and how the DLQ is maintained. Private to the
+// checkers (harness/checkers*.cc) and the HTML report's model.
+//
+// INTENDED DUPLICATION. This is a second implementation, kept small and
+// apart, of rules the engine also implements: subscription-config resolution
+// with profiles (core/config/subscription_resolver.cc, the built-in profiles
+// of core/config/subscription_config.cc), retry backoff (core/engine/backoff.cc),
+// the retry backlog cap (core/engine/stream_subscription.cc) and the DLQ
+// targets of the maintenance cycle (core/engine/engine.cc). A checker that
+// computed its expectations with the engine's functions, events or resolved
+// config would share every bug in them (as Jepsen's checkers judge from the
+// client's view, these judge from the scenario file's). Nothing here may
+// include or call engine code; the values are those documented in
+// ARCHITECTURE.md ("Reference values") and scenarios/README.md.
+//
+// The input is the header's "declared" object (docs/history.md): the
+// scenario's [domain.server] table and its [handlers] tables as JSON, written
+// by harness/declared_policy.h. A history without it (older files, unit
+// tests' hand-made headers) falls back to the header's "subscriptions".
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace protean::harness::internal {
+
+enum class Backoff { kFixed, kLinear, kExponential };
+
+// One handler's subscription, as the scenario file declares it.
+struct SubPolicy {
+  bool event_store = false;
+  int64_t messages_per_tick = 10;
+  double tick_interval_seconds = 0;
+  int64_t max_retries = 3;  // attempts in all (Protean counts attempts)
+  double retry_delay_seconds = 1;
+  Backoff backoff = Backoff::kFixed;
+  double backoff_max_seconds = 60;
+  double jitter = 0;
+  bool enable_dlq = true;
+  std::optional<double> handler_timeout_seconds;
+  double claim_idle_seconds = 60;
+  int64_t concurrency = 1;
+  int64_t position_update_interval = 10;
+  std::optional<double> dlq_retention_hours;
+  std::optional<int64_t> dlq_alert_threshold;
+  std::string profile;  // the profile applied last ("" when none)
+
+  int64_t attempts_max() const { return max_retries < 1 ? 1 : max_retries; }
+};
+
+// [server.dlq] as declared (defaults: disabled, 168 h, 100, every 60 s).
+struct DlqPolicy {
+  bool enabled = false;
+  double retention_hours = 168;
+  int64_t alert_threshold = 100;
+  double check_interval_seconds = 60;
+};
+
+// Resolves `handler`'s policy from the declared [domain.server] table and its
+// [handlers.<handler>] table, lowest level first: defaults, the server's
+// default profile (only when no higher level names one), server settings
+// ([server.stream_subscription], default_subscription_type, ...),
+// [server.subscriptions.<handler>] (its profile, then its keys), the
+// handler's subscription_profile, its subscription_config.
+SubPolicy ResolveDeclared(const nlohmann::ordered_json& declared, const std::string& handler);
+// The header's resolved "subscriptions" entry (histories without "declared").
+SubPolicy SubPolicyFromResolved(const nlohmann::ordered_json& j);
+DlqPolicy DeclaredDlq(const nlohmann::ordered_json& declared);
+// [server] drain_timeout in microseconds (default 10 s).
+int64_t DeclaredDrainTimeoutUs(const nlohmann::ordered_json& declared);
+
+// The wait before the next attempt after the `failed_attempt`-th failure:
+//   fixed: base; linear: base * n; exponential: base * 2^(n-1),
+// linear and exponential capped at backoff_max_seconds, then spread by
+// +/- jitter of itself. Microseconds; `lo`/`hi` allow one microsecond of
+// rounding either way.
+struct DelayBounds {
+  int64_t lo_us = 0;
+  int64_t center_us = 0;  // before jitter
+  int64_t hi_us = 0;
+};
+DelayBounds ExpectedRetryDelay(const SubPolicy& p, int64_t failed_attempt);
+
+// How many retries one stream subscription may keep waiting in memory before
+// it stops fetching (scenarios/README.md, retries/retry_backlog): at least
+// 100, and 10 batches.
+int64_t RetryBacklogCap(const SubPolicy& p);
+
+}  // namespace protean::harness::internal
