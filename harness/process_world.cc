@@ -24,6 +24,8 @@ constexpr std::chrono::milliseconds kKillWait{2000};
 constexpr Duration kTeardownExtra = Seconds(5);
 constexpr int kStartAttemptsMax = 3;
 constexpr size_t kStderrTailBytes = 600;
+// The harness's own loop in test mode (publishing, probes); the engines
+// run in the protean server children, with their worker_threads.
 constexpr int kLoopWorkers = 2;
 
 std::string SafeName(std::string s) {

@@ -7,25 +7,18 @@
 
 #include <chrono>
 #include <cstring>
-#include <sstream>
 #include <thread>
 #include <vector>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "core/config/alert_callback_spec.h"
+
 extern char** environ;
 
 namespace protean {
 namespace {
-
-std::vector<std::string> SplitWords(const std::string& text) {
-  std::vector<std::string> words;
-  std::istringstream in(text);
-  std::string w;
-  while (in >> w) words.push_back(w);
-  return words;
-}
 
 Status RunCommand(const std::vector<std::string>& base, const std::string& stream, int64_t depth,
                   int64_t threshold) {
@@ -64,44 +57,41 @@ Status RunCommand(const std::vector<std::string>& base, const std::string& strea
                           std::to_string(WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1));
 }
 
+Status PostWebhook(const std::string& origin, const std::string& path, const std::string& stream,
+                   int64_t depth, int64_t threshold) {
+  httplib::Client client(origin);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(5);
+  const nlohmann::json body = {{"dlq_stream", stream}, {"depth", depth}, {"threshold", threshold}};
+  auto res = client.Post(path, body.dump(), "application/json");
+  if (!res) {
+    return Status::Unavailable("webhook " + origin + path + ": " + httplib::to_string(res.error()));
+  }
+  if (res->status < 200 || res->status >= 300) {
+    return Status::Internal("webhook " + origin + path + " answered " + std::to_string(res->status));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<DlqAlertCallback> MakeDlqAlertCallback(const std::string& spec) {
-  const std::string kCommand = "command:", kWebhook = "webhook:";
-  if (spec.rfind(kCommand, 0) == 0) {
-    std::vector<std::string> words = SplitWords(spec.substr(kCommand.size()));
-    if (words.empty() || words[0].front() != '/') {
-      return Status::InvalidArgument("alert_callback \"" + spec +
-                                     "\": a command needs an absolute program path");
-    }
-    return DlqAlertCallback([words](const std::string& s, int64_t d, int64_t t) {
-      return RunCommand(words, s, d, t);
-    });
-  }
-  if (spec.rfind(kWebhook, 0) == 0) {
-    const std::string url = spec.substr(kWebhook.size());
-    const std::string scheme = "http://";
-    if (url.rfind(scheme, 0) != 0) {
-      return Status::InvalidArgument("alert_callback \"" + spec + "\": webhooks are http://host[:port]/path");
-    }
-    const size_t slash = url.find('/', scheme.size());
-    const std::string origin = url.substr(0, slash);
-    const std::string path = slash == std::string::npos ? "/" : url.substr(slash);
-    return DlqAlertCallback([origin, path](const std::string& s, int64_t d, int64_t t) -> Status {
-      httplib::Client client(origin);
-      client.set_connection_timeout(5);
-      client.set_read_timeout(5);
-      const nlohmann::json body = {{"dlq_stream", s}, {"depth", d}, {"threshold", t}};
-      auto res = client.Post(path, body.dump(), "application/json");
-      if (!res) return Status::Unavailable("webhook " + origin + path + ": " + httplib::to_string(res.error()));
-      if (res->status < 200 || res->status >= 300) {
-        return Status::Internal("webhook " + origin + path + " answered " + std::to_string(res->status));
-      }
-      return Status::Ok();
-    });
+  PROTEAN_ASSIGN_OR_RETURN(config::AlertCallbackSpec parsed, config::ParseAlertCallbackSpec(spec));
+  switch (parsed.kind) {
+    case config::AlertCallbackKind::kCommand:
+      return DlqAlertCallback([words = parsed.command](const std::string& s, int64_t d, int64_t t) {
+        return RunCommand(words, s, d, t);
+      });
+    case config::AlertCallbackKind::kWebhook:
+      return DlqAlertCallback([origin = parsed.origin, path = parsed.path](
+                                  const std::string& s, int64_t d, int64_t t) -> Status {
+        return PostWebhook(origin, path, s, d, t);
+      });
+    case config::AlertCallbackKind::kRegistered:
+      break;
   }
   return Status::InvalidArgument("alert_callback \"" + spec +
-                                 "\": expected \"command:/path/to/program\" or \"webhook:http://...\"");
+                                 "\": a registered callback name, not a command: or webhook:");
 }
 
 }  // namespace protean

@@ -7,6 +7,8 @@
 //   "webhook:http://host[:port]/path"  POST {"dlq_stream","depth","threshold"}
 //       as JSON (5 s timeout); a non-2xx answer is a failed callback.
 // The engine runs callbacks off its loop and logs a failure; it never stalls.
+// The syntax is config::ParseAlertCallbackSpec's (core/config/alert_callback_spec.h);
+// a registered name is resolved by ResolveAlertCallback, not here.
 
 #include <string>
 
@@ -14,7 +16,7 @@
 
 namespace protean {
 
-// kInvalidArgument naming the value when it is neither form.
+// kInvalidArgument naming the value when it is neither a command: nor a webhook:.
 Result<DlqAlertCallback> MakeDlqAlertCallback(const std::string& spec);
 
 }  // namespace protean

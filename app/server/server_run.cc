@@ -18,12 +18,12 @@
 #include "app/server/server_options.h"
 #include "app/server/shutdown_signals.h"
 #include "core/config/configuration_error.h"
+#include "core/config/protean_keys.h"
+#include "core/engine/alert_callback_registry.h"
 
 namespace protean::cli {
 namespace {
 
-// Worker pool of the real loop (blocking adapter calls and handlers).
-constexpr int kLoopWorkers = 8;
 // After the loop stopped: how long running work may take before the process
 // exits without it (only handlers abandoned at the drain timeout still run).
 constexpr Duration kWorkerGrace = Millis(200);
@@ -101,6 +101,18 @@ int ServerProcess::Open() {
   d_ = OpenDomain(open, err_);
   if (!d_) return kExitUsageOrLoadError;
   Domain& domain = *d_->domain;
+  // Keys Protean acts on and this engine does not (or Protean drops): said
+  // once at start, so nobody expects an effect (core/config/protean_keys.h).
+  for (const config::UnsupportedKey& key : config::UnsupportedKeys(domain.config())) {
+    err_ << "protean: " << (key.warning ? "warning" : "info")
+         << ": " << config::FormatUnsupportedKey(key) << "\n";
+  }
+  // A bad alert_callback fails the start even with nothing to run.
+  if (Status st = ValidateAlertCallback(domain.config(), DefaultAlertCallbackRegistry());
+      !st.ok()) {
+    domain.Close();
+    return Fail(st);
+  }
   if (domain.handlers().empty()) {
     err_ << "protean: warning: no handlers in " << domain.config().source_file
          << " ([handlers.<Name>]): nothing to run\n";
@@ -129,7 +141,9 @@ int ServerProcess::Open() {
 
 int ServerProcess::BuildEngine() {
   Domain& domain = *d_->domain;
-  loop_ = std::make_unique<RealExecutor>(clock_, kLoopWorkers);
+  // [server] worker_threads: handler attempts and blocking adapter calls.
+  loop_ = std::make_unique<RealExecutor>(clock_,
+                                         static_cast<int>(domain.config().server.worker_threads));
   prng_ = std::make_unique<Prng>(seed_);
   if (!o_.history.empty()) {
     Status st = history_.Open(o_.history, domain, resolved_, self_, seed_);
@@ -156,16 +170,11 @@ int ServerProcess::BuildEngine() {
           st.message()));
     }
   }
-  if (const auto& cb = domain.config().server.dlq.alert_callback) {
-    Result<DlqAlertCallback> callback = MakeDlqAlertCallback(*cb);
-    if (!callback.ok()) {
-      return Fail(config::ConfigErrorStatus(
-          config::kConfigInvalidValue,
-          config::ErrorLocation{domain.config().source_file, "server.dlq.alert_callback", 0, 0},
-          callback.status().message()));
-    }
-    engine_->AddDlqAlertCallback(*callback);
-  }
+  // command:, webhook: or a C++ callback registered under its dotted name.
+  Result<std::optional<DlqAlertCallback>> callback =
+      ResolveAlertCallback(domain.config(), DefaultAlertCallbackRegistry(), MakeDlqAlertCallback);
+  if (!callback.ok()) return Fail(callback.status());
+  if (*callback) engine_->AddDlqAlertCallback(**callback);
   return -1;
 }
 

@@ -83,9 +83,9 @@ std::vector<ParityCase> Cases() {
       {"unknown top-level value", "colour = \"red\"\n", 1},
       {"deep file", "x = " + std::string(200, '[') + std::string(200, ']') + "\n", 2},
       {"no handlers", "", 0, false},
-      // Not yet: with no handlers the server exits 0 before it looks at the
-      // callback, while check refuses an unregistered name (exit 2). The
-      // server must call ValidateAlertCallback before that early exit.
+      // The server validates the callback before its no-handlers exit.
+      {"unregistered callback, no handlers", "[server.dlq]\nalert_callback = \"myapp.nope\"\n",
+       2, false},
   };
 }
 
@@ -111,6 +111,24 @@ TEST(StartParityTest, CheckPassesExactlyWhenTheServerStarts) {
     }
   }
   EXPECT_GT(refused, 15);
+}
+
+// What `protean check` reports as UNSUPPORTED_KEY the server says at start,
+// with file:line:column, once per key.
+TEST(StartParityTest, TheServerLogsUnsupportedKeysAtStart) {
+  TempDir dir;
+  dir.Write("d/domain.toml",
+            std::string("[server.stream_subscription]\nretention_maxlen = 1000\n"
+                        "[server.health]\nenabled = false\n") +
+                kProbe);
+  testing::RunResult server = RunBinary(
+      "server --domain " + ShellQuote((dir.path() / "d").string()) + " --run-for 0.1", "", 30);
+  EXPECT_EQ(server.exit_code, 0) << server.out << server.err;
+  EXPECT_NE(server.err.find("protean: warning: "), std::string::npos) << server.err;
+  EXPECT_NE(server.err.find("domain.toml:2:20: server.stream_subscription.retention_maxlen: not "
+                            "supported by this engine"),
+            std::string::npos)
+      << server.err;
 }
 
 TEST(StartParityTest, ExamplesPassAndStart) {
