@@ -9,6 +9,7 @@
 #   BUILD_DIR    default build folder when none is given on the command line (build)
 #   BUILD_TYPE   CMAKE_BUILD_TYPE (default RelWithDebInfo)
 #   SANITIZE     1 → -DPROTEAN_SANITIZE=ON (ASan + UBSan)
+#   WERROR      0 → warnings are not errors (default 1: -DPROTEAN_WERROR=ON)
 #   JOBS         parallel build jobs (default: nproc)
 #   CCACHE       0 → no compiler launcher (unless one is given as an argument).
 #                Otherwise, when ccache is on PATH, it is the launcher, unless
@@ -37,6 +38,8 @@ if [[ "${SANITIZE:-0}" == "1" ]]; then
 else
   cmake_args+=(-DPROTEAN_SANITIZE=OFF)
 fi
+# Warnings are errors in our own code (WERROR=0 to build anyway).
+cmake_args+=("-DPROTEAN_WERROR=$([[ "${WERROR:-1}" == "1" ]] && echo ON || echo OFF)")
 launcher_given=0
 for arg in "$@"; do
   [[ "${arg}" == -DCMAKE_CXX_COMPILER_LAUNCHER[=:]* ]] && launcher_given=1
