@@ -9,7 +9,7 @@
 #   BUILD_DIR    default build folder when none is given on the command line (build)
 #   BUILD_TYPE   CMAKE_BUILD_TYPE (default RelWithDebInfo)
 #   SANITIZE     1 → -DPROTEAN_SANITIZE=ON (ASan + UBSan)
-#   WERROR      0 → warnings are not errors (default 1: -DPROTEAN_WERROR=ON)
+#   WERROR       0 → warnings are not errors (default 1: -DPROTEAN_WERROR=ON)
 #   JOBS         parallel build jobs (default: nproc)
 #   CCACHE       0 → no compiler launcher (unless one is given as an argument).
 #                Otherwise, when ccache is on PATH, it is the launcher, unless

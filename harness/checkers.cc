@@ -36,13 +36,17 @@ int64_t Count(const HistoryIndex& ix, std::string_view kind) {
   return static_cast<int64_t>(ix.OfKind(kind).size());
 }
 
-int64_t DrainTimeouts(const HistoryIndex& ix) {
+// Shutdown steps whose detail starts with `prefix`.
+int64_t ShutdownSteps(const HistoryIndex& ix, const char* prefix) {
   int64_t n = 0;
   for (size_t i : ix.OfKind("shutdown_step")) {
-    n += ix.event(i).detail.rfind("drain_timeout", 0) == 0 ? 1 : 0;
+    n += ix.event(i).detail.rfind(prefix, 0) == 0 ? 1 : 0;
   }
   return n;
 }
+
+int64_t DrainTimeouts(const HistoryIndex& ix) { return ShutdownSteps(ix, "drain_timeout"); }
+int64_t DrainCuts(const HistoryIndex& ix) { return ShutdownSteps(ix, "drain_cut:"); }
 
 // The README's [expect] keys: how each is measured and compared. '=' exact,
 // '<' at most, '>' at least; `owned` keys are also enforced by a checker
@@ -76,6 +80,8 @@ const Key kKeys[] = {
      [](const HistoryIndex& ix) { return Count(ix, "retry_scheduled"); }},
     {"claimed_min", '>', false, "claims",
      [](const HistoryIndex& ix) { return Count(ix, "claimed"); }},
+    {"claimed_max", '<', false, "claims",
+     [](const HistoryIndex& ix) { return Count(ix, "claimed"); }},
     {"alerts", '=', true, "DLQ alerts",
      [](const HistoryIndex& ix) { return Count(ix, "dlq_alert"); }},
     {"alerts_min", '>', true, "DLQ alerts",
@@ -83,6 +89,7 @@ const Key kKeys[] = {
     {"alerts_max", '<', true, "DLQ alerts",
      [](const HistoryIndex& ix) { return Count(ix, "dlq_alert"); }},
     {"drain_timeouts", '=', false, "drains cut off by drain_timeout", DrainTimeouts},
+    {"drain_cuts", '=', false, "drains cut short by a second signal", DrainCuts},
     {"probes_unavailable_min", '>', false, "probes answered 503 \"unavailable\" while draining",
      ProbesUnavailableDuringDrain},
     {"spread_min_fraction", '>', true, "", nullptr},
@@ -156,6 +163,12 @@ CheckResult Expectations(const HistoryIndex& ix, bool all_keys) {
 }
 
 }  // namespace internal
+
+std::vector<std::string> ExpectKeys() {
+  std::vector<std::string> keys;
+  for (const internal::Key& k : internal::kKeys) keys.emplace_back(k.name);
+  return keys;
+}
 
 void CheckResult::Add(std::string violation, std::vector<size_t> about) {
   events.resize(violations.size());

@@ -55,6 +55,10 @@ struct CheckResult {
   void Add(std::string violation, std::vector<size_t> about);
 };
 
+// The keys a scenario's [expect] table may hold, in the README's order (the
+// checkers measure each; the scenario loader accepts exactly these).
+std::vector<std::string> ExpectKeys();
+
 // Runs every checker; the header's "expect" holds the scenario's [expect] table.
 std::vector<CheckResult> RunCheckers(const History& history);
 

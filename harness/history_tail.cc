@@ -42,6 +42,7 @@ std::vector<nlohmann::ordered_json> HistoryTail::ReadNew(std::vector<std::string
       problems->push_back(path_ + ": not a history event: " + line.substr(0, 120));
       continue;
     }
+    if (!instance_.empty() && j.contains("instance")) j["instance"] = instance_;
     out.push_back(std::move(j));
   }
   partial_.erase(0, begin);

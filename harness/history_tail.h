@@ -15,7 +15,10 @@ namespace protean::harness {
 
 class HistoryTail {
  public:
-  explicit HistoryTail(std::string path) : path_(std::move(path)) {}
+  // `instance`, when not empty, replaces each event's "instance" (a process
+  // that generated its own identity is known to the harness by its name).
+  explicit HistoryTail(std::string path, std::string instance = "")
+      : path_(std::move(path)), instance_(std::move(instance)) {}
 
   // New events; a line that is not a JSON object with an integer "t" and a
   // string "event" is skipped and described in `problems`. A file that does
@@ -25,6 +28,7 @@ class HistoryTail {
 
  private:
   std::string path_;
+  std::string instance_;
   uint64_t offset_ = 0;
   std::string partial_;
   bool header_seen_ = false;

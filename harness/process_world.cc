@@ -58,6 +58,7 @@ ProcessWorld::~ProcessWorld() { Teardown(); }
 void ProcessWorld::Open(const Scenario& scenario) {
   if (options_.server_binary.empty()) throw ServiceUnavailable("no protean server binary given");
   scenario_file_ = scenario.file.string();
+  named_instances_ = scenario.named_instances;
   partition_event_store_ = scenario.partition_event_store;
   partition_size_ = scenario.instances;
   OpenDomain(scenario, AdapterEnv{&clock_}, true);
@@ -108,20 +109,23 @@ std::string ProcessWorld::ChildDomain(const Child& c) {
 
 std::vector<std::string> ProcessWorld::ServerArgs(const Child& c) const {
   const std::string base = (dir_ / c.stem).string();
-  return {options_.server_binary,
-          "server",
-          "--domain",
-          base + ".domain.toml",
-          "--env",
-          "test",
-          "--instance",
-          c.name,
-          "--history",
-          base + ".history.jsonl",
-          "--health-port",
-          std::to_string(c.port),
-          "--port-file",
-          base + ".port"};
+  std::vector<std::string> args = {options_.server_binary,
+                                   "server",
+                                   "--domain",
+                                   base + ".domain.toml",
+                                   "--env",
+                                   "test",
+                                   "--history",
+                                   base + ".history.jsonl",
+                                   "--health-port",
+                                   std::to_string(c.port),
+                                   "--port-file",
+                                   base + ".port"};
+  if (named_instances_) {
+    args.push_back("--instance");
+    args.push_back(c.name);
+  }
+  return args;
 }
 
 // Starts one process for `c` (a new run, or another attempt of a start that
@@ -137,7 +141,9 @@ void ProcessWorld::Spawn(Child& c) {
   if (!spawned.ok()) throw ServiceUnavailable(spawned.status().message());
   c.process = spawned->get();
   runs_.push_back(RunRecord{c.name, std::move(spawned).value()});
-  tails_.push_back(std::make_unique<HistoryTail>(base + ".history.jsonl"));
+  // A process with a generated identity is still "wN" in the merged history.
+  tails_.push_back(
+      std::make_unique<HistoryTail>(base + ".history.jsonl", named_instances_ ? "" : c.name));
   c.tail = tails_.back().get();
   c.signal_seen = false;
   c.ready = false;

@@ -102,6 +102,7 @@ class ProcessWorld final : public World {
   std::filesystem::path dir_;
   std::string scenario_file_;
   bool partition_event_store_ = false;
+  bool named_instances_ = true;  // [instances] named
   int64_t partition_size_ = 1;
   std::set<std::string> event_store_handlers_;
   NetworkFaults network_;

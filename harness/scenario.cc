@@ -7,6 +7,7 @@
 
 #include "core/config/configuration_error.h"
 #include "core/config/table_reader.h"
+#include "harness/checkers.h"
 #include "harness/faults/fault_registry.h"
 
 namespace protean::harness {
@@ -16,22 +17,6 @@ using config::ConfigurationError;
 using config::ErrorLocation;
 using config::kConfigInvalidValue;
 using config::TableReader;
-
-const std::vector<std::string> kExpectKeys = {"handled",
-                                              "dead_lettered",
-                                              "dropped",
-                                              "pending_at_end",
-                                              "duplicates_max",
-                                              "duplicates_min",
-                                              "retries",
-                                              "claimed_min",
-                                              "alerts",
-                                              "alerts_min",
-                                              "alerts_max",
-                                              "drain_timeouts",
-                                              "probes_unavailable_min",
-                                              "spread_min_fraction",
-                                              "position_writes_min"};
 
 // The tables of an array of tables `key` ([[workload]]), each with a reader.
 std::vector<TableReader> ArrayOfTables(TableReader& r, std::string_view key) {
@@ -80,7 +65,7 @@ WorkloadItem ReadWorkload(TableReader& r) {
 
 nlohmann::ordered_json ReadExpect(TableReader& r) {
   nlohmann::ordered_json out = nlohmann::ordered_json::object();
-  for (const std::string& key : kExpectKeys) {
+  for (const std::string& key : ExpectKeys()) {
     if (!r.Has(key)) continue;
     if (key == "spread_min_fraction") {
       out[key] = r.Double(key, 0, config::DoubleRange{0, 1});
@@ -151,6 +136,7 @@ Scenario LoadScenario(const std::filesystem::path& file) {
   TableReader instances = root.Table("instances");
   s.instances = instances.Int("count", 1, 1, 64);
   s.partition_event_store = instances.Bool("partition_event_store", false);
+  s.named_instances = instances.Bool("named", true);
   instances.RejectUnknownKeys();
 
   for (TableReader& w : ArrayOfTables(root, "workload")) s.workload.push_back(ReadWorkload(w));

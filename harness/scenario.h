@@ -39,6 +39,10 @@ struct Scenario {
   toml::table handlers;            // [handlers]
   int64_t instances = 1;
   bool partition_event_store = false;
+  // [instances] named: in test mode each `protean server` gets --instance wN
+  // (true) or runs with the identity it generates, {host}-{pid}-{6 hex}, as
+  // a deployed server does (false). The memory mode always names them.
+  bool named_instances = true;
   std::vector<WorkloadItem> workload;
   // [[faults]], each parsed by its registered kind (harness/faults/).
   std::vector<std::shared_ptr<const Fault>> faults;
