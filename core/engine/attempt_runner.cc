@@ -97,6 +97,9 @@ bool AttemptRunner::Prepared(Slot& slot, TimePoint now) {
 
 namespace {
 
+// The clock's resolution: the watchdog is due this long after the budget.
+constexpr Duration kTick{1};
+
 AttemptResult ToAttemptResult(const HandlerResult& r) {
   AttemptResult out;
   switch (r.kind()) {
@@ -195,9 +198,11 @@ void AttemptRunner::ArmWatchdog(uint64_t id) {
   if (seq.current >= seq.slots.size()) return;
   const int64_t started = seq.slots[seq.current]->started_us.load();
   const TimePoint since = started != 0 ? FromMicros(started) : seq.current_since;
-  // Armed after the work was handed off: in the simulation a handler that
-  // takes exactly its budget completes first (only *past* it is a failure).
-  seq.watchdog = loop_.PostAt(since + *budget_, scope_.Guard([this, id] { OnWatchdog(id); }));
+  // Only *past* the budget is a timeout: the watchdog is due one tick after
+  // it, so a handler that takes exactly its budget completes first whatever
+  // the order of same-instant events (the simulation reorders them).
+  seq.watchdog = loop_.PostAt(since + *budget_ + kTick,
+                              scope_.Guard([this, id] { OnWatchdog(id); }));
 }
 
 void AttemptRunner::OnWatchdog(uint64_t id) {
@@ -209,7 +214,7 @@ void AttemptRunner::OnWatchdog(uint64_t id) {
   const size_t index = seq.current;
   Slot& slot = *seq.slots[index];
   const int64_t started = slot.started_us.load();
-  if (started != 0 && FromMicros(started) + *budget_ > loop_.Now()) {
+  if (started != 0 && FromMicros(started) + *budget_ >= loop_.Now()) {
     ArmWatchdog(id);  // it started later than assumed: not due yet
     return;
   }

@@ -1,11 +1,13 @@
 #include "core/runtime/sim_executor.h"
 
+#include <algorithm>
+
 namespace protean {
 
 void SimExecutor::Post(Task task) { ready_.push_back(std::move(task)); }
 
 TimerId SimExecutor::PostAt(TimePoint when, Task task) {
-  const Key key{when, next_seq_++};
+  const Key key{when, reorder_ ? tie_prng_.Next() : 0, next_seq_++};
   timers_.emplace(key, std::move(task));
   timer_keys_.emplace(key.seq, key);
   return key.seq;
@@ -23,10 +25,10 @@ void SimExecutor::Offload(Work work, Task done) {
   TakeChargedWorkCost();  // nothing charged before this work counts
   const Duration own = work();  // first: the work charges while it runs
   const Duration cost = own + TakeChargedWorkCost();
-  if (cost <= Duration::zero()) {
+  if (cost <= Duration::zero() && !reorder_) {
     Post(std::move(done));
   } else {
-    PostAt(clock_.Now() + cost, std::move(done));
+    PostAt(clock_.Now() + std::max(cost, Duration::zero()), std::move(done));
   }
 }
 

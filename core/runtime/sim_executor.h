@@ -4,8 +4,14 @@
 // a 10 s drain costs no wall time. Same inputs and seed => same order of
 // every task, so histories are byte-identical.
 //
-// Order: posted tasks run FIFO before time moves; timers run by (instant,
-// posting order). Offload runs `work` inline and posts `done` at now + cost.
+// Order: posted tasks run FIFO before time moves; timers run by instant.
+// Timers due at the same instant run in posting order, or, when the executor
+// reorders (constructed with a seed), in an order drawn from that seed: what
+// a real loop does not promise (which of two replies, timers or worker
+// results due together comes first) differs between seeds, so code that
+// depends on a lucky order fails in some of them. Same seed, same order.
+// Offload runs `work` inline and delivers `done` at now + cost (reordering:
+// as a timer, even at cost 0, so same-instant completions are shuffled too).
 // Not thread-safe: everything happens on the thread that calls Run*.
 
 #include <cstdint>
@@ -15,6 +21,7 @@
 #include <utility>
 
 #include "core/executor.h"
+#include "core/runtime/prng.h"
 
 namespace protean {
 
@@ -36,6 +43,9 @@ class SimClock final : public Clock {
 class SimExecutor final : public Executor {
  public:
   explicit SimExecutor(SimClock& clock) : clock_(clock) {}
+  // Reorders what is due at the same instant in an order drawn from `seed`.
+  SimExecutor(SimClock& clock, uint64_t reorder_seed)
+      : clock_(clock), reorder_(true), tie_prng_(reorder_seed) {}
 
   const Clock& clock() const override { return clock_; }
   SimClock& sim_clock() { return clock_; }
@@ -63,10 +73,16 @@ class SimExecutor final : public Executor {
  private:
   struct Key {
     TimePoint when;
+    uint64_t tie;  // 0, or a draw when reordering
     uint64_t seq;
-    bool operator<(const Key& o) const { return when != o.when ? when < o.when : seq < o.seq; }
+    bool operator<(const Key& o) const {
+      if (when != o.when) return when < o.when;
+      return tie != o.tie ? tie < o.tie : seq < o.seq;
+    }
   };
   SimClock& clock_;
+  bool reorder_ = false;
+  Prng tie_prng_{0};
   std::deque<Task> ready_;
   std::map<Key, Task> timers_;
   std::unordered_map<TimerId, Key> timer_keys_;

@@ -253,9 +253,11 @@ TEST_F(StreamEngineTest, AnAttemptPastItsBudgetFailsAndItsLateResultIsIgnored) {
   auto fin = w_.recorder.Of(EngineEventKind::kAttemptFinished);
   ASSERT_EQ(fin.size(), 2u);
   EXPECT_EQ(fin[0].outcome, "timeout");
-  EXPECT_EQ(fin[0].at, t0 + Seconds(2));
+  // A timeout is *past* the budget: one clock tick (1 µs) after it.
+  EXPECT_EQ(fin[0].at, t0 + Seconds(2) + Duration(1));
   EXPECT_EQ(fin[1].outcome, "timeout");
-  EXPECT_EQ(fin[1].at, t0 + Seconds(5));  // retried at 3 s, timed out at 5 s
+  // Retried 1 s after the failure, timed out 2 s + 1 µs after that.
+  EXPECT_EQ(fin[1].at, t0 + Seconds(5) + Duration(2));
   EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAcked), 0u);
   EXPECT_EQ(w_.DlqDepth("orders"), 1);
 }
