@@ -15,6 +15,10 @@
 #   8. scenario suites, test mode     harness against the services, same condition; adds its
 #                        cases to reports/html (memory vs test pages side by side)
 #   9. services stop     also done by an EXIT trap whatever happens
+#   9a. tidy             ci/tidy.sh: clang-format, core headers free of heavy includes, the
+#                        product free of harness includes, function length (known ones listed)
+#   9b. memory-only      -DPROTEAN_WITH_REDIS=OFF -DPROTEAN_WITH_POSTGRES=OFF in build-memonly
+#                        (ccache serves all but the real adapters' umbrella), ctest -LE real
 #  10. swarm             ci/swarm.sh: random seeds over every suite (memory) for SWARM_SECONDS
 #                        (default 120); each failure printed with its replay and shrink commands
 #  11. ASan+UBSan build  ci/sanitizers.sh asan-build: clang, -DPROTEAN_SANITIZE=ON (with
@@ -107,6 +111,21 @@ step_tests_plain() {
 
 step_services_start() {
   bash ci/services.sh start
+}
+
+# The memory-only configuration (no hiredis, no libpqxx): only protean_real
+# sees the PROTEAN_WITH_* definitions, so ccache serves every other unit.
+step_memory_only() {
+  ci_timeout "$(ci_budget 1800)" bash ci/build.sh build-memonly -DPROTEAN_WITH_REDIS=OFF \
+    -DPROTEAN_WITH_POSTGRES=OFF -DPROTEAN_BUILD_BENCHMARKS=OFF
+  ci_timeout "$(ci_budget 900)" \
+    ctest --test-dir build-memonly --output-on-failure -j "${CTEST_JOBS}" \
+      --timeout "${CTEST_TIMEOUT}" -LE '^real$' --output-junit "${REPORTS}/ctest-memory-only.xml"
+}
+
+# House style: clang-format over the tree, includes by layer, function length.
+step_tidy() {
+  bash ci/tidy.sh
 }
 
 load_services_env() {
@@ -241,6 +260,12 @@ if [[ ${SERVICES_STARTED} -eq 1 ]]; then
 fi
 
 # The steps below need no services (stopped above: their memory and CPU are free).
+ci_step "tidy (format, layering)" step_tidy
+if ci_step_ok "build"; then
+  ci_step "memory-only build and tests" step_memory_only
+else
+  ci_skip_step "memory-only build and tests" "build failed"
+fi
 if ci_step_ok "build"; then
   ci_step "swarm (memory, random seeds)" step_swarm
 else
