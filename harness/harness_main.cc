@@ -1,10 +1,11 @@
-// protean-harness: runs scenario suites against the engine in memory mode
+// protean::harness::Main (harness/harness_main.h): the protean-harness
+// command line. It runs scenario suites against the engine in memory mode
 // (deterministic simulation) or test mode (real Redis / PostgreSQL / Message
 // DB). See scenarios/README.md and docs/history.md.
 //
 //   protean-harness run [PATH...] [--protean-env memory|test] [--seed S | --seeds N]
 //                       [--filter GLOB] [--junit FILE] [--json FILE] [--history DIR] [--jobs N]
-//                       [--report DIR] [--server-binary PATH]
+//                       [--report DIR] [--server-binary PATH] [--domain PATH] [--shard K/N]
 //   protean-harness report [RUN_DIR] [--json FILE]... [--history DIR]... [--out DIR]
 //   protean-harness replay HISTORY.jsonl
 //   protean-harness list [PATH...]
@@ -32,10 +33,13 @@
 #include <CLI/CLI.hpp>
 
 #include "core/config/configuration_error.h"
+#include "harness/case_shard.h"
+#include "harness/harness_main.h"
 #include "harness/html_report.h"
 #include "harness/proxy/proxy_command.h"
 #include "harness/runner.h"
 #include "harness/shrink.h"
+#include "harness/user_domain.h"
 
 namespace protean::harness {
 namespace {
@@ -51,10 +55,11 @@ bool WriteFile(const std::string& path, const std::string& text) {
   return static_cast<bool>(out);
 }
 
-std::vector<Scenario> LoadAll(const std::vector<std::string>& paths, const std::string& filter) {
+std::vector<Scenario> LoadAll(const std::vector<std::string>& paths, const std::string& filter,
+                              const UserDomain* user = nullptr) {
   std::vector<Scenario> out;
   for (const auto& file : FindScenarioFiles(paths)) {
-    Scenario s = LoadScenario(file);
+    Scenario s = LoadScenario(file, user);
     if (!filter.empty() && fnmatch(filter.c_str(), s.id().c_str(), 0) != 0) continue;
     out.push_back(std::move(s));
   }
@@ -130,6 +135,10 @@ struct RunCommandOptions {
   int jobs = 1;
   std::string report_dir;
   std::string server_binary;
+  std::string domain;                    // --domain: the user's domain.toml under every scenario
+  std::optional<CaseShard> shard;        // --shard K/N
+  const HandlerCatalog* handlers = nullptr;  // the binary's C++ handlers (harness::Main)
+  std::string program = "protean-harness";   // in replay commands: this binary's name
 };
 
 // The cases of a run command and their shared progress; workers take cases
@@ -188,10 +197,13 @@ CaseResult CaseQueue::RunOne(const Case& c) {
   run.mode = o_.mode;
   run.seed = c.seed;
   run.server_binary = o_.server_binary;
+  run.handlers = o_.handlers;
+  run.program = o_.program;
   CaseResult r;
   try {
     RunOutput out = RunScenario(*c.scenario, run);
     r = std::move(out.result);
+    if (!o_.domain.empty()) r.replay_command += " --domain " + o_.domain;
     if (!o_.history_dir.empty() && !r.skipped) {
       r.history_path = o_.history_dir + "/" + CaseFileStem(r) + ".jsonl";
       WriteFile(r.history_path, out.history.Serialize());
@@ -204,7 +216,8 @@ CaseResult CaseQueue::RunOne(const Case& c) {
     r.file = c.scenario->file.string();
     r.mode = o_.mode;
     r.seed = run.seed;
-    r.replay_command = ReplayCommand("protean-harness", *c.scenario, o_.mode, run.seed);
+    r.replay_command = ReplayCommand(o_.program, *c.scenario, o_.mode, run.seed);
+    if (!o_.domain.empty()) r.replay_command += " --domain " + o_.domain;
     r.failures.push_back(std::string("error: ") + e.what());
   }
   return r;
@@ -278,7 +291,16 @@ std::string DefaultServerBinary() {
 
 int RunCommand(RunCommandOptions o) {
   if (!o.report_dir.empty() && o.history_dir.empty()) o.history_dir = o.report_dir + "/histories";
-  if (o.server_binary.empty()) o.server_binary = DefaultServerBinary();
+  if (o.server_binary.empty()) {
+    if (o.mode == "test" && !o.handlers->handlers().empty()) {
+      // The `protean` beside this binary has none of these C++ handlers.
+      std::fprintf(stderr,
+                   "protean-harness: test mode with C++ handlers needs --server-binary PATH: "
+                   "your own binary running protean::ServerMain with the same handlers\n");
+      return 2;
+    }
+    o.server_binary = DefaultServerBinary();
+  }
   if (o.mode == "test" && access(o.server_binary.c_str(), X_OK) != 0) {
     std::fprintf(stderr,
                  "protean-harness: no executable protean server binary at %s "
@@ -286,15 +308,24 @@ int RunCommand(RunCommandOptions o) {
                  o.server_binary.c_str());
     return 2;
   }
-  std::vector<Scenario> scenarios = LoadAll(o.paths, o.filter);
+  std::optional<UserDomain> user;
+  if (!o.domain.empty()) user = LoadUserDomain(o.domain, *o.handlers);
+  std::vector<Scenario> scenarios = LoadAll(o.paths, o.filter, user ? &*user : nullptr);
   if (scenarios.empty()) {
     std::fprintf(stderr, "protean-harness: no scenario matches\n");
     return 2;
   }
   std::vector<Case> cases;
   const uint64_t first = o.seed.value_or(1);
+  size_t index = 0;  // over every case of the run, so that shards split the same list
   for (const Scenario& s : scenarios) {
-    for (uint64_t i = 0; i < o.seeds.value_or(1); ++i) cases.push_back(Case{&s, first + i});
+    for (uint64_t i = 0; i < o.seeds.value_or(1); ++i, ++index) {
+      if (!o.shard || o.shard->Holds(index)) cases.push_back(Case{&s, first + i});
+    }
+  }
+  if (o.shard) {
+    std::fprintf(stderr, "protean-harness: shard %zu/%zu: %zu of %zu cases\n", o.shard->index,
+                 o.shard->count, cases.size(), index);
   }
   if (!o.history_dir.empty()) std::filesystem::create_directories(o.history_dir);
   CaseQueue queue(o, std::move(cases));
@@ -309,7 +340,7 @@ int RunCommand(RunCommandOptions o) {
   return Summarise(o, queue);
 }
 
-int Replay(const std::string& path) {
+int Replay(const std::string& path, const std::string& domain, const HandlerCatalog& catalog) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::fprintf(stderr, "protean-harness: cannot read %s\n", path.c_str());
@@ -334,9 +365,12 @@ int Replay(const std::string& path) {
                  h["mode"].get<std::string>().c_str());
     return 2;
   }
-  Scenario s = LoadScenario(h["file"].get<std::string>());
+  std::optional<UserDomain> user;
+  if (!domain.empty()) user = LoadUserDomain(domain, catalog);
+  Scenario s = LoadScenario(h["file"].get<std::string>(), user ? &*user : nullptr);
   RunOptions o;
   o.seed = h["seed"].get<uint64_t>();
+  o.handlers = &catalog;
   RunOutput out = RunScenario(s, o);
   const std::string before = recorded->Serialize();
   const std::string after = out.history.Serialize();
@@ -371,40 +405,61 @@ int List(const std::vector<std::string>& paths) {
   return 0;
 }
 
-}  // namespace
-}  // namespace protean::harness
+// The `run` subcommand's options into `o`.
+CLI::App* AddRunCommand(CLI::App& app, RunCommandOptions& o) {
+  const char* env = std::getenv("PROTEAN_ENV");
+  if (env != nullptr && *env != '\0') o.mode = env;
+  CLI::App* run = app.add_subcommand("run", "run scenario suites");
+  run->add_option("paths", o.paths, "scenario files or folders (default: scenarios)");
+  run->add_option("--protean-env", o.mode, "memory | test (default: $PROTEAN_ENV, else memory)")
+      ->check(CLI::IsMember({"memory", "test"}));
+  run->add_option("--seed", o.seed, "run every scenario under this seed (default 1)");
+  run->add_option("--seeds", o.seeds, "swarm: run each scenario under N seeds (from --seed or 1)")
+      ->check(CLI::PositiveNumber);
+  run->add_option("--filter", o.filter, "only scenarios whose suite/name matches this glob");
+  run->add_option("--junit", o.junit, "write a JUnit XML report");
+  run->add_option("--json", o.json, "write a JSON summary");
+  run->add_option("--history", o.history_dir, "write each run's history (JSON lines) here");
+  run->add_option("--jobs", o.jobs, "cases run in parallel (default 1)")
+      ->check(CLI::PositiveNumber);
+  run->add_option("--server-binary", o.server_binary,
+                  "test mode: the binary each instance runs as `<binary> server` (default: the "
+                  "protean built beside protean-harness; required with C++ handlers)");
+  run->add_option("--report", o.report_dir,
+                  "write the HTML report here (histories in DIR/histories unless --history)");
+  run->add_option("--domain", o.domain,
+                  "a domain.toml (or its folder) merged under every scenario's [domain] and "
+                  "[handlers]");
+  run->add_option_function<std::string>(
+         "--shard",
+         [&o](const std::string& text) {
+           std::string error;
+           o.shard = ParseCaseShard(text, &error);
+           if (!o.shard) throw CLI::ValidationError(error);
+         },
+         "run only shard K of N of the cases (scenario x seed), for a CI matrix")
+      ->type_name("K/N");
+  return run;
+}
 
-int main(int argc, char** argv) {
+}  // namespace
+
+int Main(int argc, char** argv, const Registrar& register_handlers) {
+  HandlerCatalog catalog;
+  if (register_handlers) register_handlers(catalog);
+  if (!catalog.status().ok()) {
+    std::fprintf(stderr, "protean-harness: %s\n", catalog.status().message().c_str());
+    return 2;
+  }
   CLI::App app{
       "protean-harness: scenario suites against the Protean engine, in memory or test mode"};
-  app.set_version_flag("--version", "protean-harness 0.1.0");
+  app.set_version_flag("--version", "protean-harness " PROTEAN_VERSION_STRING);
   app.require_subcommand(1);
 
-  protean::harness::RunCommandOptions run_options;
-  const char* env = std::getenv("PROTEAN_ENV");
-  if (env != nullptr && *env != '\0') run_options.mode = env;
-  CLI::App* run = app.add_subcommand("run", "run scenario suites");
-  run->add_option("paths", run_options.paths, "scenario files or folders (default: scenarios)");
-  run->add_option("--protean-env", run_options.mode,
-                  "memory | test (default: $PROTEAN_ENV, else memory)")
-      ->check(CLI::IsMember({"memory", "test"}));
-  run->add_option("--seed", run_options.seed, "run every scenario under this seed (default 1)");
-  run->add_option("--seeds", run_options.seeds,
-                  "swarm: run each scenario under N seeds (from --seed or 1)")
-      ->check(CLI::PositiveNumber);
-  run->add_option("--filter", run_options.filter,
-                  "only scenarios whose suite/name matches this glob");
-  run->add_option("--junit", run_options.junit, "write a JUnit XML report");
-  run->add_option("--json", run_options.json, "write a JSON summary");
-  run->add_option("--history", run_options.history_dir,
-                  "write each run's history (JSON lines) here");
-  run->add_option("--jobs", run_options.jobs, "cases run in parallel (default 1)")
-      ->check(CLI::PositiveNumber);
-  run->add_option("--server-binary", run_options.server_binary,
-                  "test mode: the protean binary each instance runs as `protean server` "
-                  "(default: the protean built beside protean-harness)");
-  run->add_option("--report", run_options.report_dir,
-                  "write the HTML report here (histories in DIR/histories unless --history)");
+  RunCommandOptions run_options;
+  run_options.handlers = &catalog;
+  run_options.program = std::filesystem::path(argv[0]).filename().string();
+  CLI::App* run = AddRunCommand(app, run_options);
 
   std::string report_run_dir, report_out;
   std::vector<std::string> report_json, report_history;
@@ -420,15 +475,17 @@ int main(int argc, char** argv) {
   CLI::App* replay =
       app.add_subcommand("replay", "re-run a recorded memory-mode history and compare");
   replay->add_option("history", history_file, "HISTORY.jsonl")->required();
+  std::string replay_domain;
+  replay->add_option("--domain", replay_domain, "the --domain the run was given");
 
   std::vector<std::string> list_paths;
   CLI::App* list = app.add_subcommand("list", "list scenarios: suite, name, modes");
   list->add_option("paths", list_paths, "scenario files or folders (default: scenarios)");
 
   int proxy_exit = -1;  // set when `proxy` ran (its callback runs inside parse)
-  protean::harness::proxy::RegisterProxyCommand(app, &proxy_exit);
+  proxy::RegisterProxyCommand(app, &proxy_exit);
   int shrink_exit = -1;  // set when `shrink` ran
-  protean::harness::RegisterShrinkCommand(app, &shrink_exit);
+  RegisterShrinkCommand(app, &shrink_exit);
 
   try {
     app.parse(argc, argv);
@@ -440,19 +497,19 @@ int main(int argc, char** argv) {
   try {
     if (run->parsed()) {
       if (run_options.paths.empty()) run_options.paths = {"scenarios"};
-      return protean::harness::RunCommand(run_options);
+      return RunCommand(run_options);
     }
-    if (report->parsed()) {
-      return protean::harness::Report(report_run_dir, report_json, report_history, report_out);
-    }
-    if (replay->parsed()) return protean::harness::Replay(history_file);
+    if (report->parsed()) return Report(report_run_dir, report_json, report_history, report_out);
+    if (replay->parsed()) return Replay(history_file, replay_domain, catalog);
     if (list_paths.empty()) list_paths = {"scenarios"};
-    return protean::harness::List(list_paths);
-  } catch (const protean::config::ConfigurationError& e) {
+    return List(list_paths);
+  } catch (const config::ConfigurationError& e) {
     std::fprintf(stderr, "protean-harness: %s\n", e.what());
     return 2;
-  } catch (const protean::harness::ServiceUnavailable& e) {
+  } catch (const ServiceUnavailable& e) {
     std::fprintf(stderr, "protean-harness: %s\n", e.what());
     return 2;
   }
 }
+
+}  // namespace protean::harness
