@@ -114,6 +114,32 @@ class OutcomeRecorder : public EngineObserver {
   std::map<std::string, Counts> counts_;
 };
 
+// One InjectHandler* call: a window [at, at + duration) after Open.
+struct HandlerFaultWindow {
+  std::string handler;
+  bool fail = false;
+  Duration at{0};
+  Duration duration{0};
+  Duration extra{0};
+};
+
+// `fn` under `windows` (all of one handler), timed from *origin.
+HandlerFn WithFaults(HandlerFn fn, std::vector<HandlerFaultWindow> windows,
+                     std::shared_ptr<const TimePoint> origin) {
+  return [fn = std::move(fn), windows = std::move(windows), origin](
+             const Message& m, HandlerContext& ctx) -> HandlerResult {
+    const Duration since = ctx.now - *origin;
+    bool fail = false;
+    for (const HandlerFaultWindow& w : windows) {
+      if (since < w.at || since >= w.at + w.duration) continue;
+      if (w.fail) fail = true;
+      ctx.cost += w.extra;
+    }
+    if (fail) return HandlerResult::Retryable("injected fault: handler_errors");
+    return fn(m, ctx);
+  };
+}
+
 std::string TestNamespace() {
   std::random_device random;
   char text[16];
@@ -135,6 +161,9 @@ class DomainTest::Impl {
   }
   ~Impl() { Stop(); }
 
+  // The registrar's handlers, each replaced by its mock when it has one (a
+  // mock of another name is added) and wrapped by its injected faults.
+  Result<HandlerCatalog> Compose(const HandlerCatalog& registered) const;
   Status Open(const std::string& path, HandlerCatalog catalog);
   Status Publish(const std::string& stream, const std::string& id, const std::string& type,
                  const std::string& payload);
@@ -150,6 +179,9 @@ class DomainTest::Impl {
   }
 
   std::map<std::string, MockHandler*> mocks;  // UseMock, before Open
+  std::vector<HandlerFaultWindow> faults;      // InjectHandler*, before Open
+  // When Open started the clock; the fault windows count from it.
+  std::shared_ptr<TimePoint> origin = std::make_shared<TimePoint>();
   bool opened = false;                        // Open was called
   bool ready = false;                         // and succeeded
   Database* database() { return domain_ ? domain_->adapters().database("default") : nullptr; }
@@ -195,6 +227,34 @@ class DomainTest::Impl {
   bool stopped_ = false;
 };
 
+Result<HandlerCatalog> DomainTest::Impl::Compose(const HandlerCatalog& registered) const {
+  PROTEAN_RETURN_IF_ERROR(registered.status());
+  std::map<std::string, MockHandler*> unused = mocks;
+  std::vector<HandlerCatalog::Handler> handlers;
+  for (const HandlerCatalog::Handler& h : registered.handlers()) {
+    auto mock = unused.find(h.name);
+    handlers.push_back({h.name, mock == unused.end() ? h.fn : mock->second->AsHandler(), h.options});
+    if (mock != unused.end()) unused.erase(mock);
+  }
+  for (auto& [name, mock] : unused) handlers.push_back({name, mock->AsHandler(), {}});
+  HandlerCatalog out;
+  for (HandlerCatalog::Handler& h : handlers) {
+    std::vector<HandlerFaultWindow> windows;
+    for (const HandlerFaultWindow& w : faults) {
+      if (w.handler == h.name) windows.push_back(w);
+    }
+    if (!windows.empty()) h.fn = WithFaults(h.fn, std::move(windows), origin);
+    out.AddHandler(h.name, h.fn, h.options);
+  }
+  for (const HandlerFaultWindow& w : faults) {
+    if (out.FindHandler(w.handler) == nullptr) {
+      return Status::InvalidArgument("InjectHandler*: no C++ handler " + w.handler +
+                                     " is registered");
+    }
+  }
+  return out;
+}
+
 Status DomainTest::Impl::Open(const std::string& path, HandlerCatalog catalog) {
   catalog_ = std::move(catalog);
   RegisterMemoryAdapters(registry_);
@@ -206,6 +266,7 @@ Status DomainTest::Impl::Open(const std::string& path, HandlerCatalog catalog) {
     real_clock_ = std::make_unique<RealClock>();
     clock_ = real_clock_.get();
   }
+  *origin = clock_->Now();
   config::LoadOptions load;
   load.path = path;
   load.env = std::string(TestEnvName(env_));
@@ -357,22 +418,23 @@ void DomainTest::UseMock(const std::string& name, MockHandler& mock) {
   impl_->mocks[name] = &mock;
 }
 
+void DomainTest::InjectHandlerErrors(const std::string& handler, Duration at, Duration duration) {
+  impl_->faults.push_back(HandlerFaultWindow{handler, true, at, duration, Duration{0}});
+}
+
+void DomainTest::InjectHandlerSlow(const std::string& handler, Duration at, Duration duration,
+                                   Duration extra) {
+  impl_->faults.push_back(HandlerFaultWindow{handler, false, at, duration, extra});
+}
+
 void DomainTest::Open(const std::string& domain_path, const Registrar& register_handlers) {
   ASSERT_FALSE(impl_->opened) << "DomainTest::Open called twice";
   impl_->opened = true;
   HandlerCatalog registered;
   if (register_handlers) register_handlers(registered);
-  ASSERT_TRUE(registered.status().ok()) << registered.status().message();
-  // The registrar's handlers, each replaced by its mock when it has one.
-  std::map<std::string, MockHandler*> mocks = impl_->mocks;
-  HandlerCatalog catalog;
-  for (const HandlerCatalog::Handler& h : registered.handlers()) {
-    auto mock = mocks.find(h.name);
-    catalog.AddHandler(h.name, mock == mocks.end() ? h.fn : mock->second->AsHandler(), h.options);
-    if (mock != mocks.end()) mocks.erase(mock);
-  }
-  for (auto& [name, mock] : mocks) catalog.AddHandler(name, mock->AsHandler());
-  Status st = impl_->Open(domain_path, std::move(catalog));
+  Result<HandlerCatalog> catalog = impl_->Compose(registered);
+  ASSERT_TRUE(catalog.ok()) << catalog.status().message();
+  Status st = impl_->Open(domain_path, std::move(catalog).value());
   ASSERT_TRUE(st.ok()) << "protean-env " << TestEnvName(env()) << ": " << st.message();
   impl_->ready = true;
 }

@@ -65,6 +65,15 @@ class DomainTest : public ::testing::Test {
   // must then declare its stream in [handlers.<name>]). `mock` must outlive
   // the fixture's engine (a member of the fixture does).
   void UseMock(const std::string& name, MockHandler& mock);
+  // Before Open(): the scenario catalogue's handler faults, on a C++ handler
+  // of the registrar (or a mock), timed from Open(): every attempt of
+  // `handler` that starts in [at, at + duration) fails (handler_errors), or
+  // takes `extra` longer (handler_slow: past the subscription's
+  // handler_timeout_seconds it times out). The handler's function is not
+  // called for a failed attempt. A name that is not registered fails Open().
+  void InjectHandlerErrors(const std::string& handler, Duration at, Duration duration);
+  void InjectHandlerSlow(const std::string& handler, Duration at, Duration duration,
+                         Duration extra);
   // Opens `domain_path` (a domain.toml or its folder) in CurrentTestEnv().
   void Open(const std::string& domain_path, const Registrar& register_handlers);
 

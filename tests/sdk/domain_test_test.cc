@@ -1,10 +1,12 @@
 // protean::testing::DomainTest and MockHandler in memory mode, over
 // tests/sdk/fixtures/domain.toml: the simulated clock moves only in
 // RunUntilIdle / AdvanceTime, a mock's answers decide retries and the DLQ,
-// a C++ handler of the registrar runs where no mock replaces it.
+// a C++ handler of the registrar runs where no mock replaces it, injected
+// handler faults fail or slow the attempts of their window.
 #include <atomic>
 
 #include <gmock/gmock.h>
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include "testing/domain_test.h"
@@ -61,6 +63,48 @@ TEST_F(BillingTest, RunUntilIdleDoesNotSkipTheRetryDelay) {
   EXPECT_EQ(Attempts("Billing"), 2);
   EXPECT_EQ(Handled("Billing"), 1);
   EXPECT_EQ(Retried("Billing"), 1);
+}
+
+class FaultTest : public DomainTest {
+ protected:
+  MockHandler billing_;
+};
+
+TEST_F(FaultTest, HandlerErrorsWindowFailsAttemptsBeforeTheFunction) {
+  UseMock("Billing", billing_);
+  InjectHandlerErrors("Billing", Millis(0), Millis(1500));  // attempts at 0 s and 1 s fail
+  Open(kDomain, RegisterHandlers);
+  EXPECT_CALL(billing_, Handle(HasAttempt(3))).WillOnce(Return(Ok()));
+  Publish("orders", "OrderPlaced");
+  RunUntilIdle();
+  AdvanceTime(Seconds(5));
+  EXPECT_EQ(Attempts("Billing"), 3);
+  EXPECT_EQ(Handled("Billing"), 1);
+}
+
+TEST_F(FaultTest, HandlerSlowWindowTimesAttemptsOut) {
+  UseMock("Billing", billing_);
+  InjectHandlerSlow("Billing", Millis(0), Seconds(60), Seconds(5));  // past the 2 s budget
+  Open(kDomain, RegisterHandlers);
+  EXPECT_CALL(billing_, Handle(HasType("OrderPlaced"))).Times(3);
+  Publish("orders", "OrderPlaced");
+  RunUntilIdle();
+  AdvanceTime(Seconds(30));
+  EXPECT_EQ(DeadLettered("Billing"), 1);
+}
+
+TEST_F(FaultTest, FaultOnAnUnknownHandlerFailsOpen) {
+  InjectHandlerErrors("Biling", Millis(0), Seconds(1));
+  ::testing::TestPartResultArray failures;
+  {
+    ::testing::ScopedFakeTestPartResultReporter reporter(
+        ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &failures);
+    Open(kDomain, RegisterHandlers);
+  }
+  ASSERT_EQ(failures.size(), 1);
+  EXPECT_TRUE(failures.GetTestPartResult(0).fatally_failed());
+  EXPECT_THAT(failures.GetTestPartResult(0).message(),
+              ::testing::HasSubstr("InjectHandler*: no C++ handler Biling is registered"));
 }
 
 TEST_F(BillingTest, PayloadReachesTheHandler) {

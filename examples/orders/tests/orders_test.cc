@@ -68,6 +68,29 @@ TEST_F(OrdersTest, ProjectionCountsTheEventsOfEachOrder) {
   EXPECT_NE((*history)->data.find("OrderShipped"), std::string::npos);
 }
 
+// A payment-provider outage for the whole test (the scenario catalogue's
+// handler_errors fault): every attempt fails before Billing runs, so the
+// order is dead-lettered after its three attempts, whatever the timing.
+class BillingOutageTest : public protean::testing::DomainTest {
+ protected:
+  void SetUp() override {
+    UseMock("Billing", billing_);
+    InjectHandlerErrors("Billing", protean::Millis(0), Seconds(600));
+    Open(ORDERS_DOMAIN, orders::RegisterHandlers);
+  }
+  MockHandler billing_;
+};
+
+TEST_F(BillingOutageTest, EveryAttemptFailsAndTheOrderIsDeadLettered) {
+  EXPECT_CALL(billing_, Handle(::testing::_)).Times(0);
+  Publish("orders", "OrderPlaced", kGoodOrder);
+  RunUntilIdle();
+  AdvanceTime(Seconds(5));
+  EXPECT_EQ(Attempts("Billing"), 3);
+  EXPECT_EQ(DeadLettered("Billing"), 1);
+  EXPECT_EQ(Handled("Shipping"), 1);
+}
+
 // Billing replaced by a GoogleMock: failure injection from the test.
 class BillingMockTest : public protean::testing::DomainTest {
  protected:
