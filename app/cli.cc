@@ -10,6 +10,7 @@
 #include "app/config_command.h"
 #include "app/db_command.h"
 #include "app/dlq_command.h"
+#include "app/publish_command.h"
 #include "app/server/server_command.h"
 
 namespace protean::cli {
@@ -30,6 +31,7 @@ int RunProteanCli(int argc, const char* const* argv, std::ostream& out, std::ost
   RegisterServerCommand(app, context);
   RegisterDlqCommand(app, context);
   RegisterDbCommand(app, context);
+  RegisterPublishCommand(app, context);
 
   try {
     app.parse(argc, argv);
