@@ -47,7 +47,8 @@ foreach(expected protean-config.cmake protean-config-version.cmake protean-targe
 endforeach()
 if(failed)
   list(JOIN failed "\n" text)
-  message(FATAL_ERROR "installed package under ${PREFIX}:\n${text}")
+  message(FATAL_ERROR "installed package under ${PREFIX} (kept for a look):\n${text}")
 endif()
+file(REMOVE_RECURSE "${PREFIX}")  # the libraries with debug info are large
 list(LENGTH headers count)
 message(STATUS "${count} installed headers compile alone; no internal header installed")
