@@ -95,7 +95,9 @@ class DomainTest : public ::testing::Test {
   // by 60 s (virtual in memory mode); past the bound the test fails.
   void RunUntilIdle();
   // Lets `d` pass (virtual time in memory mode, real time in test mode), then
-  // RunUntilIdle().
+  // runs until every retry that came due within `d` has run and the pairs are
+  // settled again: what a test asserts next does not depend on how busy the
+  // machine was.
   void AdvanceTime(Duration d);
 
   // Per handler, over this test's messages: messages handled (acked after a

@@ -77,15 +77,15 @@ class OutcomeRecorder : public EngineObserver {
     }
   }
 
-  // Settled: final, or waiting for a retry due after `now`. A pair with no
-  // event yet is not settled.
-  bool Settled(const std::string& handler, const std::string& id, TimePoint now) const {
+  // Settled: final, or waiting for a retry due after `horizon`. A pair with
+  // no event yet is not settled.
+  bool Settled(const std::string& handler, const std::string& id, TimePoint horizon) const {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = pairs_.find({handler, id});
     if (it == pairs_.end()) return false;
     const Pair& p = it->second;
     if (p.state == PairState::kInFlight) return false;
-    return p.state != PairState::kRetryWaiting || p.retry_due > now;
+    return p.state != PairState::kRetryWaiting || p.retry_due > horizon;
   }
 
   Counts Of(const std::string& handler) const {
