@@ -289,6 +289,22 @@ std::string DefaultServerBinary() {
   return (self.parent_path() / "protean").string();
 }
 
+// The user's handlers this binary has no C++ function for run as scripted
+// handlers: said once, since the stock protean-harness over a C++ project
+// runs none of its code.
+void WarnScriptedOnly(const UserDomain& user, const HandlerCatalog& catalog) {
+  std::string names;
+  for (const auto& [name, table] : user.handlers) {
+    if (catalog.FindHandler(std::string(name.str())) != nullptr) continue;
+    names += (names.empty() ? "" : ", ") + std::string(name.str());
+  }
+  if (names.empty()) return;
+  std::fprintf(stderr,
+               "protean-harness: note: %s: no C++ handler of this binary is named %s; they run "
+               "as scripted handlers ([handlers.<Name>] keys only)\n",
+               user.file.c_str(), names.c_str());
+}
+
 int RunCommand(RunCommandOptions o) {
   if (!o.report_dir.empty() && o.history_dir.empty()) o.history_dir = o.report_dir + "/histories";
   if (o.server_binary.empty()) {
@@ -309,7 +325,10 @@ int RunCommand(RunCommandOptions o) {
     return 2;
   }
   std::optional<UserDomain> user;
-  if (!o.domain.empty()) user = LoadUserDomain(o.domain, *o.handlers);
+  if (!o.domain.empty()) {
+    user = LoadUserDomain(o.domain, *o.handlers);
+    WarnScriptedOnly(*user, *o.handlers);
+  }
   std::vector<Scenario> scenarios = LoadAll(o.paths, o.filter, user ? &*user : nullptr);
   if (scenarios.empty()) {
     std::fprintf(stderr, "protean-harness: no scenario matches\n");

@@ -1,6 +1,7 @@
-// protean-harness run --shard K/N, end to end on the binary: the shards of a
-// run are disjoint, together they are the whole run, each writes its own
-// JUnit report, and the split is the same every time.
+// protean-harness run, end to end on the binary: --shard K/N (the shards of
+// a run are disjoint, together they are the whole run, each writes its own
+// JUnit report, the split is the same every time) and --domain over a
+// project whose handlers this binary does not have.
 #include <cstdlib>
 #include <fstream>
 #include <regex>
@@ -64,6 +65,24 @@ TEST(HarnessShardTest, ShardsPartitionTheRun) {
 TEST(HarnessShardTest, BadShardIsAUsageError) {
   TempDir dir;
   EXPECT_NE(RunHarness((dir.path() / "x.xml").string(), "4/3"), 0);
+}
+
+TEST(HarnessDomainTest, HandlersWithoutCppFunctionsAreNamed) {
+  TempDir dir;
+  const std::string err = (dir.path() / "err.txt").string();
+  const std::string fixture = PROTEAN_SOURCE_DIR "/tests/harness/fixtures/user_domain";
+  const std::string command = std::string(PROTEAN_HARNESS_PATH) + " run " + fixture +
+                              "/scenarios --domain " + fixture + " >/dev/null 2>" + err;
+  // The stock binary has no C++ Billing: the fixture's declined orders are
+  // handled, so the scenario's expectations fail, and the note says why.
+  EXPECT_NE(std::system(command.c_str()), 0);
+  std::ifstream in(err);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find("no C++ handler of this binary is named Billing; they run as "
+                            "scripted handlers"),
+            std::string::npos)
+      << text.str();
 }
 
 }  // namespace
