@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/database.h"
+#include "core/engine/internal/call_isolated.h"
 
 namespace protean {
 namespace {
@@ -76,7 +77,10 @@ HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
     }
     if (random_failure) return Status::Internal("scripted random failure");
     if (work) {
-      HandlerResult result = work(m, ctx);
+      // Caught here, as the attempt runner would, so the ledger below still
+      // records the call (as "failed").
+      HandlerResult result =
+          internal::CallIsolated<HandlerResult>("handler", [&] { return work(m, ctx); });
       if (!result.ok()) return result;
     }
     if (spec.record && ctx.database != nullptr) {

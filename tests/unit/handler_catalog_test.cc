@@ -66,6 +66,25 @@ retry_delay_seconds = 0.5
   EXPECT_EQ(rec_.Count(EngineEventKind::kDlqMoved), 0u);
 }
 
+TEST_F(HandlerCatalogTest, ThrowingCppHandlerIsAFailedCallInTheLedger) {
+  Domain d(Parse("[handlers.Billing]\nstream = \"orders\"\n"), registry_, AdapterEnv{&clock_});
+  HandlerCatalog catalog;
+  catalog.AddHandler("Billing", [](const Message&, HandlerContext&) -> HandlerResult {
+    throw std::runtime_error("card service exploded");
+  });
+  auto runtime = std::make_shared<ScriptedRuntime>(1);
+  std::vector<std::string> outcomes;
+  runtime->ledger = [&](const ScriptedCall& call) { outcomes.push_back(call.outcome); };
+  ASSERT_TRUE(d.RegisterHandlers(catalog, runtime).ok());
+  RunOne(d, "orders");
+  EXPECT_EQ(outcomes, (std::vector<std::string>{"failed", "failed", "failed"}));
+  auto finished = rec_.Of(EngineEventKind::kAttemptFinished);
+  ASSERT_FALSE(finished.empty());
+  EXPECT_NE(finished[0].detail.find("handler threw: card service exploded"), std::string::npos)
+      << finished[0].detail;
+  EXPECT_EQ(rec_.Count(EngineEventKind::kDlqMoved), 1u);
+}
+
 TEST_F(HandlerCatalogTest, CppHandlerWithoutTableUsesItsOwnStreamAndSettings) {
   Domain d(Parse(""), registry_, AdapterEnv{&clock_});
   int calls = 0;
