@@ -8,7 +8,9 @@
 #include "adapters/memory/register.h"
 #include "adapters/real/register.h"
 #include "app/cli_values.h"
+#include "core/config/configuration_error.h"
 #include "core/engine/adapter_registry.h"
+#include "core/engine/domain.h"
 #include "core/runtime/real_executor.h"
 
 namespace protean::cli {
@@ -47,6 +49,31 @@ Status BuildAdapterDry(const AdapterRegistry& adapters, const AdapterEnv& env,
       return close(adapters.CreateEventStore(domain.event_store, env));
   }
   return Status::Ok();
+}
+
+// Registers the handlers the way `protean server` does (core/engine/domain.h)
+// and resolves their subscriptions: CPP_HANDLER (info) per C++ handler, and
+// the registration's or resolution's error.
+void CheckHandlers(const config::LoadOptions& load, const HandlerCatalog& handlers,
+                   const AdapterRegistry& adapters, RealClock& clock,
+                   config::CheckReport& report) {
+  Status st = Status::Ok();
+  try {
+    Domain domain(config::LoadDomainConfig(load), adapters, AdapterEnv{&clock});
+    st = domain.RegisterHandlers(handlers, std::make_shared<ScriptedRuntime>(0));
+    if (st.ok()) st = domain.ResolveSubscriptions().status();
+    for (const auto& h : domain.handlers()) {
+      if (handlers.FindHandler(h->name) == nullptr) continue;
+      report.findings.push_back(config::Finding{
+          "CPP_HANDLER", config::FindingLevel::kInfo, "handlers." + h->name,
+          "C++ handler " + h->name + " consumes " + h->stream, domain.config().source_file, 0,
+          0});
+    }
+  } catch (const config::ConfigurationError& e) {
+    report.findings.push_back(config::FindingFromError(e));
+    return;
+  }
+  if (!st.ok()) report.findings.push_back(config::FindingFromStatus(st));
 }
 
 }  // namespace
@@ -115,6 +142,10 @@ int RunCheck(const CheckCommandOptions& options, std::ostream& out, std::ostream
   check.alert_callback_registered = callbacks.Lookup();
   check.alert_callback_names = callbacks.Names();
   config::CheckReport report = config::CheckDomain(load, check);
+  if (options.handlers != nullptr && !options.handlers->handlers().empty() &&
+      !report.load_failed) {
+    CheckHandlers(load, *options.handlers, adapters, clock, report);
+  }
 
   if (report.load_failed) {
     const config::Finding& error = report.findings.front();
@@ -157,6 +188,7 @@ void RegisterCheckCommand(CLI::App& app, CommandContext& context) {
       ->check(CLI::Validator(
           [](std::string& text) { return IntegerInRangeError(text, 1, kWorkersMax); }, "N"))
       ->type_name("N");
+  options->handlers = &context.handlers;
   check->callback(
       [options, &context] { context.exit_code = RunCheck(*options, context.out, context.err); });
 }

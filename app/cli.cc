@@ -10,21 +10,28 @@
 #include "app/config_command.h"
 #include "app/db_command.h"
 #include "app/dlq_command.h"
+#include "app/publish_command.h"
 #include "app/server/server_command.h"
 
 namespace protean::cli {
 
 int RunProteanCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  return RunProteanCli(argc, argv, out, err, HandlerCatalog{});
+}
+
+int RunProteanCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+                  const HandlerCatalog& handlers) {
   CLI::App app("Operations CLI of the Protean message server (C++ engine)", "protean");
   app.set_version_flag("--version", "protean " + std::string(kVersion));
   app.require_subcommand(1);
 
-  CommandContext context{out, err};
+  CommandContext context{out, err, handlers};
   RegisterConfigCommand(app, context);
   RegisterCheckCommand(app, context);
   RegisterServerCommand(app, context);
   RegisterDlqCommand(app, context);
   RegisterDbCommand(app, context);
+  RegisterPublishCommand(app, context);
 
   try {
     app.parse(argc, argv);

@@ -9,8 +9,14 @@
 
 #include <ostream>
 
+#include "core/engine/handler_catalog.h"
+
 namespace protean::cli {
 
 int RunProteanCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+// The same with the C++ handlers of `handlers` (app/server_main.h): `server`
+// and `dlq list` register them, `check` resolves them.
+int RunProteanCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+                  const HandlerCatalog& handlers);
 
 }  // namespace protean::cli

@@ -9,6 +9,8 @@
 #include <ostream>
 #include <string_view>
 
+#include "core/engine/handler_catalog.h"
+
 namespace protean::cli {
 
 inline constexpr std::string_view kVersion = PROTEAN_VERSION_STRING;
@@ -21,6 +23,8 @@ inline constexpr int kExitUsageOrLoadError = 2;
 struct CommandContext {
   std::ostream& out;
   std::ostream& err;
+  // The C++ handlers of the binary (protean::ServerMain); empty in `protean`.
+  const HandlerCatalog& handlers;
   int exit_code = kExitOk;
 };
 

@@ -122,6 +122,7 @@ void RegisterDlqCommand(CLI::App& app, CommandContext& context) {
   for (const char* action : {"list", "inspect", "replay", "replay-all", "purge"}) {
     auto o = std::make_shared<DlqOptions>();
     CLI::App* cmd = dlq->add_subcommand(action, std::string("dlq ") + action);
+    o->open.cpp = &context.handlers;  // `list` finds the DLQs of C++ handlers' streams too
     cmd->add_option("--domain", o->open.domain_path, "domain.toml file or folder (default .)");
     cmd->add_option("--env", o->env, "environment overlay (overrides PROTEAN_ENV)");
     cmd->add_option("--subscription", o->subscription, "the stream whose DLQ to use");

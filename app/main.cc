@@ -1,9 +1,6 @@
-// The `protean` binary; see app/cli.h.
+// The `protean` binary: the CLI with scripted handlers only ([handlers.*] in
+// domain.toml); see app/server_main.h.
 
-#include <iostream>
+#include "app/server_main.h"
 
-#include "app/cli.h"
-
-int main(int argc, char** argv) {
-  return protean::cli::RunProteanCli(argc, argv, std::cout, std::cerr);
-}
+int main(int argc, char** argv) { return protean::ServerMain(argc, argv, {}); }

@@ -23,7 +23,7 @@ std::optional<OpenedDomain> OpenDomain(const OpenOptions& options, std::ostream&
     Status st = Status::Ok();
     if (options.scripted_handlers) {
       d.scripted = std::make_shared<ScriptedRuntime>(options.seed);
-      st = d.domain->RegisterScriptedHandlers(d.scripted);
+      st = d.domain->RegisterHandlers(options.cpp ? *options.cpp : HandlerCatalog{}, d.scripted);
     }
     if (st.ok()) st = d.domain->Init(production);
     if (!st.ok()) {

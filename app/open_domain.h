@@ -25,7 +25,9 @@ struct OpenedDomain {
 struct OpenOptions {
   std::string domain_path = ".";
   std::optional<std::string> env;
+  // Registers the handlers: [handlers.*] tables and the C++ ones of `cpp`.
   bool scripted_handlers = false;
+  const HandlerCatalog* cpp = nullptr;  // null: none
   uint64_t seed = 0;  // scripted handlers' randomness
 };
 

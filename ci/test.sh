@@ -141,6 +141,15 @@ step_tests_real() {
       --timeout "${CTEST_TIMEOUT}" -L '^real$' --output-junit "${REPORTS}/ctest-real.xml"
 }
 
+# ---- the example project against the installed package -----------------------
+# ci/example_orders.sh: examples/orders copied out of the repository, built
+# against this build installed into an empty prefix, its tests and scenarios in
+# memory mode, in test mode with the services, and failing with Redis unreachable.
+step_example_orders() {
+  if ci_step_ok "services start"; then load_services_env; fi
+  ci_timeout "$(ci_budget 1200)" bash ci/example_orders.sh "${BUILD_DIR}"
+}
+
 # ---- scenario suites, memory mode --------------------------------------------
 # Runs every scenario suite against the in-memory adapters. Only runs once the
 # harness binary exists; until then the step is reported as SKIP.
@@ -228,6 +237,13 @@ if ci_step_ok "build"; then
 else
   ci_skip_step "services start" "build failed"
   ci_skip_step "tests (real)" "build failed"
+fi
+
+# The example project: after the real tests, while the services run (its test mode).
+if ci_step_ok "build"; then
+  ci_step "example project (examples/orders, installed package)" step_example_orders
+else
+  ci_skip_step "example project (examples/orders, installed package)" "build failed"
 fi
 
 if ci_step_ok "build"; then

@@ -137,6 +137,37 @@ void ExpectCount(const HistoryIndex& ix, const std::string& key, int64_t got, ch
                         (k != nullptr && *k->what ? std::string(" (") + k->what + ")" : ""));
 }
 
+// One [[expect.outcomes]] entry: the pairs of its handler (and type) that
+// were handled, dead-lettered, dropped.
+void ExpectOutcome(const HistoryIndex& ix, const nlohmann::ordered_json& want,
+                   std::vector<std::string>* violations) {
+  const std::string handler = want.value("handler", "");
+  const std::string type = want.value("type", "");
+  const std::pair<const char*, std::function<bool(const Ev&)>> kinds[] = {
+      {"handled", IsOk},
+      {"dead_lettered", [](const Ev& e) { return e.kind == "dlq_moved"; }},
+      {"dropped", [](const Ev& e) { return e.kind == "dropped"; }}};
+  for (const auto& [key, match] : kinds) {
+    if (!want.contains(key)) continue;
+    int64_t got = 0;
+    for (const auto& [pair, events] : ix.pairs()) {
+      if (pair.first != handler) continue;
+      const Published* p = ix.FindPublished(pair.second);
+      if (!type.empty() && (p == nullptr || p->type != type)) continue;
+      for (size_t i : events) {
+        if (match(ix.event(i))) {
+          ++got;
+          break;
+        }
+      }
+    }
+    if (got != want[key].get<int64_t>()) {
+      violations->push_back("expect.outcomes " + handler + (type.empty() ? "" : " " + type) + " " +
+                            key + " = " + want[key].dump() + ", got " + std::to_string(got));
+    }
+  }
+}
+
 CheckResult Expectations(const HistoryIndex& ix, bool all_keys) {
   CheckResult r{"expectations", {}, {}};
   auto raw = ix.header().find("expect");
@@ -145,6 +176,10 @@ CheckResult Expectations(const HistoryIndex& ix, bool all_keys) {
     return r;
   }
   for (const auto& [name, value] : ix.expect().items()) {
+    if (name == "outcomes" && value.is_array()) {
+      for (const auto& want : value) ExpectOutcome(ix, want, &r.violations);
+      continue;
+    }
     const Key* k = FindKey(name);
     if (k == nullptr) {
       r.violations.push_back("unknown expectation expect." + name + " = " + value.dump());

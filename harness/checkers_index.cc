@@ -140,6 +140,7 @@ void HistoryIndex::ReadPublished(const Ev& e) {
   p.stream = e.stream;
   p.message_id = e.message_id;
   p.entry_id = e.entry_id;
+  p.type = e.detail;
   p.event_store = e.outcome == "event_store";
   for (const auto& [name, s] : subs_) {
     const bool mine = p.event_store ? s.event_store && s.stream == Category(p.stream)

@@ -66,6 +66,7 @@ struct Published {
   std::string stream;
   std::string message_id;
   std::string entry_id;
+  std::string type;  // the message type ("" for an undecodable entry)
   bool event_store = false;
   std::vector<std::string> subscriptions;  // every subscription that must handle it
 };

@@ -1,10 +1,11 @@
-// protean-harness: runs scenario suites against the engine in memory mode
+// protean::harness::Main (harness/harness_main.h): the protean-harness
+// command line. It runs scenario suites against the engine in memory mode
 // (deterministic simulation) or test mode (real Redis / PostgreSQL / Message
 // DB). See scenarios/README.md and docs/history.md.
 //
 //   protean-harness run [PATH...] [--protean-env memory|test] [--seed S | --seeds N]
 //                       [--filter GLOB] [--junit FILE] [--json FILE] [--history DIR] [--jobs N]
-//                       [--report DIR] [--server-binary PATH]
+//                       [--report DIR] [--server-binary PATH] [--domain PATH] [--shard K/N]
 //   protean-harness report [RUN_DIR] [--json FILE]... [--history DIR]... [--out DIR]
 //   protean-harness replay HISTORY.jsonl
 //   protean-harness list [PATH...]
@@ -14,302 +15,26 @@
 // Exit: 0 everything passed (skips allowed), 1 a case failed or a replay
 // differs, 2 usage, load error or an unreachable service.
 
-#include <fnmatch.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
-#include <mutex>
 #include <sstream>
-#include <thread>
 
 #include <CLI/CLI.hpp>
 
 #include "core/config/configuration_error.h"
-#include "harness/html_report.h"
+#include "harness/harness_main.h"
 #include "harness/proxy/proxy_command.h"
+#include "harness/report_command.h"
+#include "harness/run_command.h"
 #include "harness/runner.h"
 #include "harness/shrink.h"
+#include "harness/user_domain.h"
 
 namespace protean::harness {
 namespace {
 
-struct Case {
-  const Scenario* scenario;
-  uint64_t seed;
-};
-
-bool WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  return static_cast<bool>(out);
-}
-
-std::vector<Scenario> LoadAll(const std::vector<std::string>& paths, const std::string& filter) {
-  std::vector<Scenario> out;
-  for (const auto& file : FindScenarioFiles(paths)) {
-    Scenario s = LoadScenario(file);
-    if (!filter.empty() && fnmatch(filter.c_str(), s.id().c_str(), 0) != 0) continue;
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
-// The JSON summaries a run folder holds (`run --report` writes summary-<mode>.json).
-std::vector<std::string> SummariesIn(const std::string& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("summary-", 0) == 0 && entry.path().extension() == ".json") {
-      out.push_back(entry.path().string());
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-int Report(const std::string& run_dir, std::vector<std::string> summaries,
-           std::vector<std::string> history_dirs, std::string out_dir) {
-  if (!run_dir.empty()) {
-    if (!std::filesystem::is_directory(run_dir)) {
-      std::fprintf(stderr, "protean-harness report: %s is not a folder\n", run_dir.c_str());
-      return 2;
-    }
-    for (const std::string& s : SummariesIn(run_dir)) summaries.push_back(s);
-    if (summaries.empty() && history_dirs.empty()) {
-      history_dirs.push_back(run_dir);
-      if (std::filesystem::is_directory(run_dir + "/histories")) {
-        history_dirs.push_back(run_dir + "/histories");
-      }
-    }
-    if (out_dir.empty()) out_dir = run_dir;
-  }
-  if (out_dir.empty()) {
-    std::fprintf(stderr, "protean-harness report: give a run folder or --out DIR\n");
-    return 2;
-  }
-  if (summaries.empty() && history_dirs.empty()) {
-    std::fprintf(stderr, "protean-harness report: no summary (--json) and no --history folder\n");
-    return 2;
-  }
-  Result<std::vector<ReportCase>> cases = CollectReportCases(summaries, history_dirs);
-  if (!cases.ok()) {
-    std::fprintf(stderr, "protean-harness report: %s\n", cases.status().message().c_str());
-    return 2;
-  }
-  if (cases->empty()) {
-    std::fprintf(stderr, "protean-harness report: no cases in the summaries or folders given\n");
-    return 2;
-  }
-  Result<HtmlReportStats> stats = WriteHtmlReport(std::move(*cases), out_dir);
-  if (!stats.ok()) {
-    std::fprintf(stderr, "protean-harness report: %s\n", stats.status().message().c_str());
-    return 2;
-  }
-  std::printf("report: %s/index.html (%zu cases, %zu pages, %zu events, %.2f s)\n", out_dir.c_str(),
-              stats->cases, stats->pages, stats->events, stats->seconds);
-  return 0;
-}
-
-struct RunCommandOptions {
-  std::vector<std::string> paths;
-  std::string mode = "memory";
-  std::optional<uint64_t> seed;
-  std::optional<uint64_t> seeds;
-  std::string filter;
-  std::string junit;
-  std::string json;
-  std::string history_dir;
-  int jobs = 1;
-  std::string report_dir;
-  std::string server_binary;
-};
-
-// The cases of a run command and their shared progress; workers take cases
-// in order, report as they finish, and stop at a fatal error.
-class CaseQueue {
- public:
-  CaseQueue(const RunCommandOptions& o, std::vector<Case> cases)
-      : o_(o), cases_(std::move(cases)), results_(cases_.size()) {}
-
-  void Work();
-  const std::vector<CaseResult>& results() const { return results_; }
-  const std::string& fatal() const { return fatal_; }
-  bool tty() const { return tty_; }
-  size_t failed() const { return failed_; }
-  size_t skipped() const { return skipped_; }
-  double elapsed() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
-  }
-
- private:
-  CaseResult RunOne(const Case& c);
-  void Report(size_t i, CaseResult r);
-
-  const RunCommandOptions& o_;
-  std::vector<Case> cases_;
-  std::vector<CaseResult> results_;
-  std::atomic<size_t> next_{0};
-  std::mutex mu_;  // guards what follows, and stderr
-  size_t done_ = 0, failed_ = 0, skipped_ = 0;
-  std::string fatal_;
-  const bool tty_ = isatty(STDERR_FILENO) != 0;
-  const std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
-};
-
-void CaseQueue::Work() {
-  for (;;) {
-    const size_t i = next_++;
-    if (i >= cases_.size()) return;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!fatal_.empty()) return;
-    }
-    try {
-      Report(i, RunOne(cases_[i]));
-    } catch (const ServiceUnavailable& e) {
-      std::lock_guard<std::mutex> lock(mu_);
-      fatal_ = e.what();
-      return;
-    }
-  }
-}
-
-// Runs one case; an error other than an unreachable service fails the case.
-CaseResult CaseQueue::RunOne(const Case& c) {
-  RunOptions run;
-  run.mode = o_.mode;
-  run.seed = c.seed;
-  run.server_binary = o_.server_binary;
-  CaseResult r;
-  try {
-    RunOutput out = RunScenario(*c.scenario, run);
-    r = std::move(out.result);
-    if (!o_.history_dir.empty() && !r.skipped) {
-      r.history_path = o_.history_dir + "/" + CaseFileStem(r) + ".jsonl";
-      WriteFile(r.history_path, out.history.Serialize());
-    }
-  } catch (const ServiceUnavailable&) {
-    throw;
-  } catch (const std::exception& e) {
-    r.suite = c.scenario->suite;
-    r.scenario = c.scenario->name;
-    r.file = c.scenario->file.string();
-    r.mode = o_.mode;
-    r.seed = run.seed;
-    r.replay_command = ReplayCommand("protean-harness", *c.scenario, o_.mode, run.seed);
-    r.failures.push_back(std::string("error: ") + e.what());
-  }
-  return r;
-}
-
-void CaseQueue::Report(size_t i, CaseResult r) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (r.skipped) ++skipped_;
-  if (!r.skipped && !r.passed()) {
-    ++failed_;
-    std::fprintf(stderr, "%sFAILED %s (seed=%llu)\n", tty_ ? "\r\033[K" : "", CaseName(r).c_str(),
-                 static_cast<unsigned long long>(r.seed));
-    for (size_t k = 0; k < r.failures.size() && k < 10; ++k) {
-      std::fprintf(stderr, "  %s\n", r.failures[k].c_str());
-    }
-    if (r.failures.size() > 10) std::fprintf(stderr, "  ... %zu more\n", r.failures.size() - 10);
-    std::fprintf(stderr, "  replay: %s\n", r.replay_command.c_str());
-  }
-  results_[i] = std::move(r);
-  const size_t d = ++done_;
-  const std::string line = ProgressLine(d, cases_.size(), failed_, skipped_, elapsed());
-  if (tty_) {
-    std::fprintf(stderr, "\r\033[K%s", line.c_str());
-  } else if (d == cases_.size() || d % std::max<size_t>(1, cases_.size() / 10) == 0) {
-    std::fprintf(stderr, "%s\n", line.c_str());
-  }
-}
-
-// Writes the reports and prints the summary; the exit code.
-int Summarise(const RunCommandOptions& o, const CaseQueue& queue) {
-  const std::vector<CaseResult>& results = queue.results();
-  const double wall = queue.elapsed();
-  std::printf("%s", SummaryTable(results).c_str());
-  if (!o.junit.empty() && !WriteFile(o.junit, JUnitXml(results, wall))) {
-    std::fprintf(stderr, "protean-harness: cannot write %s\n", o.junit.c_str());
-    return 2;
-  }
-  if (!o.json.empty() && !WriteFile(o.json, JsonSummary(results, wall))) {
-    std::fprintf(stderr, "protean-harness: cannot write %s\n", o.json.c_str());
-    return 2;
-  }
-  if (!o.report_dir.empty()) {
-    // This run's summary joins the folder's others (memory and test runs of
-    // one folder make differential pages), then the report is rebuilt.
-    std::filesystem::create_directories(o.report_dir);
-    const std::string summary = o.report_dir + "/summary-" + o.mode + ".json";
-    if (!WriteFile(summary, JsonSummary(results, wall))) {
-      std::fprintf(stderr, "protean-harness: cannot write %s\n", summary.c_str());
-      return 2;
-    }
-    if (Report(o.report_dir, {}, {}, o.report_dir) != 0) return 2;
-  }
-  size_t passed = 0;
-  for (const auto& r : results) passed += r.passed() ? 1 : 0;
-  std::printf("%zu passed, %zu failed, %zu skipped\n", passed, queue.failed(), queue.skipped());
-  return queue.failed() > 0 ? 1 : 0;
-}
-
-// The `protean` built beside this binary: in its folder, or (a build tree)
-// in ../app.
-std::string DefaultServerBinary() {
-  std::error_code ec;
-  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return "protean";
-  for (const auto& candidate :
-       {self.parent_path() / "protean", self.parent_path().parent_path() / "app" / "protean"}) {
-    if (std::filesystem::is_regular_file(candidate, ec)) return candidate.string();
-  }
-  return (self.parent_path() / "protean").string();
-}
-
-int RunCommand(RunCommandOptions o) {
-  if (!o.report_dir.empty() && o.history_dir.empty()) o.history_dir = o.report_dir + "/histories";
-  if (o.server_binary.empty()) o.server_binary = DefaultServerBinary();
-  if (o.mode == "test" && access(o.server_binary.c_str(), X_OK) != 0) {
-    std::fprintf(stderr,
-                 "protean-harness: no executable protean server binary at %s "
-                 "(--server-binary PATH)\n",
-                 o.server_binary.c_str());
-    return 2;
-  }
-  std::vector<Scenario> scenarios = LoadAll(o.paths, o.filter);
-  if (scenarios.empty()) {
-    std::fprintf(stderr, "protean-harness: no scenario matches\n");
-    return 2;
-  }
-  std::vector<Case> cases;
-  const uint64_t first = o.seed.value_or(1);
-  for (const Scenario& s : scenarios) {
-    for (uint64_t i = 0; i < o.seeds.value_or(1); ++i) cases.push_back(Case{&s, first + i});
-  }
-  if (!o.history_dir.empty()) std::filesystem::create_directories(o.history_dir);
-  CaseQueue queue(o, std::move(cases));
-  std::vector<std::thread> threads;
-  for (int j = 0; j < std::max(1, o.jobs); ++j) threads.emplace_back([&queue] { queue.Work(); });
-  for (auto& t : threads) t.join();
-  if (queue.tty()) std::fprintf(stderr, "\n");
-  if (!queue.fatal().empty()) {
-    std::fprintf(stderr, "protean-harness: %s\n", queue.fatal().c_str());
-    return 2;
-  }
-  return Summarise(o, queue);
-}
-
-int Replay(const std::string& path) {
+int Replay(const std::string& path, const std::string& domain, const HandlerCatalog& catalog) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::fprintf(stderr, "protean-harness: cannot read %s\n", path.c_str());
@@ -334,9 +59,12 @@ int Replay(const std::string& path) {
                  h["mode"].get<std::string>().c_str());
     return 2;
   }
-  Scenario s = LoadScenario(h["file"].get<std::string>());
+  std::optional<UserDomain> user;
+  if (!domain.empty()) user = LoadUserDomain(domain, catalog);
+  Scenario s = LoadScenario(h["file"].get<std::string>(), user ? &*user : nullptr);
   RunOptions o;
   o.seed = h["seed"].get<uint64_t>();
+  o.handlers = &catalog;
   RunOutput out = RunScenario(s, o);
   const std::string before = recorded->Serialize();
   const std::string after = out.history.Serialize();
@@ -363,7 +91,7 @@ int Replay(const std::string& path) {
 
 int List(const std::vector<std::string>& paths) {
   std::printf("%-12s %-40s %s\n", "SUITE", "SCENARIO", "MODES");
-  for (const Scenario& s : LoadAll(paths, "")) {
+  for (const Scenario& s : LoadScenarios(paths, "")) {
     std::string modes;
     for (const auto& m : s.modes) modes += (modes.empty() ? "" : ",") + m;
     std::printf("%-12s %-40s %s\n", s.suite.c_str(), s.name.c_str(), modes.c_str());
@@ -372,39 +100,23 @@ int List(const std::vector<std::string>& paths) {
 }
 
 }  // namespace
-}  // namespace protean::harness
 
-int main(int argc, char** argv) {
+int Main(int argc, char** argv, const Registrar& register_handlers) {
+  HandlerCatalog catalog;
+  if (register_handlers) register_handlers(catalog);
+  if (!catalog.status().ok()) {
+    std::fprintf(stderr, "protean-harness: %s\n", catalog.status().message().c_str());
+    return 2;
+  }
   CLI::App app{
       "protean-harness: scenario suites against the Protean engine, in memory or test mode"};
-  app.set_version_flag("--version", "protean-harness 0.1.0");
+  app.set_version_flag("--version", "protean-harness " PROTEAN_VERSION_STRING);
   app.require_subcommand(1);
 
-  protean::harness::RunCommandOptions run_options;
-  const char* env = std::getenv("PROTEAN_ENV");
-  if (env != nullptr && *env != '\0') run_options.mode = env;
-  CLI::App* run = app.add_subcommand("run", "run scenario suites");
-  run->add_option("paths", run_options.paths, "scenario files or folders (default: scenarios)");
-  run->add_option("--protean-env", run_options.mode,
-                  "memory | test (default: $PROTEAN_ENV, else memory)")
-      ->check(CLI::IsMember({"memory", "test"}));
-  run->add_option("--seed", run_options.seed, "run every scenario under this seed (default 1)");
-  run->add_option("--seeds", run_options.seeds,
-                  "swarm: run each scenario under N seeds (from --seed or 1)")
-      ->check(CLI::PositiveNumber);
-  run->add_option("--filter", run_options.filter,
-                  "only scenarios whose suite/name matches this glob");
-  run->add_option("--junit", run_options.junit, "write a JUnit XML report");
-  run->add_option("--json", run_options.json, "write a JSON summary");
-  run->add_option("--history", run_options.history_dir,
-                  "write each run's history (JSON lines) here");
-  run->add_option("--jobs", run_options.jobs, "cases run in parallel (default 1)")
-      ->check(CLI::PositiveNumber);
-  run->add_option("--server-binary", run_options.server_binary,
-                  "test mode: the protean binary each instance runs as `protean server` "
-                  "(default: the protean built beside protean-harness)");
-  run->add_option("--report", run_options.report_dir,
-                  "write the HTML report here (histories in DIR/histories unless --history)");
+  RunCommandOptions run_options;
+  run_options.handlers = &catalog;
+  run_options.program = std::filesystem::path(argv[0]).filename().string();
+  CLI::App* run = AddRunCommand(app, run_options);
 
   std::string report_run_dir, report_out;
   std::vector<std::string> report_json, report_history;
@@ -420,15 +132,17 @@ int main(int argc, char** argv) {
   CLI::App* replay =
       app.add_subcommand("replay", "re-run a recorded memory-mode history and compare");
   replay->add_option("history", history_file, "HISTORY.jsonl")->required();
+  std::string replay_domain;
+  replay->add_option("--domain", replay_domain, "the --domain the run was given");
 
   std::vector<std::string> list_paths;
   CLI::App* list = app.add_subcommand("list", "list scenarios: suite, name, modes");
   list->add_option("paths", list_paths, "scenario files or folders (default: scenarios)");
 
   int proxy_exit = -1;  // set when `proxy` ran (its callback runs inside parse)
-  protean::harness::proxy::RegisterProxyCommand(app, &proxy_exit);
+  proxy::RegisterProxyCommand(app, &proxy_exit);
   int shrink_exit = -1;  // set when `shrink` ran
-  protean::harness::RegisterShrinkCommand(app, &shrink_exit);
+  RegisterShrinkCommand(app, &shrink_exit);
 
   try {
     app.parse(argc, argv);
@@ -440,19 +154,21 @@ int main(int argc, char** argv) {
   try {
     if (run->parsed()) {
       if (run_options.paths.empty()) run_options.paths = {"scenarios"};
-      return protean::harness::RunCommand(run_options);
+      return RunCommand(run_options);
     }
     if (report->parsed()) {
-      return protean::harness::Report(report_run_dir, report_json, report_history, report_out);
+      return RunReportCommand(report_run_dir, report_json, report_history, report_out);
     }
-    if (replay->parsed()) return protean::harness::Replay(history_file);
+    if (replay->parsed()) return Replay(history_file, replay_domain, catalog);
     if (list_paths.empty()) list_paths = {"scenarios"};
-    return protean::harness::List(list_paths);
-  } catch (const protean::config::ConfigurationError& e) {
+    return List(list_paths);
+  } catch (const config::ConfigurationError& e) {
     std::fprintf(stderr, "protean-harness: %s\n", e.what());
     return 2;
-  } catch (const protean::harness::ServiceUnavailable& e) {
+  } catch (const ServiceUnavailable& e) {
     std::fprintf(stderr, "protean-harness: %s\n", e.what());
     return 2;
   }
 }
+
+}  // namespace protean::harness

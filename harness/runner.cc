@@ -62,7 +62,7 @@ class ScenarioRun {
 // produced in this world, if one cannot.
 std::optional<std::string> ScenarioRun::Plan() {
   plan_prng_ = Prng(o_.seed);
-  world_ = MakeWorld(WorldOptions{o_.mode, o_.seed, o_.env_lookup, o_.server_binary});
+  world_ = MakeWorld(WorldOptions{o_.mode, o_.seed, o_.env_lookup, o_.server_binary, o_.handlers});
   workload_.emplace(s_.workload, plan_prng_);
   for (const auto& f : s_.faults) faults_.push_back(f->Plan(plan_prng_));
   for (const PlannedFault& p : faults_) {

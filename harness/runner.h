@@ -15,6 +15,7 @@
 #include <string>
 
 #include "core/config/substitution.h"
+#include "core/engine/handler_catalog.h"
 #include "harness/history.h"
 #include "harness/report.h"
 #include "harness/scenario.h"
@@ -28,6 +29,7 @@ struct RunOptions {
   config::EnvLookup env_lookup;             // null: the process environment
   std::string program = "protean-harness";  // used in replay commands
   std::string server_binary;                // test mode: the `protean` binary
+  const HandlerCatalog* handlers = nullptr;  // see WorldOptions::handlers
 };
 
 struct RunOutput {

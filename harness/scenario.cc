@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/config/configuration_error.h"
+#include "core/config/merge.h"
 #include "core/config/table_reader.h"
 #include "harness/checkers.h"
 #include "harness/faults/fault_registry.h"
@@ -30,9 +31,53 @@ std::vector<TableReader> ArrayOfTables(TableReader& r, std::string_view key) {
     const toml::table* t = (*a)[i].as_table();
     if (t == nullptr)
       r.Fail(key, kConfigInvalidValue, "item " + std::to_string(i) + " is not a table");
-    out.emplace_back(*t, r.file(), std::string(key) + "[" + std::to_string(i) + "]");
+    out.emplace_back(*t, r.file(), r.KeyPath(key) + "[" + std::to_string(i) + "]");
   }
   return out;
+}
+
+// One payload's JSON text, checked to be a JSON object; `where` names it in
+// the error.
+std::optional<std::string> PayloadError(const std::string& text) {
+  nlohmann::json parsed = nlohmann::json::parse(text, nullptr, false);
+  if (parsed.is_discarded()) return "not valid JSON";
+  if (!parsed.is_object()) return "a payload is a JSON object ({...})";
+  return std::nullopt;
+}
+
+// payloads_file: JSON lines (blank lines skipped), relative to the scenario
+// file; a bad line is an error naming the payload file and its line.
+std::vector<std::string> ReadPayloadsFile(TableReader& r, const std::string& relative) {
+  const std::filesystem::path path =
+      std::filesystem::path(r.file()).parent_path() / std::filesystem::path(relative);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) r.Fail("payloads_file", config::kConfigNotFound, "cannot read " + path.string());
+  std::vector<std::string> out;
+  std::string line;
+  for (uint32_t n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (std::optional<std::string> error = PayloadError(line)) {
+      throw ConfigurationError(kConfigInvalidValue, ErrorLocation{path.string(), "", n, 0},
+                               *error + " (payloads_file of " + r.file() + ")");
+    }
+    out.push_back(line);
+  }
+  if (out.empty()) r.Fail("payloads_file", kConfigInvalidValue, path.string() + " has no payload");
+  return out;
+}
+
+std::vector<std::string> ReadPayloads(TableReader& r) {
+  std::optional<std::string> inline_payload = r.OptionalString("payload");
+  std::optional<std::string> file = r.OptionalString("payloads_file");
+  if (inline_payload && file) {
+    r.Fail("payloads_file", kConfigInvalidValue, "give payload or payloads_file, not both");
+  }
+  if (file) return ReadPayloadsFile(r, *file);
+  if (!inline_payload) return {};
+  if (std::optional<std::string> error = PayloadError(*inline_payload)) {
+    r.Fail("payload", kConfigInvalidValue, *error);
+  }
+  return {*inline_payload};
 }
 
 WorkloadItem ReadWorkload(TableReader& r) {
@@ -46,6 +91,10 @@ WorkloadItem ReadWorkload(TableReader& r) {
   w.type = r.String("type", "Event");
   w.streams = r.Int("streams", 1, 1, 100000);
   w.undecodable = r.Bool("undecodable", false);
+  w.payloads = ReadPayloads(r);
+  if (w.undecodable && !w.payloads.empty()) {
+    r.Fail("undecodable", kConfigInvalidValue, "an undecodable entry carries no payload");
+  }
   if (w.event_store && w.undecodable) {
     r.Fail("undecodable", kConfigInvalidValue, "applies to target = \"stream\" only");
   }
@@ -63,8 +112,31 @@ WorkloadItem ReadWorkload(TableReader& r) {
   return w;
 }
 
-nlohmann::ordered_json ReadExpect(TableReader& r) {
+// [[expect.outcomes]]: counts of one handler's (handler, message) pairs,
+// optionally only those of one message type; the handler must be the
+// scenario's.
+nlohmann::ordered_json ReadOutcomes(TableReader& expect, const toml::table& handlers) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (TableReader& r : ArrayOfTables(expect, "outcomes")) {
+    nlohmann::ordered_json o = nlohmann::ordered_json::object();
+    const std::string handler = r.RequiredString("handler");
+    if (!handlers.contains(handler)) {
+      r.Fail("handler", kConfigInvalidValue, "no [handlers." + handler + "] in this scenario");
+    }
+    o["handler"] = handler;
+    if (std::optional<std::string> type = r.OptionalString("type")) o["type"] = *type;
+    for (const char* key : {"handled", "dead_lettered", "dropped"}) {
+      if (r.Has(key)) o[key] = r.Int(key, 0, 0);
+    }
+    r.RejectUnknownKeys();
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+nlohmann::ordered_json ReadExpect(TableReader& r, const toml::table& handlers) {
   nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  if (r.Has("outcomes")) out["outcomes"] = ReadOutcomes(r, handlers);
   for (const std::string& key : ExpectKeys()) {
     if (!r.Has(key)) continue;
     if (key == "spread_min_fraction") {
@@ -108,7 +180,7 @@ bool Scenario::RunsIn(const std::string& mode) const {
   return std::find(modes.begin(), modes.end(), mode) != modes.end();
 }
 
-Scenario LoadScenario(const std::filesystem::path& file) {
+Scenario LoadScenario(const std::filesystem::path& file, const UserDomain* user) {
   toml::table doc = ParseFile(file);
   Scenario s;
   s.file = file;
@@ -144,6 +216,14 @@ Scenario LoadScenario(const std::filesystem::path& file) {
     root.Fail("workload", kConfigInvalidValue, "a scenario needs at least one [[workload]]");
   s.domain = TakeTable(doc, root, "domain");
   s.handlers = TakeTable(doc, root, "handlers");
+  if (user != nullptr) {
+    toml::table domain = user->domain;
+    config::DeepMerge(domain, std::move(s.domain));
+    s.domain = std::move(domain);
+    toml::table handlers = user->handlers;
+    config::DeepMerge(handlers, std::move(s.handlers));
+    s.handlers = std::move(handlers);
+  }
   if (s.handlers.empty())
     root.Fail("handlers", kConfigInvalidValue, "a scenario needs at least one [handlers.<Name>]");
   FaultParseContext context{s.heal_at_ms, {}};
@@ -159,7 +239,7 @@ Scenario LoadScenario(const std::filesystem::path& file) {
     }
   }
   TableReader expect = root.Table("expect");
-  s.expect = ReadExpect(expect);
+  s.expect = ReadExpect(expect, s.handlers);
   root.RejectUnknownKeys();
   return s;
 }

@@ -27,6 +27,19 @@ struct WorkloadItem {
   std::string type = "Event";
   int64_t streams = 1;
   bool undecodable = false;
+  // The payloads published, as JSON text: message n of this item carries
+  // payloads[n % size]; "{}" when empty. From `payload` (one JSON document
+  // in a string) or `payloads_file` (JSON lines, relative to the scenario).
+  std::vector<std::string> payloads;
+};
+
+// A user's domain.toml under the scenarios (`protean-harness run --domain`):
+// its tables except [handlers] go under the scenario's [domain], its
+// [handlers] under the scenario's [handlers] (the scenario wins, key by key).
+struct UserDomain {
+  std::string file;
+  toml::table domain;
+  toml::table handlers;
 };
 
 struct Scenario {
@@ -55,8 +68,9 @@ struct Scenario {
   bool RunsIn(const std::string& mode) const;
 };
 
-// Loads one file; the suite is its folder's name.
-Scenario LoadScenario(const std::filesystem::path& file);
+// Loads one file; the suite is its folder's name. With `user`, the user's
+// domain is merged under the file's [domain] and [handlers] first.
+Scenario LoadScenario(const std::filesystem::path& file, const UserDomain* user = nullptr);
 
 // Every *.toml under the given files/folders (recursively), sorted; a path
 // that does not exist is a ConfigurationError (CONFIG_NOT_FOUND).

@@ -29,12 +29,15 @@ void Workload::PublishOne(World& world, HistoryRecorder& recorder, const Publish
   const std::string id = world.message_ids().Uuid();
   const TimePoint now = world.clock().Now();
   const EngineAdapters adapters = world.domain().adapters();
+  const std::string payload =
+      w.payloads.empty() ? "{}" : w.payloads[static_cast<size_t>(p.n) % w.payloads.size()];
   if (w.event_store) {
     NewEventMessage m;
     m.id = id;
     m.stream_name = w.streams > 1 ? world.Stream(w.stream) + "-" + std::to_string(p.n % w.streams)
                                   : world.Stream(w.stream);
     m.type = w.type;
+    m.data = payload;
     Result<int64_t> r = adapters.event_store->Write(m, std::nullopt);
     if (!r.ok()) throw ServiceUnavailable("event store write failed: " + r.status().ToString());
     auto last = adapters.event_store->LastMessage(m.stream_name, std::nullopt);
@@ -43,7 +46,7 @@ void Workload::PublishOne(World& world, HistoryRecorder& recorder, const Publish
     recorder.Published(now, m.stream_name, true, id, gp, w.type);
   } else {
     Fields fields =
-        w.undecodable ? Fields{{"id", id}, {"data", "{}"}} : EncodeMessageFields(id, w.type, "{}");
+        w.undecodable ? Fields{{"id", id}, {"data", "{}"}} : EncodeMessageFields(id, w.type, payload);
     Result<std::string> r = adapters.broker("default")->Publish(world.Stream(w.stream), fields);
     if (!r.ok()) throw ServiceUnavailable("broker publish failed: " + r.status().ToString());
     recorder.Published(now, world.Stream(w.stream), false, id, *r, w.undecodable ? "" : w.type);

@@ -34,13 +34,19 @@ void World::Begin(TimePoint start, std::string ns, Prng ids) {
 
 void World::OpenDomain(const Scenario& scenario, const AdapterEnv& env, bool real_services) {
   document_ = ScenarioDomainTable(scenario, handler_faults_);
+  // Memory mode applies a [memory] overlay when the document has one (a
+  // user's domain.toml, `run --domain`); the harness's own base has none.
+  const std::string overlay = real_services                 ? "test"
+                              : document_.contains("memory") ? "memory"
+                                                             : "";
   config::DomainConfig config =
-      ScenarioDomainConfig(scenario, document_, real_services ? "test" : "", options_.env_lookup);
+      ScenarioDomainConfig(scenario, document_, overlay, options_.env_lookup);
   RegisterMemoryAdapters(registry_);
   RegisterRealAdapters(registry_);
   domain_ = std::make_unique<Domain>(std::move(config), registry_, env);
-  // Scripted handlers, with stream names in this run's namespace.
-  ThrowIfConfigError(domain_->RegisterScriptedHandlers(scripted_, ns_));
+  // Scripted and C++ handlers, with stream names in this run's namespace.
+  ThrowIfConfigError(domain_->RegisterHandlers(
+      options_.handlers != nullptr ? *options_.handlers : HandlerCatalog{}, scripted_, ns_));
   Result<std::vector<ResolvedHandler>> resolved = domain_->ResolveSubscriptions();
   ThrowIfConfigError(resolved.status());
   resolved_ = std::move(resolved).value();

@@ -44,6 +44,10 @@ struct WorldOptions {
   uint64_t seed = 1;
   config::EnvLookup env_lookup;  // null: the process environment
   std::string server_binary;     // test mode: the `protean` binary to run
+  // C++ handlers matched with the scenario's [handlers] tables by name
+  // (core/engine/handler_catalog.h); null: scripted handlers only. Test mode
+  // runs them in server_binary, which must register the same catalog.
+  const HandlerCatalog* handlers = nullptr;
 };
 
 class World {

@@ -53,6 +53,7 @@ int RunServerCommand(const ServerOptions& o, std::ostream& out, std::ostream& er
 void RegisterServerCommand(CLI::App& app, CommandContext& context) {
   auto o = std::make_shared<ServerOptions>();
   CLI::App* cmd = app.add_subcommand("server", "run the engine for the domain's handlers");
+  o->open.cpp = &context.handlers;
   cmd->add_option("--domain", o->open.domain_path, "domain.toml file or folder (default .)");
   cmd->add_option_function<std::string>(
          "--env", [o](const std::string& env) { o->open.env = env; },

@@ -41,13 +41,42 @@ Status Domain::RegisterHandler(HandlerRegistration handler) {
 
 Status Domain::RegisterScriptedHandlers(std::shared_ptr<ScriptedRuntime> random,
                                         const std::string& stream_prefix) {
+  return RegisterHandlers(HandlerCatalog{}, std::move(random), stream_prefix);
+}
+
+Status Domain::RegisterHandlers(const HandlerCatalog& catalog,
+                                std::shared_ptr<ScriptedRuntime> random,
+                                const std::string& stream_prefix) {
+  PROTEAN_RETURN_IF_ERROR(catalog.status());
   std::vector<ScriptedHandlerSpec> specs;
   PROTEAN_RETURN_IF_ERROR(
       config::CatchConfigurationError([&] { specs = ReadScriptedHandlers(config_); }));
+  std::set<std::string> declared;
   for (ScriptedHandlerSpec& spec : specs) {
+    declared.insert(spec.name);
     spec.stream = stream_prefix + spec.stream;
-    HandlerRegistration h = MakeScriptedHandler(spec, random);
+    const HandlerCatalog::Handler* cpp = catalog.FindHandler(spec.name);
+    HandlerRegistration h = MakeScriptedHandler(spec, random, cpp ? cpp->fn : HandlerFn{});
     h.source = "handlers." + spec.name;
+    if (cpp != nullptr) h.inline_on_loop = cpp->options.inline_on_loop;
+    PROTEAN_RETURN_IF_ERROR(RegisterHandler(std::move(h)));
+  }
+  for (const HandlerCatalog::Handler& cpp : catalog.handlers()) {
+    if (declared.count(cpp.name) > 0) continue;
+    HandlerRegistration h;
+    h.name = cpp.name;
+    h.source = "C++ handler " + cpp.name;
+    if (cpp.options.stream.empty()) {
+      return config::ConfigErrorStatus(
+          config::kConfigInvalidValue, config::ErrorLocation{config_.source_file, h.source, 0, 0},
+          "handler " + cpp.name + " is registered in C++ without a stream and the file has no "
+          "[handlers." + cpp.name + "] table giving one");
+    }
+    h.stream = stream_prefix + cpp.options.stream;
+    h.fn = cpp.fn;
+    h.inline_on_loop = cpp.options.inline_on_loop;
+    h.subscription_profile = cpp.options.subscription_profile;
+    h.subscription_config = cpp.options.subscription_config;
     PROTEAN_RETURN_IF_ERROR(RegisterHandler(std::move(h)));
   }
   return Status::Ok();

@@ -21,6 +21,7 @@
 #include "core/engine/adapter_registry.h"
 #include "core/engine/engine.h"
 #include "core/engine/handler.h"
+#include "core/engine/handler_catalog.h"
 #include "core/engine/scripted_handler.h"
 #include "core/config/subscription_config.h"
 
@@ -46,6 +47,13 @@ class Domain {
   // every handler's stream (the harness's per-run namespace; usually "").
   Status RegisterScriptedHandlers(std::shared_ptr<ScriptedRuntime> random,
                                   const std::string& stream_prefix = "");
+  // The same, with the C++ handlers of `catalog` (core/engine/handler_catalog.h):
+  // a [handlers.<Name>] table naming one runs its scripted behaviour, then the
+  // C++ function; a C++ handler without a table is registered with the stream
+  // and settings of its HandlerOptions (CONFIG_INVALID_VALUE without a stream).
+  // catalog.status() is returned first when it is an error.
+  Status RegisterHandlers(const HandlerCatalog& catalog, std::shared_ptr<ScriptedRuntime> random,
+                          const std::string& stream_prefix = "");
   const std::vector<std::unique_ptr<HandlerRegistration>>& handlers() const { return handlers_; }
 
   // Builds every configured adapter. With `require_reachable` (production),

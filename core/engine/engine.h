@@ -30,6 +30,7 @@
 #include "core/broker.h"
 #include "core/cache.h"
 #include "core/database.h"
+#include "core/engine/dlq_alert_callback.h"
 #include "core/engine/engine_events.h"
 #include "core/engine/handler.h"
 #include "core/engine/internal/callback_scope.h"
@@ -72,10 +73,6 @@ struct DlqSettings {
   double check_interval_seconds = 60;
 };
 
-// Called once per maintenance cycle per breached DLQ; a non-ok Status or an
-// exception is logged and counted, never fatal.
-using DlqAlertCallback =
-    std::function<Status(const std::string& dlq_stream, int64_t depth, int64_t threshold)>;
 
 struct EngineOptions {
   std::string instance = "engine";

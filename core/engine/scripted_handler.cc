@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/database.h"
+#include "core/engine/internal/call_isolated.h"
 
 namespace protean {
 namespace {
@@ -39,14 +40,15 @@ std::string ProcessedKey(const std::string& handler, const std::string& message_
 }
 
 HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
-                                        std::shared_ptr<ScriptedRuntime> random) {
+                                        std::shared_ptr<ScriptedRuntime> random,
+                                        HandlerFn work) {
   HandlerRegistration h;
   h.name = spec.name;
   h.stream = spec.stream;
   h.source = "scripted handler " + spec.name;
   h.subscription_profile_entry = spec.profile;
   h.subscription_config_layer = spec.subscription_config;
-  auto script = [spec, random](const Message& m, HandlerContext& ctx) -> HandlerResult {
+  auto script = [spec, random, work](const Message& m, HandlerContext& ctx) -> HandlerResult {
     // Draws happen in a fixed order per attempt: duration, then failure.
     int64_t duration_ms = spec.duration_min_ms;
     bool random_failure = false;
@@ -74,6 +76,13 @@ HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
       return Status::Internal("scripted failure for type " + m.type);
     }
     if (random_failure) return Status::Internal("scripted random failure");
+    if (work) {
+      // Caught here, as the attempt runner would, so the ledger below still
+      // records the call (as "failed").
+      HandlerResult result =
+          internal::CallIsolated<HandlerResult>("handler", [&] { return work(m, ctx); });
+      if (!result.ok()) return result;
+    }
     if (spec.record && ctx.database != nullptr) {
       nlohmann::json rec = {{"handler", spec.name},
                             {"message_id", m.id},

@@ -54,8 +54,12 @@ struct ScriptedRuntime {
   ScriptedLedger ledger;  // set before the handlers run; may be null
 };
 
+// With `work` (a C++ handler of the same name), an attempt the script lets
+// through runs `work`, whose result is the attempt's (recorded on success when
+// `record` is set); without it, the attempt succeeds.
 HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
-                                        std::shared_ptr<ScriptedRuntime> random);
+                                        std::shared_ptr<ScriptedRuntime> random,
+                                        HandlerFn work = {});
 
 // The key a recorded success is stored under.
 std::string ProcessedKey(const std::string& handler, const std::string& message_id);

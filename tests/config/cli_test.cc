@@ -102,10 +102,10 @@ TEST(CheckCommandTest, JsonEnvelope) {
   std::ostringstream out;
   std::ostringstream err;
   EXPECT_EQ(RunCheck(options, out, err), 1);
-  EXPECT_EQ(out.str().rfind("{\n  \"version\": \"0.1.0\",\n  \"status\": \"fail\"", 0), 0u)
+  EXPECT_EQ(out.str().rfind("{\n  \"version\": \"0.2.0\",\n  \"status\": \"fail\"", 0), 0u)
       << out.str();
   nlohmann::json json = nlohmann::json::parse(out.str());
-  EXPECT_EQ(json["version"], "0.1.0");
+  EXPECT_EQ(json["version"], "0.2.0");
   EXPECT_EQ(json["status"], "fail");
   EXPECT_EQ(json["domain"], (dir.path() / "d" / "domain.toml").string());
   ASSERT_EQ(json["diagnostics"].size(), 1u);
@@ -130,7 +130,7 @@ TEST(CheckCommandTest, TextOutput) {
 TEST(CliTest, VersionHelpAndUsageErrors) {
   RunResult version = RunInProcess({"--version"});
   EXPECT_EQ(version.exit_code, 0);
-  EXPECT_EQ(version.out, "protean 0.1.0\n");
+  EXPECT_EQ(version.out, "protean 0.2.0\n");
   for (std::vector<const char*> help :
        {std::vector<const char*>{"--help"}, std::vector<const char*>{"check", "--help"},
         std::vector<const char*>{"config", "--help"},
@@ -156,7 +156,7 @@ TEST(CliTest, VersionHelpAndUsageErrors) {
 TEST(ProteanBinaryTest, Version) {
   RunResult run = RunBinary("--version");
   EXPECT_EQ(run.exit_code, 0);
-  EXPECT_EQ(run.out, "protean 0.1.0\n");
+  EXPECT_EQ(run.out, "protean 0.2.0\n");
 }
 
 TEST(ProteanBinaryTest, CheckExamplesIsCleanWithoutProteanEnv) {
