@@ -2,11 +2,11 @@
 // (deterministic simulation) or test mode (real Redis / PostgreSQL / Message
 // DB). See scenarios/README.md and docs/history.md.
 //
-//   protean-harness run [PATH...] [--protean-env memory|test] [--seed S | --seeds N]
+//   protean-harness run [PATH...] [--protean-env memory|test|both] [--seed S | --seeds N]
 //                       [--filter GLOB] [--junit FILE] [--json FILE] [--history DIR] [--jobs N]
 //                       [--report DIR] [--server-binary PATH]
 //   protean-harness report [RUN_DIR] [--json FILE]... [--history DIR]... [--out DIR]
-//   protean-harness replay HISTORY.jsonl
+//   protean-harness replay HISTORY.jsonl [--sim]
 //   protean-harness list [PATH...]
 //   protean-harness proxy --config FILE [--control HOST:PORT]   (docs/proxy.md)
 //   protean-harness shrink FILE --seed S [--out DIR]             (harness/shrink.h)
@@ -32,10 +32,12 @@
 #include <CLI/CLI.hpp>
 
 #include "core/config/configuration_error.h"
+#include "harness/differential.h"
 #include "harness/html_report.h"
 #include "harness/proxy/proxy_command.h"
 #include "harness/runner.h"
 #include "harness/shrink.h"
+#include "harness/sim_replay.h"
 
 namespace protean::harness {
 namespace {
@@ -139,7 +141,10 @@ class CaseQueue {
   CaseQueue(const RunCommandOptions& o, std::vector<Case> cases)
       : o_(o), cases_(std::move(cases)), results_(cases_.size()) {}
 
-  void Work();
+  // Runs cases (in order, as workers free up) while their index is below
+  // `end`; Restart(i) makes case i the next one.
+  void Work(size_t end);
+  void Restart(size_t i) { next_ = i; }
   const std::vector<CaseResult>& results() const { return results_; }
   const std::string& fatal() const { return fatal_; }
   bool tty() const { return tty_; }
@@ -151,6 +156,8 @@ class CaseQueue {
 
  private:
   CaseResult RunOne(const Case& c);
+  CaseResult RunMode(const Case& c, const std::string& mode, History* history);
+  CaseResult RunBoth(const Case& c);
   void Report(size_t i, CaseResult r);
 
   const RunCommandOptions& o_;
@@ -164,10 +171,10 @@ class CaseQueue {
   const std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
 };
 
-void CaseQueue::Work() {
+void CaseQueue::Work(size_t end) {
   for (;;) {
     const size_t i = next_++;
-    if (i >= cases_.size()) return;
+    if (i >= end) return;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!fatal_.empty()) return;
@@ -184,8 +191,15 @@ void CaseQueue::Work() {
 
 // Runs one case; an error other than an unreachable service fails the case.
 CaseResult CaseQueue::RunOne(const Case& c) {
+  if (o_.mode == "both") return RunBoth(c);
+  return RunMode(c, o_.mode, nullptr);
+}
+
+// One case in one mode; its history goes to *history (if given) and to
+// --history DIR.
+CaseResult CaseQueue::RunMode(const Case& c, const std::string& mode, History* history) {
   RunOptions run;
-  run.mode = o_.mode;
+  run.mode = mode;
   run.seed = c.seed;
   run.server_binary = o_.server_binary;
   CaseResult r;
@@ -196,16 +210,49 @@ CaseResult CaseQueue::RunOne(const Case& c) {
       r.history_path = o_.history_dir + "/" + CaseFileStem(r) + ".jsonl";
       WriteFile(r.history_path, out.history.Serialize());
     }
+    if (history != nullptr) *history = std::move(out.history);
   } catch (const ServiceUnavailable&) {
     throw;
   } catch (const std::exception& e) {
     r.suite = c.scenario->suite;
     r.scenario = c.scenario->name;
     r.file = c.scenario->file.string();
-    r.mode = o_.mode;
+    r.mode = mode;
     r.seed = run.seed;
-    r.replay_command = ReplayCommand("protean-harness", *c.scenario, o_.mode, run.seed);
+    r.replay_command = ReplayCommand("protean-harness", *c.scenario, mode, run.seed);
     r.failures.push_back(std::string("error: ") + e.what());
+  }
+  return r;
+}
+
+// --protean-env both: the case in memory mode, then in test mode, and the
+// differential verdict (harness/differential.h) over the two.
+CaseResult CaseQueue::RunBoth(const Case& c) {
+  History mh, th;
+  const CaseResult m = RunMode(c, "memory", &mh);
+  const CaseResult t = RunMode(c, "test", &th);
+  CaseResult r = t;
+  r.mode = "both";
+  r.replay_command = ReplayCommand("protean-harness", *c.scenario, "both", c.seed);
+  r.sim_seconds = m.sim_seconds;
+  r.failures.clear();
+  for (const std::string& f : m.failures) r.failures.push_back("memory " + f);
+  for (const std::string& f : t.failures) r.failures.push_back("test " + f);
+  r.skipped = m.skipped && t.skipped;
+  r.skip_reason = m.skipped ? m.skip_reason : t.skip_reason;
+  if (!c.scenario->differential_reason.empty()) {
+    r.differential = "not compared: " + c.scenario->differential_reason;
+  } else if (m.skipped || t.skipped) {
+    r.differential = std::string("not compared: ") + (m.skipped ? "memory" : "test") +
+                     " mode skipped: " + (m.skipped ? m.skip_reason : t.skip_reason);
+  } else {
+    r.differential = "compared";
+    const std::vector<std::string> lines = CompareOutcomes(mh, m, th, t);
+    for (const std::string& line : lines) r.failures.push_back("differential: " + line);
+    if (!lines.empty()) {
+      r.failures.push_back("differential: replay memory: " + m.replay_command);
+      r.failures.push_back("differential: replay test: " + t.replay_command);
+    }
   }
   return r;
 }
@@ -257,8 +304,20 @@ int Summarise(const RunCommandOptions& o, const CaseQueue& queue) {
     }
     if (Report(o.report_dir, {}, {}, o.report_dir) != 0) return 2;
   }
-  size_t passed = 0;
-  for (const auto& r : results) passed += r.passed() ? 1 : 0;
+  size_t passed = 0, compared = 0, not_compared = 0;
+  for (const auto& r : results) {
+    passed += r.passed() ? 1 : 0;
+    if (r.differential.empty()) continue;
+    if (r.differential == "compared") {
+      ++compared;
+    } else {
+      ++not_compared;
+      std::printf("%s: %s\n", CaseName(r).c_str(), r.differential.c_str());
+    }
+  }
+  if (o.mode == "both") {
+    std::printf("differential: %zu compared, %zu not compared\n", compared, not_compared);
+  }
   std::printf("%zu passed, %zu failed, %zu skipped\n", passed, queue.failed(), queue.skipped());
   return queue.failed() > 0 ? 1 : 0;
 }
@@ -279,7 +338,7 @@ std::string DefaultServerBinary() {
 int RunCommand(RunCommandOptions o) {
   if (!o.report_dir.empty() && o.history_dir.empty()) o.history_dir = o.report_dir + "/histories";
   if (o.server_binary.empty()) o.server_binary = DefaultServerBinary();
-  if (o.mode == "test" && access(o.server_binary.c_str(), X_OK) != 0) {
+  if (o.mode != "memory" && access(o.server_binary.c_str(), X_OK) != 0) {
     std::fprintf(stderr,
                  "protean-harness: no executable protean server binary at %s "
                  "(--server-binary PATH)\n",
@@ -291,16 +350,27 @@ int RunCommand(RunCommandOptions o) {
     std::fprintf(stderr, "protean-harness: no scenario matches\n");
     return 2;
   }
-  std::vector<Case> cases;
+  // Test mode: the cases of scenarios with a fault on a shared service (the
+  // serial group) run after the others, one at a time.
+  std::vector<Case> cases, serial;
   const uint64_t first = o.seed.value_or(1);
   for (const Scenario& s : scenarios) {
-    for (uint64_t i = 0; i < o.seeds.value_or(1); ++i) cases.push_back(Case{&s, first + i});
+    const bool alone = o.mode != "memory" && s.serial();
+    for (uint64_t i = 0; i < o.seeds.value_or(1); ++i) {
+      (alone ? serial : cases).push_back(Case{&s, first + i});
+    }
   }
+  const size_t parallel = cases.size();
+  cases.insert(cases.end(), serial.begin(), serial.end());
   if (!o.history_dir.empty()) std::filesystem::create_directories(o.history_dir);
   CaseQueue queue(o, std::move(cases));
   std::vector<std::thread> threads;
-  for (int j = 0; j < std::max(1, o.jobs); ++j) threads.emplace_back([&queue] { queue.Work(); });
+  for (int j = 0; j < std::max(1, o.jobs); ++j) {
+    threads.emplace_back([&queue, parallel] { queue.Work(parallel); });
+  }
   for (auto& t : threads) t.join();
+  queue.Restart(parallel);
+  queue.Work(parallel + serial.size());
   if (queue.tty()) std::fprintf(stderr, "\n");
   if (!queue.fatal().empty()) {
     std::fprintf(stderr, "protean-harness: %s\n", queue.fatal().c_str());
@@ -309,7 +379,7 @@ int RunCommand(RunCommandOptions o) {
   return Summarise(o, queue);
 }
 
-int Replay(const std::string& path) {
+int Replay(const std::string& path, bool sim) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::fprintf(stderr, "protean-harness: cannot read %s\n", path.c_str());
@@ -328,6 +398,7 @@ int Replay(const std::string& path) {
     std::fprintf(stderr, "protean-harness: %s: header lacks file, seed or mode\n", path.c_str());
     return 2;
   }
+  if (sim) return ReplayInSimulation(path, *recorded);
   if (h["mode"] != "memory") {
     std::fprintf(stderr,
                  "protean-harness: only memory-mode histories replay exactly (this one is %s)\n",
@@ -386,8 +457,9 @@ int main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "run scenario suites");
   run->add_option("paths", run_options.paths, "scenario files or folders (default: scenarios)");
   run->add_option("--protean-env", run_options.mode,
-                  "memory | test (default: $PROTEAN_ENV, else memory)")
-      ->check(CLI::IsMember({"memory", "test"}));
+                  "memory | test | both (both: each case in both modes, compared per message; "
+                  "default: $PROTEAN_ENV, else memory)")
+      ->check(CLI::IsMember({"memory", "test", "both"}));
   run->add_option("--seed", run_options.seed, "run every scenario under this seed (default 1)");
   run->add_option("--seeds", run_options.seeds,
                   "swarm: run each scenario under N seeds (from --seed or 1)")
@@ -420,6 +492,10 @@ int main(int argc, char** argv) {
   CLI::App* replay =
       app.add_subcommand("replay", "re-run a recorded memory-mode history and compare");
   replay->add_option("history", history_file, "HISTORY.jsonl")->required();
+  bool replay_sim = false;
+  replay->add_flag("--sim", replay_sim,
+                   "a test-mode history: rerun its publish and fault timeline in the simulation "
+                   "and compare the outcome per message");
 
   std::vector<std::string> list_paths;
   CLI::App* list = app.add_subcommand("list", "list scenarios: suite, name, modes");
@@ -445,7 +521,7 @@ int main(int argc, char** argv) {
     if (report->parsed()) {
       return protean::harness::Report(report_run_dir, report_json, report_history, report_out);
     }
-    if (replay->parsed()) return protean::harness::Replay(history_file);
+    if (replay->parsed()) return protean::harness::Replay(history_file, replay_sim);
     if (list_paths.empty()) list_paths = {"scenarios"};
     return protean::harness::List(list_paths);
   } catch (const protean::config::ConfigurationError& e) {

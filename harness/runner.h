@@ -12,7 +12,9 @@
 // the world cannot produce makes the case skipped with the reason.
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/config/substitution.h"
 #include "harness/history.h"
@@ -22,12 +24,25 @@
 
 namespace protean::harness {
 
+// A recorded timeline to run instead of the scenario's draws (`replay
+// --sim`, harness/sim_replay.h): the publishes as they happened, and per
+// scenario fault (in file order) when it started and how long it lasted.
+struct PinnedTimeline {
+  std::vector<WorkloadItem> publishes;
+  struct FaultTiming {
+    int64_t at_ms = 0;
+    int64_t duration_ms = 0;
+  };
+  std::vector<std::optional<FaultTiming>> faults;
+};
+
 struct RunOptions {
   std::string mode = "memory";  // memory | test
   uint64_t seed = 1;
   config::EnvLookup env_lookup;             // null: the process environment
   std::string program = "protean-harness";  // used in replay commands
   std::string server_binary;                // test mode: the `protean` binary
+  const PinnedTimeline* timeline = nullptr;  // null: the seed's draws
 };
 
 struct RunOutput {

@@ -25,6 +25,7 @@ const std::vector<std::string> kExpectKeys = {"handled",
                                               "duplicates_min",
                                               "retries",
                                               "claimed_min",
+                                              "groups_recreated_min",
                                               "alerts",
                                               "alerts_min",
                                               "alerts_max",
@@ -123,6 +124,10 @@ bool Scenario::RunsIn(const std::string& mode) const {
   return std::find(modes.begin(), modes.end(), mode) != modes.end();
 }
 
+bool Scenario::serial() const {
+  return std::any_of(faults.begin(), faults.end(), [](const auto& f) { return f->serial(); });
+}
+
 Scenario LoadScenario(const std::filesystem::path& file) {
   toml::table doc = ParseFile(file);
   Scenario s;
@@ -139,6 +144,13 @@ Scenario LoadScenario(const std::filesystem::path& file) {
     if (m != "memory" && m != "test")
       meta.Fail("modes", kConfigInvalidValue,
                 "modes are \"memory\" and \"test\", got \"" + m + "\"");
+  }
+  if (meta.Has("differential")) {
+    s.differential_reason = meta.String("differential", "");
+    if (s.differential_reason.empty()) {
+      meta.Fail("differential", kConfigInvalidValue,
+                "give the reason the memory and test runs cannot be compared");
+    }
   }
   meta.RejectUnknownKeys();
 

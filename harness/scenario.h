@@ -27,6 +27,9 @@ struct WorkloadItem {
   std::string type = "Event";
   int64_t streams = 1;
   bool undecodable = false;
+  // Not from a file: the id to publish with ("" = the world's next one);
+  // `replay --sim` pins the ids a test-mode run published.
+  std::string id;
 };
 
 struct Scenario {
@@ -47,8 +50,15 @@ struct Scenario {
   int64_t min_duration_ms = 0;
   nlohmann::ordered_json expect = nlohmann::ordered_json::object();
 
+  // [scenario] differential = "reason": why the memory and test runs of this
+  // scenario cannot be compared per message ("" = they are compared).
+  std::string differential_reason;
+
   std::string id() const { return suite + "/" + name; }
   bool RunsIn(const std::string& mode) const;
+  // A fault acts on a service every case shares: the case runs in the
+  // serial group in test mode.
+  bool serial() const;
 };
 
 // Loads one file; the suite is its folder's name.
