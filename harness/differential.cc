@@ -68,11 +68,11 @@ std::set<std::string> FailedCheckers(const CaseResult& result) {
 
 std::vector<std::string> CompareOutcomes(const History& memory, const CaseResult& memory_result,
                                          const History& test, const CaseResult& test_result,
-                                         size_t lines_max) {
+                                         const CompareOptions& options) {
   std::vector<std::string> lines;
   size_t more = 0;
   auto add = [&](std::string line) {
-    if (lines.size() < lines_max) {
+    if (lines.size() < options.lines_max) {
       lines.push_back(std::move(line));
     } else {
       ++more;
@@ -88,8 +88,9 @@ std::vector<std::string> CompareOutcomes(const History& memory, const CaseResult
     const bool take_m = ti == t.end() || (mi != m.end() && mi->first <= ti->first);
     const bool take_t = mi == m.end() || (ti != t.end() && ti->first <= mi->first);
     const std::string& key = take_m ? mi->first : ti->first;
-    const MessageOutcome& a = take_m ? mi->second : none;
-    const MessageOutcome& b = take_t ? ti->second : none;
+    MessageOutcome a = take_m ? mi->second : none;
+    MessageOutcome b = take_t ? ti->second : none;
+    if (!options.attempts) a.attempts = b.attempts = 0;
     if (!(a == b)) add(key + ": memory " + Describe(a) + "; test " + Describe(b));
     if (take_m) ++mi;
     if (take_t) ++ti;

@@ -11,8 +11,8 @@
 //
 // and per case the set of checkers that failed. Messages are matched by
 // DecisionKey(message id) (core/engine/scripted_handler.h): a seed's n-th
-// message has the same id in both modes but for the first group, which test
-// mode tags per run. Timings are not compared: they differ by nature.
+// message has the same id in both modes but for its last 8 hex digits,
+// which test mode tags per run. Timings are not compared: they differ by nature.
 
 #include <map>
 #include <set>
@@ -37,10 +37,15 @@ std::map<std::string, MessageOutcome> MessageOutcomes(const History& history);
 // The checkers a case's failures name ("checker: ..." lines).
 std::set<std::string> FailedCheckers(const CaseResult& result);
 
-// One line per divergence (empty: the runs agree), at most `lines_max`
-// lines, then a count of the rest.
+struct CompareOptions {
+  bool attempts = true;  // false: states, DLQ reasons and checkers only
+  size_t lines_max = 20;
+};
+
+// One line per divergence (empty: the runs agree), at most lines_max lines,
+// then a count of the rest.
 std::vector<std::string> CompareOutcomes(const History& memory, const CaseResult& memory_result,
                                          const History& test, const CaseResult& test_result,
-                                         size_t lines_max = 20);
+                                         const CompareOptions& options = {});
 
 }  // namespace protean::harness

@@ -145,12 +145,15 @@ Scenario LoadScenario(const std::filesystem::path& file) {
       meta.Fail("modes", kConfigInvalidValue,
                 "modes are \"memory\" and \"test\", got \"" + m + "\"");
   }
-  if (meta.Has("differential")) {
-    s.differential_reason = meta.String("differential", "");
-    if (s.differential_reason.empty()) {
-      meta.Fail("differential", kConfigInvalidValue,
+  for (const char* key : {"differential", "differential_attempts"}) {
+    if (!meta.Has(key)) continue;
+    std::string reason = meta.String(key, "");
+    if (reason.empty()) {
+      meta.Fail(key, kConfigInvalidValue,
                 "give the reason the memory and test runs cannot be compared");
     }
+    (std::string_view(key) == "differential" ? s.differential_reason
+                                             : s.differential_attempts_reason) = std::move(reason);
   }
   meta.RejectUnknownKeys();
 

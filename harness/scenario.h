@@ -53,6 +53,9 @@ struct Scenario {
   // [scenario] differential = "reason": why the memory and test runs of this
   // scenario cannot be compared per message ("" = they are compared).
   std::string differential_reason;
+  // [scenario] differential_attempts = "reason": compared, but not the
+  // attempt counts (why they depend on real timing); "" = compared too.
+  std::string differential_attempts_reason;
 
   std::string id() const { return suite + "/" + name; }
   bool RunsIn(const std::string& mode) const;

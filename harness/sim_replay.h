@@ -8,7 +8,9 @@
 // run does (harness/differential.h). What a user does with a chaos failure
 // seen against real services: reproduce it deterministically.
 //
-// Faults are matched to the scenario's [[faults]] by kind and instance, in
+// Attempt counts are left out for a scenario that says why they depend on
+// real timing ([scenario] differential_attempts). Faults are matched to the
+// scenario's [[faults]] by kind and instance, in
 // file order against the order they started; one that never started keeps
 // its draw.
 

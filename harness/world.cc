@@ -37,7 +37,7 @@ void World::Begin(TimePoint start, std::string ns, std::string id_tag) {
 
 std::string World::NextMessageId() {
   std::string id = ids_.Uuid();
-  if (id_tag_.size() == 8) id.replace(0, 8, id_tag_);
+  if (id_tag_.size() == 8) id.replace(id.size() - 8, 8, id_tag_);
   return id;
 }
 

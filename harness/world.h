@@ -64,11 +64,11 @@ class World {
   // Stream and category names of this run ("" prefix in the simulation).
   std::string Stream(const std::string& name) const { return ns_ + name; }
   // The next published message id: a UUID drawn from the seed, the same
-  // sequence in both modes; in test mode its first group (8 hex digits) is
-  // the run's tag, since Message DB keeps every id it ever saw. Scripted
-  // handlers leave that group out of their decisions and the differential
-  // run out of its comparison (MessageKey), so a seed's n-th message is the
-  // same message in both modes.
+  // sequence in both modes; in test mode its last 8 hex digits are the run's
+  // tag, since Message DB keeps every id it ever saw. Scripted handlers leave
+  // them out of their decisions and the differential run out of its
+  // comparison (DecisionKey), so a seed's n-th message is the same message in
+  // both modes (and short ids, its first 8 digits, stay distinct).
   std::string NextMessageId();
 
   // --- Before Open: what faults prepare.

@@ -50,7 +50,9 @@ uint64_t Fnv1a(uint64_t h, std::string_view s) {
 }  // namespace
 
 std::string_view DecisionKey(std::string_view message_id) {
-  if (message_id.size() == 36 && message_id[8] == '-') return message_id.substr(9);
+  if (message_id.size() == 36 && message_id[8] == '-' && message_id[23] == '-') {
+    return message_id.substr(0, 28);
+  }
   return message_id;
 }
 

@@ -54,9 +54,9 @@ struct ScriptedRuntime {
   ScriptedLedger ledger;  // set before the handlers run; may be null
 };
 
-// The part of a message id decisions are made from: a UUID without its first
-// group (the harness tags each test-mode run's ids there, as Message DB keeps
-// every id it ever saw), any other id whole.
+// The part of a message id decisions are made from: a UUID without its last
+// 8 hex digits (the harness tags each test-mode run's ids there, as Message
+// DB keeps every id it ever saw), any other id whole.
 std::string_view DecisionKey(std::string_view message_id);
 
 // The decision of one attempt: a uniform 64-bit value from (seed, handler,

@@ -16,9 +16,9 @@ namespace {
 
 using nlohmann::ordered_json;
 
-// A memory-mode id and the same message's test-mode id (first group tagged).
+// A memory-mode id and the same message's test-mode id (last 8 digits tagged).
 const std::string kMemoryId = "0badf00d-1111-4222-8333-444455556666";
-const std::string kTestId = "c0ffee00-1111-4222-8333-444455556666";
+const std::string kTestId = "0badf00d-1111-4222-8333-4444c0ffee00";
 
 ordered_json Ev(const std::string& event, const std::string& id, int64_t attempt,
                 const std::string& outcome = "", const std::string& detail = "") {
@@ -70,6 +70,15 @@ TEST(DifferentialTest, AttemptsStatesReasonsAndCheckersDiverge) {
   const auto checkers = CompareOutcomes(Handled(kMemoryId, 1), {}, Handled(kTestId, 1), failed);
   ASSERT_EQ(checkers.size(), 1u);
   EXPECT_EQ(checkers[0], "checkers failed: memory none; test no_loss");
+}
+
+TEST(DifferentialTest, WithoutAttemptsOnlyStatesCount) {
+  CompareOptions o;
+  o.attempts = false;
+  EXPECT_TRUE(CompareOutcomes(Handled(kMemoryId, 1), {}, Handled(kTestId, 3), {}, o).empty());
+  History dropped = Handled(kTestId, 0);
+  dropped.events.push_back(Ev("dropped", kTestId, 3));
+  EXPECT_EQ(CompareOutcomes(Handled(kMemoryId, 1), {}, dropped, {}, o).size(), 1u);
 }
 
 TEST(SimReplayTest, TimelineFromATestModeHistory) {

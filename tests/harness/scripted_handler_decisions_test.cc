@@ -1,7 +1,7 @@
 // Scripted handlers decide drawn durations and fail_probability failures per
 // attempt from a hash of (decision seed, handler, message id, attempt): the
 // same attempt gets the same decision in any order, in another runtime (a
-// separate process), and whatever tags the first group of a UUID id.
+// separate process), and whatever tags the last 8 digits of a UUID id.
 
 #include <algorithm>
 #include <cstdio>
@@ -40,7 +40,7 @@ Outcome Attempt(const HandlerRegistration& h, const std::string& id, int64_t att
 
 std::string Id(int i) {
   char buf[40];
-  std::snprintf(buf, sizeof buf, "0000abcd-0000-4000-8000-%012d", i);
+  std::snprintf(buf, sizeof buf, "%08d-0000-4000-8000-00000000abcd", i);
   return buf;
 }
 
@@ -77,13 +77,13 @@ TEST(ScriptedHandlerDecisionsTest, FailuresFollowTheProbabilityAndDurationsTheir
   EXPECT_EQ(high, Millis(50));
 }
 
-TEST(ScriptedHandlerDecisionsTest, TheFirstGroupOfAUuidIsNotPartOfTheDecision) {
+TEST(ScriptedHandlerDecisionsTest, TheLastEightDigitsOfAUuidAreNotPartOfTheDecision) {
   const HandlerRegistration h =
       MakeScriptedHandler(ParseSpec(kSpec), std::make_shared<ScriptedRuntime>(1));
   int differ = 0;
   for (int i = 0; i < 100; ++i) {
     std::string tagged = Id(i);
-    tagged.replace(0, 8, "1234beef");
+    tagged.replace(28, 8, "1234beef");
     EXPECT_EQ(Attempt(h, tagged, 2), Attempt(h, Id(i), 2));
     differ += Attempt(h, Id(i), 2) == Attempt(h, Id(i), 3) ? 0 : 1;
   }
