@@ -369,6 +369,10 @@ int RunCommand(RunCommandOptions o) {
     }
   }
   const size_t parallel = cases.size();
+  if (!serial.empty()) {
+    std::fprintf(stderr, "serial group: %zu case(s) with a fault on a shared service run last, "
+                 "one at a time\n", serial.size());
+  }
   cases.insert(cases.end(), serial.begin(), serial.end());
   if (!o.history_dir.empty()) std::filesystem::create_directories(o.history_dir);
   CaseQueue queue(o, std::move(cases));
