@@ -12,8 +12,9 @@
 #                        also writes the HTML report (reports/html/index.html)
 #   7. HTML report, headless browser  ci/report_browser_check.sh: a failing fixture's report,
 #                        the suite's index and a 100k-event page rendered in Chromium
-#   8. scenario suites, test mode     harness against the services, same condition; adds its
-#                        cases to reports/html (memory vs test pages side by side)
+#   8. scenario suites, test mode     harness against the services (--protean-env both: each
+#                        case in memory and test mode, compared per message), same condition;
+#                        adds its cases to reports/html
 #   9. services stop     also done by an EXIT trap whatever happens
 #   9a. tidy             ci/tidy.sh: clang-format, core headers free of heavy includes, the
 #                        product free of harness includes, function length (known ones listed)
@@ -170,16 +171,19 @@ step_report_browser() {
   ci_timeout "$(ci_budget 600)" bash ci/report_browser_check.sh "${REPORTS}/html"
 }
 
-# ---- scenario suites, test mode ----------------------------------------------
+# ---- scenario suites, test mode (differential) -------------------------------
 # Runs every scenario suite against the real adapters (Redis, PostgreSQL, Message
-# DB) started by ci/services.sh. Only runs once the harness binary exists.
+# DB) started by ci/services.sh, each case also in memory mode and compared with
+# it per message (--protean-env both: the differential oracle). Cases with a
+# fault on a shared service run one at a time after the others. Only runs once
+# the harness binary exists.
 step_scenarios_test() {
   if [[ ! -x "${HARNESS}" ]]; then
     ci_skip "scenario suites (test mode): ${HARNESS} not built yet"
   fi
   load_services_env
   ci_timeout "$(ci_budget 1800)" \
-    "${HARNESS}" run scenarios --protean-env test --jobs 4 \
+    "${HARNESS}" run scenarios --protean-env both --jobs 4 \
       --junit "${REPORTS}/scenarios-test.xml" --json "${REPORTS}/scenarios-test.json" \
       --report "${REPORTS}/html"
 }

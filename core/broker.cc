@@ -11,7 +11,25 @@ namespace {
 // Entries per Range call when the defaults walk a whole DLQ stream.
 constexpr int kDlqPageSize = 256;
 
+std::string GroupKey(std::string_view stream, std::string_view group) {
+  std::string key(stream);
+  key.push_back('\0');
+  key.append(group);
+  return key;
+}
+
 }  // namespace
+
+void GroupRecreationCount::Add(std::string_view stream, std::string_view group) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++counts_[GroupKey(stream, group)];
+}
+
+int64_t GroupRecreationCount::Of(std::string_view stream, std::string_view group) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = counts_.find(GroupKey(stream, group));
+  return it == counts_.end() ? 0 : it->second;
+}
 
 const std::string* FindField(const Fields& fields, std::string_view name) {
   for (const auto& [key, value] : fields) {

@@ -15,6 +15,9 @@
 // them through Executor::Offload); implementations synchronise internally.
 
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -143,6 +146,18 @@ struct BrokerCapabilities {
   bool blocking_reads = false;  // ReadNew honours `block` (otherwise the caller polls)
 };
 
+// Counts the groups ReadNew found missing and recreated, per stream and
+// group, for Broker::GroupRecreations. Thread-safe.
+class GroupRecreationCount {
+ public:
+  void Add(std::string_view stream, std::string_view group);
+  int64_t Of(std::string_view stream, std::string_view group) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, int64_t, std::less<>> counts_;  // "<stream>\0<group>"
+};
+
 class Broker {
  public:
   virtual ~Broker() = default;
@@ -162,6 +177,15 @@ class Broker {
   virtual Result<std::vector<StreamEntry>> ReadNew(std::string_view stream, std::string_view group,
                                                    std::string_view consumer, int count,
                                                    Duration block) = 0;
+  // How many times ReadNew found `group` of `stream` missing and recreated it
+  // since this broker was made (a group vanishes when its stream is deleted,
+  // or with a Redis restarted without persistence), so the engine can say so.
+  // Thread-safe; 0 for a broker without consumer groups.
+  virtual int64_t GroupRecreations(std::string_view stream, std::string_view group) const {
+    (void)stream;
+    (void)group;
+    return 0;
+  }
   // XREADGROUP ... STREAMS stream <after_id>: this consumer's own pending
   // entries with id > after_id ("0" for all), each delivery count +1.
   virtual Result<std::vector<StreamEntry>> ReadPending(std::string_view stream,

@@ -43,6 +43,9 @@ class BrokerWrapper : public Broker {
                                            Duration block) override {
     PROTEAN_FORWARD(ReadNew(stream, group, consumer, count, block));
   }
+  int64_t GroupRecreations(std::string_view stream, std::string_view group) const override {
+    return target_->GroupRecreations(stream, group);
+  }
   Result<std::vector<StreamEntry>> ReadPending(std::string_view stream, std::string_view group,
                                                std::string_view consumer, std::string_view after_id,
                                                int count) override {

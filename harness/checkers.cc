@@ -95,6 +95,12 @@ const Key kKeys[] = {
     {"spread_min_fraction", '>', true, "", nullptr},
     {"position_writes_min", '>', false, "event-store positions written",
      [](const HistoryIndex& ix) { return Count(ix, "position_written"); }},
+    {"groups_recreated_min", '>', false, "lost consumer groups recreated (and logged)",
+     [](const HistoryIndex& ix) {
+       int64_t n = 0;
+       for (size_t i : ix.OfKind("error")) n += ix.event(i).outcome == "group_recreated" ? 1 : 0;
+       return n;
+     }},
 };
 
 const Key* FindKey(const std::string& name) {

@@ -26,6 +26,15 @@ void Readdress(toml::table* table, std::string_view key, const std::string& addr
   *s = uri;
 }
 
+// Adds application_name=`name` to the query of the URI at `key` of `table`.
+void NameApplication(toml::table* table, std::string_view key, const std::string& name) {
+  if (table == nullptr || name.empty()) return;
+  toml::value<std::string>* s = table->get_as<std::string>(key);
+  if (s == nullptr || s->get().find("://") == std::string::npos) return;
+  const std::string uri = s->get();
+  *s = uri + (uri.find('?') == std::string::npos ? "?" : "&") + "application_name=" + name;
+}
+
 void SetHandlers(toml::table& handlers, const ChildDomainOptions& o) {
   for (auto& [name, node] : handlers) {
     toml::table* h = node.as_table();
@@ -78,6 +87,10 @@ std::string ChildDomainText(const toml::table& document, const std::string& file
     Readdress(broker, "uri", o.broker_address);
   }
   Readdress(test.get_as<toml::table>("event_store"), "database_uri", o.event_store_address);
+  NameApplication(test.get_as<toml::table>("event_store"), "database_uri", o.application_name);
+  if (toml::table* databases = test.get_as<toml::table>("databases")) {
+    NameApplication(databases->get_as<toml::table>("default"), "database_uri", o.application_name);
+  }
   SetHandlers(TableAt(doc, "handlers"), o);
   toml::table& health = TableAt(TableAt(doc, "server"), "health");
   health.insert_or_assign("enabled", true);

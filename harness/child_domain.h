@@ -28,6 +28,9 @@ struct ChildDomainOptions {
   // and event-store database_uri is replaced by it ("" = keep).
   std::string broker_address;
   std::string event_store_address;
+  // Set on the PostgreSQL URIs of [test] (event store, database), so that
+  // pg_terminate_backend can pick this child's connections ("" = none).
+  std::string application_name;
 };
 
 // Throws ConfigurationError for an unresolvable ${VAR}.

@@ -3,11 +3,11 @@
 // (deterministic simulation) or test mode (real Redis / PostgreSQL / Message
 // DB). See scenarios/README.md and docs/history.md.
 //
-//   protean-harness run [PATH...] [--protean-env memory|test] [--seed S | --seeds N]
+//   protean-harness run [PATH...] [--protean-env memory|test|both] [--seed S | --seeds N]
 //                       [--filter GLOB] [--junit FILE] [--json FILE] [--history DIR] [--jobs N]
 //                       [--report DIR] [--server-binary PATH] [--domain PATH] [--shard K/N]
 //   protean-harness report [RUN_DIR] [--json FILE]... [--history DIR]... [--out DIR]
-//   protean-harness replay HISTORY.jsonl
+//   protean-harness replay HISTORY.jsonl [--sim] [--domain PATH]
 //   protean-harness list [PATH...]
 //   protean-harness proxy --config FILE [--control HOST:PORT]   (docs/proxy.md)
 //   protean-harness shrink FILE --seed S [--out DIR]             (harness/shrink.h)
@@ -29,12 +29,14 @@
 #include "harness/run_command.h"
 #include "harness/runner.h"
 #include "harness/shrink.h"
+#include "harness/sim_replay.h"
 #include "harness/user_domain.h"
 
 namespace protean::harness {
 namespace {
 
-int Replay(const std::string& path, const std::string& domain, const HandlerCatalog& catalog) {
+int Replay(const std::string& path, bool sim, const std::string& domain,
+           const HandlerCatalog& catalog) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::fprintf(stderr, "protean-harness: cannot read %s\n", path.c_str());
@@ -53,6 +55,7 @@ int Replay(const std::string& path, const std::string& domain, const HandlerCata
     std::fprintf(stderr, "protean-harness: %s: header lacks file, seed or mode\n", path.c_str());
     return 2;
   }
+  if (sim) return ReplayInSimulation(path, *recorded);
   if (h["mode"] != "memory") {
     std::fprintf(stderr,
                  "protean-harness: only memory-mode histories replay exactly (this one is %s)\n",
@@ -134,6 +137,10 @@ int Main(int argc, char** argv, const Registrar& register_handlers) {
   replay->add_option("history", history_file, "HISTORY.jsonl")->required();
   std::string replay_domain;
   replay->add_option("--domain", replay_domain, "the --domain the run was given");
+  bool replay_sim = false;
+  replay->add_flag("--sim", replay_sim,
+                   "a test-mode history: rerun its publish and fault timeline in the simulation "
+                   "and compare the outcome per message");
 
   std::vector<std::string> list_paths;
   CLI::App* list = app.add_subcommand("list", "list scenarios: suite, name, modes");
@@ -159,7 +166,7 @@ int Main(int argc, char** argv, const Registrar& register_handlers) {
     if (report->parsed()) {
       return RunReportCommand(report_run_dir, report_json, report_history, report_out);
     }
-    if (replay->parsed()) return Replay(history_file, replay_domain, catalog);
+    if (replay->parsed()) return Replay(history_file, replay_sim, replay_domain, catalog);
     if (list_paths.empty()) list_paths = {"scenarios"};
     return List(list_paths);
   } catch (const config::ConfigurationError& e) {

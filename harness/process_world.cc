@@ -44,13 +44,15 @@ void WriteText(const std::filesystem::path& path, const std::string& text) {
 }  // namespace
 
 ProcessWorld::ProcessWorld(WorldOptions options)
-    : World(std::move(options)), loop_(std::make_unique<RealExecutor>(clock_, kLoopWorkers)) {
+    : World(std::move(options)),
+      loop_(std::make_unique<RealExecutor>(clock_, kLoopWorkers)),
+      services_(options_.env_lookup) {
   // Unique per run (not per seed): runs against the same servers never
   // share streams or categories; Message DB keeps every id it ever saw.
   Prng unique(std::random_device{}() ^
               static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
-  std::string ns = "h" + unique.Uuid().substr(0, 8) + "x";
-  Begin(clock_.Now(), std::move(ns), unique.Fork());
+  const std::string tag = unique.Uuid().substr(0, 8);
+  Begin(clock_.Now(), "h" + tag + "x", tag);
 }
 
 ProcessWorld::~ProcessWorld() { Teardown(); }
@@ -61,6 +63,12 @@ void ProcessWorld::Open(const Scenario& scenario) {
   named_instances_ = scenario.named_instances;
   partition_event_store_ = scenario.partition_event_store;
   partition_size_ = scenario.instances;
+  dir_ = std::filesystem::temp_directory_path() / "protean-harness" /
+         (SafeName(scenario.id()) + "-seed" + std::to_string(options_.seed) + "-" + ns_);
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) throw ServiceUnavailable("cannot create " + dir_.string() + ": " + ec.message());
+  if (services_.private_redis()) UsePrivateRedis();
   OpenDomain(scenario, AdapterEnv{&clock_}, true);
   for (const ResolvedHandler& r : resolved_) {
     if (r.config.type == SubscriptionType::kEventStore)
@@ -69,12 +77,25 @@ void ProcessWorld::Open(const Scenario& scenario) {
   const TestServices services =
       TestServiceAddresses(document_, scenario_file_, options_.env_lookup);
   network_.SetUpstreams(services.broker, services.event_store);
-  dir_ = std::filesystem::temp_directory_path() / "protean-harness" /
-         (SafeName(scenario.id()) + "-seed" + std::to_string(options_.seed) + "-" + ns_);
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) throw ServiceUnavailable("cannot create " + dir_.string() + ": " + ec.message());
   loop_->PostAfter(kTickEvery, [this] { Tick(); });
+}
+
+// A fault restarts Redis: the case gets a redis-server of its own, and
+// REDIS_URL names it for the harness's adapters and the children alike.
+void ProcessWorld::UsePrivateRedis() {
+  Result<std::string> url = services_.StartPrivateRedis(dir_);
+  if (!url.ok()) throw ServiceUnavailable("private Redis: " + url.status().message());
+  config::EnvLookup outer = options_.env_lookup ? options_.env_lookup : config::ProcessEnvLookup();
+  options_.env_lookup = [outer, redis = *url](const std::string& name) -> std::optional<std::string> {
+    if (name == "REDIS_URL") return redis;
+    return outer(name);
+  };
+}
+
+std::vector<std::string> ProcessWorld::problems() const {
+  std::vector<std::string> out = problems_;
+  out.insert(out.end(), fault_problems_.begin(), fault_problems_.end());
+  return out;
 }
 
 ProcessWorld::Child* ProcessWorld::Find(int64_t index) {
@@ -95,6 +116,7 @@ std::string ProcessWorld::ChildDomain(const Child& c) {
   ChildDomainOptions o;
   o.ns = ns_;
   o.event_store_handlers = event_store_handlers_;
+  o.application_name = ApplicationPrefix() + c.name;
   if (partition_event_store_ && c.index < partition_size_) {
     o.partition = ConsumerGroup{c.index, partition_size_};
   }
@@ -378,6 +400,7 @@ void ProcessWorld::Teardown() {
   stopped_ = true;
   StopChildren();
   network_.StopAll();
+  services_.StopAll();
   loop_.reset();
   CloseDomain();
 }

@@ -28,6 +28,7 @@
 #include "harness/history_tail.h"
 #include "harness/network_faults.h"
 #include "harness/server_process.h"
+#include "harness/service_control.h"
 #include "harness/world.h"
 
 namespace protean::harness {
@@ -40,6 +41,11 @@ class ProcessWorld final : public World {
   const Clock& clock() const override { return clock_; }
   Executor& loop() override { return *loop_; }
   NetworkFaults* network_faults() override { return &network_; }
+  ServiceControl* service_control() override { return &services_; }
+  // The application_name prefix of this run's children's PostgreSQL
+  // connections ("protean-<ns>-"; a child's is the prefix + its name).
+  std::string ApplicationPrefix() const override { return "protean-" + ns_ + "-"; }
+  const std::filesystem::path& files_dir() const override { return dir_; }
   bool can_pause() const override { return true; }
 
   void Open(const Scenario& scenario) override;
@@ -53,7 +59,7 @@ class ProcessWorld final : public World {
 
   void Poll() override;
   void MergeEvents() override;
-  std::vector<std::string> problems() const override { return problems_; }
+  std::vector<std::string> problems() const override;
   std::vector<ServerProcessRecord> processes() const override;
   std::string KeepFiles(bool keep) override;
 
@@ -85,6 +91,7 @@ class ProcessWorld final : public World {
     std::unique_ptr<ServerProcess> process;
   };
 
+  void UsePrivateRedis();
   Child* Find(int64_t index);
   const Child* Find(int64_t index) const;
   void Spawn(Child& c);
@@ -106,6 +113,7 @@ class ProcessWorld final : public World {
   int64_t partition_size_ = 1;
   std::set<std::string> event_store_handlers_;
   NetworkFaults network_;
+  ServiceControl services_;
   std::vector<std::unique_ptr<Child>> children_;
   std::vector<RunRecord> runs_;  // every process started, in order
   std::vector<std::unique_ptr<HistoryTail>> tails_;

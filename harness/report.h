@@ -39,6 +39,9 @@ struct CaseResult {
   // the folder of their files (domain, history, stdout, stderr) when kept.
   std::vector<ServerProcessRecord> processes;
   std::string files_dir;
+  // A differential case (mode "both"): "compared", "compared except
+  // attempts: why", or "not compared: why".
+  std::string differential;
   bool passed() const { return !skipped && failures.empty(); }
 };
 

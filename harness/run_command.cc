@@ -15,6 +15,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "harness/case_queue.h"
 #include "harness/html_report.h"
 #include "harness/report_command.h"
 #include "harness/runner.h"
@@ -34,122 +35,6 @@ std::vector<Scenario> LoadScenarios(const std::vector<std::string>& paths,
 }
 
 namespace {
-
-struct Case {
-  const Scenario* scenario;
-  uint64_t seed;
-};
-
-bool WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  return static_cast<bool>(out);
-}
-
-// The cases of a run command and their shared progress; workers take cases
-// in order, report as they finish, and stop at a fatal error.
-class CaseQueue {
- public:
-  CaseQueue(const RunCommandOptions& o, std::vector<Case> cases)
-      : o_(o), cases_(std::move(cases)), results_(cases_.size()) {}
-
-  void Work();
-  const std::vector<CaseResult>& results() const { return results_; }
-  const std::string& fatal() const { return fatal_; }
-  bool tty() const { return tty_; }
-  size_t failed() const { return failed_; }
-  size_t skipped() const { return skipped_; }
-  double elapsed() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
-  }
-
- private:
-  CaseResult RunOne(const Case& c);
-  void Report(size_t i, CaseResult r);
-
-  const RunCommandOptions& o_;
-  std::vector<Case> cases_;
-  std::vector<CaseResult> results_;
-  std::atomic<size_t> next_{0};
-  std::mutex mu_;  // guards what follows, and stderr
-  size_t done_ = 0, failed_ = 0, skipped_ = 0;
-  std::string fatal_;
-  const bool tty_ = isatty(STDERR_FILENO) != 0;
-  const std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
-};
-
-void CaseQueue::Work() {
-  for (;;) {
-    const size_t i = next_++;
-    if (i >= cases_.size()) return;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!fatal_.empty()) return;
-    }
-    try {
-      Report(i, RunOne(cases_[i]));
-    } catch (const ServiceUnavailable& e) {
-      std::lock_guard<std::mutex> lock(mu_);
-      fatal_ = e.what();
-      return;
-    }
-  }
-}
-
-// Runs one case; an error other than an unreachable service fails the case.
-CaseResult CaseQueue::RunOne(const Case& c) {
-  const RunOptions run{.mode = o_.mode,
-                       .seed = c.seed,
-                       .env_lookup = nullptr,  // the process environment
-                       .program = o_.program,
-                       .server_binary = o_.server_binary,
-                       .handlers = o_.handlers};
-  CaseResult r;
-  try {
-    RunOutput out = RunScenario(*c.scenario, run);
-    r = std::move(out.result);
-    if (!o_.domain.empty()) r.replay_command += " --domain " + o_.domain;
-    if (!o_.history_dir.empty() && !r.skipped) {
-      r.history_path = o_.history_dir + "/" + CaseFileStem(r) + ".jsonl";
-      WriteFile(r.history_path, out.history.Serialize());
-    }
-  } catch (const ServiceUnavailable&) {
-    throw;
-  } catch (const std::exception& e) {
-    r.suite = c.scenario->suite;
-    r.scenario = c.scenario->name;
-    r.file = c.scenario->file.string();
-    r.mode = o_.mode;
-    r.seed = run.seed;
-    r.replay_command = ReplayCommand(o_.program, *c.scenario, o_.mode, run.seed);
-    if (!o_.domain.empty()) r.replay_command += " --domain " + o_.domain;
-    r.failures.push_back(std::string("error: ") + e.what());
-  }
-  return r;
-}
-
-void CaseQueue::Report(size_t i, CaseResult r) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (r.skipped) ++skipped_;
-  if (!r.skipped && !r.passed()) {
-    ++failed_;
-    std::fprintf(stderr, "%sFAILED %s (seed=%llu)\n", tty_ ? "\r\033[K" : "", CaseName(r).c_str(),
-                 static_cast<unsigned long long>(r.seed));
-    for (size_t k = 0; k < r.failures.size() && k < 10; ++k) {
-      std::fprintf(stderr, "  %s\n", r.failures[k].c_str());
-    }
-    if (r.failures.size() > 10) std::fprintf(stderr, "  ... %zu more\n", r.failures.size() - 10);
-    std::fprintf(stderr, "  replay: %s\n", r.replay_command.c_str());
-  }
-  results_[i] = std::move(r);
-  const size_t d = ++done_;
-  const std::string line = ProgressLine(d, cases_.size(), failed_, skipped_, elapsed());
-  if (tty_) {
-    std::fprintf(stderr, "\r\033[K%s", line.c_str());
-  } else if (d == cases_.size() || d % std::max<size_t>(1, cases_.size() / 10) == 0) {
-    std::fprintf(stderr, "%s\n", line.c_str());
-  }
-}
 
 // Writes the reports and prints the summary; the exit code.
 int Summarise(const RunCommandOptions& o, const CaseQueue& queue) {
@@ -175,8 +60,23 @@ int Summarise(const RunCommandOptions& o, const CaseQueue& queue) {
     }
     if (RunReportCommand(o.report_dir, {}, {}, o.report_dir) != 0) return 2;
   }
-  size_t passed = 0;
-  for (const auto& r : results) passed += r.passed() ? 1 : 0;
+  size_t passed = 0, compared = 0, not_compared = 0;
+  for (const auto& r : results) {
+    passed += r.passed() ? 1 : 0;
+    if (r.differential.empty()) continue;
+    if (r.differential.rfind("compared", 0) == 0) {
+      ++compared;
+      if (r.differential != "compared") {
+        std::printf("%s: %s\n", CaseName(r).c_str(), r.differential.c_str());
+      }
+    } else {
+      ++not_compared;
+      std::printf("%s: %s\n", CaseName(r).c_str(), r.differential.c_str());
+    }
+  }
+  if (o.mode == "both") {
+    std::printf("differential: %zu compared, %zu not compared\n", compared, not_compared);
+  }
   std::printf("%zu passed, %zu failed, %zu skipped\n", passed, queue.failed(), queue.skipped());
   return queue.failed() > 0 ? 1 : 0;
 }
@@ -215,7 +115,7 @@ void WarnScriptedOnly(const UserDomain& user, const HandlerCatalog& catalog) {
 int RunCommand(RunCommandOptions o) {
   if (!o.report_dir.empty() && o.history_dir.empty()) o.history_dir = o.report_dir + "/histories";
   if (o.server_binary.empty()) {
-    if (o.mode == "test" && !o.handlers->handlers().empty()) {
+    if (o.mode != "memory" && !o.handlers->handlers().empty()) {
       // The `protean` beside this binary has none of these C++ handlers.
       std::fprintf(stderr,
                    "protean-harness: test mode with C++ handlers needs --server-binary PATH: "
@@ -224,7 +124,7 @@ int RunCommand(RunCommandOptions o) {
     }
     o.server_binary = DefaultServerBinary();
   }
-  if (o.mode == "test" && access(o.server_binary.c_str(), X_OK) != 0) {
+  if (o.mode != "memory" && access(o.server_binary.c_str(), X_OK) != 0) {
     std::fprintf(stderr,
                  "protean-harness: no executable protean server binary at %s "
                  "(--server-binary PATH)\n",
@@ -241,23 +141,38 @@ int RunCommand(RunCommandOptions o) {
     std::fprintf(stderr, "protean-harness: no scenario matches\n");
     return 2;
   }
-  std::vector<Case> cases;
+  // Test mode: the cases of scenarios with a fault on a shared service (the
+  // serial group) run after the others, one at a time.
+  std::vector<Case> cases, serial;
   const uint64_t first = o.seed.value_or(1);
   size_t index = 0;  // over every case of the run, so that shards split the same list
   for (const Scenario& s : scenarios) {
+    const bool alone = o.mode != "memory" && s.serial();
     for (uint64_t i = 0; i < o.seeds.value_or(1); ++i, ++index) {
-      if (!o.shard || o.shard->Holds(index)) cases.push_back(Case{&s, first + i});
+      if (!o.shard || o.shard->Holds(index)) (alone ? serial : cases).push_back(Case{&s, first + i});
     }
   }
   if (o.shard) {
     std::fprintf(stderr, "protean-harness: shard %zu/%zu: %zu of %zu cases\n", o.shard->index,
-                 o.shard->count, cases.size(), index);
+                 o.shard->count, cases.size() + serial.size(), index);
   }
+  const size_t parallel = cases.size();
+  if (!serial.empty()) {
+    std::fprintf(stderr,
+                 "serial group: %zu case(s) with a fault on a shared service run last, "
+                 "one at a time\n",
+                 serial.size());
+  }
+  cases.insert(cases.end(), serial.begin(), serial.end());
   if (!o.history_dir.empty()) std::filesystem::create_directories(o.history_dir);
   CaseQueue queue(o, std::move(cases));
   std::vector<std::thread> threads;
-  for (int j = 0; j < std::max(1, o.jobs); ++j) threads.emplace_back([&queue] { queue.Work(); });
+  for (int j = 0; j < std::max(1, o.jobs); ++j) {
+    threads.emplace_back([&queue, parallel] { queue.Work(parallel); });
+  }
   for (auto& t : threads) t.join();
+  queue.Restart(parallel);
+  queue.Work(parallel + serial.size());
   if (queue.tty()) std::fprintf(stderr, "\n");
   if (!queue.fatal().empty()) {
     std::fprintf(stderr, "protean-harness: %s\n", queue.fatal().c_str());
@@ -272,8 +187,10 @@ CLI::App* AddRunCommand(CLI::App& app, RunCommandOptions& o) {
   if (env != nullptr && *env != '\0') o.mode = env;
   CLI::App* run = app.add_subcommand("run", "run scenario suites");
   run->add_option("paths", o.paths, "scenario files or folders (default: scenarios)");
-  run->add_option("--protean-env", o.mode, "memory | test (default: $PROTEAN_ENV, else memory)")
-      ->check(CLI::IsMember({"memory", "test"}));
+  run->add_option("--protean-env", o.mode,
+                  "memory | test | both (both: each case in both modes, compared per message; "
+                  "default: $PROTEAN_ENV, else memory)")
+      ->check(CLI::IsMember({"memory", "test", "both"}));
   run->add_option("--seed", o.seed, "run every scenario under this seed (default 1)");
   run->add_option("--seeds", o.seeds, "swarm: run each scenario under N seeds (from --seed or 1)")
       ->check(CLI::PositiveNumber);

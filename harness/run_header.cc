@@ -74,6 +74,7 @@ ordered_json RunHeader(const Scenario& s, const std::string& mode, uint64_t seed
   header["file"] = s.file.string();
   header["seed"] = seed;
   header["mode"] = mode;
+  header["start_us"] = ToMicros(world.start());
   header["drain_timeout_us"] = dc.server.drain_timeout.count();
   header["dlq"] = {{"enabled", dc.server.dlq.enabled},
                    {"retention_hours", dc.server.dlq.retention_hours},

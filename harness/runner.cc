@@ -65,6 +65,16 @@ std::optional<std::string> ScenarioRun::Plan() {
   world_ = MakeWorld(WorldOptions{o_.mode, o_.seed, o_.env_lookup, o_.server_binary, o_.handlers});
   workload_.emplace(s_.workload, plan_prng_);
   for (const auto& f : s_.faults) faults_.push_back(f->Plan(plan_prng_));
+  if (o_.timeline != nullptr) {
+    // Drawn as above first, so the faults' own draws (latency_ms, ...) are
+    // the recorded run's; then the recorded instants replace the draws.
+    workload_.emplace(o_.timeline->publishes, plan_prng_);
+    for (size_t i = 0; i < faults_.size() && i < o_.timeline->faults.size(); ++i) {
+      if (!o_.timeline->faults[i]) continue;
+      faults_[i].at_ms = o_.timeline->faults[i]->at_ms;
+      if (faults_[i].duration_ms > 0) faults_[i].duration_ms = o_.timeline->faults[i]->duration_ms;
+    }
+  }
   for (const PlannedFault& p : faults_) {
     if (std::optional<std::string> why = p.fault->Prepare(*world_, p)) return why;
   }

@@ -12,7 +12,9 @@
 // the world cannot produce makes the case skipped with the reason.
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/config/substitution.h"
 #include "core/engine/handler_catalog.h"
@@ -23,6 +25,18 @@
 
 namespace protean::harness {
 
+// A recorded timeline to run instead of the scenario's draws (`replay
+// --sim`, harness/sim_replay.h): the publishes as they happened, and per
+// scenario fault (in file order) when it started and how long it lasted.
+struct PinnedTimeline {
+  std::vector<WorkloadItem> publishes;
+  struct FaultTiming {
+    int64_t at_ms = 0;
+    int64_t duration_ms = 0;
+  };
+  std::vector<std::optional<FaultTiming>> faults;
+};
+
 struct RunOptions {
   std::string mode = "memory";  // memory | test
   uint64_t seed = 1;
@@ -30,6 +44,7 @@ struct RunOptions {
   std::string program = "protean-harness";  // used in replay commands
   std::string server_binary;                // test mode: the `protean` binary
   const HandlerCatalog* handlers = nullptr;  // see WorldOptions::handlers
+  const PinnedTimeline* timeline = nullptr;  // null: the seed's draws
 };
 
 struct RunOutput {

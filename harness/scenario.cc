@@ -180,6 +180,10 @@ bool Scenario::RunsIn(const std::string& mode) const {
   return std::find(modes.begin(), modes.end(), mode) != modes.end();
 }
 
+bool Scenario::serial() const {
+  return std::any_of(faults.begin(), faults.end(), [](const auto& f) { return f->serial(); });
+}
+
 Scenario LoadScenario(const std::filesystem::path& file, const UserDomain* user) {
   toml::table doc = ParseFile(file);
   Scenario s;
@@ -196,6 +200,16 @@ Scenario LoadScenario(const std::filesystem::path& file, const UserDomain* user)
     if (m != "memory" && m != "test")
       meta.Fail("modes", kConfigInvalidValue,
                 "modes are \"memory\" and \"test\", got \"" + m + "\"");
+  }
+  for (const char* key : {"differential", "differential_attempts"}) {
+    if (!meta.Has(key)) continue;
+    std::string reason = meta.String(key, "");
+    if (reason.empty()) {
+      meta.Fail(key, kConfigInvalidValue,
+                "give the reason the memory and test runs cannot be compared");
+    }
+    (std::string_view(key) == "differential" ? s.differential_reason
+                                             : s.differential_attempts_reason) = std::move(reason);
   }
   meta.RejectUnknownKeys();
 

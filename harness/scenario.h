@@ -31,6 +31,9 @@ struct WorkloadItem {
   // payloads[n % size]; "{}" when empty. From `payload` (one JSON document
   // in a string) or `payloads_file` (JSON lines, relative to the scenario).
   std::vector<std::string> payloads;
+  // Not from a file: the id to publish with ("" = the world's next one);
+  // `replay --sim` pins the ids a test-mode run published.
+  std::string id;
 };
 
 // A user's domain.toml under the scenarios (`protean-harness run --domain`):
@@ -64,8 +67,18 @@ struct Scenario {
   int64_t min_duration_ms = 0;
   nlohmann::ordered_json expect = nlohmann::ordered_json::object();
 
+  // [scenario] differential = "reason": why the memory and test runs of this
+  // scenario cannot be compared per message ("" = they are compared).
+  std::string differential_reason;
+  // [scenario] differential_attempts = "reason": compared, but not the
+  // attempt counts (why they depend on real timing); "" = compared too.
+  std::string differential_attempts_reason;
+
   std::string id() const { return suite + "/" + name; }
   bool RunsIn(const std::string& mode) const;
+  // A fault acts on a service every case shares: the case runs in the
+  // serial group in test mode.
+  bool serial() const;
 };
 
 // Loads one file; the suite is its folder's name. With `user`, the user's

@@ -60,6 +60,9 @@ void HandlerFaultData::WriteInto(toml::table& handlers) const {
   for (auto& [name, node] : handlers) {
     toml::table* table = node.as_table();
     if (table == nullptr) continue;  // the loader reports it
+    if (decision_seed_ && !table->contains("decision_seed")) {
+      table->insert_or_assign("decision_seed", static_cast<int64_t>(*decision_seed_ & INT64_MAX));
+    }
     for (const Window& w : windows_) {
       if (!w.handler.empty() && w.handler != name.str()) continue;
       if (w.fail) {

@@ -8,6 +8,7 @@
 // runs the same faults as one in the harness.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ class HandlerFaultData {
   void AddFailWindow(const std::string& handler, int64_t from_ms, int64_t until_ms);
   void AddSlowWindow(const std::string& handler, int64_t from_ms, int64_t until_ms,
                      int64_t extra_ms);
+  // The seed of every scripted handler's per-attempt decisions (the run's
+  // seed, in both modes: core/config/scripted_handler_spec.h), written as
+  // decision_seed unless a handler table sets its own.
+  void SetDecisionSeed(uint64_t seed) { decision_seed_ = seed; }
   // Appends the windows to fail_between / slow_between of each handler table.
   void WriteInto(toml::table& handlers) const;
 
@@ -37,6 +42,7 @@ class HandlerFaultData {
     int64_t extra_ms = 0;
   };
   std::vector<Window> windows_;
+  std::optional<uint64_t> decision_seed_;
 };
 
 // The document: base, scenario domain, handlers with their fault data.

@@ -11,7 +11,7 @@ SimulatedWorld::SimulatedWorld(WorldOptions options)
     : EngineWorld(std::move(options)),
       loop_(std::make_unique<SimExecutor>(clock_, options_.seed ^ 0xC2B2AE3D27D4EB4FULL)) {
   const uint64_t seed = options_.seed;
-  Begin(clock_.Now(), "", Prng(seed * 0x9E3779B97F4A7C15ULL + 1));
+  Begin(clock_.Now(), "");
   engine_prng_ = Prng(seed ^ 0x5DEECE66DULL);
 }
 

@@ -5,6 +5,12 @@
 #include "harness/world.h"
 
 namespace protean::harness {
+namespace {
+
+constexpr int kPublishTriesMax = 200;
+constexpr Duration kPublishRetryEvery = Millis(100);
+
+}  // namespace
 
 Workload::Workload(const std::vector<WorkloadItem>& items, Prng& plan_prng) {
   for (const WorkloadItem& w : items) {
@@ -25,12 +31,17 @@ void Workload::Schedule(World& world, HistoryRecorder& recorder) {
 }
 
 void Workload::PublishOne(World& world, HistoryRecorder& recorder, const Publish& p) {
+  TryPublish(world, recorder, p, p.item->id.empty() ? world.NextMessageId() : p.item->id, 1);
+}
+
+void Workload::TryPublish(World& world, HistoryRecorder& recorder, const Publish& p,
+                          const std::string& id, int tries) {
   const WorkloadItem& w = *p.item;
-  const std::string id = world.message_ids().Uuid();
   const TimePoint now = world.clock().Now();
   const EngineAdapters adapters = world.domain().adapters();
   const std::string payload =
       w.payloads.empty() ? "{}" : w.payloads[static_cast<size_t>(p.n) % w.payloads.size()];
+  Status failed = Status::Ok();
   if (w.event_store) {
     NewEventMessage m;
     m.id = id;
@@ -39,19 +50,32 @@ void Workload::PublishOne(World& world, HistoryRecorder& recorder, const Publish
     m.type = w.type;
     m.data = payload;
     Result<int64_t> r = adapters.event_store->Write(m, std::nullopt);
-    if (!r.ok()) throw ServiceUnavailable("event store write failed: " + r.status().ToString());
-    auto last = adapters.event_store->LastMessage(m.stream_name, std::nullopt);
-    const std::string gp =
-        last.ok() && last->has_value() ? std::to_string((*last)->global_position) : "";
-    recorder.Published(now, m.stream_name, true, id, gp, w.type);
+    if (r.ok()) {
+      auto last = adapters.event_store->LastMessage(m.stream_name, std::nullopt);
+      const std::string gp =
+          last.ok() && last->has_value() ? std::to_string((*last)->global_position) : "";
+      recorder.Published(now, m.stream_name, true, id, gp, w.type);
+    } else {
+      failed = Status(r.status().code(), "event store write failed: " + r.status().ToString());
+    }
   } else {
     Fields fields =
         w.undecodable ? Fields{{"id", id}, {"data", "{}"}} : EncodeMessageFields(id, w.type, payload);
     Result<std::string> r = adapters.broker("default")->Publish(world.Stream(w.stream), fields);
-    if (!r.ok()) throw ServiceUnavailable("broker publish failed: " + r.status().ToString());
-    recorder.Published(now, world.Stream(w.stream), false, id, *r, w.undecodable ? "" : w.type);
+    if (r.ok()) {
+      recorder.Published(now, world.Stream(w.stream), false, id, *r, w.undecodable ? "" : w.type);
+    } else {
+      failed = Status(r.status().code(), "broker publish failed: " + r.status().ToString());
+    }
   }
-  --unpublished_;
+  if (failed.ok()) {
+    --unpublished_;
+    return;
+  }
+  if (tries >= kPublishTriesMax) throw ServiceUnavailable(failed.message());
+  world.loop().PostAfter(kPublishRetryEvery, [this, &world, &recorder, p, id, tries] {
+    TryPublish(world, recorder, p, id, tries + 1);
+  });
 }
 
 }  // namespace protean::harness

@@ -33,6 +33,11 @@ class Workload {
   };
   // Throws ServiceUnavailable when the backend refuses the publish.
   void PublishOne(World& world, HistoryRecorder& recorder, const Publish& p);
+  // One try; a failure is tried again kPublishRetryEvery later, up to
+  // kPublishTriesMax tries (a service restarting under a fault), then the
+  // run stops with ServiceUnavailable.
+  void TryPublish(World& world, HistoryRecorder& recorder, const Publish& p, const std::string& id,
+                  int tries);
 
   std::vector<Publish> plan_;
   int64_t unpublished_ = 0;

@@ -24,16 +24,28 @@ void ThrowIfConfigError(const Status& st) {
 
 World::World(WorldOptions options)
     : options_(std::move(options)),
-      scripted_(std::make_shared<ScriptedRuntime>(options_.seed + 2)) {}
+      scripted_(std::make_shared<ScriptedRuntime>(options_.seed + 2)) {
+  handler_faults_.SetDecisionSeed(options_.seed);
+}
 
-void World::Begin(TimePoint start, std::string ns, Prng ids) {
+void World::Begin(TimePoint start, std::string ns, std::string id_tag) {
   start_ = start;
   ns_ = std::move(ns);
-  ids_ = ids;
+  ids_ = Prng(options_.seed * 0x9E3779B97F4A7C15ULL + 1);
+  id_tag_ = std::move(id_tag);
+}
+
+std::string World::NextMessageId() {
+  std::string id = ids_.Uuid();
+  if (id_tag_.size() == 8) id.replace(id.size() - 8, 8, id_tag_);
+  return id;
 }
 
 void World::OpenDomain(const Scenario& scenario, const AdapterEnv& env, bool real_services) {
   document_ = ScenarioDomainTable(scenario, handler_faults_);
+  for (const WorkloadItem& w : scenario.workload) {
+    if (!w.event_store) broker_streams_.push_back(Stream(w.stream));
+  }
   // Memory mode applies a [memory] overlay when the document has one (a
   // user's domain.toml, `run --domain`); the harness's own base has none.
   const std::string overlay = real_services                 ? "test"

@@ -18,6 +18,7 @@
 // on the loop thread.
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,7 @@ namespace protean::harness {
 
 class AdapterFaultPlans;
 class NetworkFaults;
+class ServiceControl;
 
 struct WorldOptions {
   std::string mode = "memory";  // memory | test
@@ -65,8 +67,13 @@ class World {
   int64_t AtMillis(int64_t ms) const { return ToMillis(start_) + ms; }
   // Stream and category names of this run ("" prefix in the simulation).
   std::string Stream(const std::string& name) const { return ns_ + name; }
-  // The source of published message ids.
-  Prng& message_ids() { return ids_; }
+  // The next published message id: a UUID drawn from the seed, the same
+  // sequence in both modes; in test mode its last 8 hex digits are the run's
+  // tag, since Message DB keeps every id it ever saw. Scripted handlers leave
+  // them out of their decisions and the differential run out of its
+  // comparison (DecisionKey), so a seed's n-th message is the same message in
+  // both modes (and short ids, its first 8 digits, stay distinct).
+  std::string NextMessageId();
 
   // --- Before Open: what faults prepare.
   HandlerFaultData& handler_faults() { return handler_faults_; }
@@ -74,6 +81,15 @@ class World {
   virtual AdapterFaultPlans* adapter_faults() { return nullptr; }
   // nullptr: this world has no fault proxies.
   virtual NetworkFaults* network_faults() { return nullptr; }
+  // nullptr: this world has no real services to restart or command.
+  virtual ServiceControl* service_control() { return nullptr; }
+  // Test mode: the application_name prefix of the children's PostgreSQL
+  // connections, and the case's folder (tools write their output there).
+  virtual std::string ApplicationPrefix() const { return ""; }
+  virtual const std::filesystem::path& files_dir() const {
+    static const std::filesystem::path kNone;
+    return kNone;
+  }
   virtual bool can_jump_clock() const { return false; }
   virtual bool can_pause() const { return false; }
 
@@ -107,8 +123,12 @@ class World {
   virtual void Poll() {}
   virtual void MergeEvents() {}
   // What went wrong outside the history (a process that would not start or
-  // exited by itself): failures of the case.
-  virtual std::vector<std::string> problems() const { return {}; }
+  // exited by itself, a service fault that could not be done): failures of
+  // the case.
+  virtual std::vector<std::string> problems() const { return fault_problems_; }
+  void ReportProblem(std::string problem) { fault_problems_.push_back(std::move(problem)); }
+  // The broker streams the scenario's workload publishes to (run names).
+  const std::vector<std::string>& broker_streams() const { return broker_streams_; }
   // After Teardown: the processes that ran, for the report.
   virtual std::vector<ServerProcessRecord> processes() const { return {}; }
   // After Teardown: keeps the run's files (returns where) or removes them.
@@ -129,7 +149,7 @@ class World {
   explicit World(WorldOptions options);
   // Sets the clock's now as t = 0 (called by the constructor of a subclass
   // once its clock exists), and the namespace and id sources.
-  void Begin(TimePoint start, std::string ns, Prng ids);
+  void Begin(TimePoint start, std::string ns, std::string id_tag = "");
   // The shared part of Open: config (env "" or "test"), domain, scripted
   // handlers in the namespace, resolved subscriptions, adapters.
   void OpenDomain(const Scenario& scenario, const AdapterEnv& env, bool real_services);
@@ -139,6 +159,7 @@ class World {
   std::string ns_;
   TimePoint start_{};
   Prng ids_{1};
+  std::string id_tag_;  // 8 hex digits, or "" (the simulation)
   HandlerFaultData handler_faults_;
   toml::table document_;  // the scenario's domain document (OpenDomain)
   AdapterRegistry registry_;
@@ -146,6 +167,8 @@ class World {
   std::unique_ptr<Domain> domain_;
   std::vector<ResolvedHandler> resolved_;
   HistoryRecorder* recorder_ = nullptr;
+  std::vector<std::string> fault_problems_;
+  std::vector<std::string> broker_streams_;
 };
 
 // SimulatedWorld for "memory", ProcessWorld for "test".

@@ -369,6 +369,7 @@ Result<std::vector<StreamEntry>> MemoryBroker::ReadNew(std::string_view stream,
     // MKSTREAM would); the read below is the retry.
     s = &StreamOrCreate(stream);
     g = &s->groups[std::string(group)];
+    recreations_.Add(stream, group);
   }
   const TimePoint now = clock_.Now();
   const std::string* owner = nullptr;  // Redis 7.0: a read of nothing new creates no consumer

@@ -73,6 +73,9 @@ class MemoryBroker final : public Broker {
   Result<std::vector<StreamEntry>> ReadNew(std::string_view stream, std::string_view group,
                                            std::string_view consumer, int count,
                                            Duration block) override;
+  int64_t GroupRecreations(std::string_view stream, std::string_view group) const override {
+    return recreations_.Of(stream, group);
+  }
   Result<std::vector<StreamEntry>> ReadPending(std::string_view stream, std::string_view group,
                                                std::string_view consumer, std::string_view after_id,
                                                int count) override;
@@ -122,6 +125,7 @@ class MemoryBroker final : public Broker {
   const Clock& clock_;
   const std::string provider_;
   std::mutex mu_;
+  GroupRecreationCount recreations_;
   bool closed_ = false;  // guarded by mu_
   StreamMap streams_;    // guarded by mu_
 };

@@ -307,6 +307,7 @@ Result<Entries> RedisBroker::ReadNew(std::string_view stream, std::string_view g
         // NOGROUP, or UNBLOCKED (the stream was deleted while we were blocked):
         // recreate the group from the beginning and read once more.
         PROTEAN_RETURN_IF_ERROR(EnsureGroup(c, stream, group, GroupStart::kBeginning));
+        recreations_.Add(stream, group);
         return ReadNewOn(c, stream, group, consumer, count, block);
       });
 }

@@ -85,6 +85,9 @@ class RedisBroker final : public Broker {
   Result<std::vector<StreamEntry>> ReadNew(std::string_view stream, std::string_view group,
                                            std::string_view consumer, int count,
                                            Duration block) override;
+  int64_t GroupRecreations(std::string_view stream, std::string_view group) const override {
+    return recreations_.Of(stream, group);
+  }
   Result<std::vector<StreamEntry>> ReadPending(std::string_view stream, std::string_view group,
                                                std::string_view consumer, std::string_view after_id,
                                                int count) override;
@@ -134,6 +137,7 @@ class RedisBroker final : public Broker {
 
   const Clock& clock_;
   std::unique_ptr<RedisPool> pool_;
+  GroupRecreationCount recreations_;
   std::unique_ptr<RedisScript> move_to_dlq_;
   std::unique_ptr<RedisScript> delete_stream_;
   std::unique_ptr<RedisScript> touch_;

@@ -1,5 +1,6 @@
 #include "core/config/scripted_handler_spec.h"
 
+#include <cstdint>
 #include <exception>
 #include <stdexcept>
 
@@ -107,6 +108,9 @@ ScriptedHandlerSpec ParseScriptedHandler(config::TableReader& r, const std::stri
   spec.undecodable_types = r.StringArray("undecodable_types");
   ParseDuration(r, spec);
   spec.record = r.Bool("record", false);
+  if (auto seed = r.ReadOptionalCount("decision_seed", config::CountBounds{0, INT64_MAX})) {
+    spec.decision_seed = static_cast<uint64_t>(*seed);
+  }
   spec.fail_between = ParseWindows(r, "fail_between", false);
   spec.slow_between = ParseWindows(r, "slow_between", true);
   if (const toml::node* p = r.Node("subscription_profile")) {

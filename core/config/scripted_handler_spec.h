@@ -7,7 +7,8 @@
 //   stream = "orders"                 # stream or event-store category (required)
 //   subscription_profile = "FAST"     # optional, level 5 of resolution
 //   fail_first = 2                    # fail attempts 1..2 of every message (0..1e9)
-//   fail_probability = "1/10"         # fail with probability p/q (seeded PRNG)
+//   fail_probability = "1/10"         # fail with probability p/q (decided per attempt
+//                                     # from a hash, see decision_seed)
 //   fail_types = ["Poison"]           # always fail these message types
 //   undecodable_types = ["Garbled"]   # declare these payloads undecodable (DLQ at once)
 //   duration_ms = 20                  # each attempt takes 20 ms, or [lo, hi] drawn per
@@ -18,6 +19,8 @@
 //   slow_between = [[1767225600500, 1767225601500, 2000]]
 //                                     # every attempt that starts in [from_ms, until_ms) takes
 //                                     # extra_ms longer (past a timeout: it times out)
+//   decision_seed = 17                # the seed of the per-attempt decisions (0..2^63-1;
+//                                     # default: the process's scripted-handler seed)
 //   [handlers.OrderHandler.subscription_config]   # level 6 (any subscription setting)
 //   max_retries = 5
 //
@@ -27,6 +30,12 @@
 // harness writes its handler faults this way). Windows may overlap: an
 // attempt fails if any fail window covers its start, and is slowed by the sum
 // of the slow windows that cover it.
+//
+// A drawn duration and a fail_probability failure are decided per attempt
+// from a hash of (decision seed, handler, message id, attempt), never from a
+// shared random sequence: the same message's same attempt gets the same
+// decision in every process and whatever order attempts run in, so a run in
+// the simulation and one against real services can be compared per message.
 
 #include <cstdint>
 #include <optional>
@@ -58,6 +67,7 @@ struct ScriptedHandlerSpec {
   int64_t duration_min_ms = 0;
   int64_t duration_max_ms = 0;
   bool record = false;
+  std::optional<uint64_t> decision_seed;
   std::vector<ScriptedWindow> fail_between;
   std::vector<ScriptedWindow> slow_between;
   std::optional<ConfigEntry> profile;

@@ -33,7 +33,37 @@ Duration SlowWindowsExtra(const ScriptedHandlerSpec& spec, TimePoint t) {
   return extra;
 }
 
+// What a decision is for (the salt of its hash).
+constexpr uint64_t kDurationSalt = 1;
+constexpr uint64_t kFailureSalt = 2;
+
+uint64_t Mix(uint64_t z) {  // splitmix64's finaliser
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+uint64_t Fnv1a(uint64_t h, std::string_view s) {
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001B3ULL;
+  return (h ^ 0xFF) * 0x100000001B3ULL;  // a terminator: ("ab","c") != ("a","bc")
+}
+
 }  // namespace
+
+std::string_view DecisionKey(std::string_view message_id) {
+  if (message_id.size() == 36 && message_id[8] == '-' && message_id[23] == '-') {
+    return message_id.substr(0, 28);
+  }
+  return message_id;
+}
+
+uint64_t ScriptedDecision(uint64_t seed, const std::string& handler, std::string_view message_id,
+                          int64_t attempt, uint64_t salt) {
+  uint64_t h = Fnv1a(Fnv1a(0xCBF29CE484222325ULL, handler), DecisionKey(message_id));
+  h = Mix(h ^ Mix(seed + 0x9E3779B97F4A7C15ULL));
+  h = Mix(h ^ static_cast<uint64_t>(attempt));
+  return Mix(h ^ (salt * 0x9E3779B97F4A7C15ULL));
+}
 
 std::string ProcessedKey(const std::string& handler, const std::string& message_id) {
   return handler + "/" + message_id;
@@ -48,20 +78,21 @@ HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
   h.source = "scripted handler " + spec.name;
   h.subscription_profile_entry = spec.profile;
   h.subscription_config_layer = spec.subscription_config;
-  auto script = [spec, random, work](const Message& m, HandlerContext& ctx) -> HandlerResult {
-    // Draws happen in a fixed order per attempt: duration, then failure.
+  const uint64_t seed = spec.decision_seed.value_or(random->seed);
+  auto script = [spec, seed, work](const Message& m, HandlerContext& ctx) -> HandlerResult {
     int64_t duration_ms = spec.duration_min_ms;
     bool random_failure = false;
     const bool window_failure = InFailWindow(spec, ctx.now);
     const Duration window_delay = SlowWindowsExtra(spec, ctx.now);
-    {
-      std::lock_guard<std::mutex> lock(random->mu);
-      if (spec.duration_max_ms > spec.duration_min_ms) {
-        duration_ms = random->prng.UniformInt(spec.duration_min_ms, spec.duration_max_ms);
-      }
-      if (spec.fail_numerator > 0) {
-        random_failure = random->prng.Chance(spec.fail_numerator, spec.fail_denominator);
-      }
+    if (spec.duration_max_ms > spec.duration_min_ms) {
+      const auto span = static_cast<uint64_t>(spec.duration_max_ms - spec.duration_min_ms) + 1;
+      duration_ms += static_cast<int64_t>(
+          ScriptedDecision(seed, spec.name, m.id, m.attempt, kDurationSalt) % span);
+    }
+    if (spec.fail_numerator > 0) {
+      random_failure = ScriptedDecision(seed, spec.name, m.id, m.attempt, kFailureSalt) %
+                           spec.fail_denominator <
+                       spec.fail_numerator;
     }
     ctx.cost = Millis(duration_ms) + window_delay;
     if (window_failure) return Status::Internal("scripted failure: in a fail_between window");

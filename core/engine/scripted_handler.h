@@ -14,10 +14,10 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "core/config/scripted_handler_spec.h"
 #include "core/engine/handler.h"
-#include "core/runtime/prng.h"
 
 namespace protean {
 
@@ -42,17 +42,27 @@ struct ScriptedCall {
 // attempts with the calls that really happened.
 using ScriptedLedger = std::function<void(const ScriptedCall&)>;
 
-// What scripted handlers share at run time: the randomness they draw from
-// and the ledger of calls (optional). In the simulation handlers run on the
-// loop thread in a fixed order, so draws are deterministic; in real mode the
-// mutex makes concurrent use safe.
+// What scripted handlers share at run time: the seed of their per-attempt
+// decisions (a handler's decision_seed overrides it) and the ledger of calls
+// (optional). Decisions are hashes of (seed, handler, message id, attempt,
+// what is decided), so neither the order nor the thread of the attempts
+// changes them.
 struct ScriptedRuntime {
-  explicit ScriptedRuntime(uint64_t seed) : prng(seed) {}
+  explicit ScriptedRuntime(uint64_t seed_value) : seed(seed_value) {}
 
-  std::mutex mu;
-  Prng prng;
+  const uint64_t seed;
   ScriptedLedger ledger;  // set before the handlers run; may be null
 };
+
+// The part of a message id decisions are made from: a UUID without its last
+// 8 hex digits (the harness tags each test-mode run's ids there, as Message
+// DB keeps every id it ever saw), any other id whole.
+std::string_view DecisionKey(std::string_view message_id);
+
+// The decision of one attempt: a uniform 64-bit value from (seed, handler,
+// DecisionKey(message id), attempt, salt).
+uint64_t ScriptedDecision(uint64_t seed, const std::string& handler, std::string_view message_id,
+                          int64_t attempt, uint64_t salt);
 
 // With `work` (a C++ handler of the same name), an attempt the script lets
 // through runs `work`, whose result is the attempt's (recorded on success when

@@ -1,6 +1,7 @@
 #include "core/engine/stream_subscription.h"
 
 #include <algorithm>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 
@@ -93,12 +94,69 @@ void StreamSubscription::Tick() {
   const Duration block = group_.broker->capabilities().blocking_reads
                              ? Millis(std::min<int64_t>(config_.blocking_timeout_ms, 1000))
                              : Duration{0};
+  // Set by the read (on the worker), read when it is done (on the loop).
+  auto recreated = std::make_shared<bool>(false);
+  const TimePoint asked = deps_.loop->Now();
   Offload<std::vector<StreamEntry>>(
       InFlight::kFetch,
-      [g = group_, count, block] {
-        return g.broker->ReadNew(g.stream, g.group, g.consumer, count, block);
+      [g = group_, count, block, recreated] {
+        const int64_t before = g.broker->GroupRecreations(g.stream, g.group);
+        auto read = g.broker->ReadNew(g.stream, g.group, g.consumer, count, block);
+        *recreated = g.broker->GroupRecreations(g.stream, g.group) > before;
+        return read;
       },
-      [this](Result<std::vector<StreamEntry>> r) { OnFetched(std::move(r)); });
+      [this, recreated, asked](Result<std::vector<StreamEntry>> r) {
+        if (*recreated) GroupRecreated();
+        const bool late = deps_.loop->Now() - asked >= SecondsF(config_.claim_idle_seconds);
+        if (late && r.ok() && !r->empty()) {
+          KeepStillOurs(std::move(*r));
+        } else {
+          OnFetched(std::move(r));
+        }
+      });
+}
+
+// A read whose reply took claim_idle or longer (a partition, a stalled
+// link): its entries have been idle since the server delivered them, so
+// another consumer may have claimed them meanwhile. Each is touched (owner
+// checked, idle reset) and only those still ours are handled; the others are
+// the claimer's now.
+void StreamSubscription::KeepStillOurs(std::vector<StreamEntry> entries) {
+  Offload<std::vector<StreamEntry>>(
+      InFlight::kFetch,
+      [g = group_, entries = std::move(entries)]() mutable -> Result<std::vector<StreamEntry>> {
+        std::vector<StreamEntry> ours;
+        for (StreamEntry& entry : entries) {
+          Result<int64_t> touched = g.broker->Touch(g.stream, g.group, g.consumer, {entry.id});
+          if (!touched.ok()) return touched.status();
+          if (*touched > 0) ours.push_back(std::move(entry));
+        }
+        return ours;
+      },
+      [this](Result<std::vector<StreamEntry>> r) {
+        // A failed check handles nothing: the entries stay pending for the claim.
+        OnFetched(std::move(r));
+      });
+}
+
+// The broker had lost the group (its stream deleted, or a Redis restarted
+// without persistence: every pending entry and acked position gone with it);
+// the read recreated it from the beginning. Said once per recreation.
+void StreamSubscription::GroupRecreated() {
+  LogRecord log;
+  log.level = LogLevel::kWarning;
+  log.at = deps_.loop->Now();
+  log.instance = deps_.instance;
+  log.event = "subscription.group_recreated";
+  log.With("handler", handler_.name).With("stream", handler_.stream).With("group", handler_.name);
+  log.message = "consumer group " + handler_.name + " of stream " + handler_.stream +
+                " was missing (deleted, or lost by a broker restart without persistence); "
+                "recreated from the beginning";
+  deps_.log(log);
+  EngineEvent e = Event(EngineEventKind::kError, "", "", 0);
+  e.outcome = "group_recreated";
+  e.detail = log.message;
+  Report(std::move(e));
 }
 
 void StreamSubscription::OnFetched(Result<std::vector<StreamEntry>> result) {

@@ -77,6 +77,8 @@ class StreamSubscription final : public SubscriptionBase {
   };
 
   void Tick() override;
+  void GroupRecreated();
+  void KeepStillOurs(std::vector<StreamEntry> entries);
   void OnFetched(Result<std::vector<StreamEntry>> result);
   // Hands queued deliveries to free lanes (up to `concurrency` sequences of
   // attempts); deliveries that need no attempt are settled on the way.

@@ -93,6 +93,10 @@ class Fault {
   virtual int64_t TailMs() const { return 0; }
   // True for a kind that starts a new instance (add_worker).
   virtual bool adds_instance() const { return false; }
+  // True for a kind that acts on a service every case of a test-mode run
+  // shares (CLIENT PAUSE, a PostgreSQL restart): its cases run one at a
+  // time, after the others (the serial group).
+  virtual bool serial() const { return false; }
 
   PlannedFault Plan(Prng& prng) const;
 

@@ -19,6 +19,13 @@ void RegisterHandlerSlow(FaultRegistry& registry);
 void RegisterAddWorker(FaultRegistry& registry);
 void RegisterRemoveWorker(FaultRegistry& registry);
 void RegisterPause(FaultRegistry& registry);
+void RegisterRedisRestart(FaultRegistry& registry);
+void RegisterRedisClientPause(FaultRegistry& registry);
+void RegisterRedisClientKill(FaultRegistry& registry);
+void RegisterPostgresRestart(FaultRegistry& registry);
+void RegisterPostgresTerminate(FaultRegistry& registry);
+void RegisterSlowLink(FaultRegistry& registry);
+void RegisterBrokerPartition(FaultRegistry& registry);
 
 namespace {
 
@@ -37,6 +44,13 @@ FaultRegistry MakeBuiltin() {
   RegisterAddWorker(r);
   RegisterRemoveWorker(r);
   RegisterPause(r);
+  RegisterRedisRestart(r);
+  RegisterRedisClientPause(r);
+  RegisterRedisClientKill(r);
+  RegisterPostgresRestart(r);
+  RegisterPostgresTerminate(r);
+  RegisterSlowLink(r);
+  RegisterBrokerPartition(r);
   return r;
 }
 

@@ -1,5 +1,7 @@
 #include "harness/faults/faulty_adapters.h"
 
+#include <algorithm>
+
 #include "core/executor.h"
 
 namespace protean::harness {
@@ -27,6 +29,7 @@ AdapterFaultPlan AdapterFaultPlans::For(int64_t index, bool broker) const {
     Append(plan.lost_acks, p.lost_acks);
     Append(plan.slow, p.slow);
     Append(plan.resets, p.resets);
+    Append(plan.paused, p.paused);
   }
   return plan;
 }
@@ -54,6 +57,9 @@ Status FaultState::Before(std::string_view op) {
   Duration latency{0};
   for (const auto& s : plan_.slow) {
     if (s.window.Covers(now)) latency += s.latency;
+  }
+  for (const auto& w : plan_.paused) {
+    if (w.Covers(now)) latency = std::max(latency, Duration(w.until - now));
   }
   // The simulation adds it to the call's virtual cost; a real worker waits.
   ChargeWorkCost(latency);

@@ -49,6 +49,8 @@ struct AdapterFaultPlan {
     int64_t calls = 1;
   };
   std::vector<Reset> resets;
+  // A call starting in one of these waits until its end (CLIENT PAUSE).
+  std::vector<TimeWindow> paused;
 };
 
 // The adapter faults of a run, in the order the faults were declared; each

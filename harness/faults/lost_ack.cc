@@ -1,5 +1,8 @@
 // lost_ack: acks in the window get no reply (a timeout); with
-// `applied = true` the broker applied them anyway.
+// `applied = true` the broker applied them anyway. Through the TCP fault
+// proxy (test mode) the proxy's lost_ack toxic cuts the connection at each
+// XACK in the window: forwarded and its reply dropped (applied), or dropped
+// (not applied); the client sees its connection reset and reconnects.
 
 #include "harness/faults/adapter_fault.h"
 
@@ -20,10 +23,11 @@ class LostAck final : public AdapterFault {
              AdapterFaultPlan&) const override {
     broker.lost_acks.push_back({window, applied_});
   }
-  std::vector<ProxyEffect> ProxyEffects(const PlannedFault&) const override { return {}; }
-  std::string WhyNotProxied() const override {
-    return "lost_ack cannot be produced by the TCP fault proxy (it would have to drop the reply "
-           "to one XACK and keep the connection): it needs a protocol-aware fault";
+  std::vector<ProxyEffect> ProxyEffects(const PlannedFault& p) const override {
+    proxy::Toxic toxic = NamedToxic(p, proxy::ToxicType::kLostAck);
+    toxic.stream = proxy::Stream::kUpstream;
+    toxic.applied = applied_ ? 1 : 0;
+    return {{ProxiedService::kBroker, toxic}};
   }
 
  private:

@@ -6,7 +6,7 @@
 namespace protean::harness::proxy {
 namespace {
 
-constexpr std::array<std::pair<ToxicType, std::string_view>, 7> kTypeNames{{
+constexpr std::array<std::pair<ToxicType, std::string_view>, 8> kTypeNames{{
     {ToxicType::kLatency, "latency"},
     {ToxicType::kBandwidth, "bandwidth"},
     {ToxicType::kTimeout, "timeout"},
@@ -14,6 +14,7 @@ constexpr std::array<std::pair<ToxicType, std::string_view>, 7> kTypeNames{{
     {ToxicType::kSlicer, "slicer"},
     {ToxicType::kLimitData, "limit_data"},
     {ToxicType::kDown, "down"},
+    {ToxicType::kLostAck, "lost_ack"},
 }};
 
 Status Negative(const Toxic& toxic, std::string_view attribute) {
@@ -76,6 +77,11 @@ Status ValidateToxic(const Toxic& toxic) {
       if (toxic.bytes < 0) return Negative(toxic, "bytes");
       break;
     case ToxicType::kDown:
+      break;
+    case ToxicType::kLostAck:
+      if (toxic.applied != 0 && toxic.applied != 1) {
+        return Status::InvalidArgument("toxic " + toxic.name + ": attribute applied must be 0 or 1");
+      }
       break;
   }
   return Status::Ok();

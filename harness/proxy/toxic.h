@@ -23,6 +23,7 @@ enum class ToxicType : uint8_t {
   kSlicer,     // write in pieces of average_size ± size_variation bytes, delay_us apart
   kLimitData,  // close the connection once `bytes` passed in the toxic's direction
   kDown,       // not a Toxiproxy toxic: the proxy is disabled while a `down` toxic exists
+  kLostAck,    // not a Toxiproxy toxic (Redis only, upstream): the reply to an XACK is lost
 };
 
 // "upstream" = client -> server, "downstream" = server -> client.
@@ -50,6 +51,9 @@ struct Toxic {
   int64_t size_variation = 0;  // slicer, bytes
   int64_t delay_us = 0;        // slicer, between pieces
   int64_t bytes = 0;           // limit_data
+  // lost_ack: 1 = the XACK reaches Redis (applied) and its reply is dropped,
+  // 0 = the XACK itself is dropped; either way the connection is then reset.
+  int64_t applied = 1;
 
   bool operator==(const Toxic& other) const = default;
 };

@@ -386,13 +386,20 @@ TEST_P(BrokerContractTest, CreateGroupCreatesAMissingStream) {
 TEST_P(BrokerContractTest, ReadNewRecreatesAMissingGroupFromTheBeginning) {
   const std::string s = Stream();
   const Strings ids = PublishN(s, 2);
-  // NOGROUP: the group is created at "0" and the read retried once.
+  // NOGROUP: the group is created at "0" and the read retried once; the
+  // broker counts it, so the engine can say so.
+  EXPECT_EQ(broker().GroupRecreations(s, "g"), 0);
   EXPECT_EQ(Ids(ReadNewOk(s, "g", "c1")), ids);
+  EXPECT_EQ(broker().GroupRecreations(s, "g"), 1);
   EXPECT_EQ(Ids(PendingOk(s, "g")), ids);
+  EXPECT_TRUE(ReadNewOk(s, "g", "c1").empty());
+  EXPECT_EQ(broker().GroupRecreations(s, "g"), 1) << "an existing group is not recreated";
   // A deleted stream (a server restart without persistence) recovers too.
   EXPECT_EQ(CountOk(broker().DeleteStream(s), "DeleteStream"), 2);
   const Strings again = PublishN(s, 1, "n");
   EXPECT_EQ(Ids(ReadNewOk(s, "g", "c1")), again);
+  EXPECT_EQ(broker().GroupRecreations(s, "g"), 2);
+  EXPECT_EQ(broker().GroupRecreations(s, "other-group"), 0);
   // So does a stream that never existed: it is created empty.
   const std::string other = Stream("other");
   EXPECT_TRUE(ReadNewOk(other, "g", "c1").empty());

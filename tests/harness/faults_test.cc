@@ -32,11 +32,13 @@ std::string ParseError(const std::string& text, int64_t heal_at_ms = 10000) {
 
 TEST(FaultRegistryTest, BuiltinCatalogue) {
   const std::vector<std::string_view> names = BuiltinFaults().names();
-  EXPECT_EQ(names.size(), 13u);
+  EXPECT_EQ(names.size(), 20u);
   for (std::string_view name :
        {"broker_unavailable", "event_store_unavailable", "lost_ack", "slow_replies",
         "connection_reset", "consumer_crash", "sigterm", "clock_jump", "handler_errors",
-        "handler_slow", "add_worker", "remove_worker", "pause"}) {
+        "handler_slow", "add_worker", "remove_worker", "pause", "redis_restart",
+        "redis_client_pause", "redis_client_kill", "postgres_restart", "postgres_terminate",
+        "slow_link", "broker_partition"}) {
     std::unique_ptr<Fault> f = BuiltinFaults().Create(name);
     ASSERT_NE(f, nullptr) << name;
     EXPECT_EQ(f->name(), name);
@@ -87,6 +89,41 @@ TEST(FaultRegistryTest, FaultsEndByHeal) {
                 .find("1100"),
             std::string::npos);
   EXPECT_EQ(ParseError("kind = \"consumer_crash\"\nat_ms = 500\ninstance = 0\n", 1000), "");
+}
+
+TEST(FaultRegistryTest, ServiceFaultsOnSharedServicesAreSerial) {
+  // A shared Redis or PostgreSQL: every case sees it, so the case runs alone.
+  EXPECT_TRUE(Parse("kind = \"redis_client_pause\"\nat_ms = 1\nduration_ms = 5\n")->serial());
+  EXPECT_TRUE(Parse("kind = \"redis_client_kill\"\nat_ms = 1\n")->serial());
+  EXPECT_TRUE(Parse("kind = \"postgres_restart\"\nat_ms = 1\n")->serial());
+  // A private Redis, or only this run's connections: in parallel.
+  EXPECT_FALSE(Parse("kind = \"redis_restart\"\nat_ms = 1\nduration_ms = 5\n")->serial());
+  EXPECT_FALSE(Parse("kind = \"postgres_terminate\"\nat_ms = 1\n")->serial());
+  EXPECT_FALSE(Parse("kind = \"broker_partition\"\nat_ms = 1\nduration_ms = 5\n")->serial());
+}
+
+TEST(FaultRegistryTest, ServiceAndLinkFaultKeys) {
+  EXPECT_NE(ParseError("kind = \"redis_restart\"\nat_ms = 1\n").find("duration_ms"),
+            std::string::npos);
+  EXPECT_NE(ParseError("kind = \"redis_restart\"\nat_ms = 1\nduration_ms = 5\ninstance = 0\n")
+                .find("unknown key 'instance'"),
+            std::string::npos);
+  EXPECT_NE(ParseError("kind = \"slow_link\"\nat_ms = 1\nduration_ms = 5\n").find("latency_ms"),
+            std::string::npos);
+  // postgres_restart's simulated outage counts towards the heal bound.
+  EXPECT_NE(ParseError("kind = \"postgres_restart\"\nat_ms = 900\ndown_ms = 500\n", 1000)
+                .find("1400"),
+            std::string::npos);
+}
+
+TEST(HandlerFaultDataTest, WritesTheDecisionSeedUnlessAHandlerHasOne) {
+  toml::table handlers =
+      toml::parse("[Billing]\nstream = \"o\"\n[Shipping]\nstream = \"o\"\ndecision_seed = 5\n");
+  HandlerFaultData data;
+  data.SetDecisionSeed(42);
+  data.WriteInto(handlers);
+  EXPECT_EQ(handlers["Billing"]["decision_seed"].value<int64_t>(), 42);
+  EXPECT_EQ(handlers["Shipping"]["decision_seed"].value<int64_t>(), 5);
 }
 
 TEST(FaultRegistryTest, HandlerFaultNamesAHandler) {

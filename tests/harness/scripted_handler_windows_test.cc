@@ -10,15 +10,12 @@
 #include "core/config/configuration_error.h"
 #include "core/config/scripted_handler_spec.h"
 #include "core/engine/scripted_handler.h"
+#include "tests/harness/scripted_spec_util.h"
 
 namespace protean {
 namespace {
 
-ScriptedHandlerSpec ParseSpec(const std::string& text) {
-  const toml::table t = toml::parse(text);
-  config::TableReader r(t, "domain.toml", "handlers.H");
-  return ParseScriptedHandler(r, "H");
-}
+using testing::ParseSpec;
 
 std::string ParseError(const std::string& text) {
   try {

@@ -10,6 +10,9 @@ namespace {
 
 int Index(Side side) { return static_cast<int>(side); }
 
+// How long a cut XACK waits for its reply before the reset anyway.
+constexpr std::chrono::milliseconds kCutReplyWait{2000};
+
 PipeAction Worse(PipeAction a, PipeAction b) { return std::max(a, b); }
 
 }  // namespace
@@ -77,6 +80,7 @@ TimePoint Connection::Service(TimePoint now, SplitMix& prng, TrafficCounters* tr
   if (action == PipeAction::kNone && !connecting_) {
     action = up_.WriteTo(upstream, now, prng, &traffic->upstream, &deadline);
   }
+  if (action == PipeAction::kNone) action = CheckCutReply(now, &deadline);
   if (action == PipeAction::kNone) {
     action = down_.WriteTo(client, now, prng, &traffic->downstream, &deadline);
   }
@@ -90,6 +94,19 @@ TimePoint Connection::Service(TimePoint now, SplitMix& prng, TrafficCounters* tr
   }
   UpdateInterest();
   return deadline;
+}
+
+PipeAction Connection::CheckCutReply(TimePoint now, TimePoint* deadline) {
+  if (!awaiting_reply_ && up_.cut_reached()) {
+    awaiting_reply_ = true;
+    down_.Mute();
+    reply_mark_ = down_.bytes_read();
+    reply_deadline_ = now + kCutReplyWait;
+  }
+  if (!awaiting_reply_) return PipeAction::kNone;
+  if (down_.bytes_read() > reply_mark_ || now >= reply_deadline_) return PipeAction::kReset;
+  *deadline = std::min(*deadline, reply_deadline_);
+  return PipeAction::kNone;
 }
 
 void Connection::Close(CloseMode mode) {

@@ -59,6 +59,8 @@ class Connection {
   void FinishConnect();
   void Register(Side side, uint32_t events);
   void UpdateInterest();
+  // lost_ack: starts or ends the wait for the reply of a cut XACK.
+  PipeAction CheckCutReply(TimePoint now, TimePoint* deadline);
 
   uint64_t id_;
   int epoll_fd_;
@@ -69,6 +71,11 @@ class Connection {
   bool connecting_;
   int connect_error_ = 0;  // SO_ERROR of a finished connect
   TimePoint connect_deadline_;
+  // lost_ack (applied): the XACK is out; the connection is reset as soon as
+  // Redis answers (the reply is never forwarded), or at reply_deadline_.
+  bool awaiting_reply_ = false;
+  uint64_t reply_mark_ = 0;  // down_.bytes_read() when the XACK was out
+  TimePoint reply_deadline_{};
   bool closed_ = false;
 };
 

@@ -67,10 +67,13 @@ PipeAction Pipe::ReadFrom(int src, TimePoint now, SplitMix& prng) {
     const size_t room = std::min(kReadChunkBytes, buffer_max_ - pending_);
     const ssize_t n = ::recv(src, buffer, room, 0);
     if (n > 0) {
+      read_total_ += static_cast<uint64_t>(n);
+      const size_t kept = ScanForCut(std::string_view(buffer, static_cast<size_t>(n)));
+      if (kept == 0) continue;
       const TimePoint release = std::max(now + DrawLatency(prng), last_release_);
       last_release_ = release;
-      queue_.push_back(Chunk{std::string(buffer, static_cast<size_t>(n)), 0, release});
-      pending_ += static_cast<size_t>(n);
+      queue_.push_back(Chunk{std::string(buffer, kept), 0, release});
+      pending_ += kept;
     } else if (n == 0) {
       src_eof_ = true;
       src_readable = false;
@@ -85,7 +88,7 @@ PipeAction Pipe::ReadFrom(int src, TimePoint now, SplitMix& prng) {
 
 PipeAction Pipe::WriteTo(int dst, TimePoint now, SplitMix& prng, uint64_t* written,
                          TimePoint* deadline) {
-  if (dst_shut_ || dst_blocked || Holding()) return PipeAction::kNone;
+  if (dst_shut_ || dst_blocked || muted_ || Holding()) return PipeAction::kNone;
   const Toxic* slicer = Slicer();
   if (slicer == nullptr) slice_left_ = 0;
   const int64_t rate = RateBytesPerSecond();
@@ -93,6 +96,11 @@ PipeAction Pipe::WriteTo(int dst, TimePoint now, SplitMix& prng, uint64_t* writt
     int64_t limit = LimitLeft();
     if (limit == 0) return PipeAction::kClose;
     if (queue_.empty()) {
+      if (cut_) {
+        if (!cut_applied_) return PipeAction::kReset;
+        cut_reached_ = true;
+        return PipeAction::kNone;
+      }
       if (src_eof_) {
         ::shutdown(dst, SHUT_WR);  // half-close: forward the EOF after the data
         dst_shut_ = true;
@@ -181,6 +189,29 @@ const Toxic* Pipe::Slicer() const {
     if (a.applies && a.entry.toxic.type == ToxicType::kSlicer) return &a.entry.toxic;
   }
   return nullptr;
+}
+
+const Toxic* Pipe::LostAck() const {
+  for (const Active& a : toxics_) {
+    if (a.applies && a.entry.toxic.type == ToxicType::kLostAck) return &a.entry.toxic;
+  }
+  return nullptr;
+}
+
+size_t Pipe::ScanForCut(std::string_view bytes) {
+  if (stream_ != Stream::kUpstream || !resp_.in_step()) return bytes.size();
+  const uint64_t first = resp_.offset();
+  std::vector<RespCommand> commands;
+  resp_.Feed(bytes, &commands);
+  const Toxic* lost_ack = LostAck();
+  if (lost_ack == nullptr) return bytes.size();
+  for (const RespCommand& c : commands) {
+    if (c.name != "XACK") continue;
+    cut_ = true;
+    cut_applied_ = lost_ack->applied != 0;
+    return static_cast<size_t>((cut_applied_ ? c.end : c.begin) - first);
+  }
+  return bytes.size();
 }
 
 int64_t Pipe::LimitLeft() const {

@@ -11,6 +11,11 @@
 //   limit_data   caps writes at `bytes` since the toxic reached the connection
 //   reset_peer,  timers: CheckTimers() says when the whole connection must be
 //   timeout>0    reset or closed
+//   lost_ack     (upstream only) the first RESP XACK command read while the
+//                toxic is on is the cut: nothing after it is forwarded (with
+//                applied = 0 the XACK itself is not either); once the bytes
+//                before the cut are out, WriteTo asks for a reset (applied =
+//                0) or says cut_reached() and the Connection drops the reply
 //
 // Bounds: at most buffer_bytes_max bytes queued (reading stops beyond it:
 // back-pressure), at most kReadsPerCallMax reads and kWritesPerCallMax writes
@@ -25,6 +30,7 @@
 #include <vector>
 
 #include "harness/proxy/internal/prng.h"
+#include "harness/proxy/internal/resp_scanner.h"
 #include "harness/proxy/toxic.h"
 
 namespace protean::harness::proxy::internal {
@@ -66,7 +72,13 @@ class Pipe {
   PipeAction WriteTo(int dst, TimePoint now, SplitMix& prng, uint64_t* written,
                      TimePoint* deadline);
 
-  bool WantsRead() const { return !src_eof_ && pending_ < buffer_max_; }
+  bool WantsRead() const { return !src_eof_ && !cut_ && pending_ < buffer_max_; }
+  // lost_ack with applied = 1: the XACK has been written upstream; the
+  // Connection waits for its reply and resets instead of forwarding it.
+  bool cut_reached() const { return cut_reached_; }
+  // Writes nothing more (the reply to a cut XACK is dropped); still reads.
+  void Mute() { muted_ = true; }
+  uint64_t bytes_read() const { return read_total_; }
   // The destination has been shut down for writing: nothing more will pass.
   bool finished() const { return dst_shut_; }
   size_t pending() const { return pending_; }
@@ -92,6 +104,10 @@ class Pipe {
   bool Holding() const;
   int64_t RateBytesPerSecond() const;
   const Toxic* Slicer() const;
+  const Toxic* LostAck() const;
+  // Feeds the upstream bytes just read to the RESP scanner; returns how many
+  // of them are forwarded (fewer once a lost_ack toxic cut the stream).
+  size_t ScanForCut(std::string_view bytes);
   // Bytes left before a limit_data toxic closes the connection (-1 = none).
   int64_t LimitLeft() const;
 
@@ -106,6 +122,13 @@ class Pipe {
   int64_t slice_left_ = 0;
   bool src_eof_ = false;
   bool dst_shut_ = false;
+  // lost_ack
+  RespScanner resp_;
+  uint64_t read_total_ = 0;
+  bool cut_ = false;  // the stream is cut at the end of the queue
+  bool cut_applied_ = true;
+  bool cut_reached_ = false;
+  bool muted_ = false;
 };
 
 }  // namespace protean::harness::proxy::internal

@@ -30,6 +30,8 @@ std::vector<Attribute> AttributesOf(ToxicType type) {
       return {{"bytes", &Toxic::bytes}};
     case ToxicType::kDown:
       return {};
+    case ToxicType::kLostAck:
+      return {{"applied", &Toxic::applied}};
   }
   return {};
 }
