@@ -5,9 +5,48 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <random>
 
 namespace protean {
+namespace {
+
+constexpr size_t kRequestIdLengthMax = 128;
+
+bool SaneRequestId(const std::string& id) {
+  if (id.empty() || id.size() > kRequestIdLengthMax) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' ||
+           c == '-';
+  });
+}
+
+LogRecord RequestRecord(const httplib::Request& req, const httplib::Response& res) {
+  LogRecord r;
+  const bool quiet = req.method == "GET" && res.status >= 200 && res.status < 300;
+  r.level = quiet ? LogLevel::kDebug : LogLevel::kInfo;
+  r.at = std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+  r.event = "http.request";
+  r.With("method", req.method)
+      .With("path", req.path)
+      .With("status", std::to_string(res.status))
+      .With("request_id", res.get_header_value("X-Request-ID"))
+      .With("remote_addr", req.remote_addr);
+  return r;
+}
+
+}  // namespace
+
+std::string RequestIdFor(const std::string& given) {
+  if (SaneRequestId(given)) return given;
+  thread_local std::mt19937_64 prng{std::random_device{}()};
+  char id[33];
+  std::snprintf(id, sizeof id, "%016llx%016llx", static_cast<unsigned long long>(prng()),
+                static_cast<unsigned long long>(prng()));
+  return id;
+}
 
 HealthHttpServer::HealthHttpServer(HealthProbes probes)
     : probes_(std::move(probes)), server_(std::make_unique<httplib::Server>()) {
@@ -41,6 +80,13 @@ HealthHttpServer::HealthHttpServer(HealthProbes probes)
     if (res.status == 404) {
       res.set_content(R"({"status":"error","error":"not found"})", "application/json");
     }
+  });
+  server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    res.set_header("X-Request-ID", RequestIdFor(req.get_header_value("X-Request-ID")));
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  server_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    if (probes_.log) probes_.log(RequestRecord(req, res));
   });
   server_->set_keep_alive_max_count(1);  // Connection: close, as Protean's server
 }

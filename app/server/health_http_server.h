@@ -6,6 +6,11 @@
 // engine drains (readiness then says 503 "unavailable"), unlike Python
 // Protean, whose probes are refused during the drain.
 //
+// Every response carries X-Request-ID: the request's own when it is a sane
+// token (1..128 of [A-Za-z0-9._:-]), else a generated 32-hex id; the same
+// id is in the request's log record ("http.request": method, path, status,
+// request_id; DEBUG for a successful GET, INFO otherwise).
+//
 // The probe callbacks run on the server's threads; they must be thread-safe
 // (Engine::Live/Ready and MetricsRegistry::RenderPrometheus are).
 
@@ -15,6 +20,7 @@
 #include <thread>
 
 #include "core/engine/engine.h"
+#include "core/engine/log.h"
 #include "core/status.h"
 
 namespace httplib {
@@ -27,7 +33,12 @@ struct HealthProbes {
   std::function<HealthResponse()> live;
   std::function<HealthResponse()> ready;
   std::function<std::string()> metrics;
+  LogSink log;  // http.request records; may be null
 };
+
+// The X-Request-ID of a response: `given` when it is a sane token, else a
+// new random id.
+std::string RequestIdFor(const std::string& given);
 
 class HealthHttpServer {
  public:

@@ -10,6 +10,7 @@
 #include "app/server/supervisor.h"
 #include "core/config/configuration_error.h"
 #include "core/config/domain_config.h"
+#include "core/engine/log.h"
 
 namespace protean::cli {
 namespace {
@@ -86,6 +87,17 @@ void RegisterServerCommand(CLI::App& app, CommandContext& context) {
   cmd->add_option("--history", o->history,
                   "write the engine's events to FILE as JSON lines (docs/history.md)")
       ->type_name("FILE");
+  cmd->add_option("--log-format", o->log_format,
+                  "json or text (default: [logging] format, else text at a terminal, json "
+                  "otherwise)")
+      ->check(CLI::IsMember({"json", "text"}))
+      ->type_name("FORMAT");
+  cmd->add_option("--log-level", o->log_level,
+                  "DEBUG, INFO, WARNING, ERROR or CRITICAL (default: [logging] level, else by "
+                  "environment)")
+      ->check(Check([](const std::string& t) {
+        return ParseLogLevel(t) ? std::string() : "expected DEBUG, INFO, WARNING, ERROR or CRITICAL";
+      }, "LEVEL"));
   cmd->callback(
       [o, &context] { context.exit_code = RunServerCommand(*o, context.out, context.err); });
 }

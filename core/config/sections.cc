@@ -30,6 +30,10 @@ constexpr DurationBounds kDrainTimeout{0, kDurationSecondsMax};
 constexpr CountBounds kWorkers{1, 1024};
 constexpr CountBounds kWorkerThreads{1, kWorkerThreadsMax};
 constexpr std::array<std::string_view, 2> kExporters = {"otlp", "console"};
+constexpr std::array<std::string_view, 11> kLogLevels = {
+    "", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "debug", "info", "warning", "error",
+    "critical"};
+constexpr std::array<std::string_view, 3> kLogFormats = {"auto", "console", "json"};
 
 std::string ReadProvider(TableReader& reader, ProviderKind kind) {
   std::string provider = reader.RequiredString("provider");
@@ -265,6 +269,13 @@ TelemetryConfig ReadTelemetry(TableReader& telemetry) {
   config.endpoint = telemetry.String("endpoint", config.endpoint);
   config.service_name = telemetry.String("service_name", config.service_name);
   config.extra = CollectExtra(telemetry);
+  return config;
+}
+
+LoggingConfig ReadLogging(TableReader& logging) {
+  LoggingConfig config;
+  config.level = logging.Enum("level", config.level, kLogLevels);
+  config.format = logging.Enum("format", config.format, kLogFormats);
   return config;
 }
 

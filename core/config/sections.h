@@ -122,6 +122,14 @@ struct TelemetryConfig {
   PassThroughKeys extra;  // other keys, passed through
 };
 
+// [logging]: the keys this engine honours (protean_keys.cc lists the rest).
+struct LoggingConfig {
+  // "" (Protean: from the environment: production/staging INFO, development
+  // DEBUG, test WARNING, else INFO), DEBUG, INFO, WARNING, ERROR, CRITICAL.
+  std::string level;
+  std::string format = "auto";  // auto | console | json
+};
+
 // `databases` is the [databases] table reader; every key must be a table.
 std::map<std::string, DatabaseConfig> ReadDatabases(TableReader databases);
 DatabaseConfig ReadDatabase(TableReader& reader, std::string name);
@@ -138,5 +146,9 @@ CacheConfig ReadCache(TableReader& reader, std::string name);
 ServerConfig ReadServer(TableReader& server);
 
 TelemetryConfig ReadTelemetry(TableReader& telemetry);
+
+// Reads level and format; the other keys of [logging] are left to
+// protean_keys.cc, which reports them at start.
+LoggingConfig ReadLogging(TableReader& logging);
 
 }  // namespace protean::config

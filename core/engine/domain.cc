@@ -62,7 +62,7 @@ Status Checked(Result<std::unique_ptr<T>> r, const std::string& what, const std:
   if (require_reachable) {
     Status ping = (*r)->Ping();
     if (!ping.ok()) {
-      const std::string where = uri.empty() ? "" : " at " + config::RedactUris(uri);
+      const std::string where = uri.empty() ? "" : " at " + config::RedactText(uri);
       return Status::Unavailable(what + " (provider " + std::string((*r)->provider()) + where +
                                  ") cannot be reached: " + ping.ToString());
     }

@@ -79,6 +79,9 @@ void Engine::Emit(EngineEvent event) {
 }
 
 void Engine::Step(const std::string& detail) {
+  LogRecord record;
+  record.message = detail;
+  Log(LogLevel::kInfo, "shutdown.step", std::move(record));
   EngineEvent e{EngineEventKind::kShutdownStep};
   e.detail = detail;
   Emit(std::move(e));

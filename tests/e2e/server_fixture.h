@@ -76,6 +76,9 @@ struct DomainSpec {
   double drain_timeout = 10;
   int health_port = 0;  // 0: a free port found at the start
   bool port_auto_increment = true;
+  std::string handler_extra = "";       // more lines of [handlers.Worker]
+  std::string subscription_extra = "";  // more lines of its subscription_config
+  std::string domain_extra = "";        // more tables, after the handler
 };
 
 class ServerE2ETest : public ::testing::Test {

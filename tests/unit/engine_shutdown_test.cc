@@ -152,7 +152,7 @@ TEST_F(ShutdownTest, EngineUpGaugeFollowsTheState) {
   EXPECT_EQ(w_.metrics.Value("protean_engine_up"), 0);
   const std::string text = w_.metrics.RenderPrometheus();
   EXPECT_NE(text.find("# TYPE protean_engine_up gauge\nprotean_engine_up 0\n"), std::string::npos);
-  EXPECT_NE(text.find("protean_subscription_processing_duration_bucket"), std::string::npos);
+  EXPECT_NE(text.find("protean_subscription_processing_duration_seconds_bucket"), std::string::npos);
 }
 
 // A second signal during the drain cuts it short, as the timeout would: the
