@@ -256,6 +256,21 @@ int ServerE2ETest::StartReady(ServerProcess& server) {
   return port;
 }
 
+DomainSpec PoisonSpec(std::string stream, int max_retries) {
+  return DomainSpec{.stream = std::move(stream),
+                    .duration_ms = 5,
+                    .handler_extra = "fail_types = [\"Poison\"]\n",
+                    .subscription_extra = "max_retries = " + std::to_string(max_retries) +
+                                          "\nretry_delay_seconds = 0.05\n"};
+}
+
+std::string ServerE2ETest::PublishPoison(const std::string& stream) {
+  const std::string id = stream + "-poison";
+  auto published = broker_->Publish(stream, {{"id", id}, {"type", "Poison"}, {"data", "{}"}});
+  EXPECT_TRUE(published.ok()) << published.status().ToString();
+  return id;
+}
+
 std::vector<std::string> ServerE2ETest::Publish(const std::string& stream, int n) {
   std::vector<std::string> ids;
   for (int i = 0; i < n; ++i) {

@@ -81,6 +81,10 @@ struct DomainSpec {
   std::string domain_extra = "";        // more tables, after the handler
 };
 
+// A fast handler that always fails messages of type "Poison", with
+// `max_retries` attempts 50 ms apart (then the DLQ).
+DomainSpec PoisonSpec(std::string stream, int max_retries);
+
 class ServerE2ETest : public ::testing::Test {
  protected:
   static constexpr const char* kHandler = "Worker";
@@ -96,6 +100,8 @@ class ServerE2ETest : public ::testing::Test {
                        const std::vector<std::string>& extra = {});
   // Starts and waits until its /readyz answers 200; returns its health port.
   int StartReady(ServerProcess& server);
+  // Publishes one message of type "Poison" (PoisonSpec fails it); returns its id.
+  std::string PublishPoison(const std::string& stream);
 
   // A stream name unique to this process and case.
   std::string StreamName() const;

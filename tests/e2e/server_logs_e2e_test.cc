@@ -41,14 +41,10 @@ const nlohmann::json* FindEvent(const std::vector<nlohmann::json>& lines, const 
 }
 
 TEST_F(ServerLogsTest, StderrIsJsonLinesWithRetriesTheDlqMoveAndRequestIds) {
-  DomainSpec spec{.stream = StreamName(),
-                  .duration_ms = 5,
-                  .handler_extra = "fail_types = [\"Poison\"]\n",
-                  .subscription_extra = "max_retries = 2\nretry_delay_seconds = 0.05\n"};
+  const DomainSpec spec = PoisonSpec(StreamName(), 2);
   ServerProcess& server = Start("logs", WriteDomain(spec), {"--log-format", "json"});
   const int port = StartReady(server);
-  const std::string id = spec.stream + "-poison";
-  ASSERT_TRUE(broker().Publish(spec.stream, {{"id", id}, {"type", "Poison"}, {"data", "{}"}}).ok());
+  const std::string id = PublishPoison(spec.stream);
   ASSERT_TRUE(server.WaitForOutput("\"dlq.moved\"", Ms(15000))) << server.Err();
 
   httplib::Client client("127.0.0.1", port);

@@ -54,16 +54,11 @@ TEST_F(ServerMetricsTest, ScrapePassesPromtoolWithProteansFamiliesAndGauges) {
   if (!std::filesystem::exists(kPromtool)) {
     GTEST_SKIP() << kPromtool << " not installed (Debian package prometheus)";
   }
-  DomainSpec spec{.stream = StreamName(),
-                  .duration_ms = 5,
-                  .handler_extra = "fail_types = [\"Poison\"]\n",
-                  .subscription_extra = "max_retries = 1\n"};
+  const DomainSpec spec = PoisonSpec(StreamName(), 1);
   ServerProcess& server = Start("metrics", WriteDomain(spec), {"--log-format", "json"});
   const int port = StartReady(server);
-  const std::vector<std::string> ok = Publish(spec.stream, 1);
-  ASSERT_TRUE(
-      broker().Publish(spec.stream, {{"id", spec.stream + "-p"}, {"type", "Poison"}, {"data", "{}"}})
-          .ok());
+  Publish(spec.stream, 1);
+  PublishPoison(spec.stream);
   ASSERT_TRUE(server.WaitForOutput("\"dlq.moved\"", Ms(15000))) << server.Err();
   const std::string labels = "{subscription=\"Worker-" + spec.stream + "\",handler=\"Worker\",stream=\"" +
                              spec.stream + "\"";
@@ -93,7 +88,6 @@ TEST_F(ServerMetricsTest, ScrapePassesPromtoolWithProteansFamiliesAndGauges) {
   EXPECT_NE(text.find("# HELP protean_subscription_retries_total "), std::string::npos);
   server.Signal(SIGTERM);
   EXPECT_EQ(server.WaitExit(Ms(15000)), 0) << server.Err();
-  (void)ok;
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 // "still failing" line at most every minute), and the first good read after
 // it logs how long the outage lasted.
 
-#include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,24 +31,39 @@ class SwitchedBroker : public BrokerWrapper {
   bool down = true;
 };
 
-TEST(EngineOutageLogTest, AnOutageIsLoggedOnceThenItsRecovery) {
+// An engine with one subscription "H" on "orders" over a SwitchedBroker,
+// in simulated time, its log kept.
+struct OutageWorld {
   SimClock clock;
-  SimExecutor loop(clock);
-  MemoryBroker shared(clock, "inline");
-  SwitchedBroker broker(&shared);
-  Prng prng(1);
+  SimExecutor loop{clock};
+  MemoryBroker shared{clock, "inline"};
+  SwitchedBroker broker{&shared};
+  Prng prng{1};
   MetricsRegistry metrics;
-  EngineAdapters adapters;
-  adapters.brokers = {{"default", &broker}};
-  EngineOptions options;
   std::vector<LogRecord> logged;
-  options.log = [&](const LogRecord& r) { logged.push_back(r); };
-  HandlerRegistration h;
-  h.name = "H";
-  h.stream = "orders";
-  h.fn = [](const Message&, HandlerContext&) { return HandlerResult::Ok(); };
-  Engine engine(loop, prng, metrics, adapters, options, nullptr);
-  ASSERT_TRUE(engine.AddSubscription(h, SubscriptionConfig{}).ok());
+  HandlerRegistration handler;
+  std::unique_ptr<Engine> engine;
+
+  OutageWorld() {
+    EngineAdapters adapters;
+    adapters.brokers = {{"default", &broker}};
+    EngineOptions options;
+    options.log = [this](const LogRecord& r) { logged.push_back(r); };
+    handler.name = "H";
+    handler.stream = "orders";
+    handler.fn = [](const Message&, HandlerContext&) { return HandlerResult::Ok(); };
+    engine = std::make_unique<Engine>(loop, prng, metrics, adapters, options, nullptr);
+    PROTEAN_CHECK(engine->AddSubscription(handler, SubscriptionConfig{}).ok());
+  }
+};
+
+TEST(EngineOutageLogTest, AnOutageIsLoggedOnceThenItsRecovery) {
+  OutageWorld w;
+  SimExecutor& loop = w.loop;
+  SwitchedBroker& broker = w.broker;
+  MetricsRegistry& metrics = w.metrics;
+  std::vector<LogRecord>& logged = w.logged;
+  Engine& engine = *w.engine;
   engine.Start();
   loop.RunFor(Seconds(30));
   auto count = [&](const std::string& event) {
