@@ -10,6 +10,8 @@
 #include <cstring>
 #include <random>
 
+#include "app/server/api_keys.h"
+
 namespace protean {
 namespace {
 
@@ -50,36 +52,9 @@ std::string RequestIdFor(const std::string& given) {
 
 HealthHttpServer::HealthHttpServer(HealthProbes probes)
     : probes_(std::move(probes)), server_(std::make_unique<httplib::Server>()) {
-  auto json = [](httplib::Response& res, const HealthResponse& r) {
-    res.status = r.status;
-    res.set_content(r.body, "application/json");
-  };
-  server_->Get("/healthz", [this, json](const httplib::Request&, httplib::Response& res) {
-    json(res, probes_.live());
-  });
-  server_->Get("/livez", [this, json](const httplib::Request&, httplib::Response& res) {
-    json(res, probes_.live());
-  });
-  server_->Get("/readyz", [this, json](const httplib::Request&, httplib::Response& res) {
-    json(res, probes_.ready());
-  });
-  server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(probes_.metrics ? probes_.metrics() : "", "text/plain; version=0.0.4");
-  });
-  auto not_allowed = [](const httplib::Request&, httplib::Response& res) {
-    res.status = 405;
-    res.set_content(R"({"status":"error","error":"method not allowed"})", "application/json");
-  };
-  for (const char* path : {"/healthz", "/livez", "/readyz", "/metrics"}) {
-    server_->Post(path, not_allowed);
-    server_->Put(path, not_allowed);
-    server_->Delete(path, not_allowed);
-    server_->Patch(path, not_allowed);
-  }
+  Route();
   server_->set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.status == 404) {
-      res.set_content(R"({"status":"error","error":"not found"})", "application/json");
-    }
+    if (res.status == 404) res.set_content(R"({"error":"Not Found"})", "application/json");
   });
   server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     res.set_header("X-Request-ID", RequestIdFor(req.get_header_value("X-Request-ID")));
@@ -89,6 +64,69 @@ HealthHttpServer::HealthHttpServer(HealthProbes probes)
     if (probes_.log) probes_.log(RequestRecord(req, res));
   });
   server_->set_keep_alive_max_count(1);  // Connection: close, as Protean's server
+}
+
+bool HealthHttpServer::Allowed(const httplib::Request& req, httplib::Response& res,
+                               const std::vector<std::string_view>& scopes, bool admin) {
+  if (probes_.keys == nullptr) return true;
+  const auto now = std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+  const cli::Authorization a =
+      probes_.keys->Authorize(req.get_header_value("Authorization"),
+                              req.get_header_value("X-API-Key"), scopes, admin, now);
+  if (!a.tenant.empty()) res.set_header("X-Tenant", a.tenant);
+  if (a.status == 200) return true;
+  res.status = a.status;
+  if (a.status == 401) {
+    res.set_header("WWW-Authenticate", "Bearer");
+    res.set_content(R"({"error":"Unauthorized"})", "application/json");
+  } else if (a.status == 403) {
+    res.set_content(R"({"error":"Forbidden"})", "application/json");
+  } else {
+    res.set_header("Retry-After", std::to_string(a.retry_after_s));
+    res.set_content(R"({"error":"Too Many Requests"})", "application/json");
+  }
+  return false;
+}
+
+void HealthHttpServer::Route() {
+  auto json = [](httplib::Response& res, const HealthResponse& r) {
+    res.status = r.status;
+    res.set_content(r.body, "application/json");
+  };
+  // cpp-httplib answers HEAD from the GET handler, without the body.
+  for (const char* path : {"/healthz", "/livez"}) {
+    server_->Get(path, [this, json](const httplib::Request&, httplib::Response& res) {
+      json(res, probes_.live());
+    });
+  }
+  server_->Get("/readyz", [this, json](const httplib::Request&, httplib::Response& res) {
+    json(res, probes_.ready());
+  });
+  server_->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+    if (!Allowed(req, res, {"read_models", "metrics"}, false)) return;
+    res.set_content(probes_.metrics ? probes_.metrics() : "", "text/plain; version=0.0.4");
+  });
+  std::vector<const char*> paths = {"/healthz", "/livez", "/readyz", "/metrics"};
+  if (probes_.drain) {
+    paths.push_back("/drainz");
+    server_->Get("/drainz", [this, json](const httplib::Request& req, httplib::Response& res) {
+      if (Allowed(req, res, {"admin"}, true)) json(res, probes_.drain_status());
+    });
+    server_->Post("/drainz", [this, json](const httplib::Request& req, httplib::Response& res) {
+      if (Allowed(req, res, {"admin"}, true)) json(res, probes_.drain());
+    });
+  }
+  auto not_allowed = [](const httplib::Request&, httplib::Response& res) {
+    res.status = 405;
+    res.set_content(R"({"error":"Method Not Allowed"})", "application/json");
+  };
+  for (const char* path : paths) {
+    if (std::string_view(path) != "/drainz") server_->Post(path, not_allowed);
+    server_->Put(path, not_allowed);
+    server_->Delete(path, not_allowed);
+    server_->Patch(path, not_allowed);
+    server_->Options(path, not_allowed);
+  }
 }
 
 HealthHttpServer::~HealthHttpServer() { Stop(); }

@@ -1,10 +1,17 @@
 #pragma once
 // The embedded health server of `protean server` ([server.health]): a small
-// HTTP/1.1 server on its own thread answering GET /healthz, /livez, /readyz
-// (JSON bodies from the engine's probes) and /metrics (Prometheus text).
-// Other methods get 405, unknown paths 404. It keeps answering while the
-// engine drains (readiness then says 503 "unavailable"), unlike Python
-// Protean, whose probes are refused during the drain.
+// HTTP/1.1 server on its own thread answering GET (and HEAD, the same
+// without a body) /healthz, /livez, /readyz (JSON bodies from the engine's
+// probes), /metrics (Prometheus text) and /drainz (drain progress), and
+// POST /drainz (starts the one-way drain). Other methods on these paths get
+// 405 {"error":"Method Not Allowed"}, unknown paths 404 {"error":"Not Found"}
+// (Protean's bodies). It keeps answering while the engine drains (readiness
+// then says 503 "unavailable"), unlike Python Protean, whose probes are
+// refused during the drain.
+//
+// With API keys (api_keys.h): /metrics needs scope read_models or metrics,
+// /drainz scope admin (and is rate-limited per key); 401 without a valid
+// key, 403 without the scope, 429 with Retry-After. The probes stay open.
 //
 // Every response carries X-Request-ID: the request's own when it is a sane
 // token (1..128 of [A-Za-z0-9._:-]), else a generated 32-hex id; the same
@@ -17,7 +24,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "core/engine/engine.h"
 #include "core/engine/log.h"
@@ -25,6 +34,12 @@
 
 namespace httplib {
 class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace protean::cli {
+class ApiKeyAuth;
 }
 
 namespace protean {
@@ -34,6 +49,9 @@ struct HealthProbes {
   std::function<HealthResponse()> ready;
   std::function<std::string()> metrics;
   LogSink log;  // http.request records; may be null
+  std::function<HealthResponse()> drain;         // POST /drainz; null: no /drainz
+  std::function<HealthResponse()> drain_status;  // GET /drainz
+  cli::ApiKeyAuth* keys = nullptr;               // null or none configured: routes open
 };
 
 // The X-Request-ID of a response: `given` when it is a sane token, else a
@@ -60,6 +78,11 @@ class HealthHttpServer {
   int port() const { return port_; }
 
  private:
+  void Route();
+  // Answers 401/403/429 and returns false unless the request may go on.
+  bool Allowed(const httplib::Request& req, httplib::Response& res,
+               const std::vector<std::string_view>& scopes, bool admin);
+
   HealthProbes probes_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;

@@ -14,6 +14,7 @@
 
 #include "app/command_context.h"
 #include "app/server/alert_callbacks.h"
+#include "app/server/api_keys.h"
 #include "app/server/health_http_server.h"
 #include "app/server/history_writer.h"
 #include "app/server/identity.h"
@@ -98,6 +99,7 @@ class ServerProcess {
 
   // Each returns an exit code other than -1 to stop there.
   int Open();
+  int LoadKeys();
   int BuildEngine();
   int StartProbes();
   void RemoveStaleConsumers();
@@ -112,6 +114,8 @@ class ServerProcess {
   void Log(const LogRecord& record) { log_.Write(record); }
   void LogStart(int health_port);
   std::string RenderMetrics();
+  HealthResponse Drain();
+  HealthResponse DrainStatus() const;
   void StartRefresher();
   void StartStop(const std::string& reason);
 
@@ -130,6 +134,8 @@ class ServerProcess {
   MetricsRegistry metrics_;
   HistoryWriter history_;
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<ApiKeyAuth> keys_;
+  std::string keys_source_;
   std::unique_ptr<MetricsRefresher> refresher_;
   std::unique_ptr<HealthHttpServer> http_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
@@ -188,6 +194,41 @@ int ServerProcess::Open() {
   return -1;
 }
 
+// API keys from [server.security]; production refuses to start without any.
+int ServerProcess::LoadKeys() {
+  const config::DomainConfig& c = d_->domain->config();
+  Result<LoadedApiKeys> loaded =
+      LoadApiKeys(c.server.security, [](const std::string& name) -> std::optional<std::string> {
+        const char* value = std::getenv(name.c_str());
+        return value != nullptr ? std::optional<std::string>(value) : std::nullopt;
+      });
+  if (!loaded.ok()) return Fail(loaded.status());
+  if (loaded->keys.empty() && c.env == "production") {
+    return Fail(Status::InvalidArgument(
+        "environment production needs API keys: set " + c.server.security.api_keys_env +
+        " (key:tenant:scope,scope;...) or [server.security] api_keys_file"));
+  }
+  keys_source_ = loaded->source;
+  keys_ = std::make_unique<ApiKeyAuth>(std::move(loaded->keys),
+                                       c.server.security.admin_requests_per_minute);
+  return -1;
+}
+
+HealthResponse ServerProcess::Drain() {
+  loop_->Post([this] { engine_->RequestDrain(); });
+  HealthResponse r = DrainStatus();
+  r.status = 202;
+  return r;
+}
+
+HealthResponse ServerProcess::DrainStatus() const {
+  const Engine::DrainProgress p = engine_->drain_progress();
+  const char* status = !p.requested ? "running" : p.done() ? "drained" : "draining";
+  return {200, std::string(R"({"status":")") + status + R"(","subscriptions":)" +
+                   std::to_string(p.subscriptions) + R"(,"idle":)" + std::to_string(p.idle) +
+                   R"(,"in_flight":)" + std::to_string(p.subscriptions - p.idle) + "}"};
+}
+
 int ServerProcess::BuildEngine() {
   Domain& domain = *d_->domain;
   // [server] worker_threads: handler attempts and blocking adapter calls.
@@ -233,8 +274,11 @@ int ServerProcess::StartProbes() {
   if (health.enabled) {
     http_ = std::make_unique<HealthHttpServer>(
         HealthProbes{[this] { return engine_->Live(); }, [this] { return engine_->Ready(); },
-                     [this] { return RenderMetrics(); },
-                     [this](const LogRecord& r) { Log(r); }});
+                     [this] { return RenderMetrics(); }, [this](LogRecord r) {
+                       r.instance = self_.instance;
+                       Log(r);
+                     },
+                     [this] { return Drain(); }, [this] { return DrainStatus(); }, keys_.get()});
     const int want = static_cast<int>(o_.health_port.value_or(health.port));
     Status st = http_->Start(health.host, want, health.port_auto_increment);
     if (!st.ok()) return Fail(st);  // a taken port is an error, never shared
@@ -309,9 +353,17 @@ void ServerProcess::LogStart(int health_port) {
       .With("identity", self_.named ? "named" : "generated")
       .With("consumers", consumers)
       .With("pid", std::to_string(::getpid()))
-      .With("log_level", std::string(LogLevelName(log_.min_level())));
+      .With("log_level", std::string(LogLevelName(log_.min_level())))
+      .With("api_keys", keys_->enforced() ? std::to_string(keys_->size()) + " from " + keys_source_ +
+                                                ": /metrics and /drainz need a key"
+                                          : "none configured: /metrics and /drainz are open");
   log_.Log(LogLevel::kInfo, "server.started",
            "server running " + std::to_string(resolved_.size()) + " handler(s)", std::move(f));
+  if (!keys_->enforced()) {
+    log_.Log(LogLevel::kWarning, "server.api_keys_absent",
+             "no API keys configured (" + c.server.security.api_keys_env +
+                 ", [server.security] api_keys_file): /metrics and /drainz are open");
+  }
 }
 
 int ServerProcess::Run() {
@@ -356,7 +408,8 @@ int RunServer(const ServerOptions& options, std::ostream& out, std::ostream& err
   LogWriter log(err, ChooseLogFormat(options.log_format, ""), LogLevel::kInfo);
   ServerProcess process(options, out, log);
   for (int (ServerProcess::*step)() :
-       {&ServerProcess::Open, &ServerProcess::BuildEngine, &ServerProcess::StartProbes}) {
+       {&ServerProcess::Open, &ServerProcess::LoadKeys, &ServerProcess::BuildEngine,
+        &ServerProcess::StartProbes}) {
     const int code = (process.*step)();
     if (code >= 0) return code;
   }

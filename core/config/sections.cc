@@ -242,6 +242,13 @@ ServerConfig ReadServer(TableReader& server) {
   config.health = ReadHealth(health);
   TableReader dlq = server.Table("dlq");
   config.dlq = ReadDlq(dlq);
+  TableReader security = server.Table("security");
+  config.security.api_keys_env = security.String("api_keys_env", config.security.api_keys_env);
+  config.security.api_keys_file = security.String("api_keys_file", "");
+  config.security.admin_requests_per_minute =
+      security.Int("admin_requests_per_minute", config.security.admin_requests_per_minute, 1,
+                   1000000);
+  security.RejectUnknownKeys();
   config.drain_timeout = SecondsF(server.ReadDuration("drain_timeout", 10, kDrainTimeout));
   config.workers = server.ReadOptionalCount("workers", kWorkers);
   config.worker_threads = server.ReadCount("worker_threads", config.worker_threads, kWorkerThreads);

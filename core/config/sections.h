@@ -97,12 +97,21 @@ struct DlqConfig {
   Duration check_interval() const { return SecondsF(check_interval_seconds); }
 };
 
+// [server.security]: where the API keys of the health server's /metrics and
+// /drainz come from (app/server/api_keys.h). This engine's own section.
+struct SecurityConfig {
+  std::string api_keys_env = "API_KEYS";  // environment variable with key:tenant:scopes;...
+  std::string api_keys_file;              // used when that variable is unset or empty
+  int64_t admin_requests_per_minute = 30;  // per key, 1..1000000
+};
+
 // [server]. Subscriptions, profiles, [server.stream_subscription] and the
 // other subscription keys are resolved per handler by SubscriptionResolver
 // (core/config/subscription_resolver.h), which reads the loaded table in place.
 struct ServerConfig {
   HealthConfig health;
   DlqConfig dlq;
+  SecurityConfig security;
   Duration drain_timeout = Seconds(10);  // (0, 1e9] s
   // Engine processes, for check's connection budget (Protean: --workers).
   std::optional<int64_t> workers;  // 1..1024 when present

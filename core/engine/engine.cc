@@ -1,5 +1,7 @@
 #include "core/engine/engine.h"
 
+#include <algorithm>
+
 #include <cstdio>
 #include <map>
 
@@ -335,6 +337,26 @@ void Engine::Shutdown(const std::string& reason, std::function<void(int)> done) 
   }
 }
 
+void Engine::RequestDrain() {
+  if (state() != State::kRunning || drain_requested_.exchange(true)) return;
+  metrics_.GetGauge("protean_engine_draining")->Set(1);
+  Step("drain_requested");
+  SetReadiness("draining");
+  for (auto& sub : subs_) {
+    sub->StopFetching(scope_.Guard([this] {
+      if (drain_idle_.fetch_add(1) + 1 == subs_.size()) Step("drain_requested_done");
+    }));
+  }
+}
+
+Engine::DrainProgress Engine::drain_progress() const {
+  DrainProgress p;
+  p.requested = drain_requested_.load();
+  p.subscriptions = subs_.size();  // fixed once started
+  p.idle = std::min(drain_idle_.load(), p.subscriptions);
+  return p;
+}
+
 void Engine::CutDrain() {
   if (state() != State::kDraining || drain_finished_) return;
   OnDrained(true, /*cut=*/true);
@@ -466,6 +488,9 @@ HealthResponse Engine::Ready() const {
   const State s = state();
   if (s != State::kRunning) {
     return {503, R"({"status":"unavailable","checks":{"shutting_down":true}})"};
+  }
+  if (drain_requested_.load()) {
+    return {503, R"({"status":"unavailable","checks":{"shutting_down":false,"draining":true}})"};
   }
   std::lock_guard<std::mutex> lock(health_mu_);
   return {ready_ok_ ? 200 : 503, std::string(R"({"status":")") + (ready_ok_ ? "ok" : "degraded") +
