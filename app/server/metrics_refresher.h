@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -53,9 +54,18 @@ class MetricsRefresher {
   void Stop();
   // One pass over every gauge.
   void RefreshOnce();
+  // The readiness body's informational "subscriptions" block, Protean's
+  // shape, from the last pass: {"total":N,"details":[{"name",
+  // "handler_name","subscription_type","stream_category","lag","pending",
+  // "dlq_depth","status"}]}; null counts where nothing is known (yet).
+  std::string SubscriptionsJson() const;
 
  private:
-  void RefreshSubscription(const RefreshedSubscription& s, bool running);
+  struct Detail {
+    std::optional<int64_t> lag, pending, dlq_depth;
+    bool ok = false;
+  };
+  Detail RefreshSubscription(const RefreshedSubscription& s, bool running);
   void RefreshPools();
 
   MetricsRegistry& metrics_;
@@ -64,7 +74,8 @@ class MetricsRefresher {
   std::vector<RefreshedSubscription> subscriptions_;
   std::function<bool()> running_;
   Duration interval_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
+  std::vector<Detail> details_;  // one per subscription, guarded by mu_
   std::condition_variable wake_;
   bool stop_ = false;
   std::thread thread_;

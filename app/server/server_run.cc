@@ -12,6 +12,8 @@
 #include <mutex>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
 #include "app/command_context.h"
 #include "app/server/alert_callbacks.h"
 #include "app/server/api_keys.h"
@@ -114,9 +116,10 @@ class ServerProcess {
   void Log(const LogRecord& record) { log_.Write(record); }
   void LogStart(int health_port);
   std::string RenderMetrics();
+  HealthResponse Ready() const;
   HealthResponse Drain();
   HealthResponse DrainStatus() const;
-  void StartRefresher();
+  void MakeRefresher();
   void StartStop(const std::string& reason);
 
   const ServerOptions& o_;
@@ -265,6 +268,7 @@ int ServerProcess::BuildEngine() {
       ResolveAlertCallback(domain.config(), DefaultAlertCallbackRegistry(), MakeDlqAlertCallback);
   if (!callback.ok()) return Fail(callback.status());
   if (*callback) engine_->AddDlqAlertCallback(**callback);
+  MakeRefresher();
   return -1;
 }
 
@@ -273,7 +277,7 @@ int ServerProcess::StartProbes() {
   int port = 0;
   if (health.enabled) {
     http_ = std::make_unique<HealthHttpServer>(
-        HealthProbes{[this] { return engine_->Live(); }, [this] { return engine_->Ready(); },
+        HealthProbes{[this] { return engine_->Live(); }, [this] { return Ready(); },
                      [this] { return RenderMetrics(); }, [this](LogRecord r) {
                        r.instance = self_.instance;
                        Log(r);
@@ -325,7 +329,20 @@ std::string ServerProcess::RenderMetrics() {
   return metrics_.RenderPrometheus();
 }
 
-void ServerProcess::StartRefresher() {
+HealthResponse ServerProcess::Ready() const {
+  HealthResponse r = engine_->Ready();
+  nlohmann::json body = nlohmann::json::parse(r.body, nullptr, false);
+  if (body.is_discarded() || !body.contains("checks") ||
+      body["checks"].value("shutting_down", true)) {
+    return r;
+  }
+  // Informational, never gating (Protean's "subscriptions" block).
+  body["checks"]["subscriptions"] = nlohmann::json::parse(refresher_->SubscriptionsJson());
+  r.body = body.dump();
+  return r;
+}
+
+void ServerProcess::MakeRefresher() {
   std::vector<RefreshedSubscription> subs;
   for (const ResolvedHandler& r : resolved_) {
     subs.push_back({r.handler->name, r.handler->stream, r.config.type == SubscriptionType::kStream});
@@ -334,7 +351,6 @@ void ServerProcess::StartRefresher() {
   refresher_ = std::make_unique<MetricsRefresher>(
       metrics_, domain.adapters().broker("default"), domain.adapters().database("default"),
       std::move(subs), [this] { return !stopping_.load(); }, kGaugeRefreshInterval);
-  refresher_->Start();
 }
 
 void ServerProcess::LogStart(int health_port) {
@@ -370,7 +386,7 @@ int ServerProcess::Run() {
   signals_.Start({[this](const std::string& sig) { StartStop(sig); },
                   [this](const std::string&) { loop_->Post([this] { engine_->CutDrain(); }); }});
   loop_->Post([this] { engine_->Start(); });
-  StartRefresher();
+  refresher_->Start();
   const double run_for = o_.test_mode && o_.run_for <= 0 ? 3.0 : o_.run_for;
   if (run_for > 0) loop_->PostAfter(SecondsF(run_for), [this] { StartStop("run-for"); });
   const Domain& domain = *d_->domain;

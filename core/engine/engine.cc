@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/config/redaction.h"
 #include "core/engine/event_store_subscription.h"
 #include "core/engine/internal/call_isolated.h"
 #include "core/engine/internal/offload.h"
@@ -505,6 +506,35 @@ void Engine::ScheduleReadinessRefresh() {
   }));
 }
 
+namespace {
+
+// Protean's readiness checks (server/health.py _check_readiness): the
+// verdict of each adapter, grouped as it groups them. A failure says why,
+// redacted ("unavailable" in Protean).
+nlohmann::json ReadinessChecks(const std::vector<std::pair<std::string, Status>>& results) {
+  nlohmann::json checks = {{"shutting_down", false},
+                           {"providers", nlohmann::json::object()},
+                           {"brokers", nlohmann::json::object()},
+                           {"event_store", "ok"},
+                           {"caches", nlohmann::json::object()}};
+  for (const auto& [key, st] : results) {
+    const nlohmann::json verdict =
+        st.ok() ? nlohmann::json("ok")
+                : nlohmann::json("unavailable: " + config::RedactText(st.ToString()));
+    const size_t dot = key.find('.');
+    const std::string kind = key.substr(0, dot);
+    const std::string name = dot == std::string::npos ? "" : key.substr(dot + 1);
+    if (kind == "event_store") {
+      checks["event_store"] = verdict;
+    } else {
+      checks[kind == "databases" ? "providers" : kind][name] = verdict;
+    }
+  }
+  return checks;
+}
+
+}  // namespace
+
 void Engine::RefreshReadiness(std::function<void()> done) {
   struct Pings {
     std::vector<std::pair<std::string, Status>> results;
@@ -522,12 +552,9 @@ void Engine::RefreshReadiness(std::function<void()> done) {
         return Duration{0};
       },
       scope_.Guard([this, pings, done = std::move(done)] {
-        nlohmann::json checks = nlohmann::json::object();
         bool ok = true;
-        for (const auto& [key, st] : pings->results) {
-          checks[key] = st.ok() ? nlohmann::json("ok") : nlohmann::json(st.ToString());
-          ok = ok && st.ok();
-        }
+        for (const auto& [key, st] : pings->results) ok = ok && st.ok();
+        const nlohmann::json checks = ReadinessChecks(pings->results);
         {
           std::lock_guard<std::mutex> lock(health_mu_);
           ready_ok_ = ok;

@@ -206,7 +206,7 @@ class Engine {
   // Written on the loop, read by Ready() from any thread.
   mutable std::mutex health_mu_;
   bool ready_ok_ = true;  // until the first refresh says otherwise
-  std::string ready_checks_ = "{}";
+  std::string ready_checks_ = R"({"shutting_down":false})";  // until the first refresh
   std::string ready_status_ = "ok";  // last readiness event: ok | degraded
   // Live(): the instant the unanswered no-op was posted (0 = none waiting).
   mutable std::atomic<int64_t> live_probe_posted_us_{0};
