@@ -1,5 +1,7 @@
 #include "app/server/log_writer.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -61,6 +63,24 @@ std::optional<LogFormat> ParseLogFormat(std::string_view name) {
   if (name == "json") return LogFormat::kJson;
   if (name == "text" || name == "console") return LogFormat::kText;
   return std::nullopt;
+}
+
+// --log-format, else [logging] format (json or console), else text when
+// stderr is a terminal and json otherwise.
+LogFormat ChooseLogFormat(const std::string& flag, const std::string& configured) {
+  if (std::optional<LogFormat> f = ParseLogFormat(flag)) return *f;
+  if (std::optional<LogFormat> f = ParseLogFormat(configured)) return *f;
+  return ::isatty(STDERR_FILENO) != 0 ? LogFormat::kText : LogFormat::kJson;
+}
+
+// --log-level, else [logging] level, else Protean's default for the
+// environment (utils/logging.py _ENV_LEVEL_MAP), else INFO.
+LogLevel ChooseLogLevel(const std::string& flag, const config::DomainConfig& config) {
+  if (std::optional<LogLevel> l = ParseLogLevel(flag)) return *l;
+  if (std::optional<LogLevel> l = ParseLogLevel(config.logging.level)) return *l;
+  if (config.env == "development") return LogLevel::kDebug;
+  if (config.env == "test") return LogLevel::kWarning;
+  return LogLevel::kInfo;
 }
 
 std::string FormatLogJson(const LogRecord& r) {

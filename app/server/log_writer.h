@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/config/domain_config.h"
 #include "core/engine/log.h"
 
 namespace protean::cli {
@@ -32,6 +33,14 @@ enum class LogFormat { kJson, kText };
 
 // "json" or "text"; also Protean's "console" (text); nullopt otherwise.
 std::optional<LogFormat> ParseLogFormat(std::string_view name);
+
+// --log-format, else [logging] format (json or console), else text when
+// stderr is a terminal and json otherwise.
+LogFormat ChooseLogFormat(const std::string& flag, const std::string& configured);
+// --log-level, else [logging] level, else Protean's default for the
+// environment (production/staging INFO, development DEBUG, test WARNING),
+// else INFO.
+LogLevel ChooseLogLevel(const std::string& flag, const config::DomainConfig& config);
 
 // One JSON object (no newline): time, level, event, message, instance, then
 // the fields; "attempt", "failures", "outage_seconds", "health_port", "pid"

@@ -6,6 +6,7 @@
 
 #include "app/cli_values.h"
 #include "app/server/identity.h"
+#include "app/server/log_writer.h"
 #include "app/server/server_options.h"
 #include "app/server/supervisor.h"
 #include "core/config/configuration_error.h"
@@ -37,15 +38,21 @@ int64_t Workers(const ServerOptions& o, std::optional<config::DomainConfig>& loa
 }
 
 int RunServerCommand(const ServerOptions& o, std::ostream& out, std::ostream& err) {
+  // The supervisor's lines and a load error are log records too.
+  LogWriter log(err, ChooseLogFormat(o.log_format, ""), LogLevel::kInfo);
   std::optional<config::DomainConfig> config;
-  const int64_t workers = Workers(o, config, err);
+  const int64_t workers = Workers(o, config, log.lines());
   if (workers == 0) return kExitUsageOrLoadError;
   if (workers > kWorkersMax) {
-    err << "protean: error: [server] workers: expected an integer in 1.." << kWorkersMax << ", got "
-        << workers << "\n";
+    log.lines() << "protean: error: [server] workers: expected an integer in 1.." << kWorkersMax
+                << ", got " << workers << "\n";
     return kExitUsageOrLoadError;
   }
-  if (workers > 1) return RunSupervisor(o, *config, workers, out, err);
+  if (workers > 1) {
+    log.set_format(ChooseLogFormat(o.log_format, config->logging.format));
+    log.set_min_level(ChooseLogLevel(o.log_level, *config));
+    return RunSupervisor(o, *config, workers, out, log.lines());
+  }
   return RunServer(o, out, err);
 }
 

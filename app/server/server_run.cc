@@ -56,24 +56,6 @@ Status WritePortFile(const std::string& path, int port) {
   return Status::Ok();
 }
 
-// --log-format, else [logging] format (json or console), else text when
-// stderr is a terminal and json otherwise.
-LogFormat ChooseLogFormat(const std::string& flag, const std::string& configured) {
-  if (std::optional<LogFormat> f = ParseLogFormat(flag)) return *f;
-  if (std::optional<LogFormat> f = ParseLogFormat(configured)) return *f;
-  return ::isatty(STDERR_FILENO) ? LogFormat::kText : LogFormat::kJson;
-}
-
-// --log-level, else [logging] level, else Protean's default for the
-// environment (utils/logging.py _ENV_LEVEL_MAP), else INFO.
-LogLevel ChooseLogLevel(const std::string& flag, const config::DomainConfig& config) {
-  if (std::optional<LogLevel> l = ParseLogLevel(flag)) return *l;
-  if (std::optional<LogLevel> l = ParseLogLevel(config.logging.level)) return *l;
-  if (config.env == "development") return LogLevel::kDebug;
-  if (config.env == "test") return LogLevel::kWarning;
-  return LogLevel::kInfo;
-}
-
 // "databases.default=postgresql postgresql://u:***@h/db, brokers.default=redis ..."
 std::string DescribeAdapters(const config::DomainConfig& c) {
   std::string out;
