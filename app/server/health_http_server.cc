@@ -50,29 +50,16 @@ std::string RequestIdFor(const std::string& given) {
   return id;
 }
 
-HealthHttpServer::HealthHttpServer(HealthProbes probes)
-    : probes_(std::move(probes)), server_(std::make_unique<httplib::Server>()) {
-  Route();
-  server_->set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.status == 404) res.set_content(R"({"error":"Not Found"})", "application/json");
-  });
-  server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-    res.set_header("X-Request-ID", RequestIdFor(req.get_header_value("X-Request-ID")));
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  server_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    if (probes_.log) probes_.log(RequestRecord(req, res));
-  });
-  server_->set_keep_alive_max_count(1);  // Connection: close, as Protean's server
-}
+namespace {
 
-bool HealthHttpServer::Allowed(const httplib::Request& req, httplib::Response& res,
-                               const std::vector<std::string_view>& scopes, bool admin) {
-  if (probes_.keys == nullptr) return true;
+// Answers 401/403/429 and returns false unless the request may go on.
+bool Allowed(const HealthProbes& probes, const httplib::Request& req, httplib::Response& res,
+             const std::vector<std::string_view>& scopes, bool admin) {
+  if (probes.keys == nullptr) return true;
   const auto now = std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
   const cli::Authorization a =
-      probes_.keys->Authorize(req.get_header_value("Authorization"),
-                              req.get_header_value("X-API-Key"), scopes, admin, now);
+      probes.keys->Authorize(req.get_header_value("Authorization"),
+                             req.get_header_value("X-API-Key"), scopes, admin, now);
   if (!a.tenant.empty()) res.set_header("X-Tenant", a.tenant);
   if (a.status == 200) return true;
   res.status = a.status;
@@ -88,32 +75,46 @@ bool HealthHttpServer::Allowed(const httplib::Request& req, httplib::Response& r
   return false;
 }
 
-void HealthHttpServer::Route() {
-  auto json = [](httplib::Response& res, const HealthResponse& r) {
-    res.status = r.status;
-    res.set_content(r.body, "application/json");
-  };
+void Json(httplib::Response& res, const HealthResponse& r) {
+  res.status = r.status;
+  res.set_content(r.body, "application/json");
+}
+
+void InstallHooks(httplib::Server& server, const HealthProbes* p) {
+  server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.status == 404) res.set_content(R"({"error":"Not Found"})", "application/json");
+  });
+  server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    res.set_header("X-Request-ID", RequestIdFor(req.get_header_value("X-Request-ID")));
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  server.set_logger([p](const httplib::Request& req, const httplib::Response& res) {
+    if (p->log) p->log(RequestRecord(req, res));
+  });
+}
+
+}  // namespace
+
+void MountHealthRoutes(httplib::Server& server, const HealthProbes& probes, bool hooks) {
+  const HealthProbes* p = &probes;
   // cpp-httplib answers HEAD from the GET handler, without the body.
   for (const char* path : {"/healthz", "/livez"}) {
-    server_->Get(path, [this, json](const httplib::Request&, httplib::Response& res) {
-      json(res, probes_.live());
-    });
+    server.Get(path, [p](const httplib::Request&, httplib::Response& res) { Json(res, p->live()); });
   }
-  server_->Get("/readyz", [this, json](const httplib::Request&, httplib::Response& res) {
-    json(res, probes_.ready());
-  });
-  server_->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
-    if (!Allowed(req, res, {"read_models", "metrics"}, false)) return;
-    res.set_content(probes_.metrics ? probes_.metrics() : "", "text/plain; version=0.0.4");
+  server.Get("/readyz",
+             [p](const httplib::Request&, httplib::Response& res) { Json(res, p->ready()); });
+  server.Get("/metrics", [p](const httplib::Request& req, httplib::Response& res) {
+    if (!Allowed(*p, req, res, {"read_models", "metrics"}, false)) return;
+    res.set_content(p->metrics ? p->metrics() : "", "text/plain; version=0.0.4");
   });
   std::vector<const char*> paths = {"/healthz", "/livez", "/readyz", "/metrics"};
-  if (probes_.drain) {
+  if (p->drain) {
     paths.push_back("/drainz");
-    server_->Get("/drainz", [this, json](const httplib::Request& req, httplib::Response& res) {
-      if (Allowed(req, res, {"admin"}, true)) json(res, probes_.drain_status());
+    server.Get("/drainz", [p](const httplib::Request& req, httplib::Response& res) {
+      if (Allowed(*p, req, res, {"admin"}, true)) Json(res, p->drain_status());
     });
-    server_->Post("/drainz", [this, json](const httplib::Request& req, httplib::Response& res) {
-      if (Allowed(req, res, {"admin"}, true)) json(res, probes_.drain());
+    server.Post("/drainz", [p](const httplib::Request& req, httplib::Response& res) {
+      if (Allowed(*p, req, res, {"admin"}, true)) Json(res, p->drain());
     });
   }
   auto not_allowed = [](const httplib::Request&, httplib::Response& res) {
@@ -121,12 +122,19 @@ void HealthHttpServer::Route() {
     res.set_content(R"({"error":"Method Not Allowed"})", "application/json");
   };
   for (const char* path : paths) {
-    if (std::string_view(path) != "/drainz") server_->Post(path, not_allowed);
-    server_->Put(path, not_allowed);
-    server_->Delete(path, not_allowed);
-    server_->Patch(path, not_allowed);
-    server_->Options(path, not_allowed);
+    if (std::string_view(path) != "/drainz") server.Post(path, not_allowed);
+    server.Put(path, not_allowed);
+    server.Delete(path, not_allowed);
+    server.Patch(path, not_allowed);
+    server.Options(path, not_allowed);
   }
+  if (hooks) InstallHooks(server, p);
+}
+
+HealthHttpServer::HealthHttpServer(HealthProbes probes)
+    : probes_(std::move(probes)), server_(std::make_unique<httplib::Server>()) {
+  MountHealthRoutes(*server_, probes_);
+  server_->set_keep_alive_max_count(1);  // Connection: close, as Protean's server
 }
 
 HealthHttpServer::~HealthHttpServer() { Stop(); }

@@ -24,9 +24,7 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <thread>
-#include <vector>
 
 #include "core/engine/engine.h"
 #include "core/engine/log.h"
@@ -34,8 +32,6 @@
 
 namespace httplib {
 class Server;
-struct Request;
-struct Response;
 }  // namespace httplib
 
 namespace protean::cli {
@@ -53,6 +49,14 @@ struct HealthProbes {
   std::function<HealthResponse()> drain_status;  // GET /drainz
   cli::ApiKeyAuth* keys = nullptr;               // null or none configured: routes open
 };
+
+// Mounts the routes above on any cpp-httplib server: an application with its
+// own httplib::Server serves the probes there (Protean's FastAPI health
+// router, in C++; examples/embedded_probes/embedded_probes.cc). With `hooks`
+// it also installs the X-Request-ID pre-routing handler, the request log and
+// the 404 body (each replaces the server's own). `probes` must outlive the
+// server's last request.
+void MountHealthRoutes(httplib::Server& server, const HealthProbes& probes, bool hooks = true);
 
 // The X-Request-ID of a response: `given` when it is a sane token, else a
 // new random id.
@@ -78,11 +82,6 @@ class HealthHttpServer {
   int port() const { return port_; }
 
  private:
-  void Route();
-  // Answers 401/403/429 and returns false unless the request may go on.
-  bool Allowed(const httplib::Request& req, httplib::Response& res,
-               const std::vector<std::string_view>& scopes, bool admin);
-
   HealthProbes probes_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
