@@ -1,5 +1,6 @@
 #include "app/server/metrics_refresher.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include <nlohmann/json.hpp>
@@ -21,6 +22,10 @@ MetricsRefresher::~MetricsRefresher() { Stop(); }
 void MetricsRefresher::Start() {
   thread_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(mu_);
+    // The engine creates its consumer groups as it starts: the first pass
+    // waits for that rather than reporting missing groups as failures.
+    wake_.wait_for(lock, std::chrono::microseconds(std::min(interval_, kFirstPassDelay).count()),
+                   [this] { return stop_; });
     while (!stop_) {
       lock.unlock();
       RefreshOnce();

@@ -2,7 +2,8 @@
 // The gauges of `protean server` that need an adapter call: per stream
 // subscription its consumer lag, pending messages, DLQ depth and status,
 // and the pool gauges (protean_db_pool_*, protean_broker_pool_active_connections).
-// A thread of its own refreshes them every `interval`, so a /metrics scrape
+// A thread of its own refreshes them every `interval` (with its own broker
+// connections in `protean server`: Domain::CreateSideBroker), so a /metrics scrape
 // only renders the registry and never waits for Redis; while the broker is
 // down a scrape shows the last values and protean_subscription_status 0.
 //
@@ -48,7 +49,9 @@ class MetricsRefresher {
   MetricsRefresher(const MetricsRefresher&) = delete;
   MetricsRefresher& operator=(const MetricsRefresher&) = delete;
 
-  // Refreshes once at once, then every interval, until Stop (which waits for
+  static constexpr Duration kFirstPassDelay = Millis(500);
+
+  // Refreshes after kFirstPassDelay, then every interval, until Stop (which waits for
   // the adapter call under way, bounded by the adapter's own timeouts).
   void Start();
   void Stop();

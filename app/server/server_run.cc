@@ -39,6 +39,8 @@ constexpr Duration kWorkerGrace = Millis(200);
 constexpr Duration kStopMargin = Seconds(3);
 // How often the gauges that need Redis (lag, pending, DLQ depth) are read.
 constexpr Duration kGaugeRefreshInterval = Seconds(5);
+// Connections of the refresher's own broker (one call at a time, one spare).
+constexpr int64_t kRefresherConnections = 2;
 
 // Writes `port` to `path` atomically (a temporary file renamed over it).
 Status WritePortFile(const std::string& path, int port) {
@@ -121,6 +123,7 @@ class ServerProcess {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<ApiKeyAuth> keys_;
   std::string keys_source_;
+  std::unique_ptr<Broker> side_broker_;  // the refresher's, when the broker is pooled
   std::unique_ptr<MetricsRefresher> refresher_;
   std::unique_ptr<HealthHttpServer> http_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
@@ -330,8 +333,20 @@ void ServerProcess::MakeRefresher() {
     subs.push_back({r.handler->name, r.handler->stream, r.config.type == SubscriptionType::kStream});
   }
   Domain& domain = *d_->domain;
+  Broker* broker = domain.adapters().broker("default");
+  if (broker != nullptr && broker->PoolConnections()) {
+    // Its own connections: the engine's may all be in blocking reads.
+    Result<std::unique_ptr<Broker>> side = domain.CreateSideBroker("default", kRefresherConnections);
+    if (side.ok()) {
+      side_broker_ = std::move(side).value();
+      broker = side_broker_.get();
+    } else {
+      err_ << "protean: warning: metrics refresher shares the engine's broker: "
+           << side.status().message() << "\n";
+    }
+  }
   refresher_ = std::make_unique<MetricsRefresher>(
-      metrics_, domain.adapters().broker("default"), domain.adapters().database("default"),
+      metrics_, broker, domain.adapters().database("default"),
       std::move(subs), [this] { return !stopping_.load(); }, kGaugeRefreshInterval);
 }
 
@@ -385,6 +400,7 @@ int ServerProcess::Run() {
   out_.flush();
   loop_->Run();
   refresher_->Stop();
+  if (side_broker_) side_broker_->Close();
   if (http_) http_->Stop();
   signals_.Stop();
   const int busy = loop_->StopWorkers(kWorkerGrace);

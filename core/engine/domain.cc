@@ -131,6 +131,19 @@ Result<std::vector<ResolvedHandler>> Domain::ResolveSubscriptions() const {
   return out;
 }
 
+Result<std::unique_ptr<Broker>> Domain::CreateSideBroker(const std::string& name,
+                                                         int64_t connections) const {
+  auto it = config_.brokers.find(name);
+  if (it == config_.brokers.end()) return Status::NotFound("no brokers." + name);
+  config::BrokerConfig c = it->second;
+  c.max_connections = connections;
+  Result<std::unique_ptr<Broker>> broker = registry_.CreateBroker(c, env_);
+  if (!broker.ok()) {
+    return Status(broker.status().code(), "brokers." + name + ": " + broker.status().message());
+  }
+  return broker;
+}
+
 EngineAdapters Domain::adapters() const {
   EngineAdapters a;
   for (const auto& [n, d] : databases_) a.databases.emplace_back(n, d.get());
