@@ -178,6 +178,7 @@ fi
 # shellcheck source=/dev/null
 source "${CI_WORK}/services.env"
 BENCH_BUDGET_S=600 step real_benchmark 660 "${BENCH_BUILD_DIR}/tests/bench/real_benchmark"
+step ops_benchmark 130 bash ci/bench_ops.sh "${BENCH_BUILD_DIR}/app/protean"
 
 # ------------------------------------------------------------ checks
 expected_metrics=(
@@ -188,6 +189,7 @@ expected_metrics=(
   redis_concurrency1_msgs_per_s redis_concurrency8_msgs_per_s redis_concurrency8_over_1
   messagedb_category_read_msgs_per_s messagedb_category_read_inline_msgs_per_s
   messagedb_raw_read_msgs_per_s messagedb_category_over_raw
+  server_idle_rss_mb shutdown_idle_ms metrics_scrape_ms
 )
 expected_scaling=(
   "sim_run_s 10000" "sim_run_s 100000" "sim_run_s 1000000"

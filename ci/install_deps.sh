@@ -41,6 +41,8 @@ packages=(
   curl ca-certificates
   # the Python stand-in for Protean in tests/interop (run with /usr/bin/python3)
   python3 python3-redis
+  # promtool checks /metrics in tests/e2e; python3-yaml parses examples/deploy (ci/check_deploy.sh)
+  prometheus python3-yaml
 )
 if ! ci_have npm; then
   # Debian's npm depends on Debian's nodejs; only used when no npm is present at all.

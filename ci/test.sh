@@ -8,6 +8,7 @@
 #   3. tests (no services)  ctest, every test NOT labelled `real` (unit, contract, memory…)
 #   4. services start    ci/services.sh start (Redis + PostgreSQL + Message DB on loopback)
 #   5. tests (real)      ctest -L real, with REDIS_URL / DATABASE_URL / MESSAGE_DB_URL set
+#   5b. deployment files ci/check_deploy.sh: examples/deploy/ against the server's config
 #   6. scenario suites, memory mode   harness, when $BUILD_DIR/harness/protean-harness exists;
 #                        also writes the HTML report (reports/html/index.html)
 #   7. HTML report, headless browser  ci/report_browser_check.sh: a failing fixture's report,
@@ -151,6 +152,14 @@ step_example_orders() {
   ci_timeout "$(ci_budget 1200)" bash ci/example_orders.sh "${BUILD_DIR}"
 }
 
+# ---- deployment files ----------------------------------------------------------
+# ci/check_deploy.sh: examples/deploy/ (systemd unit with systemd-analyze verify
+# when installed, Dockerfile parsed, Kubernetes YAML) checked against the built
+# server's configuration and routes. Needs the build, no services.
+step_check_deploy() {
+  ci_timeout "$(ci_budget 300)" bash ci/check_deploy.sh "${BUILD_DIR}/app/protean"
+}
+
 # ---- scenario suites, memory mode --------------------------------------------
 # Runs every scenario suite against the in-memory adapters. Only runs once the
 # harness binary exists; until then the step is reported as SKIP.
@@ -248,6 +257,12 @@ if ci_step_ok "build"; then
   ci_step "example project (examples/orders, installed package)" step_example_orders
 else
   ci_skip_step "example project (examples/orders, installed package)" "build failed"
+fi
+
+if ci_step_ok "build"; then
+  ci_step "deployment files" step_check_deploy
+else
+  ci_skip_step "deployment files" "build failed"
 fi
 
 if ci_step_ok "build"; then

@@ -167,6 +167,9 @@ class Broker {
   virtual Status Ping() = 0;
   // Releases connections. Calls after Close() fail with kUnavailable.
   virtual void Close() {}
+  // Connections of its pool open now (idle + in use), for the pool gauge;
+  // nullopt for a broker without a pool. Never blocks; any thread.
+  virtual std::optional<int64_t> PoolConnections() const { return std::nullopt; }
 
   // XADD stream <id> fields...; returns the new id.
   virtual Result<std::string> Publish(std::string_view stream, const Fields& fields) = 0;

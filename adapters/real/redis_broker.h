@@ -123,6 +123,7 @@ class RedisBroker final : public Broker {
   const RedisOptions& options() const;
   // Connections currently open (idle + in use); for tests and pool gauges.
   int open_connections() const;
+  std::optional<int64_t> PoolConnections() const override { return open_connections(); }
 
  private:
   Status CheckOpen() const;

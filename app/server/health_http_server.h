@@ -1,10 +1,22 @@
 #pragma once
 // The embedded health server of `protean server` ([server.health]): a small
-// HTTP/1.1 server on its own thread answering GET /healthz, /livez, /readyz
-// (JSON bodies from the engine's probes) and /metrics (Prometheus text).
-// Other methods get 405, unknown paths 404. It keeps answering while the
-// engine drains (readiness then says 503 "unavailable"), unlike Python
-// Protean, whose probes are refused during the drain.
+// HTTP/1.1 server on its own thread answering GET (and HEAD, the same
+// without a body) /healthz, /livez, /readyz (JSON bodies from the engine's
+// probes), /metrics (Prometheus text) and /drainz (drain progress), and
+// POST /drainz (starts the one-way drain). Other methods on these paths get
+// 405 {"error":"Method Not Allowed"}, unknown paths 404 {"error":"Not Found"}
+// (Protean's bodies). It keeps answering while the engine drains (readiness
+// then says 503 "unavailable"), unlike Python Protean, whose probes are
+// refused during the drain.
+//
+// With API keys (api_keys.h): /metrics needs scope read_models or metrics,
+// /drainz scope admin (and is rate-limited per key); 401 without a valid
+// key, 403 without the scope, 429 with Retry-After. The probes stay open.
+//
+// Every response carries X-Request-ID: the request's own when it is a sane
+// token (1..128 of [A-Za-z0-9._:-]), else a generated 32-hex id; the same
+// id is in the request's log record ("http.request": method, path, status,
+// request_id; DEBUG for a successful GET, INFO otherwise).
 //
 // The probe callbacks run on the server's threads; they must be thread-safe
 // (Engine::Live/Ready and MetricsRegistry::RenderPrometheus are).
@@ -15,10 +27,15 @@
 #include <thread>
 
 #include "core/engine/engine.h"
+#include "core/engine/log.h"
 #include "core/status.h"
 
 namespace httplib {
 class Server;
+}  // namespace httplib
+
+namespace protean::cli {
+class ApiKeyAuth;
 }
 
 namespace protean {
@@ -27,7 +44,23 @@ struct HealthProbes {
   std::function<HealthResponse()> live;
   std::function<HealthResponse()> ready;
   std::function<std::string()> metrics;
+  LogSink log;  // http.request records; may be null
+  std::function<HealthResponse()> drain;         // POST /drainz; null: no /drainz
+  std::function<HealthResponse()> drain_status;  // GET /drainz
+  cli::ApiKeyAuth* keys = nullptr;               // null or none configured: routes open
 };
+
+// Mounts the routes above on any cpp-httplib server: an application with its
+// own httplib::Server serves the probes there (Protean's FastAPI health
+// router, in C++; examples/embedded_probes/embedded_probes.cc). With `hooks`
+// it also installs the X-Request-ID pre-routing handler, the request log and
+// the 404 body (each replaces the server's own). `probes` must outlive the
+// server's last request.
+void MountHealthRoutes(httplib::Server& server, const HealthProbes& probes, bool hooks = true);
+
+// The X-Request-ID of a response: `given` when it is a sane token, else a
+// new random id.
+std::string RequestIdFor(const std::string& given);
 
 class HealthHttpServer {
  public:

@@ -6,10 +6,12 @@
 
 #include "app/cli_values.h"
 #include "app/server/identity.h"
+#include "app/server/log_writer.h"
 #include "app/server/server_options.h"
 #include "app/server/supervisor.h"
 #include "core/config/configuration_error.h"
 #include "core/config/domain_config.h"
+#include "core/engine/log.h"
 
 namespace protean::cli {
 namespace {
@@ -36,15 +38,21 @@ int64_t Workers(const ServerOptions& o, std::optional<config::DomainConfig>& loa
 }
 
 int RunServerCommand(const ServerOptions& o, std::ostream& out, std::ostream& err) {
+  // The supervisor's lines and a load error are log records too.
+  LogWriter log(err, ChooseLogFormat(o.log_format, ""), LogLevel::kInfo);
   std::optional<config::DomainConfig> config;
-  const int64_t workers = Workers(o, config, err);
+  const int64_t workers = Workers(o, config, log.lines());
   if (workers == 0) return kExitUsageOrLoadError;
   if (workers > kWorkersMax) {
-    err << "protean: error: [server] workers: expected an integer in 1.." << kWorkersMax << ", got "
-        << workers << "\n";
+    log.lines() << "protean: error: [server] workers: expected an integer in 1.." << kWorkersMax
+                << ", got " << workers << "\n";
     return kExitUsageOrLoadError;
   }
-  if (workers > 1) return RunSupervisor(o, *config, workers, out, err);
+  if (workers > 1) {
+    log.set_format(ChooseLogFormat(o.log_format, config->logging.format));
+    log.set_min_level(ChooseLogLevel(o.log_level, *config));
+    return RunSupervisor(o, *config, workers, out, log.lines());
+  }
   return RunServer(o, out, err);
 }
 
@@ -87,6 +95,17 @@ void RegisterServerCommand(CLI::App& app, CommandContext& context) {
   cmd->add_option("--history", o->history,
                   "write the engine's events to FILE as JSON lines (docs/history.md)")
       ->type_name("FILE");
+  cmd->add_option("--log-format", o->log_format,
+                  "json or text (default: [logging] format, else text at a terminal, json "
+                  "otherwise)")
+      ->check(CLI::IsMember({"json", "text"}))
+      ->type_name("FORMAT");
+  cmd->add_option("--log-level", o->log_level,
+                  "DEBUG, INFO, WARNING, ERROR or CRITICAL (default: [logging] level, else by "
+                  "environment)")
+      ->check(Check([](const std::string& t) {
+        return ParseLogLevel(t) ? std::string() : "expected DEBUG, INFO, WARNING, ERROR or CRITICAL";
+      }, "LEVEL"));
   cmd->callback(
       [o, &context] { context.exit_code = RunServerCommand(*o, context.out, context.err); });
 }

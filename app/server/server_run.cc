@@ -3,22 +3,30 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <mutex>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
 #include "app/command_context.h"
 #include "app/server/alert_callbacks.h"
+#include "app/server/api_keys.h"
 #include "app/server/health_http_server.h"
 #include "app/server/history_writer.h"
 #include "app/server/identity.h"
+#include "app/server/log_writer.h"
+#include "app/server/metrics_refresher.h"
 #include "app/server/server_options.h"
 #include "app/server/shutdown_signals.h"
 #include "core/config/configuration_error.h"
 #include "core/config/protean_keys.h"
+#include "core/config/redaction.h"
 #include "core/engine/alert_callback_registry.h"
 
 namespace protean::cli {
@@ -29,6 +37,10 @@ namespace {
 constexpr Duration kWorkerGrace = Millis(200);
 // Beyond drain_timeout + the close budgets: the stop's last-resort bound.
 constexpr Duration kStopMargin = Seconds(3);
+// How often the gauges that need Redis (lag, pending, DLQ depth) are read.
+constexpr Duration kGaugeRefreshInterval = Seconds(5);
+// Connections of the refresher's own broker (one call at a time, one spare).
+constexpr int64_t kRefresherConnections = 2;
 
 // Writes `port` to `path` atomically (a temporary file renamed over it).
 Status WritePortFile(const std::string& path, int port) {
@@ -46,14 +58,34 @@ Status WritePortFile(const std::string& path, int port) {
   return Status::Ok();
 }
 
+// "databases.default=postgresql postgresql://u:***@h/db, brokers.default=redis ..."
+std::string DescribeAdapters(const config::DomainConfig& c) {
+  std::string out;
+  auto add = [&out](const std::string& key, const std::string& provider, const std::string& uri) {
+    out += (out.empty() ? "" : ", ") + key + "=" + provider;
+    if (!uri.empty()) out += " " + config::RedactText(uri);
+  };
+  for (const auto& [name, db] : c.databases) add("databases." + name, db.provider, db.database_uri);
+  for (const auto& [name, b] : c.brokers) add("brokers." + name, b.provider, b.uri);
+  add("event_store", c.event_store.provider, c.event_store.database_uri);
+  for (const auto& [name, cache] : c.caches) add("caches." + name, cache.provider, cache.uri);
+  return out;
+}
+
 // The pieces of one server process, in the order they are made and stopped.
 class ServerProcess {
  public:
-  ServerProcess(const ServerOptions& o, std::ostream& out, std::ostream& err)
-      : o_(o), out_(out), err_(err), signals_(clock_, err), history_(err) {}
+  ServerProcess(const ServerOptions& o, std::ostream& out, LogWriter& log)
+      : o_(o),
+        out_(out),
+        log_(log),
+        err_(log.lines()),
+        signals_(clock_, log.lines()),
+        history_(log.lines()) {}
 
   // Each returns an exit code other than -1 to stop there.
   int Open();
+  int LoadKeys();
   int BuildEngine();
   int StartProbes();
   void RemoveStaleConsumers();
@@ -65,16 +97,19 @@ class ServerProcess {
     if (d_) d_->domain->Close();
     return kExitUsageOrLoadError;
   }
-  void Log(const LogRecord& record) {
-    std::lock_guard<std::mutex> lock(log_mu_);
-    err_ << FormatLogText(record) << "\n";
-  }
+  void Log(const LogRecord& record) { log_.Write(record); }
+  void LogStart(int health_port);
+  std::string RenderMetrics();
+  HealthResponse Ready() const;
+  HealthResponse Drain();
+  HealthResponse DrainStatus() const;
+  void MakeRefresher();
   void StartStop(const std::string& reason);
 
   const ServerOptions& o_;
   std::ostream& out_;
-  std::ostream& err_;
-  std::mutex log_mu_;  // the engine's log sink; outlives the engine
+  LogWriter& log_;     // the engine's log sink; outlives the engine
+  std::ostream& err_;  // log_.lines(): each line a log record
   RealClock clock_;
   ShutdownSignals signals_;  // first: blocks the signals before any thread starts
   ProcessIdentity self_;
@@ -86,10 +121,16 @@ class ServerProcess {
   MetricsRegistry metrics_;
   HistoryWriter history_;
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<ApiKeyAuth> keys_;
+  std::string keys_source_;
+  std::unique_ptr<Broker> side_broker_;  // the refresher's, when the broker is pooled
+  std::unique_ptr<MetricsRefresher> refresher_;
   std::unique_ptr<HealthHttpServer> http_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::atomic<bool> stopping_{false};
   Duration stop_bound_{0};  // drain_timeout + every adapter's close budget + kStopMargin
   int exit_code_ = 0;       // the engine's: 0 clean, 1 forced or failed stop
+  int health_port_ = 0;     // 0: no health server
 };
 
 int ServerProcess::Open() {
@@ -101,6 +142,8 @@ int ServerProcess::Open() {
   d_ = OpenDomain(open, err_);
   if (!d_) return kExitUsageOrLoadError;
   Domain& domain = *d_->domain;
+  log_.set_min_level(ChooseLogLevel(o_.log_level, domain.config()));
+  log_.set_format(ChooseLogFormat(o_.log_format, domain.config().logging.format));
   // Keys Protean acts on and this engine does not (or Protean drops): said
   // once at start, so nobody expects an effect (core/config/protean_keys.h).
   for (const config::UnsupportedKey& key : config::UnsupportedKeys(domain.config())) {
@@ -139,6 +182,41 @@ int ServerProcess::Open() {
   return -1;
 }
 
+// API keys from [server.security]; production refuses to start without any.
+int ServerProcess::LoadKeys() {
+  const config::DomainConfig& c = d_->domain->config();
+  Result<LoadedApiKeys> loaded =
+      LoadApiKeys(c.server.security, [](const std::string& name) -> std::optional<std::string> {
+        const char* value = std::getenv(name.c_str());
+        return value != nullptr ? std::optional<std::string>(value) : std::nullopt;
+      });
+  if (!loaded.ok()) return Fail(loaded.status());
+  if (loaded->keys.empty() && c.env == "production") {
+    return Fail(Status::InvalidArgument(
+        "environment production needs API keys: set " + c.server.security.api_keys_env +
+        " (key:tenant:scope,scope;...) or [server.security] api_keys_file"));
+  }
+  keys_source_ = loaded->source;
+  keys_ = std::make_unique<ApiKeyAuth>(std::move(loaded->keys),
+                                       c.server.security.admin_requests_per_minute);
+  return -1;
+}
+
+HealthResponse ServerProcess::Drain() {
+  loop_->Post([this] { engine_->RequestDrain(); });
+  HealthResponse r = DrainStatus();
+  r.status = 202;
+  return r;
+}
+
+HealthResponse ServerProcess::DrainStatus() const {
+  const Engine::DrainProgress p = engine_->drain_progress();
+  const char* status = !p.requested ? "running" : p.done() ? "drained" : "draining";
+  return {200, std::string(R"({"status":")") + status + R"(","subscriptions":)" +
+                   std::to_string(p.subscriptions) + R"(,"idle":)" + std::to_string(p.idle) +
+                   R"(,"in_flight":)" + std::to_string(p.subscriptions - p.idle) + "}"};
+}
+
 int ServerProcess::BuildEngine() {
   Domain& domain = *d_->domain;
   // [server] worker_threads: handler attempts and blocking adapter calls.
@@ -175,6 +253,7 @@ int ServerProcess::BuildEngine() {
       ResolveAlertCallback(domain.config(), DefaultAlertCallbackRegistry(), MakeDlqAlertCallback);
   if (!callback.ok()) return Fail(callback.status());
   if (*callback) engine_->AddDlqAlertCallback(**callback);
+  MakeRefresher();
   return -1;
 }
 
@@ -183,14 +262,19 @@ int ServerProcess::StartProbes() {
   int port = 0;
   if (health.enabled) {
     http_ = std::make_unique<HealthHttpServer>(
-        HealthProbes{[this] { return engine_->Live(); }, [this] { return engine_->Ready(); },
-                     [this] { return metrics_.RenderPrometheus(); }});
+        HealthProbes{[this] { return engine_->Live(); }, [this] { return Ready(); },
+                     [this] { return RenderMetrics(); }, [this](LogRecord r) {
+                       r.instance = self_.instance;
+                       Log(r);
+                     },
+                     [this] { return Drain(); }, [this] { return DrainStatus(); }, keys_.get()});
     const int want = static_cast<int>(o_.health_port.value_or(health.port));
     Status st = http_->Start(health.host, want, health.port_auto_increment);
     if (!st.ok()) return Fail(st);  // a taken port is an error, never shared
     port = http_->port();
     out_ << "protean: health server on http://" << health.host << ":" << port << "\n";
   }
+  health_port_ = port;
   if (!o_.port_file.empty()) {
     Status st = WritePortFile(o_.port_file, port);  // 0: no health server
     if (!st.ok()) return Fail(st);
@@ -224,10 +308,82 @@ void ServerProcess::StartStop(const std::string& reason) {
   });
 }
 
+std::string ServerProcess::RenderMetrics() {
+  const std::chrono::duration<double> up = std::chrono::steady_clock::now() - started_;
+  metrics_.GetGauge("protean_engine_uptime_seconds")->Set(up.count());
+  return metrics_.RenderPrometheus();
+}
+
+HealthResponse ServerProcess::Ready() const {
+  HealthResponse r = engine_->Ready();
+  nlohmann::json body = nlohmann::json::parse(r.body, nullptr, false);
+  if (body.is_discarded() || !body.contains("checks") ||
+      body["checks"].value("shutting_down", true)) {
+    return r;
+  }
+  // Informational, never gating (Protean's "subscriptions" block).
+  body["checks"]["subscriptions"] = nlohmann::json::parse(refresher_->SubscriptionsJson());
+  r.body = body.dump();
+  return r;
+}
+
+void ServerProcess::MakeRefresher() {
+  std::vector<RefreshedSubscription> subs;
+  for (const ResolvedHandler& r : resolved_) {
+    subs.push_back({r.handler->name, r.handler->stream, r.config.type == SubscriptionType::kStream});
+  }
+  Domain& domain = *d_->domain;
+  Broker* broker = domain.adapters().broker("default");
+  if (broker != nullptr && broker->PoolConnections()) {
+    // Its own connections: the engine's may all be in blocking reads.
+    Result<std::unique_ptr<Broker>> side = domain.CreateSideBroker("default", kRefresherConnections);
+    if (side.ok()) {
+      side_broker_ = std::move(side).value();
+      broker = side_broker_.get();
+    } else {
+      err_ << "protean: warning: metrics refresher shares the engine's broker: "
+           << side.status().message() << "\n";
+    }
+  }
+  refresher_ = std::make_unique<MetricsRefresher>(
+      metrics_, broker, domain.adapters().database("default"),
+      std::move(subs), [this] { return !stopping_.load(); }, kGaugeRefreshInterval);
+}
+
+void ServerProcess::LogStart(int health_port) {
+  const config::DomainConfig& c = d_->domain->config();
+  std::string consumers;
+  for (const ResolvedHandler& r : resolved_) {
+    if (r.config.type != SubscriptionType::kStream) continue;
+    consumers += (consumers.empty() ? "" : ",") + r.handler->name + "-" + self_.instance;
+  }
+  LogRecord f;
+  f.instance = self_.instance;
+  f.With("config_source", c.source_file)
+      .With("env", c.env.empty() ? "(none)" : c.env)
+      .With("adapters", DescribeAdapters(c))
+      .With("health_port", std::to_string(health_port))
+      .With("identity", self_.named ? "named" : "generated")
+      .With("consumers", consumers)
+      .With("pid", std::to_string(::getpid()))
+      .With("log_level", std::string(LogLevelName(log_.min_level())))
+      .With("api_keys", keys_->enforced() ? std::to_string(keys_->size()) + " from " + keys_source_ +
+                                                ": /metrics and /drainz need a key"
+                                          : "none configured: /metrics and /drainz are open");
+  log_.Log(LogLevel::kInfo, "server.started",
+           "server running " + std::to_string(resolved_.size()) + " handler(s)", std::move(f));
+  if (!keys_->enforced()) {
+    log_.Log(LogLevel::kWarning, "server.api_keys_absent",
+             "no API keys configured (" + c.server.security.api_keys_env +
+                 ", [server.security] api_keys_file): /metrics and /drainz are open");
+  }
+}
+
 int ServerProcess::Run() {
   signals_.Start({[this](const std::string& sig) { StartStop(sig); },
                   [this](const std::string&) { loop_->Post([this] { engine_->CutDrain(); }); }});
   loop_->Post([this] { engine_->Start(); });
+  refresher_->Start();
   const double run_for = o_.test_mode && o_.run_for <= 0 ? 3.0 : o_.run_for;
   if (run_for > 0) loop_->PostAfter(SecondsF(run_for), [this] { StartStop("run-for"); });
   const Domain& domain = *d_->domain;
@@ -236,12 +392,15 @@ int ServerProcess::Run() {
     if (r.config.type != SubscriptionType::kStream) continue;
     consumers += (consumers.empty() ? "" : ", ") + r.handler->name + "-" + self_.instance;
   }
+  LogStart(health_port_);
   out_ << "protean: instance " << self_.instance << (self_.named ? " (named)" : " (generated)")
        << (consumers.empty() ? "" : "; consumers " + consumers) << "\n";
   out_ << "protean: server running " << domain.handlers().size() << " handler(s)"
        << (domain.config().env.empty() ? "" : " (env " + domain.config().env + ")") << "\n";
   out_.flush();
   loop_->Run();
+  refresher_->Stop();
+  if (side_broker_) side_broker_->Close();
   if (http_) http_->Stop();
   signals_.Stop();
   const int busy = loop_->StopWorkers(kWorkerGrace);
@@ -260,9 +419,11 @@ int ServerProcess::Run() {
 }  // namespace
 
 int RunServer(const ServerOptions& options, std::ostream& out, std::ostream& err) {
-  ServerProcess process(options, out, err);
+  LogWriter log(err, ChooseLogFormat(options.log_format, ""), LogLevel::kInfo);
+  ServerProcess process(options, out, log);
   for (int (ServerProcess::*step)() :
-       {&ServerProcess::Open, &ServerProcess::BuildEngine, &ServerProcess::StartProbes}) {
+       {&ServerProcess::Open, &ServerProcess::LoadKeys, &ServerProcess::BuildEngine,
+        &ServerProcess::StartProbes}) {
     const int code = (process.*step)();
     if (code >= 0) return code;
   }

@@ -87,6 +87,8 @@ std::vector<std::string> Supervisor::WorkerArgs(const Worker& w) const {
   if (o_.open.env) a.insert(a.end(), {"--env", *o_.open.env});
   if (o_.run_for > 0) a.insert(a.end(), {"--run-for", std::to_string(o_.run_for)});
   if (o_.test_mode) a.emplace_back("--test-mode");
+  if (!o_.log_format.empty()) a.insert(a.end(), {"--log-format", o_.log_format});
+  if (!o_.log_level.empty()) a.insert(a.end(), {"--log-level", o_.log_level});
   const config::HealthConfig& health = config_.server.health;
   const int64_t base = o_.health_port.value_or(health.port);
   if (health.enabled && !health.port_auto_increment) {

@@ -113,7 +113,7 @@ void ReadTopLevel(TableReader& root, DomainConfig& config) {
   // Sections of Protean's that this engine keeps but does not read
   // (core/config/protean_keys.h says what becomes of each): tables, no more.
   for (std::string_view section : {"outbox", "custom", "email_providers", "idempotency",
-                                   "consume_idempotency", "logging", "observatory"}) {
+                                   "consume_idempotency", "observatory"}) {
     root.OptionalTable(section);
   }
   root.OptionalTable("handlers");  // scripted handlers, validated below
@@ -166,6 +166,8 @@ void Validate(DomainConfig& config) {
   config.server = ReadServer(server);
   TableReader telemetry = root.Table("telemetry");
   config.telemetry = ReadTelemetry(telemetry);
+  TableReader logging = root.Table("logging");
+  config.logging = ReadLogging(logging);
   ValidateSubscriptions(config);
 }
 

@@ -104,6 +104,7 @@ struct DomainConfig {
   std::map<std::string, CacheConfig> caches;  // always has "default"
   ServerConfig server;
   TelemetryConfig telemetry;
+  LoggingConfig logging;
   // The [handlers.<Name>] tables, in key order; each was parsed and its
   // subscription resolved at load (step 6 above).
   std::vector<LoadedHandler> handlers;

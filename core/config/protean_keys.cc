@@ -117,8 +117,12 @@ constexpr ProteanKey kKeys[] = {
      "prunes the processed-message markers of idempotent projectors",
      "domain/config.py:221-226; utils/consume_idempotency.py:173"},
     {"logging", true, KS::kUnsupported,
-     "log level, JSON format, rotating files, slow-handler thresholds, sampling",
+     "rotating files, slow-handler thresholds, redaction lists, per-logger levels, sampling",
      "domain/config.py:227-257; domain/__init__.py:2748"},
+    {"logging.level", false, KS::kHonoured, "the log level (protean server; --log-level wins)",
+     "domain/config.py:228; utils/logging.py:76-81"},
+    {"logging.format", false, KS::kHonoured,
+     "auto | console | json (protean server; --log-format wins)", "domain/config.py:229"},
     {"telemetry", true, KS::kUnsupported, "exports OpenTelemetry traces and metrics",
      "domain/config.py:258-264; utils/telemetry.py:74-76", TelemetryOn},
     {"custom", true, KS::kHonoured, "free-form values for the application", "domain/config.py:265"},
@@ -278,6 +282,7 @@ struct Walker {
   const DomainConfig& config;
   std::vector<UnsupportedKey>& out;
   const ProteanKey& key;
+  std::vector<std::string> subtree_path = {};  // the concrete path being walked
 
   std::string Message(std::string_view keys_set) const {
     const char* verdict = key.support == KS::kProteanDrops ? "no effect here, nor in Protean: "
@@ -301,6 +306,20 @@ struct Walker {
     out.push_back(std::move(found));
   }
 
+  // Whether `relative` (under the subtree being walked) has an honoured
+  // entry of its own.
+  bool HonouredLeaf(const std::string& relative) const {
+    std::vector<std::string> path = subtree_path;
+    size_t start = 0;
+    for (size_t dot = relative.find('.'); ; dot = relative.find('.', start)) {
+      path.push_back(relative.substr(start, dot == std::string::npos ? dot : dot - start));
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    const ProteanKey* own = FindProteanKey(path);
+    return own != nullptr && !own->subtree && own->support == KS::kHonoured;
+  }
+
   // The leaves under `node` that came from the file (a built-in default has
   // no line), as key paths relative to the subtree; the first one in `first`.
   void Leaves(const toml::node& node, const std::string& relative, std::string& names,
@@ -312,6 +331,7 @@ struct Walker {
       return;
     }
     if (node.source().begin.line == 0) return;
+    if (HonouredLeaf(relative)) return;  // e.g. logging.level under [logging]
     names += (names.empty() ? "" : ", ") + relative;
     if (first == nullptr || node.source().begin.line < first->source().begin.line) first = &node;
   }
@@ -333,12 +353,16 @@ struct Walker {
     if (table == nullptr) return;
     if (pattern[index] != "*") {
       if (const toml::node* child = table->get(pattern[index])) {
+        subtree_path.push_back(pattern[index]);
         Walk(*child, pattern, index + 1, internal::JoinKeyPath(key_path, pattern[index]));
+        subtree_path.pop_back();
       }
       return;
     }
     for (auto&& [name, child] : *table) {
+      subtree_path.emplace_back(name.str());
       Walk(child, pattern, index + 1, internal::JoinKeyPath(key_path, name.str()));
+      subtree_path.pop_back();
     }
   }
 };

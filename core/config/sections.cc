@@ -30,6 +30,10 @@ constexpr DurationBounds kDrainTimeout{0, kDurationSecondsMax};
 constexpr CountBounds kWorkers{1, 1024};
 constexpr CountBounds kWorkerThreads{1, kWorkerThreadsMax};
 constexpr std::array<std::string_view, 2> kExporters = {"otlp", "console"};
+constexpr std::array<std::string_view, 11> kLogLevels = {
+    "", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "debug", "info", "warning", "error",
+    "critical"};
+constexpr std::array<std::string_view, 3> kLogFormats = {"auto", "console", "json"};
 
 std::string ReadProvider(TableReader& reader, ProviderKind kind) {
   std::string provider = reader.RequiredString("provider");
@@ -238,6 +242,13 @@ ServerConfig ReadServer(TableReader& server) {
   config.health = ReadHealth(health);
   TableReader dlq = server.Table("dlq");
   config.dlq = ReadDlq(dlq);
+  TableReader security = server.Table("security");
+  config.security.api_keys_env = security.String("api_keys_env", config.security.api_keys_env);
+  config.security.api_keys_file = security.String("api_keys_file", "");
+  config.security.admin_requests_per_minute =
+      security.Int("admin_requests_per_minute", config.security.admin_requests_per_minute, 1,
+                   1000000);
+  security.RejectUnknownKeys();
   config.drain_timeout = SecondsF(server.ReadDuration("drain_timeout", 10, kDrainTimeout));
   config.workers = server.ReadOptionalCount("workers", kWorkers);
   config.worker_threads = server.ReadCount("worker_threads", config.worker_threads, kWorkerThreads);
@@ -265,6 +276,13 @@ TelemetryConfig ReadTelemetry(TableReader& telemetry) {
   config.endpoint = telemetry.String("endpoint", config.endpoint);
   config.service_name = telemetry.String("service_name", config.service_name);
   config.extra = CollectExtra(telemetry);
+  return config;
+}
+
+LoggingConfig ReadLogging(TableReader& logging) {
+  LoggingConfig config;
+  config.level = logging.Enum("level", config.level, kLogLevels);
+  config.format = logging.Enum("format", config.format, kLogFormats);
   return config;
 }
 

@@ -97,12 +97,21 @@ struct DlqConfig {
   Duration check_interval() const { return SecondsF(check_interval_seconds); }
 };
 
+// [server.security]: where the API keys of the health server's /metrics and
+// /drainz come from (app/server/api_keys.h). This engine's own section.
+struct SecurityConfig {
+  std::string api_keys_env = "API_KEYS";  // environment variable with key:tenant:scopes;...
+  std::string api_keys_file;              // used when that variable is unset or empty
+  int64_t admin_requests_per_minute = 30;  // per key, 1..1000000
+};
+
 // [server]. Subscriptions, profiles, [server.stream_subscription] and the
 // other subscription keys are resolved per handler by SubscriptionResolver
 // (core/config/subscription_resolver.h), which reads the loaded table in place.
 struct ServerConfig {
   HealthConfig health;
   DlqConfig dlq;
+  SecurityConfig security;
   Duration drain_timeout = Seconds(10);  // (0, 1e9] s
   // Engine processes, for check's connection budget (Protean: --workers).
   std::optional<int64_t> workers;  // 1..1024 when present
@@ -122,6 +131,14 @@ struct TelemetryConfig {
   PassThroughKeys extra;  // other keys, passed through
 };
 
+// [logging]: the keys this engine honours (protean_keys.cc lists the rest).
+struct LoggingConfig {
+  // "" (Protean: from the environment: production/staging INFO, development
+  // DEBUG, test WARNING, else INFO), DEBUG, INFO, WARNING, ERROR, CRITICAL.
+  std::string level;
+  std::string format = "auto";  // auto | console | json
+};
+
 // `databases` is the [databases] table reader; every key must be a table.
 std::map<std::string, DatabaseConfig> ReadDatabases(TableReader databases);
 DatabaseConfig ReadDatabase(TableReader& reader, std::string name);
@@ -138,5 +155,9 @@ CacheConfig ReadCache(TableReader& reader, std::string name);
 ServerConfig ReadServer(TableReader& server);
 
 TelemetryConfig ReadTelemetry(TableReader& telemetry);
+
+// Reads level and format; the other keys of [logging] are left to
+// protean_keys.cc, which reports them at start.
+LoggingConfig ReadLogging(TableReader& logging);
 
 }  // namespace protean::config

@@ -91,7 +91,7 @@ Status Checked(Result<std::unique_ptr<T>> r, const std::string& what, const std:
   if (require_reachable) {
     Status ping = (*r)->Ping();
     if (!ping.ok()) {
-      const std::string where = uri.empty() ? "" : " at " + config::RedactUris(uri);
+      const std::string where = uri.empty() ? "" : " at " + config::RedactText(uri);
       return Status::Unavailable(what + " (provider " + std::string((*r)->provider()) + where +
                                  ") cannot be reached: " + ping.ToString());
     }
@@ -158,6 +158,19 @@ Result<std::vector<ResolvedHandler>> Domain::ResolveSubscriptions() const {
   });
   if (!st.ok()) return st;
   return out;
+}
+
+Result<std::unique_ptr<Broker>> Domain::CreateSideBroker(const std::string& name,
+                                                         int64_t connections) const {
+  auto it = config_.brokers.find(name);
+  if (it == config_.brokers.end()) return Status::NotFound("no brokers." + name);
+  config::BrokerConfig c = it->second;
+  c.max_connections = connections;
+  Result<std::unique_ptr<Broker>> broker = registry_.CreateBroker(c, env_);
+  if (!broker.ok()) {
+    return Status(broker.status().code(), "brokers." + name + ": " + broker.status().message());
+  }
+  return broker;
 }
 
 EngineAdapters Domain::adapters() const {

@@ -63,6 +63,13 @@ class Domain {
   // kInvalidArgument for an invalid subscription setting.
   Result<std::vector<ResolvedHandler>> ResolveSubscriptions() const;
   EngineAdapters adapters() const;
+  // Another broker built from brokers.<name>'s configuration with its own
+  // `connections` connections, owned by the caller: for work that must not
+  // wait behind the engine's blocking reads (the server's metrics refresher).
+  // Only meaningful for a pooled broker (Broker::PoolConnections): a memory
+  // broker built again would be another, empty, broker.
+  Result<std::unique_ptr<Broker>> CreateSideBroker(const std::string& name,
+                                                   int64_t connections) const;
   EngineOptions MakeEngineOptions(std::string instance) const;
   // Resolves subscriptions and builds an engine over this domain's adapters.
   // kInvalidArgument for a bad setting or a handler the adapters cannot serve.

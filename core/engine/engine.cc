@@ -1,10 +1,13 @@
 #include "core/engine/engine.h"
 
+#include <algorithm>
+
 #include <cstdio>
 #include <map>
 
 #include <nlohmann/json.hpp>
 
+#include "core/config/redaction.h"
 #include "core/engine/event_store_subscription.h"
 #include "core/engine/internal/call_isolated.h"
 #include "core/engine/internal/offload.h"
@@ -79,6 +82,9 @@ void Engine::Emit(EngineEvent event) {
 }
 
 void Engine::Step(const std::string& detail) {
+  LogRecord record;
+  record.message = detail;
+  Log(LogLevel::kInfo, "shutdown.step", std::move(record));
   EngineEvent e{EngineEventKind::kShutdownStep};
   e.detail = detail;
   Emit(std::move(e));
@@ -332,6 +338,26 @@ void Engine::Shutdown(const std::string& reason, std::function<void(int)> done) 
   }
 }
 
+void Engine::RequestDrain() {
+  if (state() != State::kRunning || drain_requested_.exchange(true)) return;
+  metrics_.GetGauge("protean_engine_draining")->Set(1);
+  Step("drain_requested");
+  SetReadiness("draining");
+  for (auto& sub : subs_) {
+    sub->StopFetching(scope_.Guard([this] {
+      if (drain_idle_.fetch_add(1) + 1 == subs_.size()) Step("drain_requested_done");
+    }));
+  }
+}
+
+Engine::DrainProgress Engine::drain_progress() const {
+  DrainProgress p;
+  p.requested = drain_requested_.load();
+  p.subscriptions = subs_.size();  // fixed once started
+  p.idle = std::min(drain_idle_.load(), p.subscriptions);
+  return p;
+}
+
 void Engine::CutDrain() {
   if (state() != State::kDraining || drain_finished_) return;
   OnDrained(true, /*cut=*/true);
@@ -464,6 +490,9 @@ HealthResponse Engine::Ready() const {
   if (s != State::kRunning) {
     return {503, R"({"status":"unavailable","checks":{"shutting_down":true}})"};
   }
+  if (drain_requested_.load()) {
+    return {503, R"({"status":"unavailable","checks":{"shutting_down":false,"draining":true}})"};
+  }
   std::lock_guard<std::mutex> lock(health_mu_);
   return {ready_ok_ ? 200 : 503, std::string(R"({"status":")") + (ready_ok_ ? "ok" : "degraded") +
                                      R"(","checks":)" + ready_checks_ + "}"};
@@ -476,6 +505,35 @@ void Engine::ScheduleReadinessRefresh() {
     RefreshReadiness();
   }));
 }
+
+namespace {
+
+// Protean's readiness checks (server/health.py _check_readiness): the
+// verdict of each adapter, grouped as it groups them. A failure says why,
+// redacted ("unavailable" in Protean).
+nlohmann::json ReadinessChecks(const std::vector<std::pair<std::string, Status>>& results) {
+  nlohmann::json checks = {{"shutting_down", false},
+                           {"providers", nlohmann::json::object()},
+                           {"brokers", nlohmann::json::object()},
+                           {"event_store", "ok"},
+                           {"caches", nlohmann::json::object()}};
+  for (const auto& [key, st] : results) {
+    const nlohmann::json verdict =
+        st.ok() ? nlohmann::json("ok")
+                : nlohmann::json("unavailable: " + config::RedactText(st.ToString()));
+    const size_t dot = key.find('.');
+    const std::string kind = key.substr(0, dot);
+    const std::string name = dot == std::string::npos ? "" : key.substr(dot + 1);
+    if (kind == "event_store") {
+      checks["event_store"] = verdict;
+    } else {
+      checks[kind == "databases" ? "providers" : kind][name] = verdict;
+    }
+  }
+  return checks;
+}
+
+}  // namespace
 
 void Engine::RefreshReadiness(std::function<void()> done) {
   struct Pings {
@@ -494,12 +552,9 @@ void Engine::RefreshReadiness(std::function<void()> done) {
         return Duration{0};
       },
       scope_.Guard([this, pings, done = std::move(done)] {
-        nlohmann::json checks = nlohmann::json::object();
         bool ok = true;
-        for (const auto& [key, st] : pings->results) {
-          checks[key] = st.ok() ? nlohmann::json("ok") : nlohmann::json(st.ToString());
-          ok = ok && st.ok();
-        }
+        for (const auto& [key, st] : pings->results) ok = ok && st.ok();
+        const nlohmann::json checks = ReadinessChecks(pings->results);
         {
           std::lock_guard<std::mutex> lock(health_mu_);
           ready_ok_ = ok;

@@ -9,6 +9,12 @@
 //   order: event store -> brokers -> caches -> databases, each close isolated.
 //   Every step is reported as a kShutdownStep event.
 //
+//   RequestDrain() (POST /drainz): a one-way drain for blue-green hand-overs:
+//   readiness turns 503 "draining", every subscription stops fetching, running
+//   attempts finish (no timeout; retries waiting are left pending for another
+//   consumer), acks are written, and the engine stays up (liveness 200, the
+//   health server answers) until Shutdown.
+//
 //   Crash(): the instance vanishes (simulation): nothing more is acked or
 //   written, timers are dropped, adapters are left as they are.
 //
@@ -121,7 +127,18 @@ class Engine {
   // are abandoned, their messages stay pending). A second signal. No-op
   // otherwise.
   void CutDrain();
+  // The one-way drain above; idempotent; a no-op unless running.
+  void RequestDrain();
   void Crash();
+
+  // Any thread: where a requested drain stands.
+  struct DrainProgress {
+    bool requested = false;
+    size_t subscriptions = 0;
+    size_t idle = 0;  // subscriptions with nothing in flight any more
+    bool done() const { return requested && idle == subscriptions; }
+  };
+  DrainProgress drain_progress() const;
 
   State state() const { return state_.load(); }
   const std::string& instance() const { return options_.instance; }
@@ -180,10 +197,13 @@ class Engine {
   int exit_code_ = 0;
   TimerId readiness_timer_ = 0;
 
+  std::atomic<bool> drain_requested_{false};
+  std::atomic<size_t> drain_idle_{0};
+
   // Written on the loop, read by Ready() from any thread.
   mutable std::mutex health_mu_;
   bool ready_ok_ = true;  // until the first refresh says otherwise
-  std::string ready_checks_ = "{}";
+  std::string ready_checks_ = R"({"shutting_down":false})";  // until the first refresh
   std::string ready_status_ = "ok";  // last readiness event: ok | degraded
   // Live(): the instant the unanswered no-op was posted (0 = none waiting).
   mutable std::atomic<int64_t> live_probe_posted_us_{0};

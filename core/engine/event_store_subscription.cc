@@ -136,6 +136,7 @@ void EventStoreSubscription::OnRead(Result<std::vector<EventMessage>> r) {
     MaybeIdle();
     return;
   }
+  Recovered("read");
   for (auto& m : *r) batch_.push_back(std::move(m));
   if (!running()) {
     MaybeIdle();
@@ -222,6 +223,10 @@ void EventStoreSubscription::OnAttempt(const AttemptResult& r) {
     processed_failed_->Inc();
     if (attempt_ == 1) first_failure_ = deps_.loop->Now();
     const bool retry = r.outcome != AttemptOutcome::kUndecodable && attempt_ < config_.max_retries;
+    LogMessage(LogLevel::kWarning, "handler.failed", std::to_string(m.global_position),
+               r.message.get(), m.id, attempt_,
+               std::string(AttemptOutcomeName(r.outcome)) + ": " + r.reason +
+                   (retry ? " (will retry)" : ""));
     if (retry && running()) {
       ScheduleRetry(m);
       MaybeIdle();
@@ -247,6 +252,9 @@ void EventStoreSubscription::ScheduleRetry(const EventMessage& m) {
   e.due = now + delay;
   e.value = delay.count();
   Report(std::move(e));
+  LogMessage(LogLevel::kInfo, "handler.retry_scheduled", std::to_string(m.global_position), nullptr,
+             m.id, attempt_, "attempt " + std::to_string(attempt_ + 1) + " in " +
+                                 std::to_string(ToSecondsF(delay)) + " s");
   retry_timer_ = deps_.loop->PostAt(now + delay, Guard([this] {
     retry_timer_ = 0;
     if (running()) {
@@ -347,6 +355,8 @@ void EventStoreSubscription::RecordFailure(const EventMessage& m, const AttemptR
   w.data = data.dump();
   EngineEvent e = Event(EngineEventKind::kDropped, m);
   e.detail = "recorded in " + failed_stream_ + ": " + r.reason;
+  LogMessage(LogLevel::kError, "handler.failure_recorded", std::to_string(m.global_position),
+             r.message.get(), m.id, attempt_, e.detail);
   Report(std::move(e));
   OffloadPastAbandon<int64_t>(
       InFlight::kWrite, [store = store_, w] { return store->Write(w, std::nullopt); },

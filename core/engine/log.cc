@@ -1,5 +1,7 @@
 #include "core/engine/log.h"
 
+#include <cctype>
+
 namespace protean {
 
 std::string_view LogLevelName(LogLevel level) {
@@ -8,8 +10,19 @@ std::string_view LogLevelName(LogLevel level) {
     case LogLevel::kInfo: return "INFO";
     case LogLevel::kWarning: return "WARNING";
     case LogLevel::kError: return "ERROR";
+    case LogLevel::kCritical: return "CRITICAL";
   }
   return "INFO";
+}
+
+std::optional<LogLevel> ParseLogLevel(std::string_view name) {
+  std::string upper(name);
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (LogLevel level : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarning, LogLevel::kError,
+                         LogLevel::kCritical}) {
+    if (upper == LogLevelName(level)) return level;
+  }
+  return std::nullopt;
 }
 
 std::string FormatLogLine(const LogRecord& r) {

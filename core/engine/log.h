@@ -6,6 +6,7 @@
 // lines to stderr.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,10 +16,13 @@
 
 namespace protean {
 
-enum class LogLevel { kDebug, kInfo, kWarning, kError };
+enum class LogLevel { kDebug, kInfo, kWarning, kError, kCritical };
 
-// "DEBUG", "INFO", "WARNING", "ERROR".
+// "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL".
 std::string_view LogLevelName(LogLevel level);
+// The level a name stands for, either case ("info", "WARNING"); nullopt
+// for anything else.
+std::optional<LogLevel> ParseLogLevel(std::string_view name);
 
 struct LogRecord {
   LogLevel level = LogLevel::kInfo;

@@ -1,6 +1,10 @@
 #include "core/engine/metrics.h"
 
+#include <charconv>
+#include <cmath>
 #include <cstdio>
+
+#include "core/engine/metric_catalogue.h"
 
 #include "core/status.h"
 
@@ -79,8 +83,8 @@ Histogram* MetricsRegistry::GetHistogram(std::string_view name, const MetricLabe
   std::lock_guard<std::mutex> lock(mu_);
   Series& s = GetSeries(name, Type::kHistogram, labels);
   if (!s.histogram) {
-    s.histogram = std::make_unique<Histogram>(
-        std::vector<double>{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60});
+    s.histogram = std::make_unique<Histogram>(std::vector<double>(
+        kDurationBucketsSeconds.begin(), kDurationBucketsSeconds.end()));
   }
   return s.histogram.get();
 }
@@ -99,10 +103,23 @@ double MetricsRegistry::Value(std::string_view name, const MetricLabels& labels)
 
 namespace {
 
+// The shortest text that reads back as `v` (0.005, never
+// 0.0050000000000000001), and Prometheus's spellings of the non-finite.
 std::string Num(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  PROTEAN_CHECK(ec == std::errc());
+  return std::string(buf, end);
+}
+
+std::string HelpOf(std::string_view name) {
+  const MetricInfo* info = FindMetricInfo(name);
+  if (info != nullptr) return std::string(info->help);
+  std::string help(name);  // not catalogued: the name in words
+  for (char& c : help) c = c == '_' ? ' ' : c;
+  return help;
 }
 
 // Inserts `extra` (e.g. le="0.5") into a rendered label set.
@@ -116,10 +133,15 @@ std::string WithLabel(const std::string& rendered, const std::string& extra) {
 std::string MetricsRegistry::RenderPrometheus() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;
-  for (const auto& [name, family] : families_) {
+  for (const auto& [registry_name, family] : families_) {
     const char* type = family.type == Type::kCounter ? "counter"
                        : family.type == Type::kGauge ? "gauge"
                                                      : "histogram";
+    const MetricKind kind = family.type == Type::kCounter ? MetricKind::kCounter
+                            : family.type == Type::kGauge ? MetricKind::kGauge
+                                                          : MetricKind::kHistogram;
+    const std::string name = ExposedMetricName(registry_name, kind);
+    out += "# HELP " + name + " " + HelpOf(registry_name) + "\n";
     out += "# TYPE " + name + " " + type + "\n";
     for (const auto& [labels, s] : family.series) {
       if (s.counter) out += name + labels + " " + std::to_string(s.counter->value()) + "\n";

@@ -1,19 +1,22 @@
 #pragma once
 // A metrics registry (counters, gauges, histograms) rendered as Prometheus
-// text with Protean's metric names (dots become underscores):
-//   protean_subscription_messages_processed{subscription,handler,stream,status}
-//   protean_subscription_retries, protean_subscription_dlq_routed,
-//   protean_subscription_dropped, protean_subscription_claimed,
-//   protean_subscription_processing_duration (histogram, seconds),
-//   protean_subscription_consumer_lag, protean_subscription_pending_messages,
-//   protean_dlq_trimmed{dlq_stream}, protean_dlq_alerts{dlq_stream},
-//   protean_engine_up, protean_engine_uptime_seconds,
-//   protean_engine_active_subscriptions, protean_db_pool_* gauges.
+// text with Protean's metric names (dots become underscores). The registry
+// name has no suffix; the exposition adds `_total` to counters and the unit
+// to durations, with a # HELP and # TYPE line per family
+// (metric_catalogue.h lists every family and its help):
+//   protean_subscription_messages_processed_total{subscription,handler,stream,status}
+//   protean_subscription_retries_total, protean_subscription_dlq_routed_total,
+//   protean_subscription_processing_duration_seconds (histogram),
+//   protean_subscription_consumer_lag, _pending_messages, _dlq_depth, _status
+//   (gauges, app/server/metrics_refresher.h), protean_dlq_trimmed_total{dlq_stream},
+//   protean_engine_up, protean_engine_uptime_seconds, protean_db_pool_* gauges.
+// Numbers are printed in their shortest exact form (0.005, 1e-06).
 //
 // Thread-safety: creating or looking up a metric takes a mutex; updating one
 // through its handle is a relaxed atomic, so the engine caches handles and
 // the hot path never locks. Handles live as long as the registry.
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -27,6 +30,10 @@
 namespace protean {
 
 using MetricLabels = std::vector<std::pair<std::string, std::string>>;
+
+// Histogram buckets for handler durations, seconds (5 ms .. 60 s).
+inline constexpr std::array<double, 15> kDurationBucketsSeconds = {
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, 30, 60};
 
 class Counter {
  public:
@@ -68,7 +75,7 @@ class MetricsRegistry {
  public:
   Counter* GetCounter(std::string_view name, const MetricLabels& labels = {});
   Gauge* GetGauge(std::string_view name, const MetricLabels& labels = {});
-  // Default buckets suit handler durations in seconds (1 ms .. 60 s).
+  // Buckets: kDurationBucketsSeconds.
   Histogram* GetHistogram(std::string_view name, const MetricLabels& labels = {});
 
   // Current value of a counter or gauge; 0 when it does not exist (tests, checks).

@@ -1,6 +1,7 @@
 #include "core/engine/stream_subscription.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -167,6 +168,7 @@ void StreamSubscription::OnFetched(Result<std::vector<StreamEntry>> result) {
     MaybeIdle();
     return;
   }
+  Recovered("read");
   const bool empty = result->empty();
   for (auto& entry : *result) {
     if (observed()) {
@@ -347,6 +349,10 @@ void StreamSubscription::OnAttempt(const StreamEntry& entry, const AttemptResult
     first_failure_.emplace(entry.id, deps_.loop->Now());
     const bool retry =
         r.outcome != AttemptOutcome::kUndecodable && message->attempt < config_.max_retries;
+    LogMessage(LogLevel::kWarning, "handler.failed", entry.id, message, message->id,
+               message->attempt,
+               std::string(AttemptOutcomeName(r.outcome)) + ": " + r.reason +
+                   (retry ? " (will retry)" : ""));
     if (!retry) ReleaseKey(entry.id);  // a retry keeps its key: later messages wait
     if (r.outcome == AttemptOutcome::kUndecodable) {
       MoveToDlq(entry.id, message->attempt, r.reason, message->id);
@@ -356,6 +362,8 @@ void StreamSubscription::OnAttempt(const StreamEntry& entry, const AttemptResult
       MoveToDlq(entry.id, message->attempt, r.reason, message->id);
     } else {
       AckNow(entry.id, message->id, message->attempt);
+      LogMessage(LogLevel::kError, "handler.dropped", entry.id, message, message->id,
+                 message->attempt, "attempts exhausted and enable_dlq = false: " + r.reason);
       dropped_->Inc();
       Report(Event(EngineEventKind::kDropped, entry.id, message->id, message->attempt));
     }
@@ -405,6 +413,10 @@ void StreamSubscription::ScheduleRetry(const std::string& id, int64_t failed_att
   e.due = now + delay;
   e.value = delay.count();
   Report(std::move(e));
+  char text[64];
+  std::snprintf(text, sizeof text, "attempt %lld in %.3f s", static_cast<long long>(failed_attempt + 1),
+                ToSecondsF(delay));
+  LogMessage(LogLevel::kInfo, "handler.retry_scheduled", id, nullptr, "", failed_attempt, text);
   RetryWait& wait = retries_[id];
   wait.failed_attempt = failed_attempt;
   wait.timer = deps_.loop->PostAt(now + delay, Guard([this, id] { Redeliver(id); }));
@@ -479,6 +491,8 @@ void StreamSubscription::MoveToDlq(const std::string& id, int64_t attempts,
         if (r.ok() && *r) {
           Forget(id);
           dlq_routed_->Inc();
+          LogMessage(LogLevel::kError, "dlq.moved", id, nullptr, message_id, attempts,
+                     "moved to " + DlqStreamName(group_.stream) + ": " + reason);
           Report(std::move(e));
         } else if (r.ok()) {
           // No longer pending with the group: another consumer moved or acked it.
@@ -530,6 +544,7 @@ void StreamSubscription::OnAcked(const std::vector<PendingAck>& acks, Result<int
       for (const PendingAck& a : acks) Forget(a.id);
     }
   } else {
+    Recovered("ack");
     for (const PendingAck& a : acks) {
       Forget(a.id);
       if (observed()) Report(Event(EngineEventKind::kAcked, a.id, a.message_id, a.attempt));

@@ -1,6 +1,7 @@
 #include "core/engine/subscription.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace protean {
 namespace {
@@ -76,24 +77,69 @@ void SubscriptionBase::Report(EngineEvent event) const {
   deps_.observer->OnEngineEvent(event);
 }
 
+LogRecord SubscriptionBase::Record(LogLevel level, std::string event) const {
+  LogRecord log;
+  log.level = level;
+  log.at = deps_.loop->Now();
+  log.instance = deps_.instance;
+  log.event = std::move(event);
+  log.With("handler", handler_.name).With("stream", handler_.stream).With("consumer", consumer_);
+  return log;
+}
+
 void SubscriptionBase::Error(const std::string& op, const Status& status,
                              const std::string& what) {
   const std::string detail = (what.empty() ? op : what) + ": " + status.ToString();
   MetricLabels labels = labels_;
   labels.emplace_back("op", op);
   deps_.metrics->GetCounter("protean_subscription_errors", labels)->Inc();
-  LogRecord log;
-  log.level = LogLevel::kWarning;
-  log.at = deps_.loop->Now();
-  log.instance = deps_.instance;
-  log.event = "subscription." + op + "_failed";
-  log.With("handler", handler_.name).With("stream", handler_.stream).With("consumer", consumer_);
-  log.message = detail;
-  deps_.log(log);
+  const TimePoint now = deps_.loop->Now();
+  auto [it, first] = outages_.try_emplace(op, Outage{now, now, 0});
+  ++it->second.failures;
+  if (first || now - it->second.logged >= kOutageLogEvery) {
+    LogRecord log = Record(LogLevel::kWarning, "subscription." + op + "_failed");
+    if (!first) {
+      log.With("failures", std::to_string(it->second.failures))
+          .With("outage_seconds", std::to_string(static_cast<int64_t>(ToSecondsF(now - it->second.since))));
+    }
+    log.message = first ? detail : "still failing: " + detail;
+    it->second.logged = now;
+    deps_.log(log);
+  }
   EngineEvent e = Event(EngineEventKind::kError, "", "", 0);
   e.outcome = op;
   e.detail = detail;
   Report(std::move(e));
+}
+
+void SubscriptionBase::Recovered(const std::string& op) {
+  auto it = outages_.find(op);
+  if (it == outages_.end()) return;
+  const double seconds = ToSecondsF(deps_.loop->Now() - it->second.since);
+  LogRecord log = Record(LogLevel::kInfo, "subscription." + op + "_recovered");
+  log.With("failures", std::to_string(it->second.failures));
+  char text[96];
+  std::snprintf(text, sizeof text, "%s recovered after %.1f s", op.c_str(), seconds);
+  log.message = text;
+  outages_.erase(it);
+  deps_.log(log);
+}
+
+void SubscriptionBase::LogMessage(LogLevel level, std::string event, const std::string& entry_id,
+                                  const Message* m, const std::string& message_id,
+                                  int64_t attempt, std::string text) const {
+  LogRecord log = Record(level, std::move(event));
+  if (!entry_id.empty()) log.With("entry_id", entry_id);
+  if (!message_id.empty()) log.With("message_id", message_id);
+  if (attempt > 0) log.With("attempt", std::to_string(attempt));
+  if (m != nullptr && !m->metadata.correlation_id.empty()) {
+    log.With("correlation_id", m->metadata.correlation_id);
+  }
+  if (m != nullptr && !m->metadata.causation_id.empty()) {
+    log.With("causation_id", m->metadata.causation_id);
+  }
+  log.message = std::move(text);
+  deps_.log(log);
 }
 
 void SubscriptionBase::CancelTimer(TimerId* timer) {

@@ -6,6 +6,7 @@
 // count of work in flight that both the drain and the idle check read.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -139,7 +140,17 @@ class SubscriptionBase : public Subscription {
   // A failed adapter call (`op`: read, ack, claim, ...): reported as a kError
   // event, counted in protean_subscription_errors{op}, and logged, whether
   // or not anyone observes the engine.
+  // Logged once per outage of `op` (then at most every kOutageLogEvery),
+  // so a broker that is down does not print a line per poll.
   void Error(const std::string& op, const Status& status, const std::string& what = "");
+  // After a successful call of `op`: ends its outage, if any, with a
+  // "<op>_recovered" line saying how long it lasted.
+  void Recovered(const std::string& op);
+  // A log line about one message: handler, stream, consumer, entry id,
+  // message id, attempt and, when `m` is given, correlation/causation ids.
+  void LogMessage(LogLevel level, std::string event, const std::string& entry_id,
+                  const Message* m, const std::string& message_id, int64_t attempt,
+                  std::string text) const;
 
   // The shared parts of StopFetching and Abandon: state, tick timer, the
   // idle callback and the attempt runner.
@@ -167,6 +178,15 @@ class SubscriptionBase : public Subscription {
   Histogram* duration_;
 
  private:
+  static constexpr Duration kOutageLogEvery = Seconds(60);
+  struct Outage {
+    TimePoint since{};
+    TimePoint logged{};
+    int64_t failures = 0;
+  };
+  LogRecord Record(LogLevel level, std::string event) const;
+
+  std::map<std::string, Outage> outages_;  // by op, while its calls fail
   internal::CallbackScope scope_;
 };
 

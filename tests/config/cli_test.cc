@@ -61,6 +61,26 @@ TEST(ConfigShowTest, PrintsResolvedRedactedJson) {
   EXPECT_EQ(out.str().find("hunter2"), std::string::npos);
 }
 
+TEST(ConfigShowTest, QueryAndKeywordPasswordsAreRedacted) {
+  ConfigShowOptions options;
+  options.domain = kSeed002;
+  options.env = "production";
+  options.env_lookup =
+      FakeEnv({{"DATABASE_URL", "postgresql://db:5432/orders?sslmode=require&sslpassword=k3y"},
+               {"REDIS_URL", "redis://cache:6379/0?password=hunter2&token=t0k"},
+               {"MESSAGEDB_URL", "host=store port=5433 password=pg-s3cret dbname=ms"}});
+  std::ostringstream out;
+  std::ostringstream err;
+  ASSERT_EQ(RunConfigShow(options, out, err), 0) << err.str();
+  nlohmann::json json = nlohmann::json::parse(out.str());
+  EXPECT_EQ(json["databases"]["default"]["database_uri"],
+            "postgresql://db:5432/orders?sslmode=require&sslpassword=***");
+  EXPECT_EQ(json["brokers"]["default"]["URI"], "redis://cache:6379/0?password=***&token=***");
+  for (const char* secret : {"k3y", "hunter2", "t0k", "pg-s3cret"}) {
+    EXPECT_EQ(out.str().find(secret), std::string::npos) << secret << " in\n" << out.str();
+  }
+}
+
 TEST(ConfigShowTest, TomlFormatReadsBack) {
   ConfigShowOptions options;
   options.domain = kSeed002;

@@ -1,5 +1,8 @@
 #include "core/config/redaction.h"
 
+#include <utility>
+#include <vector>
+
 #include <gtest/gtest.h>
 #include <toml++/toml.h>
 
@@ -71,6 +74,46 @@ hint = "ok"
   EXPECT_EQ(table["secret_key"].value<std::string>(), "tvTpk3PAfkGr5x9");
   EXPECT_EQ(table.at_path("databases.default.database_uri").value<std::string>(),
             "postgresql://user:secret@host/db");
+}
+
+// Each pair: the text as given, then as shown.
+using Cases = std::vector<std::pair<std::string_view, std::string_view>>;
+
+void ExpectRedacted(const Cases& cases) {
+  for (const auto& [given, shown] : cases) EXPECT_EQ(RedactText(given), shown) << given;
+}
+
+TEST(RedactTextTest, HidesSecretQueryParameters) {
+  ExpectRedacted({
+      {"redis://h:6379/0?password=hunter2", "redis://h:6379/0?password=***"},
+      {"postgresql://h/db?sslmode=require&sslpassword=k3y&application_name=x",
+       "postgresql://h/db?sslmode=require&sslpassword=***&application_name=x"},
+      {"http://es:9200/?token=abc#frag", "http://es:9200/?token=***#frag"},
+      {"https://h/p?client_secret=s&API_KEY=k", "https://h/p?client_secret=***&API_KEY=***"},
+      {"postgresql://u:pw@h/db?password=x", "postgresql://u:***@h/db?password=***"},
+  });
+}
+
+TEST(RedactTextTest, HidesLibpqKeywordPasswords) {
+  ExpectRedacted({
+      {"host=db password=s3cret dbname=app", "host=db password=*** dbname=app"},
+      {"password=s3cret host=db", "password=*** host=db"},
+      {"host=db password = 's3 cr\\'et' port=5432", "host=db password = *** port=5432"},
+      {"cannot connect to \"host=db password=x\": refused",
+       "cannot connect to \"host=db password=***\": refused"},
+  });
+}
+
+TEST(RedactTextTest, HidesAssignmentsAndLeavesOtherPairsAlone) {
+  ExpectRedacted({
+      {"API_KEYS=k1:t:admin;k2:t:metrics", "API_KEYS=***"},
+      {"env mypassword=x", "env mypassword=***"},
+      {"host=db port=5432 dbname=app", "host=db port=5432 dbname=app"},
+      {"redis://h/0?db=1&timeout=5", "redis://h/0?db=1&timeout=5"},
+      {"password=", "password="},
+      {"passwordless mode", "passwordless mode"},
+      {"a password: no", "a password: no"},
+  });
 }
 
 }  // namespace

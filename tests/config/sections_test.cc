@@ -1,5 +1,7 @@
 #include "core/config/sections.h"
 
+#include <tuple>
+
 #include <gtest/gtest.h>
 
 #include "core/config/domain_config.h"
@@ -307,6 +309,37 @@ service_name = "my-service"
   EXPECT_EQ(config.telemetry.exporter, "console");
   EXPECT_EQ(config.telemetry.endpoint, "http://otel-collector:4317");
   EXPECT_EQ(config.telemetry.service_name, "my-service");
+}
+
+TEST(OperatingSectionsTest, LoggingAndSecurityAreReadWithTheirDefaults) {
+  DomainConfig defaults = ParseText("");
+  EXPECT_EQ(defaults.logging.level, "");
+  EXPECT_EQ(defaults.logging.format, "auto");
+  EXPECT_EQ(defaults.server.security.api_keys_env, "API_KEYS");
+  EXPECT_EQ(defaults.server.security.admin_requests_per_minute, 30);
+  DomainConfig set = ParseText(
+      "[logging]\nlevel = \"WARNING\"\nformat = \"json\"\n"
+      "[server.security]\napi_keys_env = \"OPS_KEYS\"\napi_keys_file = \"/etc/k\"\n"
+      "admin_requests_per_minute = 5\n");
+  EXPECT_EQ(set.logging.level, "WARNING");
+  EXPECT_EQ(set.logging.format, "json");
+  EXPECT_EQ(set.server.security.api_keys_env, "OPS_KEYS");
+  EXPECT_EQ(set.server.security.api_keys_file, "/etc/k");
+  EXPECT_EQ(set.server.security.admin_requests_per_minute, 5);
+}
+
+TEST(OperatingSectionsTest, BadValuesNameTheKeyAndLine) {
+  for (const auto& [text, key, line] :
+       {std::tuple<std::string_view, std::string_view, uint32_t>{
+            "[logging]\nlevel = \"LOUD\"\n", "logging.level", 2},
+        {"[server.security]\nadmin_requests_per_minute = 0\n",
+         "server.security.admin_requests_per_minute", 2},
+        {"[server.security]\napi_keys = \"k:t:admin\"\n", "server.security.api_keys", 2}}) {
+    ConfigurationError e = CaptureError([&] { ParseText(text); });
+    EXPECT_EQ(e.file, "domain.toml") << text;
+    EXPECT_EQ(e.key_path, key) << e.what();
+    EXPECT_EQ(e.line, line) << e.what();
+  }
 }
 
 }  // namespace

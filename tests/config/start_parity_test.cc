@@ -77,7 +77,8 @@ std::vector<ParityCase> Cases() {
       {"stream_category", "[server.subscriptions.Probe]\nstream_category = \"probe\"\n", 0},
       {"protean top-level keys",
        "command_default_timeout = 30\nlenient_deserialization = true\nsource_uri = \"x\"\n", 0},
-      {"logging section", "[logging]\nlevel = \"INFO\"\n", 1},
+      {"logging level (honoured)", "[logging]\nlevel = \"INFO\"\n", 0},
+      {"logging log_dir", "[logging]\nlevel = \"INFO\"\nlog_dir = \"/tmp\"\n", 1},
       {"circuit breaker", "[server.stream_subscription]\ncircuit_breaker_threshold = 5\n", 1},
       {"few worker threads", "[server]\nworker_threads = 2\n[handlers.A]\nstream = \"a\"\n", 1},
       {"unknown top-level value", "colour = \"red\"\n", 1},
@@ -124,7 +125,9 @@ TEST(StartParityTest, TheServerLogsUnsupportedKeysAtStart) {
   testing::RunResult server = RunBinary(
       "server --domain " + ShellQuote((dir.path() / "d").string()) + " --run-for 0.1", "", 30);
   EXPECT_EQ(server.exit_code, 0) << server.out << server.err;
-  EXPECT_NE(server.err.find("protean: warning: "), std::string::npos) << server.err;
+  // stderr is not a terminal here: JSON lines.
+  EXPECT_NE(server.err.find(R"("level":"WARNING","event":"server.warning")"), std::string::npos)
+      << server.err;
   EXPECT_NE(server.err.find("domain.toml:2:20: server.stream_subscription.retention_maxlen: not "
                             "supported by this engine"),
             std::string::npos)

@@ -227,10 +227,12 @@ std::string ServerE2ETest::WriteDomain(const DomainSpec& spec) {
     << "[server.health]\nport = " << (spec.health_port != 0 ? spec.health_port : FreePort())
     << "\nport_auto_increment = " << (spec.port_auto_increment ? "true" : "false") << "\n\n"
     << "[handlers." << kHandler << "]\nstream = \"" << spec.stream << "\"\n"
-    << "duration_ms = " << spec.duration_ms << "\nrecord = true\n\n"
+    << "duration_ms = " << spec.duration_ms << "\nrecord = true\n" << spec.handler_extra << "\n"
     << "[handlers." << kHandler << ".subscription_config]\n"
     << "messages_per_tick = " << spec.messages_per_tick << "\n"
-    << "claim_idle_seconds = " << spec.claim_idle_seconds << "\n";
+    << "claim_idle_seconds = " << spec.claim_idle_seconds << "\n"
+    << spec.subscription_extra << "\n"
+    << spec.domain_extra;
   if (std::find(streams_.begin(), streams_.end(), spec.stream) == streams_.end()) {
     streams_.push_back(spec.stream);
     (void)broker_->DeleteStream(spec.stream);
@@ -252,6 +254,21 @@ int ServerE2ETest::StartReady(ServerProcess& server) {
   EXPECT_TRUE(WaitUntil([&] { return HttpStatus(port, "/readyz") == 200; }, Ms(10000)))
       << server.name() << " never became ready on port " << port;
   return port;
+}
+
+DomainSpec PoisonSpec(std::string stream, int max_retries) {
+  return DomainSpec{.stream = std::move(stream),
+                    .duration_ms = 5,
+                    .handler_extra = "fail_types = [\"Poison\"]\n",
+                    .subscription_extra = "max_retries = " + std::to_string(max_retries) +
+                                          "\nretry_delay_seconds = 0.05\n"};
+}
+
+std::string ServerE2ETest::PublishPoison(const std::string& stream) {
+  const std::string id = stream + "-poison";
+  auto published = broker_->Publish(stream, {{"id", id}, {"type", "Poison"}, {"data", "{}"}});
+  EXPECT_TRUE(published.ok()) << published.status().ToString();
+  return id;
 }
 
 std::vector<std::string> ServerE2ETest::Publish(const std::string& stream, int n) {

@@ -76,7 +76,14 @@ struct DomainSpec {
   double drain_timeout = 10;
   int health_port = 0;  // 0: a free port found at the start
   bool port_auto_increment = true;
+  std::string handler_extra = "";       // more lines of [handlers.Worker]
+  std::string subscription_extra = "";  // more lines of its subscription_config
+  std::string domain_extra = "";        // more tables, after the handler
 };
+
+// A fast handler that always fails messages of type "Poison", with
+// `max_retries` attempts 50 ms apart (then the DLQ).
+DomainSpec PoisonSpec(std::string stream, int max_retries);
 
 class ServerE2ETest : public ::testing::Test {
  protected:
@@ -93,6 +100,8 @@ class ServerE2ETest : public ::testing::Test {
                        const std::vector<std::string>& extra = {});
   // Starts and waits until its /readyz answers 200; returns its health port.
   int StartReady(ServerProcess& server);
+  // Publishes one message of type "Poison" (PoisonSpec fails it); returns its id.
+  std::string PublishPoison(const std::string& stream);
 
   // A stream name unique to this process and case.
   std::string StreamName() const;

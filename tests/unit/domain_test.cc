@@ -132,6 +132,27 @@ class UnreachableBroker : public BrokerWrapper {
   std::unique_ptr<Broker> inner_;
 };
 
+// The metrics refresher's broker: built again from the same configuration,
+// with the connection count asked for; a missing name is NotFound.
+TEST_F(DomainTest, SideBrokerIsBuiltFromTheSameConfigWithItsOwnConnections) {
+  std::optional<int64_t> connections_seen;
+  registry_.RegisterBroker("redis", [&](const config::BrokerConfig& c, const AdapterEnv& env)
+                                        -> Result<std::unique_ptr<Broker>> {
+    connections_seen = c.max_connections;
+    return std::unique_ptr<Broker>(std::make_unique<MemoryBroker>(*env.clock));
+  });
+  Domain d(Parse("[brokers.default]\nprovider = \"redis\"\nURI = \"redis://h:1/0\"\n"
+                 "max_connections = 50\n"),
+           registry_, AdapterEnv{&clock_});
+  ASSERT_TRUE(d.Init(false).ok());
+  EXPECT_EQ(connections_seen, 50);
+  Result<std::unique_ptr<Broker>> side = d.CreateSideBroker("default", 2);
+  ASSERT_TRUE(side.ok()) << side.status().ToString();
+  EXPECT_EQ(connections_seen, 2);
+  EXPECT_NE(side->get(), d.adapters().broker("default"));
+  EXPECT_EQ(d.CreateSideBroker("other", 2).status().code(), StatusCode::kNotFound);
+}
+
 TEST_F(DomainTest, ProductionGuardNamesTheUnreachableServiceWithItsRedactedUrl) {
   registry_.RegisterBroker("redis", [](const config::BrokerConfig&, const AdapterEnv& env)
                                         -> Result<std::unique_ptr<Broker>> {

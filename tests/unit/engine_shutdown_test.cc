@@ -61,6 +61,38 @@ TEST_F(ShutdownTest, DrainsInFlightWorkThenClosesAdaptersInReverseOrder) {
   EXPECT_EQ(readiness[1].at, t0 + Seconds(1));
 }
 
+// POST /drainz: the running attempt finishes and is acked, nothing more is
+// fetched or attempted, readiness is 503 while liveness stays 200, and the
+// engine keeps running until a Shutdown, which then has nothing to wait for.
+TEST_F(ShutdownTest, RequestedDrainFinishesInFlightWorkAndStaysUp) {
+  for (int i = 0; i < 3; ++i) w_.Publish("orders");
+  Engine& e = Start(Taking(Seconds(3)));
+  w_.loop.RunFor(Seconds(1));  // first message in flight, two more fetched
+  EXPECT_FALSE(e.drain_progress().requested);
+  e.RequestDrain();
+  e.RequestDrain();  // idempotent
+  EXPECT_EQ(e.Ready().status, 503);
+  EXPECT_NE(e.Ready().body.find(R"("draining":true)"), std::string::npos);
+  EXPECT_EQ(e.drain_progress().idle, 0u);
+  w_.loop.RunFor(Seconds(30));
+  EXPECT_EQ(e.state(), Engine::State::kRunning);
+  EXPECT_EQ(e.Live().status, 200);
+  EXPECT_EQ(e.Ready().status, 503);
+  const Engine::DrainProgress p = e.drain_progress();
+  EXPECT_TRUE(p.requested && p.done()) << p.idle << "/" << p.subscriptions;
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAttemptStarted), 1u);
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAcked), 1u);
+  EXPECT_EQ(w_.PendingCount("orders", "H"), 2);  // given back, claimable by the new deployment
+  w_.Publish("orders");
+  w_.loop.RunFor(Seconds(5));
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kDelivered), 3u) << "no fetch after the drain";
+  int exit_code = -1;
+  e.Shutdown("SIGTERM", [&](int code) { exit_code = code; });
+  w_.loop.RunFor(Seconds(5));
+  EXPECT_EQ(exit_code, 0);
+  EXPECT_EQ(e.state(), Engine::State::kStopped);
+}
+
 TEST_F(ShutdownTest, DrainIsBoundedAndUnfinishedMessagesStayPending) {
   w_.Publish("orders");
   const TimePoint t0 = w_.clock.Now();
@@ -152,7 +184,7 @@ TEST_F(ShutdownTest, EngineUpGaugeFollowsTheState) {
   EXPECT_EQ(w_.metrics.Value("protean_engine_up"), 0);
   const std::string text = w_.metrics.RenderPrometheus();
   EXPECT_NE(text.find("# TYPE protean_engine_up gauge\nprotean_engine_up 0\n"), std::string::npos);
-  EXPECT_NE(text.find("protean_subscription_processing_duration_bucket"), std::string::npos);
+  EXPECT_NE(text.find("protean_subscription_processing_duration_seconds_bucket"), std::string::npos);
 }
 
 // A second signal during the drain cuts it short, as the timeout would: the

@@ -1,0 +1,138 @@
+#include "app/server/metrics_refresher.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+namespace protean::cli {
+
+MetricsRefresher::MetricsRefresher(MetricsRegistry& metrics, Broker* broker, Database* database,
+                                   std::vector<RefreshedSubscription> subscriptions,
+                                   std::function<bool()> running, Duration interval)
+    : metrics_(metrics),
+      broker_(broker),
+      database_(database),
+      subscriptions_(std::move(subscriptions)),
+      running_(std::move(running)),
+      interval_(interval) {}
+
+MetricsRefresher::~MetricsRefresher() { Stop(); }
+
+void MetricsRefresher::Start() {
+  thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mu_);
+    // The engine creates its consumer groups as it starts: the first pass
+    // waits for that rather than reporting missing groups as failures.
+    wake_.wait_for(lock, std::chrono::microseconds(std::min(interval_, kFirstPassDelay).count()),
+                   [this] { return stop_; });
+    while (!stop_) {
+      lock.unlock();
+      RefreshOnce();
+      lock.lock();
+      wake_.wait_for(lock, std::chrono::microseconds(interval_.count()), [this] { return stop_; });
+    }
+  });
+}
+
+void MetricsRefresher::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void MetricsRefresher::RefreshOnce() {
+  const auto started = std::chrono::steady_clock::now();
+  const bool running = running_ ? running_() : true;
+  std::vector<Detail> details;
+  for (const RefreshedSubscription& s : subscriptions_) {
+    details.push_back(RefreshSubscription(s, running));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    details_ = std::move(details);
+  }
+  RefreshPools();
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  metrics_.GetGauge("protean_metrics_refresh_duration")->Set(took.count());
+}
+
+MetricsRefresher::Detail MetricsRefresher::RefreshSubscription(const RefreshedSubscription& s,
+                                                              bool running) {
+  Detail detail;
+  const MetricLabels labels = {{"subscription", s.handler + "-" + s.stream},
+                               {"handler", s.handler},
+                               {"stream", s.stream},
+                               {"type", s.stream_subscription ? "stream" : "event_store"}};
+  bool ok = running;
+  if (s.stream_subscription && broker_ != nullptr) {
+    // The group is named after the handler (Protean's subscriber name).
+    Result<std::optional<int64_t>> lag = broker_->Lag(s.stream, s.handler);
+    if (lag.ok() && lag->has_value()) {
+      detail.lag = **lag;
+      metrics_.GetGauge("protean_subscription_consumer_lag", labels)->Set(double(**lag));
+    }
+    Result<std::vector<PendingEntry>> pending =
+        broker_->Pending(s.stream, s.handler, "", kPendingCountMax);
+    if (pending.ok()) {
+      detail.pending = static_cast<int64_t>(pending->size());
+      metrics_.GetGauge("protean_subscription_pending_messages", labels)
+          ->Set(double(pending->size()));
+    }
+    Result<int64_t> depth = broker_->DlqDepth(DlqStreamName(s.stream));
+    if (depth.ok()) {
+      detail.dlq_depth = *depth;
+      metrics_.GetGauge("protean_subscription_dlq_depth", labels)->Set(double(*depth));
+    }
+    const bool failed = !lag.ok() || !pending.ok() || !depth.ok();
+    if (failed) metrics_.GetCounter("protean_metrics_refresh_failures")->Inc();
+    ok = ok && !failed;
+  }
+  metrics_.GetGauge("protean_subscription_status", labels)->Set(ok ? 1 : 0);
+  detail.ok = ok;
+  return detail;
+}
+
+std::string MetricsRefresher::SubscriptionsJson() const {
+  nlohmann::json details = nlohmann::json::array();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (size_t i = 0; i < subscriptions_.size(); ++i) {
+    const RefreshedSubscription& s = subscriptions_[i];
+    const Detail d = i < details_.size() ? details_[i] : Detail{};
+    auto count = [](const std::optional<int64_t>& v) {
+      return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+    };
+    details.push_back({{"name", s.handler + "-" + s.stream},
+                       {"handler_name", s.handler},
+                       {"subscription_type", s.stream_subscription ? "stream" : "event_store"},
+                       {"stream_category", s.stream},
+                       {"lag", count(d.lag)},
+                       {"pending", count(d.pending)},
+                       {"dlq_depth", count(d.dlq_depth)},
+                       {"status", i >= details_.size() ? "unknown" : d.ok ? "ok" : "error"}});
+  }
+  return nlohmann::json{{"total", subscriptions_.size()}, {"details", details}}.dump();
+}
+
+void MetricsRefresher::RefreshPools() {
+  if (database_ != nullptr) {
+    const PoolStats stats = database_->pool_stats();
+    const MetricLabels labels = {{"provider_name", "default"},
+                                 {"database_type", std::string(database_->provider())}};
+    metrics_.GetGauge("protean_db_pool_size", labels)->Set(double(stats.size));
+    metrics_.GetGauge("protean_db_pool_checked_out", labels)->Set(double(stats.checked_out));
+    metrics_.GetGauge("protean_db_pool_overflow", labels)->Set(double(stats.overflow));
+    metrics_.GetGauge("protean_db_pool_checked_in", labels)->Set(double(stats.checked_in));
+  }
+  if (broker_ != nullptr) {
+    if (std::optional<int64_t> open = broker_->PoolConnections()) {
+      metrics_.GetGauge("protean_broker_pool_active_connections", {{"broker_name", "default"}})
+          ->Set(double(*open));
+    }
+  }
+}
+
+}  // namespace protean::cli
