@@ -32,7 +32,6 @@ class Workload {
     int64_t n = 0;  // index within the item
   };
   // Throws ServiceUnavailable when the backend refuses the publish.
-  void PublishOne(World& world, HistoryRecorder& recorder, const Publish& p);
   // One try; a failure is tried again kPublishRetryEvery later, up to
   // kPublishTriesMax tries (a service restarting under a fault), then the
   // run stops with ServiceUnavailable.

@@ -128,6 +128,9 @@ class ServerProcess {
   std::unique_ptr<HealthHttpServer> http_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::atomic<bool> stopping_{false};
+  // POST /drainz answered: readiness is 503 from the answer on, before the
+  // loop has run the drain (the engine's own flag is set there).
+  std::atomic<bool> drain_posted_{false};
   Duration stop_bound_{0};  // drain_timeout + every adapter's close budget + kStopMargin
   int exit_code_ = 0;       // the engine's: 0 clean, 1 forced or failed stop
   int health_port_ = 0;     // 0: no health server
@@ -203,6 +206,7 @@ int ServerProcess::LoadKeys() {
 }
 
 HealthResponse ServerProcess::Drain() {
+  drain_posted_ = true;
   loop_->Post([this] { engine_->RequestDrain(); });
   HealthResponse r = DrainStatus();
   r.status = 202;
@@ -211,7 +215,9 @@ HealthResponse ServerProcess::Drain() {
 
 HealthResponse ServerProcess::DrainStatus() const {
   const Engine::DrainProgress p = engine_->drain_progress();
-  const char* status = !p.requested ? "running" : p.done() ? "drained" : "draining";
+  const char* status = !p.requested && !drain_posted_ ? "running"
+                       : p.requested && p.done()        ? "drained"
+                                                        : "draining";
   return {200, std::string(R"({"status":")") + status + R"(","subscriptions":)" +
                    std::to_string(p.subscriptions) + R"(,"idle":)" + std::to_string(p.idle) +
                    R"(,"in_flight":)" + std::to_string(p.subscriptions - p.idle) + "}"};
@@ -316,6 +322,9 @@ std::string ServerProcess::RenderMetrics() {
 
 HealthResponse ServerProcess::Ready() const {
   HealthResponse r = engine_->Ready();
+  if (drain_posted_ && r.status == 200) {
+    r = {503, R"({"status":"unavailable","checks":{"shutting_down":false,"draining":true}})"};
+  }
   nlohmann::json body = nlohmann::json::parse(r.body, nullptr, false);
   if (body.is_discarded() || !body.contains("checks") ||
       body["checks"].value("shutting_down", true)) {
