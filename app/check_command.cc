@@ -55,8 +55,7 @@ Status BuildAdapterDry(const AdapterRegistry& adapters, const AdapterEnv& env,
 // and resolves their subscriptions: CPP_HANDLER (info) per C++ handler, and
 // the registration's or resolution's error.
 void CheckHandlers(const config::LoadOptions& load, const HandlerCatalog& handlers,
-                   const AdapterRegistry& adapters, RealClock& clock,
-                   config::CheckReport& report) {
+                   const AdapterRegistry& adapters, RealClock& clock, config::CheckReport& report) {
   Status st = Status::Ok();
   try {
     Domain domain(config::LoadDomainConfig(load), adapters, AdapterEnv{&clock});
@@ -66,8 +65,7 @@ void CheckHandlers(const config::LoadOptions& load, const HandlerCatalog& handle
       if (handlers.FindHandler(h->name) == nullptr) continue;
       report.findings.push_back(config::Finding{
           "CPP_HANDLER", config::FindingLevel::kInfo, "handlers." + h->name,
-          "C++ handler " + h->name + " consumes " + h->stream, domain.config().source_file, 0,
-          0});
+          "C++ handler " + h->name + " consumes " + h->stream, domain.config().source_file, 0, 0});
     }
   } catch (const config::ConfigurationError& e) {
     report.findings.push_back(config::FindingFromError(e));
@@ -142,8 +140,7 @@ int RunCheck(const CheckCommandOptions& options, std::ostream& out, std::ostream
   check.alert_callback_registered = callbacks.Lookup();
   check.alert_callback_names = callbacks.Names();
   config::CheckReport report = config::CheckDomain(load, check);
-  if (options.handlers != nullptr && !options.handlers->handlers().empty() &&
-      !report.load_failed) {
+  if (options.handlers != nullptr && !options.handlers->handlers().empty() && !report.load_failed) {
     CheckHandlers(load, *options.handlers, adapters, clock, report);
   }
 

@@ -6,9 +6,9 @@
 
 #include <toml++/toml.h>
 
+#include "app/toml_json.h"
 #include "core/config/domain_config.h"
 #include "core/config/redaction.h"
-#include "app/toml_json.h"
 
 namespace protean::cli {
 

@@ -11,8 +11,8 @@
 #include <ostream>
 #include <string>
 
-#include "core/config/substitution.h"
 #include "app/command_context.h"
+#include "core/config/substitution.h"
 
 namespace CLI {
 class App;

@@ -131,7 +131,8 @@ void RegisterDlqCommand(CLI::App& app, CommandContext& context) {
       cmd->add_option("--limit", o->limit, "at most this many per DLQ (default 100)");
       cmd->add_option("--format", o->format, "text | json")->check(CLI::IsMember({"text", "json"}));
     }
-    if (a == "inspect" || a == "replay") cmd->add_option("id", o->id, "the DLQ entry id")->required();
+    if (a == "inspect" || a == "replay")
+      cmd->add_option("id", o->id, "the DLQ entry id")->required();
     if (a == "replay-all" || a == "purge") cmd->add_flag("-y,--yes", o->yes, "do not ask");
     cmd->callback([o, a, &context] { context.exit_code = Run(a, *o, context.out, context.err); });
   }

@@ -28,7 +28,7 @@ struct OpenOptions {
   // Registers the handlers: [handlers.*] tables and the C++ ones of `cpp`.
   bool scripted_handlers = false;
   const HandlerCatalog* cpp = nullptr;  // null: none
-  uint64_t seed = 0;  // scripted handlers' randomness
+  uint64_t seed = 0;                    // scripted handlers' randomness
 };
 
 // nullopt after writing the error to `err`. With PROTEAN_ENV=production an

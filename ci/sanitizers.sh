@@ -101,7 +101,8 @@ tsan() {
   configure "${dir}" -DPROTEAN_TSAN=ON
   # Server end-to-end tests: every test target named *_e2e_test, when there are any.
   mapfile -t e2e < <(ninja -C "${dir}" -t targets all 2>/dev/null |
-                      grep -oE '^[A-Za-z0-9_]+_e2e_test(:| )' | tr -d ': ' | sort -u)
+                      grep -oE '^[A-Za-z0-9_]+_e2e_test(:| )' | tr -d ': ' |
+                      grep -v '^cmake_' | sort -u)
   ci_log "build: runtime_test engine_test ${e2e[*]}"
   cmake --build "${dir}" -j "${jobs}" --target runtime_test engine_test "${e2e[@]}"
   run_gtest "${dir}" runtime_test "${out}" --gtest_filter='RealExecutorTest.*' || failed=1

@@ -218,6 +218,8 @@ step_fuzz() {
 }
 
 step_tsan() {
+  # The server end-to-end tests need the services (they skip without them).
+  if ci_step_ok "services start"; then load_services_env; fi
   ci_timeout "$(ci_budget 2400)" bash ci/sanitizers.sh tsan
 }
 
@@ -283,6 +285,14 @@ else
   ci_skip_step "scenario suites, test mode" "build failed or services did not start"
 fi
 
+# TSan over the real-runtime tests, the server end-to-end ones against the
+# services: before they stop.
+if [[ "${CI_SANITIZERS}" == "1" ]]; then
+  ci_step "TSan (real-runtime tests)" step_tsan
+else
+  ci_skip_step "TSan (real-runtime tests)" "CI_SANITIZERS=0"
+fi
+
 if [[ ${SERVICES_STARTED} -eq 1 ]]; then
   # Runs in this shell (not ci_step's subshell) so the EXIT trap knows it is done.
   t0=${SECONDS}
@@ -316,9 +326,8 @@ if [[ "${CI_SANITIZERS}" == "1" ]]; then
     ci_skip_step "ASan+UBSan tests" "ASan+UBSan build failed"
     ci_skip_step "fuzz" "ASan+UBSan build failed"
   fi
-  ci_step "TSan (real-runtime tests)" step_tsan
 else
-  for s in "ASan+UBSan build" "ASan+UBSan tests" "fuzz" "TSan (real-runtime tests)"; do
+  for s in "ASan+UBSan build" "ASan+UBSan tests" "fuzz"; do
     ci_skip_step "${s}" "CI_SANITIZERS=0"
   done
 fi

@@ -62,9 +62,9 @@ inline constexpr std::string_view kClaimScanStart = "0-0";
 inline constexpr std::string_view kAllPending = "0";
 
 struct ClaimResult {
-  std::string next_cursor;              // kClaimScanStart when the scan is complete
-  std::vector<StreamEntry> claimed;     // now owned by the claimer, count +1
-  std::vector<std::string> deleted_ids; // pending ids whose entry was gone; removed from the PEL
+  std::string next_cursor;               // kClaimScanStart when the scan is complete
+  std::vector<StreamEntry> claimed;      // now owned by the claimer, count +1
+  std::vector<std::string> deleted_ids;  // pending ids whose entry was gone; removed from the PEL
   bool done() const { return next_cursor == kClaimScanStart; }
 };
 

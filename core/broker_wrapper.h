@@ -27,9 +27,9 @@ class BrokerWrapper : public Broker {
   // a decorator returns a non-ok Status to fail the call instead (faults).
   virtual Status Before(std::string_view /*op*/) { return Status::Ok(); }
 
-#define PROTEAN_FORWARD(call)                                 \
-  if (closed()) return Closed();                              \
-  if (Status st = Before(#call); !st.ok()) return st;         \
+#define PROTEAN_FORWARD(call)                         \
+  if (closed()) return Closed();                      \
+  if (Status st = Before(#call); !st.ok()) return st; \
   return target_->call
   Status Ping() override { PROTEAN_FORWARD(Ping()); }
   Result<std::string> Publish(std::string_view stream, const Fields& fields) override {

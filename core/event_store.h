@@ -46,8 +46,8 @@ struct ConsumerGroup {
 };
 
 struct CategoryRead {
-  int64_t position = 1;    // first global position to return
-  int64_t batch_size = 1000;  // -1 = unlimited
+  int64_t position = 1;                    // first global position to return
+  int64_t batch_size = 1000;               // -1 = unlimited
   std::optional<std::string> correlation;  // keep metadata.correlationStreamName in this category
   std::optional<ConsumerGroup> consumer_group;
 };

@@ -95,7 +95,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     if (status_.ok()) status_ = Status::Internal("Result constructed from an ok Status");
   }
@@ -125,19 +125,19 @@ class [[nodiscard]] Result {
 }  // namespace protean
 
 // Always-on invariant check for programmer errors: aborts with file:line.
-#define PROTEAN_CHECK(cond)                                                             \
-  do {                                                                                  \
-    if (!(cond)) {                                                                      \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);     \
-      std::abort();                                                                     \
-    }                                                                                   \
+#define PROTEAN_CHECK(cond)                                                         \
+  do {                                                                              \
+    if (!(cond)) {                                                                  \
+      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+      std::abort();                                                                 \
+    }                                                                               \
   } while (0)
 
 // Propagates a non-ok Status from an expression returning Status.
-#define PROTEAN_RETURN_IF_ERROR(expr)      \
-  do {                                     \
-    ::protean::Status _st = (expr);        \
-    if (!_st.ok()) return _st;             \
+#define PROTEAN_RETURN_IF_ERROR(expr) \
+  do {                                \
+    ::protean::Status _st = (expr);   \
+    if (!_st.ok()) return _st;        \
   } while (0)
 
 // Evaluates `rexpr` (a Result<T>); on error returns its Status, else moves the

@@ -14,7 +14,7 @@ namespace protean {
 
 // Each wrapper calls its virtual Before(op) first: a decorator returns a
 // non-ok Status to fail the call instead (faults).
-#define PROTEAN_FORWARD(call)                                                  \
+#define PROTEAN_FORWARD(call)                                                \
   if (closed()) return Status::Unavailable(std::string(kind()) + " closed"); \
   if (Status st = Before(#call); !st.ok()) return st;                        \
   return target_->call

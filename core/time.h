@@ -17,7 +17,9 @@ using TimePoint = std::chrono::time_point<std::chrono::system_clock, Duration>;
 inline constexpr Duration Millis(int64_t ms) { return std::chrono::milliseconds(ms); }
 inline constexpr Duration Seconds(int64_t s) { return std::chrono::seconds(s); }
 // Fractional seconds as found in configuration ("retry_delay_seconds = 0.5").
-inline Duration SecondsF(double s) { return Duration(static_cast<int64_t>(s * 1e6 + (s >= 0 ? 0.5 : -0.5))); }
+inline Duration SecondsF(double s) {
+  return Duration(static_cast<int64_t>(s * 1e6 + (s >= 0 ? 0.5 : -0.5)));
+}
 
 inline int64_t ToMillis(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();

@@ -99,9 +99,9 @@ CaseResult CaseQueue::RunBoth(const Case& c) {
   } else {
     CompareOptions compare;
     compare.attempts = c.scenario->differential_attempts_reason.empty();
-    r.differential = compare.attempts ? "compared"
-                                      : "compared except attempts: " +
-                                            c.scenario->differential_attempts_reason;
+    r.differential = compare.attempts
+                         ? "compared"
+                         : "compared except attempts: " + c.scenario->differential_attempts_reason;
     const std::vector<std::string> lines = CompareOutcomes(mh, m, th, t, compare);
     for (const std::string& line : lines) r.failures.push_back("differential: " + line);
     if (!lines.empty()) {

@@ -17,7 +17,8 @@ std::optional<size_t> Number(const std::string& text) {
 
 std::optional<CaseShard> ParseCaseShard(const std::string& text, std::string* error) {
   const size_t slash = text.find('/');
-  std::optional<size_t> k = slash == std::string::npos ? std::nullopt : Number(text.substr(0, slash));
+  std::optional<size_t> k =
+      slash == std::string::npos ? std::nullopt : Number(text.substr(0, slash));
   std::optional<size_t> n =
       slash == std::string::npos ? std::nullopt : Number(text.substr(slash + 1));
   if (!k || !n) {

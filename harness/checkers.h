@@ -31,8 +31,8 @@
 // Each violation is one human-readable line naming the message / instance and
 // the time. Expectations come from the policy the scenario file declared
 // (the header's "declared", harness/checkers_oracle.h), never from the
-// engine's own functions, events or resolved config. Some checkers (no_loss, duplicates) also name the events a
-// violation is about, for the HTML report to highlight (harness/html_report.h).
+// engine's own functions, events or resolved config. Some checkers (no_loss, duplicates) also name
+// the events a violation is about, for the HTML report to highlight (harness/html_report.h).
 
 #include <cstddef>
 #include <string>

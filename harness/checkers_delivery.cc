@@ -166,7 +166,8 @@ void EventStoreDuplicates(const HistoryIndex& ix, const std::vector<size_t>& pai
       const Published* p = ix.FindPublished(ok.message_id);
       const int64_t position = p != nullptr ? std::atoll(p->entry_id.c_str()) : 0;
       if (position > 0 && position <= stored) {
-        out->violations.push_back(ix.Where(ok) + ": handled again after a restart at global position " +
+        out->violations.push_back(ix.Where(ok) +
+                                  ": handled again after a restart at global position " +
                                   std::to_string(position) + ", which the stored position " +
                                   std::to_string(stored) + " already covers");
         out->events.push_back({prev.index, ok.index});

@@ -86,7 +86,8 @@ void ProcessWorld::UsePrivateRedis() {
   Result<std::string> url = services_.StartPrivateRedis(dir_);
   if (!url.ok()) throw ServiceUnavailable("private Redis: " + url.status().message());
   config::EnvLookup outer = options_.env_lookup ? options_.env_lookup : config::ProcessEnvLookup();
-  options_.env_lookup = [outer, redis = *url](const std::string& name) -> std::optional<std::string> {
+  options_.env_lookup = [outer,
+                         redis = *url](const std::string& name) -> std::optional<std::string> {
     if (name == "REDIS_URL") return redis;
     return outer(name);
   };

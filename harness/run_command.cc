@@ -149,7 +149,8 @@ int RunCommand(RunCommandOptions o) {
   for (const Scenario& s : scenarios) {
     const bool alone = o.mode != "memory" && s.serial();
     for (uint64_t i = 0; i < o.seeds.value_or(1); ++i, ++index) {
-      if (!o.shard || o.shard->Holds(index)) (alone ? serial : cases).push_back(Case{&s, first + i});
+      if (!o.shard || o.shard->Holds(index))
+        (alone ? serial : cases).push_back(Case{&s, first + i});
     }
   }
   if (o.shard) {

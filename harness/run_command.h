@@ -35,8 +35,8 @@ struct RunCommandOptions {
   int jobs = 1;
   std::string report_dir;
   std::string server_binary;
-  std::string domain;                    // --domain: the user's domain.toml under every scenario
-  std::optional<CaseShard> shard;        // --shard K/N
+  std::string domain;              // --domain: the user's domain.toml under every scenario
+  std::optional<CaseShard> shard;  // --shard K/N
   const HandlerCatalog* handlers = nullptr;  // the binary's C++ handlers (harness::Main)
   std::string program = "protean-harness";   // in replay commands: this binary's name
 };

@@ -165,14 +165,13 @@ void ScenarioRun::RecordFinalDlq(Broker& broker, const std::string& stream) {
   std::sort(entries.begin(), entries.end(),
             [](const DlqEntry& a, const DlqEntry& b) { return a.dlq_id < b.dlq_id; });
   for (const DlqEntry& e : entries) {
-    recorder_->Record(
-        world_->clock().Now(), "final_dlq",
-        {{"stream", stream},
-         {"message_id", MessageIdOf(e.fields)},
-         {"entry_id", e.dlq_id},
-         {"attempt", e.metadata.attempts},
-         {"subscription", e.metadata.consumer_group},
-         {"detail", e.metadata.reason}});
+    recorder_->Record(world_->clock().Now(), "final_dlq",
+                      {{"stream", stream},
+                       {"message_id", MessageIdOf(e.fields)},
+                       {"entry_id", e.dlq_id},
+                       {"attempt", e.metadata.attempts},
+                       {"subscription", e.metadata.consumer_group},
+                       {"detail", e.metadata.reason}});
   }
 }
 

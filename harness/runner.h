@@ -40,9 +40,9 @@ struct PinnedTimeline {
 struct RunOptions {
   std::string mode = "memory";  // memory | test
   uint64_t seed = 1;
-  config::EnvLookup env_lookup;             // null: the process environment
-  std::string program = "protean-harness";  // used in replay commands
-  std::string server_binary;                // test mode: the `protean` binary
+  config::EnvLookup env_lookup;              // null: the process environment
+  std::string program = "protean-harness";   // used in replay commands
+  std::string server_binary;                 // test mode: the `protean` binary
   const HandlerCatalog* handlers = nullptr;  // see WorldOptions::handlers
   const PinnedTimeline* timeline = nullptr;  // null: the seed's draws
 };

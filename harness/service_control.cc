@@ -84,12 +84,12 @@ Result<std::string> ServiceControl::StartPrivateRedis(const std::filesystem::pat
 Status ServiceControl::SpawnRedis() {
   const PrivateRedis& r = *private_;
   const std::string aof = r.persistence ? "yes" : "no";
-  std::vector<std::string> argv = FromRoot(
-      {"redis-server", "--bind", "127.0.0.1", "--port", std::to_string(r.port), "--protected-mode",
-       "yes", "--save", "", "--appendonly", aof, "--appendfsync", "always", "--dir",
-       r.dir.string(), "--logfile", (r.dir / "redis.log").string()});
-  auto spawned = ServerProcess::Spawn(argv, (r.dir / "redis.out").string(),
-                                      (r.dir / "redis.err").string());
+  std::vector<std::string> argv =
+      FromRoot({"redis-server", "--bind", "127.0.0.1", "--port", std::to_string(r.port),
+                "--protected-mode", "yes", "--save", "", "--appendonly", aof, "--appendfsync",
+                "always", "--dir", r.dir.string(), "--logfile", (r.dir / "redis.log").string()});
+  auto spawned =
+      ServerProcess::Spawn(argv, (r.dir / "redis.out").string(), (r.dir / "redis.err").string());
   if (!spawned.ok()) return spawned.status();
   private_->process = std::move(spawned).value();
   return WaitForRedis();
@@ -99,8 +99,9 @@ Status ServiceControl::WaitForRedis() {
   const auto deadline = std::chrono::steady_clock::now() + kRedisUpMax;
   const std::string port = std::to_string(private_->port);
   for (;;) {
-    Result<std::string> pong = RunTool(FromRoot({"redis-cli", "-h", "127.0.0.1", "-p", port, "PING"}),
-                                       private_->dir, kRedisCliBound);
+    Result<std::string> pong =
+        RunTool(FromRoot({"redis-cli", "-h", "127.0.0.1", "-p", port, "PING"}), private_->dir,
+                kRedisCliBound);
     if (pong.ok() && pong->rfind("PONG", 0) == 0) return Status::Ok();
     if (!private_->process->running() || private_->process->Poll()) {
       return Status::Unavailable("private redis-server on port " + port + " exited (" +
@@ -117,7 +118,8 @@ Status ServiceControl::WaitForRedis() {
 Status ServiceControl::KillPrivateRedis() {
   if (!private_ || !private_->process) return Status::InvalidArgument("no private Redis");
   private_->process->Signal(SIGKILL);
-  if (!private_->process->WaitFor(kKillWait)) return Status::Unavailable("redis-server outlived SIGKILL");
+  if (!private_->process->WaitFor(kKillWait))
+    return Status::Unavailable("redis-server outlived SIGKILL");
   return Status::Ok();
 }
 
@@ -157,8 +159,14 @@ std::string ServiceControl::WhyNoPostgresControl() const {
 Status ServiceControl::RestartPostgres(const std::filesystem::path& dir) {
   if (std::string why = WhyNoPostgresControl(); !why.empty()) return Status::Unavailable(why);
   const std::string bin = Env("PROTEAN_PG_BIN").value_or("/usr/lib/postgresql/15/bin");
-  std::vector<std::string> argv = {bin + "/pg_ctl", "restart", "-D", *Env("PROTEAN_PG_DATA"),
-                                   "-m",           "immediate", "-w", "-t",
+  std::vector<std::string> argv = {bin + "/pg_ctl",
+                                   "restart",
+                                   "-D",
+                                   *Env("PROTEAN_PG_DATA"),
+                                   "-m",
+                                   "immediate",
+                                   "-w",
+                                   "-t",
                                    "30"};
   if (geteuid() == 0) argv.insert(argv.begin(), {"runuser", "-u", "postgres", "--"});
   Result<std::string> out = RunTool(FromRoot(argv), dir, kPgCtlBound);
@@ -171,11 +179,12 @@ Result<int64_t> ServiceControl::TerminateBackends(const std::string& prefix,
   const std::string port = Env("PROTEAN_PG_PORT").value_or("5432");
   const std::string sql =
       "select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name "
-      "like " + SqlQuoted(prefix + "%") + " and pid <> pg_backend_pid()";
-  Result<std::string> out = RunTool(FromRoot({bin + "/psql", "-X", "-q", "-h", "127.0.0.1", "-p",
-                                              port, "-U", "postgres", "-d", "postgres", "-tAc",
-                                              sql}),
-                                    dir, kPsqlBound);
+      "like " +
+      SqlQuoted(prefix + "%") + " and pid <> pg_backend_pid()";
+  Result<std::string> out =
+      RunTool(FromRoot({bin + "/psql", "-X", "-q", "-h", "127.0.0.1", "-p", port, "-U", "postgres",
+                        "-d", "postgres", "-tAc", sql}),
+              dir, kPsqlBound);
   if (!out.ok()) return out.status();
   try {
     return static_cast<int64_t>(std::stoll(*out));
@@ -185,8 +194,7 @@ Result<int64_t> ServiceControl::TerminateBackends(const std::string& prefix,
 }
 
 Result<std::string> ServiceControl::RunTool(std::vector<std::string> argv,
-                                            const std::filesystem::path& dir,
-                                            milliseconds bound) {
+                                            const std::filesystem::path& dir, milliseconds bound) {
   const std::string base = (dir / ("tool-" + std::to_string(++tools_run_))).string();
   auto spawned = ServerProcess::Spawn(argv, base + ".out", base + ".err");
   if (!spawned.ok()) return spawned.status();
@@ -196,8 +204,7 @@ Result<std::string> ServiceControl::RunTool(std::vector<std::string> argv,
   if (!p.WaitFor(bound)) {
     p.Signal(SIGKILL);
     p.WaitFor(kKillWait);
-    return Status::Timeout(line + "did not finish within " + std::to_string(bound.count()) +
-                           " ms");
+    return Status::Timeout(line + "did not finish within " + std::to_string(bound.count()) + " ms");
   }
   if (p.exit_code() != 0) {
     return Status::Unavailable(line + p.Describe() + ": " + Tail(ReadText(base + ".err")));

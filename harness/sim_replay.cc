@@ -109,10 +109,11 @@ int ReplayInSimulation(const std::string& path, const History& recorded) {
   }
   size_t pinned = 0;
   for (const auto& f : timeline->faults) pinned += f ? 1 : 0;
-  std::printf("replayed %s seed=%llu in the simulation: %zu publishes and %zu of %zu faults at "
-              "their recorded instants\n",
-              s.id().c_str(), static_cast<unsigned long long>(o.seed), timeline->publishes.size(),
-              pinned, timeline->faults.size());
+  std::printf(
+      "replayed %s seed=%llu in the simulation: %zu publishes and %zu of %zu faults at "
+      "their recorded instants\n",
+      s.id().c_str(), static_cast<unsigned long long>(o.seed), timeline->publishes.size(), pinned,
+      timeline->faults.size());
   CompareOptions compare;
   compare.attempts = s.differential_attempts_reason.empty();
   if (!compare.attempts) {

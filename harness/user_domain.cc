@@ -24,9 +24,10 @@ toml::table ParseUserFile(const std::string& file) {
   try {
     return toml::parse(text.str(), file);
   } catch (const toml::parse_error& e) {
-    throw ConfigurationError(config::kConfigParseError,
-                             ErrorLocation{file, "", e.source().begin.line, e.source().begin.column},
-                             std::string(e.description()));
+    throw ConfigurationError(
+        config::kConfigParseError,
+        ErrorLocation{file, "", e.source().begin.line, e.source().begin.column},
+        std::string(e.description()));
   }
 }
 
@@ -39,8 +40,10 @@ toml::table HandlerTable(const HandlerCatalog::Handler& h, const std::string& fi
   if (h.options.stream.empty()) {
     throw ConfigurationError(config::kConfigInvalidValue,
                              ErrorLocation{file, "handlers." + h.name, 0, 0},
-                             "handler " + h.name + " is registered in C++ without a stream and "
-                             "the file has no [handlers." + h.name + "] table giving one");
+                             "handler " + h.name +
+                                 " is registered in C++ without a stream and "
+                                 "the file has no [handlers." +
+                                 h.name + "] table giving one");
   }
   toml::table t;
   t.insert_or_assign("stream", h.options.stream);
@@ -65,8 +68,8 @@ UserDomain LoadUserDomain(const std::string& path, const HandlerCatalog& catalog
   user.domain = ParseUserFile(user.file);
   if (toml::node* handlers = user.domain.get("handlers")) {
     if (!handlers->is_table()) {
-      throw ConfigurationError(config::kConfigInvalidValue, ErrorLocation{user.file, "handlers",
-                                                                          0, 0},
+      throw ConfigurationError(config::kConfigInvalidValue,
+                               ErrorLocation{user.file, "handlers", 0, 0},
                                "expected a table of [handlers.<Name>] tables");
     }
     user.handlers = std::move(*handlers->as_table());

@@ -61,8 +61,8 @@ void Workload::TryPublish(World& world, HistoryRecorder& recorder, const Publish
       failed = Status(r.status().code(), "event store write failed: " + r.status().ToString());
     }
   } else {
-    Fields fields =
-        w.undecodable ? Fields{{"id", id}, {"data", "{}"}} : EncodeMessageFields(id, w.type, payload);
+    Fields fields = w.undecodable ? Fields{{"id", id}, {"data", "{}"}}
+                                  : EncodeMessageFields(id, w.type, payload);
     Result<std::string> r = adapters.broker("default")->Publish(world.Stream(w.stream), fields);
     if (r.ok()) {
       recorder.Published(now, world.Stream(w.stream), false, id, *r, w.undecodable ? "" : w.type);

@@ -48,9 +48,7 @@ void World::OpenDomain(const Scenario& scenario, const AdapterEnv& env, bool rea
   }
   // Memory mode applies a [memory] overlay when the document has one (a
   // user's domain.toml, `run --domain`); the harness's own base has none.
-  const std::string overlay = real_services                 ? "test"
-                              : document_.contains("memory") ? "memory"
-                                                             : "";
+  const std::string overlay = real_services ? "test" : document_.contains("memory") ? "memory" : "";
   config::DomainConfig config =
       ScenarioDomainConfig(scenario, document_, overlay, options_.env_lookup);
   RegisterMemoryAdapters(registry_);

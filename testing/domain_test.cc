@@ -96,11 +96,11 @@ class DomainTest::Impl {
   }
 
   std::map<std::string, MockHandler*> mocks;  // UseMock, before Open
-  std::vector<HandlerFaultWindow> faults;      // InjectHandler*, before Open
+  std::vector<HandlerFaultWindow> faults;     // InjectHandler*, before Open
   // When Open started the clock; the fault windows count from it.
   std::shared_ptr<TimePoint> origin = std::make_shared<TimePoint>();
-  bool opened = false;                        // Open was called
-  bool ready = false;                         // and succeeded
+  bool opened = false;  // Open was called
+  bool ready = false;   // and succeeded
   Database* database() { return domain_ ? domain_->adapters().database("default") : nullptr; }
   // Sends one message with a fresh id through `send`; returns the id. A
   // failure (or no successful Open) is a test failure naming `what`.
@@ -149,7 +149,8 @@ Result<HandlerCatalog> DomainTest::Impl::Compose(const HandlerCatalog& registere
   std::vector<HandlerCatalog::Handler> handlers;
   for (const HandlerCatalog::Handler& h : registered.handlers()) {
     auto mock = unused.find(h.name);
-    handlers.push_back({h.name, mock == unused.end() ? h.fn : mock->second->AsHandler(), h.options});
+    handlers.push_back(
+        {h.name, mock == unused.end() ? h.fn : mock->second->AsHandler(), h.options});
     if (mock != unused.end()) unused.erase(mock);
   }
   for (auto& [name, mock] : unused) handlers.push_back({name, mock->AsHandler(), {}});
@@ -187,8 +188,8 @@ Status DomainTest::Impl::Open(const std::string& path, HandlerCatalog catalog) {
   load.path = path;
   load.env = std::string(TestEnvName(env_));
   PROTEAN_RETURN_IF_ERROR(config::CatchConfigurationError([&] {
-    domain_ = std::make_unique<Domain>(config::LoadDomainConfig(load), registry_,
-                                       AdapterEnv{clock_});
+    domain_ =
+        std::make_unique<Domain>(config::LoadDomainConfig(load), registry_, AdapterEnv{clock_});
   }));
   PROTEAN_RETURN_IF_ERROR(
       domain_->RegisterHandlers(catalog_, std::make_shared<ScriptedRuntime>(2), ns_));
@@ -196,7 +197,8 @@ Status DomainTest::Impl::Open(const std::string& path, HandlerCatalog catalog) {
   if (env_ == TestEnv::kTest) {
     for (auto& [name, db] : domain_->adapters().databases) {
       Status setup = db->Setup();
-      if (!setup.ok()) return Status(setup.code(), "databases." + name + ": setup: " + setup.message());
+      if (!setup.ok())
+        return Status(setup.code(), "databases." + name + ": setup: " + setup.message());
     }
   }
   return Build();
@@ -245,7 +247,8 @@ Status DomainTest::Impl::Publish(const std::string& stream, const std::string& i
   Broker* broker = domain_->adapters().broker("default");
   if (broker == nullptr) return Status::InvalidArgument("the domain has no default broker");
   const std::string name = ns_ + stream;
-  Status st = OnLoop([&] { return broker->Publish(name, EncodeMessageFields(id, type, payload)).status(); });
+  Status st = OnLoop(
+      [&] { return broker->Publish(name, EncodeMessageFields(id, type, payload)).status(); });
   if (st.ok()) published_.emplace_back(name, id);
   return st;
 }
@@ -301,9 +304,8 @@ void DomainTest::Impl::Stop() {
   if (stopped_) return;
   stopped_ = true;
   if (real_loop_ && loop_thread_.joinable()) {
-    real_loop_->Post([this] {
-      engine_->Shutdown("test finished", [this](int) { real_loop_->Stop(); });
-    });
+    real_loop_->Post(
+        [this] { engine_->Shutdown("test finished", [this](int) { real_loop_->Stop(); }); });
     real_loop_->PostAfter(Seconds(30), [this] { real_loop_->Stop(); });  // never hang
     loop_thread_.join();
     real_loop_->StopWorkers(Seconds(1));
@@ -329,9 +331,7 @@ void DomainTest::Impl::Stop() {
 DomainTest::DomainTest() : impl_(std::make_unique<Impl>(CurrentTestEnv())) {}
 DomainTest::~DomainTest() = default;
 
-void DomainTest::UseMock(const std::string& name, MockHandler& mock) {
-  impl_->mocks[name] = &mock;
-}
+void DomainTest::UseMock(const std::string& name, MockHandler& mock) { impl_->mocks[name] = &mock; }
 
 void DomainTest::InjectHandlerErrors(const std::string& handler, Duration at, Duration duration) {
   impl_->faults.push_back(HandlerFaultWindow{handler, true, at, duration, Duration{0}});
@@ -383,8 +383,8 @@ void DomainTest::AdvanceTime(Duration d) {
   impl_->Advance(d);
   // Every retry due by the horizon has run, however late the real loop is.
   EXPECT_TRUE(impl_->RunUntilIdle(horizon))
-      << "AdvanceTime: the messages of this test did not settle within 60 s ("
-      << TestEnvName(env()) << " time)";
+      << "AdvanceTime: the messages of this test did not settle within 60 s (" << TestEnvName(env())
+      << " time)";
 }
 
 int64_t DomainTest::Handled(const std::string& h) const { return impl_->Of(h).handled; }

@@ -15,8 +15,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   ::testing::InitGoogleMock(&argc, argv);
-  std::printf("protean-env: %s\n",
-              std::string(protean::testing::TestEnvName(protean::testing::CurrentTestEnv()))
-                  .c_str());
+  std::printf(
+      "protean-env: %s\n",
+      std::string(protean::testing::TestEnvName(protean::testing::CurrentTestEnv())).c_str());
   return RUN_ALL_TESTS();
 }

@@ -444,9 +444,9 @@ Result<int64_t> MemoryBroker::Ack(std::string_view stream, std::string_view grou
 }
 
 Result<std::optional<StreamEntry>> MemoryBroker::Redeliver(std::string_view stream,
-                                                          std::string_view group,
-                                                          std::string_view consumer,
-                                                          std::string_view id) {
+                                                           std::string_view group,
+                                                           std::string_view consumer,
+                                                           std::string_view id) {
   const auto parsed = StreamId::Parse(id);
   if (!parsed) return Status::InvalidArgument("invalid stream id: " + std::string(id));
   std::lock_guard lock(mu_);
@@ -473,9 +473,9 @@ Result<std::optional<StreamEntry>> MemoryBroker::Redeliver(std::string_view stre
       StreamEntry{parsed->ToString(), s->entries.at(at).value, false, nack.delivery_count});
 }
 
-Result<int64_t> MemoryBroker::Release(
-    std::string_view stream, std::string_view group, std::string_view consumer,
-    const std::vector<std::pair<std::string, int64_t>>& entries) {
+Result<int64_t> MemoryBroker::Release(std::string_view stream, std::string_view group,
+                                      std::string_view consumer,
+                                      const std::vector<std::pair<std::string, int64_t>>& entries) {
   std::lock_guard lock(mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   StreamState* s = FindStream(stream);
@@ -498,7 +498,8 @@ Result<int64_t> MemoryBroker::Release(
 }
 
 Result<int64_t> MemoryBroker::Touch(std::string_view stream, std::string_view group,
-                                    std::string_view consumer, const std::vector<std::string>& ids) {
+                                    std::string_view consumer,
+                                    const std::vector<std::string>& ids) {
   auto parsed = memory_internal::ParseIds(ids);
   if (!parsed.ok()) return parsed.status();
   std::lock_guard lock(mu_);

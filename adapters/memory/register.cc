@@ -8,24 +8,30 @@
 namespace protean {
 
 void RegisterMemoryAdapters(AdapterRegistry& registry) {
-  registry.RegisterDatabase("memory", [](const config::DatabaseConfig&, const AdapterEnv&)
-                                          -> Result<std::unique_ptr<Database>> {
-    return std::unique_ptr<Database>(std::make_unique<MemoryDatabase>());
-  });
+  registry.RegisterDatabase(
+      "memory",
+      [](const config::DatabaseConfig&, const AdapterEnv&) -> Result<std::unique_ptr<Database>> {
+        return std::unique_ptr<Database>(std::make_unique<MemoryDatabase>());
+      });
   for (const char* provider : {"inline", "memory"}) {
-    registry.RegisterBroker(provider, [provider](const config::BrokerConfig&, const AdapterEnv& env)
-                                          -> Result<std::unique_ptr<Broker>> {
-      return std::unique_ptr<Broker>(std::make_unique<MemoryBroker>(*env.clock, provider));
-    });
+    registry.RegisterBroker(
+        provider,
+        [provider](const config::BrokerConfig&,
+                   const AdapterEnv& env) -> Result<std::unique_ptr<Broker>> {
+          return std::unique_ptr<Broker>(std::make_unique<MemoryBroker>(*env.clock, provider));
+        });
   }
-  registry.RegisterEventStore("memory", [](const config::EventStoreConfig&, const AdapterEnv& env)
-                                            -> Result<std::unique_ptr<EventStore>> {
-    return std::unique_ptr<EventStore>(std::make_unique<MemoryEventStore>(*env.clock));
-  });
-  registry.RegisterCache("memory", [](const config::CacheConfig&, const AdapterEnv& env)
-                                       -> Result<std::unique_ptr<Cache>> {
-    return std::unique_ptr<Cache>(std::make_unique<MemoryCache>(*env.clock));
-  });
+  registry.RegisterEventStore(
+      "memory",
+      [](const config::EventStoreConfig&,
+         const AdapterEnv& env) -> Result<std::unique_ptr<EventStore>> {
+        return std::unique_ptr<EventStore>(std::make_unique<MemoryEventStore>(*env.clock));
+      });
+  registry.RegisterCache(
+      "memory",
+      [](const config::CacheConfig&, const AdapterEnv& env) -> Result<std::unique_ptr<Cache>> {
+        return std::unique_ptr<Cache>(std::make_unique<MemoryCache>(*env.clock));
+      });
 }
 
 }  // namespace protean

@@ -418,17 +418,16 @@ Result<ClaimResult> RedisBroker::AutoClaim(std::string_view stream, std::string_
 }
 
 Result<std::optional<StreamEntry>> RedisBroker::Redeliver(std::string_view stream,
-                                                         std::string_view group,
-                                                         std::string_view consumer,
-                                                         std::string_view id) {
+                                                          std::string_view group,
+                                                          std::string_view consumer,
+                                                          std::string_view id) {
   PROTEAN_RETURN_IF_ERROR(CheckIds({std::string(id)}));
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   const std::vector<std::string> keys = {std::string(stream)};
   const std::vector<std::string> args = {std::string(group), std::string(consumer),
                                          std::string(id)};
   return pool_->Run<std::optional<StreamEntry>>(
-      RedisRetry::kNotIdempotent,
-      [&](RedisConnection& c) -> Result<std::optional<StreamEntry>> {
+      RedisRetry::kNotIdempotent, [&](RedisConnection& c) -> Result<std::optional<StreamEntry>> {
         auto reply = redeliver_->Eval(c, keys, args);
         if (!reply.ok()) return reply.status();
         const redisReply* r = reply->get();

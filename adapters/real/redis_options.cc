@@ -27,8 +27,7 @@ Result<std::optional<Duration>> ExtraSeconds(const PassThroughKeys& extra,
 }
 
 Result<RedisOptions> Common(const std::string& section, const std::string& uri,
-                            std::optional<int64_t> max_connections,
-                            const PassThroughKeys& extra) {
+                            std::optional<int64_t> max_connections, const PassThroughKeys& extra) {
   RedisOptions options;
   options.owner = section;
   options.client_name = "protean:" + section;

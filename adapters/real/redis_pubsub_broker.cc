@@ -221,8 +221,7 @@ Result<ClaimResult> RedisPubSubBroker::AutoClaim(std::string_view, std::string_v
                                                  int) {
   return FanOutOnly("AutoClaim");
 }
-Result<std::optional<StreamEntry>> RedisPubSubBroker::Redeliver(std::string_view,
-                                                                std::string_view,
+Result<std::optional<StreamEntry>> RedisPubSubBroker::Redeliver(std::string_view, std::string_view,
                                                                 std::string_view,
                                                                 std::string_view) {
   return FanOutOnly("Redeliver");

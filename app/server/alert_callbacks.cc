@@ -68,7 +68,8 @@ Status PostWebhook(const std::string& origin, const std::string& path, const std
     return Status::Unavailable("webhook " + origin + path + ": " + httplib::to_string(res.error()));
   }
   if (res->status < 200 || res->status >= 300) {
-    return Status::Internal("webhook " + origin + path + " answered " + std::to_string(res->status));
+    return Status::Internal("webhook " + origin + path + " answered " +
+                            std::to_string(res->status));
   }
   return Status::Ok();
 }

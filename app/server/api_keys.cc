@@ -14,7 +14,8 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
     s.remove_prefix(1);
   }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -79,8 +80,8 @@ Result<LoadedApiKeys> LoadApiKeys(
     loaded.source = "file " + security.api_keys_file;
     std::ifstream f(security.api_keys_file);
     if (!f) {
-      return Status::InvalidArgument("[server.security] api_keys_file " +
-                                     security.api_keys_file + ": cannot be read");
+      return Status::InvalidArgument("[server.security] api_keys_file " + security.api_keys_file +
+                                     ": cannot be read");
     }
     text.assign(std::istreambuf_iterator<char>(f), {});
   } else {
@@ -126,16 +127,16 @@ int64_t ApiKeyAuth::Throttle(const std::string& key, TimePoint now) {
   return std::max<int64_t>(1, (left.count() + 999999) / 1000000);
 }
 
-Authorization ApiKeyAuth::Authorize(const std::string& authorization,
-                                    const std::string& x_api_key,
+Authorization ApiKeyAuth::Authorize(const std::string& authorization, const std::string& x_api_key,
                                     const std::vector<std::string_view>& scopes, bool admin,
                                     TimePoint now) {
   if (!enforced()) return {};
   std::string_view presented = x_api_key;
   constexpr std::string_view kBearer = "Bearer ";
   if (authorization.size() > kBearer.size() &&
-      std::equal(kBearer.begin(), kBearer.end(), authorization.begin(),
-                 [](unsigned char a, unsigned char b) { return std::tolower(a) == std::tolower(b); })) {
+      std::equal(
+          kBearer.begin(), kBearer.end(), authorization.begin(),
+          [](unsigned char a, unsigned char b) { return std::tolower(a) == std::tolower(b); })) {
     presented = std::string_view(authorization).substr(kBearer.size());
   }
   const ApiKey* key = presented.empty() ? nullptr : Find(Trim(presented));

@@ -58,8 +58,8 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 // What a request may do.
 struct Authorization {
-  int status = 200;          // 200, 401 (no or unknown key), 403 (scope), 429 (rate limited)
-  std::string tenant;        // of the key used ("" when open or refused)
+  int status = 200;           // 200, 401 (no or unknown key), 403 (scope), 429 (rate limited)
+  std::string tenant;         // of the key used ("" when open or refused)
   int64_t retry_after_s = 0;  // with 429
 };
 
@@ -73,8 +73,7 @@ class ApiKeyAuth {
   // one of `scopes`; `admin` routes also count against the key's rate limit.
   // Always 200 when no keys are configured.
   Authorization Authorize(const std::string& authorization, const std::string& x_api_key,
-                          const std::vector<std::string_view>& scopes, bool admin,
-                          TimePoint now);
+                          const std::vector<std::string_view>& scopes, bool admin, TimePoint now);
 
  private:
   const ApiKey* Find(std::string_view presented) const;

@@ -57,9 +57,8 @@ bool Allowed(const HealthProbes& probes, const httplib::Request& req, httplib::R
              const std::vector<std::string_view>& scopes, bool admin) {
   if (probes.keys == nullptr) return true;
   const auto now = std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
-  const cli::Authorization a =
-      probes.keys->Authorize(req.get_header_value("Authorization"),
-                             req.get_header_value("X-API-Key"), scopes, admin, now);
+  const cli::Authorization a = probes.keys->Authorize(
+      req.get_header_value("Authorization"), req.get_header_value("X-API-Key"), scopes, admin, now);
   if (!a.tenant.empty()) res.set_header("X-Tenant", a.tenant);
   if (a.status == 200) return true;
   res.status = a.status;
@@ -99,7 +98,8 @@ void MountHealthRoutes(httplib::Server& server, const HealthProbes& probes, bool
   const HealthProbes* p = &probes;
   // cpp-httplib answers HEAD from the GET handler, without the body.
   for (const char* path : {"/healthz", "/livez"}) {
-    server.Get(path, [p](const httplib::Request&, httplib::Response& res) { Json(res, p->live()); });
+    server.Get(path,
+               [p](const httplib::Request&, httplib::Response& res) { Json(res, p->live()); });
   }
   server.Get("/readyz",
              [p](const httplib::Request&, httplib::Response& res) { Json(res, p->ready()); });

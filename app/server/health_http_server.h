@@ -44,7 +44,7 @@ struct HealthProbes {
   std::function<HealthResponse()> live;
   std::function<HealthResponse()> ready;
   std::function<std::string()> metrics;
-  LogSink log;  // http.request records; may be null
+  LogSink log;                                   // http.request records; may be null
   std::function<HealthResponse()> drain;         // POST /drainz; null: no /drainz
   std::function<HealthResponse()> drain_status;  // GET /drainz
   cli::ApiKeyAuth* keys = nullptr;               // null or none configured: routes open

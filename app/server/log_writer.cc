@@ -17,11 +17,21 @@ void AppendJsonString(std::string& out, std::string_view text) {
   out += '"';
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char esc[8];
@@ -36,8 +46,8 @@ void AppendJsonString(std::string& out, std::string_view text) {
 }
 
 bool NumericField(std::string_view key, std::string_view value) {
-  static constexpr std::string_view kNumeric[] = {"attempt", "failures", "outage_seconds",
-                                                  "health_port", "pid", "status"};
+  static constexpr std::string_view kNumeric[] = {"attempt",     "failures", "outage_seconds",
+                                                  "health_port", "pid",      "status"};
   if (std::find(std::begin(kNumeric), std::end(kNumeric), key) == std::end(kNumeric)) return false;
   if (value.empty() || value.size() > 18) return false;
   for (char c : value) {
@@ -118,10 +128,9 @@ class LogWriter::LineBuffer : public std::streambuf {
     if (text.starts_with("protean: ")) text.remove_prefix(9);
     LogLevel level = LogLevel::kInfo;
     std::string event = "server.info";
-    for (auto [prefix, lvl, name] :
-         {std::tuple{"error: ", LogLevel::kError, "server.error"},
-          std::tuple{"warning: ", LogLevel::kWarning, "server.warning"},
-          std::tuple{"info: ", LogLevel::kInfo, "server.info"}}) {
+    for (auto [prefix, lvl, name] : {std::tuple{"error: ", LogLevel::kError, "server.error"},
+                                     std::tuple{"warning: ", LogLevel::kWarning, "server.warning"},
+                                     std::tuple{"info: ", LogLevel::kInfo, "server.info"}}) {
       if (text.starts_with(prefix)) {
         text.remove_prefix(std::string_view(prefix).size());
         level = lvl;

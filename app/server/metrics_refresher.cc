@@ -61,7 +61,7 @@ void MetricsRefresher::RefreshOnce() {
 }
 
 MetricsRefresher::Detail MetricsRefresher::RefreshSubscription(const RefreshedSubscription& s,
-                                                              bool running) {
+                                                               bool running) {
   Detail detail;
   const MetricLabels labels = {{"subscription", s.handler + "-" + s.stream},
                                {"handler", s.handler},
@@ -112,7 +112,9 @@ std::string MetricsRefresher::SubscriptionsJson() const {
                        {"lag", count(d.lag)},
                        {"pending", count(d.pending)},
                        {"dlq_depth", count(d.dlq_depth)},
-                       {"status", i >= details_.size() ? "unknown" : d.ok ? "ok" : "error"}});
+                       {"status", i >= details_.size() ? "unknown"
+                                  : d.ok               ? "ok"
+                                                       : "error"}});
   }
   return nlohmann::json{{"total", subscriptions_.size()}, {"details", details}}.dump();
 }

@@ -103,9 +103,12 @@ void RegisterServerCommand(CLI::App& app, CommandContext& context) {
   cmd->add_option("--log-level", o->log_level,
                   "DEBUG, INFO, WARNING, ERROR or CRITICAL (default: [logging] level, else by "
                   "environment)")
-      ->check(Check([](const std::string& t) {
-        return ParseLogLevel(t) ? std::string() : "expected DEBUG, INFO, WARNING, ERROR or CRITICAL";
-      }, "LEVEL"));
+      ->check(Check(
+          [](const std::string& t) {
+            return ParseLogLevel(t) ? std::string()
+                                    : "expected DEBUG, INFO, WARNING, ERROR or CRITICAL";
+          },
+          "LEVEL"));
   cmd->callback(
       [o, &context] { context.exit_code = RunServerCommand(*o, context.out, context.err); });
 }

@@ -3,10 +3,10 @@
 
 #include <unistd.h>
 
-#include <cstdlib>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -150,8 +150,8 @@ int ServerProcess::Open() {
   // Keys Protean acts on and this engine does not (or Protean drops): said
   // once at start, so nobody expects an effect (core/config/protean_keys.h).
   for (const config::UnsupportedKey& key : config::UnsupportedKeys(domain.config())) {
-    err_ << "protean: " << (key.warning ? "warning" : "info")
-         << ": " << config::FormatUnsupportedKey(key) << "\n";
+    err_ << "protean: " << (key.warning ? "warning" : "info") << ": "
+         << config::FormatUnsupportedKey(key) << "\n";
   }
   // A bad alert_callback fails the start even with nothing to run.
   if (Status st = ValidateAlertCallback(domain.config(), DefaultAlertCallbackRegistry());
@@ -216,8 +216,8 @@ HealthResponse ServerProcess::Drain() {
 HealthResponse ServerProcess::DrainStatus() const {
   const Engine::DrainProgress p = engine_->drain_progress();
   const char* status = !p.requested && !drain_posted_ ? "running"
-                       : p.requested && p.done()        ? "drained"
-                                                        : "draining";
+                       : p.requested && p.done()      ? "drained"
+                                                      : "draining";
   return {200, std::string(R"({"status":")") + status + R"(","subscriptions":)" +
                    std::to_string(p.subscriptions) + R"(,"idle":)" + std::to_string(p.idle) +
                    R"(,"in_flight":)" + std::to_string(p.subscriptions - p.idle) + "}"};
@@ -269,7 +269,8 @@ int ServerProcess::StartProbes() {
   if (health.enabled) {
     http_ = std::make_unique<HealthHttpServer>(
         HealthProbes{[this] { return engine_->Live(); }, [this] { return Ready(); },
-                     [this] { return RenderMetrics(); }, [this](LogRecord r) {
+                     [this] { return RenderMetrics(); },
+                     [this](LogRecord r) {
                        r.instance = self_.instance;
                        Log(r);
                      },
@@ -339,13 +340,15 @@ HealthResponse ServerProcess::Ready() const {
 void ServerProcess::MakeRefresher() {
   std::vector<RefreshedSubscription> subs;
   for (const ResolvedHandler& r : resolved_) {
-    subs.push_back({r.handler->name, r.handler->stream, r.config.type == SubscriptionType::kStream});
+    subs.push_back(
+        {r.handler->name, r.handler->stream, r.config.type == SubscriptionType::kStream});
   }
   Domain& domain = *d_->domain;
   Broker* broker = domain.adapters().broker("default");
   if (broker != nullptr && broker->PoolConnections()) {
     // Its own connections: the engine's may all be in blocking reads.
-    Result<std::unique_ptr<Broker>> side = domain.CreateSideBroker("default", kRefresherConnections);
+    Result<std::unique_ptr<Broker>> side =
+        domain.CreateSideBroker("default", kRefresherConnections);
     if (side.ok()) {
       side_broker_ = std::move(side).value();
       broker = side_broker_.get();
@@ -355,8 +358,8 @@ void ServerProcess::MakeRefresher() {
     }
   }
   refresher_ = std::make_unique<MetricsRefresher>(
-      metrics_, broker, domain.adapters().database("default"),
-      std::move(subs), [this] { return !stopping_.load(); }, kGaugeRefreshInterval);
+      metrics_, broker, domain.adapters().database("default"), std::move(subs),
+      [this] { return !stopping_.load(); }, kGaugeRefreshInterval);
 }
 
 void ServerProcess::LogStart(int health_port) {
@@ -376,8 +379,8 @@ void ServerProcess::LogStart(int health_port) {
       .With("consumers", consumers)
       .With("pid", std::to_string(::getpid()))
       .With("log_level", std::string(LogLevelName(log_.min_level())))
-      .With("api_keys", keys_->enforced() ? std::to_string(keys_->size()) + " from " + keys_source_ +
-                                                ": /metrics and /drainz need a key"
+      .With("api_keys", keys_->enforced() ? std::to_string(keys_->size()) + " from " +
+                                                keys_source_ + ": /metrics and /drainz need a key"
                                           : "none configured: /metrics and /drainz are open");
   log_.Log(LogLevel::kInfo, "server.started",
            "server running " + std::to_string(resolved_.size()) + " handler(s)", std::move(f));
@@ -430,9 +433,8 @@ int ServerProcess::Run() {
 int RunServer(const ServerOptions& options, std::ostream& out, std::ostream& err) {
   LogWriter log(err, ChooseLogFormat(options.log_format, ""), LogLevel::kInfo);
   ServerProcess process(options, out, log);
-  for (int (ServerProcess::*step)() :
-       {&ServerProcess::Open, &ServerProcess::LoadKeys, &ServerProcess::BuildEngine,
-        &ServerProcess::StartProbes}) {
+  for (int (ServerProcess::*step)() : {&ServerProcess::Open, &ServerProcess::LoadKeys,
+                                       &ServerProcess::BuildEngine, &ServerProcess::StartProbes}) {
     const int code = (process.*step)();
     if (code >= 0) return code;
   }

@@ -311,7 +311,7 @@ struct Walker {
   bool HonouredLeaf(const std::string& relative) const {
     std::vector<std::string> path = subtree_path;
     size_t start = 0;
-    for (size_t dot = relative.find('.'); ; dot = relative.find('.', start)) {
+    for (size_t dot = relative.find('.');; dot = relative.find('.', start)) {
       path.push_back(relative.substr(start, dot == std::string::npos ? dot : dot - start));
       if (dot == std::string::npos) break;
       start = dot + 1;

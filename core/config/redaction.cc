@@ -26,8 +26,8 @@ bool KeyChar(char c) {
 // Where an unquoted value ends: a query separator, a quote, a closing
 // bracket or white space (not ';', which separates the keys of API_KEYS).
 bool EndsValue(char c) {
-  return c == '&' || c == '#' || c == ',' || c == '"' || c == '\'' || c == ')' ||
-         c == '}' || c == ']' || std::isspace(static_cast<unsigned char>(c));
+  return c == '&' || c == '#' || c == ',' || c == '"' || c == '\'' || c == ')' || c == '}' ||
+         c == ']' || std::isspace(static_cast<unsigned char>(c));
 }
 
 // The end of the value starting at `v`: a libpq single-quoted value (with \'

@@ -31,8 +31,8 @@ constexpr CountBounds kWorkers{1, 1024};
 constexpr CountBounds kWorkerThreads{1, kWorkerThreadsMax};
 constexpr std::array<std::string_view, 2> kExporters = {"otlp", "console"};
 constexpr std::array<std::string_view, 11> kLogLevels = {
-    "", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "debug", "info", "warning", "error",
-    "critical"};
+    "",      "DEBUG", "INFO",    "WARNING", "ERROR",   "CRITICAL",
+    "debug", "info",  "warning", "error",   "critical"};
 constexpr std::array<std::string_view, 3> kLogFormats = {"auto", "console", "json"};
 
 std::string ReadProvider(TableReader& reader, ProviderKind kind) {
@@ -245,9 +245,8 @@ ServerConfig ReadServer(TableReader& server) {
   TableReader security = server.Table("security");
   config.security.api_keys_env = security.String("api_keys_env", config.security.api_keys_env);
   config.security.api_keys_file = security.String("api_keys_file", "");
-  config.security.admin_requests_per_minute =
-      security.Int("admin_requests_per_minute", config.security.admin_requests_per_minute, 1,
-                   1000000);
+  config.security.admin_requests_per_minute = security.Int(
+      "admin_requests_per_minute", config.security.admin_requests_per_minute, 1, 1000000);
   security.RejectUnknownKeys();
   config.drain_timeout = SecondsF(server.ReadDuration("drain_timeout", 10, kDrainTimeout));
   config.workers = server.ReadOptionalCount("workers", kWorkers);

@@ -38,7 +38,7 @@ struct DatabaseConfig {
   bool pool_pre_ping = true;
   std::optional<double> pool_timeout;     // seconds, (0, 86400]
   std::optional<double> connect_timeout;  // seconds, (0, 86400]
-  PassThroughKeys extra;  // other keys, passed through
+  PassThroughKeys extra;                  // other keys, passed through
 };
 
 // [brokers.<name>]. Protean spells the address `URI`; `uri` is accepted too.
@@ -58,7 +58,7 @@ struct EventStoreConfig {
   std::string provider;
   std::string database_uri;                // empty for memory
   std::optional<int64_t> max_connections;  // 1..10000
-  PassThroughKeys extra;  // other keys, passed through
+  PassThroughKeys extra;                   // other keys, passed through
 };
 
 // [caches.<name>]. Protean spells `URI` and `TTL`; lower case is accepted.
@@ -68,7 +68,7 @@ struct CacheConfig {
   std::string uri;
   int64_t ttl = 300;                       // seconds, 1..1e9
   std::optional<int64_t> max_connections;  // 1..10000
-  PassThroughKeys extra;  // other keys, passed through
+  PassThroughKeys extra;                   // other keys, passed through
 };
 
 inline constexpr int64_t kWorkerThreadsDefault = 8;
@@ -100,8 +100,8 @@ struct DlqConfig {
 // [server.security]: where the API keys of the health server's /metrics and
 // /drainz come from (app/server/api_keys.h). This engine's own section.
 struct SecurityConfig {
-  std::string api_keys_env = "API_KEYS";  // environment variable with key:tenant:scopes;...
-  std::string api_keys_file;              // used when that variable is unset or empty
+  std::string api_keys_env = "API_KEYS";   // environment variable with key:tenant:scopes;...
+  std::string api_keys_file;               // used when that variable is unset or empty
   int64_t admin_requests_per_minute = 30;  // per key, 1..1000000
 };
 
@@ -128,7 +128,7 @@ struct TelemetryConfig {
   std::string exporter = "otlp";  // "otlp" | "console"
   std::string endpoint = "http://localhost:4317";
   std::string service_name;  // empty: the domain's name
-  PassThroughKeys extra;  // other keys, passed through
+  PassThroughKeys extra;     // other keys, passed through
 };
 
 // [logging]: the keys this engine honours (protean_keys.cc lists the rest).

@@ -37,10 +37,14 @@ const Profile kProfiles[] = {
 
 std::string TypeName(const ConfigValue& v) {
   switch (v.index()) {
-    case 0: return "a boolean";
-    case 1: return "an integer";
-    case 2: return "a float";
-    default: return "a string";
+    case 0:
+      return "a boolean";
+    case 1:
+      return "an integer";
+    case 2:
+      return "a float";
+    default:
+      return "a string";
   }
 }
 
@@ -308,8 +312,8 @@ void ValidateSubscriptionConfig(SubscriptionConfig& c, const AppliedKeys& applie
   if (c.type == SubscriptionType::kEventStore) {
     // No DLQ and no stream retention on an event-store subscription: inherited
     // values are dropped, values the user set for this handler are errors.
-    for (const char* key : {"enable_dlq", "retention_maxlen", "dlq_retention_hours",
-                            "dlq_alert_threshold"}) {
+    for (const char* key :
+         {"enable_dlq", "retention_maxlen", "dlq_retention_hours", "dlq_alert_threshold"}) {
       const bool set_on = key == std::string("enable_dlq") ? c.enable_dlq : true;
       if (explicit_keys.count(key) && set_on && Find(applied, key)) {
         Invalid(*Find(applied, key), "is not allowed on an event_store subscription");

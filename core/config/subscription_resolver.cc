@@ -66,11 +66,13 @@ ConfigLayer LayerFromToml(const toml::table& table, const std::string& file,
 }
 
 SubscriptionResolver::SubscriptionResolver(const config::DomainConfig& config)
-    : SubscriptionResolver([&]() -> const toml::table* {
-        const toml::node* server = config.table != nullptr ? config.table->get("server") : nullptr;
-        return server != nullptr ? server->as_table() : nullptr;
-      }(),
-                           config.source_file) {}
+    : SubscriptionResolver(
+          [&]() -> const toml::table* {
+            const toml::node* server =
+                config.table != nullptr ? config.table->get("server") : nullptr;
+            return server != nullptr ? server->as_table() : nullptr;
+          }(),
+          config.source_file) {}
 
 SubscriptionResolver::SubscriptionResolver(const toml::table* server, std::string file)
     : file_(std::move(file)) {
@@ -82,7 +84,8 @@ SubscriptionResolver::SubscriptionResolver(const toml::table* server, std::strin
       const std::string name(key.str());
       const std::string path = base + ".profiles." + name;
       const toml::table* t = node.as_table();
-      if (t == nullptr) ThrowSubscriptionConfigError(OriginOf(node, file_, path), "expected a table");
+      if (t == nullptr)
+        ThrowSubscriptionConfigError(OriginOf(node, file_, path), "expected a table");
       if (IsBuiltInProfile(name)) {
         ThrowSubscriptionConfigError(OriginOf(node, file_, path),
                                      "'" + name + "' is a built-in profile name and is reserved");
@@ -93,8 +96,9 @@ SubscriptionResolver::SubscriptionResolver(const toml::table* server, std::strin
         const auto* parent = std::get_if<std::string>(&e.value);
         if (parent == nullptr || !IsBuiltInProfile(*parent)) {
           ThrowSubscriptionConfigError(
-              e.origin, "inherits must name a built-in profile (PRODUCTION, FAST, BATCH, DEBUG, "
-                        "PROJECTION)");
+              e.origin,
+              "inherits must name a built-in profile (PRODUCTION, FAST, BATCH, DEBUG, "
+              "PROJECTION)");
         }
         layer = BuiltInProfileLayer(*parent);
       }
@@ -102,9 +106,9 @@ SubscriptionResolver::SubscriptionResolver(const toml::table* server, std::strin
       CheckLayer(own);
       layer.insert(layer.end(), own.begin(), own.end());
       if (!custom_profiles_.emplace(ProfileKey(name), std::move(layer)).second) {
-        ThrowSubscriptionConfigError(OriginOf(node, file_, path),
-                                     "profile '" + name +
-                                         "' is defined twice (profile names ignore case)");
+        ThrowSubscriptionConfigError(
+            OriginOf(node, file_, path),
+            "profile '" + name + "' is defined twice (profile names ignore case)");
       }
     }
   }
@@ -151,7 +155,8 @@ SubscriptionResolver::SubscriptionResolver(const toml::table* server, std::strin
       const std::string name(key.str());
       const std::string path = base + ".subscriptions." + name;
       const toml::table* t = node.as_table();
-      if (t == nullptr) ThrowSubscriptionConfigError(OriginOf(node, file_, path), "expected a table");
+      if (t == nullptr)
+        ThrowSubscriptionConfigError(OriginOf(node, file_, path), "expected a table");
       HandlerTable ht;
       for (const char* pk : {"profile", "subscription_profile"}) {
         if (const toml::node* p = t->get(pk)) {
@@ -198,14 +203,14 @@ SubscriptionConfig SubscriptionResolver::Resolve(const SubscriptionRequest& requ
   const auto hit = handlers_.find(request.handler);
   const HandlerTable* table = hit == handlers_.end() ? nullptr : &hit->second;
   const bool higher_profile = request.profile || (table && table->profile);
-  if (default_profile_ && !higher_profile) apply_profile(*default_profile_);   // level 2
+  if (default_profile_ && !higher_profile) apply_profile(*default_profile_);  // level 2
   apply(server_layer_, false);                                                // level 3
   if (table) {                                                                // level 4
     if (table->profile) apply_profile(*table->profile);
     apply(table->values, true);
   }
-  if (request.profile) apply_profile(*request.profile);                       // level 5
-  apply(request.explicit_config, true);                                       // level 6
+  if (request.profile) apply_profile(*request.profile);  // level 5
+  apply(request.explicit_config, true);                  // level 6
   ValidateSubscriptionConfig(config, applied, explicit_keys, request.handler);
   return config;
 }

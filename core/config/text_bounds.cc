@@ -295,6 +295,69 @@ std::string Mebibytes(size_t bytes) {
                                Mebibytes(bounds.bytes_max));
 }
 
+// Where the first byte >= 0x80 outside a string and a comment is, or npos.
+// TOML allows non-ASCII text only in strings and comments, and toml++ 3.3
+// reaches __builtin_unreachable() (undefined behaviour, found by fuzzing)
+// when it meets some such characters where it looks for whitespace, so they
+// are refused before it sees them. A flat state machine: it is never lost.
+size_t NonAsciiOutsideStrings(std::string_view text) {
+  enum class In { kCode, kComment, kBasic, kLiteral, kMultiBasic, kMultiLiteral };
+  In in = In::kCode;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const auto at = [&](std::string_view s) { return text.substr(i, s.size()) == s; };
+    switch (in) {
+      case In::kCode:
+        if (static_cast<unsigned char>(c) >= 0x80) return i;
+        if (c == '#') {
+          in = In::kComment;
+        } else if (at(R"(""")") || at("'''")) {
+          in = c == '"' ? In::kMultiBasic : In::kMultiLiteral;
+          i += 2;
+        } else if (c == '"') {
+          in = In::kBasic;
+        } else if (c == '\'') {
+          in = In::kLiteral;
+        }
+        break;
+      case In::kComment:
+        if (c == '\n') in = In::kCode;
+        break;
+      case In::kBasic:
+        if (c == '\\') {
+          ++i;
+        } else if (c == '"' || c == '\n') {
+          in = In::kCode;
+        }
+        break;
+      case In::kLiteral:
+        if (c == '\'' || c == '\n') in = In::kCode;
+        break;
+      case In::kMultiBasic:
+      case In::kMultiLiteral:
+        if (in == In::kMultiBasic && c == '\\') {
+          ++i;
+        } else if (at(in == In::kMultiBasic ? R"(""")" : "'''")) {
+          in = In::kCode;
+          i += 2;
+        }
+        break;
+    }
+  }
+  return std::string_view::npos;
+}
+
+[[noreturn]] void NonAscii(const std::string& source, std::string_view text, size_t at) {
+  const size_t newline = at == 0 ? std::string_view::npos : text.rfind('\n', at - 1);
+  const size_t begin = newline == std::string_view::npos ? 0 : newline + 1;
+  const auto line = static_cast<uint32_t>(
+      1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(begin), '\n'));
+  throw ConfigurationError(kConfigParseError,
+                           ErrorLocation{source, "", line, static_cast<uint32_t>(at - begin + 1)},
+                           "a non-ASCII character outside a string or comment (TOML allows them "
+                           "only in quoted strings and comments)");
+}
+
 }  // namespace
 
 int TomlNestingDepth(std::string_view text) {
@@ -306,6 +369,9 @@ int TomlNestingDepth(std::string_view text) {
 void CheckTomlTextBounds(std::string_view text, const std::string& source,
                          const TextBounds& bounds) {
   if (text.size() > bounds.bytes_max) TooLarge(source, text.size(), bounds);
+  if (const size_t at = NonAsciiOutsideStrings(text); at != std::string_view::npos) {
+    NonAscii(source, text, at);
+  }
   DepthScanner scanner(text, bounds.depth_max);
   scanner.Run();
   if (scanner.exceeded()) {

@@ -8,11 +8,16 @@ namespace protean {
 
 std::string_view AttemptOutcomeName(AttemptOutcome outcome) {
   switch (outcome) {
-    case AttemptOutcome::kOk: return "ok";
-    case AttemptOutcome::kFailed: return "failed";
-    case AttemptOutcome::kTimeout: return "timeout";
-    case AttemptOutcome::kUndecodable: return "undecodable";
-    case AttemptOutcome::kExpired: return "expired";
+    case AttemptOutcome::kOk:
+      return "ok";
+    case AttemptOutcome::kFailed:
+      return "failed";
+    case AttemptOutcome::kTimeout:
+      return "timeout";
+    case AttemptOutcome::kUndecodable:
+      return "undecodable";
+    case AttemptOutcome::kExpired:
+      return "expired";
   }
   return "unknown";
 }
@@ -48,13 +53,13 @@ struct AttemptRunner::Slot {
 
 struct AttemptRunner::Sequence {
   std::vector<std::shared_ptr<Slot>> slots;
-  std::vector<Done> dones;        // empty once the item finished or was cancelled
+  std::vector<Done> dones;  // empty once the item finished or was cancelled
   std::vector<bool> finished;
-  size_t current = 0;              // the first item not finished (or cancelled)
-  TimePoint current_since{};       // when `current` was last known to start (or be due)
+  size_t current = 0;         // the first item not finished (or cancelled)
+  TimePoint current_since{};  // when `current` was last known to start (or be due)
   TimerId watchdog = 0;
   std::function<void()> all_done;
-  int open = 0;                    // items neither finished nor cancelled
+  int open = 0;  // items neither finished nor cancelled
 };
 
 AttemptRunner::AttemptRunner(Executor& loop, const HandlerRegistration& handler,
@@ -201,8 +206,8 @@ void AttemptRunner::ArmWatchdog(uint64_t id) {
   // Only *past* the budget is a timeout: the watchdog is due one tick after
   // it, so a handler that takes exactly its budget completes first whatever
   // the order of same-instant events (the simulation reorders them).
-  seq.watchdog = loop_.PostAt(since + *budget_ + kTick,
-                              scope_.Guard([this, id] { OnWatchdog(id); }));
+  seq.watchdog =
+      loop_.PostAt(since + *budget_ + kTick, scope_.Guard([this, id] { OnWatchdog(id); }));
 }
 
 void AttemptRunner::OnWatchdog(uint64_t id) {
@@ -249,8 +254,7 @@ void AttemptRunner::SplitAfter(uint64_t id, size_t from) {
   for (size_t i = from; i < seq.slots.size(); ++i) {
     if (seq.finished[i]) continue;
     // Only the loop cancels: a cancelled open item is one it just cancelled.
-    const bool cancelled =
-        seq.slots[i]->state.load() == Slot::kCancelled || seq.slots[i]->Cancel();
+    const bool cancelled = seq.slots[i]->state.load() == Slot::kCancelled || seq.slots[i]->Cancel();
     if (!cancelled) continue;
     moved.push_back(TakeItem(seq, i));
     seq.finished[i] = true;

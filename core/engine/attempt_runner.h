@@ -35,7 +35,7 @@ std::string_view AttemptOutcomeName(AttemptOutcome outcome);
 
 struct AttemptResult {
   AttemptOutcome outcome = AttemptOutcome::kOk;
-  std::string reason;  // the handler's message, "timeout after 2.000 s", ...
+  std::string reason;   // the handler's message, "timeout after 2.000 s", ...
   TimePoint started{};  // when the handler was called (the engine's Clock)
   Duration elapsed{0};  // from `started` to the outcome
   // False when the handler was never called: the payload did not decode, or

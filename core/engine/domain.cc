@@ -18,10 +18,9 @@ Domain::~Domain() {
 }
 
 Status Domain::RegisterHandler(HandlerRegistration handler) {
-  const config::ErrorLocation where{config_.source_file,
-                                    handler.source.empty() ? "handler " + handler.name
-                                                           : handler.source,
-                                    0, 0};
+  const config::ErrorLocation where{
+      config_.source_file, handler.source.empty() ? "handler " + handler.name : handler.source, 0,
+      0};
   if (handler.name.empty()) {
     return config::ConfigErrorStatus(config::kConfigInvalidValue, where, "handler has no name");
   }
@@ -69,8 +68,10 @@ Status Domain::RegisterHandlers(const HandlerCatalog& catalog,
     if (cpp.options.stream.empty()) {
       return config::ConfigErrorStatus(
           config::kConfigInvalidValue, config::ErrorLocation{config_.source_file, h.source, 0, 0},
-          "handler " + cpp.name + " is registered in C++ without a stream and the file has no "
-          "[handlers." + cpp.name + "] table giving one");
+          "handler " + cpp.name +
+              " is registered in C++ without a stream and the file has no "
+              "[handlers." +
+              cpp.name + "] table giving one");
     }
     h.stream = stream_prefix + cpp.options.stream;
     h.fn = cpp.fn;
@@ -118,8 +119,8 @@ Status Domain::Init(bool require_reachable) {
   }
   for (const auto& [name, c] : config_.caches) {
     std::unique_ptr<Cache> cache;
-    Status st = Checked(registry_.CreateCache(c, env_), "caches." + name, c.uri, require_reachable,
-                        &cache);
+    Status st =
+        Checked(registry_.CreateCache(c, env_), "caches." + name, c.uri, require_reachable, &cache);
     if (!st.ok()) return fail(st);
     caches_.emplace_back(name, std::move(cache));
   }
@@ -203,10 +204,9 @@ Result<std::unique_ptr<Engine>> Domain::BuildEngine(Executor& loop, Prng& prng,
     if (!st.ok()) {
       return config::ConfigErrorStatus(
           config::kConfigInvalidValue,
-          config::ErrorLocation{config_.source_file, r.handler->source.empty()
-                                                         ? "handler " + r.handler->name
-                                                         : r.handler->source,
-                                0, 0},
+          config::ErrorLocation{
+              config_.source_file,
+              r.handler->source.empty() ? "handler " + r.handler->name : r.handler->source, 0, 0},
           st.message());
     }
   }

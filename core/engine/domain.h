@@ -18,12 +18,12 @@
 #include <vector>
 
 #include "core/config/domain_config.h"
+#include "core/config/subscription_config.h"
 #include "core/engine/adapter_registry.h"
 #include "core/engine/engine.h"
 #include "core/engine/handler.h"
 #include "core/engine/handler_catalog.h"
 #include "core/engine/scripted_handler.h"
-#include "core/config/subscription_config.h"
 
 namespace protean {
 
@@ -73,9 +73,8 @@ class Domain {
   EngineOptions MakeEngineOptions(std::string instance) const;
   // Resolves subscriptions and builds an engine over this domain's adapters.
   // kInvalidArgument for a bad setting or a handler the adapters cannot serve.
-  Result<std::unique_ptr<Engine>> BuildEngine(Executor& loop, Prng& prng,
-                                              MetricsRegistry& metrics, EngineObserver* observer,
-                                              std::string instance) const;
+  Result<std::unique_ptr<Engine>> BuildEngine(Executor& loop, Prng& prng, MetricsRegistry& metrics,
+                                              EngineObserver* observer, std::string instance) const;
   // Closes adapters in reverse init order; returns the close errors (adapter: what).
   std::vector<std::string> Close();
 

@@ -34,7 +34,8 @@ std::vector<AdapterStep> EngineAdapters::CloseOrder() const {
   std::vector<AdapterStep> order;
   if (event_store) {
     EventStore* es = event_store;
-    order.push_back({"event_store", "event_store", [es] { return es->Ping(); }, [es] { es->Close(); }});
+    order.push_back(
+        {"event_store", "event_store", [es] { return es->Ping(); }, [es] { es->Close(); }});
   }
   for (auto it = brokers.rbegin(); it != brokers.rend(); ++it) {
     Broker* b = it->second;
@@ -63,7 +64,9 @@ Engine::Engine(Executor& loop, Prng& prng, MetricsRegistry& metrics, EngineAdapt
       options_(std::move(options)),
       observer_(observer) {
   if (!options_.log) {
-    options_.log = [](const LogRecord& r) { std::fprintf(stderr, "%s\n", FormatLogText(r).c_str()); };
+    options_.log = [](const LogRecord& r) {
+      std::fprintf(stderr, "%s\n", FormatLogText(r).c_str());
+    };
   }
 }
 
@@ -282,8 +285,8 @@ void Engine::AlertDlq(const DlqTarget& t, int64_t depth) {
     auto result = std::make_shared<Status>();
     loop_.Offload(
         [cb, t, depth, result]() -> Duration {
-          *result = internal::CallIsolated<Status>("callback",
-                                                   [&] { return cb(t.stream, depth, t.threshold); });
+          *result = internal::CallIsolated<Status>(
+              "callback", [&] { return cb(t.stream, depth, t.threshold); });
           return Duration{0};
         },
         scope_.Guard([this, t, result] {
@@ -546,8 +549,8 @@ void Engine::RefreshReadiness(std::function<void()> done) {
   loop_.Offload(
       [order = std::move(order), pings]() -> Duration {
         for (auto it = order.rbegin(); it != order.rend(); ++it) {
-          pings->results.emplace_back(it->check_key, internal::CallIsolated<Status>(
-                                                         "ping", [&] { return it->ping(); }));
+          pings->results.emplace_back(
+              it->check_key, internal::CallIsolated<Status>("ping", [&] { return it->ping(); }));
         }
         return Duration{0};
       },

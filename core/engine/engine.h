@@ -79,7 +79,6 @@ struct DlqSettings {
   double check_interval_seconds = 60;
 };
 
-
 struct EngineOptions {
   std::string instance = "engine";
   // `instance` is an operator-given stable name (not a per-process identity):
@@ -91,11 +90,11 @@ struct EngineOptions {
   // longer is reported (close:<adapter>:timeout) and the next one closes.
   Duration close_timeout = Seconds(2);
   DlqSettings dlq;
-  Duration idle_poll = Millis(10);      // see SubscriptionDeps
+  Duration idle_poll = Millis(10);  // see SubscriptionDeps
   Duration idle_poll_max = Millis(250);
   Duration readiness_refresh = Seconds(1);  // how often adapters are pinged for Ready()
   Duration liveness_bound = Seconds(5);     // Live() is 503 once the loop is this late
-  LogSink log;  // null: FormatLogText lines on stderr
+  LogSink log;                              // null: FormatLogText lines on stderr
 };
 
 struct HealthResponse {
@@ -204,7 +203,7 @@ class Engine {
   mutable std::mutex health_mu_;
   bool ready_ok_ = true;  // until the first refresh says otherwise
   std::string ready_checks_ = R"({"shutting_down":false})";  // until the first refresh
-  std::string ready_status_ = "ok";  // last readiness event: ok | degraded
+  std::string ready_status_ = "ok";                          // last readiness event: ok | degraded
   // Live(): the instant the unanswered no-op was posted (0 = none waiting).
   mutable std::atomic<int64_t> live_probe_posted_us_{0};
 

@@ -19,25 +19,25 @@ namespace protean {
 enum class EngineEventKind {
   kEngineStarted,
   kSubscriptionStarted,
-  kDelivered,       // a message reached the subscription (attempt = delivery count)
+  kDelivered,  // a message reached the subscription (attempt = delivery count)
   kAttemptStarted,
   kAttemptFinished,  // outcome: ok | failed | timeout | undecodable
   kAcked,
   kRetryScheduled,  // due = when the next attempt may start
   kDlqMoved,
-  kDlqMoveFailed,   // the message stays pending
-  kDropped,         // attempts exhausted with enable_dlq = false (acked, counted)
-  kClaimed,         // taken over from another consumer after its idle bound
+  kDlqMoveFailed,  // the message stays pending
+  kDropped,        // attempts exhausted with enable_dlq = false (acked, counted)
+  kClaimed,        // taken over from another consumer after its idle bound
   kPositionWritten,
-  kDlqChecked,      // a maintenance cycle measured a DLQ: value = depth, detail = threshold
-  kDlqTrimmed,      // value = entries removed
-  kDlqAlert,        // value = depth, detail = threshold
+  kDlqChecked,  // a maintenance cycle measured a DLQ: value = depth, detail = threshold
+  kDlqTrimmed,  // value = entries removed
+  kDlqAlert,    // value = depth, detail = threshold
   kDlqCallbackFailed,
-  kReadiness,       // outcome: ok | draining | degraded
-  kShutdownStep,    // detail: signal | stop_fetching | drain_done | drain_timeout |
-                    //         drain_cut | close:<adapter>[:failed|:timeout] | stopped
-  kCrashed,         // the instance vanished without acking (simulation)
-  kError,           // an adapter call failed; detail says which and why
+  kReadiness,     // outcome: ok | draining | degraded
+  kShutdownStep,  // detail: signal | stop_fetching | drain_done | drain_timeout |
+                  //         drain_cut | close:<adapter>[:failed|:timeout] | stopped
+  kCrashed,       // the instance vanished without acking (simulation)
+  kError,         // an adapter call failed; detail says which and why
 };
 
 std::string_view EngineEventKindName(EngineEventKind kind);
@@ -49,8 +49,8 @@ struct EngineEvent {
   std::string instance;      // the engine instance (worker) name
   std::string subscription;  // handler name
   std::string stream;
-  std::string message_id;    // the publisher's id
-  std::string entry_id;      // broker entry id or event-store global position
+  std::string message_id;  // the publisher's id
+  std::string entry_id;    // broker entry id or event-store global position
   int64_t attempt = 0;
   std::string outcome;
   std::string detail;

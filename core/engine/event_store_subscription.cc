@@ -143,8 +143,8 @@ void EventStoreSubscription::OnRead(Result<std::vector<EventMessage>> r) {
     return;
   }
   if (batch_.empty()) {
-    ScheduleTick(std::max(IdlePollDelay(deps_, ++empty_reads_),
-                          SecondsF(config_.tick_interval_seconds)));
+    ScheduleTick(
+        std::max(IdlePollDelay(deps_, ++empty_reads_), SecondsF(config_.tick_interval_seconds)));
     return;
   }
   empty_reads_ = 0;
@@ -253,16 +253,17 @@ void EventStoreSubscription::ScheduleRetry(const EventMessage& m) {
   e.value = delay.count();
   Report(std::move(e));
   LogMessage(LogLevel::kInfo, "handler.retry_scheduled", std::to_string(m.global_position), nullptr,
-             m.id, attempt_, "attempt " + std::to_string(attempt_ + 1) + " in " +
-                                 std::to_string(ToSecondsF(delay)) + " s");
+             m.id, attempt_,
+             "attempt " + std::to_string(attempt_ + 1) + " in " +
+                 std::to_string(ToSecondsF(delay)) + " s");
   retry_timer_ = deps_.loop->PostAt(now + delay, Guard([this] {
-    retry_timer_ = 0;
-    if (running()) {
-      Attempt();
-    } else {
-      MaybeIdle();
-    }
-  }));
+                                      retry_timer_ = 0;
+                                      if (running()) {
+                                        Attempt();
+                                      } else {
+                                        MaybeIdle();
+                                      }
+                                    }));
 }
 
 void EventStoreSubscription::Advance(int64_t global_position) {
@@ -316,10 +317,11 @@ void EventStoreSubscription::OnPositionConflict(int64_t pos, int tries_left,
   OffloadPastAbandon<std::optional<EventMessage>>(
       InFlight::kWrite,
       [store = store_, s = position_stream_] { return store->LastMessage(s, std::nullopt); },
-      [this, pos, tries_left, done = std::move(done)](
-          Result<std::optional<EventMessage>> r) mutable {
+      [this, pos, tries_left,
+       done = std::move(done)](Result<std::optional<EventMessage>> r) mutable {
         if (!r.ok() || !r->has_value()) {
-          Error("write_position", r.ok() ? Status::NotFound("position stream is empty") : r.status(),
+          Error("write_position",
+                r.ok() ? Status::NotFound("position stream is empty") : r.status(),
                 "write position");
           if (done) done();
           MaybeIdle();

@@ -71,11 +71,11 @@ class EventStoreSubscription final : public SubscriptionBase {
   std::string failed_stream_;
 
   std::deque<EventMessage> batch_;
-  int64_t position_ = 0;          // last handled global position (0 = none)
-  int64_t written_position_ = 0;  // last position stored (by us or found stored)
+  int64_t position_ = 0;                     // last handled global position (0 = none)
+  int64_t written_position_ = 0;             // last position stored (by us or found stored)
   std::optional<int64_t> position_version_;  // the position stream's version; nullopt = empty
   int64_t since_write_ = 0;
-  int64_t attempt_ = 0;           // attempts of the head message so far
+  int64_t attempt_ = 0;  // attempts of the head message so far
   TimePoint first_failure_{};
   TimerId retry_timer_ = 0;
 

@@ -20,8 +20,8 @@
 #include <string>
 #include <utility>
 
-#include "core/engine/message.h"
 #include "core/config/subscription_config.h"
+#include "core/engine/message.h"
 #include "core/status.h"
 #include "core/time.h"
 
@@ -31,8 +31,8 @@ class Database;
 
 struct HandlerContext {
   std::string handler;
-  std::string consumer;      // the consumer (instance) running this attempt
-  TimePoint now{};           // when the attempt started, from the engine Clock
+  std::string consumer;          // the consumer (instance) running this attempt
+  TimePoint now{};               // when the attempt started, from the engine Clock
   Database* database = nullptr;  // the "default" database, if any
   // Extra time this attempt takes beyond its own running time: the simulation
   // completes it that much later in virtual time; real workers wait.

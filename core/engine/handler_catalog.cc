@@ -10,8 +10,7 @@ void HandlerCatalog::Keep(Status status) {
   if (status_.ok()) status_ = std::move(status);
 }
 
-HandlerCatalog& HandlerCatalog::AddHandler(std::string name, HandlerFn fn,
-                                           HandlerOptions options) {
+HandlerCatalog& HandlerCatalog::AddHandler(std::string name, HandlerFn fn, HandlerOptions options) {
   if (name.empty()) {
     Keep(Status::InvalidArgument("HandlerCatalog::AddHandler: empty handler name"));
   } else if (!fn) {
@@ -31,8 +30,7 @@ HandlerCatalog& HandlerCatalog::AddAlertCallback(std::string name, DlqAlertCallb
     Keep(Status::InvalidArgument("HandlerCatalog::AddAlertCallback: \"" + name +
                                  "\" is not a dotted name (like myapp.alerts.on_dlq)"));
   } else if (!callback) {
-    Keep(Status::InvalidArgument("HandlerCatalog::AddAlertCallback: " + name +
-                                 " has no function"));
+    Keep(Status::InvalidArgument("HandlerCatalog::AddAlertCallback: " + name + " has no function"));
   } else if (!alert_callbacks_.emplace(name, std::move(callback)).second) {
     Keep(Status::InvalidArgument("HandlerCatalog::AddAlertCallback: " + name +
                                  " is registered twice"));

@@ -48,8 +48,8 @@ namespace protean {
 // Used only when domain.toml has no [handlers.<name>] table (the table
 // decides otherwise), except inline_on_loop, which always applies.
 struct HandlerOptions {
-  std::string stream;  // required then
-  std::optional<std::string> subscription_profile;          // level 5 of resolution
+  std::string stream;                                      // required then
+  std::optional<std::string> subscription_profile;         // level 5 of resolution
   std::map<std::string, ConfigValue> subscription_config;  // level 6
   // See HandlerRegistration::inline_on_loop: only for handlers that never block.
   bool inline_on_loop = false;

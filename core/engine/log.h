@@ -30,7 +30,7 @@ struct LogRecord {
   std::string instance;  // the engine instance (consumer identity)
   std::string event;     // dotted name: "subscription.read_failed", "dlq_maintenance.alert"
   std::vector<std::pair<std::string, std::string>> fields;  // handler, stream, entry_id, ...
-  std::string message;   // free text, may be empty
+  std::string message;                                      // free text, may be empty
 
   LogRecord& With(std::string key, std::string value) {
     fields.emplace_back(std::move(key), std::move(value));

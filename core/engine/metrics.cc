@@ -83,8 +83,8 @@ Histogram* MetricsRegistry::GetHistogram(std::string_view name, const MetricLabe
   std::lock_guard<std::mutex> lock(mu_);
   Series& s = GetSeries(name, Type::kHistogram, labels);
   if (!s.histogram) {
-    s.histogram = std::make_unique<Histogram>(std::vector<double>(
-        kDurationBucketsSeconds.begin(), kDurationBucketsSeconds.end()));
+    s.histogram = std::make_unique<Histogram>(
+        std::vector<double>(kDurationBucketsSeconds.begin(), kDurationBucketsSeconds.end()));
   }
   return s.histogram.get();
 }

@@ -70,8 +70,7 @@ std::string ProcessedKey(const std::string& handler, const std::string& message_
 }
 
 HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
-                                        std::shared_ptr<ScriptedRuntime> random,
-                                        HandlerFn work) {
+                                        std::shared_ptr<ScriptedRuntime> random, HandlerFn work) {
   HandlerRegistration h;
   h.name = spec.name;
   h.stream = spec.stream;
@@ -90,9 +89,9 @@ HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
           ScriptedDecision(seed, spec.name, m.id, m.attempt, kDurationSalt) % span);
     }
     if (spec.fail_numerator > 0) {
-      random_failure = ScriptedDecision(seed, spec.name, m.id, m.attempt, kFailureSalt) %
-                           spec.fail_denominator <
-                       spec.fail_numerator;
+      random_failure =
+          ScriptedDecision(seed, spec.name, m.id, m.attempt, kFailureSalt) % spec.fail_denominator <
+          spec.fail_numerator;
     }
     ctx.cost = Millis(duration_ms) + window_delay;
     if (window_failure) return Status::Internal("scripted failure: in a fail_between window");

@@ -52,7 +52,9 @@ void StreamSubscription::Start() {
   // a read whose reply was lost): they are re-read through the group.
   Offload<std::vector<StreamEntry>>(
       InFlight::kSetup,
-      [g = group_] { return g.broker->ReadPending(g.stream, g.group, g.consumer, kAllPending, 1000); },
+      [g = group_] {
+        return g.broker->ReadPending(g.stream, g.group, g.consumer, kAllPending, 1000);
+      },
       [this](Result<std::vector<StreamEntry>> r) {
         if (r.ok()) {
           for (auto& entry : *r) Enqueue(&ready_, Delivery{std::move(entry), true});
@@ -252,7 +254,9 @@ void StreamSubscription::Dispatch() {
           }
         } else {
           // Decoded (and its checksum checked) on the worker, off the loop.
-          item.decode = [stream = &handler_.stream, entry] { return DecodeMessage(*stream, *entry); };
+          item.decode = [stream = &handler_.stream, entry] {
+            return DecodeMessage(*stream, *entry);
+          };
         }
         item.done = [this, entry](const AttemptResult& r) { OnAttempt(*entry, r); };
         items.push_back(std::move(item));
@@ -414,8 +418,8 @@ void StreamSubscription::ScheduleRetry(const std::string& id, int64_t failed_att
   e.value = delay.count();
   Report(std::move(e));
   char text[64];
-  std::snprintf(text, sizeof text, "attempt %lld in %.3f s", static_cast<long long>(failed_attempt + 1),
-                ToSecondsF(delay));
+  std::snprintf(text, sizeof text, "attempt %lld in %.3f s",
+                static_cast<long long>(failed_attempt + 1), ToSecondsF(delay));
   LogMessage(LogLevel::kInfo, "handler.retry_scheduled", id, nullptr, "", failed_attempt, text);
   RetryWait& wait = retries_[id];
   wait.failed_attempt = failed_attempt;
@@ -564,9 +568,9 @@ void StreamSubscription::ScheduleClaim() {
   // at once and should not wait for half a long claim bound.
   const Duration every = std::min(SecondsF(config_.claim_idle_seconds / 2), Seconds(5));
   claim_timer_ = deps_.loop->PostAfter(every, Guard([this] {
-    claim_timer_ = 0;
-    Claim(std::string(kClaimScanStart), 10);
-  }));
+                                         claim_timer_ = 0;
+                                         Claim(std::string(kClaimScanStart), 10);
+                                       }));
 }
 
 void StreamSubscription::Claim(std::string cursor, int pages_left) {
@@ -608,20 +612,21 @@ void StreamSubscription::Claim(std::string cursor, int pages_left) {
 
 void StreamSubscription::ScheduleHeartbeat() {
   if (!running()) return;
-  heartbeat_timer_ = deps_.loop->PostAfter(SecondsF(config_.claim_idle_seconds / 4), Guard([this] {
-    heartbeat_timer_ = 0;
-    if (!held_.empty()) {
-      std::vector<std::string> ids(held_.begin(), held_.end());
-      // Not counted in flight: a heartbeat changes nothing the drain waits for.
-      OffloadCall<int64_t>(
-          *deps_.loop,
-          [g = group_, ids] { return g.broker->Touch(g.stream, g.group, g.consumer, ids); },
-          Guard([this](Result<int64_t> r) {
-            if (!r.ok()) Error("touch", r.status());
-          }));
-    }
-    ScheduleHeartbeat();
-  }));
+  heartbeat_timer_ = deps_.loop->PostAfter(
+      SecondsF(config_.claim_idle_seconds / 4), Guard([this] {
+        heartbeat_timer_ = 0;
+        if (!held_.empty()) {
+          std::vector<std::string> ids(held_.begin(), held_.end());
+          // Not counted in flight: a heartbeat changes nothing the drain waits for.
+          OffloadCall<int64_t>(
+              *deps_.loop,
+              [g = group_, ids] { return g.broker->Touch(g.stream, g.group, g.consumer, ids); },
+              Guard([this](Result<int64_t> r) {
+                if (!r.ok()) Error("touch", r.status());
+              }));
+        }
+        ScheduleHeartbeat();
+      }));
 }
 
 void StreamSubscription::StopFetching(std::function<void()> on_idle) {

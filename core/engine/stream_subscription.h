@@ -115,8 +115,8 @@ class StreamSubscription final : public SubscriptionBase {
   void Enqueue(std::deque<Delivery>* queue, Delivery delivery);
 
   GroupHandle group_;
-  std::deque<Delivery> ready_;   // redelivered or claimed: before the batch
-  std::deque<Delivery> batch_;   // fetched, not yet attempted
+  std::deque<Delivery> ready_;  // redelivered or claimed: before the batch
+  std::deque<Delivery> batch_;  // fetched, not yet attempted
   std::map<std::string, RetryWait> retries_;
   std::map<std::string, TimePoint> first_failure_;  // by entry id, while failing
   std::vector<PendingAck> pending_acks_;

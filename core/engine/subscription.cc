@@ -54,9 +54,9 @@ SubscriptionBase::SubscriptionBase(SubscriptionDeps deps, const HandlerRegistrat
 void SubscriptionBase::ScheduleTick(Duration delay) {
   if (!running() || tick_timer_ != 0) return;
   tick_timer_ = deps_.loop->PostAfter(delay, Guard([this] {
-    tick_timer_ = 0;
-    Tick();
-  }));
+                                        tick_timer_ = 0;
+                                        Tick();
+                                      }));
 }
 
 EngineEvent SubscriptionBase::Event(EngineEventKind kind, const std::string& entry_id,
@@ -87,8 +87,7 @@ LogRecord SubscriptionBase::Record(LogLevel level, std::string event) const {
   return log;
 }
 
-void SubscriptionBase::Error(const std::string& op, const Status& status,
-                             const std::string& what) {
+void SubscriptionBase::Error(const std::string& op, const Status& status, const std::string& what) {
   const std::string detail = (what.empty() ? op : what) + ": " + status.ToString();
   MetricLabels labels = labels_;
   labels.emplace_back("op", op);
@@ -100,7 +99,8 @@ void SubscriptionBase::Error(const std::string& op, const Status& status,
     LogRecord log = Record(LogLevel::kWarning, "subscription." + op + "_failed");
     if (!first) {
       log.With("failures", std::to_string(it->second.failures))
-          .With("outage_seconds", std::to_string(static_cast<int64_t>(ToSecondsF(now - it->second.since))));
+          .With("outage_seconds",
+                std::to_string(static_cast<int64_t>(ToSecondsF(now - it->second.since))));
     }
     log.message = first ? detail : "still failing: " + detail;
     it->second.logged = now;
@@ -126,8 +126,8 @@ void SubscriptionBase::Recovered(const std::string& op) {
 }
 
 void SubscriptionBase::LogMessage(LogLevel level, std::string event, const std::string& entry_id,
-                                  const Message* m, const std::string& message_id,
-                                  int64_t attempt, std::string text) const {
+                                  const Message* m, const std::string& message_id, int64_t attempt,
+                                  std::string text) const {
   LogRecord log = Record(level, std::move(event));
   if (!entry_id.empty()) log.With("entry_id", entry_id);
   if (!message_id.empty()) log.With("message_id", message_id);

@@ -37,7 +37,7 @@ struct SubscriptionDeps {
   // The instance name is a stable operator-given one (`--instance`), not a
   // per-process identity: event-store positions are then the instance's own.
   bool named_instance = true;
-  LogSink log;                         // where errors are logged (never null)
+  LogSink log;  // where errors are logged (never null)
   // How long an idle subscription waits before polling again when its
   // backend cannot block on a read (memory broker, event store): idle_poll
   // after the first empty read, doubling per empty read up to idle_poll_max,
@@ -108,12 +108,12 @@ class SubscriptionBase : public Subscription {
   template <typename T, typename Call, typename Done>
   void Offload(InFlight::Kind kind, Call call, Done done) {
     work_.Add(kind);
-    OffloadCall<T>(*deps_.loop, std::move(call),
-                   scope_.GuardAlive([this, kind, done = scope_.Guard(std::move(done))](
-                                         Result<T> r) mutable {
-                     work_.Done(kind);
-                     done(std::move(r));
-                   }));
+    OffloadCall<T>(
+        *deps_.loop, std::move(call),
+        scope_.GuardAlive([this, kind, done = scope_.Guard(std::move(done))](Result<T> r) mutable {
+          work_.Done(kind);
+          done(std::move(r));
+        }));
   }
   // The same, but `done` runs even after Abandon() (an ack or a position the
   // backend applied is still reported); only destruction drops it.
@@ -148,9 +148,8 @@ class SubscriptionBase : public Subscription {
   void Recovered(const std::string& op);
   // A log line about one message: handler, stream, consumer, entry id,
   // message id, attempt and, when `m` is given, correlation/causation ids.
-  void LogMessage(LogLevel level, std::string event, const std::string& entry_id,
-                  const Message* m, const std::string& message_id, int64_t attempt,
-                  std::string text) const;
+  void LogMessage(LogLevel level, std::string event, const std::string& entry_id, const Message* m,
+                  const std::string& message_id, int64_t attempt, std::string text) const;
 
   // The shared parts of StopFetching and Abandon: state, tick timer, the
   // idle callback and the attempt runner.

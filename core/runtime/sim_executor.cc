@@ -22,7 +22,7 @@ bool SimExecutor::Cancel(TimerId id) {
 }
 
 void SimExecutor::Offload(Work work, Task done) {
-  TakeChargedWorkCost();  // nothing charged before this work counts
+  TakeChargedWorkCost();        // nothing charged before this work counts
   const Duration own = work();  // first: the work charges while it runs
   const Duration cost = own + TakeChargedWorkCost();
   if (cost <= Duration::zero() && !reorder_) {

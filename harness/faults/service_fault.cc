@@ -14,7 +14,8 @@ std::optional<std::string> ServiceFault::Prepare(World& world, const PlannedFaul
     return std::nullopt;
   }
   ServiceControl* services = world.service_control();
-  if (services == nullptr) return std::string(name()) + " cannot be produced in " + world.mode() + " mode";
+  if (services == nullptr)
+    return std::string(name()) + " cannot be produced in " + world.mode() + " mode";
   return PrepareService(*services);
 }
 
@@ -25,7 +26,9 @@ void ServiceFault::Apply(World& world, const PlannedFault& p) const {
     return;
   }
   Status st = ApplyService(world, *services, p);
-  if (!st.ok()) world.ReportProblem(std::string(name()) + " at " + std::to_string(p.at_ms) + " ms: " + st.message());
+  if (!st.ok())
+    world.ReportProblem(std::string(name()) + " at " + std::to_string(p.at_ms) +
+                        " ms: " + st.message());
 }
 
 void ServiceFault::Heal(World& world, const PlannedFault& p) const {

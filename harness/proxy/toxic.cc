@@ -80,7 +80,8 @@ Status ValidateToxic(const Toxic& toxic) {
       break;
     case ToxicType::kLostAck:
       if (toxic.applied != 0 && toxic.applied != 1) {
-        return Status::InvalidArgument("toxic " + toxic.name + ": attribute applied must be 0 or 1");
+        return Status::InvalidArgument("toxic " + toxic.name +
+                                       ": attribute applied must be 0 or 1");
       }
       break;
   }

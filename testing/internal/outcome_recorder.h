@@ -61,7 +61,8 @@ class OutcomeRecorder : public EngineObserver {
         break;
       case EngineEventKind::kAttemptFinished:
         p.last_attempt_ok = e.outcome == "ok";
-        if (p.last_attempt_ok && event_store_handlers_.count(e.subscription) > 0) Settle(p, c, PairState::kHandled);
+        if (p.last_attempt_ok && event_store_handlers_.count(e.subscription) > 0)
+          Settle(p, c, PairState::kHandled);
         break;
       case EngineEventKind::kAcked:
         if (p.last_attempt_ok && p.state == PairState::kInFlight) Settle(p, c, PairState::kHandled);
@@ -71,9 +72,14 @@ class OutcomeRecorder : public EngineObserver {
         p.state = PairState::kRetryWaiting;
         p.retry_due = e.due;
         break;
-      case EngineEventKind::kDlqMoved: Settle(p, c, PairState::kDeadLettered); break;
-      case EngineEventKind::kDropped: Settle(p, c, PairState::kDropped); break;
-      default: break;
+      case EngineEventKind::kDlqMoved:
+        Settle(p, c, PairState::kDeadLettered);
+        break;
+      case EngineEventKind::kDropped:
+        Settle(p, c, PairState::kDropped);
+        break;
+      default:
+        break;
     }
   }
 
@@ -105,7 +111,7 @@ class OutcomeRecorder : public EngineObserver {
 
   const std::set<std::string> event_store_handlers_;
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, std::string>, Pair> pairs_;  // (handler, message id)
+  std::map<std::pair<std::string, std::string>, Pair> pairs_;           // (handler, message id)
   std::map<std::pair<std::string, std::string>, std::string> entries_;  // (handler, entry) -> id
   std::map<std::string, Counts> counts_;
 };

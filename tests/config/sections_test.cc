@@ -330,8 +330,8 @@ TEST(OperatingSectionsTest, LoggingAndSecurityAreReadWithTheirDefaults) {
 
 TEST(OperatingSectionsTest, BadValuesNameTheKeyAndLine) {
   for (const auto& [text, key, line] :
-       {std::tuple<std::string_view, std::string_view, uint32_t>{
-            "[logging]\nlevel = \"LOUD\"\n", "logging.level", 2},
+       {std::tuple<std::string_view, std::string_view, uint32_t>{"[logging]\nlevel = \"LOUD\"\n",
+                                                                 "logging.level", 2},
         {"[server.security]\nadmin_requests_per_minute = 0\n",
          "server.security.admin_requests_per_minute", 2},
         {"[server.security]\napi_keys = \"k:t:admin\"\n", "server.security.api_keys", 2}}) {

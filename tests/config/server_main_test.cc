@@ -75,10 +75,9 @@ TEST(CheckWithCppHandlers, BadSubscriptionSettingOfACppHandlerIsAnError) {
 
 TEST(ServerMainTest, AlertCallbackOfTheCatalogIsFoundByName) {
   TempDir dir;
-  std::string domain = dir
-                           .Write("domain.toml",
-                                  "[server.dlq]\nenabled = true\n"
-                                  "alert_callback = \"tests.server_main.page\"\n")
+  std::string domain = dir.Write("domain.toml",
+                                 "[server.dlq]\nenabled = true\n"
+                                 "alert_callback = \"tests.server_main.page\"\n")
                            .string();
   std::vector<std::string> args = {"protean", "check", "--domain", domain, "--env", "none"};
   std::vector<char*> argv = Argv(args);
@@ -86,10 +85,9 @@ TEST(ServerMainTest, AlertCallbackOfTheCatalogIsFoundByName) {
   EXPECT_EQ(ServerMain(static_cast<int>(argv.size()), argv.data(), {}), 2);
   EXPECT_EQ(ServerMain(static_cast<int>(argv.size()), argv.data(),
                        [](HandlerCatalog& catalog) {
-                         catalog.AddAlertCallback("tests.server_main.page",
-                                                  [](const std::string&, int64_t, int64_t) {
-                                                    return Status::Ok();
-                                                  });
+                         catalog.AddAlertCallback(
+                             "tests.server_main.page",
+                             [](const std::string&, int64_t, int64_t) { return Status::Ok(); });
                        }),
             0);
 }
@@ -103,7 +101,8 @@ TEST(ServerMainTest, RegistrarErrorIsExitTwoWithOneLine) {
   });
   std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(rc, 2);
-  EXPECT_EQ(err, "protean: error: HandlerCatalog::AddHandler: handler Billing is registered twice\n");
+  EXPECT_EQ(err,
+            "protean: error: HandlerCatalog::AddHandler: handler Billing is registered twice\n");
 }
 
 }  // namespace

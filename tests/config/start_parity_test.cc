@@ -85,8 +85,8 @@ std::vector<ParityCase> Cases() {
       {"deep file", "x = " + std::string(200, '[') + std::string(200, ']') + "\n", 2},
       {"no handlers", "", 0, false},
       // The server validates the callback before its no-handlers exit.
-      {"unregistered callback, no handlers", "[server.dlq]\nalert_callback = \"myapp.nope\"\n",
-       2, false},
+      {"unregistered callback, no handlers", "[server.dlq]\nalert_callback = \"myapp.nope\"\n", 2,
+       false},
   };
 }
 
@@ -118,10 +118,9 @@ TEST(StartParityTest, CheckPassesExactlyWhenTheServerStarts) {
 // with file:line:column, once per key.
 TEST(StartParityTest, TheServerLogsUnsupportedKeysAtStart) {
   TempDir dir;
-  dir.Write("d/domain.toml",
-            std::string("[server.stream_subscription]\nretention_maxlen = 1000\n"
-                        "[server.health]\nenabled = false\n") +
-                kProbe);
+  dir.Write("d/domain.toml", std::string("[server.stream_subscription]\nretention_maxlen = 1000\n"
+                                         "[server.health]\nenabled = false\n") +
+                                 kProbe);
   testing::RunResult server = RunBinary(
       "server --domain " + ShellQuote((dir.path() / "d").string()) + " --run-for 0.1", "", 30);
   EXPECT_EQ(server.exit_code, 0) << server.out << server.err;

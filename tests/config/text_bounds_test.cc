@@ -204,6 +204,28 @@ TEST(TextBoundsTest, DeepNestingIsRefusedWithItsPosition) {
   EXPECT_THROW(CheckTomlTextBounds(Repeat("a.", 64) + "z = 1\n", "no.toml"), ConfigurationError);
 }
 
+// toml++ 3.3 reaches __builtin_unreachable() on some non-ASCII characters
+// where it looks for whitespace (found by fuzzing: U+FE7F in a header; any
+// of U+00A1..U+0499 too); TOML allows non-ASCII only in strings and
+// comments, so such a character elsewhere is refused before toml++ sees it.
+TEST(TextBoundsTest, NonAsciiOutsideStringsAndCommentsIsRefusedWithItsPosition) {
+  ConfigurationError e =
+      CaptureError([] { CheckTomlTextBounds("a = 1\n[data\xef\xb9\xbf]\n", "u.toml"); });
+  EXPECT_EQ(e.code, kConfigParseError);
+  EXPECT_EQ(e.line, 2u);
+  EXPECT_EQ(e.column, 6u);
+  EXPECT_NE(e.message.find("non-ASCII character outside a string or comment"), std::string::npos);
+  EXPECT_THROW(CheckTomlTextBounds("k = caf\xc3\xa9\n", "u.toml"), ConfigurationError);
+  // Allowed wherever TOML allows it: every string form, comments.
+  for (const char* ok :
+       {"k = \"caf\xc3\xa9\"\n", "k = 'caf\xc3\xa9'\n", "k = \"\"\"\ncaf\xc3\xa9 \\\" \"\"\"\n",
+        "k = '''\n\xc3\xa9'''\n", "# caf\xc3\xa9\nk = 1 # \xef\xb9\xbf\n", "\"caf\xc3\xa9\" = 1\n",
+        "k = \"a\\\"\xc3\xa9\"\n"}) {
+    EXPECT_NO_THROW(CheckTomlTextBounds(ok, "ok.toml")) << ok;
+    EXPECT_NO_THROW(ParseTomlText(ok, "ok.toml")) << ok;
+  }
+}
+
 TEST(TextBoundsTest, TheLoaderRefusesDeepAndLargeFiles) {
   ConfigurationError deep =
       CaptureError([] { testing::ParseText("[server]\n" + Repeat("a.", 200) + "z = 1\n"); });

@@ -17,14 +17,16 @@ TEST(ApiKeysTest, ParsesSeedFormatAndFileLines) {
   ASSERT_EQ(keys->size(), 2u);
   EXPECT_EQ((*keys)[1].tenant, "tenant_b");
   EXPECT_EQ((*keys)[1].scopes, (std::vector<std::string>{"predict", "read_models", "admin"}));
-  Result<std::vector<ApiKey>> file = ParseApiKeys("# ops keys\nk1:t:metrics\n\nk2:t:admin # ci\n", "f");
+  Result<std::vector<ApiKey>> file =
+      ParseApiKeys("# ops keys\nk1:t:metrics\n\nk2:t:admin # ci\n", "f");
   ASSERT_TRUE(file.ok());
   EXPECT_EQ(file->size(), 2u);
   EXPECT_EQ((*file)[1].scopes, (std::vector<std::string>{"admin"}));
 }
 
 TEST(ApiKeysTest, BadEntriesNameTheSourceAndEntryButNotTheKey) {
-  Result<std::vector<ApiKey>> bad = ParseApiKeys("good:t:admin;s3cretkey-without-scope", "API_KEYS");
+  Result<std::vector<ApiKey>> bad =
+      ParseApiKeys("good:t:admin;s3cretkey-without-scope", "API_KEYS");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("API_KEYS: entry 2"), std::string::npos)
       << bad.status().message();

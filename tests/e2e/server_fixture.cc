@@ -227,7 +227,8 @@ std::string ServerE2ETest::WriteDomain(const DomainSpec& spec) {
     << "[server.health]\nport = " << (spec.health_port != 0 ? spec.health_port : FreePort())
     << "\nport_auto_increment = " << (spec.port_auto_increment ? "true" : "false") << "\n\n"
     << "[handlers." << kHandler << "]\nstream = \"" << spec.stream << "\"\n"
-    << "duration_ms = " << spec.duration_ms << "\nrecord = true\n" << spec.handler_extra << "\n"
+    << "duration_ms = " << spec.duration_ms << "\nrecord = true\n"
+    << spec.handler_extra << "\n"
     << "[handlers." << kHandler << ".subscription_config]\n"
     << "messages_per_tick = " << spec.messages_per_tick << "\n"
     << "claim_idle_seconds = " << spec.claim_idle_seconds << "\n"

@@ -33,7 +33,8 @@ std::vector<nlohmann::json> JsonLines(const std::string& text, std::string* bad)
   return out;
 }
 
-const nlohmann::json* FindEvent(const std::vector<nlohmann::json>& lines, const std::string& event) {
+const nlohmann::json* FindEvent(const std::vector<nlohmann::json>& lines,
+                                const std::string& event) {
   for (const nlohmann::json& j : lines) {
     if (j.value("event", "") == event) return &j;
   }

@@ -42,8 +42,7 @@ double Sample(const std::string& text, const std::string& series) {
 int Promtool(const std::string& dir, const std::string& text, std::string* output) {
   const std::string in = dir + "/metrics.txt", out = dir + "/promtool.txt";
   std::ofstream(in) << text;
-  const std::string cmd =
-      std::string(kPromtool) + " check metrics < " + in + " > " + out + " 2>&1";
+  const std::string cmd = std::string(kPromtool) + " check metrics < " + in + " > " + out + " 2>&1";
   const int status = std::system(cmd.c_str());
   std::ifstream f(out);
   output->assign(std::istreambuf_iterator<char>(f), {});
@@ -60,8 +59,8 @@ TEST_F(ServerMetricsTest, ScrapePassesPromtoolWithProteansFamiliesAndGauges) {
   Publish(spec.stream, 1);
   PublishPoison(spec.stream);
   ASSERT_TRUE(server.WaitForOutput("\"dlq.moved\"", Ms(15000))) << server.Err();
-  const std::string labels = "{subscription=\"Worker-" + spec.stream + "\",handler=\"Worker\",stream=\"" +
-                             spec.stream + "\"";
+  const std::string labels = "{subscription=\"Worker-" + spec.stream +
+                             "\",handler=\"Worker\",stream=\"" + spec.stream + "\"";
   // The DLQ gauge is read in the background (every 5 s): wait for it.
   std::string text;
   ASSERT_TRUE(WaitUntil(
@@ -74,11 +73,12 @@ TEST_F(ServerMetricsTest, ScrapePassesPromtoolWithProteansFamiliesAndGauges) {
   std::string findings;
   EXPECT_EQ(Promtool(dir(), text, &findings), 0) << findings;
   EXPECT_EQ(findings, "") << "promtool findings:\n" << findings;
-  EXPECT_EQ(Sample(text, "protean_subscription_messages_processed_total" + labels +
-                             ",status=\"ok\"}"),
-            1);
+  EXPECT_EQ(
+      Sample(text, "protean_subscription_messages_processed_total" + labels + ",status=\"ok\"}"),
+      1);
   EXPECT_EQ(Sample(text, "protean_subscription_dlq_routed_total" + labels + "}"), 1);
-  EXPECT_EQ(Sample(text, "protean_subscription_processing_duration_seconds_count" + labels + "}"), 2);
+  EXPECT_EQ(Sample(text, "protean_subscription_processing_duration_seconds_count" + labels + "}"),
+            2);
   EXPECT_EQ(Sample(text, "protean_subscription_status" + labels), 1);
   EXPECT_EQ(Sample(text, "protean_subscription_pending_messages" + labels), 0);
   EXPECT_EQ(Sample(text, "protean_subscription_consumer_lag" + labels), 0);

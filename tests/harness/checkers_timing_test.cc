@@ -29,7 +29,9 @@ History Retried(int64_t delay_ms, int64_t next_ms, const json& overrides = json:
       .Build();
 }
 
-TEST(BackoffCheckerTest, RetryWaitsAsConfigured) { EXPECT_PASSES(CheckBackoff(Retried(1000, 1000))); }
+TEST(BackoffCheckerTest, RetryWaitsAsConfigured) {
+  EXPECT_PASSES(CheckBackoff(Retried(1000, 1000)));
+}
 
 TEST(BackoffCheckerTest, ADelayOutsideTheConfiguredBoundsFails) {
   EXPECT_FAILS_WITH(CheckBackoff(Retried(500, 1000)),

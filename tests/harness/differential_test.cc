@@ -22,8 +22,11 @@ const std::string kTestId = "0badf00d-1111-4222-8333-4444c0ffee00";
 
 ordered_json Ev(const std::string& event, const std::string& id, int64_t attempt,
                 const std::string& outcome = "", const std::string& detail = "") {
-  ordered_json e = {{"t", 1000}, {"event", event}, {"subscription", "Billing"},
-                    {"message_id", id}, {"attempt", attempt}};
+  ordered_json e = {{"t", 1000},
+                    {"event", event},
+                    {"subscription", "Billing"},
+                    {"message_id", id},
+                    {"attempt", attempt}};
   if (!outcome.empty()) e["outcome"] = outcome;
   if (!detail.empty()) e["detail"] = detail;
   return e;
@@ -86,11 +89,17 @@ TEST(SimReplayTest, TimelineFromATestModeHistory) {
   s.faults.push_back(BuiltinFaults().Create("broker_unavailable"));
   History h;
   h.header = {{"history", 1}, {"mode", "test"}, {"start_us", 5'000'000}};
-  h.events.push_back({{"t", 5'250'000}, {"event", "published"}, {"stream", "hc0ffee00xorders"},
-                      {"message_id", kTestId}, {"entry_id", "1-0"}, {"detail", "OrderPlaced"},
+  h.events.push_back({{"t", 5'250'000},
+                      {"event", "published"},
+                      {"stream", "hc0ffee00xorders"},
+                      {"message_id", kTestId},
+                      {"entry_id", "1-0"},
+                      {"detail", "OrderPlaced"},
                       {"outcome", "stream"}});
-  h.events.push_back({{"t", 5'400'000}, {"event", "fault_started"}, {"detail", "broker_unavailable"}});
-  h.events.push_back({{"t", 6'150'000}, {"event", "fault_ended"}, {"detail", "broker_unavailable"}});
+  h.events.push_back(
+      {{"t", 5'400'000}, {"event", "fault_started"}, {"detail", "broker_unavailable"}});
+  h.events.push_back(
+      {{"t", 6'150'000}, {"event", "fault_ended"}, {"detail", "broker_unavailable"}});
   Result<PinnedTimeline> t = TimelineFromHistory(h, s);
   ASSERT_TRUE(t.ok()) << t.status().message();
   ASSERT_EQ(t->publishes.size(), 1u);

@@ -33,12 +33,26 @@ std::string ParseError(const std::string& text, int64_t heal_at_ms = 10000) {
 TEST(FaultRegistryTest, BuiltinCatalogue) {
   const std::vector<std::string_view> names = BuiltinFaults().names();
   EXPECT_EQ(names.size(), 20u);
-  for (std::string_view name :
-       {"broker_unavailable", "event_store_unavailable", "lost_ack", "slow_replies",
-        "connection_reset", "consumer_crash", "sigterm", "clock_jump", "handler_errors",
-        "handler_slow", "add_worker", "remove_worker", "pause", "redis_restart",
-        "redis_client_pause", "redis_client_kill", "postgres_restart", "postgres_terminate",
-        "slow_link", "broker_partition"}) {
+  for (std::string_view name : {"broker_unavailable",
+                                "event_store_unavailable",
+                                "lost_ack",
+                                "slow_replies",
+                                "connection_reset",
+                                "consumer_crash",
+                                "sigterm",
+                                "clock_jump",
+                                "handler_errors",
+                                "handler_slow",
+                                "add_worker",
+                                "remove_worker",
+                                "pause",
+                                "redis_restart",
+                                "redis_client_pause",
+                                "redis_client_kill",
+                                "postgres_restart",
+                                "postgres_terminate",
+                                "slow_link",
+                                "broker_partition"}) {
     std::unique_ptr<Fault> f = BuiltinFaults().Create(name);
     ASSERT_NE(f, nullptr) << name;
     EXPECT_EQ(f->name(), name);
@@ -111,9 +125,9 @@ TEST(FaultRegistryTest, ServiceAndLinkFaultKeys) {
   EXPECT_NE(ParseError("kind = \"slow_link\"\nat_ms = 1\nduration_ms = 5\n").find("latency_ms"),
             std::string::npos);
   // postgres_restart's simulated outage counts towards the heal bound.
-  EXPECT_NE(ParseError("kind = \"postgres_restart\"\nat_ms = 900\ndown_ms = 500\n", 1000)
-                .find("1400"),
-            std::string::npos);
+  EXPECT_NE(
+      ParseError("kind = \"postgres_restart\"\nat_ms = 900\ndown_ms = 500\n", 1000).find("1400"),
+      std::string::npos);
 }
 
 TEST(HandlerFaultDataTest, WritesTheDecisionSeedUnlessAHandlerHasOne) {

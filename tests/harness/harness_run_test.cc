@@ -34,8 +34,10 @@ std::multiset<std::string> CasesOf(const std::string& junit) {
 
 // Runs the harness over the retries suite, 2 seeds each; returns its exit code.
 int RunHarness(const std::string& junit, const std::string& shard) {
-  std::string command = std::string(PROTEAN_HARNESS_PATH) + " run " PROTEAN_SOURCE_DIR
-                        "/scenarios/retries --protean-env memory --seeds 2 --junit " + junit;
+  std::string command = std::string(PROTEAN_HARNESS_PATH) +
+                        " run " PROTEAN_SOURCE_DIR
+                        "/scenarios/retries --protean-env memory --seeds 2 --junit " +
+                        junit;
   if (!shard.empty()) command += " --shard " + shard;
   command += " >/dev/null 2>&1";
   return std::system(command.c_str());

@@ -51,7 +51,8 @@ TEST(RespScanner, FindsEveryCommandFedOneByteAtATime) {
 
 TEST(RespScanner, BinaryPayloadWithCrLfInsideABulkString) {
   const std::string payload("a\r\n*1\r\n$4\r\nXACK\r\n\0z", 20);
-  const std::string stream = Resp({"XADD", "s", "*", "data", payload}) + Resp({"XACK", "s", "g", "1-1"});
+  const std::string stream =
+      Resp({"XADD", "s", "*", "data", payload}) + Resp({"XACK", "s", "g", "1-1"});
   RespScanner scanner;
   std::vector<RespCommand> done;
   scanner.Feed(stream, &done);

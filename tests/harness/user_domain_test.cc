@@ -41,9 +41,9 @@ const char* kScenarioTail = "[handlers.Billing]\nstream = \"orders\"\n";
 
 TEST(WorkloadPayloadTest, InlinePayloadMustBeAJsonObject) {
   TempDir dir;
-  Scenario s = LoadScenario(dir.Write("s/ok.toml", std::string(kScenarioHead) +
-                                                       "payload = '{\"order_id\": \"o-1\"}'\n" +
-                                                       kScenarioTail));
+  Scenario s = LoadScenario(dir.Write(
+      "s/ok.toml",
+      std::string(kScenarioHead) + "payload = '{\"order_id\": \"o-1\"}'\n" + kScenarioTail));
   EXPECT_EQ(s.workload.at(0).payloads, (std::vector<std::string>{R"({"order_id": "o-1"})"}));
   for (const char* bad : {"payload = '[1]'", "payload = '{oops'"}) {
     auto file = dir.Write("s/bad.toml", std::string(kScenarioHead) + bad + "\n" + kScenarioTail);
@@ -74,8 +74,9 @@ HandlerCatalog OrdersCatalog() {
   HandlerOptions shipping;
   shipping.stream = "orders";
   catalog.AddHandler("Billing", DeclineCards)
-      .AddHandler("Shipping", [](const Message&, HandlerContext&) { return HandlerResult::Ok(); },
-                  shipping);
+      .AddHandler(
+          "Shipping", [](const Message&, HandlerContext&) { return HandlerResult::Ok(); },
+          shipping);
   return catalog;
 }
 

@@ -24,7 +24,8 @@ const bool kMemoryMode = (SetTestEnv(TestEnv::kMemory), true);
 std::atomic<int> ledger_calls{0};
 
 void RegisterHandlers(HandlerCatalog& catalog) {
-  catalog.AddHandler("Billing", [](const Message&, HandlerContext&) { return HandlerResult::Ok(); });
+  catalog.AddHandler("Billing",
+                     [](const Message&, HandlerContext&) { return HandlerResult::Ok(); });
   catalog.AddHandler("Ledger", [](const Message& m, HandlerContext&) {
     ++ledger_calls;
     return m.type == "Garbled" ? HandlerResult::Undecodable("cannot read") : HandlerResult::Ok();
@@ -42,7 +43,9 @@ class BillingTest : public DomainTest {
 };
 
 TEST_F(BillingTest, ThreeFailedAttemptsDeadLetter) {
-  EXPECT_CALL(billing_, Handle(HasType("OrderPlaced"))).Times(3).WillRepeatedly(Return(Retryable("timeout")));
+  EXPECT_CALL(billing_, Handle(HasType("OrderPlaced")))
+      .Times(3)
+      .WillRepeatedly(Return(Retryable("timeout")));
   Publish("orders", "OrderPlaced", R"({"order_id": "o-1"})");
   RunUntilIdle();
   AdvanceTime(Seconds(5));

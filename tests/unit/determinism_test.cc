@@ -58,8 +58,8 @@ TEST(DeterminismTest, SameSeedGivesByteIdenticalHistories) {
   ASSERT_FALSE(first.empty());
   EXPECT_EQ(first, second);
   // The workload exercised what it claims to.
-  for (const char* kind : {"retry_scheduled", "dlq_moved", "crashed", "claimed", "shutdown_step",
-                           "acked"}) {
+  for (const char* kind :
+       {"retry_scheduled", "dlq_moved", "crashed", "claimed", "shutdown_step", "acked"}) {
     EXPECT_NE(first.find(std::string("\"event\":\"") + kind + "\""), std::string::npos) << kind;
   }
 }

@@ -52,7 +52,8 @@ retry_delay_seconds = 0.5
   auto retries = rec.Of(EngineEventKind::kRetryScheduled);
   ASSERT_EQ(retries.size(), 1u);
   EXPECT_EQ(retries[0].due - retries[0].at, Millis(500));
-  auto record = d.adapters().database("default")->Get(kProcessedTable, ProcessedKey("Billing", "m1"));
+  auto record =
+      d.adapters().database("default")->Get(kProcessedTable, ProcessedKey("Billing", "m1"));
   ASSERT_TRUE(record.ok());
   ASSERT_TRUE(record->has_value());
   EXPECT_EQ((*record)->version, 1);  // handled once
@@ -136,11 +137,12 @@ class UnreachableBroker : public BrokerWrapper {
 // with the connection count asked for; a missing name is NotFound.
 TEST_F(DomainTest, SideBrokerIsBuiltFromTheSameConfigWithItsOwnConnections) {
   std::optional<int64_t> connections_seen;
-  registry_.RegisterBroker("redis", [&](const config::BrokerConfig& c, const AdapterEnv& env)
-                                        -> Result<std::unique_ptr<Broker>> {
-    connections_seen = c.max_connections;
-    return std::unique_ptr<Broker>(std::make_unique<MemoryBroker>(*env.clock));
-  });
+  registry_.RegisterBroker(
+      "redis",
+      [&](const config::BrokerConfig& c, const AdapterEnv& env) -> Result<std::unique_ptr<Broker>> {
+        connections_seen = c.max_connections;
+        return std::unique_ptr<Broker>(std::make_unique<MemoryBroker>(*env.clock));
+      });
   Domain d(Parse("[brokers.default]\nprovider = \"redis\"\nURI = \"redis://h:1/0\"\n"
                  "max_connections = 50\n"),
            registry_, AdapterEnv{&clock_});
@@ -154,13 +156,16 @@ TEST_F(DomainTest, SideBrokerIsBuiltFromTheSameConfigWithItsOwnConnections) {
 }
 
 TEST_F(DomainTest, ProductionGuardNamesTheUnreachableServiceWithItsRedactedUrl) {
-  registry_.RegisterBroker("redis", [](const config::BrokerConfig&, const AdapterEnv& env)
-                                        -> Result<std::unique_ptr<Broker>> {
-    return std::unique_ptr<Broker>(
-        std::make_unique<UnreachableBroker>(std::make_unique<MemoryBroker>(*env.clock)));
-  });
-  Domain d(Parse("[brokers.default]\nprovider = \"redis\"\nURI = \"redis://:hunter2@10.0.0.9:6379/0\"\n"),
-           registry_, AdapterEnv{&clock_});
+  registry_.RegisterBroker(
+      "redis",
+      [](const config::BrokerConfig&, const AdapterEnv& env) -> Result<std::unique_ptr<Broker>> {
+        return std::unique_ptr<Broker>(
+            std::make_unique<UnreachableBroker>(std::make_unique<MemoryBroker>(*env.clock)));
+      });
+  Domain d(
+      Parse(
+          "[brokers.default]\nprovider = \"redis\"\nURI = \"redis://:hunter2@10.0.0.9:6379/0\"\n"),
+      registry_, AdapterEnv{&clock_});
   Status st = d.Init(true);
   EXPECT_EQ(st.code(), StatusCode::kUnavailable);
   EXPECT_NE(st.message().find("brokers.default"), std::string::npos);

@@ -50,7 +50,8 @@ TEST_F(DlqMaintenanceTest, AlertsOncePerCycleWhileBreached) {
   EXPECT_EQ(w_.recorder.Count(EngineEventKind::kDlqAlert), 1u);
   w_.loop.RunFor(Seconds(120));
   EXPECT_EQ(w_.recorder.Count(EngineEventKind::kDlqAlert), 3u);  // every cycle, no latch
-  EXPECT_EQ(calls, (std::vector<std::string>{"orders:dlq:2/2", "orders:dlq:2/2", "orders:dlq:2/2"}));
+  EXPECT_EQ(calls,
+            (std::vector<std::string>{"orders:dlq:2/2", "orders:dlq:2/2", "orders:dlq:2/2"}));
   EXPECT_EQ(w_.metrics.Value("protean_dlq_alerts", {{"dlq_stream", "orders:dlq"}}), 3);
   ASSERT_FALSE(w_.log.empty());
   bool logged = false;
@@ -92,7 +93,7 @@ TEST_F(DlqMaintenanceTest, TrimsEntriesOlderThanTheRetention) {
   Engine& e = Start(OneAttempt(), DlqSettings{true, 1, 100, 600});  // 1 h, every 10 min
   e.Start();
   w_.loop.RunFor(Seconds(30 * 60));
-  w_.Publish("orders");  // a newer failure
+  w_.Publish("orders");              // a newer failure
   w_.loop.RunFor(Seconds(41 * 60));  // the 70-min cycle: the first two are past 1 h
   auto trimmed = w_.recorder.Of(EngineEventKind::kDlqTrimmed);
   ASSERT_EQ(trimmed.size(), 1u);
@@ -104,12 +105,12 @@ TEST_F(DlqMaintenanceTest, TrimsEntriesOlderThanTheRetention) {
 TEST_F(DlqMaintenanceTest, PerHandlerOverridesApply) {
   w_.Publish("orders");
   SubscriptionConfig c = OneAttempt();
-  c.dlq_alert_threshold = 1;      // global 100
-  c.dlq_retention_hours = 720;    // global 1 h
+  c.dlq_alert_threshold = 1;    // global 100
+  c.dlq_retention_hours = 720;  // global 1 h
   Engine& e = Start(c, DlqSettings{true, 1, 100, 3600});
   e.Start();
   w_.loop.RunFor(Seconds(2 * 3600 + 1));
-  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kDlqAlert), 2u);   // threshold 1, not 100
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kDlqAlert), 2u);    // threshold 1, not 100
   EXPECT_EQ(w_.recorder.Count(EngineEventKind::kDlqTrimmed), 0u);  // kept 720 h, not 1 h
   EXPECT_EQ(w_.DlqDepth("orders"), 1);
 }

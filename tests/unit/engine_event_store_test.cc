@@ -172,13 +172,14 @@ TEST_F(EventStoreEngineTest, AnUnnamedInstanceSharesThePositionThatNeverMovesBac
   // Both start together and read everything; the slow one writes lower
   // positions after the fast one stored the last.
   Start("host-1-aaaaaa", Projection(), nullptr, unnamed);
-  Start("host-2-bbbbbb", Projection(),
-        [this](const Message& m, HandlerContext& ctx) {
-          seen_["host-2-bbbbbb"].push_back(m.id);
-          ctx.cost = Seconds(1);
-          return Status::Ok();
-        },
-        unnamed);
+  Start(
+      "host-2-bbbbbb", Projection(),
+      [this](const Message& m, HandlerContext& ctx) {
+        seen_["host-2-bbbbbb"].push_back(m.id);
+        ctx.cost = Seconds(1);
+        return Status::Ok();
+      },
+      unnamed);
   w_.loop.RunFor(Seconds(10));
   EXPECT_EQ(seen_["host-1-aaaaaa"].size(), 6u);
   EXPECT_EQ(seen_["host-2-bbbbbb"].size(), 6u) << "every process reads the whole category";

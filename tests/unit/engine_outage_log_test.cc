@@ -83,7 +83,8 @@ TEST(EngineOutageLogTest, AnOutageIsLoggedOnceThenItsRecovery) {
   loop.RunFor(Seconds(1));
   ASSERT_EQ(count("subscription.read_recovered"), 1);
   const LogRecord* recovered = nullptr;
-  for (const LogRecord& r : logged) recovered = r.event == "subscription.read_recovered" ? &r : recovered;
+  for (const LogRecord& r : logged)
+    recovered = r.event == "subscription.read_recovered" ? &r : recovered;
   EXPECT_EQ(recovered->level, LogLevel::kInfo);
   EXPECT_NE(recovered->message.find("recovered after 70."), std::string::npos)
       << recovered->message;

@@ -12,10 +12,10 @@
 #include "adapters/memory/memory_broker.h"
 #include "adapters/memory/memory_event_store.h"
 #include "core/broker_wrapper.h"
-#include "core/storage_wrappers.h"
 #include "core/engine/engine.h"
 #include "core/engine/message.h"
 #include "core/runtime/real_executor.h"
+#include "core/storage_wrappers.h"
 
 namespace protean {
 namespace {
@@ -146,9 +146,7 @@ TEST(EngineRealLoopTest, ProbesFromOtherThreadsReadSnapshotsWithoutBlocking) {
     }
   });
   loop.Post([&] { engine.Start(); });
-  loop.PostAfter(Millis(300), [&] {
-    engine.Shutdown("test", [&](int) { loop.Stop(); });
-  });
+  loop.PostAfter(Millis(300), [&] { engine.Shutdown("test", [&](int) { loop.Stop(); }); });
   loop.Run();
   done = true;
   prober.join();
@@ -156,10 +154,11 @@ TEST(EngineRealLoopTest, ProbesFromOtherThreadsReadSnapshotsWithoutBlocking) {
   EXPECT_GT(live_ok.load(), 0);
   EXPECT_GE(broker.pings.load(), 3) << "refreshed every readiness_refresh";
   // Failed reads reach the operator with no observer attached.
-  EXPECT_GT(metrics.Value("protean_subscription_errors",
-                          {{"subscription", "H-orders"}, {"handler", "H"}, {"stream", "orders"},
-                           {"op", "read"}}),
-            0);
+  EXPECT_GT(
+      metrics.Value(
+          "protean_subscription_errors",
+          {{"subscription", "H-orders"}, {"handler", "H"}, {"stream", "orders"}, {"op", "read"}}),
+      0);
   std::lock_guard<std::mutex> lock(log_mu);
   bool read_failed = false;
   for (const auto& l : logged) read_failed |= l.rfind("subscription.read_failed", 0) == 0;
@@ -329,7 +328,8 @@ TEST(EngineRealLoopTest, ConcurrentLanesOnWorkersAndAStuckHandlerAlone) {
   Prng prng(1);
   MetricsRegistry metrics;
   for (int i = 0; i < 40; ++i) {
-    ASSERT_TRUE(shared.Publish("orders", EncodeMessageFields("m" + std::to_string(i), "T", "{}")).ok());
+    ASSERT_TRUE(
+        shared.Publish("orders", EncodeMessageFields("m" + std::to_string(i), "T", "{}")).ok());
   }
   EngineAdapters adapters;
   adapters.brokers = {{"default", &broker}};

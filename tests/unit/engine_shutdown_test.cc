@@ -46,8 +46,7 @@ TEST_F(ShutdownTest, DrainsInFlightWorkThenClosesAdaptersInReverseOrder) {
   EXPECT_EQ(w_.recorder.Steps(),
             (std::vector<std::string>{"signal:SIGTERM", "stop_fetching", "drain_done", "flushed",
                                       "close:event_store", "close:broker:default",
-                                      "close:cache:default", "close:database:default",
-                                      "stopped"}));
+                                      "close:cache:default", "close:database:default", "stopped"}));
   auto steps = w_.recorder.Of(EngineEventKind::kShutdownStep);
   EXPECT_EQ(steps[0].at, t0 + Seconds(1));
   EXPECT_EQ(steps[2].at, t0 + Seconds(3));  // the in-flight handler finished
@@ -151,8 +150,7 @@ TEST_F(ShutdownTest, EachCloseIsIsolated) {
   EXPECT_EQ(w_.recorder.Steps(),
             (std::vector<std::string>{"signal:SIGTERM", "stop_fetching", "drain_done", "flushed",
                                       "close:event_store", "close:broker:default:failed",
-                                      "close:cache:default", "close:database:default",
-                                      "stopped"}));
+                                      "close:cache:default", "close:database:default", "stopped"}));
 }
 
 class DownBroker : public BrokerWrapper {
@@ -184,7 +182,8 @@ TEST_F(ShutdownTest, EngineUpGaugeFollowsTheState) {
   EXPECT_EQ(w_.metrics.Value("protean_engine_up"), 0);
   const std::string text = w_.metrics.RenderPrometheus();
   EXPECT_NE(text.find("# TYPE protean_engine_up gauge\nprotean_engine_up 0\n"), std::string::npos);
-  EXPECT_NE(text.find("protean_subscription_processing_duration_seconds_bucket"), std::string::npos);
+  EXPECT_NE(text.find("protean_subscription_processing_duration_seconds_bucket"),
+            std::string::npos);
 }
 
 // A second signal during the drain cuts it short, as the timeout would: the
@@ -227,8 +226,7 @@ TEST_F(ShutdownTest, ACloseThatHangsIsCutByTheCloseBudgetAndTheNextOneCloses) {
   EXPECT_EQ(w_.recorder.Steps(),
             (std::vector<std::string>{"signal:SIGTERM", "stop_fetching", "drain_done", "flushed",
                                       "close:event_store", "close:broker:default:timeout",
-                                      "close:cache:default", "close:database:default",
-                                      "stopped"}));
+                                      "close:cache:default", "close:database:default", "stopped"}));
 }
 
 }  // namespace

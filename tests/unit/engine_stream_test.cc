@@ -36,10 +36,11 @@ TEST_F(StreamEngineTest, HandlesAndAcksEveryMessage) {
   w_.loop.RunFor(Seconds(1));
   EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAcked), 25u);
   EXPECT_EQ(w_.PendingCount("orders", "H"), 0);
-  EXPECT_EQ(w_.metrics.Value("protean_subscription_messages_processed",
-                             {{"subscription", "H-orders"}, {"handler", "H"}, {"stream", "orders"},
-                              {"status", "ok"}}),
-            25);
+  EXPECT_EQ(
+      w_.metrics.Value(
+          "protean_subscription_messages_processed",
+          {{"subscription", "H-orders"}, {"handler", "H"}, {"stream", "orders"}, {"status", "ok"}}),
+      25);
   for (const auto& e : w_.recorder.Of(EngineEventKind::kAttemptStarted)) EXPECT_EQ(e.attempt, 1);
 }
 
@@ -69,9 +70,10 @@ TEST_F(StreamEngineTest, RetriesAfterTheFixedDelayWithDeliveryCountAsAttempt) {
   for (const auto& r : retries) EXPECT_EQ(r.due - r.at, Seconds(1));
   EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAcked), 1u);
   EXPECT_EQ(w_.DlqDepth("orders"), 0);
-  EXPECT_EQ(w_.metrics.Value("protean_subscription_retries",
-                             {{"subscription", "H-orders"}, {"handler", "H"}, {"stream", "orders"}}),
-            2);
+  EXPECT_EQ(
+      w_.metrics.Value("protean_subscription_retries",
+                       {{"subscription", "H-orders"}, {"handler", "H"}, {"stream", "orders"}}),
+      2);
 }
 
 TEST_F(StreamEngineTest, ExponentialBackoffSchedule) {
@@ -200,9 +202,10 @@ TEST_F(StreamEngineTest, DlqDisabledAcksAndCountsTheDrop) {
   EXPECT_EQ(w_.DlqDepth("orders"), 0);
   EXPECT_EQ(w_.PendingCount("orders", "H"), 0);
   EXPECT_EQ(w_.recorder.Count(EngineEventKind::kDropped), 1u);
-  EXPECT_EQ(w_.metrics.Value("protean_subscription_dropped",
-                             {{"subscription", "H-orders"}, {"handler", "H"}, {"stream", "orders"}}),
-            1);
+  EXPECT_EQ(
+      w_.metrics.Value("protean_subscription_dropped",
+                       {{"subscription", "H-orders"}, {"handler", "H"}, {"stream", "orders"}}),
+      1);
 }
 
 // Fails the first `failures` DLQ moves, as a broker that is briefly down.

@@ -109,7 +109,8 @@ TEST_F(HandlerCatalogTest, CppHandlerWithoutTableUsesItsOwnStreamAndSettings) {
 TEST_F(HandlerCatalogTest, CppHandlerWithoutStreamOrTableIsAnErrorNamingIt) {
   Domain d(Parse(""), registry_, AdapterEnv{&clock_});
   HandlerCatalog catalog;
-  catalog.AddHandler("Shipping", [](const Message&, HandlerContext&) { return HandlerResult::Ok(); });
+  catalog.AddHandler("Shipping",
+                     [](const Message&, HandlerContext&) { return HandlerResult::Ok(); });
   Status st = d.RegisterHandlers(catalog, std::make_shared<ScriptedRuntime>(1));
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("domain.toml"), std::string::npos) << st.message();
@@ -123,13 +124,13 @@ TEST(HandlerCatalog, KeepsTheFirstError) {
   HandlerCatalog catalog;
   EXPECT_TRUE(catalog.AddHandler("A", ok).status().ok());
   catalog.AddHandler("A", ok).AddHandler("", ok).AddAlertCallback("not dotted", nullptr);
-  EXPECT_EQ(catalog.status().message(), "HandlerCatalog::AddHandler: handler A is registered twice");
+  EXPECT_EQ(catalog.status().message(),
+            "HandlerCatalog::AddHandler: handler A is registered twice");
   EXPECT_EQ(catalog.handlers().size(), 1u);
 
   HandlerCatalog callbacks;
-  callbacks.AddAlertCallback("not-dotted", [](const std::string&, int64_t, int64_t) {
-    return Status::Ok();
-  });
+  callbacks.AddAlertCallback("not-dotted",
+                             [](const std::string&, int64_t, int64_t) { return Status::Ok(); });
   EXPECT_NE(callbacks.status().message().find("not a dotted name"), std::string::npos);
   EXPECT_TRUE(callbacks.alert_callbacks().empty());
 }

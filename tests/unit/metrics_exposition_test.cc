@@ -23,8 +23,8 @@ std::vector<std::string> LinesStarting(const std::string& text, const std::strin
   return out;
 }
 
-const MetricLabels kLabels = {{"subscription", "Orders-orders"}, {"handler", "Orders"},
-                              {"stream", "orders"}};
+const MetricLabels kLabels = {
+    {"subscription", "Orders-orders"}, {"handler", "Orders"}, {"stream", "orders"}};
 
 TEST(MetricsExpositionTest, CountersGetTotalAndEveryFamilyHelpAndType) {
   MetricsRegistry m;

@@ -14,10 +14,10 @@
 #include "adapters/real/redis_cache.h"
 #include "adapters/real/redis_connection.h"
 #include "adapters/real/redis_options.h"
-#include "core/config/pass_through.h"
 #include "adapters/real/redis_pubsub_broker.h"
 #include "adapters/real/redis_url.h"
 #include "adapters/real/register_redis.h"
+#include "core/config/pass_through.h"
 #include "core/engine/adapter_registry.h"
 #include "core/runtime/sim_executor.h"
 

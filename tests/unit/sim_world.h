@@ -13,15 +13,15 @@
 #include <gtest/gtest.h>
 
 #include "adapters/memory/memory_broker.h"
-#include "app/history/event_json.h"
 #include "adapters/memory/memory_cache.h"
 #include "adapters/memory/memory_database.h"
 #include "adapters/memory/memory_event_store.h"
+#include "app/history/event_json.h"
 #include "core/broker_wrapper.h"
-#include "core/storage_wrappers.h"
 #include "core/engine/engine.h"
 #include "core/engine/message.h"
 #include "core/runtime/sim_executor.h"
+#include "core/storage_wrappers.h"
 
 namespace protean::testing {
 
@@ -52,7 +52,12 @@ class Recorder : public EngineObserver {
 class SimWorld {
  public:
   explicit SimWorld(uint64_t seed = 1)
-      : loop(clock), prng(seed), ids(seed + 1000), broker(clock, "inline"), store(clock), cache(clock) {}
+      : loop(clock),
+        prng(seed),
+        ids(seed + 1000),
+        broker(clock, "inline"),
+        store(clock),
+        cache(clock) {}
 
   // Publishes one message to `stream`; returns its message id.
   std::string Publish(const std::string& stream, const std::string& type = "OrderPlaced",

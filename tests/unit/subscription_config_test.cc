@@ -19,7 +19,9 @@ struct Parsed {
   }
 };
 
-Parsed Parse(std::string_view text) { return Parsed{toml::parse(text, std::string_view("domain.toml"))}; }
+Parsed Parse(std::string_view text) {
+  return Parsed{toml::parse(text, std::string_view("domain.toml"))};
+}
 
 SubscriptionConfig Resolve(std::string_view text, SubscriptionRequest req) {
   Parsed p = Parse(text);
@@ -31,7 +33,9 @@ SubscriptionRequest Handler(std::string name, std::optional<std::string> profile
                             std::map<std::string, ConfigValue> explicit_config = {}) {
   SubscriptionRequest r;
   r.handler = name;
-  if (profile) r.profile = ConfigEntry{"profile", *profile, ConfigOrigin{"handler " + name, "subscription_profile"}};
+  if (profile)
+    r.profile =
+        ConfigEntry{"profile", *profile, ConfigOrigin{"handler " + name, "subscription_profile"}};
   r.explicit_config = MakeLayer("handler " + name, "subscription_config", explicit_config);
   return r;
 }
@@ -118,8 +122,8 @@ retry_delay_seconds = 0.25
   // No profile named above level 2: BATCH applies, then server keys override it.
   SubscriptionConfig c = Resolve(toml, Handler("Other"));
   EXPECT_EQ(c.profile, "BATCH");
-  EXPECT_EQ(c.messages_per_tick, 7);          // level 3 over level 2
-  EXPECT_EQ(c.blocking_timeout_ms, 10000);    // from BATCH
+  EXPECT_EQ(c.messages_per_tick, 7);        // level 3 over level 2
+  EXPECT_EQ(c.blocking_timeout_ms, 10000);  // from BATCH
   EXPECT_EQ(c.max_retries, 4);
   EXPECT_EQ(c.retry_delay_seconds, 0.5);
   // [server.subscriptions.H] (level 4) beats server settings.
@@ -212,57 +216,58 @@ TEST_P(ValidationTest, RejectsOutOfRange) {
 
 INSTANTIATE_TEST_SUITE_P(
     Rules, ValidationTest,
-    ::testing::Values(BadValue{"messages_per_tick", int64_t{0}},
-                      BadValue{"position_update_interval", int64_t{0}},
-                      BadValue{"tick_interval", -1.0}, BadValue{"blocking_timeout_ms", int64_t{-1}},
-                      BadValue{"max_retries", int64_t{-1}}, BadValue{"retry_delay_seconds", -0.5},
-                      BadValue{"dlq_retention_hours", 0.0}, BadValue{"dlq_alert_threshold", int64_t{0}},
-                      BadValue{"retention_maxlen", int64_t{0}},
-                      BadValue{"circuit_breaker_threshold", int64_t{0}},
-                      BadValue{"circuit_breaker_reset_seconds", 0.0},
-                      BadValue{"retry_backoff", std::string("quadratic")},
-                      BadValue{"retry_jitter", 1.5}, BadValue{"handler_timeout_seconds", 0.0},
-                      BadValue{"subscription_type", std::string("queue")},
-                      BadValue{"no_such_key", int64_t{1}}),
+    ::testing::Values(
+        BadValue{"messages_per_tick", int64_t{0}}, BadValue{"position_update_interval", int64_t{0}},
+        BadValue{"tick_interval", -1.0}, BadValue{"blocking_timeout_ms", int64_t{-1}},
+        BadValue{"max_retries", int64_t{-1}}, BadValue{"retry_delay_seconds", -0.5},
+        BadValue{"dlq_retention_hours", 0.0}, BadValue{"dlq_alert_threshold", int64_t{0}},
+        BadValue{"retention_maxlen", int64_t{0}}, BadValue{"circuit_breaker_threshold", int64_t{0}},
+        BadValue{"circuit_breaker_reset_seconds", 0.0},
+        BadValue{"retry_backoff", std::string("quadratic")}, BadValue{"retry_jitter", 1.5},
+        BadValue{"handler_timeout_seconds", 0.0},
+        BadValue{"subscription_type", std::string("queue")}, BadValue{"no_such_key", int64_t{1}}),
     [](const auto& row) { return std::string(row.param.key); });
 
 TEST(SubscriptionConfigTest, EventStoreDropsInheritedDlqAndRejectsExplicitOne) {
   // Inherited enable_dlq (a stream default) is dropped silently.
-  SubscriptionConfig c = Resolve(
-      "[server.stream_subscription]\nenable_dlq = true\nretention_maxlen = 10\n",
-      Handler("H", std::nullopt, {{"subscription_type", std::string("event_store")}}));
+  SubscriptionConfig c =
+      Resolve("[server.stream_subscription]\nenable_dlq = true\nretention_maxlen = 10\n",
+              Handler("H", std::nullopt, {{"subscription_type", std::string("event_store")}}));
   EXPECT_EQ(c.type, SubscriptionType::kEventStore);
   EXPECT_FALSE(c.enable_dlq);
   EXPECT_FALSE(c.retention_maxlen.has_value());
   // Set explicitly for this handler: an error.
   auto e = ErrorOf("", Handler("H", "PROJECTION", {{"enable_dlq", true}}));
   EXPECT_NE(e.message.find("not allowed on an event_store"), std::string::npos);
-  auto r = ErrorOf("[server.subscriptions.H]\nsubscription_type = \"event_store\"\nretention_maxlen = 5\n",
-                   Handler("H"));
+  auto r = ErrorOf(
+      "[server.subscriptions.H]\nsubscription_type = \"event_store\"\nretention_maxlen = 5\n",
+      Handler("H"));
   EXPECT_EQ(r.key_path, "server.subscriptions.H.retention_maxlen");
 }
 
 TEST(SubscriptionConfigTest, ConsumerGroupRules) {
-  SubscriptionConfig c = Resolve("", Handler("H", "PROJECTION",
-                                             {{"consumer_group_member", int64_t{1}},
-                                              {"consumer_group_size", int64_t{3}}}));
+  SubscriptionConfig c = Resolve(
+      "", Handler("H", "PROJECTION",
+                  {{"consumer_group_member", int64_t{1}}, {"consumer_group_size", int64_t{3}}}));
   EXPECT_EQ(*c.consumer_group_member, 1);
   EXPECT_EQ(*c.consumer_group_size, 3);
-  EXPECT_NO_FATAL_FAILURE(ErrorOf("", Handler("H", "PROJECTION", {{"consumer_group_size", int64_t{3}}})));
-  auto range = ErrorOf("", Handler("H", "PROJECTION", {{"consumer_group_member", int64_t{3}},
-                                                       {"consumer_group_size", int64_t{3}}}));
+  EXPECT_NO_FATAL_FAILURE(
+      ErrorOf("", Handler("H", "PROJECTION", {{"consumer_group_size", int64_t{3}}})));
+  auto range = ErrorOf(
+      "", Handler("H", "PROJECTION",
+                  {{"consumer_group_member", int64_t{3}}, {"consumer_group_size", int64_t{3}}}));
   EXPECT_EQ(range.key_path, "subscription_config.consumer_group_member");
-  auto stream = ErrorOf("", Handler("H", std::nullopt, {{"consumer_group_member", int64_t{0}},
-                                                        {"consumer_group_size", int64_t{2}}}));
+  auto stream = ErrorOf(
+      "", Handler("H", std::nullopt,
+                  {{"consumer_group_member", int64_t{0}}, {"consumer_group_size", int64_t{2}}}));
   EXPECT_NE(stream.message.find("event_store subscriptions only"), std::string::npos);
 }
 
 TEST(SubscriptionConfigTest, ClaimIdleMayBeShorterThanRetryDelays) {
   // Live consumers touch the entries they hold (retries included), so a
   // short claim bound never steals a retry from a live consumer.
-  SubscriptionConfig c = Resolve("", Handler("H", std::nullopt,
-                                             {{"retry_delay_seconds", 30.0},
-                                              {"claim_idle_seconds", 5.0}}));
+  SubscriptionConfig c = Resolve(
+      "", Handler("H", std::nullopt, {{"retry_delay_seconds", 30.0}, {"claim_idle_seconds", 5.0}}));
   EXPECT_EQ(c.claim_idle_seconds, 5.0);
   EXPECT_EQ(c.retry_delay_seconds, 30.0);
 }

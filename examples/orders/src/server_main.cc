@@ -4,4 +4,6 @@
 #include "app/server_main.h"
 #include "src/handlers.h"
 
-int main(int argc, char** argv) { return protean::ServerMain(argc, argv, orders::RegisterHandlers); }
+int main(int argc, char** argv) {
+  return protean::ServerMain(argc, argv, orders::RegisterHandlers);
+}

@@ -113,7 +113,9 @@ TEST_F(BillingMockTest, TimeoutIsRetriedOnce) {
 }
 
 TEST_F(BillingMockTest, ThreeTimeoutsDeadLetter) {
-  EXPECT_CALL(billing_, Handle(DataHas("o-1"))).Times(3).WillRepeatedly(Return(Retryable("timeout")));
+  EXPECT_CALL(billing_, Handle(DataHas("o-1")))
+      .Times(3)
+      .WillRepeatedly(Return(Retryable("timeout")));
   Publish("orders", "OrderPlaced", kGoodOrder);
   RunUntilIdle();
   AdvanceTime(Seconds(5));
