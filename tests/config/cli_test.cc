@@ -111,6 +111,7 @@ TEST(ConfigShowTest, LoadErrorIsOneLineAndExitTwo) {
 }
 
 TEST(CheckCommandTest, JsonEnvelope) {
+  PROTEAN_SKIP_WITHOUT_REAL_ADAPTERS();
   TempDir dir;
   dir.Write("d/domain.toml",
             "[databases.default]\nprovider = \"postgresql\"\ndatabase_uri = \"postgresql://h/d\"\n"
@@ -180,6 +181,7 @@ TEST(ProteanBinaryTest, Version) {
 }
 
 TEST(ProteanBinaryTest, CheckExamplesIsCleanWithoutProteanEnv) {
+  PROTEAN_SKIP_WITHOUT_REAL_ADAPTERS();
   RunResult run = RunBinary("check --domain '" + kExamples + "'");
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_NE(run.out.find(": pass (errors=0, warnings=0, infos=0)"), std::string::npos) << run.out;
@@ -188,6 +190,7 @@ TEST(ProteanBinaryTest, CheckExamplesIsCleanWithoutProteanEnv) {
 }
 
 TEST(ProteanBinaryTest, CheckExitsOneOnWarnings) {
+  PROTEAN_SKIP_WITHOUT_REAL_ADAPTERS();
   TempDir dir;
   dir.Write("d/domain.toml",
             "[databases.default]\nprovider = \"postgresql\"\ndatabase_uri = \"postgresql://h/d\"\n"

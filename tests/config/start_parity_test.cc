@@ -134,6 +134,7 @@ TEST(StartParityTest, TheServerLogsUnsupportedKeysAtStart) {
 }
 
 TEST(StartParityTest, ExamplesPassAndStart) {
+  PROTEAN_SKIP_WITHOUT_REAL_ADAPTERS();
   for (const char* example : {"/examples", "/examples/hardened"}) {
     const std::string domain = ShellQuote(std::string(PROTEAN_SOURCE_DIR) + example);
     EXPECT_EQ(RunBinary("check --domain " + domain).exit_code, 0) << example;

@@ -2,6 +2,16 @@
 // Helpers for the configuration tests: a fake environment, temporary
 // directories, and capturing a ConfigurationError.
 
+// Cases whose domains name Redis or PostgreSQL: skipped in a memory-only
+// build, where `protean check` rightly refuses those providers
+// (tests/config/CMakeLists.txt defines PROTEAN_TEST_REAL_ADAPTERS).
+#ifdef PROTEAN_TEST_REAL_ADAPTERS
+#define PROTEAN_SKIP_WITHOUT_REAL_ADAPTERS() (void)0
+#else
+#define PROTEAN_SKIP_WITHOUT_REAL_ADAPTERS() \
+  GTEST_SKIP() << "memory-only build: the domain names Redis or PostgreSQL"
+#endif
+
 #include <filesystem>
 #include <map>
 #include <optional>
