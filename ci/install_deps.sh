@@ -28,8 +28,8 @@ fi
 packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config g++ ccache
-  # ci/tidy.sh: formatting and function lengths
-  clang-format universal-ctags
+  # ci/tidy.sh: formatting and function lengths; ci/thread_safety.py: clang's analysis
+  clang-format universal-ctags clang
   # libraries (see CMakeLists.txt)
   libgtest-dev libgmock-dev libbenchmark-dev libtomlplusplus-dev libcli11-dev
   nlohmann-json3-dev libhiredis-dev libpqxx-dev libsqlite3-dev

@@ -135,6 +135,11 @@ step_tidy() {
   bash ci/tidy.sh
 }
 
+# clang -Wthread-safety over the units that use core/mutex.h (syntax only).
+step_thread_safety() {
+  ci_timeout "$(ci_budget 900)" python3 ci/thread_safety.py build
+}
+
 load_services_env() {
   # shellcheck source=/dev/null
   source "${CI_WORK}/services.env"
@@ -311,6 +316,11 @@ fi
 
 # The steps below need no services (stopped above: their memory and CPU are free).
 ci_step "tidy (format, layering)" step_tidy
+if ci_step_ok "build"; then
+  ci_step "thread-safety analysis (clang -Wthread-safety)" step_thread_safety
+else
+  ci_skip_step "thread-safety analysis (clang -Wthread-safety)" "build failed"
+fi
 if ci_step_ok "build"; then
   ci_step "memory-only build and tests" step_memory_only
 else

@@ -13,6 +13,8 @@ set(PROTEAN_PUBLIC_HEADERS
   # Status / Result, time, and the ports a handler may use through its context
   core/status.h
   core/time.h
+  core/mutex.h
+  core/thread_annotations.h
   core/broker.h
   core/event_store.h
   core/database.h

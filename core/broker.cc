@@ -21,12 +21,12 @@ std::string GroupKey(std::string_view stream, std::string_view group) {
 }  // namespace
 
 void GroupRecreationCount::Add(std::string_view stream, std::string_view group) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ++counts_[GroupKey(stream, group)];
 }
 
 int64_t GroupRecreationCount::Of(std::string_view stream, std::string_view group) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = counts_.find(GroupKey(stream, group));
   return it == counts_.end() ? 0 : it->second;
 }

@@ -17,13 +17,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/status.h"
 #include "core/time.h"
 
@@ -154,8 +154,9 @@ class GroupRecreationCount {
   int64_t Of(std::string_view stream, std::string_view group) const;
 
  private:
-  mutable std::mutex mu_;
-  std::map<std::string, int64_t, std::less<>> counts_;  // "<stream>\0<group>"
+  mutable Mutex mu_;
+  std::map<std::string, int64_t, std::less<>> counts_
+      PROTEAN_GUARDED_BY(mu_);  // "<stream>\0<group>"
 };
 
 class Broker {

@@ -21,13 +21,13 @@ void CaseQueue::Work(size_t end) {
     const size_t i = next_++;
     if (i >= end) return;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (!fatal_.empty()) return;
     }
     try {
       Report(i, RunOne(cases_[i]));
     } catch (const ServiceUnavailable& e) {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       fatal_ = e.what();
       return;
     }
@@ -116,7 +116,7 @@ CaseResult CaseQueue::RunBoth(const Case& c) {
 }
 
 void CaseQueue::Report(size_t i, CaseResult r) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (r.skipped) ++skipped_;
   if (!r.skipped && !r.passed()) {
     ++failed_;

@@ -15,11 +15,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "harness/history.h"
 #include "harness/report.h"
 #include "harness/run_command.h"
@@ -50,10 +50,19 @@ class CaseQueue {
   void Work(size_t end);
   void Restart(size_t i) { next_ = i; }
   const std::vector<CaseResult>& results() const { return results_; }
-  const std::string& fatal() const { return fatal_; }
+  std::string fatal() const {
+    MutexLock lock(&mu_);
+    return fatal_;
+  }
   bool tty() const { return tty_; }
-  size_t failed() const { return failed_; }
-  size_t skipped() const { return skipped_; }
+  size_t failed() const {
+    MutexLock lock(&mu_);
+    return failed_;
+  }
+  size_t skipped() const {
+    MutexLock lock(&mu_);
+    return skipped_;
+  }
   double elapsed() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
   }
@@ -69,9 +78,11 @@ class CaseQueue {
   std::vector<Case> cases_;
   std::vector<CaseResult> results_;
   std::atomic<size_t> next_{0};
-  std::mutex mu_;  // guards what follows, and stderr
-  size_t done_ = 0, failed_ = 0, skipped_ = 0;
-  std::string fatal_;
+  mutable Mutex mu_;  // guards what follows, and stderr
+  size_t done_ PROTEAN_GUARDED_BY(mu_) = 0;
+  size_t failed_ PROTEAN_GUARDED_BY(mu_) = 0;
+  size_t skipped_ PROTEAN_GUARDED_BY(mu_) = 0;
+  std::string fatal_ PROTEAN_GUARDED_BY(mu_);
   const bool tty_ = isatty(STDERR_FILENO) != 0;
   const std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
 };

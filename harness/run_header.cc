@@ -1,5 +1,6 @@
 #include "harness/run_header.h"
 
+#include "app/history/header_json.h"
 #include "harness/declared_policy.h"
 #include "harness/world.h"
 
@@ -7,44 +8,6 @@ namespace protean::harness {
 namespace {
 
 using nlohmann::ordered_json;
-
-const char* BackoffName(BackoffKind k) {
-  switch (k) {
-    case BackoffKind::kFixed:
-      return "fixed";
-    case BackoffKind::kLinear:
-      return "linear";
-    case BackoffKind::kExponential:
-      return "exponential";
-  }
-  return "fixed";
-}
-
-template <typename T>
-ordered_json Opt(const std::optional<T>& v) {
-  return v ? ordered_json(*v) : ordered_json(nullptr);
-}
-
-ordered_json SubscriptionJson(const HandlerRegistration& h, const SubscriptionConfig& c) {
-  ordered_json j;
-  j["type"] = c.type == SubscriptionType::kStream ? "stream" : "event_store";
-  j["stream"] = h.stream;
-  j["max_retries"] = c.max_retries;
-  j["retry_delay_seconds"] = c.retry_delay_seconds;
-  j["retry_backoff"] = BackoffName(c.retry_backoff);
-  j["retry_backoff_max_seconds"] = c.retry_backoff_max_seconds;
-  j["retry_jitter"] = c.retry_jitter;
-  j["enable_dlq"] = c.enable_dlq;
-  j["handler_timeout_seconds"] = Opt(c.handler_timeout_seconds);
-  j["claim_idle_seconds"] = c.claim_idle_seconds;
-  j["position_update_interval"] = c.position_update_interval;
-  j["messages_per_tick"] = c.messages_per_tick;
-  j["dlq_retention_hours"] = Opt(c.dlq_retention_hours);
-  j["dlq_alert_threshold"] = Opt(c.dlq_alert_threshold);
-  j["consumer_group_size"] = Opt(c.consumer_group_size);
-  j["profile"] = c.profile;
-  return j;
-}
 
 // Every instance that may run: the initial ones, then one per add_worker.
 ordered_json InstancesJson(const Scenario& s) {
@@ -76,10 +39,7 @@ ordered_json RunHeader(const Scenario& s, const std::string& mode, uint64_t seed
   header["mode"] = mode;
   header["start_us"] = ToMicros(world.start());
   header["drain_timeout_us"] = dc.server.drain_timeout.count();
-  header["dlq"] = {{"enabled", dc.server.dlq.enabled},
-                   {"retention_hours", dc.server.dlq.retention_hours},
-                   {"alert_threshold", dc.server.dlq.alert_threshold},
-                   {"check_interval_seconds", dc.server.dlq.check_interval_seconds}};
+  header["dlq"] = DlqJson(dc.server.dlq);
   header["subscriptions"] = subs;
   header["phases"] = {{"heal_at_us", s.heal_at_ms * 1000},
                       {"converge_within_us", s.converge_within_ms * 1000}};

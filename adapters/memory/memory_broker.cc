@@ -328,25 +328,25 @@ StreamId MemoryBroker::AppendLocked(StreamState& stream, const Fields& fields) {
 }
 
 Status MemoryBroker::Ping() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return CheckOpen();
 }
 
 void MemoryBroker::Close() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   closed_ = true;
 }
 
 Result<std::string> MemoryBroker::Publish(std::string_view stream, const Fields& fields) {
   if (fields.empty()) return Status::InvalidArgument("XADD needs at least one field");
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   return AppendLocked(StreamOrCreate(stream), fields).ToString();
 }
 
 Status MemoryBroker::CreateGroup(std::string_view stream, std::string_view group,
                                  GroupStart start) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   StreamState& s = StreamOrCreate(stream);                 // MKSTREAM
   if (s.FindGroup(group) != nullptr) return Status::Ok();  // BUSYGROUP: left untouched
@@ -360,7 +360,7 @@ Result<std::vector<StreamEntry>> MemoryBroker::ReadNew(std::string_view stream,
                                                        std::string_view consumer, int count,
                                                        Duration /*block*/) {
   PROTEAN_RETURN_IF_ERROR(memory_internal::CheckCount(count));
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   StreamState* s = FindStream(stream);
   Group* g = s != nullptr ? s->FindGroup(group) : nullptr;
@@ -397,7 +397,7 @@ Result<std::vector<StreamEntry>> MemoryBroker::ReadPending(std::string_view stre
   PROTEAN_RETURN_IF_ERROR(memory_internal::CheckCount(count));
   const auto after = StreamId::Parse(after_id);
   if (!after) return memory_internal::InvalidId(after_id);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   StreamState* s = FindStream(stream);
   Group* g = s != nullptr ? s->FindGroup(group) : nullptr;
@@ -427,7 +427,7 @@ Result<int64_t> MemoryBroker::Ack(std::string_view stream, std::string_view grou
                                   const std::vector<std::string>& ids) {
   auto parsed = memory_internal::ParseIds(ids);
   if (!parsed.ok()) return parsed.status();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   StreamState* s = FindStream(stream);
   Group* g = s != nullptr ? s->FindGroup(group) : nullptr;
@@ -449,7 +449,7 @@ Result<std::optional<StreamEntry>> MemoryBroker::Redeliver(std::string_view stre
                                                            std::string_view id) {
   const auto parsed = StreamId::Parse(id);
   if (!parsed) return Status::InvalidArgument("invalid stream id: " + std::string(id));
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   StreamState* s = FindStream(stream);
   Group* g = s != nullptr ? s->FindGroup(group) : nullptr;
@@ -476,7 +476,7 @@ Result<std::optional<StreamEntry>> MemoryBroker::Redeliver(std::string_view stre
 Result<int64_t> MemoryBroker::Release(std::string_view stream, std::string_view group,
                                       std::string_view consumer,
                                       const std::vector<std::pair<std::string, int64_t>>& entries) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   StreamState* s = FindStream(stream);
   Group* g = s != nullptr ? s->FindGroup(group) : nullptr;
@@ -502,7 +502,7 @@ Result<int64_t> MemoryBroker::Touch(std::string_view stream, std::string_view gr
                                     const std::vector<std::string>& ids) {
   auto parsed = memory_internal::ParseIds(ids);
   if (!parsed.ok()) return parsed.status();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   StreamState* s = FindStream(stream);
   Group* g = s != nullptr ? s->FindGroup(group) : nullptr;
@@ -525,7 +525,7 @@ Result<std::vector<PendingEntry>> MemoryBroker::Pending(std::string_view stream,
                                                         std::string_view group,
                                                         std::string_view consumer, int count) {
   PROTEAN_RETURN_IF_ERROR(memory_internal::CheckCount(count));
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   StreamState* s = FindStream(stream);
   Group* g = s != nullptr ? s->FindGroup(group) : nullptr;
@@ -549,7 +549,7 @@ Result<ClaimResult> MemoryBroker::AutoClaim(std::string_view stream, std::string
   if (min_idle < Duration(0)) return Status::InvalidArgument("min_idle must be >= 0");
   const auto start = StreamId::Parse(cursor);
   if (!start) return memory_internal::InvalidId(cursor);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   StreamState* s = FindStream(stream);
   Group* g = s != nullptr ? s->FindGroup(group) : nullptr;
@@ -596,7 +596,7 @@ Result<std::vector<StreamEntry>> MemoryBroker::Range(std::string_view stream,
   if (!first) return memory_internal::InvalidId(start);
   const auto last = memory_internal::ParseRangeBound(end, /*is_start=*/false);
   if (!last) return memory_internal::InvalidId(end);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   std::vector<StreamEntry> out;
   const StreamState* s = FindStream(stream);
@@ -614,7 +614,7 @@ Result<std::vector<StreamEntry>> MemoryBroker::Range(std::string_view stream,
 Result<int64_t> MemoryBroker::Delete(std::string_view stream, const std::vector<std::string>& ids) {
   auto parsed = memory_internal::ParseIds(ids);
   if (!parsed.ok()) return parsed.status();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   StreamState* s = FindStream(stream);
   if (s == nullptr) return int64_t{0};
@@ -631,7 +631,7 @@ Result<int64_t> MemoryBroker::Delete(std::string_view stream, const std::vector<
 }
 
 Result<int64_t> MemoryBroker::DeleteStream(std::string_view stream) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   auto it = streams_.find(stream);
   if (it == streams_.end()) return int64_t{0};
@@ -648,7 +648,7 @@ Result<int64_t> MemoryBroker::Trim(std::string_view stream, const TrimSpec& spec
   } else if (spec.max_len < 0) {
     return Status::InvalidArgument("MAXLEN must be >= 0");
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   StreamState* s = FindStream(stream);
   if (s == nullptr) return int64_t{0};
@@ -669,14 +669,14 @@ Result<int64_t> MemoryBroker::Trim(std::string_view stream, const TrimSpec& spec
 }
 
 Result<int64_t> MemoryBroker::Length(std::string_view stream) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   const StreamState* s = FindStream(stream);
   return s == nullptr ? int64_t{0} : static_cast<int64_t>(s->length());
 }
 
 Result<std::optional<int64_t>> MemoryBroker::Lag(std::string_view stream, std::string_view group) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   StreamState* s = FindStream(stream);
   const Group* g = s != nullptr ? s->FindGroup(group) : nullptr;
@@ -686,7 +686,7 @@ Result<std::optional<int64_t>> MemoryBroker::Lag(std::string_view stream, std::s
 
 Result<std::vector<ConsumerInfo>> MemoryBroker::Consumers(std::string_view stream,
                                                           std::string_view group) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   StreamState* s = FindStream(stream);
   const Group* g = s != nullptr ? s->FindGroup(group) : nullptr;
@@ -706,7 +706,7 @@ Result<std::vector<ConsumerInfo>> MemoryBroker::Consumers(std::string_view strea
 Result<ConsumerDeletion> MemoryBroker::DeleteConsumer(std::string_view stream,
                                                       std::string_view group,
                                                       std::string_view consumer) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   StreamState* s = FindStream(stream);
   Group* g = s != nullptr ? s->FindGroup(group) : nullptr;
@@ -724,7 +724,7 @@ Result<bool> MemoryBroker::MoveToDlq(std::string_view stream, std::string_view g
                                      std::string_view id, const DlqMetadata& meta) {
   const auto parsed = StreamId::Parse(id);
   if (!parsed) return memory_internal::InvalidId(id);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   StreamState* s = FindStream(stream);
   Group* g = s != nullptr ? s->FindGroup(group) : nullptr;

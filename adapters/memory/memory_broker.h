@@ -41,7 +41,6 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -49,6 +48,7 @@
 
 #include "core/broker.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 
 namespace protean {
 namespace memory_internal {
@@ -117,17 +117,18 @@ class MemoryBroker final : public Broker {
                                        NameHash, std::equal_to<>>;
 
   // All private helpers expect mu_ to be held.
-  Status CheckOpen() const;
-  memory_internal::StreamState* FindStream(std::string_view name);
-  memory_internal::StreamState& StreamOrCreate(std::string_view name);
-  StreamId AppendLocked(memory_internal::StreamState& stream, const Fields& fields);
+  Status CheckOpen() const PROTEAN_REQUIRES(mu_);
+  memory_internal::StreamState* FindStream(std::string_view name) PROTEAN_REQUIRES(mu_);
+  memory_internal::StreamState& StreamOrCreate(std::string_view name) PROTEAN_REQUIRES(mu_);
+  StreamId AppendLocked(memory_internal::StreamState& stream, const Fields& fields)
+      PROTEAN_REQUIRES(mu_);
 
   const Clock& clock_;
   const std::string provider_;
-  std::mutex mu_;
+  Mutex mu_;
   GroupRecreationCount recreations_;
-  bool closed_ = false;  // guarded by mu_
-  StreamMap streams_;    // guarded by mu_
+  bool closed_ PROTEAN_GUARDED_BY(mu_) = false;
+  StreamMap streams_ PROTEAN_GUARDED_BY(mu_);
 };
 
 }  // namespace protean

@@ -1,6 +1,5 @@
 #include "adapters/memory/memory_cache.h"
 
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,17 +33,17 @@ MemoryCache::Entry* MemoryCache::FindLiveLocked(std::string_view key, TimePoint 
 }
 
 Status MemoryCache::Ping() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return CheckOpenLocked();
 }
 
 void MemoryCache::Close() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   closed_ = true;
 }
 
 Result<std::string> MemoryCache::Get(std::string_view key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpenLocked());
   const Entry* entry = FindLiveLocked(key, clock_.Now());
   if (entry == nullptr) return KeyNotFound(key);
@@ -52,7 +51,7 @@ Result<std::string> MemoryCache::Get(std::string_view key) {
 }
 
 Status MemoryCache::Set(std::string_view key, std::string_view value, std::optional<Duration> ttl) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpenLocked());
   if (ttl.has_value() && ttl->count() <= 0) {
     return Status::InvalidArgument(
@@ -70,7 +69,7 @@ Status MemoryCache::Set(std::string_view key, std::string_view value, std::optio
 }
 
 Status MemoryCache::SetKeepTtl(std::string_view key, std::string_view value) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpenLocked());
   Entry* entry = FindLiveLocked(key, clock_.Now());
   if (entry == nullptr) {
@@ -82,7 +81,7 @@ Status MemoryCache::SetKeepTtl(std::string_view key, std::string_view value) {
 }
 
 Result<bool> MemoryCache::Remove(std::string_view key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpenLocked());
   if (FindLiveLocked(key, clock_.Now()) == nullptr) return false;
   entries_.erase(entries_.find(key));
@@ -90,7 +89,7 @@ Result<bool> MemoryCache::Remove(std::string_view key) {
 }
 
 Result<std::optional<Duration>> MemoryCache::Ttl(std::string_view key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpenLocked());
   const TimePoint now = clock_.Now();
   const Entry* entry = FindLiveLocked(key, now);

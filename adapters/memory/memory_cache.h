@@ -15,13 +15,13 @@
 // returns kUnavailable.
 
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "core/cache.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 
 namespace protean {
 
@@ -49,14 +49,14 @@ class MemoryCache final : public Cache {
   };
   using Entries = std::map<std::string, Entry, std::less<>>;
 
-  Status CheckOpenLocked() const;
+  Status CheckOpenLocked() const PROTEAN_REQUIRES(mu_);
   // The live entry for `key`, or nullptr; erases it first if it has expired.
-  Entry* FindLiveLocked(std::string_view key, TimePoint now);
+  Entry* FindLiveLocked(std::string_view key, TimePoint now) PROTEAN_REQUIRES(mu_);
 
   const Clock& clock_;
-  mutable std::mutex mu_;
-  bool closed_ = false;
-  Entries entries_;
+  mutable Mutex mu_;
+  bool closed_ PROTEAN_GUARDED_BY(mu_) = false;
+  Entries entries_ PROTEAN_GUARDED_BY(mu_);
 };
 
 }  // namespace protean

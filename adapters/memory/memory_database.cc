@@ -1,7 +1,6 @@
 #include "adapters/memory/memory_database.h"
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,22 +28,22 @@ MemoryDatabase::Table* MemoryDatabase::FindTableLocked(std::string_view table) {
 }
 
 Status MemoryDatabase::Ping() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return CheckOpenLocked();
 }
 
 void MemoryDatabase::Close() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   closed_ = true;
 }
 
 Status MemoryDatabase::Setup() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return CheckOpenLocked();
 }
 
 Result<std::optional<Record>> MemoryDatabase::Get(std::string_view table, std::string_view key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpenLocked());
   std::optional<Record> out;
   const Table* records = FindTableLocked(table);
@@ -58,7 +57,7 @@ Result<std::optional<Record>> MemoryDatabase::Get(std::string_view table, std::s
 Result<int64_t> MemoryDatabase::Put(std::string_view table, std::string_view key,
                                     std::string_view data,
                                     std::optional<int64_t> expected_version) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpenLocked());
   Table* records = FindTableLocked(table);
   Entry* entry = nullptr;
@@ -83,7 +82,7 @@ Result<int64_t> MemoryDatabase::Put(std::string_view table, std::string_view key
 }
 
 Result<bool> MemoryDatabase::Remove(std::string_view table, std::string_view key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpenLocked());
   Table* records = FindTableLocked(table);
   if (records == nullptr) return false;
@@ -96,7 +95,7 @@ Result<bool> MemoryDatabase::Remove(std::string_view table, std::string_view key
 
 Result<std::vector<Record>> MemoryDatabase::List(std::string_view table, std::string_view after_key,
                                                  size_t limit) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpenLocked());
   std::vector<Record> out;
   const Table* records = FindTableLocked(table);
@@ -109,7 +108,7 @@ Result<std::vector<Record>> MemoryDatabase::List(std::string_view table, std::st
 }
 
 Result<int64_t> MemoryDatabase::Count(std::string_view table) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpenLocked());
   const Table* records = FindTableLocked(table);
   return records == nullptr ? int64_t{0} : static_cast<int64_t>(records->size());

@@ -15,13 +15,13 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/database.h"
+#include "core/mutex.h"
 
 namespace protean {
 
@@ -51,13 +51,13 @@ class MemoryDatabase final : public Database {
   };
   using Table = std::map<std::string, Entry, std::less<>>;
 
-  Status CheckOpenLocked() const;
+  Status CheckOpenLocked() const PROTEAN_REQUIRES(mu_);
   // The table, or nullptr when it has no records.
-  Table* FindTableLocked(std::string_view table);
+  Table* FindTableLocked(std::string_view table) PROTEAN_REQUIRES(mu_);
 
-  mutable std::mutex mu_;
-  bool closed_ = false;
-  std::map<std::string, Table, std::less<>> tables_;
+  mutable Mutex mu_;
+  bool closed_ PROTEAN_GUARDED_BY(mu_) = false;
+  std::map<std::string, Table, std::less<>> tables_ PROTEAN_GUARDED_BY(mu_);
 };
 
 }  // namespace protean

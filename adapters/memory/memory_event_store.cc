@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -117,12 +116,12 @@ Status MemoryEventStore::CheckOpenLocked() const {
 }
 
 Status MemoryEventStore::Ping() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return CheckOpenLocked();
 }
 
 void MemoryEventStore::Close() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   closed_ = true;
 }
 
@@ -142,7 +141,7 @@ Result<int64_t> MemoryEventStore::Write(const NewEventMessage& message,
     return Status::InvalidArgument("invalid input syntax for type json (metadata of " +
                                    message.stream_name + ")");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpenLocked());
 
   const std::vector<size_t>* slots = StreamSlotsLocked(message.stream_name);
@@ -187,7 +186,7 @@ Result<int64_t> MemoryEventStore::Write(const NewEventMessage& message,
 Result<std::vector<EventMessage>> MemoryEventStore::ReadStream(std::string_view stream_name,
                                                                int64_t position,
                                                                int64_t batch_size) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpenLocked());
   if (IsCategory(stream_name)) {
     return Status::InvalidArgument("Must be a stream name: " + std::string(stream_name));
@@ -218,7 +217,7 @@ bool MemoryEventStore::MatchesCorrelationLocked(StoredMessage& stored,
 
 Result<std::vector<EventMessage>> MemoryEventStore::ReadCategory(std::string_view category,
                                                                  const CategoryRead& read) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpenLocked());
   if (!IsCategory(category)) {
     return Status::InvalidArgument("Must be a category: " + std::string(category));
@@ -238,7 +237,7 @@ Result<std::vector<EventMessage>> MemoryEventStore::ReadCategory(std::string_vie
   const std::vector<size_t>& slots = it->second;
   // Slots are in global-position order: binary-search the first one due.
   auto slot_it = std::lower_bound(slots.begin(), slots.end(), read.position,
-                                  [this](size_t slot, int64_t position) {
+                                  [this](size_t slot, int64_t position) PROTEAN_REQUIRES(mu_) {
                                     return messages_[slot].message.global_position < position;
                                   });
   const size_t limit = read.batch_size == -1 ? slots.size() : static_cast<size_t>(read.batch_size);
@@ -262,7 +261,7 @@ Result<std::vector<EventMessage>> MemoryEventStore::ReadCategory(std::string_vie
 
 Result<std::optional<EventMessage>> MemoryEventStore::LastMessage(std::string_view stream_name,
                                                                   std::optional<std::string> type) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpenLocked());
   std::optional<EventMessage> out;
   const std::vector<size_t>* slots = StreamSlotsLocked(stream_name);
@@ -278,7 +277,7 @@ Result<std::optional<EventMessage>> MemoryEventStore::LastMessage(std::string_vi
 }
 
 Result<std::optional<int64_t>> MemoryEventStore::StreamVersion(std::string_view stream_name) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpenLocked());
   std::optional<int64_t> out;
   const std::vector<size_t>* slots = StreamSlotsLocked(stream_name);

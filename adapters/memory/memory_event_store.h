@@ -23,7 +23,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +32,7 @@
 
 #include "core/clock.h"
 #include "core/event_store.h"
+#include "core/mutex.h"
 
 namespace protean {
 
@@ -75,20 +75,23 @@ class MemoryEventStore final : public EventStore {
   using SlotIndex =
       std::unordered_map<std::string, std::vector<size_t>, StringHash, std::equal_to<>>;
 
-  Status CheckOpenLocked() const;
+  Status CheckOpenLocked() const PROTEAN_REQUIRES(mu_);
   // The slots of `stream_name` in position order, or nullptr if it is empty.
-  const std::vector<size_t>* StreamSlotsLocked(std::string_view stream_name) const;
+  const std::vector<size_t>* StreamSlotsLocked(std::string_view stream_name) const
+      PROTEAN_REQUIRES(mu_);
   // Whether the message's correlationStreamName has category `correlation`.
-  bool MatchesCorrelationLocked(StoredMessage& stored, std::string_view correlation);
+  bool MatchesCorrelationLocked(StoredMessage& stored, std::string_view correlation)
+      PROTEAN_REQUIRES(mu_);
 
   const Clock& clock_;
-  mutable std::mutex mu_;
-  bool closed_ = false;
-  int64_t next_global_position_ = 1;
-  std::vector<StoredMessage> messages_;  // in global-position order; a slot is an index
-  SlotIndex streams_;                    // stream name -> slots, position order
-  SlotIndex categories_;                 // category -> slots, global-position order
-  std::unordered_set<std::string> ids_;  // canonical uuids written so far
+  mutable Mutex mu_;
+  bool closed_ PROTEAN_GUARDED_BY(mu_) = false;
+  int64_t next_global_position_ PROTEAN_GUARDED_BY(mu_) = 1;
+  // In global-position order; a slot is an index.
+  std::vector<StoredMessage> messages_ PROTEAN_GUARDED_BY(mu_);
+  SlotIndex streams_ PROTEAN_GUARDED_BY(mu_);     // stream name -> slots, position order
+  SlotIndex categories_ PROTEAN_GUARDED_BY(mu_);  // category -> slots, global-position order
+  std::unordered_set<std::string> ids_ PROTEAN_GUARDED_BY(mu_);  // canonical uuids written so far
 };
 
 }  // namespace protean

@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 
@@ -52,12 +51,12 @@ PgPool::PgPool(PgPoolOptions options, const Clock& clock)
 
 PgPool::~PgPool() {
   Close();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_CHECK(open_ == 0);  // every Lease was returned
 }
 
 void PgPool::CountClosed(int64_t PgPoolCounters::*reason) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ++counters_.closed;
   if (reason != nullptr) ++(counters_.*reason);
 }
@@ -75,7 +74,7 @@ Result<std::unique_ptr<PgPool::Slot>> PgPool::Open() {
 #pragma GCC diagnostic pop
     if (options_.on_connect) options_.on_connect(*slot->conn);
     slot->opened_at = clock_.Now();
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++counters_.opened;
     return slot;
   } catch (...) {
@@ -107,12 +106,14 @@ bool PgPool::Usable(Slot& slot) {
 Result<PgPool::Lease> PgPool::Acquire() {
   std::unique_ptr<Slot> slot;
   {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     const int64_t cap = options_.pool_size + options_.max_overflow;
-    const auto ready = [&] { return closed_ || !idle_.empty() || open_ < cap; };
+    const auto ready = [&]() PROTEAN_REQUIRES(mu_) {
+      return closed_ || !idle_.empty() || open_ < cap;
+    };
     // The wait is real blocking time, so it uses the steady clock.
     const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
-    if (!available_.wait_until(lock, deadline, ready)) {
+    if (!available_.WaitUntil(lock, deadline, ready)) {
       ++counters_.timeouts;
       return Status::Timeout(options_.name + ": no connection free within pool_timeout " +
                              std::to_string(ToSecondsF(options_.timeout)) + " s (pool_size " +
@@ -133,9 +134,9 @@ Result<PgPool::Lease> PgPool::Acquire() {
   if (slot == nullptr) {
     Result<std::unique_ptr<Slot>> opened = Open();
     if (!opened.ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       --open_;
-      available_.notify_one();
+      available_.NotifyOne();
       return opened.status();
     }
     slot = std::move(*opened);
@@ -146,7 +147,7 @@ Result<PgPool::Lease> PgPool::Acquire() {
 void PgPool::Release(std::unique_ptr<Slot> slot, bool discard) {
   std::unique_ptr<Slot> to_close;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (discard || closed_ || static_cast<int64_t>(idle_.size()) >= options_.pool_size) {
       --open_;
       ++counters_.closed;
@@ -155,14 +156,14 @@ void PgPool::Release(std::unique_ptr<Slot> slot, bool discard) {
     } else {
       idle_.push_back(std::move(slot));
     }
-    available_.notify_one();
+    available_.NotifyOne();
   }
   // ~connection says goodbye to the server: outside the lock.
   to_close.reset();
 }
 
 PoolStats PgPool::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PoolStats out;
   out.size = options_.pool_size;
   out.checked_in = static_cast<int64_t>(idle_.size());
@@ -172,19 +173,19 @@ PoolStats PgPool::stats() const {
 }
 
 PgPoolCounters PgPool::counters() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return counters_;
 }
 
 void PgPool::Close() {
   std::deque<std::unique_ptr<Slot>> to_close;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     closed_ = true;
     to_close.swap(idle_);
     open_ -= static_cast<int64_t>(to_close.size());
     counters_.closed += static_cast<int64_t>(to_close.size());
-    available_.notify_all();
+    available_.NotifyAll();
   }
   to_close.clear();
 }

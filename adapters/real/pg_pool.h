@@ -23,13 +23,11 @@
 // (destroyed) before the pool is destroyed. After Close(), Acquire and Run
 // return kUnavailable; leased connections are closed when returned.
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +38,7 @@
 #include "adapters/real/pg_error.h"
 #include "core/clock.h"
 #include "core/database.h"
+#include "core/mutex.h"
 #include "core/status.h"
 #include "core/time.h"
 
@@ -140,12 +139,12 @@ class PgPool {
   const PgPoolOptions options_;
   const Clock& clock_;
 
-  mutable std::mutex mu_;
-  std::condition_variable available_;
-  bool closed_ = false;
-  int64_t open_ = 0;  // idle + leased + being opened
-  std::deque<std::unique_ptr<Slot>> idle_;
-  PgPoolCounters counters_;
+  mutable Mutex mu_;
+  CondVar available_;
+  bool closed_ PROTEAN_GUARDED_BY(mu_) = false;
+  int64_t open_ PROTEAN_GUARDED_BY(mu_) = 0;  // idle + leased + being opened
+  std::deque<std::unique_ptr<Slot>> idle_ PROTEAN_GUARDED_BY(mu_);
+  PgPoolCounters counters_ PROTEAN_GUARDED_BY(mu_);
 };
 
 template <typename T, typename Fn>

@@ -152,7 +152,7 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::Open(const RedisOption
 }
 
 RedisConnection::~RedisConnection() {
-  std::lock_guard lock(fd_mu_);
+  MutexLock lock(&fd_mu_);
   if (context_ != nullptr) redisFree(context_);
 }
 
@@ -175,7 +175,7 @@ Status RedisConnection::ConnectWithBackoff(bool reconnect) {
 
 Status RedisConnection::ConnectOnce(bool reconnect, bool* retryable) {
   {
-    std::lock_guard lock(fd_mu_);
+    MutexLock lock(&fd_mu_);
     if (reconnect && context_ != nullptr) {
       // Reuses host, port and connect timeout; NOT the command timeout.
       if (redisReconnect(context_) != REDIS_OK) return RedisStatus(context_, nullptr, "connect");
@@ -330,7 +330,7 @@ bool RedisConnection::HasStrayInput() const {
 }
 
 void RedisConnection::Interrupt() {
-  std::lock_guard lock(fd_mu_);
+  MutexLock lock(&fd_mu_);
   if (context_ != nullptr && context_->fd >= 0) shutdown(context_->fd, SHUT_RDWR);
 }
 

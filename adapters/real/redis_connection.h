@@ -25,13 +25,13 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "adapters/real/redis_options.h"
+#include "core/mutex.h"
 #include "core/status.h"
 #include "core/time.h"
 
@@ -137,8 +137,11 @@ class RedisConnection {
   Status Prepare(bool* retryable);
 
   const RedisOptions options_;
-  // Guards context_->fd against Interrupt() while (re)connecting or freeing.
-  mutable std::mutex fd_mu_;
+  // The owning thread replaces or frees context_ under fd_mu_ and reads it
+  // without (it is the only writer); Interrupt(), from any thread, reads it
+  // under fd_mu_. Not PROTEAN_GUARDED_BY: the owner's lock-free reads are
+  // the point.
+  mutable Mutex fd_mu_;
   redisContext* context_ = nullptr;
   int64_t connects_ = 0;
 };

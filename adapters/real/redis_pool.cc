@@ -14,7 +14,7 @@ RedisPool::RedisPool(RedisOptions options) : options_(std::move(options)) {
 
 RedisPool::~RedisPool() {
   Close();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_CHECK(leased_.empty());  // a lease outlived its pool
 }
 
@@ -23,19 +23,19 @@ Status RedisPool::ClosedStatus() const {
 }
 
 bool RedisPool::closed() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return closed_;
 }
 
 int RedisPool::open_connections() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return open_;
 }
 
 Result<RedisPool::Lease> RedisPool::Acquire() {
   std::unique_ptr<RedisConnection> connection;
   {
-    std::unique_lock lock(mu_);
+    MutexLock lock(&mu_);
     const auto deadline = std::chrono::steady_clock::now() + options_.pool_timeout;
     while (true) {
       if (closed_) return ClosedStatus();
@@ -48,8 +48,8 @@ Result<RedisPool::Lease> RedisPool::Acquire() {
         ++open_;
         break;
       }
-      if (freed_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-          open_ >= options_.max_connections && !closed_) {
+      if (!freed_.WaitUntil(lock, deadline) && idle_.empty() && open_ >= options_.max_connections &&
+          !closed_) {
         return Status::Timeout(options_.owner + ": no free Redis connection within " +
                                std::to_string(ToSecondsF(options_.pool_timeout)) +
                                " s (max_connections=" + std::to_string(options_.max_connections) +
@@ -61,13 +61,13 @@ Result<RedisPool::Lease> RedisPool::Acquire() {
   if (connection == nullptr) {
     auto opened = RedisConnection::Open(options_);
     if (!opened.ok()) {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       --open_;
-      freed_.notify_one();
+      freed_.NotifyOne();
       return opened.status();
     }
     connection = std::move(opened).value();
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (closed_) {
       --open_;
       return ClosedStatus();
@@ -86,7 +86,7 @@ Result<RedisPool::Lease> RedisPool::Acquire() {
 }
 
 void RedisPool::Release(std::unique_ptr<RedisConnection> connection) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   leased_.erase(connection.get());
   if (closed_) {
     --open_;
@@ -94,20 +94,20 @@ void RedisPool::Release(std::unique_ptr<RedisConnection> connection) {
   } else {
     idle_.push_back(std::move(connection));
   }
-  freed_.notify_one();
+  freed_.NotifyOne();
 }
 
 void RedisPool::Close() {
   std::vector<std::unique_ptr<RedisConnection>> idle;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (!closed_) {
       closed_ = true;
       idle.swap(idle_);
       open_ -= static_cast<int>(idle.size());
       for (RedisConnection* leased : leased_) leased->Interrupt();
     }
-    freed_.notify_all();
+    freed_.NotifyAll();
   }
   // `idle` frees its connections here, outside the lock.
 }

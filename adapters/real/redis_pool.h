@@ -19,15 +19,14 @@
 // Thread-safety: all methods may be called from any thread. The pool must
 // outlive its leases.
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <utility>
 #include <vector>
 
 #include "adapters/real/redis_connection.h"
 #include "adapters/real/redis_options.h"
+#include "core/mutex.h"
 #include "core/status.h"
 
 namespace protean {
@@ -86,12 +85,12 @@ class RedisPool {
   Status ClosedStatus() const;
 
   const RedisOptions options_;
-  mutable std::mutex mu_;
-  std::condition_variable freed_;
-  bool closed_ = false;                                 // guarded by mu_
-  int open_ = 0;                                        // guarded by mu_
-  std::vector<std::unique_ptr<RedisConnection>> idle_;  // guarded by mu_
-  std::set<RedisConnection*> leased_;                   // guarded by mu_
+  mutable Mutex mu_;
+  CondVar freed_;
+  bool closed_ PROTEAN_GUARDED_BY(mu_) = false;
+  int open_ PROTEAN_GUARDED_BY(mu_) = 0;
+  std::vector<std::unique_ptr<RedisConnection>> idle_ PROTEAN_GUARDED_BY(mu_);
+  std::set<RedisConnection*> leased_ PROTEAN_GUARDED_BY(mu_);
 };
 
 }  // namespace protean

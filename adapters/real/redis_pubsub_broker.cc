@@ -136,7 +136,7 @@ void RedisPubSubBroker::Close() { pool_->Close(); }
 
 std::string RedisPubSubBroker::NextId() {
   const auto now_ms = static_cast<uint64_t>(std::max<int64_t>(ToMillis(clock_.Now()), 0));
-  std::lock_guard lock(id_mu_);
+  MutexLock lock(&id_mu_);
   if (now_ms > last_id_.ms) {
     last_id_ = {now_ms, 0};
   } else if (last_id_.seq != std::numeric_limits<uint64_t>::max()) {

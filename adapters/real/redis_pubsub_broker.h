@@ -21,7 +21,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +29,7 @@
 #include "adapters/real/redis_options.h"
 #include "core/broker.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 
 namespace protean {
 
@@ -127,8 +127,8 @@ class RedisPubSubBroker final : public Broker {
 
   const Clock& clock_;
   std::unique_ptr<RedisPool> pool_;
-  std::mutex id_mu_;
-  StreamId last_id_;  // guarded by id_mu_
+  Mutex id_mu_;
+  StreamId last_id_ PROTEAN_GUARDED_BY(id_mu_);
 };
 
 // The JSON object of `fields`, or kInvalidArgument (duplicate name, bad UTF-8).

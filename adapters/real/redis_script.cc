@@ -6,7 +6,7 @@ namespace protean {
 
 Result<std::string> RedisScript::Sha(RedisConnection& connection) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (!sha_.empty()) return sha_;
   }
   auto loaded = connection.Command(RedisArgs{"SCRIPT", "LOAD"}.Add(source_));
@@ -15,7 +15,7 @@ Result<std::string> RedisScript::Sha(RedisConnection& connection) {
   }
   const auto sha = redis_internal::Text(loaded->get());
   if (!sha) return redis_internal::BadShape("SCRIPT LOAD", "the SHA1 is not a string");
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   sha_ = std::string(*sha);
   return sha_;
 }

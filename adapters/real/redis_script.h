@@ -8,12 +8,12 @@
 // Thread-safety: Eval may be called from any thread, each with its own
 // connection; the cached SHA1 is guarded by a mutex.
 
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "adapters/real/redis_connection.h"
+#include "core/mutex.h"
 #include "core/status.h"
 
 namespace protean {
@@ -32,7 +32,7 @@ class RedisScript {
   // Tests: pretend the script was loaded under `sha` (a wrong one makes
   // the next Eval take the NOSCRIPT path).
   void SetShaForTesting(std::string sha) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     sha_ = std::move(sha);
   }
 
@@ -43,8 +43,8 @@ class RedisScript {
 
   const std::string name_;
   const std::string source_;
-  std::mutex mu_;
-  std::string sha_;  // guarded by mu_; empty until loaded
+  Mutex mu_;
+  std::string sha_ PROTEAN_GUARDED_BY(mu_);  // empty until loaded
 };
 
 }  // namespace protean

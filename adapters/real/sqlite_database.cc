@@ -9,7 +9,6 @@
 #include <functional>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -148,7 +147,7 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(SqliteDatabaseOptio
   sqlite3_busy_timeout(db, static_cast<int>(busy_ms));
   std::unique_ptr<SqliteDatabase> out(new SqliteDatabase(db, std::move(options)));
   if (out->options_.path != ":memory:") {
-    std::lock_guard<std::mutex> lock(out->mu_);
+    MutexLock lock(&out->mu_);
     // journal_mode answers with a row; sqlite3_exec discards it.
     Status wal = out->ExecLocked("PRAGMA journal_mode=WAL");
     if (!wal.ok()) return wal;
@@ -162,7 +161,7 @@ SqliteDatabase::SqliteDatabase(sqlite3* db, SqliteDatabaseOptions options)
 SqliteDatabase::~SqliteDatabase() { Close(); }
 
 void SqliteDatabase::Close() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   CloseLocked();
 }
 
@@ -259,13 +258,13 @@ class BusyScope {
 }  // namespace
 
 Status SqliteDatabase::Ping() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   BusyScope busy(busy_);
   return StepLocked("ping", "SELECT 1", nullptr, nullptr);
 }
 
 Status SqliteDatabase::Setup() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   BusyScope busy(busy_);
   return ExecLocked(
       Sql("CREATE TABLE IF NOT EXISTS {t} (tbl TEXT NOT NULL, key TEXT NOT NULL,"
@@ -274,7 +273,7 @@ Status SqliteDatabase::Setup() {
 }
 
 Result<std::optional<Record>> SqliteDatabase::Get(std::string_view table, std::string_view key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   BusyScope busy(busy_);
   std::optional<Record> out;
   Status status = StepLocked(
@@ -294,7 +293,7 @@ Result<std::optional<Record>> SqliteDatabase::Get(std::string_view table, std::s
 Result<int64_t> SqliteDatabase::Put(std::string_view table, std::string_view key,
                                     std::string_view data,
                                     std::optional<int64_t> expected_version) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   BusyScope busy(busy_);
   std::optional<int64_t> version;
   const auto bind = [&](sqlite3_stmt* s) {
@@ -338,7 +337,7 @@ Result<int64_t> SqliteDatabase::Put(std::string_view table, std::string_view key
 }
 
 Result<bool> SqliteDatabase::Remove(std::string_view table, std::string_view key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   BusyScope busy(busy_);
   Status status = StepLocked(
       "remove", Sql("DELETE FROM {t} WHERE tbl = ?1 AND key = ?2"),
@@ -353,7 +352,7 @@ Result<bool> SqliteDatabase::Remove(std::string_view table, std::string_view key
 
 Result<std::vector<Record>> SqliteDatabase::List(std::string_view table, std::string_view after_key,
                                                  size_t limit) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   BusyScope busy(busy_);
   const auto bounded_limit = static_cast<sqlite3_int64>(
       std::min<uint64_t>(limit, static_cast<uint64_t>(std::numeric_limits<int64_t>::max())));
@@ -376,7 +375,7 @@ Result<std::vector<Record>> SqliteDatabase::List(std::string_view table, std::st
 }
 
 Result<int64_t> SqliteDatabase::Count(std::string_view table) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   BusyScope busy(busy_);
   int64_t count = 0;
   Status status = StepLocked(

@@ -27,13 +27,13 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/database.h"
+#include "core/mutex.h"
 #include "core/status.h"
 #include "core/time.h"
 
@@ -79,25 +79,26 @@ class SqliteDatabase final : public Database {
   class Statement;  // a prepared statement, reset and unbound after each use
 
   SqliteDatabase(sqlite3* db, SqliteDatabaseOptions options);
-  Status CheckOpenLocked() const;
+  Status CheckOpenLocked() const PROTEAN_REQUIRES(mu_);
   // The cached statement `name` for `sql`, prepared on first use.
-  Result<Statement*> PrepareLocked(const std::string& name, const std::string& sql);
-  Status ExecLocked(const std::string& sql);
+  Result<Statement*> PrepareLocked(const std::string& name, const std::string& sql)
+      PROTEAN_REQUIRES(mu_);
+  Status ExecLocked(const std::string& sql) PROTEAN_REQUIRES(mu_);
   // Runs the cached statement `name` (`sql`) to completion: `bind` binds its
   // parameters (returning a sqlite3 code), `on_row` reads each result row.
   Status StepLocked(const std::string& name, const std::string& sql,
                     const std::function<int(sqlite3_stmt*)>& bind,
-                    const std::function<void(sqlite3_stmt*)>& on_row);
+                    const std::function<void(sqlite3_stmt*)>& on_row) PROTEAN_REQUIRES(mu_);
   std::string Sql(std::string_view text) const;  // `text` with {t} = the records table
-  void CloseLocked();
+  void CloseLocked() PROTEAN_REQUIRES(mu_);
 
   const SqliteDatabaseOptions options_;
-  mutable std::mutex mu_;
-  sqlite3* db_ = nullptr;  // null once closed
+  mutable Mutex mu_;
+  sqlite3* db_ PROTEAN_GUARDED_BY(mu_) = nullptr;  // null once closed
   // For pool_stats(), which must not wait for a running call.
   std::atomic<bool> open_{true};
   std::atomic<bool> busy_{false};
-  std::map<std::string, std::unique_ptr<Statement>> statements_;
+  std::map<std::string, std::unique_ptr<Statement>> statements_ PROTEAN_GUARDED_BY(mu_);
 };
 
 }  // namespace protean

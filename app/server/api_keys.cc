@@ -116,7 +116,7 @@ const ApiKey* ApiKeyAuth::Find(std::string_view presented) const {
 }
 
 int64_t ApiKeyAuth::Throttle(const std::string& key, TimePoint now) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Window& w = windows_[key];
   if (now - w.start >= kRateWindow) w = Window{now, 0};
   if (w.used < admin_per_minute_) {

@@ -19,13 +19,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/config/sections.h"
+#include "core/mutex.h"
 #include "core/status.h"
 #include "core/time.h"
 
@@ -82,12 +82,12 @@ class ApiKeyAuth {
 
   std::vector<ApiKey> keys_;
   int64_t admin_per_minute_;
-  std::mutex mu_;
+  Mutex mu_;
   struct Window {
     TimePoint start{};
     int64_t used = 0;
   };
-  std::map<std::string, Window> windows_;  // by key, guarded by mu_
+  std::map<std::string, Window> windows_ PROTEAN_GUARDED_BY(mu_);  // by key
 };
 
 }  // namespace protean::cli

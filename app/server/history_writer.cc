@@ -52,7 +52,7 @@ HistoryWriter::~HistoryWriter() { Close(); }
 Status HistoryWriter::Open(const std::string& path, const Domain& domain,
                            const std::vector<ResolvedHandler>& handlers,
                            const ProcessIdentity& self, uint64_t seed) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) {
     return Status::InvalidArgument("--history " + path + ": " + std::strerror(errno));
@@ -63,12 +63,12 @@ Status HistoryWriter::Open(const std::string& path, const Domain& domain,
 }
 
 void HistoryWriter::OnEngineEvent(const EngineEvent& event) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (fd_ >= 0) WriteLineLocked(EngineEventToJson(event));
 }
 
 void HistoryWriter::OnHandlerCall(const ScriptedCall& call) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (fd_ >= 0) WriteLineLocked(HandlerCallJson(call).dump());
 }
 
@@ -89,7 +89,7 @@ void HistoryWriter::WriteLineLocked(const std::string& json) {
 }
 
 void HistoryWriter::Close() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   CloseLocked();
 }
 

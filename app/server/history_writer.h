@@ -23,7 +23,6 @@
 // Thread-safety: OnEngineEvent runs on the engine loop, OnHandlerCall on the
 // worker that ran the handler; a mutex orders the lines. Close at exit.
 
-#include <mutex>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -32,6 +31,7 @@
 #include "core/engine/domain.h"
 #include "core/engine/engine_events.h"
 #include "core/engine/scripted_handler.h"
+#include "core/mutex.h"
 
 namespace protean::cli {
 
@@ -51,13 +51,13 @@ class HistoryWriter final : public EngineObserver {
   void Close();
 
  private:
-  void WriteLineLocked(const std::string& line);
-  void CloseLocked();
+  void WriteLineLocked(const std::string& line) PROTEAN_REQUIRES(mu_);
+  void CloseLocked() PROTEAN_REQUIRES(mu_);
 
   std::ostream& err_;
-  std::mutex mu_;
+  Mutex mu_;
   std::string path_;
-  int fd_ = -1;  // guarded by mu_
+  int fd_ PROTEAN_GUARDED_BY(mu_) = -1;
 };
 
 }  // namespace protean::cli

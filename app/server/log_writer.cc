@@ -166,7 +166,7 @@ void LogWriter::Write(const LogRecord& record) {
     for (auto& field : shown.fields) field.second = config::RedactText(field.second);
     line = FormatLogText(shown);
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   out_ << line << '\n';
   out_.flush();
 }

@@ -18,7 +18,6 @@
 // other threads log.
 
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -26,6 +25,7 @@
 
 #include "core/config/domain_config.h"
 #include "core/engine/log.h"
+#include "core/mutex.h"
 
 namespace protean::cli {
 
@@ -69,7 +69,7 @@ class LogWriter {
   std::ostream& out_;
   LogFormat format_;
   LogLevel min_level_;
-  std::mutex mu_;
+  Mutex mu_;  // one line at a time to out_
   std::unique_ptr<LineBuffer> buffer_;
   std::unique_ptr<std::ostream> lines_;
 };

@@ -21,26 +21,27 @@ MetricsRefresher::~MetricsRefresher() { Stop(); }
 
 void MetricsRefresher::Start() {
   thread_ = std::thread([this] {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     // The engine creates its consumer groups as it starts: the first pass
     // waits for that rather than reporting missing groups as failures.
-    wake_.wait_for(lock, std::chrono::microseconds(std::min(interval_, kFirstPassDelay).count()),
-                   [this] { return stop_; });
+    const auto stopping = [this]() PROTEAN_REQUIRES(mu_) { return stop_; };
+    wake_.WaitFor(lock, std::chrono::microseconds(std::min(interval_, kFirstPassDelay).count()),
+                  stopping);
     while (!stop_) {
-      lock.unlock();
+      lock.Unlock();
       RefreshOnce();
-      lock.lock();
-      wake_.wait_for(lock, std::chrono::microseconds(interval_.count()), [this] { return stop_; });
+      lock.Lock();
+      wake_.WaitFor(lock, std::chrono::microseconds(interval_.count()), stopping);
     }
   });
 }
 
 void MetricsRefresher::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
-  wake_.notify_all();
+  wake_.NotifyAll();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -52,7 +53,7 @@ void MetricsRefresher::RefreshOnce() {
     details.push_back(RefreshSubscription(s, running));
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     details_ = std::move(details);
   }
   RefreshPools();
@@ -98,7 +99,7 @@ MetricsRefresher::Detail MetricsRefresher::RefreshSubscription(const RefreshedSu
 
 std::string MetricsRefresher::SubscriptionsJson() const {
   nlohmann::json details = nlohmann::json::array();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (size_t i = 0; i < subscriptions_.size(); ++i) {
     const RefreshedSubscription& s = subscriptions_[i];
     const Detail d = i < details_.size() ? details_[i] : Detail{};

@@ -16,9 +16,7 @@
 // refresher thread (or the caller's, in tests). The broker and database must
 // allow calls from any thread (the real adapters do) and outlive Stop().
 
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -27,6 +25,7 @@
 #include "core/broker.h"
 #include "core/database.h"
 #include "core/engine/metrics.h"
+#include "core/mutex.h"
 #include "core/time.h"
 
 namespace protean::cli {
@@ -77,10 +76,10 @@ class MetricsRefresher {
   std::vector<RefreshedSubscription> subscriptions_;
   std::function<bool()> running_;
   Duration interval_;
-  mutable std::mutex mu_;
-  std::vector<Detail> details_;  // one per subscription, guarded by mu_
-  std::condition_variable wake_;
-  bool stop_ = false;
+  mutable Mutex mu_;
+  std::vector<Detail> details_ PROTEAN_GUARDED_BY(mu_);  // one per subscription
+  CondVar wake_;
+  bool stop_ PROTEAN_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

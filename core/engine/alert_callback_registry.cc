@@ -13,7 +13,7 @@ Status AlertCallbackRegistry::Register(const std::string& name, DlqAlertCallback
         ": expected identifiers joined by '.' (\"myapp.alerts.on_dlq\")");
   }
   if (!callback) return Status::InvalidArgument("alert callback " + name + ": empty callback");
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   if (!callbacks_.emplace(name, std::move(callback)).second) {
     return Status::InvalidArgument("alert callback " + name + " is registered twice");
   }
@@ -21,19 +21,19 @@ Status AlertCallbackRegistry::Register(const std::string& name, DlqAlertCallback
 }
 
 bool AlertCallbackRegistry::Contains(std::string_view name) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   return callbacks_.find(name) != callbacks_.end();
 }
 
 std::optional<DlqAlertCallback> AlertCallbackRegistry::Find(std::string_view name) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   auto it = callbacks_.find(name);
   if (it == callbacks_.end()) return std::nullopt;
   return it->second;
 }
 
 std::vector<std::string> AlertCallbackRegistry::Names() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   std::vector<std::string> names;
   for (const auto& [name, _] : callbacks_) names.push_back(name);
   return names;

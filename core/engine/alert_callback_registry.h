@@ -21,7 +21,6 @@
 
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +29,7 @@
 #include "core/config/alert_callback_spec.h"
 #include "core/config/domain_config.h"
 #include "core/engine/engine.h"
+#include "core/mutex.h"
 
 namespace protean {
 
@@ -49,8 +49,8 @@ class AlertCallbackRegistry {
   config::AlertCallbackLookup Lookup() const;
 
  private:
-  mutable std::mutex mutex_;
-  std::map<std::string, DlqAlertCallback, std::less<>> callbacks_;
+  mutable Mutex mutex_;
+  std::map<std::string, DlqAlertCallback, std::less<>> callbacks_ PROTEAN_GUARDED_BY(mutex_);
 };
 
 // The process-wide registry `protean check` and `protean server` consult.

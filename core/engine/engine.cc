@@ -496,7 +496,7 @@ HealthResponse Engine::Ready() const {
   if (drain_requested_.load()) {
     return {503, R"({"status":"unavailable","checks":{"shutting_down":false,"draining":true}})"};
   }
-  std::lock_guard<std::mutex> lock(health_mu_);
+  MutexLock lock(&health_mu_);
   return {ready_ok_ ? 200 : 503, std::string(R"({"status":")") + (ready_ok_ ? "ok" : "degraded") +
                                      R"(","checks":)" + ready_checks_ + "}"};
 }
@@ -559,7 +559,7 @@ void Engine::RefreshReadiness(std::function<void()> done) {
         for (const auto& [key, st] : pings->results) ok = ok && st.ok();
         const nlohmann::json checks = ReadinessChecks(pings->results);
         {
-          std::lock_guard<std::mutex> lock(health_mu_);
+          MutexLock lock(&health_mu_);
           ready_ok_ = ok;
           ready_checks_ = checks.dump();
         }

@@ -28,7 +28,6 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,6 +44,7 @@
 #include "core/engine/subscription.h"
 #include "core/event_store.h"
 #include "core/executor.h"
+#include "core/mutex.h"
 #include "core/runtime/prng.h"
 
 namespace protean {
@@ -199,11 +199,13 @@ class Engine {
   std::atomic<bool> drain_requested_{false};
   std::atomic<size_t> drain_idle_{0};
 
+  // The last readiness event, ok | degraded (the loop's own).
+  std::string ready_status_ = "ok";
   // Written on the loop, read by Ready() from any thread.
-  mutable std::mutex health_mu_;
-  bool ready_ok_ = true;  // until the first refresh says otherwise
-  std::string ready_checks_ = R"({"shutting_down":false})";  // until the first refresh
-  std::string ready_status_ = "ok";                          // last readiness event: ok | degraded
+  mutable Mutex health_mu_;
+  bool ready_ok_ PROTEAN_GUARDED_BY(health_mu_) = true;  // until the first refresh says otherwise
+  // Until the first refresh:
+  std::string ready_checks_ PROTEAN_GUARDED_BY(health_mu_) = R"({"shutting_down":false})";
   // Live(): the instant the unanswered no-op was posted (0 = none waiting).
   mutable std::atomic<int64_t> live_probe_posted_us_{0};
 

@@ -66,21 +66,21 @@ MetricsRegistry::Series& MetricsRegistry::GetSeries(std::string_view name, Type 
 }
 
 Counter* MetricsRegistry::GetCounter(std::string_view name, const MetricLabels& labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Series& s = GetSeries(name, Type::kCounter, labels);
   if (!s.counter) s.counter = std::make_unique<Counter>();
   return s.counter.get();
 }
 
 Gauge* MetricsRegistry::GetGauge(std::string_view name, const MetricLabels& labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Series& s = GetSeries(name, Type::kGauge, labels);
   if (!s.gauge) s.gauge = std::make_unique<Gauge>();
   return s.gauge.get();
 }
 
 Histogram* MetricsRegistry::GetHistogram(std::string_view name, const MetricLabels& labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Series& s = GetSeries(name, Type::kHistogram, labels);
   if (!s.histogram) {
     s.histogram = std::make_unique<Histogram>(
@@ -90,7 +90,7 @@ Histogram* MetricsRegistry::GetHistogram(std::string_view name, const MetricLabe
 }
 
 double MetricsRegistry::Value(std::string_view name, const MetricLabels& labels) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto fit = families_.find(name);
   if (fit == families_.end()) return 0;
   auto sit = fit->second.series.find(RenderLabels(labels));
@@ -131,7 +131,7 @@ std::string WithLabel(const std::string& rendered, const std::string& extra) {
 }  // namespace
 
 std::string MetricsRegistry::RenderPrometheus() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::string out;
   for (const auto& [registry_name, family] : families_) {
     const char* type = family.type == Type::kCounter ? "counter"

@@ -21,11 +21,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "core/mutex.h"
 
 namespace protean {
 
@@ -94,10 +95,11 @@ class MetricsRegistry {
     Type type;
     std::map<std::string, Series> series;  // key: rendered label set
   };
-  Series& GetSeries(std::string_view name, Type type, const MetricLabels& labels);
+  Series& GetSeries(std::string_view name, Type type, const MetricLabels& labels)
+      PROTEAN_REQUIRES(mu_);
 
-  mutable std::mutex mu_;
-  std::map<std::string, Family, std::less<>> families_;
+  mutable Mutex mu_;
+  std::map<std::string, Family, std::less<>> families_ PROTEAN_GUARDED_BY(mu_);
 };
 
 // "{a=\"x\",b=\"y\"}" with Prometheus escaping; "" for no labels.

@@ -9,42 +9,45 @@ TimePoint RealClock::Now() const {
 }
 
 RealExecutor::RealExecutor(const Clock& clock, int workers) : clock_(clock) {
-  workers_alive_ = workers;
+  {
+    MutexLock lock(&work_mu_);
+    workers_alive_ = workers;
+  }
   for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { WorkerMain(); });
 }
 
 RealExecutor::~RealExecutor() {
   {
-    std::lock_guard<std::mutex> lock(work_mu_);
+    MutexLock lock(&work_mu_);
     work_stop_ = true;
   }
-  work_cv_.notify_all();
+  work_cv_.NotifyAll();
   for (auto& t : workers_) t.join();
 }
 
 void RealExecutor::Post(Task task) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ready_.push_back(std::move(task));
   }
-  loop_cv_.notify_one();
+  loop_cv_.NotifyOne();
 }
 
 TimerId RealExecutor::PostAt(TimePoint when, Task task) {
   TimerId id;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     const Key key{when, next_seq_++};
     id = key.seq;
     timers_.emplace(key, std::move(task));
     timer_keys_.emplace(id, key);
   }
-  loop_cv_.notify_one();
+  loop_cv_.NotifyOne();
   return id;
 }
 
 bool RealExecutor::Cancel(TimerId id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = timer_keys_.find(id);
   if (it == timer_keys_.end()) return false;
   timers_.erase(it->second);
@@ -54,11 +57,11 @@ bool RealExecutor::Cancel(TimerId id) {
 
 void RealExecutor::Offload(Work work, Task done) {
   {
-    std::lock_guard<std::mutex> lock(work_mu_);
+    MutexLock lock(&work_mu_);
     if (drop_work_) return;  // after StopWorkers; destroyed outside the lock
     work_.emplace_back(std::move(work), std::move(done));
   }
-  work_cv_.notify_one();
+  work_cv_.NotifyOne();
 }
 
 void RealExecutor::OffloadSequence(Sequence items) {
@@ -81,11 +84,12 @@ void RealExecutor::WorkerMain() {
   for (;;) {
     std::pair<Work, Task> item;
     {
-      std::unique_lock<std::mutex> lock(work_mu_);
-      work_cv_.wait(lock, [&] { return work_stop_ || !work_.empty(); });
+      MutexLock lock(&work_mu_);
+      work_cv_.Wait(lock,
+                    [&]() PROTEAN_REQUIRES(work_mu_) { return work_stop_ || !work_.empty(); });
       if (work_.empty() || drop_work_) {  // stopping and drained, or dropping
         --workers_alive_;
-        exit_cv_.notify_all();
+        exit_cv_.NotifyAll();
         return;
       }
       item = std::move(work_.front());
@@ -102,36 +106,36 @@ void RealExecutor::WorkerMain() {
 
 int RealExecutor::StopWorkers(Duration grace) {
   std::deque<std::pair<Work, Task>> dropped;
-  std::unique_lock<std::mutex> lock(work_mu_);
+  MutexLock lock(&work_mu_);
   work_stop_ = true;
   drop_work_ = true;
   dropped.swap(work_);
-  work_cv_.notify_all();
-  exit_cv_.wait_for(lock, grace, [&] { return workers_alive_ == 0; });
+  work_cv_.NotifyAll();
+  exit_cv_.WaitFor(lock, grace, [&]() PROTEAN_REQUIRES(work_mu_) { return workers_alive_ == 0; });
   const int busy = workers_alive_;
-  lock.unlock();
+  lock.Unlock();
   dropped.clear();  // the closures may own anything; destroyed outside the lock
   return busy;
 }
 
 void RealExecutor::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
-  loop_cv_.notify_all();
+  loop_cv_.NotifyAll();
 }
 
 void RealExecutor::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   stop_ = false;
   while (!stop_) {
     if (!ready_.empty()) {
       Task task = std::move(ready_.front());
       ready_.pop_front();
-      lock.unlock();
+      lock.Unlock();
       task();
-      lock.lock();
+      lock.Lock();
       continue;
     }
     if (!timers_.empty()) {
@@ -141,15 +145,15 @@ void RealExecutor::Run() {
         Task task = std::move(it->second);
         timer_keys_.erase(it->first.seq);
         timers_.erase(it);
-        lock.unlock();
+        lock.Unlock();
         task();
-        lock.lock();
+        lock.Lock();
         continue;
       }
-      loop_cv_.wait_for(lock, wait);
+      loop_cv_.WaitFor(lock, wait);
       continue;
     }
-    loop_cv_.wait(lock);
+    loop_cv_.Wait(lock);
   }
 }
 

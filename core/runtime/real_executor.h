@@ -17,16 +17,15 @@
 // wait for them exits without destroying the executor (protean server does).
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "core/executor.h"
+#include "core/mutex.h"
 
 namespace protean {
 
@@ -74,23 +73,23 @@ class RealExecutor final : public Executor {
   void WorkerMain();
 
   const Clock& clock_;
-  std::mutex mu_;
-  std::condition_variable loop_cv_;
-  std::deque<Task> ready_;
-  std::map<Key, Task> timers_;
-  std::unordered_map<TimerId, Key> timer_keys_;
-  uint64_t next_seq_ = 1;
-  bool stop_ = false;
+  Mutex mu_;
+  CondVar loop_cv_;
+  std::deque<Task> ready_ PROTEAN_GUARDED_BY(mu_);
+  std::map<Key, Task> timers_ PROTEAN_GUARDED_BY(mu_);
+  std::unordered_map<TimerId, Key> timer_keys_ PROTEAN_GUARDED_BY(mu_);
+  uint64_t next_seq_ PROTEAN_GUARDED_BY(mu_) = 1;
+  bool stop_ PROTEAN_GUARDED_BY(mu_) = false;
 
-  std::mutex work_mu_;
-  std::condition_variable work_cv_;
-  std::condition_variable exit_cv_;  // a worker exited
-  std::deque<std::pair<Work, Task>> work_;
-  bool work_stop_ = false;
+  Mutex work_mu_;
+  CondVar work_cv_;
+  CondVar exit_cv_;  // a worker exited
+  std::deque<std::pair<Work, Task>> work_ PROTEAN_GUARDED_BY(work_mu_);
+  bool work_stop_ PROTEAN_GUARDED_BY(work_mu_) = false;
   // StopWorkers: Offload drops, workers exit without draining, a running
-  // sequence starts no further item. Written under work_mu_.
+  // sequence starts no further item. Written under work_mu_, read without it.
   std::atomic<bool> drop_work_{false};
-  int workers_alive_ = 0;  // guarded by work_mu_
+  int workers_alive_ PROTEAN_GUARDED_BY(work_mu_) = 0;
   std::vector<std::thread> workers_;
 };
 

@@ -45,7 +45,7 @@ Status FaultState::Before(std::string_view op) {
     if (w.Covers(now)) return Status::Unavailable("injected fault: backend unavailable");
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (size_t i = 0; i < plan_.resets.size(); ++i) {
       if (now >= plan_.resets[i].at && reset_left_[i] > 0) {
         --reset_left_[i];

@@ -13,13 +13,13 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/broker_wrapper.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "core/storage_wrappers.h"
 
 namespace protean::harness {
@@ -86,8 +86,8 @@ class FaultState {
  private:
   const Clock& clock_;
   AdapterFaultPlan plan_;
-  std::mutex mu_;
-  std::vector<int64_t> reset_left_;
+  Mutex mu_;
+  std::vector<int64_t> reset_left_ PROTEAN_GUARDED_BY(mu_);
 };
 
 class FaultyBroker final : public BrokerWrapper {

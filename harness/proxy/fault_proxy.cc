@@ -1,4 +1,5 @@
 #include "harness/proxy/fault_proxy.h"
+#include "core/mutex.h"
 
 #include <pthread.h>
 #include <sys/eventfd.h>
@@ -6,7 +7,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <mutex>
 #include <thread>
 
 #include "harness/proxy/internal/control_state.h"
@@ -32,7 +32,7 @@ struct FaultProxy::Impl {
   Fd wake;
   internal::ControlState control;
   internal::LoopCounters counters;
-  std::mutex lifecycle_mu;  // Start / Stop
+  Mutex lifecycle_mu;  // Start / Stop
   std::unique_ptr<internal::ProxyLoop> loop;
   std::thread thread;
   std::atomic<bool> stop{false};
@@ -46,7 +46,7 @@ FaultProxy::FaultProxy(FaultProxyOptions options)
 FaultProxy::~FaultProxy() { Stop(); }
 
 Status FaultProxy::Start() {
-  std::lock_guard<std::mutex> lock(impl_->lifecycle_mu);
+  MutexLock lock(&impl_->lifecycle_mu);
   const FaultProxyOptions& o = impl_->options;
   if (impl_->loop != nullptr) return Status::Conflict("proxy " + o.name + " already started");
   if (!impl_->wake.valid()) return Status::Internal("proxy " + o.name + ": eventfd failed");
@@ -74,7 +74,7 @@ Status FaultProxy::Start() {
 }
 
 void FaultProxy::Stop() {
-  std::lock_guard<std::mutex> lock(impl_->lifecycle_mu);
+  MutexLock lock(&impl_->lifecycle_mu);
   if (!impl_->thread.joinable()) return;
   impl_->stop = true;
   impl_->Wake();
@@ -86,7 +86,7 @@ const std::string& FaultProxy::upstream() const { return impl_->options.upstream
 int FaultProxy::port() const { return impl_->port; }
 
 std::string FaultProxy::listen_address() const {
-  std::lock_guard<std::mutex> lock(impl_->lifecycle_mu);
+  MutexLock lock(&impl_->lifecycle_mu);
   return internal::FormatHostPort({impl_->listen_host, impl_->port});
 }
 
@@ -113,7 +113,7 @@ ProxyStats FaultProxy::stats() const {
 }
 
 std::chrono::nanoseconds FaultProxy::loop_cpu_time() const {
-  std::lock_guard<std::mutex> lock(impl_->lifecycle_mu);
+  MutexLock lock(&impl_->lifecycle_mu);
   if (!impl_->thread.joinable()) return std::chrono::nanoseconds(0);
   clockid_t clock{};
   timespec ts{};

@@ -6,7 +6,7 @@ namespace protean::harness::proxy::internal {
 
 Status ControlState::Add(const Toxic& toxic) {
   PROTEAN_RETURN_IF_ERROR(ValidateToxic(toxic));
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (const ToxicEntry& e : toxics_) {
     if (e.toxic.name == toxic.name) {
       return Status::Conflict("toxic " + toxic.name + " already exists");
@@ -19,7 +19,7 @@ Status ControlState::Add(const Toxic& toxic) {
 
 Status ControlState::Update(const Toxic& toxic) {
   PROTEAN_RETURN_IF_ERROR(ValidateToxic(toxic));
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const bool found = std::any_of(toxics_.begin(), toxics_.end(),
                                  [&](const ToxicEntry& e) { return e.toxic.name == toxic.name; });
   if (!found) return Status::NotFound("toxic " + toxic.name + " not found");
@@ -29,20 +29,20 @@ Status ControlState::Update(const Toxic& toxic) {
 }
 
 Status ControlState::Remove(const std::string& name) {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!Erase(name)) return Status::NotFound("toxic " + name + " not found");
   Changed(lock);
   return Status::Ok();
 }
 
 void ControlState::RemoveAll() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   toxics_.clear();
   Changed(lock);
 }
 
 std::vector<Toxic> ControlState::toxics() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<Toxic> out;
   out.reserve(toxics_.size());
   for (const ToxicEntry& e : toxics_) out.push_back(e.toxic);
@@ -50,19 +50,19 @@ std::vector<Toxic> ControlState::toxics() const {
 }
 
 void ControlState::SetEnabled(bool enabled) {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   enabled_ = enabled;
   Changed(lock);
 }
 
 bool ControlState::enabled() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return enabled_;
 }
 
 Status ControlState::Schedule(const std::vector<TimelineEntry>& entries, TimePoint start) {
   for (const TimelineEntry& e : entries) PROTEAN_RETURN_IF_ERROR(ValidateTimelineEntry(e));
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (const TimelineEntry& e : entries) {
     const TimePoint on = start + std::chrono::milliseconds(e.at_ms);
     timeline_.emplace(on, TimelineEvent{true, e.toxic});
@@ -76,18 +76,18 @@ Status ControlState::Schedule(const std::vector<TimelineEntry>& entries, TimePoi
 }
 
 void ControlState::ClearTimeline() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   timeline_.clear();
   Changed(lock);
 }
 
 size_t ControlState::timeline_pending() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return timeline_.size();
 }
 
 ControlState::Snapshot ControlState::Read() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Snapshot s{version_, enabled_, toxics_};
   for (const ToxicEntry& e : toxics_) {
     if (e.toxic.type == ToxicType::kDown) s.enabled = false;
@@ -96,12 +96,12 @@ ControlState::Snapshot ControlState::Read() const {
 }
 
 uint64_t ControlState::version() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return version_;
 }
 
 TimePoint ControlState::AdvanceTimeline(TimePoint now) {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   bool changed = false;
   while (!timeline_.empty() && timeline_.begin()->first <= now) {
     const TimelineEvent& event = timeline_.begin()->second;
@@ -137,9 +137,9 @@ bool ControlState::Erase(const std::string& name) {
   return true;
 }
 
-void ControlState::Changed(std::unique_lock<std::mutex>& lock) {
+void ControlState::Changed(MutexLock& lock) {
   ++version_;
-  lock.unlock();
+  lock.Unlock();
   if (on_change_) on_change_();
 }
 

@@ -11,10 +11,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "harness/proxy/internal/pipe.h"
 #include "harness/proxy/toxic.h"
 
@@ -60,17 +60,21 @@ class ControlState {
   };
 
   // Requires mu_.
-  void Put(const Toxic& toxic);
-  bool Erase(const std::string& name);
-  void Changed(std::unique_lock<std::mutex>& lock);
+  void Put(const Toxic& toxic) PROTEAN_REQUIRES(mu_);
+  bool Erase(const std::string& name) PROTEAN_REQUIRES(mu_);
+  // Counts the change and calls on_change_ after releasing the caller's
+  // `lock` (the caller touches no guarded state after it). Not analysed:
+  // clang 14 cannot follow a scoped lock released through a reference.
+  void Changed(MutexLock& lock) PROTEAN_REQUIRES(mu_) PROTEAN_NO_THREAD_SAFETY_ANALYSIS;
 
   const std::function<void()> on_change_;
-  mutable std::mutex mu_;
-  std::vector<ToxicEntry> toxics_;
-  bool enabled_ = true;
-  std::multimap<TimePoint, TimelineEvent> timeline_;  // equal instants keep their order
-  uint64_t generation_next_ = 1;
-  uint64_t version_ = 1;
+  mutable Mutex mu_;
+  std::vector<ToxicEntry> toxics_ PROTEAN_GUARDED_BY(mu_);
+  bool enabled_ PROTEAN_GUARDED_BY(mu_) = true;
+  // Equal instants keep their order.
+  std::multimap<TimePoint, TimelineEvent> timeline_ PROTEAN_GUARDED_BY(mu_);
+  uint64_t generation_next_ PROTEAN_GUARDED_BY(mu_) = 1;
+  uint64_t version_ PROTEAN_GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace protean::harness::proxy::internal
