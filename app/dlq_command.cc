@@ -11,6 +11,7 @@
 #include "app/dlq_render.h"
 #include "app/envelope.h"
 #include "app/open_domain.h"
+#include "core/config/priority_lanes.h"
 #include "core/dlq_order.h"
 
 namespace protean::cli {
@@ -49,18 +50,22 @@ int Fail(const Status& st, std::ostream& err) {
   return findings ? kExitFindings : kExitUsageOrLoadError;
 }
 
-// Protean's _resolve_dlq_streams: every handler's `{stream}:dlq` in handler
-// order (each once), or, with --subscription, that stream's, which must be a
+// Protean's _resolve_dlq_streams: every handler's `{stream}:dlq` (and its
+// backfill lane's DLQ when [server.priority_lanes] is enabled) in handler
+// order, each once; or, with --subscription, that stream's, which must be a
 // handler's stream ("No subscription found ..." otherwise, exit 1).
 std::optional<int> Resolve(const Domain& domain, const std::string& subscription, DlqScope& scope,
                            std::ostream& err) {
-  for (const auto& h : domain.handlers()) {
-    if (!subscription.empty() && h->stream != subscription) continue;
-    const std::string dlq = DlqStreamName(h->stream);
+  const auto add = [&scope](const std::string& dlq) {
     if (std::find(scope.dlq_streams.begin(), scope.dlq_streams.end(), dlq) ==
         scope.dlq_streams.end()) {
       scope.dlq_streams.push_back(dlq);
     }
+  };
+  for (const auto& h : domain.handlers()) {
+    if (!subscription.empty() && h->stream != subscription) continue;
+    add(DlqStreamName(h->stream));
+    if (auto backfill = config::BackfillDlqStream(domain.config(), h->stream)) add(*backfill);
   }
   if (!subscription.empty() && scope.dlq_streams.empty()) {
     err << "protean: error: No subscription found for stream category '" << subscription << "'.\n";

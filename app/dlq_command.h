@@ -2,9 +2,10 @@
 // `protean dlq list|inspect|replay|replay-all|purge`, after Protean's
 // cli/dlq.py, over the dead-letter queues of the domain's default broker. A
 // DLQ is `{stream}:dlq`; the DLQs searched are those of every handler's
-// stream (in handler order), or, with `--subscription S`, S's, where S must
-// be a handler's stream ("No subscription found for stream category 'S'.",
-// exit 1, as Protean).
+// stream in handler order (with [server.priority_lanes] enabled also
+// Protean's `{stream}:backfill:dlq`, core/config/priority_lanes.h), or, with
+// `--subscription S`, S's, where S must be a handler's stream ("No
+// subscription found for stream category 'S'.", exit 1, as Protean).
 //
 //   protean dlq list [--subscription S] [--limit 100] [--format text|json]
 //   protean dlq inspect <dlq-id> [--subscription S] [--format text|json]

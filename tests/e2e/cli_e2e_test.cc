@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <random>
+#include <set>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -334,6 +335,35 @@ TEST_F(CliE2ETest, SubscriptionsStatusReadsEventStorePositions) {
   EXPECT_EQ(after["current_position"], before["head_position"]);
   EXPECT_EQ(after["lag_seconds"], 0.0);
   EXPECT_TRUE(after["last_updated"].is_string());
+}
+
+// With [server.priority_lanes] enabled, Protean's backfill DLQ of each
+// stream is searched too (Protean writes it; this engine runs no lanes).
+TEST_F(CliE2ETest, DlqCommandsSearchBackfillDlqsWhenLanesAreOn) {
+  const std::string stream = StreamName();
+  const std::string domain = WriteDomain(
+      DomainSpec{.stream = stream, .domain_extra = "[server.priority_lanes]\nenabled = true\n"});
+  const std::string backfill_dlq = stream + ":backfill:dlq";
+  (void)broker().DeleteStream(backfill_dlq);
+  DeadLetter(stream, "p-1", 1767225601000);
+  NextMillisecond();
+  auto lane = broker().Publish(
+      backfill_dlq,
+      {{"data", R"({"data":{},"_dlq_metadata":{"original_stream":")" + stream +
+                    R"(:backfill","consumer_group":"app.Worker","retry_count":3}})"}});
+  ASSERT_TRUE(lane.ok());
+  RunResult list = Cli("dlq list --format json --domain " + domain);
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  json data = json::parse(list.out)["data"];
+  ASSERT_EQ(data["count"], 2) << list.out;
+  std::set<std::string> dlqs;
+  for (const json& m : data["messages"]) dlqs.insert(m["dlq_stream"].get<std::string>());
+  EXPECT_EQ(dlqs, (std::set<std::string>{DlqStreamName(stream), backfill_dlq}));
+  RunResult inspect = Cli("dlq inspect " + *lane + " --domain " + domain);
+  EXPECT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_NE(inspect.out.find("DLQ Stream:      " + backfill_dlq + "\n"), std::string::npos)
+      << inspect.out;
+  (void)broker().DeleteStream(backfill_dlq);
 }
 
 }  // namespace
