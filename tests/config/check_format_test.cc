@@ -197,6 +197,41 @@ TEST_F(CheckFormatTest, LoadErrorInEveryFormat) {
             std::string::npos);
 }
 
+// An error-level finding (the server would refuse it) in a configuration that
+// loads: data.errors in the envelope (Protean's validator errors), status
+// "error" and exit 2 as before; SARIF level error; ::error.
+TEST_F(CheckFormatTest, ErrorFindingsAreDataErrors) {
+  dir_.Write("e/domain.toml", "[server.dlq]\nenabled = true\nalert_callback = \"myapp.on_dlq\"\n");
+  const std::string args = "check --domain " + testing::ShellQuote((dir_.path() / "e").string());
+  const std::string env = "GITHUB_WORKSPACE=" + testing::ShellQuote(dir_.path().string());
+  RunResult run = RunBinary(args + " --format json", env);
+  EXPECT_EQ(run.exit_code, 2) << run.out << run.err;
+  json envelope = json::parse(run.out);
+  EXPECT_EQ(envelope["status"], "error");
+  EXPECT_EQ(envelope["data"]["status"], "fail");
+  EXPECT_EQ(envelope["data"]["counts"]["errors"], 1);
+  ASSERT_EQ(envelope["data"]["errors"].size(), 1u) << run.out;
+  const json& error = envelope["data"]["errors"][0];
+  EXPECT_EQ(error["code"], "CONFIG_INVALID_VALUE");
+  EXPECT_EQ(error["level"], "error");
+  EXPECT_EQ(error["element"], "server.dlq.alert_callback");
+  EXPECT_EQ(error["line"], 3);
+  for (const json& d : envelope["diagnostics"]) EXPECT_NE(d["level"], "error") << d.dump();
+  RunResult sarif = RunBinary(args + " --format sarif", env);
+  EXPECT_EQ(sarif.exit_code, 2);
+  json doc = json::parse(sarif.out);
+  ExpectValidSarif(doc, "e/domain.toml");
+  bool error_result = false;
+  for (const json& r : doc["runs"][0]["results"]) {
+    if (r["ruleId"] == "CONFIG_INVALID_VALUE") error_result = r["level"] == "error";
+  }
+  EXPECT_TRUE(error_result) << sarif.out;
+  RunResult annotations = RunBinary(args + " --format github-annotations", env);
+  EXPECT_EQ(annotations.exit_code, 2);
+  EXPECT_NE(annotations.out.find("::error file=e/domain.toml,line=3,"), std::string::npos)
+      << annotations.out;
+}
+
 TEST(CheckCatalogueTest, EveryCodeOfCheckHasItsRule) {
   for (const char* code :
        {"LOW_POOL_SIZE", "CONNECTION_BUDGET_EXCEEDED", "MEMORY_PROVIDER_IN_PRODUCTION",
