@@ -7,6 +7,7 @@
 
 #include "adapters/memory/register.h"
 #include "adapters/real/register.h"
+#include "app/check_format.h"
 #include "app/cli_values.h"
 #include "core/config/configuration_error.h"
 #include "core/engine/adapter_registry.h"
@@ -15,15 +16,6 @@
 
 namespace protean::cli {
 namespace {
-
-std::string Position(const config::Finding& finding) {
-  std::string out = finding.file;
-  if (finding.line > 0) {
-    out += ':' + std::to_string(finding.line);
-    if (finding.column > 0) out += ':' + std::to_string(finding.column);
-  }
-  return out;
-}
 
 // Builds one adapter the way Domain::Init does and closes it. Factories never
 // connect; SQLite's opens its file, so it is left to the server.
@@ -76,44 +68,6 @@ void CheckHandlers(const config::LoadOptions& load, const HandlerCatalog& handle
 
 }  // namespace
 
-nlohmann::ordered_json CheckReportToJson(const config::CheckReport& report) {
-  nlohmann::ordered_json diagnostics = nlohmann::ordered_json::array();
-  for (const config::Finding& finding : report.findings) {
-    diagnostics.push_back(nlohmann::ordered_json{{"code", finding.code},
-                                                 {"level", config::FindingLevelName(finding.level)},
-                                                 {"key_path", finding.key_path},
-                                                 {"message", finding.message},
-                                                 {"file", finding.file},
-                                                 {"line", finding.line},
-                                                 {"column", finding.column}});
-  }
-  return nlohmann::ordered_json{{"version", std::string(kVersion)},
-                                {"status", report.Status()},
-                                {"domain", report.domain},
-                                {"env", report.env},
-                                {"diagnostics", std::move(diagnostics)},
-                                {"counts",
-                                 {{"errors", report.Count(config::FindingLevel::kError)},
-                                  {"warnings", report.Count(config::FindingLevel::kWarning)},
-                                  {"infos", report.Count(config::FindingLevel::kInfo)}}}};
-}
-
-std::string CheckReportToText(const config::CheckReport& report) {
-  std::string out;
-  for (const config::Finding& finding : report.findings) {
-    std::string position = Position(finding);
-    if (!position.empty()) out += position + ": ";
-    out += std::string(config::FindingLevelName(finding.level)) + " " + finding.code;
-    if (!finding.key_path.empty()) out += " " + finding.key_path;
-    out += ": " + finding.message + "\n";
-  }
-  out += report.domain + ": " + std::string(report.Status()) +
-         " (errors=" + std::to_string(report.Count(config::FindingLevel::kError)) +
-         ", warnings=" + std::to_string(report.Count(config::FindingLevel::kWarning)) +
-         ", infos=" + std::to_string(report.Count(config::FindingLevel::kInfo)) + ")\n";
-  return out;
-}
-
 int RunCheck(const CheckCommandOptions& options, std::ostream& out, std::ostream& err) {
   config::LoadOptions load;
   load.path = options.domain;
@@ -144,19 +98,22 @@ int RunCheck(const CheckCommandOptions& options, std::ostream& out, std::ostream
     CheckHandlers(load, *options.handlers, adapters, clock, report);
   }
 
+  std::string load_error;
   if (report.load_failed) {
     const config::Finding& error = report.findings.front();
-    err << "protean check: error: "
-        << config::FormatConfigurationError(
-               error.code,
-               config::ErrorLocation{error.file, error.key_path, error.line, error.column},
-               error.message)
-        << "\n";
+    load_error = config::FormatConfigurationError(
+        error.code, config::ErrorLocation{error.file, error.key_path, error.line, error.column},
+        error.message);
+    err << "protean check: error: " << load_error << "\n";
   }
   if (options.format == "json") {
-    out << CheckReportToJson(report).dump(2) << "\n";
+    out << CheckEnvelopeJson(report, load_error);
+  } else if (options.format == "sarif") {
+    out << CheckSarif(report, LocationBase());
+  } else if (options.format == "github-annotations") {
+    out << CheckAnnotations(report, LocationBase());
   } else if (!report.load_failed) {
-    out << CheckReportToText(report);
+    out << CheckText(report, options.level, options.quiet);
   }
   return report.ExitCode();
 }
@@ -166,7 +123,7 @@ void RegisterCheckCommand(CLI::App& app, CommandContext& context) {
   CLI::App* check = app.add_subcommand(
       "check", "Check the domain configuration (exit 0 clean, 1 findings, 2 load error)");
   check
-      ->add_option("--domain", options->domain,
+      ->add_option("-d,--domain", options->domain,
                    "domain.toml, or a folder searched with up to two parents")
       ->capture_default_str();
   check
@@ -174,9 +131,26 @@ void RegisterCheckCommand(CLI::App& app, CommandContext& context) {
           "--env", [options](const std::string& name) { options->env = name; },
           "environment overlay to apply (overrides PROTEAN_ENV)")
       ->type_name("NAME");
-  check->add_option("--format", options->format, "output format")
-      ->check(CLI::IsMember({"text", "json"}))
+  check
+      ->add_option("-f,--format", options->format,
+                   "text (alias rich), json (Protean's envelope), sarif (2.1.0) or "
+                   "github-annotations")
+      ->transform(CLI::Transformer({{"rich", "text"}}))
+      ->check(CLI::IsMember({"text", "json", "sarif", "github-annotations"}))
       ->capture_default_str();
+  check
+      ->add_option_function<std::string>(
+          "-l,--level",
+          [options](const std::string& level) {
+            options->level = level == "error"     ? config::FindingLevel::kError
+                             : level == "warning" ? config::FindingLevel::kWarning
+                                                  : config::FindingLevel::kInfo;
+          },
+          "lowest level the text output shows: error, warning or info (default); never "
+          "changes the exit code or the machine formats")
+      ->check(CLI::IsMember({"error", "warning", "info"}))
+      ->type_name("LEVEL");
+  check->add_flag("-q,--quiet", options->quiet, "text: only the summary line");
   check
       ->add_option_function<int64_t>(
           "--workers", [options](const int64_t& workers) { options->workers = workers; },

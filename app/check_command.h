@@ -1,5 +1,7 @@
 #pragma once
-// `protean check [--domain PATH] [--env NAME] [--format text|json] [--workers N]`
+// `protean check [-d|--domain PATH] [--env NAME]
+//                [-f|--format text|json|sarif|github-annotations]
+//                [-l|--level error|warning|info] [-q|--quiet] [--workers N]`
 //
 // Loads the domain config and runs the rules of core/config/check.h, with
 // what `protean server` consults before it starts: the adapters built into
@@ -10,21 +12,17 @@
 // CPP_HANDLER naming its stream, and one the server would refuse (no stream,
 // a bad setting) is an error.
 // Exit 0 clean, 1 findings at warning level or above ([lint].level moves the
-// floor), 2 usage or load error. A load error is printed to stderr on one
-// line, and in JSON also reported as the one diagnostic with status "error".
-//
-// JSON: {"version":"0.2.0","status":"pass|fail|error","domain":FILE,
-//        "env":NAME,"diagnostics":[{"code","level","key_path","message",
-//        "file","line","column"}],"counts":{"errors","warnings","infos"}}
-// Text: one line per finding ("file:line:col: warning CODE key: message")
-// then "FILE: pass (errors=0, warnings=0, infos=0)".
+// floor), 2 usage or load error, or an error-level finding (the server would
+// not start). A load error is printed to stderr on one line; json, sarif and
+// github-annotations also carry it on stdout. Formats: app/check_format.h
+// (Protean's envelope, SARIF 2.1.0, GitHub annotations, text); `rich`, the
+// name of Protean's default, is taken for text. --level and --quiet shape
+// the text output only.
 
 #include <cstdint>
 #include <optional>
 #include <ostream>
 #include <string>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "app/command_context.h"
 #include "core/config/check.h"
@@ -41,9 +39,11 @@ namespace protean::cli {
 struct CheckCommandOptions {
   std::string domain = ".";
   std::optional<std::string> env;  // unset: PROTEAN_ENV
-  std::string format = "text";     // "text" | "json"
-  std::optional<int64_t> workers;  // unset: [server].workers, else 1
-  config::EnvLookup env_lookup;    // null: the process environment
+  std::string format = "text";     // "text" | "json" | "sarif" | "github-annotations"
+  config::FindingLevel level = config::FindingLevel::kInfo;  // text: lowest level shown
+  bool quiet = false;                                        // text: the summary line only
+  std::optional<int64_t> workers;                            // unset: [server].workers, else 1
+  config::EnvLookup env_lookup;                              // null: the process environment
   // Alert callbacks registered in this process; null: DefaultAlertCallbackRegistry().
   const AlertCallbackRegistry* alert_callbacks = nullptr;
   // The binary's C++ handlers (protean::ServerMain); null: none.
@@ -51,10 +51,6 @@ struct CheckCommandOptions {
 };
 
 int RunCheck(const CheckCommandOptions& options, std::ostream& out, std::ostream& err);
-
-// Keys in the order shown above.
-nlohmann::ordered_json CheckReportToJson(const config::CheckReport& report);
-std::string CheckReportToText(const config::CheckReport& report);
 
 void RegisterCheckCommand(CLI::App& app, CommandContext& context);
 

@@ -12,6 +12,7 @@
 #include "app/dlq_command.h"
 #include "app/publish_command.h"
 #include "app/server/server_command.h"
+#include "app/subscriptions_command.h"
 
 namespace protean::cli {
 
@@ -32,6 +33,7 @@ int RunProteanCli(int argc, const char* const* argv, std::ostream& out, std::ost
   RegisterDlqCommand(app, context);
   RegisterDbCommand(app, context);
   RegisterPublishCommand(app, context);
+  RegisterSubscriptionsCommand(app, context);
 
   try {
     app.parse(argc, argv);

@@ -5,6 +5,8 @@
 #include <limits>
 #include <system_error>
 
+#include "core/dlq_order.h"
+
 namespace protean {
 namespace {
 
@@ -69,6 +71,14 @@ std::optional<StreamId> StreamId::Parse(std::string_view text) {
   return id;
 }
 
+bool DlqNewerFirst(const DlqEntry& a, const DlqEntry& b) {
+  if (a.metadata.last_failure != b.metadata.last_failure) {
+    return a.metadata.last_failure > b.metadata.last_failure;
+  }
+  return StreamId::Parse(a.dlq_id).value_or(StreamId{}) >
+         StreamId::Parse(b.dlq_id).value_or(StreamId{});
+}
+
 // ---- Default DLQ operations, built on the stream primitives only. ----
 
 Result<std::vector<DlqEntry>> Broker::DlqList(std::string_view dlq_stream, size_t limit) {
@@ -79,13 +89,7 @@ Result<std::vector<DlqEntry>> Broker::DlqList(std::string_view dlq_stream, size_
   std::vector<DlqEntry> out;
   out.reserve(entries->size());
   for (const StreamEntry& entry : *entries) out.push_back(ParseDlqEntry(dlq_stream, entry));
-  std::sort(out.begin(), out.end(), [](const DlqEntry& a, const DlqEntry& b) {
-    if (a.metadata.last_failure != b.metadata.last_failure) {
-      return a.metadata.last_failure > b.metadata.last_failure;
-    }
-    return StreamId::Parse(a.dlq_id).value_or(StreamId{}) >
-           StreamId::Parse(b.dlq_id).value_or(StreamId{});
-  });
+  std::sort(out.begin(), out.end(), DlqNewerFirst);
   if (out.size() > limit) out.resize(limit);
   return out;
 }

@@ -21,13 +21,18 @@ std::string FailedStream(const std::string& category, const std::string& id) {
 // runs that member); a named instance's own; else the subscription's, shared
 // by every process running it.
 std::string Identity(const HandlerRegistration& h, const SubscriptionConfig& c,
-                     const SubscriptionDeps& deps) {
+                     const std::string& named_instance) {
   if (c.consumer_group_size) {
-    return h.name + "+" + std::to_string(*c.consumer_group_member) + "of" +
+    return h.name + "+" + std::to_string(c.consumer_group_member.value_or(0)) + "of" +
            std::to_string(*c.consumer_group_size);
   }
-  if (deps.named_instance) return h.name + "+" + deps.instance;
+  if (!named_instance.empty()) return h.name + "+" + named_instance;
   return h.name;
+}
+
+std::string Identity(const HandlerRegistration& h, const SubscriptionConfig& c,
+                     const SubscriptionDeps& deps) {
+  return Identity(h, c, deps.named_instance ? deps.instance : std::string());
 }
 
 // Tries of a conditional position write that keeps meeting a newer version.
@@ -59,9 +64,12 @@ void EventStoreSubscription::Start() {
   LoadPosition();
 }
 
-namespace {
+std::string EventStorePositionStream(const HandlerRegistration& handler,
+                                     const SubscriptionConfig& config,
+                                     const std::string& named_instance) {
+  return PositionStream(handler.stream, Identity(handler, config, named_instance));
+}
 
-// The position a `Recorded` message stores, or 0.
 int64_t StoredPosition(const EventMessage& m) {
   auto j = nlohmann::json::parse(m.data, nullptr, false);
   if (j.is_object() && j.contains("position") && j["position"].is_number_integer()) {
@@ -69,8 +77,6 @@ int64_t StoredPosition(const EventMessage& m) {
   }
   return 0;
 }
-
-}  // namespace
 
 void EventStoreSubscription::LoadPosition() {
   Offload<std::optional<EventMessage>>(

@@ -36,6 +36,16 @@
 
 namespace protean {
 
+// The stream holding the position of `handler` as its subscription names it
+// (above): `named_instance` is the operator-given instance name, "" for none;
+// a partitioned subscription's member is config.consumer_group_member.
+// `protean subscriptions status` reads it.
+std::string EventStorePositionStream(const HandlerRegistration& handler,
+                                     const SubscriptionConfig& config,
+                                     const std::string& named_instance);
+// The position a `Recorded` message stores, or 0.
+int64_t StoredPosition(const EventMessage& m);
+
 class EventStoreSubscription final : public SubscriptionBase {
  public:
   EventStoreSubscription(SubscriptionDeps deps, EventStore* store,

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/check_command.h"
+#include "app/check_format.h"
 #include "app/cli.h"
 #include "app/config_command.h"
 #include "tests/config/binary_util.h"
@@ -123,18 +124,17 @@ TEST(CheckCommandTest, JsonEnvelope) {
   std::ostringstream out;
   std::ostringstream err;
   EXPECT_EQ(RunCheck(options, out, err), 1);
-  EXPECT_EQ(out.str().rfind("{\n  \"version\": \"0.2.0\",\n  \"status\": \"fail\"", 0), 0u)
-      << out.str();
   nlohmann::json json = nlohmann::json::parse(out.str());
-  EXPECT_EQ(json["version"], "0.2.0");
+  EXPECT_EQ(json["version"], "0.1.0");  // Protean's envelope version
   EXPECT_EQ(json["status"], "fail");
-  EXPECT_EQ(json["domain"], (dir.path() / "d" / "domain.toml").string());
+  EXPECT_EQ(json["data"]["domain"], (dir.path() / "d" / "domain.toml").string());
+  EXPECT_EQ(json["data"]["status"], "warn");
   ASSERT_EQ(json["diagnostics"].size(), 1u);
   EXPECT_EQ(json["diagnostics"][0]["code"], "LOW_POOL_SIZE");
   EXPECT_EQ(json["diagnostics"][0]["level"], "warning");
   EXPECT_EQ(json["diagnostics"][0]["key_path"], "databases.default.pool_size");
   EXPECT_EQ(json["diagnostics"][0]["line"], 4);
-  EXPECT_EQ(json["counts"], (nlohmann::json{{"errors", 0}, {"warnings", 1}, {"infos", 0}}));
+  EXPECT_EQ(json["data"]["counts"], (nlohmann::json{{"errors", 0}, {"warnings", 1}, {"infos", 0}}));
 }
 
 TEST(CheckCommandTest, TextOutput) {
@@ -143,9 +143,14 @@ TEST(CheckCommandTest, TextOutput) {
   report.findings.push_back(config::Finding{"LOW_POOL_SIZE", config::FindingLevel::kWarning,
                                             "databases.default.pool_size", "too small",
                                             "d/domain.toml", 4, 13});
-  EXPECT_EQ(CheckReportToText(report),
+  EXPECT_EQ(CheckText(report, config::FindingLevel::kInfo, false),
             "d/domain.toml:4:13: warning LOW_POOL_SIZE databases.default.pool_size: too small\n"
-            "d/domain.toml: fail (errors=0, warnings=1, infos=0)\n");
+            "d/domain.toml: warn (errors=0, warnings=1, infos=0)\n");
+  // --level error hides the warning; the status still says the run fails.
+  EXPECT_EQ(CheckText(report, config::FindingLevel::kError, false),
+            "d/domain.toml: fail (errors=0, warnings=0, infos=0)\n");
+  EXPECT_EQ(CheckText(report, config::FindingLevel::kInfo, true),
+            "d/domain.toml: warn (errors=0, warnings=1, infos=0)\n");
 }
 
 TEST(CliTest, VersionHelpAndUsageErrors) {
@@ -225,10 +230,12 @@ TEST(ProteanBinaryTest, CheckExitsTwoOnLoadErrors) {
       RunBinary("check --format json --domain '" + (dir.path() / "bad").string() + "'");
   EXPECT_EQ(json.exit_code, 2);
   nlohmann::json report = nlohmann::json::parse(json.out);
-  EXPECT_EQ(report["status"], "error");
-  EXPECT_EQ(report["diagnostics"][0]["code"], "CONFIG_PARSE_ERROR");
-  EXPECT_EQ(report["diagnostics"][0]["level"], "error");
-  EXPECT_EQ(report["counts"]["errors"], 1);
+  EXPECT_EQ(report["status"], "error");  // Protean's usage-error envelope
+  EXPECT_EQ(report["diagnostics"], nlohmann::json::array());
+  EXPECT_NE(report["data"]["error"].get<std::string>().find("[CONFIG_PARSE_ERROR]"),
+            std::string::npos)
+      << json.out;
+  EXPECT_NE(report["data"]["error"].get<std::string>().find("domain.toml:2:"), std::string::npos);
 
   RunResult missing = RunBinary("check --domain '" + (dir.path() / "nowhere").string() + "'");
   EXPECT_EQ(missing.exit_code, 2);
@@ -276,6 +283,76 @@ TEST(ProteanBinaryTest, ConfigShowMissingVariableExitsTwo) {
   EXPECT_EQ(LineCount(run.err), 1u) << run.err;
   EXPECT_NE(run.err.find("REDIS_URL"), std::string::npos);
   EXPECT_NE(run.err.find("brokers.default.URI"), std::string::npos);
+}
+
+// ---- protean subscriptions status / protean dlq in memory mode ----
+
+TEST(SubscriptionsStatusTest, InProcessAdaptersAreUnknownAndSayWhy) {
+  TempDir dir;
+  dir.Write("d/domain.toml",
+            "[handlers.Billing]\nstream = \"orders\"\n"
+            "[handlers.History]\nstream = \"order\"\n"
+            "[handlers.History.subscription_config]\nsubscription_type = \"event_store\"\n");
+  const std::string domain = (dir.path() / "d").string();
+  RunResult table = RunInProcess({"subscriptions", "status", "--domain", domain.c_str()});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("Subscriptions \u2014 "), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("Handler  Type         Stream  Lag  Lag (s)  Pending  DLQ  Consumers  "
+                           "Status\n"),
+            std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("Billing  stream       orders    -        -        0    -          -  "
+                           "unknown\n"),
+            std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("\n2 subscription(s), 2 unknown\n"), std::string::npos) << table.out;
+  EXPECT_NE(table.err.find("Billing: brokers.default (inline) lives inside the server process"),
+            std::string::npos)
+      << table.err;
+  EXPECT_NE(table.err.find("History: the event store (memory) lives inside the server process"),
+            std::string::npos)
+      << table.err;
+
+  RunResult json_run =
+      RunInProcess({"subscriptions", "status", "--json", "--domain", domain.c_str()});
+  ASSERT_EQ(json_run.exit_code, 0);
+  nlohmann::json envelope = nlohmann::json::parse(json_run.out);
+  EXPECT_EQ(envelope["version"], "0.1.0");
+  EXPECT_EQ(envelope["status"], "pass");
+  const nlohmann::json& rows = envelope["data"]["subscriptions"];
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]["name"], "Billing");
+  EXPECT_EQ(rows[0]["subscription_type"], "stream");
+  EXPECT_EQ(rows[0]["status"], "unknown");
+  EXPECT_TRUE(rows[0]["lag"].is_null());
+  EXPECT_EQ(rows[1]["subscription_type"], "event_store");
+  EXPECT_EQ(rows[1]["stream_category"], "order");
+
+  dir.Write("empty/domain.toml", "debug = false\n");
+  const std::string empty = (dir.path() / "empty").string();
+  RunResult none = RunInProcess({"subscriptions", "status", "--domain", empty.c_str()});
+  EXPECT_EQ(none.out, "No subscriptions found in domain.\n");
+  EXPECT_EQ(RunInProcess({"subscriptions", "status", "--domain", "/nowhere"}).exit_code, 2);
+}
+
+TEST(DlqCommandTest, MemoryBrokerDlqsAreEmptyAndReplayAllNeedsASubscription) {
+  TempDir dir;
+  dir.Write("d/domain.toml", "[handlers.Billing]\nstream = \"orders\"\n");
+  const std::string domain = (dir.path() / "d").string();
+  RunResult list = RunInProcess({"dlq", "list", "--domain", domain.c_str()});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(list.out, "No DLQ messages found.\n");
+  RunResult inspect = RunInProcess({"dlq", "inspect", "1-0", "--domain", domain.c_str()});
+  EXPECT_EQ(inspect.exit_code, 1);
+  EXPECT_NE(inspect.err.find("DLQ message '1-0' not found."), std::string::npos) << inspect.err;
+  EXPECT_EQ(RunInProcess({"dlq", "replay-all", "-y", "--domain", domain.c_str()}).exit_code, 2);
+  RunResult purge =
+      RunInProcess({"dlq", "purge", "-y", "--subscription", "orders", "--domain", domain.c_str()});
+  EXPECT_EQ(purge.out, "Purged 0 message(s) from DLQ.\n") << purge.err;
+  dir.Write("none/domain.toml", "debug = false\n");
+  const std::string none = (dir.path() / "none").string();
+  EXPECT_EQ(RunInProcess({"dlq", "list", "--domain", none.c_str()}).out,
+            "No subscriptions found in domain.\n");
 }
 
 }  // namespace
