@@ -190,16 +190,24 @@ redis_is_ours() {
   [[ -n "${pid}" && "${pid}" == "$(pid_of "${REDIS_PIDFILE}" 2>/dev/null)" ]]
 }
 
+# True when the Redis on PORT takes DEBUG from loopback (started by an older
+# version of this script, it does not).
+redis_debug_enabled() {
+  local port="$1"
+  [[ "$(redis-cli -h 127.0.0.1 -p "${port}" config get enable-debug-command 2>/dev/null |
+        sed -n 2p)" =~ ^(local|yes)$ ]]
+}
+
 # ---------------------------------------------------------------- Redis
 
 start_redis() {
   mkdir -p "${REDIS_DIR}"
   if redis_running; then
-    if redis_is_ours "${REDIS_PORT}"; then
+    if redis_is_ours "${REDIS_PORT}" && redis_debug_enabled "${REDIS_PORT}"; then
       ci_log "redis: already running (pid $(pid_of "${REDIS_PIDFILE}"), port ${REDIS_PORT})"
       return 0
     fi
-    ci_log "redis: running on another port; restarting on ${REDIS_PORT}"
+    ci_log "redis: running on another port or without DEBUG; restarting on ${REDIS_PORT}"
     stop_redis
   fi
   rm -f "${REDIS_PIDFILE}"
@@ -208,8 +216,10 @@ start_redis() {
   fi
   ci_log "redis: starting on 127.0.0.1:${REDIS_PORT}"
   : >"${REDIS_LOG}"
+  # --enable-debug-command local: the harness's redis_debug_sleep fault sends
+  # DEBUG SLEEP, which Debian's Redis 7.0 refuses otherwise.
   redis-server --bind 127.0.0.1 --port "${REDIS_PORT}" --protected-mode yes \
-    --save '' --appendonly no \
+    --enable-debug-command local --save '' --appendonly no \
     --daemonize yes --pidfile "${REDIS_PIDFILE}" --logfile "${REDIS_LOG}" \
     --dir "${REDIS_DIR}" ||
     fail_service redis "${REDIS_LOG}" "redis-server failed to start"

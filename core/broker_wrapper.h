@@ -26,11 +26,16 @@ class BrokerWrapper : public Broker {
   // Called before every forwarded call except provider/capabilities/Close;
   // a decorator returns a non-ok Status to fail the call instead (faults).
   virtual Status Before(std::string_view /*op*/) { return Status::Ok(); }
+  // Called after a call Before let through; a non-ok Status replaces its
+  // result while its effect stands (a reply lost on the way back).
+  virtual Status After(std::string_view /*op*/) { return Status::Ok(); }
 
 #define PROTEAN_FORWARD(call)                         \
   if (closed()) return Closed();                      \
   if (Status st = Before(#call); !st.ok()) return st; \
-  return target_->call
+  auto result = target_->call;                        \
+  if (Status st = After(#call); !st.ok()) return st;  \
+  return result
   Status Ping() override { PROTEAN_FORWARD(Ping()); }
   Result<std::string> Publish(std::string_view stream, const Fields& fields) override {
     PROTEAN_FORWARD(Publish(stream, fields));

@@ -1,7 +1,9 @@
 #include "harness/case_queue.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 #include "harness/differential.h"
 #include "harness/html_report.h"
@@ -16,22 +18,43 @@ bool WriteFile(const std::string& path, const std::string& text) {
   return static_cast<bool>(out);
 }
 
-void CaseQueue::Work(size_t end) {
-  for (;;) {
-    const size_t i = next_++;
-    if (i >= end) return;
-    {
-      MutexLock lock(&mu_);
-      if (!fatal_.empty()) return;
+void RunSchedule(const std::vector<bool>& serial, int jobs,
+                 const std::function<bool(size_t)>& run) {
+  std::vector<size_t> parallel, alone;
+  for (size_t i = 0; i < serial.size(); ++i) (serial[i] ? alone : parallel).push_back(i);
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stopped{false};
+  auto work = [&] {
+    while (!stopped) {
+      const size_t k = next++;
+      if (k >= parallel.size()) return;
+      if (!run(parallel[k])) stopped = true;
     }
-    try {
-      Report(i, RunOne(cases_[i]));
-    } catch (const ServiceUnavailable& e) {
-      MutexLock lock(&mu_);
-      fatal_ = e.what();
-      return;
-    }
+  };
+  const size_t workers = std::min(static_cast<size_t>(std::max(1, jobs)), parallel.size());
+  std::vector<std::thread> threads;
+  for (size_t j = 0; j < workers; ++j) threads.emplace_back(work);
+  for (std::thread& t : threads) t.join();
+  for (size_t i : alone) {
+    if (stopped || !run(i)) return;
   }
+}
+
+void CaseQueue::RunAll() {
+  std::vector<bool> serial;
+  for (const Case& c : cases_) serial.push_back(c.serial);
+  RunSchedule(serial, o_.jobs, [this](size_t i) { return Take(i); });
+}
+
+bool CaseQueue::Take(size_t i) {
+  try {
+    Report(i, runner_ ? runner_(cases_[i]) : RunOne(cases_[i]));
+  } catch (const ServiceUnavailable& e) {
+    MutexLock lock(&mu_);
+    fatal_ = e.what();
+    return false;
+  }
+  return true;
 }
 
 // The replay commands' --domain, when the run has one.

@@ -4,17 +4,20 @@
 // mode, and the differential verdict over the two: harness/differential.h),
 // its history written to --history DIR, and the progress line.
 //
-// Work(end) is called from several threads at once (--jobs); cases are taken
-// in order, reported as they finish, and a service that cannot be reached
-// stops every worker (fatal()). The serial group is the caller's: it runs
-// Work(parallel) on every worker, then Restart(parallel) and Work(size) on
-// one.
+// Scheduling (RunSchedule, one mechanism for every run): the cases outside
+// the serial group first, taken in order by up to --jobs workers; then the
+// serial group's (a fault on a service every case shares: CLIENT PAUSE, a
+// PostgreSQL restart), one at a time with nothing else running. Results
+// keep the order of the case list whatever the order cases finish in, and
+// a service that cannot be reached stops the run (fatal()): no case starts
+// after it.
 
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,28 +30,37 @@
 
 namespace protean::harness {
 
-// One scenario under one seed.
+// One scenario under one seed; `serial`: in the serial group.
 struct Case {
   const Scenario* scenario;
   uint64_t seed;
+  bool serial = false;
 };
+
+// Runs run(i) once for each i with serial[i] false, on up to `jobs` threads
+// (fewer when there are fewer such cases), each thread taking the lowest
+// index not yet taken; once they are all done, run(i) for each serial i, in
+// order, on the calling thread, so that none overlaps any other case. A
+// run(i) returning false stops the schedule: cases already running finish,
+// no other starts. Returns when nothing runs.
+void RunSchedule(const std::vector<bool>& serial, int jobs, const std::function<bool(size_t)>& run);
 
 // Writes `text` to `path` (replacing it); false when it cannot.
 bool WriteFile(const std::string& path, const std::string& text);
 
-// The options of `protean-harness run`.
-
-// The cases of a run command and their shared progress; workers take cases
-// in order, report as they finish, and stop at a fatal error.
+// The cases of a run command and their shared progress.
 class CaseQueue {
  public:
-  CaseQueue(const RunCommandOptions& o, std::vector<Case> cases)
-      : o_(o), cases_(std::move(cases)), results_(cases_.size()) {}
+  // Runs one case (the default: RunOne, the scenario in its world). May
+  // throw ServiceUnavailable, which stops the run.
+  using CaseRunner = std::function<CaseResult(const Case&)>;
 
-  // Runs cases (in order, as workers free up) while their index is below
-  // `end`; Restart(i) makes case i the next one.
-  void Work(size_t end);
-  void Restart(size_t i) { next_ = i; }
+  CaseQueue(const RunCommandOptions& o, std::vector<Case> cases, CaseRunner runner = nullptr)
+      : o_(o), cases_(std::move(cases)), results_(cases_.size()), runner_(std::move(runner)) {}
+
+  // Runs every case as RunSchedule says, with o.jobs workers.
+  void RunAll();
+  // In the order of the case list.
   const std::vector<CaseResult>& results() const { return results_; }
   std::string fatal() const {
     MutexLock lock(&mu_);
@@ -68,6 +80,8 @@ class CaseQueue {
   }
 
  private:
+  // Case i, reported; false after a fatal error.
+  bool Take(size_t i);
   CaseResult RunOne(const Case& c);
   CaseResult RunMode(const Case& c, const std::string& mode, History* history);
   CaseResult RunBoth(const Case& c);
@@ -77,7 +91,7 @@ class CaseQueue {
   const RunCommandOptions& o_;
   std::vector<Case> cases_;
   std::vector<CaseResult> results_;
-  std::atomic<size_t> next_{0};
+  CaseRunner runner_;
   mutable Mutex mu_;  // guards what follows, and stderr
   size_t done_ PROTEAN_GUARDED_BY(mu_) = 0;
   size_t failed_ PROTEAN_GUARDED_BY(mu_) = 0;

@@ -14,6 +14,20 @@ constexpr size_t kLogLinesMax = 200;
 
 std::string InstanceName(int64_t index) { return "w" + std::to_string(index); }
 
+// RedisOptions::socket_timeout's default (adapters/real/redis_options.h).
+constexpr Duration kRedisSocketTimeoutDefault = Seconds(10);
+
+// The socket timeout of the Redis connections the simulated broker stands
+// for in the twin of a fault (FaultState): the test overlay's
+// [brokers.default] socket_timeout, else the base's, else Redis's default.
+Duration TwinSocketTimeout(const toml::table& document) {
+  for (const toml::node_view<const toml::node> broker :
+       {document["test"]["brokers"]["default"], document["brokers"]["default"]}) {
+    if (std::optional<double> s = broker["socket_timeout"].value<double>()) return SecondsF(*s);
+  }
+  return kRedisSocketTimeoutDefault;
+}
+
 }  // namespace
 
 void EngineWorld::UseScenario(const Scenario& scenario) {
@@ -47,8 +61,8 @@ EngineWorld::Instance& EngineWorld::FindOrAdd(int64_t index) {
 EngineAdapters EngineWorld::Connect(Instance& inst) {
   EngineAdapters shared = domain_->adapters();
   EngineAdapters mine;
-  auto broker_faults =
-      std::make_shared<FaultState>(clock(), adapter_faults_.BrokerPlan(inst.index));
+  auto broker_faults = std::make_shared<FaultState>(clock(), adapter_faults_.BrokerPlan(inst.index),
+                                                    TwinSocketTimeout(document_));
   auto store_faults =
       std::make_shared<FaultState>(clock(), adapter_faults_.EventStorePlan(inst.index));
   inst.broker = std::make_unique<FaultyBroker>(shared.broker("default"), broker_faults);

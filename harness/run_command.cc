@@ -4,13 +4,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include <CLI/CLI.hpp>
 
@@ -141,38 +139,32 @@ int RunCommand(RunCommandOptions o) {
     return 2;
   }
   // Test mode: the cases of scenarios with a fault on a shared service (the
-  // serial group) run after the others, one at a time.
-  std::vector<Case> cases, serial;
+  // serial group) run after the others, one at a time (RunSchedule).
+  std::vector<Case> cases;
+  size_t serial = 0;
   const uint64_t first = o.seed.value_or(1);
   size_t index = 0;  // over every case of the run, so that shards split the same list
   for (const Scenario& s : scenarios) {
     const bool alone = o.mode != "memory" && s.serial();
     for (uint64_t i = 0; i < o.seeds.value_or(1); ++i, ++index) {
-      if (!o.shard || o.shard->Holds(index))
-        (alone ? serial : cases).push_back(Case{&s, first + i});
+      if (o.shard && !o.shard->Holds(index)) continue;
+      cases.push_back(Case{&s, first + i, alone});
+      serial += alone ? 1 : 0;
     }
   }
   if (o.shard) {
     std::fprintf(stderr, "protean-harness: shard %zu/%zu: %zu of %zu cases\n", o.shard->index,
-                 o.shard->count, cases.size() + serial.size(), index);
+                 o.shard->count, cases.size(), index);
   }
-  const size_t parallel = cases.size();
-  if (!serial.empty()) {
+  if (serial > 0) {
     std::fprintf(stderr,
                  "serial group: %zu case(s) with a fault on a shared service run last, "
                  "one at a time\n",
-                 serial.size());
+                 serial);
   }
-  cases.insert(cases.end(), serial.begin(), serial.end());
   if (!o.history_dir.empty()) std::filesystem::create_directories(o.history_dir);
   CaseQueue queue(o, std::move(cases));
-  std::vector<std::thread> threads;
-  for (int j = 0; j < std::max(1, o.jobs); ++j) {
-    threads.emplace_back([&queue, parallel] { queue.Work(parallel); });
-  }
-  for (auto& t : threads) t.join();
-  queue.Restart(parallel);
-  queue.Work(parallel + serial.size());
+  queue.RunAll();
   if (queue.tty()) std::fprintf(stderr, "\n");
   if (!queue.fatal().empty()) {
     std::fprintf(stderr, "protean-harness: %s\n", queue.fatal().c_str());

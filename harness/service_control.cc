@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <sstream>
@@ -84,10 +85,10 @@ Result<std::string> ServiceControl::StartPrivateRedis(const std::filesystem::pat
 Status ServiceControl::SpawnRedis() {
   const PrivateRedis& r = *private_;
   const std::string aof = r.persistence ? "yes" : "no";
-  std::vector<std::string> argv =
-      FromRoot({"redis-server", "--bind", "127.0.0.1", "--port", std::to_string(r.port),
-                "--protected-mode", "yes", "--save", "", "--appendonly", aof, "--appendfsync",
-                "always", "--dir", r.dir.string(), "--logfile", (r.dir / "redis.log").string()});
+  std::vector<std::string> argv = FromRoot(
+      {"redis-server", "--bind", "127.0.0.1", "--port", std::to_string(r.port), "--protected-mode",
+       "yes", "--enable-debug-command", "local", "--save", "", "--appendonly", aof, "--appendfsync",
+       "always", "--dir", r.dir.string(), "--logfile", (r.dir / "redis.log").string()});
   auto spawned =
       ServerProcess::Spawn(argv, (r.dir / "redis.out").string(), (r.dir / "redis.err").string());
   if (!spawned.ok()) return spawned.status();
@@ -128,8 +129,8 @@ Status ServiceControl::RestartPrivateRedis() {
   return SpawnRedis();
 }
 
-Status ServiceControl::RedisCommand(const std::vector<std::string>& args,
-                                    const std::filesystem::path& dir) {
+Result<std::vector<std::string>> ServiceControl::RedisCli(
+    const std::vector<std::string>& args) const {
   std::string address;
   if (private_) {
     address = "127.0.0.1:" + std::to_string(private_->port);
@@ -140,12 +141,52 @@ Status ServiceControl::RedisCommand(const std::vector<std::string>& args,
   const auto [host, port] = HostPort(address);
   std::vector<std::string> argv = FromRoot({"redis-cli", "-h", host, "-p", port});
   argv.insert(argv.end(), args.begin(), args.end());
-  Result<std::string> out = RunTool(argv, dir, kRedisCliBound);
-  if (!out.ok()) return out.status();
-  if (out->rfind("ERR", 0) == 0 || out->find("(error)") != std::string::npos) {
-    return Status::Internal("redis-cli " + args.front() + ": " + Tail(*out));
+  return argv;
+}
+
+Status ServiceControl::RedisReply(const std::string& command, const std::string& out) {
+  if (out.rfind("ERR", 0) == 0 || out.find("(error)") != std::string::npos) {
+    return Status::Internal("redis-cli " + command + ": " + Tail(out));
   }
   return Status::Ok();
+}
+
+Status ServiceControl::RedisCommand(const std::vector<std::string>& args,
+                                    const std::filesystem::path& dir) {
+  Result<std::vector<std::string>> argv = RedisCli(args);
+  if (!argv.ok()) return argv.status();
+  Result<std::string> out = RunTool(*argv, dir, kRedisCliBound);
+  if (!out.ok()) return out.status();
+  return RedisReply(args.front(), *out);
+}
+
+Status ServiceControl::StartRedisCommand(const void* key, const std::vector<std::string>& args,
+                                         const std::filesystem::path& dir) {
+  Result<std::vector<std::string>> argv = RedisCli(args);
+  if (!argv.ok()) return argv.status();
+  Background b;
+  b.key = key;
+  b.command = args.front() + (args.size() > 1 ? " " + args[1] : "");
+  b.base = (dir / ("tool-" + std::to_string(++tools_run_))).string();
+  auto spawned = ServerProcess::Spawn(*argv, b.base + ".out", b.base + ".err");
+  if (!spawned.ok()) return spawned.status();
+  b.process = std::move(spawned).value();
+  background_.push_back(std::move(b));
+  return Status::Ok();
+}
+
+std::optional<Status> ServiceControl::FinishedRedisCommand(const void* key) {
+  auto it = std::find_if(background_.begin(), background_.end(),
+                         [key](const Background& b) { return b.key == key && b.process; });
+  if (it == background_.end()) return Status::InvalidArgument("no background redis-cli to collect");
+  Background& b = *it;
+  if (!b.process->Poll()) return std::nullopt;
+  Status st = b.process->exit_code() == 0
+                  ? RedisReply(b.command, ReadText(b.base + ".out"))
+                  : Status::Unavailable("redis-cli " + b.command + " " + b.process->Describe() +
+                                        ": " + Tail(ReadText(b.base + ".err")));
+  b.process.reset();
+  return st;
 }
 
 std::string ServiceControl::WhyNoPostgresControl() const {
@@ -213,6 +254,12 @@ Result<std::string> ServiceControl::RunTool(std::vector<std::string> argv,
 }
 
 void ServiceControl::StopAll() {
+  for (Background& b : background_) {
+    if (b.process && b.process->running()) {
+      b.process->Signal(SIGKILL);
+      b.process->WaitFor(kKillWait);
+    }
+  }
   if (private_ && private_->process && private_->process->running()) {
     private_->process->Signal(SIGKILL);
     private_->process->WaitFor(kKillWait);

@@ -6,11 +6,14 @@
 //   - A private Redis for one case (redis_restart): a redis-server of the
 //     case's own on a free port, in the case's folder, with AOF on
 //     (appendonly yes, appendfsync always: an acknowledged write survives a
-//     SIGKILL) or with no persistence at all (a restart loses everything).
+//     SIGKILL) or with no persistence at all (a restart loses everything),
+//     and with --enable-debug-command local (DEBUG SLEEP; Debian's Redis 7.0
+//     refuses DEBUG otherwise).
 //     REDIS_URL then names it, for the harness and the children alike, and
 //     nothing else of the run touches the shared Redis.
 //   - Commands to the run's Redis (CLIENT PAUSE, CLIENT KILL) through
-//     redis-cli, and to PostgreSQL (pg_ctl restart -m immediate,
+//     redis-cli; one that blocks its own connection (DEBUG SLEEP) in a
+//     redis-cli of its own that is not waited for; and to PostgreSQL (pg_ctl restart -m immediate,
 //     pg_terminate_backend) through pg_ctl and psql, as ci/services.sh runs
 //     them (as user postgres when root, from /).
 //
@@ -52,6 +55,15 @@ class ServiceControl {
 
   // A command to the run's Redis (the private one, else REDIS_URL's).
   Status RedisCommand(const std::vector<std::string>& args, const std::filesystem::path& dir);
+  // The same on a connection of its own, not waited for (DEBUG SLEEP blocks
+  // the connection that sends it): a redis-cli in the background, known by
+  // the caller's `key` (one command per key). StopAll kills one still
+  // running.
+  Status StartRedisCommand(const void* key, const std::vector<std::string>& args,
+                           const std::filesystem::path& dir);
+  // Never blocks: nullopt while the command of `key` runs, then its outcome
+  // (as RedisCommand's), once; InvalidArgument for a key with none.
+  std::optional<Status> FinishedRedisCommand(const void* key);
 
   // pg_ctl restart -m immediate -w.
   Status RestartPostgres(const std::filesystem::path& dir);
@@ -70,7 +82,17 @@ class ServiceControl {
     std::filesystem::path dir;
     std::unique_ptr<ServerProcess> process;
   };
+  struct Background {
+    const void* key = nullptr;
+    std::string command;  // the command's first word, for messages
+    std::string base;     // its stdout/stderr files without .out/.err
+    std::unique_ptr<ServerProcess> process;
+  };
   std::optional<std::string> Env(const std::string& name) const;
+  // redis-cli ... ARGS against the run's Redis.
+  Result<std::vector<std::string>> RedisCli(const std::vector<std::string>& args) const;
+  // A finished redis-cli's output: an error reply is Internal.
+  static Status RedisReply(const std::string& command, const std::string& out);
   Status SpawnRedis();
   Status WaitForRedis();
   // Runs a tool to completion within `bound`; its stdout.
@@ -79,6 +101,7 @@ class ServiceControl {
 
   config::EnvLookup env_;
   std::optional<PrivateRedis> private_;
+  std::vector<Background> background_;
   int tools_run_ = 0;
 };
 

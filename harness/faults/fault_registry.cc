@@ -22,6 +22,7 @@ void RegisterPause(FaultRegistry& registry);
 void RegisterRedisRestart(FaultRegistry& registry);
 void RegisterRedisClientPause(FaultRegistry& registry);
 void RegisterRedisClientKill(FaultRegistry& registry);
+void RegisterRedisDebugSleep(FaultRegistry& registry);
 void RegisterPostgresRestart(FaultRegistry& registry);
 void RegisterPostgresTerminate(FaultRegistry& registry);
 void RegisterSlowLink(FaultRegistry& registry);
@@ -47,6 +48,7 @@ FaultRegistry MakeBuiltin() {
   RegisterRedisRestart(r);
   RegisterRedisClientPause(r);
   RegisterRedisClientKill(r);
+  RegisterRedisDebugSleep(r);
   RegisterPostgresRestart(r);
   RegisterPostgresTerminate(r);
   RegisterSlowLink(r);

@@ -75,17 +75,30 @@ class AdapterFaultPlans {
 };
 
 // Shared by the decorators of one adapter: the plan plus reset budgets.
+//
+// `reply_timeout` is the client's socket timeout the simulation stands for
+// (the real adapter's socket_timeout, zero: none). A call whose injected
+// wait (slow windows, or until a paused window's end) exceeds it, or
+// `block` + it for a read (the block the engine gives a Redis read, 1 s,
+// when the target cannot block), is a call whose reply the real client gave
+// up on: the call is made (the server ran it), it takes reply_timeout
+// (+ block) and fails with kTimeout, as RedisBroker does past
+// socket_timeout.
 class FaultState {
  public:
-  FaultState(const Clock& clock, AdapterFaultPlan plan);
-  // Unavailable / reset / latency for any call at the current time.
-  Status Before(std::string_view op);
+  FaultState(const Clock& clock, AdapterFaultPlan plan, Duration reply_timeout = Duration{0});
+  // Unavailable / reset / latency for any call at the current time; a
+  // blocking read says how long it may block.
+  Status Before(std::string_view op, Duration block = Duration{0});
+  // After the call Before let through: kTimeout when its reply is lost.
+  Status After();
   // For acks: nullopt = proceed normally; otherwise whether to apply it.
   std::optional<bool> LostAck();
 
  private:
   const Clock& clock_;
   AdapterFaultPlan plan_;
+  const Duration reply_timeout_;
   Mutex mu_;
   std::vector<int64_t> reset_left_ PROTEAN_GUARDED_BY(mu_);
 };
@@ -94,12 +107,18 @@ class FaultyBroker final : public BrokerWrapper {
  public:
   FaultyBroker(Broker* target, std::shared_ptr<FaultState> state)
       : BrokerWrapper(target), state_(std::move(state)) {}
-  Status Before(std::string_view op) override { return state_->Before(op); }
+  Status Before(std::string_view op) override { return state_->Before(op, block_); }
+  Status After(std::string_view) override { return state_->After(); }
+  Result<std::vector<StreamEntry>> ReadNew(std::string_view stream, std::string_view group,
+                                           std::string_view consumer, int count,
+                                           Duration block) override;
   Result<int64_t> Ack(std::string_view stream, std::string_view group,
                       const std::vector<std::string>& ids) override;
 
  private:
   std::shared_ptr<FaultState> state_;
+  // The block of the ReadNew being forwarded on this thread (else zero).
+  static thread_local Duration block_;
 };
 
 class FaultyEventStore final : public EventStoreWrapper {

@@ -32,7 +32,7 @@ std::string ParseError(const std::string& text, int64_t heal_at_ms = 10000) {
 
 TEST(FaultRegistryTest, BuiltinCatalogue) {
   const std::vector<std::string_view> names = BuiltinFaults().names();
-  EXPECT_EQ(names.size(), 20u);
+  EXPECT_EQ(names.size(), 21u);
   for (std::string_view name : {"broker_unavailable",
                                 "event_store_unavailable",
                                 "lost_ack",
@@ -49,6 +49,7 @@ TEST(FaultRegistryTest, BuiltinCatalogue) {
                                 "redis_restart",
                                 "redis_client_pause",
                                 "redis_client_kill",
+                                "redis_debug_sleep",
                                 "postgres_restart",
                                 "postgres_terminate",
                                 "slow_link",
@@ -114,6 +115,47 @@ TEST(FaultRegistryTest, ServiceFaultsOnSharedServicesAreSerial) {
   EXPECT_FALSE(Parse("kind = \"redis_restart\"\nat_ms = 1\nduration_ms = 5\n")->serial());
   EXPECT_FALSE(Parse("kind = \"postgres_terminate\"\nat_ms = 1\n")->serial());
   EXPECT_FALSE(Parse("kind = \"broker_partition\"\nat_ms = 1\nduration_ms = 5\n")->serial());
+  EXPECT_FALSE(Parse("kind = \"redis_debug_sleep\"\nat_ms = 1\nduration_ms = 5\n")->serial());
+}
+
+TEST(FaultRegistryTest, RedisDebugSleepKeys) {
+  auto f = Parse("kind = \"redis_debug_sleep\"\nat_ms = [100, 200]\nduration_ms = [1500, 2500]\n");
+  EXPECT_EQ(f->name(), "redis_debug_sleep");
+  Prng prng(5);
+  const PlannedFault p = f->Plan(prng);
+  EXPECT_GE(p.at_ms, 100);
+  EXPECT_LE(p.at_ms, 200);
+  EXPECT_GE(p.duration_ms, 1500);
+  EXPECT_LE(p.duration_ms, 2500);
+  // Each bad value names the file, the key and its line.
+  auto error_at = [](const std::string& text, int64_t heal_at_ms = 100000) {
+    return ParseError("kind = \"redis_debug_sleep\"\nat_ms = 100\n" + text, heal_at_ms);
+  };
+  const std::string missing = error_at("");
+  EXPECT_NE(missing.find("faults.toml"), std::string::npos) << missing;
+  EXPECT_NE(missing.find("faults[0].duration_ms: missing required key"), std::string::npos)
+      << missing;
+  for (const auto& [text, says] : std::vector<std::pair<std::string, std::string>>{
+           {"duration_ms = 0\n", "faults.toml:3:15: faults[0].duration_ms: "},
+           {"duration_ms = 60001\n",
+            "faults.toml:3:15: faults[0].duration_ms: DEBUG SLEEP is at "
+            "most 60000 ms, got 60001"},
+           {"duration_ms = [2000, 90000]\n",
+            "faults.toml:3:15: faults[0].duration_ms: DEBUG SLEEP"},
+           {"duration_ms = [2000, 1000]\n", "faults.toml:3:15: faults[0].duration_ms: "},
+           {"duration_ms = \"2s\"\n", "faults.toml:3:15: faults[0].duration_ms: "},
+           {"duration_ms = 2000\ninstance = 0\n",
+            "faults.toml:4:12: faults[0].instance: unknown key"},
+           {"duration_ms = 2000\nseconds = 2\n",
+            "faults.toml:4:11: faults[0].seconds: unknown key"},
+       }) {
+    const std::string e = error_at(text);
+    EXPECT_NE(e.find(says), std::string::npos) << text << " -> " << e;
+  }
+  // The sleep ends by heal_at_ms.
+  EXPECT_NE(error_at("duration_ms = 1000\n", 1000).find("can last until 1100 ms"),
+            std::string::npos);
+  EXPECT_EQ(error_at("duration_ms = 60000\n"), "");
 }
 
 TEST(FaultRegistryTest, ServiceAndLinkFaultKeys) {
