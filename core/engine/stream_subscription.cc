@@ -738,12 +738,11 @@ std::pair<int64_t, size_t> StreamSubscription::LaneLimits() const {
 
 void StreamSubscription::NoteOutcome(bool ok) {
   probing_ = false;  // a probe's outcome decides; it is the only attempt then
-  if (std::optional<CircuitState> to = breaker_.Record(ok, deps_.loop->Now())) {
-    OnCircuitChanged(*to);
-  }
+  const TimePoint now = deps_.loop->Now();
+  if (std::optional<CircuitState> to = breaker_.Record(ok, now)) OnCircuitChanged(*to, now);
 }
 
-void StreamSubscription::OnCircuitChanged(CircuitState to) {
+void StreamSubscription::OnCircuitChanged(CircuitState to, TimePoint at) {
   const CircuitState from = circuit_published_.exchange(to);
   MetricsRegistry& m = *deps_.metrics;
   for (CircuitState st : {from, to}) {
@@ -760,7 +759,7 @@ void StreamSubscription::OnCircuitChanged(CircuitState to) {
   const std::string threshold = std::to_string(breaker_.threshold());
   LogRecord log;
   log.level = to == CircuitState::kOpen ? LogLevel::kWarning : LogLevel::kInfo;
-  log.at = deps_.loop->Now();
+  log.at = at;
   log.instance = deps_.instance;
   log.event = "subscription.circuit_breaker." + name;
   log.With("handler", handler_.name).With("stream", handler_.stream).With("consumer", consumer_);
@@ -770,6 +769,7 @@ void StreamSubscription::OnCircuitChanged(CircuitState to) {
   deps_.log(log);
 
   EngineEvent e = Event(EngineEventKind::kCircuitBreaker, "", "", 0);
+  e.at = at;  // the reading the breaker used: due - at is exactly the reset window
   e.outcome = name;
   e.value = breaker_.consecutive_failures();
   e.detail = "threshold " + threshold;
@@ -815,7 +815,8 @@ void StreamSubscription::ArmProbeTimer() {
 void StreamSubscription::MaybeProbe() {
   // Attempts still running when it opened finish first: the probe is alone.
   if (!running() || lanes_ > 0 || runner_.busy()) return;
-  if (breaker_.ProbeDue(deps_.loop->Now())) OnCircuitChanged(CircuitState::kHalfOpen);
+  const TimePoint now = deps_.loop->Now();
+  if (breaker_.ProbeDue(now)) OnCircuitChanged(CircuitState::kHalfOpen, now);
 }
 
 // --- retention ----------------------------------------------------------------

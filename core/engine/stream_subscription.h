@@ -143,7 +143,8 @@ class StreamSubscription final : public SubscriptionBase {
   std::pair<int64_t, size_t> LaneLimits() const;
   // A handler outcome for the breaker; acts on the transition it causes.
   void NoteOutcome(bool ok);
-  void OnCircuitChanged(CircuitState to);
+  // `at`: the clock reading the breaker decided on.
+  void OnCircuitChanged(CircuitState to, TimePoint at);
   // Takes back the attempts not started yet, queued again in order.
   void TakeBackUnstarted();
   void ArmProbeTimer();
