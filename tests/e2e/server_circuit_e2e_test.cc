@@ -55,8 +55,8 @@ TEST_F(ServerCircuitTest, AnOpenBreakerShowsInMetricsReadinessAndLogsAndHoldsIts
   if (std::filesystem::exists(kPromtool)) {
     const std::string in = dir() + "/circuit_metrics.txt";
     std::ofstream(in) << text;
-    const std::string cmd = std::string(kPromtool) + " check metrics < " + in + " > " + in +
-                            ".out 2>&1";
+    const std::string cmd =
+        std::string(kPromtool) + " check metrics < " + in + " > " + in + ".out 2>&1";
     EXPECT_EQ(std::system(cmd.c_str()), 0);
     std::ifstream f(in + ".out");
     const std::string findings((std::istreambuf_iterator<char>(f)), {});
