@@ -166,6 +166,39 @@ Result<int64_t> Broker::DlqTrimOlderThan(std::string_view dlq_stream, TimePoint 
 
 Result<int64_t> Broker::DlqDepth(std::string_view dlq_stream) { return Length(dlq_stream); }
 
+Result<std::vector<GroupProgress>> Broker::GroupsProgress(std::string_view /*stream*/) {
+  return Status::InvalidArgument("broker '" + std::string(provider()) +
+                                 "' has no consumer groups to measure");
+}
+
+Result<RetentionTrim> Broker::TrimRetained(std::string_view stream, int64_t max_len) {
+  RetentionTrim out;
+  if (max_len < 1) return out;
+  Result<std::vector<GroupProgress>> groups = GroupsProgress(stream);
+  if (!groups.ok()) return groups.status();
+  out.groups = static_cast<int64_t>(groups->size());
+  if (groups->size() >= 2) {
+    std::optional<StreamId> floor;
+    for (const GroupProgress& g : *groups) {
+      std::optional<StreamId> at = StreamId::Parse(g.last_delivered);
+      if (g.oldest_pending) {
+        const std::optional<StreamId> pending = StreamId::Parse(*g.oldest_pending);
+        if (!at || (pending && *pending < *at)) at = pending;
+      }
+      // An id that does not parse keeps everything (Protean sorts it first).
+      if (!at) return out;
+      if (!floor || *at < *floor) floor = at;
+    }
+    out.spec = TrimSpec::MinId(floor->ToString());
+  } else {
+    out.spec = TrimSpec::MaxLen(max_len);
+  }
+  Result<int64_t> removed = Trim(stream, out.spec);
+  if (!removed.ok()) return removed.status();
+  out.removed = *removed;
+  return out;
+}
+
 Result<std::vector<ConsumerInfo>> Broker::Consumers(std::string_view /*stream*/,
                                                     std::string_view /*group*/) {
   return Status::InvalidArgument("broker '" + std::string(provider()) +

@@ -77,6 +77,21 @@ struct TrimSpec {
   static TrimSpec MinId(std::string id) { return {Kind::kMinId, 0, std::move(id)}; }
 };
 
+// How far one consumer group has read a stream (XINFO GROUPS
+// last-delivered-id, and the smallest id of its pending list, XPENDING).
+struct GroupProgress {
+  std::string group;
+  std::string last_delivered;                 // "0-0" before the group read anything
+  std::optional<std::string> oldest_pending;  // nullopt: nothing pending
+};
+
+// What Broker::TrimRetained did: the trim it chose and how many entries went.
+struct RetentionTrim {
+  TrimSpec spec;
+  int64_t removed = 0;
+  int64_t groups = 0;  // consumer groups of the stream when it was measured
+};
+
 // What the engine records with a dead-lettered message.
 struct DlqMetadata {
   std::string original_stream;
@@ -243,6 +258,24 @@ class Broker {
   virtual Result<int64_t> DeleteStream(std::string_view stream) = 0;
   // XTRIM (exact); returns how many entries were removed.
   virtual Result<int64_t> Trim(std::string_view stream, const TrimSpec& spec) = 0;
+  // Every consumer group of `stream` with its read position and oldest
+  // pending id, in name order; empty for a missing stream. Brokers without
+  // consumer groups keep the default, which fails with kInvalidArgument.
+  virtual Result<std::vector<GroupProgress>> GroupsProgress(std::string_view stream);
+  // Retention (a subscription's retention_maxlen, after each batch), after
+  // Protean's RedisBroker.trim (adapters/broker/redis.py:726-832):
+  // - two or more groups: XTRIM MINID at the slowest group's floor, the
+  //   smallest over the groups of min(last-delivered-id, oldest pending id),
+  //   so no group loses an entry it has not read *or* one it still holds
+  //   pending (Protean's floor is the last-delivered-id alone: an entry
+  //   waiting for a retry below it would be trimmed); `max_len` is ignored;
+  // - zero or one group: XTRIM MAXLEN max_len: a size ceiling, which drops the
+  //   oldest entries even if the one group has not read them (as Protean's).
+  // Exact trims (Protean uses `~`): the same count on every broker. Measured
+  // and trimmed in two steps; progress only moves forward, so a trim from a
+  // stale measure keeps more, never less (a group created in between from
+  // the beginning is the exception, as in Protean). max_len < 1 trims nothing.
+  Result<RetentionTrim> TrimRetained(std::string_view stream, int64_t max_len);
   // XLEN (0 for a missing stream).
   virtual Result<int64_t> Length(std::string_view stream) = 0;
   // XINFO GROUPS lag: entries not yet delivered to the group; nullopt when

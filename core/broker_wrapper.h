@@ -100,6 +100,9 @@ class BrokerWrapper : public Broker {
   Result<std::optional<int64_t>> Lag(std::string_view stream, std::string_view group) override {
     PROTEAN_FORWARD(Lag(stream, group));
   }
+  Result<std::vector<GroupProgress>> GroupsProgress(std::string_view stream) override {
+    PROTEAN_FORWARD(GroupsProgress(stream));
+  }
   Result<bool> MoveToDlq(std::string_view stream, std::string_view group, std::string_view id,
                          const DlqMetadata& meta) override {
     PROTEAN_FORWARD(MoveToDlq(stream, group, id, meta));

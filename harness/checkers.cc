@@ -45,6 +45,12 @@ int64_t ShutdownSteps(const HistoryIndex& ix, const char* prefix) {
   return n;
 }
 
+int64_t Transitions(const HistoryIndex& ix, std::string_view outcome) {
+  int64_t n = 0;
+  for (size_t i : ix.OfKind("circuit_breaker")) n += ix.event(i).outcome == outcome ? 1 : 0;
+  return n;
+}
+
 int64_t DrainTimeouts(const HistoryIndex& ix) { return ShutdownSteps(ix, "drain_timeout"); }
 int64_t DrainCuts(const HistoryIndex& ix) { return ShutdownSteps(ix, "drain_cut:"); }
 
@@ -95,6 +101,16 @@ const Key kKeys[] = {
     {"spread_min_fraction", '>', true, "", nullptr},
     {"position_writes_min", '>', false, "event-store positions written",
      [](const HistoryIndex& ix) { return Count(ix, "position_written"); }},
+    {"circuit_opened", '=', false, "circuit breaker openings",
+     [](const HistoryIndex& ix) { return Transitions(ix, "opened"); }},
+    {"circuit_opened_min", '>', false, "circuit breaker openings",
+     [](const HistoryIndex& ix) { return Transitions(ix, "opened"); }},
+    {"circuit_closed", '=', false, "circuit breaker closings",
+     [](const HistoryIndex& ix) { return Transitions(ix, "closed"); }},
+    {"circuit_closed_min", '>', false, "circuit breaker closings",
+     [](const HistoryIndex& ix) { return Transitions(ix, "closed"); }},
+    {"stream_trims_min", '>', false, "retention trims that removed entries",
+     [](const HistoryIndex& ix) { return Count(ix, "stream_trimmed"); }},
     {"groups_recreated_min", '>', false, "lost consumer groups recreated (and logged)",
      [](const HistoryIndex& ix) {
        int64_t n = 0;
@@ -219,10 +235,19 @@ void CheckResult::Add(std::string violation, std::vector<size_t> about) {
 
 std::vector<CheckResult> RunCheckers(const History& history) {
   const internal::HistoryIndex ix(history);
-  return {internal::NoLoss(ix),  internal::Duplicates(ix),   internal::DlqIffExhausted(ix),
-          internal::Backoff(ix), internal::RetryBacklog(ix), internal::HandlerCalls(ix),
-          internal::Drain(ix),   internal::Readiness(ix),    internal::DlqAlerts(ix),
-          internal::Scaling(ix), internal::Convergence(ix),  internal::Expectations(ix, false)};
+  return {internal::NoLoss(ix),
+          internal::Duplicates(ix),
+          internal::DlqIffExhausted(ix),
+          internal::Backoff(ix),
+          internal::RetryBacklog(ix),
+          internal::HandlerCalls(ix),
+          internal::Drain(ix),
+          internal::Readiness(ix),
+          internal::DlqAlerts(ix),
+          internal::Scaling(ix),
+          internal::Convergence(ix),
+          internal::Circuit(ix),
+          internal::Expectations(ix, false)};
 }
 
 CheckResult CheckNoLoss(const History& h) { return internal::NoLoss(internal::HistoryIndex(h)); }
@@ -250,6 +275,7 @@ CheckResult CheckScaling(const History& h) { return internal::Scaling(internal::
 CheckResult CheckConvergence(const History& h) {
   return internal::Convergence(internal::HistoryIndex(h));
 }
+CheckResult CheckCircuit(const History& h) { return internal::Circuit(internal::HistoryIndex(h)); }
 CheckResult CheckExpectations(const History& h) {
   return internal::Expectations(internal::HistoryIndex(h), true);
 }

@@ -26,6 +26,10 @@
 //                      see every message in every instance unless partitioned, then
 //                      exactly one member; optional spread expectation
 //   convergence        every message final within [phases] converge_within_ms of heal
+//   circuit_breaker    each stream subscription's breaker opens exactly at the
+//                      declared threshold of consecutive handler failures, runs
+//                      no attempt while open, probes with one attempt after the
+//                      declared reset window, and closes or re-opens on its outcome
 //   expectations       the scenario's [expect] counts
 //
 // Each violation is one human-readable line naming the message / instance and
@@ -74,6 +78,7 @@ CheckResult CheckReadiness(const History& history);
 CheckResult CheckDlqAlerts(const History& history);
 CheckResult CheckScaling(const History& history);
 CheckResult CheckConvergence(const History& history);
+CheckResult CheckCircuit(const History& history);
 CheckResult CheckExpectations(const History& history);
 
 }  // namespace protean::harness

@@ -49,7 +49,9 @@ ordered_json BuiltInProfile(const std::string& name) {
             {"max_retries", r.retries},
             {"retry_delay_seconds", r.delay},
             {"enable_dlq", r.dlq},
-            {"position_update_interval", r.position_every}};
+            {"position_update_interval", r.position_every},
+            {"circuit_breaker_threshold", 10},
+            {"circuit_breaker_reset_seconds", 60}};
   }
   return nullptr;
 }
@@ -111,6 +113,10 @@ void Apply(SubPolicy& p, const ordered_json& layer) {
       p.dlq_retention_hours = *n;
     } else if (k == "dlq_alert_threshold" && integer) {
       p.dlq_alert_threshold = v.get<int64_t>();
+    } else if (k == "circuit_breaker_threshold" && integer) {
+      p.circuit_breaker_threshold = v.get<int64_t>();
+    } else if (k == "circuit_breaker_reset_seconds" && n) {
+      p.circuit_breaker_reset_seconds = *n;
     }
   }
 }

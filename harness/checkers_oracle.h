@@ -48,6 +48,8 @@ struct SubPolicy {
   int64_t position_update_interval = 10;
   std::optional<double> dlq_retention_hours;
   std::optional<int64_t> dlq_alert_threshold;
+  int64_t circuit_breaker_threshold = 10;  // Protean's defaults, every profile too
+  double circuit_breaker_reset_seconds = 60;
   std::string profile;  // the profile applied last ("" when none)
 
   int64_t attempts_max() const { return max_retries < 1 ? 1 : max_retries; }

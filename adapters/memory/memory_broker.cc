@@ -684,6 +684,21 @@ Result<std::optional<int64_t>> MemoryBroker::Lag(std::string_view stream, std::s
   return memory_internal::GroupLag(*s, *g);
 }
 
+Result<std::vector<GroupProgress>> MemoryBroker::GroupsProgress(std::string_view stream) {
+  std::lock_guard lock(mu_);
+  PROTEAN_RETURN_IF_ERROR(CheckOpen());
+  const StreamState* s = FindStream(stream);
+  std::vector<GroupProgress> out;
+  if (s == nullptr) return out;
+  for (const auto& [name, g] : s->groups) {
+    GroupProgress p{name, g.last_delivered.ToString(), std::nullopt};
+    const size_t first = g.pel.NextLive(0);
+    if (first < g.pel.end()) p.oldest_pending = g.pel.at(first).id.ToString();
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 Result<std::vector<ConsumerInfo>> MemoryBroker::Consumers(std::string_view stream,
                                                           std::string_view group) {
   MutexLock lock(&mu_);

@@ -553,6 +553,40 @@ Result<std::optional<int64_t>> RedisBroker::Lag(std::string_view stream, std::st
   });
 }
 
+// XINFO GROUPS, then the summary form of XPENDING per group ([count, min,
+// max, consumers]) on the same connection.
+Result<std::vector<GroupProgress>> RedisBroker::GroupsProgress(std::string_view stream) {
+  using Out = std::vector<GroupProgress>;
+  return pool_->Run<Out>(RedisRetry::kIdempotent, [&](RedisConnection& c) -> Result<Out> {
+    auto reply = c.Command(RedisArgs{"XINFO", "GROUPS", stream});
+    if (!reply.ok()) {
+      if (reply.status().code() == StatusCode::kNotFound) return Out{};  // no stream
+      return reply.status();
+    }
+    const redisReply* groups = reply->get();
+    if (groups->type != REDIS_REPLY_ARRAY) return BadShape("XINFO GROUPS", "not an array");
+    Out out;
+    for (size_t i = 0; i < groups->elements; ++i) {
+      const redisReply* info = groups->element[i];
+      const auto name = Text(redis_internal::MapValue(info, "name"));
+      const auto last = Text(redis_internal::MapValue(info, "last-delivered-id"));
+      if (!name || !last) return BadShape("XINFO GROUPS", "a group without name or position");
+      GroupProgress g{std::string(*name), std::string(*last), std::nullopt};
+      auto pending = c.Command(RedisArgs{"XPENDING", stream, *name});
+      if (!pending.ok()) return pending.status();
+      const redisReply* summary = pending->get();
+      if (summary->type != REDIS_REPLY_ARRAY || summary->elements < 2) {
+        return BadShape("XPENDING", "not a summary");
+      }
+      if (const auto min = Text(summary->element[1])) g.oldest_pending = std::string(*min);
+      out.push_back(std::move(g));
+    }
+    std::sort(out.begin(), out.end(),
+              [](const GroupProgress& a, const GroupProgress& b) { return a.group < b.group; });
+    return out;
+  });
+}
+
 Result<bool> RedisBroker::MoveToDlq(std::string_view stream, std::string_view group,
                                     std::string_view id, const DlqMetadata& meta) {
   if (!StreamId::Parse(id)) return InvalidId(id);

@@ -113,6 +113,7 @@ class RedisBroker final : public Broker {
   Result<int64_t> Trim(std::string_view stream, const TrimSpec& spec) override;
   Result<int64_t> Length(std::string_view stream) override;
   Result<std::optional<int64_t>> Lag(std::string_view stream, std::string_view group) override;
+  Result<std::vector<GroupProgress>> GroupsProgress(std::string_view stream) override;
   Result<bool> MoveToDlq(std::string_view stream, std::string_view group, std::string_view id,
                          const DlqMetadata& meta) override;
   Result<std::vector<ConsumerInfo>> Consumers(std::string_view stream,

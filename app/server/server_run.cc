@@ -27,6 +27,7 @@
 #include "core/config/protean_keys.h"
 #include "core/config/redaction.h"
 #include "core/engine/alert_callback_registry.h"
+#include "core/engine/stream_subscription.h"
 
 namespace protean::cli {
 namespace {
@@ -100,6 +101,7 @@ class ServerProcess {
   void LogStart(int health_port);
   std::string RenderMetrics();
   HealthResponse Ready() const;
+  void AddCircuitStates(nlohmann::json& subscriptions) const;
   HealthResponse Drain();
   HealthResponse DrainStatus() const;
   void MakeRefresher();
@@ -332,8 +334,25 @@ HealthResponse ServerProcess::Ready() const {
   }
   // Informational, never gating (Protean's "subscriptions" block).
   body["checks"]["subscriptions"] = nlohmann::json::parse(refresher_->SubscriptionsJson());
+  AddCircuitStates(body["checks"]["subscriptions"]);
   r.body = body.dump();
   return r;
+}
+
+// Each stream subscription's entry gets its breaker's state, read off the
+// live subscription (an atomic), as Protean's health.py _circuit_states does.
+void ServerProcess::AddCircuitStates(nlohmann::json& subscriptions) const {
+  if (!subscriptions.contains("details")) return;
+  for (nlohmann::json& detail : subscriptions["details"]) {
+    for (const std::shared_ptr<Subscription>& sub : engine_->subscriptions()) {
+      const auto* stream = dynamic_cast<const StreamSubscription*>(sub.get());
+      if (stream == nullptr || detail.value("handler_name", "") != stream->name() ||
+          detail.value("stream_category", "") != stream->stream()) {
+        continue;
+      }
+      detail["circuit_state"] = std::string(CircuitStateName(stream->circuit_state()));
+    }
+  }
 }
 
 void ServerProcess::MakeRefresher() {

@@ -26,6 +26,10 @@ std::string_view EngineEventKindName(EngineEventKind kind) {
       return "dropped";
     case EngineEventKind::kClaimed:
       return "claimed";
+    case EngineEventKind::kCircuitBreaker:
+      return "circuit_breaker";
+    case EngineEventKind::kStreamTrimmed:
+      return "stream_trimmed";
     case EngineEventKind::kPositionWritten:
       return "position_written";
     case EngineEventKind::kDlqChecked:

@@ -25,9 +25,12 @@ enum class EngineEventKind {
   kAcked,
   kRetryScheduled,  // due = when the next attempt may start
   kDlqMoved,
-  kDlqMoveFailed,  // the message stays pending
-  kDropped,        // attempts exhausted with enable_dlq = false (acked, counted)
-  kClaimed,        // taken over from another consumer after its idle bound
+  kDlqMoveFailed,   // the message stays pending
+  kDropped,         // attempts exhausted with enable_dlq = false (acked, counted)
+  kClaimed,         // taken over from another consumer after its idle bound
+  kCircuitBreaker,  // outcome: opened | half_open | closed (Protean's names); value =
+                    // consecutive failures, detail = "threshold N"; due = probe time when opened
+  kStreamTrimmed,   // retention_maxlen: value = entries removed, detail = "maxlen N" | "minid ID"
   kPositionWritten,
   kDlqChecked,  // a maintenance cycle measured a DLQ: value = depth, detail = threshold
   kDlqTrimmed,  // value = entries removed

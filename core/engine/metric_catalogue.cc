@@ -5,7 +5,7 @@
 namespace protean {
 namespace {
 
-constexpr std::array<MetricInfo, 29> kCatalogue = {{
+constexpr std::array<MetricInfo, 31> kCatalogue = {{
     {"protean_subscription_messages_processed", "Messages processed by subscriptions", ""},
     {"protean_subscription_dlq_routed", "Messages routed to dead letter queue", ""},
     {"protean_subscription_retries", "Message retry attempts", ""},
@@ -21,6 +21,10 @@ constexpr std::array<MetricInfo, 29> kCatalogue = {{
     {"protean_subscription_pending_messages", "Unacknowledged messages", ""},
     {"protean_subscription_dlq_depth", "Dead letter queue depth", ""},
     {"protean_subscription_status", "Subscription health (1=ok, 0=not ok)", ""},
+    {"protean_subscription_circuit_breaker_state", "Subscription circuit breaker state transitions",
+     ""},
+    {"protean_subscription_circuit_state",
+     "Subscription circuit breaker state (1 for the current one: closed, open or half_open)", ""},
     {"protean_command_expired", "Commands skipped because their deadline passed", ""},
     {"protean_dlq_trimmed", "DLQ messages trimmed by retention policy", ""},
     {"protean_dlq_alerts", "DLQ depth threshold alerts fired", ""},

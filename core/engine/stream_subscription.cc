@@ -26,11 +26,17 @@ StreamSubscription::StreamSubscription(SubscriptionDeps deps, Broker* broker,
                                        const HandlerRegistration& handler,
                                        SubscriptionConfig config)
     : SubscriptionBase(std::move(deps), handler, std::move(config)),
-      group_{broker, handler.stream, handler.name, consumer_} {
+      group_{broker, handler.stream, handler.name, consumer_},
+      breaker_(config_.circuit_breaker_threshold, SecondsF(config_.circuit_breaker_reset_seconds)) {
   MetricsRegistry& m = *deps_.metrics;
   dlq_routed_ = m.GetCounter("protean_subscription_dlq_routed", labels_);
   dropped_ = m.GetCounter("protean_subscription_dropped", labels_);
   claimed_ = m.GetCounter("protean_subscription_claimed", labels_);
+  for (CircuitState st : {CircuitState::kClosed, CircuitState::kOpen, CircuitState::kHalfOpen}) {
+    MetricLabels l = labels_;
+    l.emplace_back("state", std::string(CircuitStateName(st)));
+    m.GetGauge("protean_subscription_circuit_state", l)->Set(st == CircuitState::kClosed ? 1 : 0);
+  }
 }
 
 void StreamSubscription::Start() {
@@ -83,9 +89,14 @@ void StreamSubscription::Forget(const std::string& id) {
 void StreamSubscription::Tick() {
   if (!running() || work_.of(InFlight::kFetch) > 0) return;
   Dispatch();
+  // OPEN: no read until the probe timer; HALF_OPEN: one message is read for
+  // the probe, only when nothing else could be it.
+  if (!breaker_.permits_reads()) return;
+  const bool half_open = breaker_.state() == CircuitState::kHalfOpen;
+  const size_t queued = ready_.size() + batch_.size();
+  if (half_open && (probing_ || queued > 0 || work_.of(InFlight::kRedeliver) > 0)) return;
   // One batch ahead at most: fetched entries wait (delivered, not attempted)
   // while the current ones run, bounded by messages_per_tick.
-  const size_t queued = ready_.size() + batch_.size();
   if (queued >= static_cast<size_t>(config_.messages_per_tick)) return;
   if (config_.tick_interval_seconds > 0 && (queued > 0 || runner_.busy())) return;
   // Bound the retries waiting in memory: stop fetching new work meanwhile.
@@ -93,7 +104,7 @@ void StreamSubscription::Tick() {
       static_cast<size_t>(std::max<int64_t>(100, 10 * config_.messages_per_tick));
   if (retries_.size() >= retries_max) return;  // a finishing retry calls Tick again
   FlushAcks();
-  const int count = static_cast<int>(config_.messages_per_tick);
+  const int count = half_open ? 1 : static_cast<int>(config_.messages_per_tick);
   const Duration block = group_.broker->capabilities().blocking_reads
                              ? Millis(std::min<int64_t>(config_.blocking_timeout_ms, 1000))
                              : Duration{0};
@@ -204,7 +215,7 @@ void StreamSubscription::Dispatch() {
     MaybeIdle();
     return;
   }
-  const int64_t lanes_max = config_.concurrency;
+  const auto [lanes_max, per_lane_max] = LaneLimits();
   while (lanes_ < lanes_max && (!ready_.empty() || !batch_.empty())) {
     // A lane takes its share of what is queued, in order: redelivered and
     // claimed entries first. With ordered_by, a message whose key is in
@@ -212,8 +223,7 @@ void StreamSubscription::Dispatch() {
     // free, and a lane takes at most one message per key.
     const size_t queued = ready_.size() + batch_.size();
     const size_t lanes_free = static_cast<size_t>(lanes_max - lanes_);
-    const size_t share = std::min<size_t>((queued + lanes_free - 1) / lanes_free,
-                                          static_cast<size_t>(config_.messages_per_tick));
+    const size_t share = std::min<size_t>((queued + lanes_free - 1) / lanes_free, per_lane_max);
     std::vector<AttemptRunner::Item> items;
     std::set<std::string> keys;
     for (std::deque<Delivery>* queue : {&ready_, &batch_}) {
@@ -259,11 +269,13 @@ void StreamSubscription::Dispatch() {
           };
         }
         item.done = [this, entry](const AttemptResult& r) { OnAttempt(*entry, r); };
+        dispatched_[entry->id] = entry;
         items.push_back(std::move(item));
       }
       *queue = std::move(left);
     }
     if (items.empty()) break;  // only blocked keys left
+    if (breaker_.state() == CircuitState::kHalfOpen) probing_ = true;
     ++lanes_;
     runner_.RunSequence(std::move(items), Guard([this] { OnSequenceDone(); }));
   }
@@ -275,6 +287,8 @@ void StreamSubscription::OnSequenceDone() {
   --lanes_;
   PROTEAN_CHECK(lanes_ >= 0);
   FlushAcks();
+  MaybeTrim();
+  MaybeProbe();
   Dispatch();
   if (running()) ScheduleTick(Duration{0});
 }
@@ -313,7 +327,9 @@ bool StreamSubscription::NeedsAttempt(Delivery& d) {
 
 void StreamSubscription::OnAttempt(const StreamEntry& entry, const AttemptResult& r) {
   PROTEAN_CHECK(Holds(entry.id));
+  dispatched_.erase(entry.id);
   if (!r.attempted) {
+    probing_ = false;  // not a handler outcome: another message probes
     OnNotAttempted(entry, r);
     Dispatch();
     return;
@@ -372,6 +388,7 @@ void StreamSubscription::OnAttempt(const StreamEntry& entry, const AttemptResult
       Report(Event(EngineEventKind::kDropped, entry.id, message->id, message->attempt));
     }
   }
+  if (r.outcome != AttemptOutcome::kUndecodable) NoteOutcome(r.outcome == AttemptOutcome::kOk);
   Dispatch();
 }
 
@@ -432,6 +449,10 @@ void StreamSubscription::Redeliver(const std::string& id) {
   if (wait != retries_.end()) retries_.erase(wait);
   if (!running()) {
     MaybeIdle();
+    return;
+  }
+  if (!breaker_.permits_reads()) {
+    parked_.emplace_back(id, failed_attempt);  // redelivered when the breaker probes
     return;
   }
   Offload<std::optional<StreamEntry>>(
@@ -575,6 +596,10 @@ void StreamSubscription::ScheduleClaim() {
 
 void StreamSubscription::Claim(std::string cursor, int pages_left) {
   if (!running()) return;
+  if (!breaker_.permits_reads()) {
+    ScheduleClaim();  // a claim is a read: paused while OPEN
+    return;
+  }
   const Duration min_idle = SecondsF(config_.claim_idle_seconds);
   const int count = static_cast<int>(config_.messages_per_tick);
   Offload<ClaimResult>(
@@ -633,8 +658,10 @@ void StreamSubscription::StopFetching(std::function<void()> on_idle) {
   BeginStop(std::move(on_idle));
   CancelTimer(&claim_timer_);
   CancelTimer(&heartbeat_timer_);
+  CancelTimer(&probe_timer_);
   for (auto& [id, wait] : retries_) deps_.loop->Cancel(wait.timer);
   retries_.clear();  // they stay pending in the broker for another consumer
+  parked_.clear();   // so do the retries the breaker parked
   ReleaseUnattempted();
   MaybeIdle();
 }
@@ -656,6 +683,7 @@ void StreamSubscription::ReleaseUnattempted() {
   // Handed to a worker in a sequence but not started: not attempts either.
   for (const AttemptRunner::Item& item : runner_.CancelPending()) {
     unattempted.emplace_back(item.source_id, item.delivery_count - 1);
+    dispatched_.erase(item.source_id);
     Forget(item.source_id);
   }
   if (unattempted.empty()) return;
@@ -674,8 +702,11 @@ void StreamSubscription::Abandon() {
   BeginAbandon();
   CancelTimer(&claim_timer_);
   CancelTimer(&heartbeat_timer_);
+  CancelTimer(&probe_timer_);
   for (auto& [id, wait] : retries_) deps_.loop->Cancel(wait.timer);
   retries_.clear();
+  parked_.clear();
+  dispatched_.clear();
   batch_.clear();
   ready_.clear();
 }
@@ -689,6 +720,131 @@ void StreamSubscription::Flush(std::function<void()> done) {
   } else if (done) {
     ack_waiters_.push_back(std::move(done));
   }
+}
+
+// --- circuit breaker ---------------------------------------------------------
+
+std::pair<int64_t, size_t> StreamSubscription::LaneLimits() const {
+  switch (breaker_.state()) {
+    case CircuitState::kOpen:
+      return {0, 0};
+    case CircuitState::kHalfOpen:
+      return {probing_ ? 0 : 1, 1};
+    case CircuitState::kClosed:
+      break;
+  }
+  return {config_.concurrency, static_cast<size_t>(config_.messages_per_tick)};
+}
+
+void StreamSubscription::NoteOutcome(bool ok) {
+  probing_ = false;  // a probe's outcome decides; it is the only attempt then
+  const TimePoint now = deps_.loop->Now();
+  if (std::optional<CircuitState> to = breaker_.Record(ok, now)) OnCircuitChanged(*to, now);
+}
+
+void StreamSubscription::OnCircuitChanged(CircuitState to, TimePoint at) {
+  const CircuitState from = circuit_published_.exchange(to);
+  MetricsRegistry& m = *deps_.metrics;
+  for (CircuitState st : {from, to}) {
+    MetricLabels l = labels_;
+    l.emplace_back("state", std::string(CircuitStateName(st)));
+    m.GetGauge("protean_subscription_circuit_state", l)->Set(st == to ? 1 : 0);
+  }
+  const std::string name(CircuitTransitionName(to));
+  MetricLabels l = labels_;
+  l.emplace_back("state", name);
+  m.GetCounter("protean_subscription_circuit_breaker_state", l)->Inc();
+
+  const std::string failures = std::to_string(breaker_.consecutive_failures());
+  const std::string threshold = std::to_string(breaker_.threshold());
+  LogRecord log;
+  log.level = to == CircuitState::kOpen ? LogLevel::kWarning : LogLevel::kInfo;
+  log.at = at;
+  log.instance = deps_.instance;
+  log.event = "subscription.circuit_breaker." + name;
+  log.With("handler", handler_.name).With("stream", handler_.stream).With("consumer", consumer_);
+  log.With("consecutive_handler_failures", failures).With("circuit_breaker_threshold", threshold);
+  log.message = "circuit breaker " + name + " (" + std::string(CircuitStateName(from)) + " -> " +
+                std::string(CircuitStateName(to)) + ", " + failures + " consecutive failures)";
+  deps_.log(log);
+
+  EngineEvent e = Event(EngineEventKind::kCircuitBreaker, "", "", 0);
+  e.at = at;  // the reading the breaker used: due - at is exactly the reset window
+  e.outcome = name;
+  e.value = breaker_.consecutive_failures();
+  e.detail = "threshold " + threshold;
+  if (std::optional<TimePoint> at = breaker_.probe_at()) e.due = *at;
+  Report(std::move(e));
+
+  if (to == CircuitState::kOpen) {
+    TakeBackUnstarted();
+    ArmProbeTimer();
+  } else if (to == CircuitState::kHalfOpen) {
+    auto parked = std::move(parked_);
+    parked_.clear();
+    for (const auto& [id, failed_attempt] : parked) {
+      retries_[id].failed_attempt = failed_attempt;  // Redeliver reads it
+      Redeliver(id);
+    }
+  }
+  if (to != CircuitState::kOpen) ScheduleTick(Duration{0});
+}
+
+void StreamSubscription::TakeBackUnstarted() {
+  std::deque<Delivery> back;
+  for (AttemptRunner::Item& item : runner_.CancelPending()) {
+    auto it = dispatched_.find(item.source_id);
+    PROTEAN_CHECK(it != dispatched_.end());
+    back.push_back(Delivery{*it->second, false});
+    dispatched_.erase(it);
+  }
+  for (Delivery& d : ready_) back.push_back(std::move(d));
+  ready_ = std::move(back);
+}
+
+void StreamSubscription::ArmProbeTimer() {
+  CancelTimer(&probe_timer_);
+  const std::optional<TimePoint> at = breaker_.probe_at();
+  PROTEAN_CHECK(at.has_value());
+  probe_timer_ = deps_.loop->PostAt(*at, Guard([this] {
+    probe_timer_ = 0;
+    MaybeProbe();
+  }));
+}
+
+void StreamSubscription::MaybeProbe() {
+  // Attempts still running when it opened finish first: the probe is alone.
+  if (!running() || lanes_ > 0 || runner_.busy()) return;
+  const TimePoint now = deps_.loop->Now();
+  if (breaker_.ProbeDue(now)) OnCircuitChanged(CircuitState::kHalfOpen, now);
+}
+
+// --- retention ----------------------------------------------------------------
+
+void StreamSubscription::MaybeTrim() {
+  if (!config_.retention_maxlen || trimming_ || !running()) return;
+  if (!group_.broker->capabilities().consumer_groups) return;
+  trimming_ = true;
+  const int64_t max_len = *config_.retention_maxlen;
+  Offload<RetentionTrim>(
+      InFlight::kTrim, [g = group_, max_len] { return g.broker->TrimRetained(g.stream, max_len); },
+      [this](Result<RetentionTrim> r) {
+        trimming_ = false;
+        if (!r.ok()) {
+          Error("trim", r.status());  // the next batch tries again
+        } else {
+          Recovered("trim");
+          if (r->removed > 0) {
+            EngineEvent e = Event(EngineEventKind::kStreamTrimmed, "", "", 0);
+            e.value = r->removed;
+            e.detail = r->spec.kind == TrimSpec::Kind::kMinId
+                           ? "minid " + r->spec.min_id
+                           : "maxlen " + std::to_string(r->spec.max_len);
+            Report(std::move(e));
+          }
+        }
+        MaybeIdle();
+      });
 }
 
 }  // namespace protean

@@ -25,8 +25,30 @@
 // the entries of a consumer that stopped touching them — a dead one — are
 // ever idle long enough to be claimed.
 //
+// Circuit breaker (circuit_breaker_threshold, circuit_breaker_reset_seconds;
+// core/engine/circuit_breaker.h has the states). When it opens, attempts
+// handed to a worker but not started yet are taken back (queued again, in
+// order), and while OPEN the subscription neither fetches, claims, attempts
+// nor redelivers: a retry that falls due is parked. Nothing is acked, moved to
+// the DLQ or released because of the pause, and the heartbeat keeps touching
+// every entry held (queued, parked, waiting), so no live consumer's entry
+// is claimed away during the pause. After the reset window, once no attempt
+// is running, HALF_OPEN: the parked retries are redelivered and exactly one
+// message (the first queued, or one fetched) is attempted as the probe; its
+// outcome closes or re-opens the breaker. Each transition is logged
+// (subscription.circuit_breaker.<opened|half_open|closed>), reported as a
+// circuit_breaker event, counted in protean_subscription_circuit_breaker_state
+// {state=<transition>} (Protean's counter) and shown by the gauge
+// protean_subscription_circuit_state{state=closed|open|half_open} (1 for the
+// current state) and by circuit_state().
+//
+// Retention (retention_maxlen): after each ack flush, at most one trim in
+// flight, Broker::TrimRetained(stream, retention_maxlen) (core/broker.h: MINID
+// at the slowest group's floor with several groups, MAXLEN otherwise).
+//
 // All methods run on the loop. Broker calls go through Executor::Offload.
 
+#include <atomic>
 #include <deque>
 #include <map>
 #include <memory>
@@ -35,6 +57,7 @@
 #include <vector>
 
 #include "core/broker.h"
+#include "core/engine/circuit_breaker.h"
 #include "core/engine/subscription.h"
 
 namespace protean {
@@ -60,6 +83,8 @@ class StreamSubscription final : public SubscriptionBase {
 
   SubscriptionType type() const override { return SubscriptionType::kStream; }
   const std::string& group() const { return group_.group; }
+  // The breaker's state; any thread (for /readyz and status reports).
+  CircuitState circuit_state() const { return circuit_published_.load(); }
 
  private:
   struct Delivery {
@@ -113,6 +138,19 @@ class StreamSubscription final : public SubscriptionBase {
   void Forget(const std::string& id);
   bool Holds(const std::string& id) const { return held_.count(id) > 0; }
   void Enqueue(std::deque<Delivery>* queue, Delivery delivery);
+  // The lanes Dispatch may fill and the messages per lane, as the breaker
+  // allows: none while OPEN, one probe while HALF_OPEN.
+  std::pair<int64_t, size_t> LaneLimits() const;
+  // A handler outcome for the breaker; acts on the transition it causes.
+  void NoteOutcome(bool ok);
+  // `at`: the clock reading the breaker decided on.
+  void OnCircuitChanged(CircuitState to, TimePoint at);
+  // Takes back the attempts not started yet, queued again in order.
+  void TakeBackUnstarted();
+  void ArmProbeTimer();
+  // HALF_OPEN once the reset window passed and no attempt is running.
+  void MaybeProbe();
+  void MaybeTrim();
 
   GroupHandle group_;
   std::deque<Delivery> ready_;  // redelivered or claimed: before the batch
@@ -132,6 +170,16 @@ class StreamSubscription final : public SubscriptionBase {
   std::map<std::string, std::string> key_of_;
   TimerId claim_timer_ = 0;
   TimerId heartbeat_timer_ = 0;
+  CircuitBreaker breaker_;
+  std::atomic<CircuitState> circuit_published_{CircuitState::kClosed};
+  TimerId probe_timer_ = 0;
+  bool probing_ = false;  // HALF_OPEN: the probe is dispatched
+  // Retries that fell due while OPEN (still held): id and the attempt that failed.
+  std::vector<std::pair<std::string, int64_t>> parked_;
+  // Entries handed to the runner and not finished: what TakeBackUnstarted
+  // queues again.
+  std::map<std::string, std::shared_ptr<const StreamEntry>> dispatched_;
+  bool trimming_ = false;
   std::vector<std::function<void()>> ack_waiters_;  // Flush() callers
 
   Counter* dlq_routed_;

@@ -74,7 +74,7 @@ Duration IdlePollDelay(const SubscriptionDeps& deps, int empty_reads);
 // Work a subscription has handed off and not seen complete. One count per
 // kind; never negative (checked).
 struct InFlight {
-  enum Kind { kSetup, kFetch, kClaim, kRedeliver, kDlqMove, kAck, kRelease, kWrite, kKinds };
+  enum Kind { kSetup, kFetch, kClaim, kRedeliver, kDlqMove, kAck, kRelease, kWrite, kTrim, kKinds };
   int counts[kKinds] = {};
   void Add(Kind k) { ++counts[k]; }
   void Done(Kind k);

@@ -82,17 +82,17 @@ stream = "b"
 
 TEST(UnsupportedKeyFindingTest, WarningsFailAndInfosDoNot) {
   CheckReport report = RunChecks(ParseText(R"(
-[server.stream_subscription]
-retention_maxlen = 1000
+[server.event_store_subscription]
+gap_timeout_seconds = 5
 [server.subscriptions.A]
 stream_category = "a"
 )"),
                                  CheckOptions{});
   ASSERT_EQ(Codes(report), (std::vector<std::string>{"UNSUPPORTED_KEY", "UNSUPPORTED_KEY"}));
   EXPECT_EQ(report.findings[0].level, FindingLevel::kWarning);
-  EXPECT_EQ(report.findings[0].key_path, "server.stream_subscription.retention_maxlen");
+  EXPECT_EQ(report.findings[0].key_path, "server.event_store_subscription.gap_timeout_seconds");
   EXPECT_EQ(report.findings[0].line, 3u);
-  EXPECT_EQ(report.findings[0].column, 20u);
+  EXPECT_EQ(report.findings[0].column, 23u);
   EXPECT_EQ(report.findings[1].level, FindingLevel::kInfo);
   EXPECT_EQ(report.findings[1].line, 5u);
   EXPECT_EQ(report.ExitCode(), 1);

@@ -95,7 +95,11 @@ TEST(ProteanKeyInventoryTest, FindProteanKeyPrefersTheExactEntry) {
   EXPECT_EQ(find({"server", "subscriptions", "H", "stream_category"})->support,
             KeySupport::kProteanDrops);
   EXPECT_EQ(find({"handlers", "H", "subscription_config", "retention_maxlen"})->support,
-            KeySupport::kUnsupported);
+            KeySupport::kHonoured);
+  EXPECT_EQ(find({"server", "stream_subscription", "circuit_breaker_threshold"})->support,
+            KeySupport::kHonoured);
+  EXPECT_EQ(find({"server", "profiles", "p", "circuit_breaker_reset_seconds"})->support,
+            KeySupport::kHonoured);
   EXPECT_EQ(find({"lint", "level"})->support, KeySupport::kHonoured);
   EXPECT_EQ(find({"lint", "rules"})->support, KeySupport::kDomainLayer);
   EXPECT_EQ(find({"server", "event_store_subscription", "gap_timeout_seconds"})->support,
@@ -106,28 +110,20 @@ TEST(ProteanKeyInventoryTest, FindProteanKeyPrefersTheExactEntry) {
 TEST(UnsupportedKeysTest, TheFullProteanFileReportsWhatThisEngineLacks) {
   DomainConfig config = LoadFull();
   std::vector<UnsupportedKey> keys = UnsupportedKeys(config);
-  EXPECT_EQ(Paths(keys),
-            (std::vector<std::string>{
-                "server.event_store_subscription.max_retries",
-                "server.event_store_subscription.retry_delay_seconds",
-                "server.event_store_subscription.enable_recovery",
-                "server.event_store_subscription.recovery_interval_seconds",
-                "server.event_store_subscription.gap_timeout_seconds",
-                "server.stream_subscription.circuit_breaker_threshold",
-                "server.stream_subscription.circuit_breaker_reset_seconds",
-                "server.stream_subscription.retention_maxlen",
-                "server.broker_subscription",
-                "server.version_retry",
-                "server.subscriptions.OrderEventHandler.stream_category",
-                "server.profiles.myfast.circuit_breaker_threshold",
-                "server.profiles.myfast.circuit_breaker_reset_seconds",
-                "server.profiles.myfast.retention_maxlen",
-                "server.partitioning",
-                "consume_idempotency",
-                "logging",
-                "observatory",
-                "handlers.OrderEventHandler.subscription_config.circuit_breaker_threshold",
-            }));
+  EXPECT_EQ(Paths(keys), (std::vector<std::string>{
+                             "server.event_store_subscription.max_retries",
+                             "server.event_store_subscription.retry_delay_seconds",
+                             "server.event_store_subscription.enable_recovery",
+                             "server.event_store_subscription.recovery_interval_seconds",
+                             "server.event_store_subscription.gap_timeout_seconds",
+                             "server.broker_subscription",
+                             "server.version_retry",
+                             "server.subscriptions.OrderEventHandler.stream_category",
+                             "server.partitioning",
+                             "consume_idempotency",
+                             "logging",
+                             "observatory",
+                         }));
   const UnsupportedKey& first = keys.front();
   EXPECT_TRUE(first.warning);
   EXPECT_EQ(first.file, kProteanFull + "/domain.toml");

@@ -79,7 +79,15 @@ std::vector<ParityCase> Cases() {
        "command_default_timeout = 30\nlenient_deserialization = true\nsource_uri = \"x\"\n", 0},
       {"logging level (honoured)", "[logging]\nlevel = \"INFO\"\n", 0},
       {"logging log_dir", "[logging]\nlevel = \"INFO\"\nlog_dir = \"/tmp\"\n", 1},
-      {"circuit breaker", "[server.stream_subscription]\ncircuit_breaker_threshold = 5\n", 1},
+      {"circuit breaker (honoured)",
+       "[server.stream_subscription]\ncircuit_breaker_threshold = 5\n"
+       "circuit_breaker_reset_seconds = 30\nretention_maxlen = 1000\n",
+       0},
+      {"circuit breaker reset 0",
+       "[server.stream_subscription]\ncircuit_breaker_reset_seconds = 0\n", 2},
+      {"circuit breaker threshold 0",
+       "[server.subscriptions.Probe]\ncircuit_breaker_threshold = 0\n", 2},
+      {"retention_maxlen 0", "[server.subscriptions.Probe]\nretention_maxlen = 0\n", 2},
       {"few worker threads", "[server]\nworker_threads = 2\n[handlers.A]\nstream = \"a\"\n", 1},
       {"unknown top-level value", "colour = \"red\"\n", 1},
       {"deep file", "x = " + std::string(200, '[') + std::string(200, ']') + "\n", 2},
@@ -118,18 +126,20 @@ TEST(StartParityTest, CheckPassesExactlyWhenTheServerStarts) {
 // with file:line:column, once per key.
 TEST(StartParityTest, TheServerLogsUnsupportedKeysAtStart) {
   TempDir dir;
-  dir.Write("d/domain.toml", std::string("[server.stream_subscription]\nretention_maxlen = 1000\n"
-                                         "[server.health]\nenabled = false\n") +
-                                 kProbe);
+  dir.Write("d/domain.toml",
+            std::string("[server.event_store_subscription]\ngap_timeout_seconds = 5\n"
+                        "[server.health]\nenabled = false\n") +
+                kProbe);
   testing::RunResult server = RunBinary(
       "server --domain " + ShellQuote((dir.path() / "d").string()) + " --run-for 0.1", "", 30);
   EXPECT_EQ(server.exit_code, 0) << server.out << server.err;
   // stderr is not a terminal here: JSON lines.
   EXPECT_NE(server.err.find(R"("level":"WARNING","event":"server.warning")"), std::string::npos)
       << server.err;
-  EXPECT_NE(server.err.find("domain.toml:2:20: server.stream_subscription.retention_maxlen: not "
-                            "supported by this engine"),
-            std::string::npos)
+  EXPECT_NE(
+      server.err.find("domain.toml:2:23: server.event_store_subscription.gap_timeout_seconds: "
+                      "not supported by this engine"),
+      std::string::npos)
       << server.err;
 }
 

@@ -228,6 +228,63 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"subscription_type", std::string("queue")}, BadValue{"no_such_key", int64_t{1}}),
     [](const auto& row) { return std::string(row.param.key); });
 
+// The circuit breaker and retention keys, wherever Protean reads them
+// (stream_subscription.py:119-128, profiles.py:505-517): a bad value names
+// the file, the key path and line:column, with Protean's rule in the message.
+TEST(SubscriptionConfigTest, BreakerAndRetentionErrorsNameFileKeyAndLine) {
+  struct Case {
+    const char* toml;
+    const char* key_path;
+    uint32_t line, column;
+    const char* says;
+  };
+  const Case cases[] = {
+      {"[server.stream_subscription]\ncircuit_breaker_threshold = 0\n",
+       "server.stream_subscription.circuit_breaker_threshold", 2, 29, ">= 1"},
+      {"[server.stream_subscription]\ncircuit_breaker_reset_seconds = 0\n",
+       "server.stream_subscription.circuit_breaker_reset_seconds", 2, 33, "> 0"},
+      {"[server.stream_subscription]\ncircuit_breaker_reset_seconds = inf\n",
+       "server.stream_subscription.circuit_breaker_reset_seconds", 2, 33, "> 0"},
+      {"[server.subscriptions.H]\ncircuit_breaker_threshold = \"ten\"\n",
+       "server.subscriptions.H.circuit_breaker_threshold", 2, 29, "integer"},
+      {"[server.subscriptions.H]\nprofile = \"mine\"\n[server.profiles.mine]\ninherits = "
+       "\"fast\"\nretention_maxlen = -5\n",
+       "server.profiles.mine.retention_maxlen", 5, 20, ">= 1"},
+      {"[server.stream_subscription]\nretention_maxlen = 0\n",
+       "server.stream_subscription.retention_maxlen", 2, 20, ">= 1"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.toml);
+    const config::ConfigurationError e = ErrorOf(c.toml, Handler("H"));
+    EXPECT_EQ(e.code, "CONFIG_INVALID_VALUE");
+    EXPECT_EQ(e.file, "domain.toml");
+    EXPECT_EQ(e.key_path, c.key_path);
+    EXPECT_EQ(e.line, c.line);
+    EXPECT_EQ(e.column, c.column);
+    EXPECT_NE(e.message.find(c.says), std::string::npos) << e.message;
+  }
+}
+
+TEST(SubscriptionConfigTest, BreakerKeysResolveAtEveryLevel) {
+  SubscriptionConfig c = Resolve(
+      "[server.stream_subscription]\ncircuit_breaker_threshold = 4\n"
+      "circuit_breaker_reset_seconds = 2.5\nretention_maxlen = 7\n",
+      Handler("H"));
+  EXPECT_EQ(c.circuit_breaker_threshold, 4);
+  EXPECT_EQ(c.circuit_breaker_reset_seconds, 2.5);
+  EXPECT_EQ(c.retention_maxlen, 7);
+  c = Resolve(
+      "[server.stream_subscription]\ncircuit_breaker_threshold = 4\n"
+      "[server.subscriptions.H]\ncircuit_breaker_threshold = 6\n",
+      Handler("H", std::nullopt, {{"circuit_breaker_reset_seconds", 9.0}}));
+  EXPECT_EQ(c.circuit_breaker_threshold, 6);
+  EXPECT_EQ(c.circuit_breaker_reset_seconds, 9.0);
+  c = Resolve("[server.profiles.mine]\ninherits = \"fast\"\ncircuit_breaker_threshold = 2\n",
+              Handler("H", "mine"));
+  EXPECT_EQ(c.circuit_breaker_threshold, 2);
+  EXPECT_EQ(c.retention_maxlen, 100000);  // FAST's, inherited
+}
+
 TEST(SubscriptionConfigTest, EventStoreDropsInheritedDlqAndRejectsExplicitOne) {
   // Inherited enable_dlq (a stream default) is dropped silently.
   SubscriptionConfig c =
