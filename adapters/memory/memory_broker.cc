@@ -685,7 +685,7 @@ Result<std::optional<int64_t>> MemoryBroker::Lag(std::string_view stream, std::s
 }
 
 Result<std::vector<GroupProgress>> MemoryBroker::GroupsProgress(std::string_view stream) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
   const StreamState* s = FindStream(stream);
   std::vector<GroupProgress> out;
