@@ -46,6 +46,11 @@ class BrokerWrapper : public Broker {
   int64_t GroupRecreations(std::string_view stream, std::string_view group) const override {
     return target_->GroupRecreations(stream, group);
   }
+  // Not a call that can fail, so no Before(): a stop wakes the target's read.
+  void WakeReads(std::string_view stream, std::string_view group,
+                 std::string_view consumer) override {
+    if (!closed()) target_->WakeReads(stream, group, consumer);
+  }
   Result<std::vector<StreamEntry>> ReadPending(std::string_view stream, std::string_view group,
                                                std::string_view consumer, std::string_view after_id,
                                                int count) override {

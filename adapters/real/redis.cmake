@@ -6,6 +6,7 @@ protean_library(protean_redis
     redis_options.cc
     redis_connection.cc
     redis_pool.cc
+    redis_read_waker.cc
     redis_reply.cc
     redis_script.cc
     redis_broker.cc

@@ -95,7 +95,7 @@ void StreamSubscription::Tick() {
   FlushAcks();
   const int count = static_cast<int>(config_.messages_per_tick);
   const Duration block = group_.broker->capabilities().blocking_reads
-                             ? Millis(std::min<int64_t>(config_.blocking_timeout_ms, 1000))
+                             ? std::min(Millis(config_.blocking_timeout_ms), deps_.blocking_read_max)
                              : Duration{0};
   // Set by the read (on the worker), read when it is done (on the loop).
   auto recreated = std::make_shared<bool>(false);
@@ -631,12 +631,26 @@ void StreamSubscription::ScheduleHeartbeat() {
 
 void StreamSubscription::StopFetching(std::function<void()> on_idle) {
   BeginStop(std::move(on_idle));
+  WakeRead();
   CancelTimer(&claim_timer_);
   CancelTimer(&heartbeat_timer_);
   for (auto& [id, wait] : retries_) deps_.loop->Cancel(wait.timer);
   retries_.clear();  // they stay pending in the broker for another consumer
   ReleaseUnattempted();
   MaybeIdle();
+}
+
+void StreamSubscription::WakeRead() {
+  if (work_.of(InFlight::kFetch) == 0 || !group_.broker->capabilities().blocking_reads) return;
+  // Not counted in flight: the drain waits for the read, which this ends
+  // (it returns what it has, released below as any late fetch is).
+  OffloadCall<bool>(
+      *deps_.loop,
+      [g = group_]() -> Result<bool> {
+        g.broker->WakeReads(g.stream, g.group, g.consumer);
+        return true;
+      },
+      [](Result<bool>) {});
 }
 
 void StreamSubscription::ReleaseUnattempted() {
