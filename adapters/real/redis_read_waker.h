@@ -75,7 +75,7 @@ class RedisReadWaker {
 
   RedisOptions control_options_;
   mutable std::mutex mu_;
-  std::map<uint64_t, Read> reads_;           // by ticket, guarded by mu_
+  std::map<uint64_t, Read> reads_;            // by ticket, guarded by mu_
   std::set<std::string, std::less<>> marks_;  // keys woken with no read registered
   uint64_t next_ticket_ = 0;
   bool closed_ = false;

@@ -94,9 +94,10 @@ void StreamSubscription::Tick() {
   if (retries_.size() >= retries_max) return;  // a finishing retry calls Tick again
   FlushAcks();
   const int count = static_cast<int>(config_.messages_per_tick);
-  const Duration block = group_.broker->capabilities().blocking_reads
-                             ? std::min(Millis(config_.blocking_timeout_ms), deps_.blocking_read_max)
-                             : Duration{0};
+  const Duration block =
+      group_.broker->capabilities().blocking_reads
+          ? std::min(Millis(config_.blocking_timeout_ms), deps_.blocking_read_max)
+          : Duration{0};
   // Set by the read (on the worker), read when it is done (on the loop).
   auto recreated = std::make_shared<bool>(false);
   const TimePoint asked = deps_.loop->Now();
