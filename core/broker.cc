@@ -162,6 +162,12 @@ Result<int64_t> Broker::DlqTrimOlderThan(std::string_view dlq_stream, TimePoint 
 
 Result<int64_t> Broker::DlqDepth(std::string_view dlq_stream) { return Length(dlq_stream); }
 
+Result<int64_t> Broker::PendingCount(std::string_view stream, std::string_view group) {
+  auto pending = Pending(stream, group, "", std::numeric_limits<int>::max());
+  if (!pending.ok()) return pending.status();
+  return static_cast<int64_t>(pending->size());
+}
+
 Result<std::vector<ConsumerInfo>> Broker::Consumers(std::string_view /*stream*/,
                                                     std::string_view /*group*/) {
   return Status::InvalidArgument("broker '" + std::string(provider()) +

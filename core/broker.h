@@ -216,6 +216,11 @@ class Broker {
   // XPENDING stream group - + count [consumer]; empty consumer = all consumers.
   virtual Result<std::vector<PendingEntry>> Pending(std::string_view stream, std::string_view group,
                                                     std::string_view consumer, int count) = 0;
+  // XPENDING stream group (the summary form): how many entries the group's
+  // pending list holds, over every consumer, without listing them.
+  // kNotFound when the stream or the group is missing. The default counts
+  // Pending's list (unbounded); RedisBroker and MemoryBroker count natively.
+  virtual Result<int64_t> PendingCount(std::string_view stream, std::string_view group);
   // XAUTOCLAIM stream group consumer min_idle cursor COUNT count.
   virtual Result<ClaimResult> AutoClaim(std::string_view stream, std::string_view group,
                                         std::string_view consumer, Duration min_idle,

@@ -64,6 +64,9 @@ class BrokerWrapper : public Broker {
                                             std::string_view consumer, int count) override {
     PROTEAN_FORWARD(Pending(stream, group, consumer, count));
   }
+  Result<int64_t> PendingCount(std::string_view stream, std::string_view group) override {
+    PROTEAN_FORWARD(PendingCount(stream, group));
+  }
   Result<ClaimResult> AutoClaim(std::string_view stream, std::string_view group,
                                 std::string_view consumer, Duration min_idle,
                                 std::string_view cursor, int count) override {

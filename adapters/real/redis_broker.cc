@@ -387,6 +387,21 @@ Result<std::vector<PendingEntry>> RedisBroker::Pending(std::string_view stream,
       });
 }
 
+Result<int64_t> RedisBroker::PendingCount(std::string_view stream, std::string_view group) {
+  return pool_->Run<int64_t>(RedisRetry::kIdempotent, [&](RedisConnection& c) -> Result<int64_t> {
+    // [count, smallest id, greatest id, [[consumer, count], ...]]; NOGROUP: kNotFound.
+    auto reply = c.Command(RedisArgs{"XPENDING", stream, group});
+    if (!reply.ok()) return reply.status();
+    const redisReply* summary = reply->get();
+    if (summary->type != REDIS_REPLY_ARRAY || summary->elements < 1) {
+      return BadShape("XPENDING", "not a summary");
+    }
+    const auto count = redis_internal::Integer(summary->element[0]);
+    if (!count) return BadShape("XPENDING", "the count is not an integer");
+    return *count;
+  });
+}
+
 Result<ClaimResult> RedisBroker::AutoClaim(std::string_view stream, std::string_view group,
                                            std::string_view consumer, Duration min_idle,
                                            std::string_view cursor, int count) {

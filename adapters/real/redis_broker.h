@@ -102,6 +102,7 @@ class RedisBroker final : public Broker {
                       const std::vector<std::string>& ids) override;
   Result<std::vector<PendingEntry>> Pending(std::string_view stream, std::string_view group,
                                             std::string_view consumer, int count) override;
+  Result<int64_t> PendingCount(std::string_view stream, std::string_view group) override;
   Result<ClaimResult> AutoClaim(std::string_view stream, std::string_view group,
                                 std::string_view consumer, Duration min_idle,
                                 std::string_view cursor, int count) override;

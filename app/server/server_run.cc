@@ -28,6 +28,7 @@
 #include "core/config/protean_keys.h"
 #include "core/config/redaction.h"
 #include "core/engine/alert_callback_registry.h"
+#include "core/engine/event_store_subscription.h"
 
 namespace protean::cli {
 namespace {
@@ -339,9 +340,10 @@ HealthResponse ServerProcess::Ready() const {
 
 void ServerProcess::MakeRefresher() {
   std::vector<RefreshedSubscription> subs;
-  for (const ResolvedHandler& r : resolved_) {
-    subs.push_back(
-        {r.handler->name, r.handler->stream, r.config.type == SubscriptionType::kStream});
+  for (const std::shared_ptr<Subscription>& sub : engine_->subscriptions()) {
+    const auto* es = dynamic_cast<const EventStoreSubscription*>(sub.get());
+    subs.push_back({sub->name(), sub->stream(), es == nullptr,
+                    es != nullptr ? es->position_stream() : std::string()});
   }
   Domain& domain = *d_->domain;
   Broker* broker = domain.adapters().broker("default");
@@ -358,8 +360,8 @@ void ServerProcess::MakeRefresher() {
     }
   }
   refresher_ = std::make_unique<MetricsRefresher>(
-      metrics_, broker, domain.adapters().database("default"), std::move(subs),
-      [this] { return !stopping_.load(); }, kGaugeRefreshInterval);
+      metrics_, broker, domain.adapters().event_store, domain.adapters().database("default"),
+      std::move(subs), [this] { return !stopping_.load(); }, kGaugeRefreshInterval);
 }
 
 void ServerProcess::LogStart(int health_port) {

@@ -59,9 +59,6 @@ void EventStoreSubscription::Start() {
   LoadPosition();
 }
 
-namespace {
-
-// The position a `Recorded` message stores, or 0.
 int64_t StoredPosition(const EventMessage& m) {
   auto j = nlohmann::json::parse(m.data, nullptr, false);
   if (j.is_object() && j.contains("position") && j["position"].is_number_integer()) {
@@ -69,8 +66,6 @@ int64_t StoredPosition(const EventMessage& m) {
   }
   return 0;
 }
-
-}  // namespace
 
 void EventStoreSubscription::LoadPosition() {
   Offload<std::optional<EventMessage>>(

@@ -36,6 +36,10 @@
 
 namespace protean {
 
+// The position a message of a position stream (`Recorded`, data
+// {"position": N}) stores, or 0 (nothing handled) when it holds none.
+int64_t StoredPosition(const EventMessage& m);
+
 class EventStoreSubscription final : public SubscriptionBase {
  public:
   EventStoreSubscription(SubscriptionDeps deps, EventStore* store,
