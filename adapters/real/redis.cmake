@@ -7,6 +7,7 @@ protean_library(protean_redis
     redis_connection.cc
     redis_pool.cc
     redis_read_waker.cc
+    redis_rate_limiter.cc
     redis_reply.cc
     redis_script.cc
     redis_broker.cc

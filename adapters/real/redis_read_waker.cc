@@ -8,20 +8,9 @@
 #include "adapters/real/redis_connection.h"
 
 namespace protean {
-namespace {
-
-RedisOptions ControlOptions(RedisOptions options) {
-  options.connect_timeout = std::min(options.connect_timeout, RedisReadWaker::kControlTimeout);
-  options.socket_timeout = std::min(options.socket_timeout, RedisReadWaker::kControlTimeout);
-  options.reconnect_attempts_max = 0;
-  options.owner += " (read waker)";
-  return options;
-}
-
-}  // namespace
 
 RedisReadWaker::RedisReadWaker(const RedisOptions& options)
-    : control_options_(ControlOptions(options)) {}
+    : control_options_(WithShortTimeouts(options, kControlTimeout, "read waker")) {}
 
 RedisReadWaker::~RedisReadWaker() = default;
 
