@@ -199,6 +199,12 @@ Result<RetentionTrim> Broker::TrimRetained(std::string_view stream, int64_t max_
   return out;
 }
 
+Result<int64_t> Broker::PendingCount(std::string_view stream, std::string_view group) {
+  auto pending = Pending(stream, group, "", std::numeric_limits<int>::max());
+  if (!pending.ok()) return pending.status();
+  return static_cast<int64_t>(pending->size());
+}
+
 Result<std::vector<ConsumerInfo>> Broker::Consumers(std::string_view /*stream*/,
                                                     std::string_view /*group*/) {
   return Status::InvalidArgument("broker '" + std::string(provider()) +

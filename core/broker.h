@@ -196,6 +196,21 @@ class Broker {
   virtual Result<std::vector<StreamEntry>> ReadNew(std::string_view stream, std::string_view group,
                                                    std::string_view consumer, int count,
                                                    Duration block) = 0;
+  // Makes the blocking ReadNew of `consumer` on `group` of `stream` that is
+  // under way return now, as if its block had run out (with no entries, or
+  // with those the broker had already delivered to it, which stay pending
+  // for it as any read's do), so a stop or a drain never waits out a block.
+  // A read of that consumer that has not reached the broker yet returns at
+  // once with no entries (once: the read after it blocks again). Best
+  // effort and bounded (about a second at most, even with the broker
+  // unreachable: the read then fails on its own). Any thread. Brokers
+  // without blocking reads keep this default, which does nothing.
+  virtual void WakeReads(std::string_view stream, std::string_view group,
+                         std::string_view consumer) {
+    (void)stream;
+    (void)group;
+    (void)consumer;
+  }
   // How many times ReadNew found `group` of `stream` missing and recreated it
   // since this broker was made (a group vanishes when its stream is deleted,
   // or with a Redis restarted without persistence), so the engine can say so.
@@ -217,6 +232,11 @@ class Broker {
   // XPENDING stream group - + count [consumer]; empty consumer = all consumers.
   virtual Result<std::vector<PendingEntry>> Pending(std::string_view stream, std::string_view group,
                                                     std::string_view consumer, int count) = 0;
+  // XPENDING stream group (the summary form): how many entries the group's
+  // pending list holds, over every consumer, without listing them.
+  // kNotFound when the stream or the group is missing. The default counts
+  // Pending's list (unbounded); RedisBroker and MemoryBroker count natively.
+  virtual Result<int64_t> PendingCount(std::string_view stream, std::string_view group);
   // XAUTOCLAIM stream group consumer min_idle cursor COUNT count.
   virtual Result<ClaimResult> AutoClaim(std::string_view stream, std::string_view group,
                                         std::string_view consumer, Duration min_idle,

@@ -51,6 +51,11 @@ class BrokerWrapper : public Broker {
   int64_t GroupRecreations(std::string_view stream, std::string_view group) const override {
     return target_->GroupRecreations(stream, group);
   }
+  // Not a call that can fail, so no Before(): a stop wakes the target's read.
+  void WakeReads(std::string_view stream, std::string_view group,
+                 std::string_view consumer) override {
+    if (!closed()) target_->WakeReads(stream, group, consumer);
+  }
   Result<std::vector<StreamEntry>> ReadPending(std::string_view stream, std::string_view group,
                                                std::string_view consumer, std::string_view after_id,
                                                int count) override {
@@ -63,6 +68,9 @@ class BrokerWrapper : public Broker {
   Result<std::vector<PendingEntry>> Pending(std::string_view stream, std::string_view group,
                                             std::string_view consumer, int count) override {
     PROTEAN_FORWARD(Pending(stream, group, consumer, count));
+  }
+  Result<int64_t> PendingCount(std::string_view stream, std::string_view group) override {
+    PROTEAN_FORWARD(PendingCount(stream, group));
   }
   Result<ClaimResult> AutoClaim(std::string_view stream, std::string_view group,
                                 std::string_view consumer, Duration min_idle,

@@ -108,6 +108,22 @@ Md5Digest Md5(std::string_view input) {
 
 }  // namespace
 
+Result<std::optional<int64_t>> EventStore::CategoryHead(std::string_view category) {
+  // Pages of 1000 from the start: bounded by the category's size.
+  constexpr int64_t kPage = 1000;
+  std::optional<int64_t> head;
+  CategoryRead read;
+  read.batch_size = kPage;
+  while (true) {
+    auto page = ReadCategory(category, read);
+    if (!page.ok()) return page.status();
+    if (page->empty()) return head;
+    head = page->back().global_position;
+    if (static_cast<int64_t>(page->size()) < kPage) return head;
+    read.position = *head + 1;
+  }
+}
+
 std::string_view StreamCategory(std::string_view stream_name) {
   const size_t dash = stream_name.find('-');
   return dash == std::string_view::npos ? stream_name : stream_name.substr(0, dash);

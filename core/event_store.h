@@ -80,6 +80,12 @@ class EventStore {
                                                           std::optional<std::string> type) = 0;
   // stream_version: the last position, nullopt for an empty stream.
   virtual Result<std::optional<int64_t>> StreamVersion(std::string_view stream_name) = 0;
+  // The global position of the newest message of `category` (Protean's
+  // stream_head_position), nullopt when it has none; what an event-store
+  // subscription's lag is measured against. A stream name (with '-') is
+  // kInvalidArgument. The default pages through ReadCategory;
+  // MemoryEventStore and MessageDbEventStore ask directly.
+  virtual Result<std::optional<int64_t>> CategoryHead(std::string_view category);
 };
 
 // Message DB's naming rules.

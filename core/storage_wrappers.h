@@ -48,6 +48,9 @@ class EventStoreWrapper : public EventStore {
   Result<std::optional<int64_t>> StreamVersion(std::string_view s) override {
     PROTEAN_FORWARD(StreamVersion(s));
   }
+  Result<std::optional<int64_t>> CategoryHead(std::string_view c) override {
+    PROTEAN_FORWARD(CategoryHead(c));
+  }
 
  private:
   EventStore* target_;

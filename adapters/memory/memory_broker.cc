@@ -542,6 +542,15 @@ Result<std::vector<PendingEntry>> MemoryBroker::Pending(std::string_view stream,
   return out;
 }
 
+Result<int64_t> MemoryBroker::PendingCount(std::string_view stream, std::string_view group) {
+  MutexLock lock(&mu_);
+  PROTEAN_RETURN_IF_ERROR(CheckOpen());
+  StreamState* s = FindStream(stream);
+  Group* g = s != nullptr ? s->FindGroup(group) : nullptr;
+  if (g == nullptr) return memory_internal::NoGroup(stream, group);
+  return static_cast<int64_t>(g->pel.live_count());
+}
+
 Result<ClaimResult> MemoryBroker::AutoClaim(std::string_view stream, std::string_view group,
                                             std::string_view consumer, Duration min_idle,
                                             std::string_view cursor, int count) {

@@ -81,6 +81,7 @@ class MemoryBroker final : public Broker {
                                                int count) override;
   Result<int64_t> Ack(std::string_view stream, std::string_view group,
                       const std::vector<std::string>& ids) override;
+  Result<int64_t> PendingCount(std::string_view stream, std::string_view group) override;
   Result<std::vector<PendingEntry>> Pending(std::string_view stream, std::string_view group,
                                             std::string_view consumer, int count) override;
   Result<ClaimResult> AutoClaim(std::string_view stream, std::string_view group,

@@ -285,4 +285,18 @@ Result<std::optional<int64_t>> MemoryEventStore::StreamVersion(std::string_view 
   return out;
 }
 
+Result<std::optional<int64_t>> MemoryEventStore::CategoryHead(std::string_view category) {
+  MutexLock lock(&mu_);
+  PROTEAN_RETURN_IF_ERROR(CheckOpenLocked());
+  if (!IsCategory(category)) {
+    return Status::InvalidArgument("Must be a category: " + std::string(category));
+  }
+  std::optional<int64_t> head;
+  const auto it = categories_.find(category);
+  if (it != categories_.end() && !it->second.empty()) {
+    head = messages_[it->second.back()].message.global_position;  // global-position order
+  }
+  return head;
+}
+
 }  // namespace protean

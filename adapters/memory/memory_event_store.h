@@ -56,6 +56,7 @@ class MemoryEventStore final : public EventStore {
   Result<std::optional<EventMessage>> LastMessage(std::string_view stream_name,
                                                   std::optional<std::string> type) override;
   Result<std::optional<int64_t>> StreamVersion(std::string_view stream_name) override;
+  Result<std::optional<int64_t>> CategoryHead(std::string_view category) override;
 
  private:
   struct StoredMessage {

@@ -37,11 +37,15 @@ void PrepareStatements(pqxx::connection& conn) {
                std::string(kMessageColumns) + "get_last_stream_message($1::varchar, $2::varchar)");
   conn.prepare("mdb_version", "SELECT stream_version($1::varchar)");
   conn.prepare("mdb_find_id", "SELECT stream_name, position FROM messages WHERE id = $1::uuid");
+  // Backwards along the messages_category index (category, global_position).
+  conn.prepare(
+      "mdb_category_head",
+      "SELECT max(global_position) FROM messages WHERE category(stream_name) = $1::varchar");
   conn.prepare("mdb_ping", "SELECT message_store_version()");
   // Registered with the server now, on the fresh connection: a server without
   // Message DB fails here, and no PREPARE ever meets a link lost later.
   for (const char* name : {"mdb_write", "mdb_stream", "mdb_category", "mdb_last", "mdb_version",
-                           "mdb_find_id", "mdb_ping"}) {
+                           "mdb_find_id", "mdb_category_head", "mdb_ping"}) {
     conn.prepare_now(name);
   }
 }
@@ -252,6 +256,19 @@ Result<std::optional<int64_t>> MessageDbEventStore::StreamVersion(std::string_vi
       "stream_version", Retry::kOnLostConnection, [&](pqxx::connection& conn, int) {
         pqxx::nontransaction tx(conn);
         const pqxx::row r = tx.exec_prepared1("mdb_version", std::string(stream_name));
+        return Result<Out>(r[0].is_null() ? Out() : Out(r[0].as<int64_t>()));
+      });
+}
+
+Result<std::optional<int64_t>> MessageDbEventStore::CategoryHead(std::string_view category) {
+  using Out = std::optional<int64_t>;
+  if (!IsCategory(category)) {
+    return Status::InvalidArgument("Must be a category: " + std::string(category));
+  }
+  return pool_.Run<Out>(
+      "category_head", Retry::kOnLostConnection, [&](pqxx::connection& conn, int) {
+        pqxx::nontransaction tx(conn);
+        const pqxx::row r = tx.exec_prepared1("mdb_category_head", std::string(category));
         return Result<Out>(r[0].is_null() ? Out() : Out(r[0].as<int64_t>()));
       });
 }

@@ -2,13 +2,15 @@
 // MessageDbEventStore: the `message_db` EventStore (core/event_store.h) over a
 // real Message DB 1.3 server, through its SQL functions only (never the
 // messages table directly, except to look a message up by id when a write is
-// retried):
+// retried, and for a category's head, which Message DB has no function for):
 //   Write        write_message($1::varchar ... $4::jsonb, $5::jsonb, $6::bigint)
 //   ReadStream   get_stream_messages($1::varchar, $2::bigint, $3::bigint)
 //   ReadCategory get_category_messages(category, position, batch_size,
 //                correlation, consumer_group_member, consumer_group_size)
 //   LastMessage  get_last_stream_message($1::varchar, $2::varchar)
 //   StreamVersion stream_version($1::varchar)
+//   CategoryHead max(global_position) WHERE category(stream_name) = $1
+//                (the messages_category index)
 //   Ping         SELECT message_store_version()
 // all as statements prepared on each new connection (a server without
 // Message DB fails the connect with kInternal). The server validates
@@ -80,6 +82,7 @@ class MessageDbEventStore final : public EventStore {
   Result<std::optional<EventMessage>> LastMessage(std::string_view stream_name,
                                                   std::optional<std::string> type) override;
   Result<std::optional<int64_t>> StreamVersion(std::string_view stream_name) override;
+  Result<std::optional<int64_t>> CategoryHead(std::string_view category) override;
 
   // The pool itself, for tests and pool metrics.
   PgPool& pool() { return pool_; }

@@ -6,6 +6,8 @@ protean_library(protean_redis
     redis_options.cc
     redis_connection.cc
     redis_pool.cc
+    redis_read_waker.cc
+    redis_rate_limiter.cc
     redis_reply.cc
     redis_script.cc
     redis_broker.cc

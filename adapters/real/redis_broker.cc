@@ -7,6 +7,7 @@
 
 #include "adapters/real/redis_connection.h"
 #include "adapters/real/redis_pool.h"
+#include "adapters/real/redis_read_waker.h"
 #include "adapters/real/redis_reply.h"
 #include "adapters/real/redis_script.h"
 
@@ -184,6 +185,7 @@ Result<const redisReply*> ExecElement(const RedisReply& exec, size_t i, std::str
 RedisBroker::RedisBroker(const Clock& clock, RedisOptions options)
     : clock_(clock),
       pool_(std::make_unique<RedisPool>(std::move(options))),
+      waker_(std::make_unique<RedisReadWaker>(pool_->options())),
       move_to_dlq_(std::make_unique<RedisScript>("MoveToDlq script", kMoveToDlqLua)),
       delete_stream_(std::make_unique<RedisScript>("DeleteStream script", kDeleteStreamLua)),
       touch_(std::make_unique<RedisScript>("Touch script", kTouchLua)),
@@ -222,7 +224,15 @@ Status RedisBroker::Ping() {
       .status();
 }
 
-void RedisBroker::Close() { pool_->Close(); }
+void RedisBroker::Close() {
+  waker_->Close();
+  pool_->Close();
+}
+
+void RedisBroker::WakeReads(std::string_view stream, std::string_view group,
+                            std::string_view consumer) {
+  waker_->Wake(RedisReadWaker::Key(stream, group, consumer));
+}
 
 Result<std::string> RedisBroker::AddWithClockId(RedisConnection& c, std::string_view stream,
                                                 const Fields& fields) {
@@ -282,13 +292,22 @@ Result<Entries> RedisBroker::ReadNewOn(RedisConnection& c, std::string_view stre
   RedisArgs args{"XREADGROUP", "GROUP", group, consumer, "COUNT"};
   args.Add(int64_t{count});
   const int64_t block_ms = redis_internal::CeilMillis(block);
+  std::optional<uint64_t> ticket;  // registered with the waker while blocking
   if (block_ms > 0) {
     args.Add("BLOCK").Add(block_ms);
+    Result<int64_t> client_id = c.ClientId();
+    if (!client_id.ok()) return client_id.status();
     // The server answers nil after block_ms: wait that long plus the usual.
     PROTEAN_RETURN_IF_ERROR(c.SetTimeout(block + c.options().socket_timeout));
+    ticket = waker_->Begin(RedisReadWaker::Key(stream, group, consumer), *client_id);
+    if (!ticket) {  // woken before it was sent: a stop is under way
+      PROTEAN_RETURN_IF_ERROR(c.RestoreTimeout());
+      return Entries{};
+    }
   }
   args.Add("STREAMS").Add(stream).Add(">");
   auto reply = c.Command(args);
+  if (ticket) waker_->End(*ticket);
   if (block_ms > 0 && !c.broken()) PROTEAN_RETURN_IF_ERROR(c.RestoreTimeout());
   if (!reply.ok()) return reply.status();
   auto entries = redis_internal::ReadGroupEntries(reply->get(), "XREADGROUP");
@@ -366,6 +385,21 @@ Result<std::vector<PendingEntry>> RedisBroker::Pending(std::string_view stream,
         if (!reply.ok()) return reply.status();
         return redis_internal::PendingEntries(reply->get(), "XPENDING");
       });
+}
+
+Result<int64_t> RedisBroker::PendingCount(std::string_view stream, std::string_view group) {
+  return pool_->Run<int64_t>(RedisRetry::kIdempotent, [&](RedisConnection& c) -> Result<int64_t> {
+    // [count, smallest id, greatest id, [[consumer, count], ...]]; NOGROUP: kNotFound.
+    auto reply = c.Command(RedisArgs{"XPENDING", stream, group});
+    if (!reply.ok()) return reply.status();
+    const redisReply* summary = reply->get();
+    if (summary->type != REDIS_REPLY_ARRAY || summary->elements < 1) {
+      return BadShape("XPENDING", "not a summary");
+    }
+    const auto count = redis_internal::Integer(summary->element[0]);
+    if (!count) return BadShape("XPENDING", "the count is not an integer");
+    return *count;
+  });
 }
 
 Result<ClaimResult> RedisBroker::AutoClaim(std::string_view stream, std::string_view group,

@@ -18,6 +18,10 @@
 // - ReadNew with block > 0 sends BLOCK <ms> and raises that connection's
 //   socket timeout to block + socket_timeout for the call. The caller caps
 //   `block` (the engine: 1 s); a blocked read holds a pooled connection.
+//   WakeReads ends it early with CLIENT UNBLOCK from a connection of its own
+//   (redis_read_waker.h); the read then returns what it has, usually
+//   nothing. Each connection's CLIENT ID is asked once per connect, before
+//   its first blocking read.
 // - MoveToDlq reads the entry (XRANGE id id, may be empty), builds the DLQ
 //   entry with EncodeDlqFields (the metadata is spliced into the JSON text,
 //   which Lua cannot do faithfully), then runs one Lua script (EVALSHA):
@@ -64,6 +68,7 @@
 namespace protean {
 
 class RedisPool;
+class RedisReadWaker;
 class RedisScript;
 class RedisConnection;
 
@@ -85,6 +90,8 @@ class RedisBroker final : public Broker {
   Result<std::vector<StreamEntry>> ReadNew(std::string_view stream, std::string_view group,
                                            std::string_view consumer, int count,
                                            Duration block) override;
+  void WakeReads(std::string_view stream, std::string_view group,
+                 std::string_view consumer) override;
   int64_t GroupRecreations(std::string_view stream, std::string_view group) const override {
     return recreations_.Of(stream, group);
   }
@@ -95,6 +102,7 @@ class RedisBroker final : public Broker {
                       const std::vector<std::string>& ids) override;
   Result<std::vector<PendingEntry>> Pending(std::string_view stream, std::string_view group,
                                             std::string_view consumer, int count) override;
+  Result<int64_t> PendingCount(std::string_view stream, std::string_view group) override;
   Result<ClaimResult> AutoClaim(std::string_view stream, std::string_view group,
                                 std::string_view consumer, Duration min_idle,
                                 std::string_view cursor, int count) override;
@@ -139,6 +147,7 @@ class RedisBroker final : public Broker {
 
   const Clock& clock_;
   std::unique_ptr<RedisPool> pool_;
+  std::unique_ptr<RedisReadWaker> waker_;  // the blocking reads under way
   GroupRecreationCount recreations_;
   std::unique_ptr<RedisScript> move_to_dlq_;
   std::unique_ptr<RedisScript> delete_stream_;

@@ -321,6 +321,18 @@ Result<std::optional<RedisReply>> RedisConnection::ReadReply(Duration timeout) {
   }
 }
 
+Result<int64_t> RedisConnection::ClientId() {
+  if (client_id_connects_ == connects_ && !broken()) return client_id_;
+  auto reply = Command(RedisArgs{"CLIENT", "ID"});
+  if (!reply.ok()) return reply.status();
+  if ((*reply)->type != REDIS_REPLY_INTEGER) {
+    return Status::Internal("CLIENT ID: unexpected Redis reply (not an integer)");
+  }
+  client_id_ = (*reply)->integer;
+  client_id_connects_ = connects_;
+  return client_id_;
+}
+
 bool RedisConnection::HasStrayInput() const {
   if (broken()) return true;
   const redisReader* reader = context_->reader;

@@ -125,6 +125,10 @@ class RedisConnection {
   // the blocked call fails and the connection is broken. Thread-safe.
   void Interrupt();
 
+  // CLIENT ID of this connection, asked once per (re)connect: what CLIENT
+  // UNBLOCK needs to wake a blocking read on it from another connection.
+  Result<int64_t> ClientId();
+
   const RedisOptions& options() const { return options_; }
   // How many times this connection was (re)established; 1 after Open.
   int64_t connects() const { return connects_; }
@@ -144,6 +148,8 @@ class RedisConnection {
   mutable Mutex fd_mu_;
   redisContext* context_ = nullptr;
   int64_t connects_ = 0;
+  int64_t client_id_ = 0;           // valid while client_id_connects_ == connects_
+  int64_t client_id_connects_ = 0;  // the connect that client_id_ belongs to
 };
 
 }  // namespace protean

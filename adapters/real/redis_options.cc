@@ -1,5 +1,6 @@
 #include "adapters/real/redis_options.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -85,6 +86,15 @@ Result<RedisCacheSettings> RedisOptionsFromCache(const config::CacheConfig& conf
   if (!prefix.ok()) return BadKey(section, "key_prefix", "expected a string");
   if (*prefix) settings.key_prefix = **prefix;
   return settings;
+}
+
+RedisOptions WithShortTimeouts(RedisOptions options, Duration timeout, std::string_view role) {
+  options.connect_timeout = std::min(options.connect_timeout, timeout);
+  options.socket_timeout = std::min(options.socket_timeout, timeout);
+  options.pool_timeout = std::min(options.pool_timeout, timeout);
+  options.reconnect_attempts_max = 0;
+  options.owner += " (" + std::string(role) + ")";
+  return options;
 }
 
 }  // namespace protean

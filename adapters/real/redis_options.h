@@ -19,6 +19,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "adapters/real/redis_url.h"
 #include "core/status.h"
@@ -46,6 +47,11 @@ struct RedisOptions {
   // Empty: none.
   std::string client_name = "protean";
 };
+
+// `options` for a side connection that must give up quickly (a read waker,
+// a rate limiter): connect, socket and pool timeouts at most `timeout`, no
+// reconnect retries, `role` added to the owner's name.
+RedisOptions WithShortTimeouts(RedisOptions options, Duration timeout, std::string_view role);
 
 // Messages name the section ("brokers.<name>.max_connections: ...").
 Result<RedisOptions> RedisOptionsFromBroker(const config::BrokerConfig& config);

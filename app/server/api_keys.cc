@@ -5,6 +5,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "core/internal/sha256.h"
+
 namespace protean::cli {
 namespace {
 
@@ -46,6 +48,7 @@ Result<ApiKey> ParseEntry(std::string_view entry, std::string_view source, size_
     if (!Trim(scope).empty()) key.scopes.emplace_back(Trim(scope));
   }
   if (key.scopes.empty()) return Status::InvalidArgument(where + ": no scopes");
+  key.id = internal::Sha256Hex(key.key).substr(0, 16);
   return key;
 }
 
@@ -104,8 +107,12 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-ApiKeyAuth::ApiKeyAuth(std::vector<ApiKey> keys, int64_t admin_requests_per_minute)
-    : keys_(std::move(keys)), admin_per_minute_(admin_requests_per_minute) {}
+ApiKeyAuth::ApiKeyAuth(std::vector<ApiKey> keys, int64_t admin_requests_per_minute,
+                       std::unique_ptr<RateLimiter> shared, Log log)
+    : keys_(std::move(keys)),
+      admin_per_minute_(admin_requests_per_minute),
+      shared_(std::move(shared)),
+      log_(std::move(log)) {}
 
 const ApiKey* ApiKeyAuth::Find(std::string_view presented) const {
   const ApiKey* found = nullptr;
@@ -115,9 +122,44 @@ const ApiKey* ApiKeyAuth::Find(std::string_view presented) const {
   return found;
 }
 
-int64_t ApiKeyAuth::Throttle(const std::string& key, TimePoint now) {
+int64_t ApiKeyAuth::Throttle(const ApiKey& key, TimePoint now) {
+  if (shared_ != nullptr) {
+    Result<RateDecision> d = shared_->Hit(key.id, admin_per_minute_, kRateWindow, now);
+    if (d.ok()) {
+      SharedAnswered();
+      if (d->allowed) return 0;
+      return std::max<int64_t>(1, (d->retry_after.count() + 999999) / 1000000);
+    }
+    SharedFailed(d.status());  // this process's own windows meanwhile
+  }
+  return ThrottleLocally(key.id, now);
+}
+
+void ApiKeyAuth::SharedFailed(const Status& status) {
+  {
+    MutexLock lock(&mu_);
+    if (shared_down_) return;
+    shared_down_ = true;
+  }
+  if (log_) {
+    log_("api_keys.rate_limit_degraded", "shared admin rate limit unavailable (" +
+                                             status.message() +
+                                             "): limiting in this process until it answers");
+  }
+}
+
+void ApiKeyAuth::SharedAnswered() {
+  {
+    MutexLock lock(&mu_);
+    if (!shared_down_) return;
+    shared_down_ = false;
+  }
+  if (log_) log_("api_keys.rate_limit_recovered", "shared admin rate limit answers again");
+}
+
+int64_t ApiKeyAuth::ThrottleLocally(const std::string& id, TimePoint now) {
   MutexLock lock(&mu_);
-  Window& w = windows_[key];
+  Window& w = windows_[id];
   if (now - w.start >= kRateWindow) w = Window{now, 0};
   if (w.used < admin_per_minute_) {
     ++w.used;
@@ -146,7 +188,7 @@ Authorization ApiKeyAuth::Authorize(const std::string& authorization, const std:
   });
   if (!allowed) return {403, key->tenant, 0};
   if (admin) {
-    if (int64_t wait = Throttle(key->key, now); wait > 0) return {429, key->tenant, wait};
+    if (int64_t wait = Throttle(*key, now); wait > 0) return {429, key->tenant, wait};
   }
   return {200, key->tenant, 0};
 }

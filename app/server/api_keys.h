@@ -9,9 +9,18 @@
 // `Authorization: Bearer KEY` or `X-API-Key: KEY`, compared in constant time
 // with every configured key, and never logged (log lines carry the tenant).
 //
-// Admin routes are rate-limited per key in this process (a fixed one-minute
-// window of [server.security] admin_requests_per_minute): the limit does not
-// hold across processes (no Redis-backed limiter yet).
+// Admin routes are rate-limited per key: a fixed one-minute window of
+// [server.security] admin_requests_per_minute hits. With a shared limiter
+// (`protean server` makes a RedisRateLimiter when brokers.default is a
+// `redis` broker) the windows live in Redis, so the limit holds across every
+// process on it; keyed by the key's id (a SHA-256 prefix), never the key.
+// While the shared limiter fails (Redis unreachable) each process falls
+// back to its own in-process windows (one `api_keys.rate_limit_degraded`
+// line per outage, `.rate_limit_recovered` after): the limit stays enforced,
+// at worst once per process, and /drainz stays usable during the outage
+// (failing closed would refuse a drain exactly when it may be needed,
+// failing open would drop the limit). Without a shared limiter the windows
+// are in-process only.
 //
 // Thread-safety: Authorize and the rate limiter may be called from any
 // thread (the health server's).
@@ -19,6 +28,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +36,7 @@
 
 #include "core/config/sections.h"
 #include "core/mutex.h"
+#include "core/rate_limiter.h"
 #include "core/status.h"
 #include "core/time.h"
 
@@ -35,6 +46,7 @@ struct ApiKey {
   std::string key;
   std::string tenant;
   std::vector<std::string> scopes;
+  std::string id;  // the first 16 hex digits of SHA-256(key): what rate limits are kept by
 };
 
 // Parses `text` (entries separated by ';' or newlines); errors name
@@ -65,7 +77,13 @@ struct Authorization {
 
 class ApiKeyAuth {
  public:
-  ApiKeyAuth(std::vector<ApiKey> keys, int64_t admin_requests_per_minute);
+  // How the fallback to in-process windows is reported (event, message).
+  using Log = std::function<void(const std::string& event, const std::string& message)>;
+
+  // `shared`: the limiter every process uses (null: in-process only).
+  ApiKeyAuth(std::vector<ApiKey> keys, int64_t admin_requests_per_minute,
+             std::unique_ptr<RateLimiter> shared = nullptr, Log log = nullptr);
+  bool shared_limit() const { return shared_ != nullptr; }
 
   bool enforced() const { return !keys_.empty(); }
   size_t size() const { return keys_.size(); }
@@ -78,16 +96,23 @@ class ApiKeyAuth {
  private:
   const ApiKey* Find(std::string_view presented) const;
   // 0 when allowed now, else the seconds until the key's window reopens.
-  int64_t Throttle(const std::string& key, TimePoint now);
+  int64_t Throttle(const ApiKey& key, TimePoint now);
+  int64_t ThrottleLocally(const std::string& id, TimePoint now);
+  // The shared limiter's outage starts or ends (logged once each).
+  void SharedFailed(const Status& status);
+  void SharedAnswered();
 
   std::vector<ApiKey> keys_;
   int64_t admin_per_minute_;
+  std::unique_ptr<RateLimiter> shared_;
+  Log log_;
   Mutex mu_;
   struct Window {
     TimePoint start{};
     int64_t used = 0;
   };
-  std::map<std::string, Window> windows_ PROTEAN_GUARDED_BY(mu_);  // by key
+  std::map<std::string, Window> windows_ PROTEAN_GUARDED_BY(mu_);  // by key id
+  bool shared_down_ PROTEAN_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace protean::cli

@@ -5,13 +5,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/engine/event_store_subscription.h"
+
 namespace protean::cli {
 
-MetricsRefresher::MetricsRefresher(MetricsRegistry& metrics, Broker* broker, Database* database,
+MetricsRefresher::MetricsRefresher(MetricsRegistry& metrics, Broker* broker,
+                                   EventStore* event_store, Database* database,
                                    std::vector<RefreshedSubscription> subscriptions,
                                    std::function<bool()> running, Duration interval)
     : metrics_(metrics),
       broker_(broker),
+      event_store_(event_store),
       database_(database),
       subscriptions_(std::move(subscriptions)),
       running_(std::move(running)),
@@ -70,31 +74,59 @@ MetricsRefresher::Detail MetricsRefresher::RefreshSubscription(const RefreshedSu
                                {"type", s.stream_subscription ? "stream" : "event_store"}};
   bool ok = running;
   if (s.stream_subscription && broker_ != nullptr) {
-    // The group is named after the handler (Protean's subscriber name).
-    Result<std::optional<int64_t>> lag = broker_->Lag(s.stream, s.handler);
-    if (lag.ok() && lag->has_value()) {
-      detail.lag = **lag;
-      metrics_.GetGauge("protean_subscription_consumer_lag", labels)->Set(double(**lag));
-    }
-    Result<std::vector<PendingEntry>> pending =
-        broker_->Pending(s.stream, s.handler, "", kPendingCountMax);
-    if (pending.ok()) {
-      detail.pending = static_cast<int64_t>(pending->size());
-      metrics_.GetGauge("protean_subscription_pending_messages", labels)
-          ->Set(double(pending->size()));
-    }
-    Result<int64_t> depth = broker_->DlqDepth(DlqStreamName(s.stream));
-    if (depth.ok()) {
-      detail.dlq_depth = *depth;
-      metrics_.GetGauge("protean_subscription_dlq_depth", labels)->Set(double(*depth));
-    }
-    const bool failed = !lag.ok() || !pending.ok() || !depth.ok();
-    if (failed) metrics_.GetCounter("protean_metrics_refresh_failures")->Inc();
-    ok = ok && !failed;
+    ok = RefreshStream(s, labels, &detail) && ok;
+  } else if (!s.stream_subscription && event_store_ != nullptr) {
+    ok = RefreshEventStore(s, labels, &detail) && ok;
   }
   metrics_.GetGauge("protean_subscription_status", labels)->Set(ok ? 1 : 0);
   detail.ok = ok;
   return detail;
+}
+
+void MetricsRefresher::SetGauge(const char* name, const MetricLabels& labels, int64_t value) {
+  metrics_.GetGauge(name, labels)->Set(static_cast<double>(value));
+}
+
+bool MetricsRefresher::RefreshStream(const RefreshedSubscription& s, const MetricLabels& labels,
+                                     Detail* detail) {
+  // The group is named after the handler (Protean's subscriber name).
+  Result<std::optional<int64_t>> lag = broker_->Lag(s.stream, s.handler);
+  if (lag.ok() && lag->has_value()) {
+    detail->lag = **lag;
+    SetGauge("protean_subscription_consumer_lag", labels, **lag);
+  }
+  Result<int64_t> pending = broker_->PendingCount(s.stream, s.handler);
+  if (pending.ok()) {
+    detail->pending = *pending;
+    SetGauge("protean_subscription_pending_messages", labels, *pending);
+  }
+  Result<int64_t> depth = broker_->DlqDepth(DlqStreamName(s.stream));
+  if (depth.ok()) {
+    detail->dlq_depth = *depth;
+    SetGauge("protean_subscription_dlq_depth", labels, *depth);
+  }
+  const bool failed = !lag.ok() || !pending.ok() || !depth.ok();
+  if (failed) metrics_.GetCounter("protean_metrics_refresh_failures")->Inc();
+  return !failed;
+}
+
+bool MetricsRefresher::RefreshEventStore(const RefreshedSubscription& s, const MetricLabels& labels,
+                                         Detail* detail) {
+  Result<std::optional<EventMessage>> stored = event_store_->LastMessage(s.position_stream, {});
+  Result<std::optional<int64_t>> head = event_store_->CategoryHead(s.stream);
+  if (stored.ok() && head.ok() && head->has_value()) {
+    const int64_t position = stored->has_value() ? StoredPosition(**stored) : 0;
+    detail->lag = std::max<int64_t>(0, **head - position);
+    SetGauge("protean_subscription_consumer_lag", labels, *detail->lag);
+  }
+  // Protean's: an event-store subscription has nothing pending and no DLQ.
+  detail->pending = 0;
+  detail->dlq_depth = 0;
+  SetGauge("protean_subscription_pending_messages", labels, 0);
+  SetGauge("protean_subscription_dlq_depth", labels, 0);
+  const bool failed = !stored.ok() || !head.ok();
+  if (failed) metrics_.GetCounter("protean_metrics_refresh_failures")->Inc();
+  return !failed;
 }
 
 std::string MetricsRefresher::SubscriptionsJson() const {

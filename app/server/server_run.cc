@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/real/register.h"
 #include "app/command_context.h"
 #include "app/server/alert_callbacks.h"
 #include "app/server/api_keys.h"
@@ -28,6 +29,7 @@
 #include "core/config/redaction.h"
 #include "core/engine/alert_callback_registry.h"
 #include "core/engine/stream_subscription.h"
+#include "core/engine/event_store_subscription.h"
 
 namespace protean::cli {
 namespace {
@@ -201,8 +203,21 @@ int ServerProcess::LoadKeys() {
         " (key:tenant:scope,scope;...) or [server.security] api_keys_file"));
   }
   keys_source_ = loaded->source;
-  keys_ = std::make_unique<ApiKeyAuth>(std::move(loaded->keys),
-                                       c.server.security.admin_requests_per_minute);
+  // With a Redis broker the admin limit is shared by every process on it.
+  std::unique_ptr<RateLimiter> shared;
+  const auto broker = c.brokers.find("default");
+  if (!loaded->keys.empty() && broker != c.brokers.end() && broker->second.provider == "redis") {
+    // Per key id: processes sharing a key share its limit, whatever domain.
+    Result<std::unique_ptr<RateLimiter>> made =
+        MakeRedisRateLimiter(broker->second, "protean:admin_rate:");
+    if (!made.ok()) return Fail(made.status());
+    shared = std::move(made).value();
+  }
+  keys_ = std::make_unique<ApiKeyAuth>(
+      std::move(loaded->keys), c.server.security.admin_requests_per_minute, std::move(shared),
+      [this](const std::string& event, const std::string& message) {
+        log_.Log(LogLevel::kWarning, event, message);
+      });
   return -1;
 }
 
@@ -357,9 +372,10 @@ void ServerProcess::AddCircuitStates(nlohmann::json& subscriptions) const {
 
 void ServerProcess::MakeRefresher() {
   std::vector<RefreshedSubscription> subs;
-  for (const ResolvedHandler& r : resolved_) {
-    subs.push_back(
-        {r.handler->name, r.handler->stream, r.config.type == SubscriptionType::kStream});
+  for (const std::shared_ptr<Subscription>& sub : engine_->subscriptions()) {
+    const auto* es = dynamic_cast<const EventStoreSubscription*>(sub.get());
+    subs.push_back({sub->name(), sub->stream(), es == nullptr,
+                    es != nullptr ? es->position_stream() : std::string()});
   }
   Domain& domain = *d_->domain;
   Broker* broker = domain.adapters().broker("default");
@@ -376,8 +392,8 @@ void ServerProcess::MakeRefresher() {
     }
   }
   refresher_ = std::make_unique<MetricsRefresher>(
-      metrics_, broker, domain.adapters().database("default"), std::move(subs),
-      [this] { return !stopping_.load(); }, kGaugeRefreshInterval);
+      metrics_, broker, domain.adapters().event_store, domain.adapters().database("default"),
+      std::move(subs), [this] { return !stopping_.load(); }, kGaugeRefreshInterval);
 }
 
 void ServerProcess::LogStart(int health_port) {
@@ -397,9 +413,12 @@ void ServerProcess::LogStart(int health_port) {
       .With("consumers", consumers)
       .With("pid", std::to_string(::getpid()))
       .With("log_level", std::string(LogLevelName(log_.min_level())))
-      .With("api_keys", keys_->enforced() ? std::to_string(keys_->size()) + " from " +
-                                                keys_source_ + ": /metrics and /drainz need a key"
-                                          : "none configured: /metrics and /drainz are open");
+      .With("api_keys", keys_->enforced()
+                            ? std::to_string(keys_->size()) + " from " + keys_source_ +
+                                  ": /metrics and /drainz need a key" +
+                                  (keys_->shared_limit() ? "; admin rate limit shared through Redis"
+                                                         : "; admin rate limit in this process")
+                            : "none configured: /metrics and /drainz are open");
   log_.Log(LogLevel::kInfo, "server.started",
            "server running " + std::to_string(resolved_.size()) + " handler(s)", std::move(f));
   if (!keys_->enforced()) {

@@ -134,6 +134,7 @@ Status Engine::AddSubscription(const HandlerRegistration& handler,
   deps.log = options_.log;
   deps.idle_poll = options_.idle_poll;
   deps.idle_poll_max = options_.idle_poll_max;
+  deps.blocking_read_max = options_.blocking_read_max;
   if (config.type == SubscriptionType::kStream) {
     Broker* broker = adapters_.broker("default");
     if (broker == nullptr) {

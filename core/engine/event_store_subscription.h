@@ -43,7 +43,8 @@ namespace protean {
 std::string EventStorePositionStream(const HandlerRegistration& handler,
                                      const SubscriptionConfig& config,
                                      const std::string& named_instance);
-// The position a `Recorded` message stores, or 0.
+// The position a message of a position stream (`Recorded`, data
+// {"position": N}) stores, or 0 (nothing handled) when it holds none.
 int64_t StoredPosition(const EventMessage& m);
 
 class EventStoreSubscription final : public SubscriptionBase {

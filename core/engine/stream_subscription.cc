@@ -105,9 +105,10 @@ void StreamSubscription::Tick() {
   if (retries_.size() >= retries_max) return;  // a finishing retry calls Tick again
   FlushAcks();
   const int count = half_open ? 1 : static_cast<int>(config_.messages_per_tick);
-  const Duration block = group_.broker->capabilities().blocking_reads
-                             ? Millis(std::min<int64_t>(config_.blocking_timeout_ms, 1000))
-                             : Duration{0};
+  const Duration block =
+      group_.broker->capabilities().blocking_reads
+          ? std::min(Millis(config_.blocking_timeout_ms), deps_.blocking_read_max)
+          : Duration{0};
   // Set by the read (on the worker), read when it is done (on the loop).
   auto recreated = std::make_shared<bool>(false);
   const TimePoint asked = deps_.loop->Now();
@@ -656,6 +657,7 @@ void StreamSubscription::ScheduleHeartbeat() {
 
 void StreamSubscription::StopFetching(std::function<void()> on_idle) {
   BeginStop(std::move(on_idle));
+  WakeRead();
   CancelTimer(&claim_timer_);
   CancelTimer(&heartbeat_timer_);
   CancelTimer(&probe_timer_);
@@ -664,6 +666,19 @@ void StreamSubscription::StopFetching(std::function<void()> on_idle) {
   parked_.clear();   // so do the retries the breaker parked
   ReleaseUnattempted();
   MaybeIdle();
+}
+
+void StreamSubscription::WakeRead() {
+  if (work_.of(InFlight::kFetch) == 0 || !group_.broker->capabilities().blocking_reads) return;
+  // Not counted in flight: the drain waits for the read, which this ends
+  // (it returns what it has, released below as any late fetch is).
+  OffloadCall<bool>(
+      *deps_.loop,
+      [g = group_]() -> Result<bool> {
+        g.broker->WakeReads(g.stream, g.group, g.consumer);
+        return true;
+      },
+      [](Result<bool>) {});
 }
 
 void StreamSubscription::ReleaseUnattempted() {

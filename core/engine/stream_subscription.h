@@ -133,6 +133,9 @@ class StreamSubscription final : public SubscriptionBase {
   void ScheduleClaim();
   void Claim(std::string cursor, int pages_left);
   void ScheduleHeartbeat();
+  // A stop: ends the blocking read under way, if any, instead of waiting
+  // out its block (Broker::WakeReads).
+  void WakeRead();
   void ReleaseUnattempted();
   // Stops holding `id`: acked, moved, released, or no longer ours.
   void Forget(const std::string& id);

@@ -44,6 +44,10 @@ struct SubscriptionDeps {
   // back to idle_poll as soon as a read returns something.
   Duration idle_poll = Millis(10);
   Duration idle_poll_max = Millis(250);
+  // The longest one blocking read may block: blocking_timeout_ms, capped
+  // here (1 s, as Protean's reads). A stop does not wait it out: it wakes
+  // the read (Broker::WakeReads).
+  Duration blocking_read_max = Seconds(1);
 };
 
 class Subscription {

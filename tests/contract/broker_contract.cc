@@ -584,6 +584,7 @@ TEST_P(BrokerContractTest, CallsOnAMissingGroup) {
   for (const std::string& stream : {s, missing_stream}) {
     BROKER_CT_CODE(b.ReadPending(stream, "g", "c1", "0", 10), kNotFound);
     BROKER_CT_CODE(b.Pending(stream, "g", "", 10), kNotFound);
+    BROKER_CT_CODE(b.PendingCount(stream, "g"), kNotFound);
     BROKER_CT_CODE(b.AutoClaim(stream, "g", "c1", Duration(0), "0-0", 10), kNotFound);
     BROKER_CT_CODE(b.Lag(stream, "g"), kNotFound);
     EXPECT_EQ(CountOk(b.Ack(stream, "g", {ids[0]}), "Ack"), 0);
@@ -673,6 +674,24 @@ TEST_P(BrokerContractTest, PendingFiltersByConsumerAndHonoursCount) {
   EXPECT_TRUE(PendingOk(s, "g", "nobody").empty());
   EXPECT_EQ(Ids(PendingOk(s, "g", "", 2)), (Strings{ids[0], ids[1]}));
   EXPECT_EQ(Ids(PendingOk(s, "g", "c1", 2)), (Strings{ids[0], ids[2]}));
+}
+
+TEST_P(BrokerContractTest, PendingCountCountsEveryConsumersEntries) {
+  const std::string s = Stream();
+  const Strings ids = PublishN(s, 5);
+  ASSERT_EQ(ids.size(), 5u);
+  CreateGroupOk(s, "g");
+  EXPECT_EQ(CountOk(broker().PendingCount(s, "g"), "PendingCount"), 0);
+  ReadNewOk(s, "g", "c1", 1);
+  ReadNewOk(s, "g", "c2", 1);
+  ReadNewOk(s, "g", "c1", 2);
+  EXPECT_EQ(CountOk(broker().PendingCount(s, "g"), "PendingCount"), 4) << "one entry unread";
+  ReadPendingOk(s, "g", "c1");  // a redelivery is still one pending entry
+  EXPECT_EQ(CountOk(broker().PendingCount(s, "g"), "PendingCount"), 4);
+  EXPECT_EQ(CountOk(broker().Ack(s, "g", {ids[1]}), "Ack"), 1);
+  EXPECT_EQ(CountOk(broker().PendingCount(s, "g"), "PendingCount"), 3);
+  EXPECT_EQ(CountOk(broker().Ack(s, "g", ids), "Ack"), 3);
+  EXPECT_EQ(CountOk(broker().PendingCount(s, "g"), "PendingCount"), 0);
 }
 
 // --- AutoClaim ---------------------------------------------------------------

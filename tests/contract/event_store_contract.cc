@@ -20,6 +20,7 @@
 
 #include "core/event_store.h"
 #include "core/status.h"
+#include "core/storage_wrappers.h"
 #include "core/time.h"
 
 namespace protean {
@@ -535,6 +536,37 @@ TEST_P(EventStoreContractTest, StreamVersionIsNulloptThenTheLastPosition) {
   WriteOk(Message(category + "-2"));
   WriteOk(Message(stream));
   EXPECT_EQ(version(), std::optional<int64_t>(1));
+}
+
+// EventStore's own CategoryHead (paging through ReadCategory), which the
+// backends replace with a direct question: both must agree.
+class DefaultHeadStore final : public EventStoreWrapper {
+ public:
+  using EventStoreWrapper::EventStoreWrapper;
+  Result<std::optional<int64_t>> CategoryHead(std::string_view c) override {
+    return EventStore::CategoryHead(c);  // NOLINT(bugprone-parent-virtual-call)
+  }
+};
+
+TEST_P(EventStoreContractTest, CategoryHeadIsTheNewestGlobalPositionOfTheCategory) {
+  const std::string category = NewCategory();
+  DefaultHeadStore paging(&store());
+  auto head = [&](EventStore& s) -> std::optional<int64_t> {
+    auto got = s.CategoryHead(category);
+    EXPECT_TRUE(got.ok()) << got.status().ToString();
+    return got.ok() ? *got : std::optional<int64_t>(-100);
+  };
+  EXPECT_EQ(head(store()), std::nullopt);
+  EXPECT_EQ(head(paging), std::nullopt);
+  for (int i = 0; i < 5; ++i) WriteOk(Message(category + "-" + std::to_string(i % 2)));
+  WriteOk(Message(category + "x-1"));         // another category sharing the prefix
+  WriteOk(Message(category + ":command-1"));  // a typed category is its own
+  const std::vector<int64_t> globals = GlobalPositions(ReadCategoryOk(category));
+  ASSERT_EQ(globals.size(), 5u);
+  EXPECT_EQ(head(store()), globals.back());
+  EXPECT_EQ(head(paging), globals.back());
+  auto stream = store().CategoryHead(category + "-1");
+  EXPECT_TRUE(HasCode(stream.status(), StatusCode::kInvalidArgument)) << stream.status().ToString();
 }
 
 // --- Content and time ----------------------------------------------------------------

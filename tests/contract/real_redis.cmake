@@ -9,3 +9,9 @@ protean_add_test(redis_contract_test LABELS contract real
 protean_add_test(redis_unit_test LABELS unit
   SOURCES ../unit/redis_config_test.cc
   LIBS protean_redis)
+# A stop wakes a blocking read (Broker::WakeReads): every case blocks for an
+# hour unless woken, so without the wake it fails on this TIMEOUT.
+protean_add_test(redis_wake_test LABELS contract real
+  SOURCES redis_wake_test.cc
+  LIBS protean_redis protean_engine
+  TIMEOUT 60)

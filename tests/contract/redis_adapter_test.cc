@@ -403,6 +403,40 @@ TEST_F(RedisAdapterTest, CloseWakesABlockedRead) {
   EXPECT_EQ(broker.open_connections(), 0);
 }
 
+// --- PendingCount (XPENDING's summary) -------------------------------------------
+
+// More pending entries than one XPENDING page of the gauge's old way (10 000
+// listed): the summary form counts them all. Published and delivered in
+// pipelines (a ghost consumer reads everything and never acks).
+TEST_F(RedisAdapterTest, PendingCountCountsBeyondOneXPendingPage) {
+  constexpr int kEntries = 10'500;
+  RedisBroker broker(clock_, TestOptions("pending-count"));
+  const std::string s = Key("s");
+  ASSERT_TRUE(broker.CreateGroup(s, "g", GroupStart::kBeginning).ok());
+  std::vector<RedisArgs> adds;
+  for (int i = 0; i < kEntries; ++i) {
+    adds.push_back(RedisArgs{"XADD", s, "*", "data"}.Add(int64_t{i}));
+  }
+  auto added = admin_->Pipeline(adds);
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  auto read = Admin(RedisArgs{"XREADGROUP", "GROUP", "g", "ghost", "COUNT"}
+                        .Add(int64_t{kEntries})
+                        .Add("STREAMS")
+                        .Add(s)
+                        .Add(">"));
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  auto count = broker.PendingCount(s, "g");
+  ASSERT_TRUE(count.ok()) << count.status().ToString();
+  EXPECT_EQ(*count, kEntries);
+  auto page = broker.Pending(s, "g", "", 10'000);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_EQ(page->size(), 10'000u) << "a listing stops at its count";
+  ASSERT_TRUE(broker.Ack(s, "g", {page->front().id}).ok());
+  auto after = broker.PendingCount(s, "g");
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(*after, kEntries - 1);
+}
+
 // --- Touch (the owner's heartbeat) ---------------------------------------------
 
 TEST_F(RedisAdapterTest, TouchResetsIdleOfTheOwnersLiveEntriesOnly) {

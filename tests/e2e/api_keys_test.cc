@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <string>
+#include <vector>
+
 namespace protean::cli {
 namespace {
 
@@ -69,6 +73,48 @@ TEST(ApiKeysTest, AdminRequestsAreLimitedPerKeyPerMinute) {
   EXPECT_EQ(auth.Authorize("", "b", {"admin"}, true, kT0 + Seconds(20)).status, 200) << "per key";
   EXPECT_EQ(auth.Authorize("", "a", {"admin"}, true, kT0 + Seconds(60)).status, 200)
       << "a new window";
+}
+
+// A shared limiter that answers what the case says, and records its keys.
+class ScriptedLimiter final : public RateLimiter {
+ public:
+  Result<RateDecision> Hit(std::string_view key, int64_t limit, Duration window,
+                           TimePoint) override {
+    keys.emplace_back(key);
+    EXPECT_EQ(window, Seconds(60));
+    if (!up) return Status::Unavailable("redis down");
+    return RateDecision{++count <= limit, Seconds(17)};
+  }
+  bool up = true;
+  int64_t count = 0;
+  std::vector<std::string> keys;
+};
+
+TEST(ApiKeysTest, ASharedLimiterDecidesByKeyIdAndItsOutageFallsBackInProcess) {
+  auto owned = std::make_unique<ScriptedLimiter>();
+  ScriptedLimiter* shared = owned.get();
+  std::vector<std::string> logged;
+  ApiKeyAuth auth(*ParseApiKeys("secret-a:t:admin", "x"), 2, std::move(owned),
+                  [&](const std::string& event, const std::string&) { logged.push_back(event); });
+  EXPECT_TRUE(auth.shared_limit());
+  shared->count = 2;  // two hits already counted by other processes
+  const Authorization limited = auth.Authorize("", "secret-a", {"admin"}, true, kT0);
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(limited.retry_after_s, 17) << "the shared window's time left";
+  ASSERT_EQ(shared->keys.size(), 1u);
+  EXPECT_EQ(shared->keys[0].size(), 16u) << "a key id";
+  EXPECT_EQ(shared->keys[0].find("secret"), std::string::npos) << "never the key itself";
+  // Redis unreachable: this process's own windows, logged once per outage.
+  shared->up = false;
+  EXPECT_EQ(auth.Authorize("", "secret-a", {"admin"}, true, kT0).status, 200);
+  EXPECT_EQ(auth.Authorize("", "secret-a", {"admin"}, true, kT0).status, 200);
+  EXPECT_EQ(auth.Authorize("", "secret-a", {"admin"}, true, kT0).status, 429) << "still limited";
+  EXPECT_EQ(logged, std::vector<std::string>{"api_keys.rate_limit_degraded"});
+  shared->up = true;
+  shared->count = 0;
+  EXPECT_EQ(auth.Authorize("", "secret-a", {"admin"}, true, kT0).status, 200);
+  EXPECT_EQ(logged, (std::vector<std::string>{"api_keys.rate_limit_degraded",
+                                              "api_keys.rate_limit_recovered"}));
 }
 
 }  // namespace

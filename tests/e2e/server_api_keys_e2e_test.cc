@@ -11,6 +11,8 @@
 
 #include <httplib.h>
 
+#include "adapters/real/redis_connection.h"
+#include "tests/contract/redis_test_env.h"
 #include "tests/e2e/server_fixture.h"
 
 namespace protean::e2e {
@@ -90,12 +92,15 @@ TEST_F(ServerApiKeysTest, MetricsNeedAKeyWithItsScopeAndProbesStayOpen) {
 }
 
 TEST_F(ServerApiKeysTest, AdminRoutesAreRateLimitedPerKey) {
-  ScopedEnv keys("API_KEYS", kKeys);
+  // A key of this run only: its window lives in the shared Redis.
+  const std::string key = "admin-" + StreamName();
+  const std::string entries = key + ":ops:admin";
+  ScopedEnv keys("API_KEYS", entries.c_str());
   DomainSpec spec{.stream = StreamName(),
                   .domain_extra = "[server.security]\nadmin_requests_per_minute = 2\n"};
   ServerProcess& server = Start("limited", WriteDomain(spec));
   const int port = StartReady(server);
-  const httplib::Headers admin = {{"X-API-Key", "e2e-admin-key"}};
+  const httplib::Headers admin = {{"X-API-Key", key}};
   EXPECT_EQ(Status(port, "/drainz", admin), 200);
   EXPECT_EQ(Status(port, "/drainz", admin), 200);
   const Reply limited = Get(port, "/drainz", admin);
@@ -105,6 +110,44 @@ TEST_F(ServerApiKeysTest, AdminRoutesAreRateLimitedPerKey) {
   EXPECT_LE(retry_after, 60);
   // Another route of the same key is not admin: not limited.
   EXPECT_EQ(Status(port, "/livez", admin), 200);
+}
+
+// With a Redis broker the admin limit is kept in Redis: two servers with the
+// same key share one window of admin_requests_per_minute.
+TEST_F(ServerApiKeysTest, TheAdminLimitHoldsAcrossTwoServersOnOneRedis) {
+  const std::string key = "admin-" + StreamName();
+  const std::string entries = key + ":ops:admin";
+  ScopedEnv keys("API_KEYS", entries.c_str());
+  DomainSpec spec{.stream = StreamName(),
+                  .domain_extra = "[server.security]\nadmin_requests_per_minute = 3\n"};
+  const std::string domain = WriteDomain(spec);
+  ServerProcess& a = Start("a", domain, {"--log-format", "json"});
+  const int port_a = StartReady(a);
+  ServerProcess& b = Start("b", domain);
+  const int port_b = StartReady(b);
+  ASSERT_NE(port_a, port_b);
+  EXPECT_TRUE(a.WaitForOutput("admin rate limit shared through Redis", Ms(5000))) << a.Err();
+  const httplib::Headers admin = {{"Authorization", "Bearer " + key}};
+  EXPECT_EQ(Status(port_a, "/drainz", admin), 200);
+  EXPECT_EQ(Status(port_b, "/drainz", admin), 200);
+  EXPECT_EQ(Status(port_a, "/drainz", admin), 200);
+  // Three in the window, across both: each process alone has seen at most two.
+  const Reply on_b = Get(port_b, "/drainz", admin);
+  EXPECT_EQ(on_b.status, 429);
+  const int retry_after = std::atoi(on_b.header("Retry-After").c_str());
+  EXPECT_GE(retry_after, 1);
+  EXPECT_LE(retry_after, 60);
+  EXPECT_EQ(Status(port_a, "/drainz", admin), 429);
+  // The key itself is not what Redis holds.
+  auto redis = RedisConnection::Open(redis_test::TestOptions("e2e-rate"));
+  ASSERT_TRUE(redis.ok()) << redis.status().ToString();
+  auto found = (*redis)->Command(RedisArgs{"KEYS", "protean:admin_rate:*" + key + "*"});
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_EQ(found->get()->elements, 0u);
+  a.Signal(SIGTERM);
+  b.Signal(SIGTERM);
+  EXPECT_EQ(a.WaitExit(Ms(15000)), 0) << a.Err();
+  EXPECT_EQ(b.WaitExit(Ms(15000)), 0) << b.Err();
 }
 
 TEST_F(ServerApiKeysTest, OutsideProductionWithoutKeysRoutesStayOpenAndTheLogSaysSo) {

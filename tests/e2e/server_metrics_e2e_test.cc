@@ -2,18 +2,29 @@
 // REDIS_URL: after a message is handled and another dead-lettered, the
 // exposition passes `promtool check metrics` (Debian's prometheus package;
 // the case skips naming it when promtool is absent) and carries Protean's
-// families, the background gauges and their values.
+// families, the background gauges and their values; the pending gauge counts
+// a group's whole pending list (past 10 000 entries), and an event-store
+// subscription over Message DB reports its lag (category head minus the
+// stored position), in /metrics and in /readyz.
 
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
+#include "adapters/real/message_db_event_store.h"
+#include "adapters/real/redis_connection.h"
+#include "core/runtime/prng.h"
+#include "tests/contract/redis_test_env.h"
 #include "tests/e2e/server_fixture.h"
 
 namespace protean::e2e {
@@ -88,6 +99,123 @@ TEST_F(ServerMetricsTest, ScrapePassesPromtoolWithProteansFamiliesAndGauges) {
   EXPECT_NE(text.find("# HELP protean_subscription_retries_total "), std::string::npos);
   server.Signal(SIGTERM);
   EXPECT_EQ(server.WaitExit(Ms(15000)), 0) << server.Err();
+}
+
+// The /readyz subscriptions detail of `handler`, or null.
+nlohmann::json ReadyDetail(int port, const std::string& handler) {
+  httplib::Client client("127.0.0.1", port);
+  auto res = client.Get("/readyz");
+  if (!res) return nullptr;
+  const nlohmann::json body = nlohmann::json::parse(res->body, nullptr, false);
+  if (!body.is_object() || !body["checks"].contains("subscriptions")) return nullptr;
+  for (const nlohmann::json& d : body["checks"]["subscriptions"]["details"]) {
+    if (d["handler_name"] == handler) return d;
+  }
+  return nullptr;
+}
+
+TEST_F(ServerMetricsTest, PendingCountsTheWholePendingListPastTenThousand) {
+  constexpr int kEntries = 10'500;
+  // A long claim bound: the server never takes the ghost's entries.
+  const DomainSpec spec{.stream = StreamName(), .claim_idle_seconds = 3600};
+  const std::string domain = WriteDomain(spec);
+  // Before the server starts: its group holds kEntries entries a consumer
+  // that is not running was given (published and delivered in pipelines).
+  auto redis = RedisConnection::Open(redis_test::TestOptions("e2e-pending"));
+  ASSERT_TRUE(redis.ok()) << redis.status().ToString();
+  std::vector<RedisArgs> adds = {
+      RedisArgs{"XGROUP", "CREATE", spec.stream, kHandler, "0", "MKSTREAM"}};
+  for (int i = 0; i < kEntries; ++i) {
+    adds.push_back(RedisArgs{"XADD", spec.stream, "*", "data"}.Add(int64_t{i}));
+  }
+  adds.push_back(RedisArgs{"XREADGROUP", "GROUP", kHandler, "ghost", "COUNT"}
+                     .Add(int64_t{kEntries})
+                     .Add("STREAMS")
+                     .Add(spec.stream)
+                     .Add(">"));
+  auto sent = (*redis)->Pipeline(adds);
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  ServerProcess& server = Start("pending", domain);
+  const int port = StartReady(server);
+  const std::string series = "protean_subscription_pending_messages{subscription=\"Worker-" +
+                             spec.stream + "\",handler=\"Worker\",stream=\"" + spec.stream +
+                             "\",type=\"stream\"}";
+  std::string text;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        text = Scrape(port);
+        return Sample(text, series) == kEntries;
+      },
+      Ms(15000)))
+      << "pending " << Sample(text, series) << ", not " << kEntries;
+  const nlohmann::json detail = ReadyDetail(port, kHandler);
+  EXPECT_EQ(detail["pending"], kEntries) << detail.dump();
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.WaitExit(Ms(15000)), 0) << server.Err();
+}
+
+// Event-store subscriptions as Protean's subscription_status.py measures
+// them: lag = the category's head global position minus the position
+// stored in the subscription's position stream; pending and DLQ depth 0.
+TEST_F(ServerMetricsTest, EventStoreLagOverMessageDbIsTheHeadMinusTheStoredPosition) {
+  const char* url = std::getenv("MESSAGE_DB_URL");
+  if (url == nullptr || *url == '\0') GTEST_SKIP() << "MESSAGE_DB_URL not set";
+  std::string category = "lag" + redis_test::Token();
+  category.erase(std::remove(category.begin(), category.end(), '-'), category.end());
+  RealClock clock;
+  auto store = MessageDbEventStore::Create(MessageDbOptions{.database_uri = url}, clock);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  Prng ids(std::hash<std::string>{}(category));
+  auto write = [&](const std::string& stream, const std::string& type, const std::string& data) {
+    NewEventMessage m{ids.Uuid(), stream, type, data, ""};
+    auto written = (*store)->Write(m, std::nullopt);
+    ASSERT_TRUE(written.ok()) << written.status().ToString();
+  };
+  for (int i = 0; i < 5; ++i) write(category + "-" + std::to_string(i % 2), "Happened", "{}");
+  std::vector<int64_t> globals;
+  auto read = (*store)->ReadCategory(category, CategoryRead{});
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  for (const EventMessage& m : *read) globals.push_back(m.global_position);
+  ASSERT_EQ(globals.size(), 5u);
+  // Handled up to the second message: the server resumes after it, and with
+  // position_update_interval 10 stores nothing more until it stops.
+  write(category + ":position-Proj", "Recorded",
+        "{\"position\":" + std::to_string(globals[1]) + "}");
+  const DomainSpec spec{
+      .stream = StreamName(),
+      .domain_extra =
+          "[event_store]\nprovider = \"message_db\"\n"
+          "database_uri = \"${MESSAGE_DB_URL}\"\n\n"
+          "[handlers.Proj]\nstream = \"" +
+          category +
+          "\"\nduration_ms = 1\n"
+          "[handlers.Proj.subscription_config]\nsubscription_type = \"event_store\"\n"};
+  ServerProcess& server = Start("event-store-lag", WriteDomain(spec));
+  const int port = StartReady(server);
+  const std::string labels = "{subscription=\"Proj-" + category + "\",handler=\"Proj\",stream=\"" +
+                             category + "\",type=\"event_store\"}";
+  const int64_t lag = globals[4] - globals[1];
+  std::string text;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        text = Scrape(port);
+        return Sample(text, "protean_subscription_consumer_lag" + labels) == lag;
+      },
+      Ms(15000)))
+      << "lag " << Sample(text, "protean_subscription_consumer_lag" + labels) << ", not " << lag;
+  EXPECT_EQ(Sample(text, "protean_subscription_pending_messages" + labels), 0);
+  EXPECT_EQ(Sample(text, "protean_subscription_dlq_depth" + labels), 0);
+  EXPECT_EQ(Sample(text, "protean_subscription_status" + labels), 1);
+  const nlohmann::json detail = ReadyDetail(port, "Proj");
+  EXPECT_EQ(detail["lag"], lag) << detail.dump();
+  EXPECT_EQ(detail["pending"], 0) << detail.dump();
+  EXPECT_EQ(detail["subscription_type"], "event_store") << detail.dump();
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.WaitExit(Ms(15000)), 0) << server.Err();
+  // The stop stored the last position: nothing is behind any more.
+  auto stored = (*store)->LastMessage(category + ":position-Proj", std::nullopt);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_NE((*stored)->data.find(std::to_string(globals[4])), std::string::npos) << (*stored)->data;
 }
 
 }  // namespace
