@@ -34,8 +34,8 @@
 #include "core/broker.h"
 #include "core/database.h"
 #include "core/engine/metrics.h"
-#include "core/mutex.h"
 #include "core/event_store.h"
+#include "core/mutex.h"
 #include "core/time.h"
 
 namespace protean::cli {

@@ -28,8 +28,8 @@
 #include "core/config/protean_keys.h"
 #include "core/config/redaction.h"
 #include "core/engine/alert_callback_registry.h"
-#include "core/engine/stream_subscription.h"
 #include "core/engine/event_store_subscription.h"
+#include "core/engine/stream_subscription.h"
 
 namespace protean::cli {
 namespace {
