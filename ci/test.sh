@@ -202,7 +202,7 @@ step_scenarios_test() {
   fi
   load_services_env
   ci_timeout "$(ci_budget 1800)" \
-    "${HARNESS}" run scenarios --protean-env both --jobs 4 \
+    "${HARNESS}" run scenarios --protean-env both --jobs 6 \
       --junit "${REPORTS}/scenarios-test.xml" --json "${REPORTS}/scenarios-test.json" \
       --report "${REPORTS}/html"
 }
