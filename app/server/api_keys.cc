@@ -40,7 +40,7 @@ Result<ApiKey> ParseEntry(std::string_view entry, std::string_view source, size_
     return Status::InvalidArgument(where + ": expected key:tenant:scope[,scope...] (" +
                                    std::to_string(parts.size()) + " ':'-separated parts)");
   }
-  ApiKey key{std::string(Trim(parts[0])), std::string(Trim(parts[1])), {}};
+  ApiKey key{std::string(Trim(parts[0])), std::string(Trim(parts[1])), {}, {}};
   if (key.key.empty() || key.tenant.empty()) {
     return Status::InvalidArgument(where + ": the key and the tenant must not be empty");
   }

@@ -788,7 +788,7 @@ void StreamSubscription::OnCircuitChanged(CircuitState to, TimePoint at) {
   e.outcome = name;
   e.value = breaker_.consecutive_failures();
   e.detail = "threshold " + threshold;
-  if (std::optional<TimePoint> at = breaker_.probe_at()) e.due = *at;
+  if (std::optional<TimePoint> probe = breaker_.probe_at()) e.due = *probe;
   Report(std::move(e));
 
   if (to == CircuitState::kOpen) {

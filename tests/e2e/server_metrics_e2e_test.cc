@@ -163,7 +163,9 @@ TEST_F(ServerMetricsTest, EventStoreLagOverMessageDbIsTheHeadMinusTheStoredPosit
   std::string category = "lag" + redis_test::Token();
   category.erase(std::remove(category.begin(), category.end(), '-'), category.end());
   RealClock clock;
-  auto store = MessageDbEventStore::Create(MessageDbOptions{.database_uri = url}, clock);
+  MessageDbOptions options;
+  options.database_uri = url;
+  auto store = MessageDbEventStore::Create(options, clock);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   Prng ids(std::hash<std::string>{}(category));
   auto write = [&](const std::string& stream, const std::string& type, const std::string& data) {
