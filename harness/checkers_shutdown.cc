@@ -251,6 +251,13 @@ CheckResult Readiness(const HistoryIndex& ix) {
     }
     const bool ok = e.value == 200 && e.outcome == "ok";
     const bool degraded = e.value == 503 && e.outcome == "degraded";
+    // And a probe answered just before the process logged the signal may
+    // already carry the stopping answer: it took the signal, then wrote the
+    // line (within the clock slack).
+    const bool about_to_stop = run->signal != kNone && ix.slack_us() > 0 && i < run->signal &&
+                               ix.event(run->signal).t - e.t <= ix.slack_us() && e.value == 503 &&
+                               e.outcome == "unavailable";
+    if (about_to_stop) continue;
     if (!ok && !(degraded && Degraded(ix, e.instance, i))) {
       r.violations.push_back(ix.Where(e) + ": readiness probe answered " + got +
                              " while running; expected 200 \"ok\"" +

@@ -281,6 +281,28 @@ TEST(ReadinessTest, DegradedOnlyInsideABrokerFault) {
                     "while running; expected 200 \"ok\" (no broker/event-store fault covers it)");
 }
 
+TEST(ReadinessTest, RealModeAllowsTheStoppingAnswerJustBeforeTheLoggedSignal) {
+  // The harness sent SIGTERM, probed, and the process logged taking the
+  // signal 20 us after answering the probe 503 "unavailable".
+  auto history = [](const char* mode, int64_t gap_us) {
+    return HistoryBuilder()
+        .Header("mode", mode)
+        .Start("w0")
+        .AtUs(1'000'000)
+        .Probe("w0", 503, "unavailable")
+        .AtUs(1'000'000 + gap_us)
+        .Step("w0", "signal:SIGTERM")
+        .Raw({{"event", "readiness"}, {"instance", "w0"}, {"outcome", "draining"}})
+        .Build();
+  };
+  EXPECT_PASSES(CheckReadiness(history("test", 20)));
+  // Beyond the slack, or in the simulation (no slack), it is a defect.
+  EXPECT_FAILS_WITH(CheckReadiness(history("test", 1'000'000)),
+                    "t=+1.000s w0: readiness probe answered 503 \"unavailable\" while running");
+  EXPECT_FAILS_WITH(CheckReadiness(history("memory", 20)),
+                    "t=+1.000s w0: readiness probe answered 503 \"unavailable\" while running");
+}
+
 TEST(ReadinessTest, RealModeAllowsClockSlack) {
   History h = HistoryBuilder()
                   .Header("mode", "test")
