@@ -145,6 +145,24 @@ int HttpStatus(int port, const std::string& path, Ms timeout) {
   return res ? res->status : -1;
 }
 
+double Sample(const std::string& text, const std::string& series) {
+  const size_t at = text.find("\n" + series);
+  if (at == std::string::npos) return -1;
+  const size_t end = text.find('\n', at + 1);
+  const std::string line = text.substr(at + 1, end - at - 1);
+  return std::stod(line.substr(line.rfind(' ') + 1));
+}
+
+int Promtool(const std::string& dir, const std::string& text, std::string* output) {
+  const std::string in = dir + "/metrics.txt", out = dir + "/promtool.txt";
+  std::ofstream(in) << text;
+  const std::string cmd = std::string(kPromtool) + " check metrics < " + in + " > " + out + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  std::ifstream f(out);
+  output->assign(std::istreambuf_iterator<char>(f), {});
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 int FreePort() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

@@ -68,6 +68,15 @@ int FreePort();
 bool WaitUntil(const std::function<bool()>& done, Ms timeout);
 double SecondsSince(Clock::time_point t);
 
+// Prometheus exposition: the value of the first sample line of `text`
+// starting with `series`, or -1.
+double Sample(const std::string& text, const std::string& series);
+// Debian's promtool (package prometheus); absent on a machine without it.
+inline constexpr const char* kPromtool = "/usr/bin/promtool";
+// `promtool check metrics` over `text` (written under `dir`): its exit code,
+// its output (stdout and stderr) in `output`.
+int Promtool(const std::string& dir, const std::string& text, std::string* output);
+
 struct DomainSpec {
   std::string stream;
   int64_t duration_ms = 100;

@@ -8,13 +8,10 @@
 // stored position), in /metrics and in /readyz.
 
 #include <signal.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <string>
 
@@ -32,32 +29,10 @@ namespace {
 
 class ServerMetricsTest : public ServerE2ETest {};
 
-constexpr const char* kPromtool = "/usr/bin/promtool";
-
 std::string Scrape(int port) {
   httplib::Client client("127.0.0.1", port);
   auto res = client.Get("/metrics");
   return res && res->status == 200 ? res->body : "";
-}
-
-// The value of the first sample line starting with `series`, or -1.
-double Sample(const std::string& text, const std::string& series) {
-  const size_t at = text.find("\n" + series);
-  if (at == std::string::npos) return -1;
-  const size_t end = text.find('\n', at + 1);
-  const std::string line = text.substr(at + 1, end - at - 1);
-  return std::stod(line.substr(line.rfind(' ') + 1));
-}
-
-// promtool's exit code and its output (stdout and stderr) for `text`.
-int Promtool(const std::string& dir, const std::string& text, std::string* output) {
-  const std::string in = dir + "/metrics.txt", out = dir + "/promtool.txt";
-  std::ofstream(in) << text;
-  const std::string cmd = std::string(kPromtool) + " check metrics < " + in + " > " + out + " 2>&1";
-  const int status = std::system(cmd.c_str());
-  std::ifstream f(out);
-  output->assign(std::istreambuf_iterator<char>(f), {});
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 TEST_F(ServerMetricsTest, ScrapePassesPromtoolWithProteansFamiliesAndGauges) {
