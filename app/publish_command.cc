@@ -1,12 +1,19 @@
 #include "app/publish_command.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
 #include <random>
+#include <vector>
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include "app/open_domain.h"
-#include "core/engine/message.h"
+#include "app/publish_request.h"
 #include "core/runtime/prng.h"
 
 namespace protean::cli {
@@ -15,76 +22,153 @@ namespace {
 struct PublishOptions {
   OpenOptions open;
   std::string env;
-  std::string stream;
-  std::string type;
-  std::string data = "{}";
-  std::string id;
-  bool event_store = false;
+  PublishRequest flags;  // --stream, --type, --data, --id, --event-store
+  bool data_given = false;
+  std::string file;   // --file ("-": stdin)
+  std::string inbox;  // --inbox
 };
 
-// Where it was written: "entry ID" (broker) or "position N" (its position in
-// the event-store stream).
-Result<std::string> Send(const PublishOptions& o, const EngineAdapters& adapters) {
-  if (o.event_store) {
-    if (adapters.event_store == nullptr) return Status::InvalidArgument("no event store");
-    NewEventMessage m;
-    m.id = o.id;
-    m.stream_name = o.stream;
-    m.type = o.type;
-    m.data = o.data;
-    Result<int64_t> position = adapters.event_store->Write(m, std::nullopt);
-    if (!position.ok()) {
-      return Status(position.status().code(), "event_store: " + position.status().ToString());
+// The messages to publish, or nullopt after reporting the first bad one.
+std::optional<std::vector<PublishRequest>> Requests(const PublishOptions& o, std::ostream& err) {
+  std::vector<PublishRequest> out;
+  if (o.file.empty()) {
+    Status st = ValidatePublishRequest(o.flags);
+    if (!st.ok()) {
+      err << "protean publish: error: " << st.message() << "\n";
+      return std::nullopt;
     }
-    return "position " + std::to_string(*position);
+    out.push_back(o.flags);
+    return out;
   }
-  Broker* broker = adapters.broker("default");
-  if (broker == nullptr) return Status::InvalidArgument("no [brokers.default]");
-  Result<std::string> entry = broker->Publish(o.stream, EncodeMessageFields(o.id, o.type, o.data));
-  if (!entry.ok()) {
-    return Status(entry.status().code(), "brokers.default: " + entry.status().ToString());
+  if (o.data_given || !o.flags.id.empty()) {
+    err << "protean publish: error: --file: --data and --id are per line in the file\n";
+    return std::nullopt;
   }
-  return "entry " + *entry;
+  std::ifstream opened;
+  if (o.file != "-") {
+    opened.open(o.file);
+    if (!opened) {
+      err << "protean publish: error: --file " << o.file << ": cannot open: "
+          << std::strerror(errno) << "\n";
+      return std::nullopt;
+    }
+  }
+  std::istream& in = o.file == "-" ? std::cin : opened;
+  const std::string name = o.file == "-" ? "<stdin>" : o.file;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    Result<PublishRequest> r = ParsePublishLine(line, o.flags);
+    if (!r.ok()) {
+      err << "protean publish: error: " << name << ":" << number << ": " << r.status().message()
+          << "\n";
+      return std::nullopt;
+    }
+    out.push_back(std::move(*r));
+  }
+  if (out.empty()) {
+    err << "protean publish: error: " << name << ": no messages\n";
+    return std::nullopt;
+  }
+  return out;
 }
 
+// Appends every line in one write, so a server following the inbox never
+// reads half of them.
+int AppendToInbox(const std::vector<PublishRequest>& requests, const std::string& path,
+                  std::ostream& out, std::ostream& err) {
+  std::string text;
+  for (const PublishRequest& r : requests) text += PublishLine(r) + "\n";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    err << "protean publish: error: --inbox " << path << ": " << std::strerror(errno) << "\n";
+    return kExitUsageOrLoadError;
+  }
+  size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      err << "protean publish: error: --inbox " << path << ": " << std::strerror(errno) << "\n";
+      ::close(fd);
+      return kExitUsageOrLoadError;
+    }
+    written += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  for (const PublishRequest& r : requests) {
+    out << "queued " << r.id << " for " << r.stream << " in " << path << "\n";
+  }
+  return kExitOk;
+}
+
+// A provider whose data lives inside each process: nothing published from
+// here would reach a server.
+bool InProcess(const std::string& provider) { return provider == "inline" || provider == "memory"; }
+
 int RunPublish(PublishOptions o, std::ostream& out, std::ostream& err) {
-  const nlohmann::json payload = nlohmann::json::parse(o.data, nullptr, false);
-  if (payload.is_discarded() || !payload.is_object()) {
-    err << "protean publish: error: --data: expected a JSON object, got " << o.data << "\n";
-    return kExitUsageOrLoadError;
+  std::optional<std::vector<PublishRequest>> requests = Requests(o, err);
+  if (!requests) return kExitUsageOrLoadError;
+  Prng ids(std::random_device{}());
+  for (PublishRequest& r : *requests) {
+    if (r.id.empty()) r.id = ids.Uuid();
   }
-  if (o.event_store && o.stream.find('-') == std::string::npos) {
-    err << "protean publish: error: --stream " << o.stream
-        << ": an event-store stream is \"category-id\"\n";
-    return kExitUsageOrLoadError;
-  }
-  if (o.id.empty()) o.id = Prng(std::random_device{}()).Uuid();
+  if (!o.inbox.empty()) return AppendToInbox(*requests, o.inbox, out, err);
   if (!o.env.empty()) o.open.env = o.env;
   std::optional<OpenedDomain> d = OpenDomain(o.open, err);
   if (!d) return kExitUsageOrLoadError;
-  Result<std::string> entry = Send(o, d->domain->adapters());
-  d->domain->Close();
-  if (!entry.ok()) {
-    err << "protean publish: error: " << entry.status().message() << "\n";
-    return kExitUsageOrLoadError;
+  const config::DomainConfig& config = d->domain->config();
+  for (const PublishRequest& r : *requests) {
+    const std::string provider = r.event_store ? config.event_store.provider
+                                               : config.brokers.at("default").provider;
+    if (InProcess(provider)) {
+      err << "protean publish: error: " << (r.event_store ? "[event_store]" : "[brokers.default]")
+          << " provider is \"" << provider
+          << "\", inside each process: no server would see this message; start the server "
+             "with --inbox FILE and publish with --inbox FILE\n";
+      d->domain->Close();
+      return kExitUsageOrLoadError;
+    }
   }
-  out << "published " << o.id << " to " << o.stream << " (" << *entry << ")\n";
-  return kExitOk;
+  int code = kExitOk;
+  for (const PublishRequest& r : *requests) {
+    Result<std::string> entry = SendPublishRequest(r, d->domain->adapters(), d->clock->Now());
+    if (!entry.ok()) {
+      err << "protean publish: error: " << r.id << " to " << r.stream << ": "
+          << entry.status().message() << "\n";
+      code = kExitUsageOrLoadError;
+      break;
+    }
+    out << "published " << r.id << " to " << r.stream << " (" << *entry << ")\n";
+  }
+  d->domain->Close();
+  return code;
 }
 
 }  // namespace
 
 void RegisterPublishCommand(CLI::App& app, CommandContext& context) {
   auto o = std::make_shared<PublishOptions>();
-  CLI::App* cmd = app.add_subcommand("publish", "publish one message (Protean's envelope)");
+  CLI::App* cmd = app.add_subcommand("publish", "publish messages (Protean's envelope)");
   cmd->add_option("--domain", o->open.domain_path, "domain.toml file or folder (default .)");
   cmd->add_option("--env", o->env, "environment overlay (overrides PROTEAN_ENV)");
-  cmd->add_option("--stream", o->stream, "broker stream, or event-store stream with --event-store")
-      ->required();
-  cmd->add_option("--type", o->type, "message type")->required();
-  cmd->add_option("--data", o->data, "the payload, a JSON object (default {})");
-  cmd->add_option("--id", o->id, "message id (default: a random UUID)");
-  cmd->add_flag("--event-store", o->event_store, "write to the event store");
+  cmd->add_option("--stream", o->flags.stream,
+                  "broker stream, or event-store stream with --event-store");
+  cmd->add_option("--type", o->flags.type, "message type");
+  cmd->add_option_function<std::string>(
+      "--data",
+      [o](const std::string& data) {
+        o->flags.data = data;
+        o->data_given = true;
+      },
+      "the payload, a JSON object (default {})");
+  cmd->add_option("--id", o->flags.id, "message id (default: a random UUID)");
+  cmd->add_flag("--event-store", o->flags.event_store, "write to the event store");
+  cmd->add_option("--file", o->file,
+                  "JSON lines, one message each: {\"stream\",\"type\",\"data\",\"id\","
+                  "\"event_store\"} (- for standard input)");
+  cmd->add_option("--inbox", o->inbox,
+                  "append the messages to FILE for `protean server --inbox FILE`");
   cmd->callback([o, &context] { context.exit_code = RunPublish(*o, context.out, context.err); });
 }
 

@@ -23,6 +23,7 @@ set(PROTEAN_PUBLIC_HEADERS
   core/config/config_value.h
   core/config/subscription_config.h
   core/engine/message.h
+  core/engine/handler_publisher.h
   core/engine/handler.h
   # C++ handlers and alert callbacks by name, and the entry points taking them
   core/engine/dlq_alert_callback.h

@@ -24,30 +24,12 @@ MetricsRefresher::MetricsRefresher(MetricsRegistry& metrics, Broker* broker,
 MetricsRefresher::~MetricsRefresher() { Stop(); }
 
 void MetricsRefresher::Start() {
-  thread_ = std::thread([this] {
-    MutexLock lock(&mu_);
-    // The engine creates its consumer groups as it starts: the first pass
-    // waits for that rather than reporting missing groups as failures.
-    const auto stopping = [this]() PROTEAN_REQUIRES(mu_) { return stop_; };
-    wake_.WaitFor(lock, std::chrono::microseconds(std::min(interval_, kFirstPassDelay).count()),
-                  stopping);
-    while (!stop_) {
-      lock.Unlock();
-      RefreshOnce();
-      lock.Lock();
-      wake_.WaitFor(lock, std::chrono::microseconds(interval_.count()), stopping);
-    }
-  });
+  // The engine creates its consumer groups as it starts: the first pass
+  // waits for that rather than reporting missing groups as failures.
+  thread_.Start(std::min(interval_, kFirstPassDelay), interval_, [this] { RefreshOnce(); });
 }
 
-void MetricsRefresher::Stop() {
-  {
-    MutexLock lock(&mu_);
-    stop_ = true;
-  }
-  wake_.NotifyAll();
-  if (thread_.joinable()) thread_.join();
-}
+void MetricsRefresher::Stop() { thread_.Stop(); }
 
 void MetricsRefresher::RefreshOnce() {
   const auto started = std::chrono::steady_clock::now();

@@ -28,9 +28,9 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "app/server/periodic_thread.h"
 #include "core/broker.h"
 #include "core/database.h"
 #include "core/engine/metrics.h"
@@ -95,9 +95,7 @@ class MetricsRefresher {
   Duration interval_;
   mutable Mutex mu_;
   std::vector<Detail> details_ PROTEAN_GUARDED_BY(mu_);  // one per subscription
-  CondVar wake_;
-  bool stop_ PROTEAN_GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  PeriodicThread thread_;
 };
 
 }  // namespace protean::cli

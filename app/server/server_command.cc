@@ -48,6 +48,12 @@ int RunServerCommand(const ServerOptions& o, std::ostream& out, std::ostream& er
                 << ", got " << workers << "\n";
     return kExitUsageOrLoadError;
   }
+  if (workers > 1 && !o.inbox.empty()) {
+    log.lines() << "protean: error: --inbox feeds one process; with " << workers
+                << " workers each would publish every line (run one, or publish to a shared "
+                   "broker)\n";
+    return kExitUsageOrLoadError;
+  }
   if (workers > 1) {
     log.set_format(ChooseLogFormat(o.log_format, config->logging.format));
     log.set_min_level(ChooseLogLevel(o.log_level, *config));
@@ -94,6 +100,10 @@ void RegisterServerCommand(CLI::App& app, CommandContext& context) {
       ->type_name("PATH");
   cmd->add_option("--history", o->history,
                   "write the engine's events to FILE as JSON lines (docs/history.md)")
+      ->type_name("FILE");
+  cmd->add_option("--inbox", o->inbox,
+                  "publish every line of this JSON-lines FILE, and those appended later "
+                  "(`protean publish --inbox FILE`), to the server's broker or event store")
       ->type_name("FILE");
   cmd->add_option("--log-format", o->log_format,
                   "json or text (default: [logging] format, else text at a terminal, json "

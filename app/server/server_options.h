@@ -23,6 +23,7 @@ struct ServerOptions {
   std::optional<int64_t> health_port;   // --health-port PORT (overrides [server.health] port)
   std::string port_file;                // --port-file PATH
   std::string history;                  // --history FILE
+  std::string inbox;                    // --inbox FILE (app/server/inbox_feeder.h)
   std::string log_format;               // --log-format json|text ("": [logging] format, else
                                         // text when stderr is a terminal, json otherwise)
   std::string log_level;                // --log-level LEVEL ("": [logging] level, else by env)

@@ -21,6 +21,7 @@
 #include "app/server/history_writer.h"
 #include "app/server/identity.h"
 #include "app/server/log_writer.h"
+#include "app/server/inbox_feeder.h"
 #include "app/server/metrics_refresher.h"
 #include "app/server/server_options.h"
 #include "app/server/shutdown_signals.h"
@@ -41,6 +42,8 @@ constexpr Duration kWorkerGrace = Millis(200);
 constexpr Duration kStopMargin = Seconds(3);
 // How often the gauges that need Redis (lag, pending, DLQ depth) are read.
 constexpr Duration kGaugeRefreshInterval = Seconds(5);
+// How often --inbox looks for new lines.
+constexpr Duration kInboxPollInterval = Millis(100);
 // Connections of the refresher's own broker (one call at a time, one spare).
 constexpr int64_t kRefresherConnections = 2;
 
@@ -128,6 +131,7 @@ class ServerProcess {
   std::string keys_source_;
   std::unique_ptr<Broker> side_broker_;  // the refresher's, when the broker is pooled
   std::unique_ptr<MetricsRefresher> refresher_;
+  std::unique_ptr<InboxFeeder> inbox_;  // --inbox
   std::unique_ptr<HealthHttpServer> http_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::atomic<bool> stopping_{false};
@@ -433,6 +437,17 @@ int ServerProcess::Run() {
                   [this](const std::string&) { loop_->Post([this] { engine_->CutDrain(); }); }});
   loop_->Post([this] { engine_->Start(); });
   refresher_->Start();
+  if (!o_.inbox.empty()) {
+    inbox_ = std::make_unique<InboxFeeder>(
+        o_.inbox, d_->domain->adapters(), clock_,
+        [this](LogLevel level, const std::string& event, const std::string& text) {
+          LogRecord f;
+          f.instance = self_.instance;
+          log_.Log(level, event, text, std::move(f));
+        },
+        kInboxPollInterval);
+    inbox_->Start();
+  }
   const double run_for = o_.test_mode && o_.run_for <= 0 ? 3.0 : o_.run_for;
   if (run_for > 0) loop_->PostAfter(SecondsF(run_for), [this] { StartStop("run-for"); });
   const Domain& domain = *d_->domain;
@@ -448,6 +463,7 @@ int ServerProcess::Run() {
        << (domain.config().env.empty() ? "" : " (env " + domain.config().env + ")") << "\n";
   out_.flush();
   loop_->Run();
+  if (inbox_) inbox_->Stop();
   refresher_->Stop();
   if (side_broker_) side_broker_->Close();
   if (http_) http_->Stop();

@@ -63,12 +63,12 @@ struct AttemptRunner::Sequence {
 };
 
 AttemptRunner::AttemptRunner(Executor& loop, const HandlerRegistration& handler,
-                             std::optional<Duration> budget, Database* database,
+                             std::optional<Duration> budget, Services services,
                              std::string consumer)
     : loop_(loop),
       handler_(handler),
       budget_(budget),
-      database_(database),
+      services_(services),
       consumer_(std::move(consumer)) {}
 
 AttemptRunner::~AttemptRunner() { Abandon(); }
@@ -141,7 +141,10 @@ void AttemptRunner::RunSequence(std::vector<Item> items, std::function<void()> a
     slot->decode = std::move(item.decode);
     slot->source_id = std::move(item.source_id);
     slot->delivery_count = item.delivery_count;
-    slot->ctx = HandlerContext{handler_.name, consumer_, TimePoint{}, database_, Duration{0}};
+    slot->ctx.handler = handler_.name;
+    slot->ctx.consumer = consumer_;
+    slot->ctx.database = services_.database;
+    slot->ctx.cache = services_.cache;
     seq->slots.push_back(std::move(slot));
     seq->dones.push_back(std::move(item.done));
     seq->finished.push_back(false);
@@ -157,10 +160,11 @@ void AttemptRunner::Dispatch(uint64_t id) {
   Sequence& seq = *sequences_.at(id);
   const Clock& clock = loop_.clock();
   const HandlerFn* fn = &handler_.fn;
+  const Services* services = &services_;
   Executor::Sequence work;
   for (size_t i = seq.current; i < seq.slots.size(); ++i) {
     std::shared_ptr<Slot> slot = seq.slots[i];
-    auto call = [slot, fn, &clock]() -> Duration {
+    auto call = [slot, fn, services, &clock]() -> Duration {
       if (!slot->Claim()) return Duration{0};  // cancelled: moved elsewhere or dropped
       const TimePoint now = clock.Now();
       slot->started_us.store(ToMicros(now));
@@ -169,8 +173,14 @@ void AttemptRunner::Dispatch(uint64_t id) {
         slot->finished = now;
         return Duration{0};
       }
+      slot->ctx.publisher = HandlerPublisher(slot->ctx.handler, slot->message.get(), now);
       slot->result = internal::CallIsolated<HandlerResult>(
           "handler", [&] { return (*fn)(*slot->message, slot->ctx); });
+      if (slot->result.ok() && !slot->ctx.publisher.queued().empty()) {
+        // Sent before the message is acked; a failed send retries the attempt.
+        Status sent = slot->ctx.publisher.Send(services->broker, services->event_store);
+        if (!sent.ok()) slot->result = HandlerResult::Retryable(sent.ToString());
+      }
       slot->finished = clock.Now() + slot->ctx.cost;
       return slot->ctx.cost;
     };

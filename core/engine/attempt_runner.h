@@ -61,8 +61,16 @@ class AttemptRunner {
     int64_t delivery_count = 0;
   };
 
+  // What the handler's context offers besides the message; any may be null.
+  struct Services {
+    Database* database = nullptr;  // the "default" database
+    Cache* cache = nullptr;        // the "default" cache
+    Broker* broker = nullptr;      // where ctx.publisher's Publish goes ("default")
+    EventStore* event_store = nullptr;  // where its Append goes
+  };
+
   AttemptRunner(Executor& loop, const HandlerRegistration& handler, std::optional<Duration> budget,
-                Database* database, std::string consumer);
+                Services services, std::string consumer);
   ~AttemptRunner();
 
   // `all_done` (may be null) is posted to the loop once every item finished
@@ -102,7 +110,7 @@ class AttemptRunner {
   Executor& loop_;
   const HandlerRegistration& handler_;
   std::optional<Duration> budget_;
-  Database* database_;
+  Services services_;
   std::string consumer_;
   uint64_t next_id_ = 1;
   std::map<uint64_t, std::unique_ptr<Sequence>> sequences_;

@@ -22,6 +22,13 @@ Broker* EngineAdapters::broker(const std::string& name) const {
   return nullptr;
 }
 
+Cache* EngineAdapters::cache(const std::string& name) const {
+  for (const auto& [n, c] : caches) {
+    if (n == name) return c;
+  }
+  return nullptr;
+}
+
 Database* EngineAdapters::database(const std::string& name) const {
   for (const auto& [n, d] : databases) {
     if (n == name) return d;
@@ -129,6 +136,9 @@ Status Engine::AddSubscription(const HandlerRegistration& handler,
   deps.observer = observer_;
   deps.prng = &prng_;
   deps.database = adapters_.database("default");
+  deps.cache = adapters_.cache("default");
+  deps.publish_broker = adapters_.broker("default");
+  deps.event_store = adapters_.event_store;
   deps.instance = options_.instance;
   deps.named_instance = options_.named_instance;
   deps.log = options_.log;

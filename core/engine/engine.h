@@ -67,6 +67,7 @@ struct EngineAdapters {
 
   Broker* broker(const std::string& name) const;
   Database* database(const std::string& name) const;
+  Cache* cache(const std::string& name) const;
   // Every adapter in close order (reverse init order: event store, brokers,
   // caches, databases); init order is this list reversed.
   std::vector<AdapterStep> CloseOrder() const;

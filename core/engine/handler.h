@@ -11,7 +11,10 @@
 //
 // Handlers run off the engine loop (Executor::Offload): on a worker thread in
 // real mode, inline in the simulation. They must not touch engine state; the
-// context gives them what they may use. A handler that must look busy for a
+// context gives them what they may use: the clock time the attempt started,
+// the "default" database and cache, and a publisher whose messages carry
+// the handled message's correlation (core/engine/handler_publisher.h; sent
+// only when the handler returns Ok). A handler that must look busy for a
 // while without blocking the simulation sets `ctx.cost` (scripted handlers).
 
 #include <functional>
@@ -21,12 +24,14 @@
 #include <utility>
 
 #include "core/config/subscription_config.h"
+#include "core/engine/handler_publisher.h"
 #include "core/engine/message.h"
 #include "core/status.h"
 #include "core/time.h"
 
 namespace protean {
 
+class Cache;
 class Database;
 
 struct HandlerContext {
@@ -34,6 +39,8 @@ struct HandlerContext {
   std::string consumer;          // the consumer (instance) running this attempt
   TimePoint now{};               // when the attempt started, from the engine Clock
   Database* database = nullptr;  // the "default" database, if any
+  Cache* cache = nullptr;        // the "default" cache, if any
+  HandlerPublisher publisher;    // messages to send once the handler returns Ok
   // Extra time this attempt takes beyond its own running time: the simulation
   // completes it that much later in virtual time; real workers wait.
   Duration cost{0};

@@ -36,7 +36,10 @@ SubscriptionBase::SubscriptionBase(SubscriptionDeps deps, const HandlerRegistrat
       handler_(handler),
       config_(std::move(config)),
       consumer_(handler.name + "-" + deps_.instance),
-      runner_(*deps_.loop, handler, Budget(config_), deps_.database, consumer_),
+      runner_(*deps_.loop, handler, Budget(config_),
+              AttemptRunner::Services{deps_.database, deps_.cache, deps_.publish_broker,
+                                      deps_.event_store},
+              consumer_),
       labels_({{"subscription", handler.name + "-" + handler.stream},
                {"handler", handler.name},
                {"stream", handler.stream}}) {

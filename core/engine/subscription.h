@@ -24,7 +24,10 @@
 
 namespace protean {
 
+class Broker;
+class Cache;
 class Database;
+class EventStore;
 
 // Everything a subscription uses but does not own. All pointers outlive it.
 struct SubscriptionDeps {
@@ -32,7 +35,11 @@ struct SubscriptionDeps {
   MetricsRegistry* metrics = nullptr;
   EngineObserver* observer = nullptr;  // may be null
   Prng* prng = nullptr;                // backoff jitter
-  Database* database = nullptr;        // given to handlers; may be null
+  // Given to handlers (HandlerContext); each may be null.
+  Database* database = nullptr;        // the "default" database
+  Cache* cache = nullptr;              // the "default" cache
+  Broker* publish_broker = nullptr;    // ctx.publisher's Publish: the "default" broker
+  EventStore* event_store = nullptr;   // ctx.publisher's Append
   std::string instance;                // engine instance name
   // The instance name is a stable operator-given one (`--instance`), not a
   // per-process identity: event-store positions are then the instance's own.
