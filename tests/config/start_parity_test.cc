@@ -38,6 +38,7 @@ struct ParityCase {
 
 const char kProbe[] = "[handlers.Probe]\nstream = \"probe\"\n";
 
+
 std::vector<ParityCase> Cases() {
   return {
       {"plain", "", 0},
@@ -141,6 +142,30 @@ TEST(StartParityTest, TheServerLogsUnsupportedKeysAtStart) {
                       "not supported by this engine"),
       std::string::npos)
       << server.err;
+}
+
+// tests/config/fixtures/protean_full sets every key Protean reads
+// (protean_keys_test.cc holds it to the inventory): `check` passes it with
+// warnings only, and the server starts with it and warns about the same
+// keys (each UNSUPPORTED_KEY warning of check is a server.warning line).
+// Its [server.health] is disabled, so the case needs no port.
+TEST(StartParityTest, AFileWithEveryProteanKeyChecksWithWarningsAndStarts) {
+  const std::string domain = ShellQuote(PROTEAN_SOURCE_DIR "/tests/config/fixtures/protean_full");
+  testing::RunResult check = RunBinary("check --domain " + domain);
+  EXPECT_EQ(check.exit_code, 1) << check.out << check.err;
+  testing::RunResult server = RunBinary("server --domain " + domain + " --run-for 0.1", "", 30);
+  EXPECT_EQ(server.exit_code, 0) << server.out << server.err;
+  int warnings = 0;
+  for (size_t at = check.out.find("warning UNSUPPORTED_KEY "); at != std::string::npos;
+       at = check.out.find("warning UNSUPPORTED_KEY ", at + 1)) {
+    ++warnings;
+    const size_t key = at + std::string("warning UNSUPPORTED_KEY ").size();
+    const std::string path = check.out.substr(key, check.out.find(':', key) - key);
+    EXPECT_NE(server.err.find(path + ": not supported by this engine"), std::string::npos)
+        << path << " is reported by check, not by the server:\n"
+        << server.err;
+  }
+  EXPECT_GT(warnings, 0) << check.out;
 }
 
 TEST(StartParityTest, ExamplesPassAndStart) {
