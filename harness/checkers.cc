@@ -111,6 +111,8 @@ const Key kKeys[] = {
      [](const HistoryIndex& ix) { return Transitions(ix, "closed"); }},
     {"stream_trims_min", '>', false, "retention trims that removed entries",
      [](const HistoryIndex& ix) { return Count(ix, "stream_trimmed"); }},
+    {"concurrent_min", '>', false, "handler calls of one subscription at once on one instance",
+     MostConcurrentCalls},
     {"groups_recreated_min", '>', false, "lost consumer groups recreated (and logged)",
      [](const HistoryIndex& ix) {
        int64_t n = 0;
@@ -247,6 +249,7 @@ std::vector<CheckResult> RunCheckers(const History& history) {
           internal::Scaling(ix),
           internal::Convergence(ix),
           internal::Circuit(ix),
+          internal::Concurrency(ix),
           internal::Expectations(ix, false)};
 }
 
@@ -276,6 +279,9 @@ CheckResult CheckConvergence(const History& h) {
   return internal::Convergence(internal::HistoryIndex(h));
 }
 CheckResult CheckCircuit(const History& h) { return internal::Circuit(internal::HistoryIndex(h)); }
+CheckResult CheckConcurrency(const History& h) {
+  return internal::Concurrency(internal::HistoryIndex(h));
+}
 CheckResult CheckExpectations(const History& h) {
   return internal::Expectations(internal::HistoryIndex(h), true);
 }

@@ -30,6 +30,10 @@
 //                      declared threshold of consecutive handler failures, runs
 //                      no attempt while open, probes with one attempt after the
 //                      declared reset window, and closes or re-opens on its outcome
+//   concurrency        one instance runs at most the declared `concurrency`
+//                      calls of a stream subscription at once (handler-call
+//                      ledger); with `ordered_by`, calls for one key never
+//                      overlap and start in publish order
 //   expectations       the scenario's [expect] counts
 //
 // Each violation is one human-readable line naming the message / instance and
@@ -79,6 +83,7 @@ CheckResult CheckDlqAlerts(const History& history);
 CheckResult CheckScaling(const History& history);
 CheckResult CheckConvergence(const History& history);
 CheckResult CheckCircuit(const History& history);
+CheckResult CheckConcurrency(const History& history);
 CheckResult CheckExpectations(const History& history);
 
 }  // namespace protean::harness

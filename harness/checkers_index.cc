@@ -112,7 +112,7 @@ void HistoryIndex::ReadEvents(const History& history) {
   events_.reserve(history.events.size());
   for (size_t i = 0; i < history.events.size(); ++i) {
     Ev e = ReadEv(history.events[i], i);
-    if (e.kind == "published") ReadPublished(e);
+    if (e.kind == "published") ReadPublished(e, history.events[i]);
     if (e.message_id.empty() && !e.entry_id.empty() && e.kind != "published") {
       auto it = id_by_entry_.find({e.stream, e.entry_id});
       e.message_id = it != id_by_entry_.end() ? it->second : "entry " + e.entry_id;
@@ -133,8 +133,11 @@ void HistoryIndex::ReadEvents(const History& history) {
   }
 }
 
-void HistoryIndex::ReadPublished(const Ev& e) {
+void HistoryIndex::ReadPublished(const Ev& e, const ordered_json& line) {
   Published p;
+  if (const ordered_json* payload = Field(line, "payload"); payload && payload->is_string()) {
+    p.payload = payload->get<std::string>();
+  }
   p.index = e.index;
   p.t = e.t;
   p.stream = e.stream;

@@ -67,6 +67,7 @@ struct Published {
   std::string message_id;
   std::string entry_id;
   std::string type;  // the message type ("" for an undecodable entry)
+  std::string payload = "{}";  // as published (the JSON object text)
   bool event_store = false;
   std::vector<std::string> subscriptions;  // every subscription that must handle it
 };
@@ -172,7 +173,7 @@ class HistoryIndex {
  private:
   void ReadHeader();
   void ReadEvents(const History& history);
-  void ReadPublished(const Ev& e);
+  void ReadPublished(const Ev& e, const nlohmann::ordered_json& line);
   void TrackRun(const Ev& e);
   void TrackFault(const Ev& e);
 
@@ -231,6 +232,10 @@ CheckResult DlqAlerts(const HistoryIndex& ix);
 CheckResult Scaling(const HistoryIndex& ix);
 CheckResult Convergence(const HistoryIndex& ix);
 CheckResult Circuit(const HistoryIndex& ix);
+CheckResult Concurrency(const HistoryIndex& ix);
+// The most handler calls of one stream subscription that ran at once on one
+// instance (the `concurrent_min` expectation).
+int64_t MostConcurrentCalls(const HistoryIndex& ix);
 // `all_keys` false leaves out the keys another checker already enforces
 // (duplicates_*, alerts*, spread_min_fraction), so RunCheckers reports each
 // miss once.

@@ -107,6 +107,8 @@ void Apply(SubPolicy& p, const ordered_json& layer) {
       p.claim_idle_seconds = *n;
     } else if (k == "concurrency" && integer) {
       p.concurrency = v.get<int64_t>();
+    } else if (k == "ordered_by" && v.is_string()) {
+      p.ordered_by = v.get<std::string>();
     } else if (k == "position_update_interval" && integer) {
       p.position_update_interval = v.get<int64_t>();
     } else if (k == "dlq_retention_hours" && n) {

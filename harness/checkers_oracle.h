@@ -45,6 +45,7 @@ struct SubPolicy {
   std::optional<double> handler_timeout_seconds;
   double claim_idle_seconds = 60;
   int64_t concurrency = 1;
+  std::optional<std::string> ordered_by;  // the payload key messages are ordered by
   int64_t position_update_interval = 10;
   std::optional<double> dlq_retention_hours;
   std::optional<int64_t> dlq_alert_threshold;

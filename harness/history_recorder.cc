@@ -34,13 +34,14 @@ void HistoryRecorder::Append(nlohmann::ordered_json line) {
 
 void HistoryRecorder::Published(TimePoint at, const std::string& stream, bool event_store,
                                 const std::string& message_id, const std::string& entry_id,
-                                const std::string& type) {
-  Record(at, "published",
-         {{"stream", stream},
-          {"message_id", message_id},
-          {"entry_id", entry_id},
-          {"detail", type},
-          {"outcome", event_store ? "event_store" : "stream"}});
+                                const std::string& type, const std::string& payload) {
+  nlohmann::ordered_json fields = {{"stream", stream},
+                                   {"message_id", message_id},
+                                   {"entry_id", entry_id},
+                                   {"detail", type},
+                                   {"outcome", event_store ? "event_store" : "stream"}};
+  if (payload != "{}") fields["payload"] = payload;
+  Record(at, "published", std::move(fields));
   if (event_store) {
     category_messages_[std::string(StreamCategory(stream))].insert(message_id);
   } else {

@@ -43,9 +43,10 @@ class HistoryRecorder final : public EngineObserver {
   // Stop recording (teardown after the `end` event).
   void Detach() { detached_ = true; }
 
+  // `payload` is recorded unless it is "{}" (the checkers read ordered_by keys from it).
   void Published(TimePoint at, const std::string& stream, bool event_store,
                  const std::string& message_id, const std::string& entry_id,
-                 const std::string& type);
+                 const std::string& type, const std::string& payload);
   // Instances that currently run (started, not crashed or stopped).
   void SetLive(const std::string& instance, bool live);
 

@@ -56,7 +56,7 @@ void Workload::TryPublish(World& world, HistoryRecorder& recorder, const Publish
       auto last = adapters.event_store->LastMessage(m.stream_name, std::nullopt);
       const std::string gp =
           last.ok() && last->has_value() ? std::to_string((*last)->global_position) : "";
-      recorder.Published(now, m.stream_name, true, id, gp, w.type);
+      recorder.Published(now, m.stream_name, true, id, gp, w.type, payload);
     } else {
       failed = Status(r.status().code(), "event store write failed: " + r.status().ToString());
     }
@@ -65,7 +65,8 @@ void Workload::TryPublish(World& world, HistoryRecorder& recorder, const Publish
                                   : EncodeMessageFields(id, w.type, payload);
     Result<std::string> r = adapters.broker("default")->Publish(world.Stream(w.stream), fields);
     if (r.ok()) {
-      recorder.Published(now, world.Stream(w.stream), false, id, *r, w.undecodable ? "" : w.type);
+      recorder.Published(now, world.Stream(w.stream), false, id, *r, w.undecodable ? "" : w.type,
+                         w.undecodable ? "{}" : payload);
     } else {
       failed = Status(r.status().code(), "broker publish failed: " + r.status().ToString());
     }

@@ -272,7 +272,14 @@ void AttemptRunner::SplitAfter(uint64_t id, size_t from) {
     --items_running_;
   }
   while (seq.current < seq.slots.size() && seq.finished[seq.current]) ++seq.current;
-  if (!moved.empty()) RunSequence(std::move(moved));
+  // The new sequence is the same lane going on: it takes over `all_done`, so
+  // the caller counts one lane, not two (a subscription with concurrency N
+  // never runs N + 1 live attempts after a timeout).
+  if (!moved.empty()) {
+    std::function<void()> all_done = std::move(seq.all_done);
+    seq.all_done = nullptr;
+    RunSequence(std::move(moved), std::move(all_done));
+  }
   MaybeRetire(id);
 }
 

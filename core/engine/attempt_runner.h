@@ -74,6 +74,7 @@ class AttemptRunner {
   ~AttemptRunner();
 
   // `all_done` (may be null) is posted to the loop once every item finished
+  // (in this sequence or, after a timeout, in the one the rest moved to)
   // or was cancelled.
   void RunSequence(std::vector<Item> items, std::function<void()> all_done = nullptr);
   void Run(std::shared_ptr<const Message> message, Done done) {
