@@ -79,6 +79,7 @@ CheckResult CheckDlqAlerts(const History& history);
 CheckResult CheckScaling(const History& history);
 CheckResult CheckConvergence(const History& history);
 CheckResult CheckCircuit(const History& history);
+CheckResult CheckRecovery(const History& history);
 CheckResult CheckExpectations(const History& history);
 
 }  // namespace protean::harness

@@ -231,6 +231,7 @@ CheckResult DlqAlerts(const HistoryIndex& ix);
 CheckResult Scaling(const HistoryIndex& ix);
 CheckResult Convergence(const HistoryIndex& ix);
 CheckResult Circuit(const HistoryIndex& ix);
+CheckResult Recovery(const HistoryIndex& ix);
 // `all_keys` false leaves out the keys another checker already enforces
 // (duplicates_*, alerts*, spread_min_fraction), so RunCheckers reports each
 // miss once.
