@@ -239,20 +239,22 @@ void CheckResult::Add(std::string violation, std::vector<size_t> about) {
 
 std::vector<CheckResult> RunCheckers(const History& history) {
   const internal::HistoryIndex ix(history);
-  return {internal::NoLoss(ix),
-          internal::Duplicates(ix),
-          internal::DlqIffExhausted(ix),
-          internal::Backoff(ix),
-          internal::RetryBacklog(ix),
-          internal::HandlerCalls(ix),
-          internal::Drain(ix),
-          internal::Readiness(ix),
-          internal::DlqAlerts(ix),
-          internal::Scaling(ix),
-          internal::Convergence(ix),
-          internal::Circuit(ix),
-          internal::Recovery(ix),
-          internal::Expectations(ix, false)};
+  std::vector<CheckResult> results = {internal::NoLoss(ix),
+                                      internal::Duplicates(ix),
+                                      internal::DlqIffExhausted(ix),
+                                      internal::Backoff(ix),
+                                      internal::RetryBacklog(ix),
+                                      internal::HandlerCalls(ix),
+                                      internal::Drain(ix),
+                                      internal::Readiness(ix),
+                                      internal::DlqAlerts(ix),
+                                      internal::Scaling(ix),
+                                      internal::Convergence(ix),
+                                      internal::Circuit(ix),
+                                      internal::Expectations(ix, false)};
+  // Before the expectations, as the other checkers.
+  results.insert(results.end() - 1, internal::Recovery(ix));
+  return results;
 }
 
 CheckResult CheckNoLoss(const History& h) { return internal::NoLoss(internal::HistoryIndex(h)); }

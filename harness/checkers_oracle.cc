@@ -206,6 +206,9 @@ SubPolicy ResolveDeclared(const ordered_json& declared, const std::string& handl
 
 SubPolicy SubPolicyFromResolved(const ordered_json& j) {
   SubPolicy p;
+  // A header written before the recovery pass has no enable_recovery: that
+  // engine retried event-store failures in place.
+  p.enable_recovery = false;
   ordered_json layer = ordered_json::object();
   for (const auto& [k, v] : j.items()) {
     if (v.is_null()) continue;

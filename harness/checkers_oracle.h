@@ -85,7 +85,8 @@ struct DlqPolicy {
 // [server.subscriptions.<handler>] (its profile, then its keys), the
 // handler's subscription_profile, its subscription_config.
 SubPolicy ResolveDeclared(const nlohmann::ordered_json& declared, const std::string& handler);
-// The header's resolved "subscriptions" entry (histories without "declared").
+// The header's resolved "subscriptions" entry (histories without "declared";
+// one without enable_recovery predates the recovery pass: false).
 SubPolicy SubPolicyFromResolved(const nlohmann::ordered_json& j);
 DlqPolicy DeclaredDlq(const nlohmann::ordered_json& declared);
 // [server] drain_timeout in microseconds (default 10 s).

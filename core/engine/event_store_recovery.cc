@@ -27,10 +27,10 @@ using nlohmann::json;
 // Protean's record metadata (py:783-794): kind READ_POSITION
 // (utils/eventing.py:53), the category as origin_stream.
 std::string RecordMetadata(const std::string& id, const std::string& type,
-                           const std::string& stream, const std::string& category,
-                           TimePoint now) {
-  json m = {{"headers", {{"id", id}, {"type", type}, {"time", FormatTime(now)}, {"stream", stream}}},
-            {"domain", {{"kind", "READ_POSITION"}, {"origin_stream", category}}}};
+                           const std::string& stream, const std::string& category, TimePoint now) {
+  json m = {
+      {"headers", {{"id", id}, {"type", type}, {"time", FormatTime(now)}, {"stream", stream}}},
+      {"domain", {{"kind", "READ_POSITION"}, {"origin_stream", category}}}};
   return m.dump();
 }
 
@@ -239,11 +239,12 @@ void EventStoreSubscription::WriteRecoveryRecord(const RecoveryRecord& record,
   NewEventMessage w = EncodeRecoveryRecord(record, failed_stream_, handler_.stream,
                                            deps_.prng->Uuid(), deps_.loop->Now());
   // Dropped after Abandon: a crashed instance moves nothing on.
-  Offload<int64_t>(InFlight::kWrite, [store = store_, w] { return store->Write(w, std::nullopt); },
-                   [this, done = std::move(done)](Result<int64_t> r) {
-                     if (!r.ok()) Error("record_failure", r.status(), "record failed position");
-                     done(r.ok());
-                   });
+  Offload<int64_t>(
+      InFlight::kWrite, [store = store_, w] { return store->Write(w, std::nullopt); },
+      [this, done = std::move(done)](Result<int64_t> r) {
+        if (!r.ok()) Error("record_failure", r.status(), "record failed position");
+        done(r.ok());
+      });
 }
 
 void EventStoreSubscription::RecordThenAdvance(const EventMessage& m, const AttemptResult& r,
@@ -373,8 +374,8 @@ void EventStoreSubscription::Exhaust(int64_t pos, int64_t retry_count, const std
     }
     failed_positions_.erase(rec.position);
     exhausted_->Inc();
-    EngineEvent e = RecoveryEvent(EngineEventKind::kDropped, rec.position, rec.info,
-                                  rec.info.retry_count);
+    EngineEvent e =
+        RecoveryEvent(EngineEventKind::kDropped, rec.position, rec.info, rec.info.retry_count);
     e.detail = "recorded Exhausted in " + failed_stream_ + " after " +
                std::to_string(config_.recovery_max_retries) + " recovery retries" +
                (rec.reason.empty() ? "" : ": " + rec.reason);
@@ -441,10 +442,10 @@ void EventStoreSubscription::RecoverAttempt(int64_t pos, const EventMessage& row
   auto message = std::make_shared<Message>(std::move(*decoded));
   message->attempt = retry + 1;
   retries_counter_->Inc();
-  LogMessage(LogLevel::kInfo, "handler.recovery_retry", std::to_string(pos), message.get(),
-             row.id, retry + 1,
-             "retry " + std::to_string(retry) + " of " +
-                 std::to_string(config_.recovery_max_retries));
+  LogMessage(
+      LogLevel::kInfo, "handler.recovery_retry", std::to_string(pos), message.get(), row.id,
+      retry + 1,
+      "retry " + std::to_string(retry) + " of " + std::to_string(config_.recovery_max_retries));
   FailedPosition shown = f;
   shown.message_id = row.id;
   Report(RecoveryEvent(EngineEventKind::kAttemptStarted, pos, shown, retry + 1));
@@ -478,8 +479,8 @@ void EventStoreSubscription::OnRecoverAttempt(int64_t pos, const EventMessage& r
     LogMessage(LogLevel::kWarning, "handler.failed", std::to_string(pos), r.message.get(), row.id,
                retry + 1,
                std::string(AttemptOutcomeName(r.outcome)) + ": " + r.reason + " (recovery retry " +
-                   std::to_string(retry) + " of " +
-                   std::to_string(config_.recovery_max_retries) + ")");
+                   std::to_string(retry) + " of " + std::to_string(config_.recovery_max_retries) +
+                   ")");
   }
   WriteRecoveryRecord(rec, [this, rec](bool ok) {
     if (!ok) {

@@ -52,7 +52,7 @@ std::string RecoveryCheckpointStream(const std::string& subscriber, const std::s
 // py:224-226).
 struct FailedPosition {
   int64_t retry_count = 0;
-  std::string stream_name;                // "" when unknown
+  std::string stream_name;                 // "" when unknown
   std::optional<int64_t> stream_position;  // within stream_name
   std::string message_type = "unknown";
   std::string message_id = "unknown";

@@ -63,7 +63,8 @@ class RecoveryTest : public ::testing::Test {
     std::vector<Record> out;
     auto r = w_.store.ReadStream(stream, 0, 1000);
     EXPECT_TRUE(r.ok());
-    for (const EventMessage& m : *r) out.push_back({m.type, json::parse(m.data), json::parse(m.metadata)});
+    for (const EventMessage& m : *r)
+      out.push_back({m.type, json::parse(m.data), json::parse(m.metadata)});
     return out;
   }
   std::vector<std::string> Types(const std::string& stream = kFailed) {
@@ -73,9 +74,8 @@ class RecoveryTest : public ::testing::Test {
   }
   int64_t Exhausted() {
     return w_.metrics
-        .GetCounter("protean_subscription_exhausted", {{"subscription", "P-account"},
-                                                       {"handler", "P"},
-                                                       {"stream", "account"}})
+        .GetCounter("protean_subscription_exhausted",
+                    {{"subscription", "P-account"}, {"handler", "P"}, {"stream", "account"}})
         ->value();
   }
   SimWorld w_;
@@ -141,7 +141,8 @@ TEST_F(RecoveryTest, APermanentFailureIsExhaustedAfterMaxRetries) {
   // The first attempt, then max_retries = 3 retries; the pass after the
   // third writes Exhausted with retry_count 4 (py:1009-1041).
   EXPECT_EQ(bad_calls, 4);
-  EXPECT_EQ(Types(), (std::vector<std::string>{"Failed", "Failed", "Failed", "Failed", "Exhausted"}));
+  EXPECT_EQ(Types(),
+            (std::vector<std::string>{"Failed", "Failed", "Failed", "Failed", "Exhausted"}));
   std::vector<Record> records = Records();
   for (int i = 0; i < 4; ++i) EXPECT_EQ(records[i].data["retry_count"], i);
   EXPECT_EQ(records[4].data["retry_count"], 4);
@@ -272,12 +273,20 @@ TEST_F(RecoveryTest, TheRecordsOfAProteanProcessAreRebuilt) {
   };
   const std::string a = w_.PublishEvent("account-1", "Bad");
   const std::string b = w_.PublishEvent("account-2", "Good");
-  put("Failed", {{"position", 1}, {"message_type", "Bad"}, {"message_id", a}, {"retry_count", 3},
-                 {"stream_name", "account-1"}, {"stream_position", 0}});
-  put("Failed", {{"position", 2}, {"message_type", "Good"}, {"message_id", b}, {"retry_count", 0},
-                 {"stream_name", "account-2"}, {"stream_position", 0}});
-  put("Resolved", {{"position", 2}, {"message_type", "Good"}, {"message_id", b},
-                   {"retry_count", 1}});
+  put("Failed", {{"position", 1},
+                 {"message_type", "Bad"},
+                 {"message_id", a},
+                 {"retry_count", 3},
+                 {"stream_name", "account-1"},
+                 {"stream_position", 0}});
+  put("Failed", {{"position", 2},
+                 {"message_type", "Good"},
+                 {"message_id", b},
+                 {"retry_count", 0},
+                 {"stream_name", "account-2"},
+                 {"stream_position", 0}});
+  put("Resolved",
+      {{"position", 2}, {"message_type", "Good"}, {"message_id", b}, {"retry_count", 1}});
   // Stored position 2: nothing new to read; only the rebuilt one is retried.
   NewEventMessage pos;
   pos.id = w_.ids.Uuid();
@@ -309,7 +318,8 @@ TEST(RecoveryRecords, FoldAsProteansRebuildDoes) {
   };
   FailedPositions p;
   ApplyRecoveryRecords(
-      {row("Failed", R"({"position":5,"retry_count":1,"stream_name":"a-1","stream_position":2})", 0),
+      {row("Failed", R"({"position":5,"retry_count":1,"stream_name":"a-1","stream_position":2})",
+           0),
        row("x", R"({"position":6,"retry_count":0})", 1, "Failed"),
        row("Failed", R"({"retry_count":0})", 2),  // no position: skipped
        row("Exhausted", R"({"position":6})", 3), row("Failed", "not json", 4)},

@@ -336,9 +336,11 @@ TEST(SubscriptionConfigTest, RecoveryKeyErrorsNameFileKeyAndLine) {
   };
   for (const Bad& b : {
            Bad{"[server.event_store_subscription]\nrecovery_interval_seconds = 0\n",
-               "server.event_store_subscription.recovery_interval_seconds", "expected a number > 0"},
+               "server.event_store_subscription.recovery_interval_seconds",
+               "expected a number > 0"},
            Bad{"[server.event_store_subscription]\nrecovery_interval_seconds = nan\n",
-               "server.event_store_subscription.recovery_interval_seconds", "expected a number > 0"},
+               "server.event_store_subscription.recovery_interval_seconds",
+               "expected a number > 0"},
            Bad{"[server.event_store_subscription]\nmax_retries = -1\n",
                "server.event_store_subscription.max_retries", "expected an integer >= 0"},
            Bad{"[server.event_store_subscription]\nretry_delay_seconds = -1\n",
