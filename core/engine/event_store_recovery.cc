@@ -471,6 +471,10 @@ void EventStoreSubscription::OnRecoverAttempt(int64_t pos, const EventMessage& r
   if (r.outcome == AttemptOutcome::kOk) {
     processed_ok_->Inc();
     rec.type = kRecordResolved;  // py:1091-1109
+  } else if (r.outcome == AttemptOutcome::kUndecodable) {
+    processed_failed_->Inc();  // never decodes: no further retry
+    Exhaust(pos, retry, r.reason);
+    return;
   } else {
     processed_failed_->Inc();
     rec.type = kRecordFailed;  // py:1110-1127

@@ -231,9 +231,9 @@ void EventStoreSubscription::OnAttempt(const AttemptResult& r) {
   } else {
     processed_failed_->Inc();
     if (attempt_ == 1) first_failure_ = deps_.loop->Now();
-    if (config_.enable_recovery) {
+    if (config_.enable_recovery && r.outcome != AttemptOutcome::kUndecodable) {
       // No retry in place: recorded, then the position moves on; the
-      // recovery pass retries it (py:684-724).
+      // recovery pass retries it (py:684-724). Undecodable: Exhausted below.
       LogMessage(LogLevel::kWarning, "handler.failed", std::to_string(m.global_position),
                  r.message.get(), m.id, attempt_,
                  std::string(AttemptOutcomeName(r.outcome)) + ": " + r.reason +

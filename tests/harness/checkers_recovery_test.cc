@@ -9,7 +9,7 @@
 namespace protean::harness {
 namespace {
 
-using nlohmann::json;
+using testing::HistoryBuilder;
 
 // Interval 10 s, 2 retries, 1 s delay.
 HistoryBuilder Recovering() {
