@@ -258,6 +258,33 @@ TEST_F(RecoveryTest, ACrashBetweenRecordAndPositionLosesNothing) {
   EXPECT_EQ(cp[0].data["unresolved"]["1"]["stream_position"], 0);
 }
 
+// The finest-grained crash: the Failed record is in the store but its
+// completion has not reached the subscription (the position has not moved
+// even in memory). After the restart the message is read again, and the
+// rebuilt failed position is retried too.
+TEST_F(RecoveryTest, ACrashBeforeTheRecordWriteCompletesLosesNothing) {
+  const std::string id = w_.PublishEvent("account-1", "Bad");
+  std::vector<std::string> handled;
+  int bad_calls = 0;
+  Engine& first = Start(FailsOnBad(&handled, &bad_calls));
+  bool landed = false;
+  for (int i = 0; i < 100000 && !landed; ++i) {
+    ASSERT_TRUE(w_.loop.Step());
+    landed = Types().size() == 1 && w_.recorder.Count(EngineEventKind::kFailureRecorded) == 0;
+  }
+  ASSERT_TRUE(landed) << "never between the store's write and its completion";
+  ASSERT_EQ(bad_calls, 1);
+  first.Crash();
+  std::vector<std::string> after;
+  Start([&after](const Message& m, HandlerContext&) {
+    after.push_back(m.id);
+    return Status::Ok();
+  });
+  w_.loop.RunFor(Seconds(60));
+  EXPECT_EQ(after, (std::vector<std::string>{id, id})) << "read again, and resolved";
+  EXPECT_EQ(Types(), (std::vector<std::string>{"Failed", "Resolved"}));
+}
+
 TEST_F(RecoveryTest, TheRecordsOfAProteanProcessAreRebuilt) {
   // Records as Protean writes them: the type in metadata.headers.type.
   auto put = [this](const std::string& type, const json& data) {
