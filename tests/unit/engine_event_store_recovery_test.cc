@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/engine/event_store_recovery.h"
+#include "core/engine/event_store_subscription.h"
 #include "tests/unit/sim_world.h"
 
 namespace protean {
@@ -18,8 +19,11 @@ using nlohmann::json;
 using testing::MakeHandler;
 using testing::SimWorld;
 
-constexpr const char* kFailed = "failed-P+a-account";
-constexpr const char* kCheckpoint = "recovery-checkpoint-P+a-account";
+// The streams of handler P, instance "a", category "account": Protean's
+// failed-{subscriber}-{category} and recovery-checkpoint-{subscriber}-{category},
+// {subscriber} being what the position stream names the handler by.
+const std::string kFailed = "failed-P+a-account";
+const std::string kCheckpoint = "recovery-checkpoint-P+a-account";
 
 SubscriptionConfig Projection() {
   SubscriptionConfig c;
@@ -82,6 +86,14 @@ class RecoveryTest : public ::testing::Test {
   std::vector<std::unique_ptr<HandlerRegistration>> handlers_;
   std::vector<std::unique_ptr<Engine>> own_;
 };
+
+TEST_F(RecoveryTest, TheStreamsAreProteansNamesForTheSubscriber) {
+  Engine& e = Start([](const Message&, HandlerContext&) { return Status::Ok(); });
+  ASSERT_EQ(e.subscriptions().size(), 1u);
+  auto* sub = dynamic_cast<EventStoreSubscription*>(e.subscriptions()[0].get());
+  ASSERT_NE(sub, nullptr);
+  EXPECT_EQ(sub->failed_positions_stream(), kFailed);
+}
 
 // A handler that always fails on type "Bad" and records what it handled.
 HandlerFn FailsOnBad(std::vector<std::string>* handled, int* bad_calls) {
