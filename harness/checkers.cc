@@ -119,6 +119,10 @@ const Key kKeys[] = {
        for (size_t i : ix.OfKind("error")) n += ix.event(i).outcome == "group_recreated" ? 1 : 0;
        return n;
      }},
+    {"recovered", '=', false, "failed event-store positions resolved by the recovery pass",
+     [](const HistoryIndex& ix) { return Count(ix, "recovery_resolved"); }},
+    {"failures_recorded_min", '>', false, "Failed records written (event-store recovery)",
+     [](const HistoryIndex& ix) { return Count(ix, "failure_recorded"); }},
 };
 
 const Key* FindKey(const std::string& name) {
@@ -250,6 +254,7 @@ std::vector<CheckResult> RunCheckers(const History& history) {
           internal::Convergence(ix),
           internal::Circuit(ix),
           internal::Concurrency(ix),
+          internal::Recovery(ix),
           internal::Expectations(ix, false)};
 }
 
@@ -281,6 +286,9 @@ CheckResult CheckConvergence(const History& h) {
 CheckResult CheckCircuit(const History& h) { return internal::Circuit(internal::HistoryIndex(h)); }
 CheckResult CheckConcurrency(const History& h) {
   return internal::Concurrency(internal::HistoryIndex(h));
+}
+CheckResult CheckRecovery(const History& h) {
+  return internal::Recovery(internal::HistoryIndex(h));
 }
 CheckResult CheckExpectations(const History& h) {
   return internal::Expectations(internal::HistoryIndex(h), true);

@@ -84,6 +84,7 @@ CheckResult CheckScaling(const History& history);
 CheckResult CheckConvergence(const History& history);
 CheckResult CheckCircuit(const History& history);
 CheckResult CheckConcurrency(const History& history);
+CheckResult CheckRecovery(const History& history);
 CheckResult CheckExpectations(const History& history);
 
 }  // namespace protean::harness

@@ -148,8 +148,8 @@ int64_t StoredBefore(const HistoryIndex& ix, const std::string& instance, const 
   return stored;
 }
 
-void EventStoreDuplicates(const HistoryIndex& ix, const std::vector<size_t>& pair,
-                          DuplicateCount* out) {
+void EventStoreDuplicates(const HistoryIndex& ix, const SubInfo& sub,
+                          const std::vector<size_t>& pair, DuplicateCount* out) {
   std::map<std::string, std::vector<size_t>> oks_by_instance;
   for (size_t i : pair) {
     if (IsOk(ix.event(i))) oks_by_instance[ix.event(i).instance].push_back(i);
@@ -160,6 +160,11 @@ void EventStoreDuplicates(const HistoryIndex& ix, const std::vector<size_t>& pai
     for (size_t k = 1; k < oks.size(); ++k) {
       const Ev& prev = ix.event(oks[k - 1]);
       const Ev& ok = ix.event(oks[k]);
+      // A recovery retry (attempt 2 and up) of a failed position that was
+      // also read and handled again after a crash between its record and the
+      // stored position: at-least-once, as in Protean
+      // (event_store_subscription.py:590-596).
+      if (sub.config.recovers() && (ok.attempt > 1 || prev.attempt > 1)) continue;
       const Run* before = ix.RunAt(instance, prev.index);
       const Run* now = ix.RunAt(instance, ok.index);
       const int64_t stored = StoredBefore(ix, instance, ok.subscription, now);
@@ -190,7 +195,7 @@ DuplicateCount AnalyzeDuplicates(const HistoryIndex& ix) {
   for (const auto& [key, pair] : ix.pairs()) {
     const SubInfo* sub = ix.subscription(key.first);
     if (sub != nullptr && sub->event_store) {
-      EventStoreDuplicates(ix, pair, &out);
+      EventStoreDuplicates(ix, *sub, pair, &out);
     } else {
       StreamDuplicates(ix, pair, &out);
     }

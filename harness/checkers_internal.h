@@ -236,6 +236,7 @@ CheckResult Concurrency(const HistoryIndex& ix);
 // The most handler calls of one stream subscription that ran at once on one
 // instance (the `concurrent_min` expectation).
 int64_t MostConcurrentCalls(const HistoryIndex& ix);
+CheckResult Recovery(const HistoryIndex& ix);
 // `all_keys` false leaves out the keys another checker already enforces
 // (duplicates_*, alerts*, spread_min_fraction), so RunCheckers reports each
 // miss once.

@@ -119,6 +119,14 @@ void Apply(SubPolicy& p, const ordered_json& layer) {
       p.circuit_breaker_threshold = v.get<int64_t>();
     } else if (k == "circuit_breaker_reset_seconds" && n) {
       p.circuit_breaker_reset_seconds = *n;
+    } else if (k == "enable_recovery" && v.is_boolean()) {
+      p.enable_recovery = v.get<bool>();
+    } else if (k == "recovery_interval_seconds" && n) {
+      p.recovery_interval_seconds = *n;
+    } else if (k == "recovery_max_retries" && integer) {
+      p.recovery_max_retries = v.get<int64_t>();
+    } else if (k == "recovery_retry_delay_seconds" && n) {
+      p.recovery_retry_delay_seconds = *n;
     }
   }
 }
@@ -164,7 +172,21 @@ SubPolicy ResolveDeclared(const ordered_json& declared, const std::string& handl
   }
   Apply(p, level3);
   if (const ordered_json* ss = Child(server, "stream_subscription")) Apply(p, *ss);
-  if (const ordered_json* es = Child(server, "event_store_subscription")) Apply(p, *es);
+  if (const ordered_json* es = Child(server, "event_store_subscription")) {
+    // Here max_retries and retry_delay_seconds are the recovery pass's
+    // (event_store_subscription.py:181-190), not attempts in place.
+    ordered_json layer = ordered_json::object();
+    for (const auto& [k, v] : es->items()) {
+      if (k == "max_retries") {
+        layer["recovery_max_retries"] = v;
+      } else if (k == "retry_delay_seconds") {
+        layer["recovery_retry_delay_seconds"] = v;
+      } else {
+        layer[k] = v;
+      }
+    }
+    Apply(p, layer);
+  }
   // Level 4: [server.subscriptions.<handler>], its profile first.
   if (table != nullptr) {
     if (!table_profile.empty()) apply_profile(table_profile);
@@ -186,6 +208,9 @@ SubPolicy ResolveDeclared(const ordered_json& declared, const std::string& handl
 
 SubPolicy SubPolicyFromResolved(const ordered_json& j) {
   SubPolicy p;
+  // A header written before the recovery pass has no enable_recovery: that
+  // engine retried event-store failures in place.
+  p.enable_recovery = false;
   ordered_json layer = ordered_json::object();
   for (const auto& [k, v] : j.items()) {
     if (v.is_null()) continue;

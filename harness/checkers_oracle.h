@@ -52,8 +52,23 @@ struct SubPolicy {
   int64_t circuit_breaker_threshold = 10;  // Protean's defaults, every profile too
   double circuit_breaker_reset_seconds = 60;
   std::string profile;  // the profile applied last ("" when none)
+  // Event store: Protean's recovery pass ([server.event_store_subscription]
+  // enable_recovery, recovery_interval_seconds, and its max_retries /
+  // retry_delay_seconds, read here as recovery_*; defaults True, 30, 3, 1,
+  // event_store_subscription.py:181-200).
+  bool enable_recovery = true;
+  double recovery_interval_seconds = 30;
+  int64_t recovery_max_retries = 3;
+  double recovery_retry_delay_seconds = 1;
 
-  int64_t attempts_max() const { return max_retries < 1 ? 1 : max_retries; }
+  // Failures go to the recovery pass instead of being retried in place.
+  bool recovers() const { return event_store && enable_recovery; }
+  // Attempts in all: with the recovery pass the first one and
+  // recovery_max_retries retries (then Exhausted); else max_retries.
+  int64_t attempts_max() const {
+    if (recovers()) return 1 + recovery_max_retries;
+    return max_retries < 1 ? 1 : max_retries;
+  }
 };
 
 // [server.dlq] as declared (defaults: disabled, 168 h, 100, every 60 s).
@@ -71,7 +86,8 @@ struct DlqPolicy {
 // [server.subscriptions.<handler>] (its profile, then its keys), the
 // handler's subscription_profile, its subscription_config.
 SubPolicy ResolveDeclared(const nlohmann::ordered_json& declared, const std::string& handler);
-// The header's resolved "subscriptions" entry (histories without "declared").
+// The header's resolved "subscriptions" entry (histories without "declared";
+// one without enable_recovery predates the recovery pass: false).
 SubPolicy SubPolicyFromResolved(const nlohmann::ordered_json& j);
 DlqPolicy DeclaredDlq(const nlohmann::ordered_json& declared);
 // [server] drain_timeout in microseconds (default 10 s).

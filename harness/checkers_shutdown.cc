@@ -142,9 +142,11 @@ void NothingAfterFlush(const HistoryIndex& ix, const Run& run, std::vector<std::
 void NothingAfterStop(const HistoryIndex& ix, const Run& run, std::vector<std::string>* out) {
   if (run.stopped == kNone) return;
   static const char* const kEngineKinds[] = {
-      "delivered", "attempt_started", "attempt_finished", "acked",           "retry_scheduled",
-      "dlq_moved", "dlq_move_failed", "dropped",          "claimed",         "position_written",
-      "dlq_alert", "dlq_checked",     "dlq_trimmed",      "circuit_breaker", "stream_trimmed"};
+      "delivered",       "attempt_started",  "attempt_finished", "acked",
+      "retry_scheduled", "dlq_moved",        "dlq_move_failed",  "dropped",
+      "claimed",         "position_written", "dlq_alert",        "dlq_checked",
+      "dlq_trimmed",     "circuit_breaker",  "stream_trimmed",   "failure_recorded",
+      "recovery_pass",   "recovery_resolved"};
   for (size_t i : ix.OfInstance(run.instance)) {
     if (i <= run.stopped) continue;
     const Ev& e = ix.event(i);

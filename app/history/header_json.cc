@@ -45,6 +45,12 @@ nlohmann::ordered_json SubscriptionJson(const HandlerRegistration& handler,
   j["dlq_alert_threshold"] = OrNull(config.dlq_alert_threshold);
   j["consumer_group_member"] = OrNull(config.consumer_group_member);
   j["consumer_group_size"] = OrNull(config.consumer_group_size);
+  if (config.type == SubscriptionType::kEventStore) {
+    j["enable_recovery"] = config.enable_recovery;
+    j["recovery_interval_seconds"] = config.recovery_interval_seconds;
+    j["recovery_max_retries"] = config.recovery_max_retries;
+    j["recovery_retry_delay_seconds"] = config.recovery_retry_delay_seconds;
+  }
   j["profile"] = config.profile;
   return j;
 }

@@ -187,6 +187,9 @@ constexpr config::DurationBounds kClaimIdle{
 constexpr config::CountBounds kGroupMember{0, 1023};
 constexpr config::CountBounds kGroupSize{1, 1024};
 constexpr config::CountBounds kConcurrency{1, kConcurrencyMax};
+// recovery_interval_seconds: > 0 (Protean: the minimum time between passes,
+// event_store_subscription.py:1140-1141; 0 would mean every poll).
+constexpr config::DurationBounds kRecoveryInterval{0, 1e6};
 
 int64_t IntIn(const ConfigEntry& e, const config::CountBounds& bounds) {
   const int64_t v = AsInt(e);
@@ -259,6 +262,12 @@ bool ApplyNumber(SubscriptionConfig& c, const ConfigEntry& e) {
     c.consumer_group_size = IntIn(e, kGroupSize);
   } else if (k == "concurrency") {
     c.concurrency = IntIn(e, kConcurrency);
+  } else if (k == "recovery_interval_seconds") {
+    c.recovery_interval_seconds = SecondsIn(e, kRecoveryInterval);
+  } else if (k == "recovery_max_retries") {
+    c.recovery_max_retries = IntIn(e, kMaxRetries);
+  } else if (k == "recovery_retry_delay_seconds") {
+    c.recovery_retry_delay_seconds = SecondsIn(e, kRetryDelay);
   } else {
     return false;
   }
@@ -275,6 +284,8 @@ void ApplyEntry(SubscriptionConfig& c, const ConfigEntry& e, AppliedKeys& applie
     c.retry_backoff = ParseBackoff(e);
   } else if (k == "enable_dlq") {
     c.enable_dlq = AsBool(e);
+  } else if (k == "enable_recovery") {
+    c.enable_recovery = AsBool(e);
   } else if (k == "origin_stream" || k == "source_stream") {
     c.origin_stream = NonEmpty(e);
   } else if (k == "ordered_by") {
@@ -335,6 +346,14 @@ void ValidateSubscriptionConfig(SubscriptionConfig& c, const AppliedKeys& applie
   } else {
     req(!c.consumer_group_member && !c.consumer_group_size, "consumer_group_size",
         "consumer groups apply to event_store subscriptions only");
+    // The recovery pass is the event store's; set for a stream handler it
+    // would do nothing (server-wide values apply to event_store ones only).
+    for (const char* key : {"enable_recovery", "recovery_interval_seconds", "recovery_max_retries",
+                            "recovery_retry_delay_seconds"}) {
+      if (explicit_keys.count(key) && Find(applied, key)) {
+        Invalid(*Find(applied, key), "applies to event_store subscriptions only");
+      }
+    }
   }
 }
 

@@ -63,6 +63,21 @@ struct SubscriptionConfig {
   // Event-store subscriptions: partition the category among `size` members.
   std::optional<int64_t> consumer_group_member;
   std::optional<int64_t> consumer_group_size;
+  // Event-store subscriptions: Protean's recovery pass
+  // ([server.event_store_subscription], event_store_subscription.py:177-200;
+  // the keys max_retries and retry_delay_seconds there are read as
+  // recovery_max_retries and recovery_retry_delay_seconds, since max_retries
+  // of a subscription means attempts in place). With enable_recovery a failed
+  // message is recorded in failed-{subscriber}-{category} before the position
+  // moves on, and the pass retries it every recovery_interval_seconds, up to
+  // recovery_max_retries times, each retry recovery_retry_delay_seconds after
+  // the previous step; without it the message is retried in place
+  // (max_retries, retry_delay_seconds, retry_backoff) and then recorded
+  // `Exhausted` (docs/configuration.md, "Event-store recovery").
+  bool enable_recovery = true;
+  double recovery_interval_seconds = 30;
+  int64_t recovery_max_retries = 3;
+  double recovery_retry_delay_seconds = 1;
   // The profile that was applied last, for display ("" when none).
   std::string profile;
 };

@@ -1,5 +1,7 @@
 #include "core/config/subscription_resolver.h"
 
+#include <map>
+
 #include <toml++/toml.h>
 
 #include "core/config/configuration_error.h"
@@ -133,20 +135,33 @@ SubscriptionResolver::SubscriptionResolver(const toml::table* server, std::strin
     for (auto&& [key, node] : *es) {
       const std::string k(key.str());
       const std::string path = base + ".event_store_subscription." + k;
+      // Protean's recovery keys (event_store_subscription.py:177-200). Its
+      // max_retries / retry_delay_seconds here are the recovery pass's, not
+      // the in-place retries of a subscription's max_retries: they are
+      // applied under the recovery_ names (the origin keeps the file's key).
+      static const std::map<std::string, std::string> kRecoveryKeys = {
+          {"max_retries", "recovery_max_retries"},
+          {"retry_delay_seconds", "recovery_retry_delay_seconds"},
+          {"enable_recovery", "enable_recovery"},
+          {"recovery_interval_seconds", "recovery_interval_seconds"}};
       if (k == "position_update_interval") {
         server_layer_.push_back(EntryFromNode(k, node, file_, path));
         continue;
       }
-      // Protean's recovery-pass keys: accepted, reported by UnsupportedKeys.
+      if (auto it = kRecoveryKeys.find(k); it != kRecoveryKeys.end()) {
+        server_layer_.push_back(EntryFromNode(it->second, node, file_, path));
+        continue;
+      }
+      // gap_timeout_seconds: accepted, reported by UnsupportedKeys.
       const std::vector<std::string> segments = {"server", "event_store_subscription", k};
       const config::ProteanKey* known = config::FindProteanKey(segments);
       if (known != nullptr && known->support == config::KeySupport::kUnsupported) continue;
       ThrowSubscriptionConfigError(
           OriginOf(node, file_, path),
           "unknown key '" + k +
-              "' (known here: position_update_interval, and Protean's recovery keys "
-              "max_retries, retry_delay_seconds, enable_recovery, recovery_interval_seconds, "
-              "gap_timeout_seconds, which this engine accepts but does not implement)");
+              "' (known here: position_update_interval, max_retries, retry_delay_seconds, "
+              "enable_recovery, recovery_interval_seconds, and Protean's gap_timeout_seconds, "
+              "which this engine accepts but does not implement)");
     }
   }
   CheckLayer(server_layer_);

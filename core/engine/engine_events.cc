@@ -48,6 +48,12 @@ std::string_view EngineEventKindName(EngineEventKind kind) {
       return "crashed";
     case EngineEventKind::kError:
       return "error";
+    case EngineEventKind::kFailureRecorded:
+      return "failure_recorded";
+    case EngineEventKind::kRecoveryPass:
+      return "recovery_pass";
+    case EngineEventKind::kRecoveryResolved:
+      return "recovery_resolved";
   }
   return "unknown";
 }

@@ -41,6 +41,11 @@ enum class EngineEventKind {
                   //         drain_cut | close:<adapter>[:failed|:timeout] | stopped
   kCrashed,       // the instance vanished without acking (simulation)
   kError,         // an adapter call failed; detail says which and why
+  // Event-store recovery (core/engine/event_store_recovery.h). A message that
+  // ends Exhausted is reported kDropped.
+  kFailureRecorded,   // a `Failed` record is durable: value = retry_count, detail = stream
+  kRecoveryPass,      // a recovery pass begins: value = unresolved positions
+  kRecoveryResolved,  // a `Resolved` record is durable: value = retry_count
 };
 
 std::string_view EngineEventKindName(EngineEventKind kind);

@@ -12,11 +12,6 @@ std::string PositionStream(const std::string& category, const std::string& id) {
   return category + (typed ? "+position-" : ":position-") + id;
 }
 
-std::string FailedStream(const std::string& category, const std::string& id) {
-  const bool typed = category.find(':') != std::string::npos;
-  return category + (typed ? "+failed-" : ":failed-") + id;
-}
-
 // Whose position a stream holds: a partition member's (shared by whoever
 // runs that member); a named instance's own; else the subscription's, shared
 // by every process running it.
@@ -46,7 +41,9 @@ EventStoreSubscription::EventStoreSubscription(SubscriptionDeps deps, EventStore
     : SubscriptionBase(std::move(deps), handler, std::move(config)),
       store_(store),
       position_stream_(PositionStream(handler.stream, Identity(handler, config_, deps_))),
-      failed_stream_(FailedStream(handler.stream, Identity(handler, config_, deps_))) {
+      failed_stream_(FailedPositionsStream(Identity(handler, config_, deps_), handler.stream)),
+      checkpoint_stream_(
+          RecoveryCheckpointStream(Identity(handler, config_, deps_), handler.stream)) {
   exhausted_ = deps_.metrics->GetCounter("protean_subscription_exhausted", labels_);
 }
 
@@ -109,17 +106,26 @@ void EventStoreSubscription::LoadPosition() {
         log.message = r->has_value() ? "resuming after the stored position"
                                      : "no stored position: reading the category from the start";
         deps_.log(log);
-        ScheduleTick(Duration{0});
+        if (config_.enable_recovery) {
+          LoadRecovery();  // then the first tick
+        } else {
+          ScheduleTick(Duration{0});
+        }
         MaybeIdle();
       });
 }
 
 void EventStoreSubscription::Tick() {
-  if (!running() || work_.of(InFlight::kFetch) > 0 || runner_.busy() || retry_timer_ != 0) return;
+  if (!running() || work_.of(InFlight::kFetch) > 0 || runner_.busy() || retry_timer_ != 0 ||
+      recording_ || recovering_) {
+    return;
+  }
   if (!batch_.empty()) {
     ProcessNext();
     return;
   }
+  // Protean's poll loop: tick, then maybe_run_recovery (py:1156-1163).
+  if (MaybeStartRecoveryPass()) return;
   CategoryRead read;
   read.position = position_ + 1;
   read.batch_size = config_.messages_per_tick;
@@ -162,7 +168,7 @@ void EventStoreSubscription::ProcessNext() {
     MaybeIdle();
     return;
   }
-  if (runner_.busy() || retry_timer_ != 0) return;
+  if (runner_.busy() || retry_timer_ != 0 || recording_ || recovering_) return;
   if (batch_.empty()) {
     ScheduleTick(SecondsF(config_.tick_interval_seconds));
     return;
@@ -186,16 +192,13 @@ void EventStoreSubscription::Attempt() {
   ++attempt_;
   if (attempt_ == 1) Report(Event(EngineEventKind::kDelivered, m));
   if (!decoded.ok()) {
-    // Undecodable: never retried; recorded like an exhausted failure.
+    // Undecodable: never retried; recorded Exhausted before the position moves.
     processed_failed_->Inc();
-    exhausted_->Inc();
     first_failure_ = deps_.loop->Now();
     AttemptResult undecodable;
     undecodable.outcome = AttemptOutcome::kUndecodable;
     undecodable.reason = "undecodable: " + decoded.status().message();
-    RecordFailure(m, undecodable);
-    Advance(m.global_position);
-    deps_.loop->Post(Guard([this] { ProcessNext(); }));
+    RecordThenAdvance(m, undecodable, /*exhausted=*/true);
     return;
   }
   if (IsExpired(decoded->metadata, deps_.loop->Now())) {
@@ -228,6 +231,17 @@ void EventStoreSubscription::OnAttempt(const AttemptResult& r) {
   } else {
     processed_failed_->Inc();
     if (attempt_ == 1) first_failure_ = deps_.loop->Now();
+    if (config_.enable_recovery && r.outcome != AttemptOutcome::kUndecodable) {
+      // No retry in place: recorded, then the position moves on; the
+      // recovery pass retries it (py:684-724). Undecodable: Exhausted below.
+      LogMessage(LogLevel::kWarning, "handler.failed", std::to_string(m.global_position),
+                 r.message.get(), m.id, attempt_,
+                 std::string(AttemptOutcomeName(r.outcome)) + ": " + r.reason +
+                     " (recorded for the recovery pass)");
+      RecordThenAdvance(m, r, /*exhausted=*/false);
+      MaybeIdle();
+      return;
+    }
     const bool retry = r.outcome != AttemptOutcome::kUndecodable && attempt_ < config_.max_retries;
     LogMessage(LogLevel::kWarning, "handler.failed", std::to_string(m.global_position),
                r.message.get(), m.id, attempt_,
@@ -239,9 +253,9 @@ void EventStoreSubscription::OnAttempt(const AttemptResult& r) {
       return;
     }
     if (!retry) {
-      exhausted_->Inc();
-      RecordFailure(m, r);
-      Advance(m.global_position);
+      RecordThenAdvance(m, r, /*exhausted=*/true);
+      MaybeIdle();
+      return;
     }
     // else: stopping; the message runs again after a restart (position not advanced).
   }
@@ -346,43 +360,20 @@ void EventStoreSubscription::OnPositionConflict(int64_t pos, int tries_left,
       });
 }
 
-void EventStoreSubscription::RecordFailure(const EventMessage& m, const AttemptResult& r) {
-  nlohmann::json data = {{"global_position", m.global_position},
-                         {"stream_name", m.stream_name},
-                         {"position", m.position},
-                         {"message_id", m.id},
-                         {"type", m.type},
-                         {"attempts", attempt_},
-                         {"first_failure", FormatTime(first_failure_)},
-                         {"last_failure", FormatTime(deps_.loop->Now())},
-                         {"reason", r.reason}};
-  NewEventMessage w;
-  w.id = deps_.prng->Uuid();
-  w.stream_name = failed_stream_;
-  w.type = "HandlerFailed";
-  w.data = data.dump();
-  EngineEvent e = Event(EngineEventKind::kDropped, m);
-  e.detail = "recorded in " + failed_stream_ + ": " + r.reason;
-  LogMessage(LogLevel::kError, "handler.failure_recorded", std::to_string(m.global_position),
-             r.message.get(), m.id, attempt_, e.detail);
-  Report(std::move(e));
-  OffloadPastAbandon<int64_t>(
-      InFlight::kWrite, [store = store_, w] { return store->Write(w, std::nullopt); },
-      [this](Result<int64_t> res) {
-        if (!res.ok()) Error("record_failure", res.status(), "record failure");
-        MaybeIdle();
-      });
-}
-
 void EventStoreSubscription::StopFetching(std::function<void()> on_idle) {
   BeginStop(std::move(on_idle));
   CancelTimer(&retry_timer_);
+  if (recovery_timer_ != 0) {
+    CancelTimer(&recovery_timer_);
+    recovering_ = false;  // the pass ends here; its positions stay recorded
+  }
   MaybeIdle();
 }
 
 void EventStoreSubscription::Abandon() {
   BeginAbandon();
   CancelTimer(&retry_timer_);
+  CancelTimer(&recovery_timer_);
 }
 
 void EventStoreSubscription::Flush(std::function<void()> done) {

@@ -20,17 +20,32 @@
 // stored by another never writes a lower one: a stored position never moves
 // backwards.
 //
-// Failures are retried in place with the configured backoff (order matters
-// to projections; other subscriptions go on). After max_retries attempts the
-// failure is recorded as a `HandlerFailed` message in
-// `<category>:failed-<handler>` and the position moves on: there is no DLQ
-// for event-store subscriptions.
+// Failures (Protean's model, event_store_subscription.py:581-736 and
+// 981-1145; the recovery records are in event_store_recovery.h): with
+// enable_recovery (the default) a failed message is recorded `Failed` in
+// failed-<subscriber>-<category>, and only once the store confirmed that
+// write does the position move on (a failed write leaves the message to be
+// read and handled again), so no message blocks the category and a crash
+// between the record and the position loses nothing. Every poll cycle, once
+// recovery_interval_seconds have passed since the last pass, a recovery pass
+// retries each unresolved position (recovery_retry_delay_seconds before
+// each, on a timer): `Resolved` when the handler succeeds, a new `Failed`
+// with retry_count + 1 when not, `Exhausted` (counted in
+// protean_subscription_exhausted) once retry_count + 1 exceeds
+// recovery_max_retries. New messages wait while a pass runs, as in Protean.
+// With enable_recovery = false a failure is retried in place with the
+// subscription's max_retries and backoff (order matters to projections),
+// then recorded `Exhausted` before the position moves on. An undecodable
+// message is recorded `Exhausted` at once. There is no DLQ for event-store
+// subscriptions.
 
 #include <deque>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "core/engine/event_store_recovery.h"
 #include "core/engine/subscription.h"
 #include "core/event_store.h"
 
@@ -60,6 +75,9 @@ class EventStoreSubscription final : public SubscriptionBase {
   SubscriptionType type() const override { return SubscriptionType::kEventStore; }
 
   const std::string& position_stream() const { return position_stream_; }
+  const std::string& failed_positions_stream() const { return failed_stream_; }
+  // Positions recorded as failed and not yet resolved or exhausted.
+  const FailedPositions& unresolved() const { return failed_positions_; }
   int64_t position() const { return position_; }
 
  private:
@@ -74,8 +92,22 @@ class EventStoreSubscription final : public SubscriptionBase {
   void WritePosition(std::function<void()> done);
   void WritePositionTry(int64_t pos, int tries_left, std::function<void()> done);
   void OnPositionConflict(int64_t pos, int tries_left, std::function<void()> done);
-  void RecordFailure(const EventMessage& m, const AttemptResult& r);
   EngineEvent Event(EngineEventKind kind, const EventMessage& m) const;
+
+  // The recovery pass and its records (event_store_recovery.cc).
+  void LoadRecovery();
+  void ReadFailedRecords(int64_t from, bool read_any, int64_t pages_left);
+  void RecordThenAdvance(const EventMessage& m, const AttemptResult& r, bool exhausted);
+  void WriteRecoveryRecord(const RecoveryRecord& record, std::function<void(bool ok)> done);
+  bool MaybeStartRecoveryPass();
+  void RecoverNext();
+  void RecoverRead(int64_t pos);
+  void RecoverAttempt(int64_t pos, const EventMessage& row);
+  void OnRecoverAttempt(int64_t pos, const EventMessage& row, const AttemptResult& r);
+  void Exhaust(int64_t pos, int64_t retry_count, const std::string& reason);
+  void EndRecoveryPass(Duration next_tick);
+  EngineEvent RecoveryEvent(EngineEventKind kind, int64_t pos, const FailedPosition& f,
+                            int64_t attempt) const;
 
   EventStore* store_;
   std::string position_stream_;
@@ -89,6 +121,17 @@ class EventStoreSubscription final : public SubscriptionBase {
   int64_t attempt_ = 0;  // attempts of the head message so far
   TimePoint first_failure_{};
   TimerId retry_timer_ = 0;
+
+  // Recovery (event_store_recovery.cc).
+  std::string checkpoint_stream_;
+  FailedPositions failed_positions_;
+  bool recovery_loaded_ = false;
+  std::optional<TimePoint> last_recovery_;  // when the last pass began
+  bool recording_ = false;                  // the head's record is being written
+  bool recovering_ = false;                 // a pass runs: nothing is fetched meanwhile
+  std::vector<int64_t> pass_;               // the positions of the running pass
+  size_t pass_next_ = 0;
+  TimerId recovery_timer_ = 0;  // retry_delay before the next retry of the pass
 
   Counter* exhausted_;
 };

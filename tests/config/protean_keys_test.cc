@@ -104,6 +104,11 @@ TEST(ProteanKeyInventoryTest, FindProteanKeyPrefersTheExactEntry) {
   EXPECT_EQ(find({"lint", "rules"})->support, KeySupport::kDomainLayer);
   EXPECT_EQ(find({"server", "event_store_subscription", "gap_timeout_seconds"})->support,
             KeySupport::kUnsupported);
+  for (const char* key :
+       {"max_retries", "retry_delay_seconds", "enable_recovery", "recovery_interval_seconds"}) {
+    EXPECT_EQ(find({"server", "event_store_subscription", key})->support, KeySupport::kHonoured)
+        << key;
+  }
   EXPECT_EQ(find({"nonsense"}), nullptr);
 }
 
@@ -111,10 +116,6 @@ TEST(UnsupportedKeysTest, TheFullProteanFileReportsWhatThisEngineLacks) {
   DomainConfig config = LoadFull();
   std::vector<UnsupportedKey> keys = UnsupportedKeys(config);
   EXPECT_EQ(Paths(keys), (std::vector<std::string>{
-                             "server.event_store_subscription.max_retries",
-                             "server.event_store_subscription.retry_delay_seconds",
-                             "server.event_store_subscription.enable_recovery",
-                             "server.event_store_subscription.recovery_interval_seconds",
                              "server.event_store_subscription.gap_timeout_seconds",
                              "server.broker_subscription",
                              "server.version_retry",
@@ -127,11 +128,11 @@ TEST(UnsupportedKeysTest, TheFullProteanFileReportsWhatThisEngineLacks) {
   const UnsupportedKey& first = keys.front();
   EXPECT_TRUE(first.warning);
   EXPECT_EQ(first.file, kProteanFull + "/domain.toml");
-  EXPECT_EQ(first.line, 68u);
-  EXPECT_EQ(first.column, 15u);
-  EXPECT_NE(first.message.find("not supported by this engine. Protean: recovery pass"),
+  EXPECT_EQ(first.line, 72u);
+  EXPECT_EQ(first.column, 23u);
+  EXPECT_NE(first.message.find("not supported by this engine. Protean: holds $all reads"),
             std::string::npos);
-  EXPECT_NE(first.message.find("event_store_subscription.py:181-185"), std::string::npos);
+  EXPECT_NE(first.message.find("event_store_subscription.py:201-205"), std::string::npos);
   for (const UnsupportedKey& key : keys) {
     const bool info = key.key_path == "observatory" || key.key_path.ends_with("stream_category");
     EXPECT_EQ(key.warning, !info) << key.key_path;
@@ -146,7 +147,7 @@ TEST(UnsupportedKeysTest, TheFullProteanFileReportsWhatThisEngineLacks) {
               std::string::npos)
         << key.message;
   }
-  EXPECT_EQ(FormatUnsupportedKey(first).substr(0, first.file.size() + 8), first.file + ":68:15: ");
+  EXPECT_EQ(FormatUnsupportedKey(first).substr(0, first.file.size() + 8), first.file + ":72:23: ");
 }
 
 TEST(UnsupportedKeysTest, SettingsThatAreOffInProteanAreNotReported) {

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/engine/event_store_recovery.h"
 #include "core/event_store.h"
 #include "core/status.h"
 #include "core/storage_wrappers.h"
@@ -702,6 +703,58 @@ TEST_P(EventStoreContractTest, CloseMakesEveryCallUnavailable) {
   EXPECT_TRUE(HasCode(store().ReadCategory(category, {}).status(), kUnavailable));
   EXPECT_TRUE(HasCode(store().LastMessage(category + "-1", std::nullopt).status(), kUnavailable));
   EXPECT_TRUE(HasCode(store().StreamVersion(category + "-1").status(), kUnavailable));
+}
+
+// --- The recovery pass's records (core/engine/event_store_recovery.h) ---------
+
+// Protean's failed-position records survive the store as written: the type
+// both as the row's and as metadata.headers.type (what Protean's rebuild
+// reads), the data keys, and the checkpoint's snapshot.
+TEST_P(EventStoreContractTest, RecoveryRecordsRoundTrip) {
+  const std::string category = NewCategory();
+  const std::string failed = FailedPositionsStream("app.Projector", category);
+  const std::string checkpoint = RecoveryCheckpointStream("app.Projector", category);
+  EXPECT_EQ(StreamCategory(failed), "failed");
+  auto write = [&](const char* type, int64_t position, int64_t retry_count) {
+    RecoveryRecord r;
+    r.type = type;
+    r.position = position;
+    r.info.retry_count = retry_count;
+    r.info.stream_name = category + "-1";
+    r.info.stream_position = position - 1;
+    r.info.message_type = "Deposited";
+    r.info.message_id = NewId();
+    r.reason = "boom";
+    WriteOk(EncodeRecoveryRecord(r, failed, category, NewId(), TimePoint{}));
+  };
+  write(kRecordFailed, 7, 0);
+  write(kRecordFailed, 9, 0);
+  write(kRecordFailed, 7, 1);
+  write(kRecordResolved, 9, 1);
+  std::vector<EventMessage> rows = ReadStreamOk(failed);
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[3].type, "Resolved");
+  nlohmann::json meta = nlohmann::json::parse(rows[0].metadata);
+  EXPECT_EQ(meta["headers"]["type"], "Failed");
+  EXPECT_EQ(meta["headers"]["stream"], failed);
+  EXPECT_EQ(meta["domain"]["kind"], "READ_POSITION");
+  EXPECT_EQ(meta["domain"]["origin_stream"], category);
+  FailedPositions positions;
+  ApplyRecoveryRecords(rows, &positions);
+  ASSERT_EQ(positions.size(), 1u);
+  EXPECT_EQ(positions.at(7).retry_count, 1);
+  EXPECT_EQ(positions.at(7).stream_name, category + "-1");
+  EXPECT_EQ(positions.at(7).stream_position, 6);
+  WriteOk(EncodeCheckpoint(rows.back().position + 1, positions, checkpoint, category, NewId(),
+                           TimePoint{}));
+  auto last = store().LastMessage(checkpoint, std::nullopt);
+  ASSERT_TRUE(last.ok() && last->has_value());
+  EXPECT_EQ((*last)->type, "Checkpoint");
+  Checkpoint cp = DecodeCheckpoint(**last);
+  EXPECT_EQ(cp.watermark, 4);
+  ASSERT_EQ(cp.unresolved.count(7), 1u);
+  EXPECT_EQ(cp.unresolved.at(7).retry_count, 1);
+  EXPECT_EQ(cp.unresolved.at(7).stream_position, 6);
 }
 
 }  // namespace protean

@@ -114,7 +114,8 @@ TEST(RunCheckersTest, RunsEveryCheckerInOrder) {
   EXPECT_EQ(names, (std::vector<std::string>{"no_loss", "duplicates", "dlq_iff_exhausted",
                                              "backoff", "retry_backlog", "handler_calls", "drain",
                                              "readiness", "dlq_alerts", "scaling", "convergence",
-                                             "circuit_breaker", "concurrency", "expectations"}));
+                                             "circuit_breaker", "concurrency", "recovery",
+                                             "expectations"}));
 }
 
 TEST(RunCheckersTest, AMissedCountIsReportedOnce) {

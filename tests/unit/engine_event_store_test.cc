@@ -1,5 +1,6 @@
 // Event-store subscriptions: category reads, stored positions,
-// at-least-once restarts, in-place retries and consumer-group partitions.
+// at-least-once restarts, in-place retries (enable_recovery = false) and
+// consumer-group partitions.
 #include <map>
 #include <set>
 
@@ -96,10 +97,13 @@ TEST_F(EventStoreEngineTest, ACrashReplaysSinceTheLastStoredPosition) {
   EXPECT_EQ(seen_["a"], std::vector<std::string>{ids[4]});  // at-least-once
 }
 
-TEST_F(EventStoreEngineTest, FailuresRetryInPlaceThenAreRecordedAndSkipped) {
+// enable_recovery = false: retried in place, then recorded Exhausted (the
+// recovery pass's own behaviour is in engine_event_store_recovery_test.cc).
+TEST_F(EventStoreEngineTest, WithoutRecoveryFailuresRetryInPlaceThenAreRecordedExhausted) {
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) ids.push_back(w_.PublishEvent("account-1", i == 1 ? "Bad" : "Good"));
   SubscriptionConfig c = Projection();
+  c.enable_recovery = false;
   c.max_retries = 2;
   std::vector<std::string> handled;
   Start("a", c, [&handled](const Message& m, HandlerContext&) {
@@ -110,10 +114,11 @@ TEST_F(EventStoreEngineTest, FailuresRetryInPlaceThenAreRecordedAndSkipped) {
   w_.loop.RunFor(Seconds(10));
   EXPECT_EQ(handled, (std::vector<std::string>{ids[0], ids[2]}));
   EXPECT_EQ(w_.recorder.Count(EngineEventKind::kRetryScheduled), 1u);
-  auto failed = w_.store.ReadStream("account:failed-P+a", 0, 10);
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kRecoveryPass), 0u);
+  auto failed = w_.store.ReadStream("failed-P+a-account", 0, 10);
   ASSERT_TRUE(failed.ok());
   ASSERT_EQ(failed->size(), 1u);
-  EXPECT_EQ((*failed)[0].type, "HandlerFailed");
+  EXPECT_EQ((*failed)[0].type, "Exhausted");
   EXPECT_NE((*failed)[0].data.find(ids[1]), std::string::npos);
   EXPECT_NE((*failed)[0].data.find("cannot project"), std::string::npos);
 }

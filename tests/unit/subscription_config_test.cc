@@ -302,6 +302,63 @@ TEST(SubscriptionConfigTest, EventStoreDropsInheritedDlqAndRejectsExplicitOne) {
   EXPECT_EQ(r.key_path, "server.subscriptions.H.retention_maxlen");
 }
 
+// [server.event_store_subscription]'s max_retries and retry_delay_seconds
+// are the recovery pass's (event_store_subscription.py:181-190): they leave
+// the subscription's attempts in place alone.
+TEST(SubscriptionConfigTest, RecoveryKeysComeFromEventStoreSubscription) {
+  const char* toml =
+      "[server.event_store_subscription]\nmax_retries = 5\nretry_delay_seconds = 0.25\n"
+      "enable_recovery = false\nrecovery_interval_seconds = 2.5\n";
+  SubscriptionConfig c = Resolve(toml, Handler("H", "PROJECTION"));
+  EXPECT_EQ(c.recovery_max_retries, 5);
+  EXPECT_EQ(c.recovery_retry_delay_seconds, 0.25);
+  EXPECT_FALSE(c.enable_recovery);
+  EXPECT_EQ(c.recovery_interval_seconds, 2.5);
+  EXPECT_EQ(c.max_retries, 3) << "PROJECTION's attempts in place, untouched";
+  EXPECT_EQ(c.retry_delay_seconds, 1);
+  // Protean's defaults.
+  SubscriptionConfig d = Resolve("", Handler("H", "PROJECTION"));
+  EXPECT_TRUE(d.enable_recovery);
+  EXPECT_EQ(d.recovery_interval_seconds, 30);
+  EXPECT_EQ(d.recovery_max_retries, 3);
+  EXPECT_EQ(d.recovery_retry_delay_seconds, 1);
+  // A per-subscription override.
+  SubscriptionConfig o =
+      Resolve(toml, Handler("H", "PROJECTION", {{"recovery_max_retries", int64_t{1}}}));
+  EXPECT_EQ(o.recovery_max_retries, 1);
+}
+
+TEST(SubscriptionConfigTest, RecoveryKeyErrorsNameFileKeyAndLine) {
+  struct Bad {
+    const char* toml;
+    const char* key;
+    const char* message;
+  };
+  for (const Bad& b : {
+           Bad{"[server.event_store_subscription]\nrecovery_interval_seconds = 0\n",
+               "server.event_store_subscription.recovery_interval_seconds",
+               "expected a number > 0"},
+           Bad{"[server.event_store_subscription]\nrecovery_interval_seconds = nan\n",
+               "server.event_store_subscription.recovery_interval_seconds",
+               "expected a number > 0"},
+           Bad{"[server.event_store_subscription]\nmax_retries = -1\n",
+               "server.event_store_subscription.max_retries", "expected an integer >= 0"},
+           Bad{"[server.event_store_subscription]\nretry_delay_seconds = -1\n",
+               "server.event_store_subscription.retry_delay_seconds", ">= 0"},
+           Bad{"[server.event_store_subscription]\nenable_recovery = 1\n",
+               "server.event_store_subscription.enable_recovery", "expected a boolean"},
+       }) {
+    auto e = ErrorOf(b.toml, Handler("H", "PROJECTION"));
+    EXPECT_EQ(e.key_path, b.key) << b.toml;
+    EXPECT_EQ(e.file, "domain.toml") << b.toml;
+    EXPECT_EQ(e.line, 2u) << b.toml;
+    EXPECT_NE(e.message.find(b.message), std::string::npos) << e.message;
+  }
+  // On a stream handler the recovery pass would do nothing: an error.
+  auto stream = ErrorOf("", Handler("H", std::nullopt, {{"enable_recovery", false}}));
+  EXPECT_NE(stream.message.find("event_store subscriptions only"), std::string::npos);
+}
+
 TEST(SubscriptionConfigTest, ConsumerGroupRules) {
   SubscriptionConfig c = Resolve(
       "", Handler("H", "PROJECTION",
