@@ -135,6 +135,7 @@ Status Engine::AddSubscription(const HandlerRegistration& handler,
   deps.idle_poll = options_.idle_poll;
   deps.idle_poll_max = options_.idle_poll_max;
   deps.blocking_read_max = options_.blocking_read_max;
+  deps.priority_lanes = options_.priority_lanes;
   if (config.type == SubscriptionType::kStream) {
     Broker* broker = adapters_.broker("default");
     if (broker == nullptr) {
