@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/open_domain.h"
+#include "core/config/priority_lanes.h"
 #include "core/engine/message.h"
 #include "core/runtime/prng.h"
 
@@ -20,11 +21,22 @@ struct PublishOptions {
   std::string data = "{}";
   std::string id;
   bool event_store = false;
+  // metadata.domain.priority (Protean's Priority, utils/processing.py: BULK
+  // -100, LOW -50, NORMAL 0, HIGH 50, CRITICAL 100); nullopt: 0.
+  std::optional<int64_t> priority;
 };
+
+// The broker stream a message goes to: with [server.priority_lanes]
+// enabled, a priority strictly below the threshold goes to the backfill
+// lane, as Protean's outbox processor routes it (outbox_processor.py:637-645).
+std::string Route(const PublishOptions& o, const config::PriorityLanesConfig& lanes) {
+  return config::LaneStream(lanes, o.stream, o.priority.value_or(0));
+}
 
 // Where it was written: "entry ID" (broker) or "position N" (its position in
 // the event-store stream).
-Result<std::string> Send(const PublishOptions& o, const EngineAdapters& adapters) {
+Result<std::string> Send(const PublishOptions& o, const std::string& stream,
+                         const EngineAdapters& adapters) {
   if (o.event_store) {
     if (adapters.event_store == nullptr) return Status::InvalidArgument("no event store");
     NewEventMessage m;
@@ -40,7 +52,14 @@ Result<std::string> Send(const PublishOptions& o, const EngineAdapters& adapters
   }
   Broker* broker = adapters.broker("default");
   if (broker == nullptr) return Status::InvalidArgument("no [brokers.default]");
-  Result<std::string> entry = broker->Publish(o.stream, EncodeMessageFields(o.id, o.type, o.data));
+  MessageMetadata meta;
+  meta.id = o.id;
+  meta.type = o.type;
+  meta.kind = "EVENT";
+  meta.priority = o.priority.value_or(0);
+  Result<Fields> fields = EncodeMessageFields(meta, o.data);
+  if (!fields.ok()) return fields.status();
+  Result<std::string> entry = broker->Publish(stream, *fields);
   if (!entry.ok()) {
     return Status(entry.status().code(), "brokers.default: " + entry.status().ToString());
   }
@@ -58,17 +77,23 @@ int RunPublish(PublishOptions o, std::ostream& out, std::ostream& err) {
         << ": an event-store stream is \"category-id\"\n";
     return kExitUsageOrLoadError;
   }
+  if (o.event_store && o.priority) {
+    err << "protean publish: error: --priority: only for broker streams (priority lanes)\n";
+    return kExitUsageOrLoadError;
+  }
   if (o.id.empty()) o.id = Prng(std::random_device{}()).Uuid();
   if (!o.env.empty()) o.open.env = o.env;
   std::optional<OpenedDomain> d = OpenDomain(o.open, err);
   if (!d) return kExitUsageOrLoadError;
-  Result<std::string> entry = Send(o, d->domain->adapters());
+  const std::string stream =
+      o.event_store ? o.stream : Route(o, d->domain->config().server.priority_lanes);
+  Result<std::string> entry = Send(o, stream, d->domain->adapters());
   d->domain->Close();
   if (!entry.ok()) {
     err << "protean publish: error: " << entry.status().message() << "\n";
     return kExitUsageOrLoadError;
   }
-  out << "published " << o.id << " to " << o.stream << " (" << *entry << ")\n";
+  out << "published " << o.id << " to " << stream << " (" << *entry << ")\n";
   return kExitOk;
 }
 
@@ -84,6 +109,9 @@ void RegisterPublishCommand(CLI::App& app, CommandContext& context) {
   cmd->add_option("--type", o->type, "message type")->required();
   cmd->add_option("--data", o->data, "the payload, a JSON object (default {})");
   cmd->add_option("--id", o->id, "message id (default: a random UUID)");
+  cmd->add_option("--priority", o->priority,
+                  "metadata.domain.priority (default 0); with [server.priority_lanes] enabled, "
+                  "below its threshold the message goes to {stream}:{backfill_suffix}");
   cmd->add_flag("--event-store", o->event_store, "write to the event store");
   cmd->callback([o, &context] { context.exit_code = RunPublish(*o, context.out, context.err); });
 }

@@ -30,6 +30,10 @@
 //                      declared threshold of consecutive handler failures, runs
 //                      no attempt while open, probes with one attempt after the
 //                      declared reset window, and closes or re-opens on its outcome
+//   priority_lanes     with [server.priority_lanes] declared on: no backfill
+//                      message read while a primary one was waiting unread,
+//                      each lane's dead letters in its own DLQ; and a stream
+//                      subscription attempts only messages of its own streams
 //   expectations       the scenario's [expect] counts
 //
 // Each violation is one human-readable line naming the message / instance and
@@ -79,6 +83,7 @@ CheckResult CheckDlqAlerts(const History& history);
 CheckResult CheckScaling(const History& history);
 CheckResult CheckConvergence(const History& history);
 CheckResult CheckCircuit(const History& history);
+CheckResult CheckLanes(const History& history);
 CheckResult CheckExpectations(const History& history);
 
 }  // namespace protean::harness

@@ -106,6 +106,9 @@ void StreamSubscription::Start() {
       [g = group_, b = backfill_]() -> Result<std::vector<StreamEntry>> {
         auto pending = g.broker->ReadPending(g.stream, g.group, g.consumer, kAllPending, 1000);
         if (!pending.ok() || !b) return pending;
+        // The lane's group may not exist yet (its create is the other
+        // offload): created here too, idempotently, before its pending read.
+        (void)b->broker->CreateGroup(b->stream, b->group, GroupStart::kBeginning);
         auto lane = b->broker->ReadPending(b->stream, b->group, b->consumer, kAllPending, 1000);
         if (!lane.ok()) return lane.status();
         TagBackfill(&*lane);

@@ -29,6 +29,32 @@ TEST(PublishCommandTest, PublishesToTheBrokerAndTheEventStore) {
   EXPECT_NE(store.out.find(" to order-o1 (position 0)"), std::string::npos) << store.out;
 }
 
+// Protean's outbox rule (outbox_processor.py:637-645): with the lanes on, a
+// priority strictly below the threshold goes to the backfill lane.
+TEST(PublishCommandTest, ALowPriorityGoesToTheBackfillLane) {
+  TempDir dir;
+  const std::string domain =
+      dir.Write("domain.toml", "[server.priority_lanes]\nenabled = true\nthreshold = 0\n").string();
+  auto publish = [&](const char* priority) {
+    return RunInProcess({"publish", "--domain", domain.c_str(), "--stream", "orders", "--type", "T",
+                         "--id", "3f1c2d4e-0000-4000-8000-000000000002", "--priority", priority});
+  };
+  RunResult low = publish("-50");
+  EXPECT_EQ(low.exit_code, 0) << low.err;
+  EXPECT_NE(low.out.find(" to orders:backfill (entry "), std::string::npos) << low.out;
+  RunResult normal = publish("0");
+  EXPECT_EQ(normal.exit_code, 0) << normal.err;
+  EXPECT_NE(normal.out.find(" to orders (entry "), std::string::npos) << normal.out;
+  const std::string off = dir.Write("off.toml", "").string();
+  RunResult lanes_off = RunInProcess({"publish", "--domain", off.c_str(), "--stream", "orders",
+                                      "--type", "T", "--priority", "-100"});
+  EXPECT_NE(lanes_off.out.find(" to orders (entry "), std::string::npos) << lanes_off.out;
+  RunResult store = RunInProcess({"publish", "--domain", domain.c_str(), "--stream", "order-1",
+                                  "--type", "T", "--event-store", "--priority", "-1"});
+  EXPECT_EQ(store.exit_code, 2);
+  EXPECT_NE(store.err.find("--priority: only for broker streams"), std::string::npos) << store.err;
+}
+
 TEST(PublishCommandTest, RefusesBadInputNamingIt) {
   TempDir dir;
   const std::string domain = dir.Write("domain.toml", "").string();
