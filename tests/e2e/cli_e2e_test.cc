@@ -357,7 +357,9 @@ TEST_F(CliE2ETest, ServerConsumesTheBackfillLaneThatPublishFeeds) {
                             " --type Imported --priority -100 --id " + id);
   ASSERT_EQ(published.exit_code, 0) << published.err;
   EXPECT_NE(published.out.find(" to " + lane + " (entry "), std::string::npos) << published.out;
-  EXPECT_EQ(broker().Length(stream).value_or(-1), 0);
+  Result<int64_t> primary = broker().Length(stream);
+  ASSERT_TRUE(primary.ok()) << primary.status().ToString();
+  EXPECT_EQ(*primary, 0);
 
   RunResult before = Cli("subscriptions status --json --domain " + domain);
   ASSERT_EQ(before.exit_code, 0) << before.err;
@@ -381,8 +383,8 @@ TEST_F(CliE2ETest, ServerConsumesTheBackfillLaneThatPublishFeeds) {
   (void)broker().DeleteStream(lane);
 }
 
-// With [server.priority_lanes] enabled, Protean's backfill DLQ of each
-// stream is searched too (Protean writes it; this engine runs no lanes).
+// With [server.priority_lanes] enabled, the backfill DLQ of each stream is
+// searched too (a Protean server or this one writes it).
 TEST_F(CliE2ETest, DlqCommandsSearchBackfillDlqsWhenLanesAreOn) {
   const std::string stream = StreamName();
   const std::string domain = WriteDomain(
