@@ -193,6 +193,55 @@ TEST_F(LanesEngineTest, AStopReleasesUnattemptedBackfillEntries) {
   for (const PendingEntry& p : *pending) EXPECT_EQ(p.delivery_count, 0);
 }
 
+TEST_F(LanesEngineTest, ItsOwnPendingBackfillEntriesAreReadFirstAtStart) {
+  // A previous run of consumer H-a read an entry of the lane and stopped
+  // before acking it (a restart under the same name).
+  const std::string id = w_.Publish(kBackfill);
+  ASSERT_TRUE(w_.broker.CreateGroup(kBackfill, "H", GroupStart::kBeginning).ok());
+  ASSERT_EQ(w_.broker.ReadNew(kBackfill, "H", "H-a", 10, Duration{0})->size(), 1u);
+  Start(MakeHandler("H", "orders", Succeed()), StreamConfig(), "a");
+  w_.loop.RunFor(Seconds(1));
+  auto starts = w_.recorder.Of(EngineEventKind::kAttemptStarted);
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0].message_id, id);
+  EXPECT_EQ(starts[0].stream, kBackfill);
+  EXPECT_EQ(starts[0].attempt, 2);  // its second delivery
+  EXPECT_EQ(w_.PendingCount(kBackfill, "H"), 0);
+}
+
+// One breaker for both lanes (Protean's one subscription object): failures
+// on the backfill lane open it, and while it is open nothing starts on
+// either lane; the primary message published meanwhile is the probe that
+// closes it.
+TEST_F(LanesEngineTest, ABreakerOpenedOnTheBackfillLanePausesBothLanes) {
+  for (int i = 0; i < 2; ++i) w_.Publish(kBackfill, "Bad");
+  SubscriptionConfig c = StreamConfig();
+  c.circuit_breaker_threshold = 2;
+  c.circuit_breaker_reset_seconds = 5;
+  c.max_retries = 1;
+  const TimePoint t0 = w_.clock.Now();
+  Start(MakeHandler("H", "orders",
+                    [](const Message& m, HandlerContext&) {
+                      return m.type == "Bad" ? Status::Internal("bad") : Status::Ok();
+                    }),
+        c);
+  w_.loop.RunFor(Seconds(1));
+  const std::string good = w_.Publish("orders", "Good");
+  w_.loop.RunFor(Seconds(10));
+  std::vector<std::string> transitions;
+  for (const auto& e : w_.recorder.Of(EngineEventKind::kCircuitBreaker)) {
+    transitions.push_back(e.outcome);
+  }
+  EXPECT_EQ(transitions, (std::vector<std::string>{"opened", "half_open", "closed"}));
+  auto starts = w_.recorder.Of(EngineEventKind::kAttemptStarted);
+  ASSERT_EQ(starts.size(), 3u);
+  EXPECT_EQ(starts[2].message_id, good);
+  EXPECT_EQ(starts[2].stream, "orders");
+  EXPECT_EQ(starts[2].at, t0 + Seconds(5));  // not before the reset window
+  EXPECT_EQ(w_.DlqDepth(kBackfill), 2);
+  EXPECT_EQ(w_.DlqDepth("orders"), 0);
+}
+
 TEST(LaneStreamTest, PriorityBelowTheThresholdGoesToTheBackfillLane) {
   config::PriorityLanesConfig lanes;
   EXPECT_EQ(config::LaneStream(lanes, "orders", -5), "orders");  // lanes off
