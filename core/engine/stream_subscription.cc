@@ -319,12 +319,13 @@ void StreamSubscription::Dispatch() {
     const size_t share = std::min<size_t>((queued + lanes_free - 1) / lanes_free, per_lane_max);
     std::vector<AttemptRunner::Item> items;
     std::set<std::string> keys;
-    for (std::deque<Delivery>* queue : {&ready_, &batch_}) {
+    // Priority lanes: queued primary entries before queued backfill ones.
+    for (const auto& [queue, backfill_pass] : DispatchOrder()) {
       std::deque<Delivery> left;
       while (!queue->empty()) {
         Delivery d = std::move(queue->front());
         queue->pop_front();
-        if (items.size() >= share) {
+        if (items.size() >= share || (backfill_ && IsBackfillKey(d.entry.id) != backfill_pass)) {
           left.push_back(std::move(d));
           continue;
         }
@@ -374,6 +375,13 @@ void StreamSubscription::Dispatch() {
   }
   if (ready_.empty() && batch_.empty() && !runner_.busy()) FlushAcks();
   MaybeIdle();
+}
+
+std::vector<std::pair<std::deque<StreamSubscription::Delivery>*, bool>>
+StreamSubscription::DispatchOrder() {
+  std::vector<std::pair<std::deque<Delivery>*, bool>> order = {{&ready_, false}, {&batch_, false}};
+  if (backfill_) order.insert(order.end(), {{&ready_, true}, {&batch_, true}});
+  return order;
 }
 
 void StreamSubscription::OnSequenceDone() {

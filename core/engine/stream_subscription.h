@@ -53,7 +53,10 @@
 // without blocking and, only when that returned nothing, the backfill lane
 // (blocking up to blocking_timeout_ms, at most blocking_read_max: Protean's
 // `min(blocking_timeout_ms, 1000)`, :599-625). Pending entries of both lanes
-// are re-read at start; retries, the DLQ move (`{stream}:{suffix}:dlq`,
+// are re-read at start; queued primary entries are attempted before queued
+// backfill ones (a backfill retry is redelivered when its backoff ends, not
+// held back until the primary is empty as Protean's NACK + pending-first
+// read does); retries, the DLQ move (`{stream}:{suffix}:dlq`,
 // :909-938), acks, claims, the heartbeat, the release at shutdown and the
 // retention trim act on the lane an entry came from. One breaker, one
 // concurrency limit and one drain for both lanes, as Protean's one
@@ -134,6 +137,10 @@ class StreamSubscription final : public SubscriptionBase {
   // Hands queued deliveries to free lanes (up to `concurrency` sequences of
   // attempts); deliveries that need no attempt are settled on the way.
   void Dispatch();
+  // The queues Dispatch takes from, in order, with whether that pass takes
+  // backfill entries: redelivered and claimed before fetched, and with
+  // priority lanes every primary entry before any backfill one.
+  std::vector<std::pair<std::deque<Delivery>*, bool>> DispatchOrder();
   void OnSequenceDone();
   // False when a delivery needs no attempt (deleted, attempts exhausted:
   // settled here); undecodable and expired ones are settled by OnAttempt.

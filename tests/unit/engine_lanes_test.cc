@@ -91,6 +91,35 @@ TEST_F(LanesEngineTest, APrimaryMessageArrivingDuringTheBackfillIsReadNext) {
   EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAcked), 21u);
 }
 
+TEST_F(LanesEngineTest, QueuedPrimaryEntriesRunBeforeQueuedBackfillOnes) {
+  // a reads the two backfill entries and dies holding them.
+  const std::string b1 = w_.Publish(kBackfill), b2 = w_.Publish(kBackfill);
+  SubscriptionConfig c = StreamConfig();
+  c.claim_idle_seconds = 10;
+  c.messages_per_tick = 4;
+  auto fn = [](const Message&, HandlerContext& ctx) {
+    ctx.cost = ctx.consumer == "H-a" ? Seconds(100) : Seconds(5);
+    return Status::Ok();
+  };
+  Engine& a = Start(MakeHandler("H", "orders", fn), c, "a");
+  w_.loop.RunFor(Seconds(1));
+  a.Crash();
+  // b: four primary entries run 1-21 s, two more wait, read one batch ahead;
+  // the claim (at 10 s idle) queues b1 and b2 meanwhile. Claimed entries go
+  // before fetched ones, but primary entries before backfill ones.
+  std::vector<std::string> primary;
+  for (int i = 0; i < 6; ++i) primary.push_back(w_.Publish("orders"));
+  Start(MakeHandler("H", "orders", fn), c, "b");
+  w_.loop.RunFor(Seconds(60));
+  std::vector<std::string> order;
+  for (const auto& e : w_.recorder.Of(EngineEventKind::kAttemptStarted, "b")) {
+    order.push_back(e.message_id);
+  }
+  primary.insert(primary.end(), {b1, b2});
+  EXPECT_EQ(order, primary);
+  EXPECT_EQ(w_.recorder.Of(EngineEventKind::kClaimed, "b").size(), 2u);
+}
+
 TEST_F(LanesEngineTest, TheBackfillLaneIsReadWhenThePrimaryIsIdle) {
   Start(MakeHandler("H", "orders", Succeed()), StreamConfig());
   w_.loop.RunFor(Seconds(1));
