@@ -132,14 +132,15 @@ int RunPublish(PublishOptions o, std::ostream& out, std::ostream& err) {
   }
   int code = kExitOk;
   for (const PublishRequest& r : *requests) {
-    Result<std::string> entry = SendPublishRequest(r, d->domain->adapters(), d->clock->Now());
-    if (!entry.ok()) {
+    Result<PublishedAt> sent = SendPublishRequest(r, d->domain->adapters(),
+                                                  config.server.priority_lanes, d->clock->Now());
+    if (!sent.ok()) {
       err << "protean publish: error: " << r.id << " to " << r.stream << ": "
-          << entry.status().message() << "\n";
+          << sent.status().message() << "\n";
       code = kExitUsageOrLoadError;
       break;
     }
-    out << "published " << r.id << " to " << r.stream << " (" << *entry << ")\n";
+    out << "published " << r.id << " to " << sent->stream << " (" << sent->where << ")\n";
   }
   d->domain->Close();
   return code;
@@ -164,9 +165,13 @@ void RegisterPublishCommand(CLI::App& app, CommandContext& context) {
       "the payload, a JSON object (default {})");
   cmd->add_option("--id", o->flags.id, "message id (default: a random UUID)");
   cmd->add_flag("--event-store", o->flags.event_store, "write to the event store");
+  cmd->add_option_function<int64_t>(
+      "--priority", [o](const int64_t& p) { o->flags.priority = p; },
+      "metadata.domain.priority (default 0); with [server.priority_lanes] enabled, below its "
+      "threshold the message goes to {stream}:{backfill_suffix}");
   cmd->add_option("--file", o->file,
                   "JSON lines, one message each: {\"stream\",\"type\",\"data\",\"id\","
-                  "\"event_store\"} (- for standard input)");
+                  "\"event_store\",\"priority\"} (- for standard input)");
   cmd->add_option("--inbox", o->inbox,
                   "append the messages to FILE for `protean server --inbox FILE`");
   cmd->callback([o, &context] { context.exit_code = RunPublish(*o, context.out, context.err); });

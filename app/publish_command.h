@@ -1,6 +1,6 @@
 #pragma once
 // `protean publish [--domain PATH] [--env NAME] --stream NAME --type TYPE
-//                  [--data JSON] [--id ID] [--event-store] [--inbox FILE]`
+//                  [--data JSON] [--id ID] [--event-store] [--priority N] [--inbox FILE]`
 // `protean publish [--domain PATH] --file FILE|- [--stream NAME] [--type TYPE]
 //                  [--event-store] [--inbox FILE]`
 //

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/config/priority_lanes.h"
 #include "core/engine/handler_publisher.h"
 #include "core/engine/message.h"
 #include "core/internal/iso_time.h"
@@ -29,9 +30,9 @@ Result<PublishRequest> ParsePublishLine(std::string_view line, const PublishRequ
   PublishRequest r = defaults;
   for (const auto& [key, value] : j.items()) {
     if (key != "stream" && key != "type" && key != "data" && key != "id" &&
-        key != "event_store") {
+        key != "event_store" && key != "priority") {
       return Invalid("unknown key '" + key +
-                     "' (known: stream, type, data, id, event_store)");
+                     "' (known: stream, type, data, id, event_store, priority)");
     }
   }
   PROTEAN_RETURN_IF_ERROR(ReadString(j, "stream", &r.stream));
@@ -47,6 +48,12 @@ Result<PublishRequest> ParsePublishLine(std::string_view line, const PublishRequ
     }
     r.event_store = it->get<bool>();
   }
+  if (auto it = j.find("priority"); it != j.end()) {
+    if (!it->is_number_integer()) {
+      return Invalid("key 'priority': expected an integer, got " + it->dump());
+    }
+    r.priority = it->get<int64_t>();
+  }
   PROTEAN_RETURN_IF_ERROR(ValidatePublishRequest(r));
   return r;
 }
@@ -61,6 +68,9 @@ Status ValidatePublishRequest(const PublishRequest& r) {
   if (r.event_store && r.stream.find('-') == std::string::npos) {
     return Invalid("stream " + r.stream + ": an event-store stream is \"category-id\"");
   }
+  if (r.event_store && r.priority) {
+    return Invalid("priority: only for broker streams (priority lanes)");
+  }
   return Status::Ok();
 }
 
@@ -71,17 +81,19 @@ std::string PublishLine(const PublishRequest& r) {
   j["data"] = nlohmann::ordered_json::parse(r.data);
   if (!r.id.empty()) j["id"] = r.id;
   if (r.event_store) j["event_store"] = true;
+  if (r.priority) j["priority"] = *r.priority;
   return j.dump();
 }
 
-Result<std::string> SendPublishRequest(const PublishRequest& r, const EngineAdapters& adapters,
-                                       TimePoint now) {
+Result<PublishedAt> SendPublishRequest(const PublishRequest& r, const EngineAdapters& adapters,
+                                       const config::PriorityLanesConfig& lanes, TimePoint now) {
   MessageMetadata meta;
   meta.id = r.id;
   meta.type = r.type;
   meta.kind = "EVENT";
   meta.time = internal::FormatIsoTime(now);
   meta.stream = r.stream;
+  meta.priority = r.priority.value_or(0);
   if (r.event_store) {
     if (adapters.event_store == nullptr) return Invalid("no event store");
     Result<NewEventMessage> row = EncodeEventMessage(meta, r.stream, r.data);
@@ -90,17 +102,18 @@ Result<std::string> SendPublishRequest(const PublishRequest& r, const EngineAdap
     if (!position.ok()) {
       return Status(position.status().code(), "event_store: " + position.status().ToString());
     }
-    return "position " + std::to_string(*position);
+    return PublishedAt{r.stream, "position " + std::to_string(*position)};
   }
   Broker* broker = adapters.broker("default");
   if (broker == nullptr) return Invalid("no [brokers.default]");
   Result<Fields> fields = EncodeMessageFields(meta, r.data);
   if (!fields.ok()) return fields.status();
-  Result<std::string> entry = broker->Publish(r.stream, *fields);
+  const std::string stream = config::LaneStream(lanes, r.stream, meta.priority);
+  Result<std::string> entry = broker->Publish(stream, *fields);
   if (!entry.ok()) {
     return Status(entry.status().code(), "brokers.default: " + entry.status().ToString());
   }
-  return "entry " + *entry;
+  return PublishedAt{stream, "entry " + *entry};
 }
 
 }  // namespace protean::cli

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/config/priority_lanes.h"
 #include "core/engine/event_store_subscription.h"
 
 namespace protean::cli {
@@ -18,8 +19,14 @@ SubscriptionStatusRow BaseRow(const ResolvedHandler& r, const char* type) {
   return row;
 }
 
-SubscriptionStatusRow StreamRow(const ResolvedHandler& r, const StatusSources& src) {
+// `stream`: the handler's, or its backfill lane (`lane` its suffix).
+SubscriptionStatusRow StreamRow(const ResolvedHandler& r, const StatusSources& src,
+                                const std::string& stream, const std::string& lane = "") {
   SubscriptionStatusRow row = BaseRow(r, "stream");
+  if (!lane.empty()) {
+    row.name += "[" + lane + "]";
+    row.stream_category = stream;
+  }
   Broker* broker = src.broker;
   if (broker == nullptr || !broker->capabilities().consumer_groups) {
     row.note = "brokers.default has no consumer groups";
@@ -30,7 +37,6 @@ SubscriptionStatusRow StreamRow(const ResolvedHandler& r, const StatusSources& s
                ") lives inside the server process; ask its /readyz";
     return row;
   }
-  const std::string& stream = r.handler->stream;
   const std::string& group = r.handler->name;  // the group is named after the handler
   if (auto length = broker->Length(stream); length.ok()) {
     row.head_position = std::to_string(*length);
@@ -136,7 +142,10 @@ std::vector<SubscriptionStatusRow> CollectSubscriptionStatuses(
   std::vector<SubscriptionStatusRow> rows;
   for (const ResolvedHandler& r : handlers) {
     if (r.config.type == SubscriptionType::kStream) {
-      rows.push_back(StreamRow(r, sources));
+      rows.push_back(StreamRow(r, sources, r.handler->stream));
+      if (auto lane = config::BackfillLane(sources.priority_lanes, r.handler->stream)) {
+        rows.push_back(StreamRow(r, sources, *lane, sources.priority_lanes.backfill_suffix));
+      }
       continue;
     }
     if (!r.config.consumer_group_size) {

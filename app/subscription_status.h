@@ -24,6 +24,9 @@
 //  A memory event store, like an inline or memory broker, is "unknown"
 //  with a note: its state lives in the server process.
 //  status       "ok" (lag 0 and nothing pending), "lagging", "unknown".
+//  A stream subscription with priority lanes on has a second row,
+//  "Name[backfill]", measuring `{stream}:{backfill_suffix}` and its DLQ the
+//  same way.
 //
 // Protean's CLI has no circuit-breaker column: the breaker is state of a
 // live engine (its /readyz adds circuit_state per subscription that has
@@ -68,6 +71,10 @@ struct StatusSources {
   bool event_store_in_process = false;  // memory
   std::string instance;                 // --instance: positions of a named instance
   TimePoint now{};
+  // [server.priority_lanes] enabled: each stream subscription has a second
+  // row for its backfill lane, "Name[<backfill_suffix>]" (Protean's CLI
+  // shows the primary stream only).
+  config::PriorityLanesConfig priority_lanes;
 };
 
 std::vector<SubscriptionStatusRow> CollectSubscriptionStatuses(

@@ -68,6 +68,7 @@ int RunStatus(StatusOptions o, std::ostream& out, std::ostream& err) {
   sources.event_store_in_process =
       adapters.event_store != nullptr && adapters.event_store->provider() == "memory";
   sources.instance = o.instance;
+  sources.priority_lanes = d->domain->config().server.priority_lanes;
   sources.now = d->clock->Now();
   const std::vector<SubscriptionStatusRow> rows = CollectSubscriptionStatuses(*resolved, sources);
   if (o.json) {

@@ -255,6 +255,7 @@ std::vector<CheckResult> RunCheckers(const History& history) {
           internal::Circuit(ix),
           internal::Concurrency(ix),
           internal::Recovery(ix),
+          internal::Lanes(ix),
           internal::Expectations(ix, false)};
 }
 
@@ -290,6 +291,7 @@ CheckResult CheckConcurrency(const History& h) {
 CheckResult CheckRecovery(const History& h) {
   return internal::Recovery(internal::HistoryIndex(h));
 }
+CheckResult CheckLanes(const History& h) { return internal::Lanes(internal::HistoryIndex(h)); }
 CheckResult CheckExpectations(const History& h) {
   return internal::Expectations(internal::HistoryIndex(h), true);
 }

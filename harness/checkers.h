@@ -34,6 +34,10 @@
 //                      calls of a stream subscription at once (handler-call
 //                      ledger); with `ordered_by`, calls for one key never
 //                      overlap and start in publish order
+//   priority_lanes     with [server.priority_lanes] declared on: no backfill
+//                      message read while a primary one was waiting unread,
+//                      each lane's dead letters in its own DLQ; and a stream
+//                      subscription attempts only messages of its own streams
 //   expectations       the scenario's [expect] counts
 //
 // Each violation is one human-readable line naming the message / instance and
@@ -85,6 +89,7 @@ CheckResult CheckConvergence(const History& history);
 CheckResult CheckCircuit(const History& history);
 CheckResult CheckConcurrency(const History& history);
 CheckResult CheckRecovery(const History& history);
+CheckResult CheckLanes(const History& history);
 CheckResult CheckExpectations(const History& history);
 
 }  // namespace protean::harness

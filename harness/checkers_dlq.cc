@@ -90,7 +90,9 @@ void StreamPair(const HistoryIndex& ix, const SubInfo& sub, const std::vector<si
     }
   }
   const Ev& first = ix.event(pair.front());
-  const bool in_dlq = s.dlq || s.pending || ix.InFinalDlq(sub.stream, first.message_id);
+  const bool in_dlq =
+      s.dlq || s.pending || ix.InFinalDlq(sub.stream, first.message_id) ||
+      (!sub.backfill_stream.empty() && ix.InFinalDlq(sub.backfill_stream, first.message_id));
   const int64_t max = sub.attempts_max();
   const bool exhausted = s.failures >= max || s.last_failed_attempt >= max;
   const std::string where = ix.Where(ix.event(pair.back()).t, "", sub.name, first.message_id);
@@ -158,10 +160,14 @@ std::map<std::string, DlqTarget> DeclaredTargets(const HistoryIndex& ix) {
     const int64_t threshold = sub.config.dlq_alert_threshold.value_or(dlq.alert_threshold);
     const double hours = sub.config.dlq_retention_hours.value_or(dlq.retention_hours);
     const int64_t retention = static_cast<int64_t>(hours * 3600e6);
-    auto [it, fresh] = out.emplace(sub.stream + ":dlq", DlqTarget{threshold, retention});
-    if (!fresh) {
-      it->second.threshold = std::min(it->second.threshold, threshold);
-      it->second.retention_us = std::max(it->second.retention_us, retention);
+    // With priority lanes the backfill lane's DLQ is maintained too.
+    for (const std::string* stream : {&sub.stream, &sub.backfill_stream}) {
+      if (stream->empty()) continue;
+      auto [it, fresh] = out.emplace(*stream + ":dlq", DlqTarget{threshold, retention});
+      if (!fresh) {
+        it->second.threshold = std::min(it->second.threshold, threshold);
+        it->second.retention_us = std::max(it->second.retention_us, retention);
+      }
     }
   }
   return out;

@@ -74,6 +74,7 @@ void HistoryIndex::ReadHeader() {
     // The oracle's policies; streams as the harness named them (a test-mode
     // run prefixes them), else as declared.
     dlq_policy_ = DeclaredDlq(*declared);
+    lanes_policy_ = DeclaredLanes(*declared);
     drain_timeout_us_ = DeclaredDrainTimeoutUs(*declared);
     for (const auto& [name, j] : handlers->items()) {
       SubInfo s;
@@ -82,6 +83,7 @@ void HistoryIndex::ReadHeader() {
       s.event_store = s.config.event_store;
       const ordered_json* resolved = subs != nullptr ? Field(*subs, name.c_str()) : nullptr;
       s.stream = resolved != nullptr ? GetString(*resolved, "stream") : GetString(j, "stream");
+      if (!s.event_store) s.backfill_stream = lanes_policy_.BackfillOf(s.stream);
       subs_.emplace(name, std::move(s));
     }
   } else if (subs != nullptr && subs->is_object()) {
@@ -146,8 +148,10 @@ void HistoryIndex::ReadPublished(const Ev& e, const ordered_json& line) {
   p.type = e.detail;
   p.event_store = e.outcome == "event_store";
   for (const auto& [name, s] : subs_) {
-    const bool mine = p.event_store ? s.event_store && s.stream == Category(p.stream)
-                                    : !s.event_store && s.stream == p.stream;
+    const bool mine =
+        p.event_store ? s.event_store && s.stream == Category(p.stream)
+                      : !s.event_store && (s.stream == p.stream || (!s.backfill_stream.empty() &&
+                                                                    s.backfill_stream == p.stream));
     if (mine) p.subscriptions.push_back(name);
   }
   if (!p.entry_id.empty()) id_by_entry_[{p.stream, p.entry_id}] = p.message_id;

@@ -56,6 +56,9 @@ struct SubInfo {
   std::string name;
   bool event_store = false;
   std::string stream;  // broker stream, or event-store category
+  // [server.priority_lanes] declared: the backfill lane it also consumes
+  // ("" when off, and for event-store subscriptions).
+  std::string backfill_stream;
   SubPolicy config;
   int64_t attempts_max() const { return config.attempts_max(); }
 };
@@ -120,6 +123,7 @@ class HistoryIndex {
   // the oracle's, not the engine's resolved ones.
   bool declared() const { return declared_; }
   const DlqPolicy& dlq_policy() const { return dlq_policy_; }
+  const LanesPolicy& lanes_policy() const { return lanes_policy_; }
   // How far apart two readings of one moment may be: 0 in the simulation
   // ("memory" mode, or no mode); against real services the clock moves
   // between two events of one step and timers fire late.
@@ -184,6 +188,7 @@ class HistoryIndex {
   int64_t drain_timeout_us_ = 10'000'000;
   bool declared_ = false;
   DlqPolicy dlq_policy_;
+  LanesPolicy lanes_policy_;
   int64_t slack_us_ = 0;
   std::vector<Ev> events_;
   std::map<std::string, std::vector<size_t>, std::less<>> by_kind_;
@@ -237,6 +242,7 @@ CheckResult Concurrency(const HistoryIndex& ix);
 // instance (the `concurrent_min` expectation).
 int64_t MostConcurrentCalls(const HistoryIndex& ix);
 CheckResult Recovery(const HistoryIndex& ix);
+CheckResult Lanes(const HistoryIndex& ix);  // checkers_lanes.cc
 // `all_keys` false leaves out the keys another checker already enforces
 // (duplicates_*, alerts*, spread_min_fraction), so RunCheckers reports each
 // miss once.

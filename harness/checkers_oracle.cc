@@ -245,6 +245,18 @@ DlqPolicy DeclaredDlq(const ordered_json& declared) {
   return d;
 }
 
+LanesPolicy DeclaredLanes(const ordered_json& declared) {
+  LanesPolicy l;
+  const ordered_json* server = Child(declared, "server");
+  const ordered_json* lanes = server != nullptr ? Child(*server, "priority_lanes") : nullptr;
+  if (lanes == nullptr) return l;
+  if (const ordered_json* v = Child(*lanes, "enabled"); v && v->is_boolean()) l.enabled = *v;
+  if (const ordered_json* v = Child(*lanes, "backfill_suffix"); v && v->is_string()) {
+    l.backfill_suffix = v->get<std::string>();
+  }
+  return l;
+}
+
 int64_t DeclaredDrainTimeoutUs(const ordered_json& declared) {
   const ordered_json* server = Child(declared, "server");
   const ordered_json* v = server != nullptr ? Child(*server, "drain_timeout") : nullptr;

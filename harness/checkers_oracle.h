@@ -79,6 +79,20 @@ struct DlqPolicy {
   double check_interval_seconds = 60;
 };
 
+// [server.priority_lanes] as declared (Protean's defaults, domain/config.py:
+// 208-212: off, threshold 0, suffix "backfill"). With `enabled`, a stream
+// subscription also consumes `{stream}:{backfill_suffix}`, read only when the
+// primary stream is empty, dead-lettering to `{stream}:{backfill_suffix}:dlq`.
+struct LanesPolicy {
+  bool enabled = false;
+  std::string backfill_suffix = "backfill";
+  // The backfill lane of `stream` ("" when the lanes are off).
+  std::string BackfillOf(const std::string& stream) const {
+    return enabled ? stream + ":" + backfill_suffix : "";
+  }
+};
+LanesPolicy DeclaredLanes(const nlohmann::ordered_json& declared);
+
 // Resolves `handler`'s policy from the declared [domain.server] table and its
 // [handlers.<handler>] table, lowest level first: defaults, the server's
 // default profile (only when no higher level names one), server settings

@@ -103,10 +103,13 @@ bool HistoryRecorder::Converged(bool partitioned) const {
         }
       }
     } else {
-      auto msgs = stream_messages_.find(s.stream);
-      if (msgs == stream_messages_.end()) continue;
-      for (const std::string& id : msgs->second) {
-        if (!stream_final_.count({s.name, id})) return false;
+      for (const std::string* stream : {&s.stream, &s.backfill_stream}) {
+        if (stream->empty()) continue;
+        auto msgs = stream_messages_.find(*stream);
+        if (msgs == stream_messages_.end()) continue;
+        for (const std::string& id : msgs->second) {
+          if (!stream_final_.count({s.name, id})) return false;
+        }
       }
     }
   }

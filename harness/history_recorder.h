@@ -22,6 +22,7 @@ struct SubscriptionInfo {
   std::string name;
   std::string stream;  // stream, or event-store category
   bool event_store = false;
+  std::string backfill_stream;  // [server.priority_lanes]: the lane it also consumes, or ""
 };
 
 class HistoryRecorder final : public EngineObserver {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "core/config/priority_lanes.h"
 #include "harness/checkers.h"
 #include "harness/handler_ledger.h"
 #include "harness/history_recorder.h"
@@ -20,11 +21,22 @@ constexpr Duration kCheckEvery = Millis(100);
 constexpr Duration kSettle = Millis(500);
 constexpr int64_t kFinalEntriesMax = 1000000;
 
-std::vector<SubscriptionInfo> SubscriptionInfos(const std::vector<ResolvedHandler>& handlers) {
+// A stream subscription's streams: its own, and its backfill lane when
+// [server.priority_lanes] is enabled.
+std::vector<std::string> BrokerStreams(const World& world, const ResolvedHandler& h) {
+  std::vector<std::string> streams = {h.handler->stream};
+  const config::PriorityLanesConfig& lanes = world.domain().config().server.priority_lanes;
+  if (auto lane = config::BackfillLane(lanes, h.handler->stream)) streams.push_back(*lane);
+  return streams;
+}
+
+std::vector<SubscriptionInfo> SubscriptionInfos(const World& world) {
   std::vector<SubscriptionInfo> infos;
-  for (const ResolvedHandler& h : handlers) {
-    infos.push_back(
-        {h.handler->name, h.handler->stream, h.config.type == SubscriptionType::kEventStore});
+  for (const ResolvedHandler& h : world.handlers()) {
+    const bool event_store = h.config.type == SubscriptionType::kEventStore;
+    std::vector<std::string> streams = BrokerStreams(world, h);
+    infos.push_back({h.handler->name, h.handler->stream, event_store,
+                     event_store || streams.size() < 2 ? "" : streams[1]});
   }
   return infos;
 }
@@ -40,7 +52,7 @@ class ScenarioRun {
   void ScheduleFaults();
   void CheckDone();
   void Finish();
-  void RecordFinalPending(Broker& broker, const ResolvedHandler& r);
+  void RecordFinalPending(Broker& broker, const ResolvedHandler& r, const std::string& stream);
   void RecordFinalDlq(Broker& broker, const std::string& stream);
   void Check(RunOutput& out);
 
@@ -84,7 +96,7 @@ std::optional<std::string> ScenarioRun::Plan() {
 // Phase "start": the recorder and header, the workload and fault timelines,
 // then the initial instances at t = 0 and the convergence check.
 void ScenarioRun::Start() {
-  recorder_ = std::make_unique<HistoryRecorder>(SubscriptionInfos(world_->handlers()));
+  recorder_ = std::make_unique<HistoryRecorder>(SubscriptionInfos(*world_));
   world_->set_recorder(recorder_.get());
   RecordHandlerCalls(world_->scripted(), *recorder_, world_->loop());
   const int64_t end_ms = std::max(s_.heal_at_ms + s_.converge_within_ms, s_.min_duration_ms);
@@ -140,17 +152,18 @@ void ScenarioRun::CheckDone() {
   world_->loop().PostAfter(kCheckEvery, [this] { CheckDone(); });
 }
 
-void ScenarioRun::RecordFinalPending(Broker& broker, const ResolvedHandler& r) {
-  auto pending = broker.Pending(r.handler->stream, r.handler->name, "", kFinalEntriesMax);
+void ScenarioRun::RecordFinalPending(Broker& broker, const ResolvedHandler& r,
+                                     const std::string& stream) {
+  auto pending = broker.Pending(stream, r.handler->name, "", kFinalEntriesMax);
   if (!pending.ok()) return;
   for (const PendingEntry& p : *pending) {
     std::string message_id;
-    auto entry = broker.Range(r.handler->stream, p.id, p.id, 1);
+    auto entry = broker.Range(stream, p.id, p.id, 1);
     if (entry.ok() && !entry->empty()) {
       message_id = MessageIdOf((*entry)[0].fields);
     }
     recorder_->Record(world_->clock().Now(), "final_pending",
-                      {{"stream", r.handler->stream},
+                      {{"stream", stream},
                        {"subscription", r.handler->name},
                        {"entry_id", p.id},
                        {"message_id", message_id},
@@ -184,8 +197,10 @@ void ScenarioRun::Finish() {
   std::set<std::string> streams;
   for (const ResolvedHandler& r : world_->handlers()) {
     if (r.config.type != SubscriptionType::kStream) continue;
-    RecordFinalPending(broker, r);
-    streams.insert(r.handler->stream);
+    for (const std::string& stream : BrokerStreams(*world_, r)) {
+      RecordFinalPending(broker, r, stream);
+      streams.insert(stream);
+    }
   }
   for (const std::string& stream : streams) RecordFinalDlq(broker, stream);
   world_->MergeEvents();

@@ -91,12 +91,17 @@ WorkloadItem ReadWorkload(TableReader& r) {
   w.type = r.String("type", "Event");
   w.streams = r.Int("streams", 1, 1, 100000);
   w.undecodable = r.Bool("undecodable", false);
+  w.priority = r.OptionalInt("priority", -1000000, 1000000);
   w.payloads = ReadPayloads(r);
   if (w.undecodable && !w.payloads.empty()) {
     r.Fail("undecodable", kConfigInvalidValue, "an undecodable entry carries no payload");
   }
   if (w.event_store && w.undecodable) {
     r.Fail("undecodable", kConfigInvalidValue, "applies to target = \"stream\" only");
+  }
+  if (w.priority && (w.event_store || w.undecodable)) {
+    r.Fail("priority", kConfigInvalidValue,
+           "applies to decodable messages of target = \"stream\" only");
   }
   if (w.event_store && w.stream.find('-') != std::string::npos && w.streams > 1) {
     r.Fail("streams", kConfigInvalidValue, "with streams > 1, give a category (no '-') as stream");

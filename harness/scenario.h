@@ -27,6 +27,10 @@ struct WorkloadItem {
   std::string type = "Event";
   int64_t streams = 1;
   bool undecodable = false;
+  // metadata.domain.priority of each message (broker only); with
+  // [server.priority_lanes] enabled, below its threshold the message goes to
+  // `{stream}:{backfill_suffix}` (core/config/priority_lanes.h LaneStream).
+  std::optional<int64_t> priority;
   // The payloads published, as JSON text: message n of this item carries
   // payloads[n % size]; "{}" when empty. From `payload` (one JSON document
   // in a string) or `payloads_file` (JSON lines, relative to the scenario).

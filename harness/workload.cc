@@ -1,5 +1,6 @@
 #include "harness/workload.h"
 
+#include "core/config/priority_lanes.h"
 #include "core/engine/message.h"
 #include "harness/history_recorder.h"
 #include "harness/world.h"
@@ -63,9 +64,23 @@ void Workload::TryPublish(World& world, HistoryRecorder& recorder, const Publish
   } else {
     Fields fields = w.undecodable ? Fields{{"id", id}, {"data", "{}"}}
                                   : EncodeMessageFields(id, w.type, payload);
-    Result<std::string> r = adapters.broker("default")->Publish(world.Stream(w.stream), fields);
+    std::string stream = world.Stream(w.stream);
+    if (w.priority) {
+      // As `protean publish --priority` and Protean's outbox route it.
+      MessageMetadata meta;
+      meta.id = id;
+      meta.type = w.type;
+      meta.kind = "EVENT";
+      meta.priority = *w.priority;
+      Result<Fields> encoded = EncodeMessageFields(meta, payload);
+      PROTEAN_CHECK(encoded.ok());  // payloads are JSON objects (checked at load)
+      fields = std::move(*encoded);
+      stream =
+          config::LaneStream(world.domain().config().server.priority_lanes, stream, *w.priority);
+    }
+    Result<std::string> r = adapters.broker("default")->Publish(stream, fields);
     if (r.ok()) {
-      recorder.Published(now, world.Stream(w.stream), false, id, *r, w.undecodable ? "" : w.type,
+      recorder.Published(now, stream, false, id, *r, w.undecodable ? "" : w.type,
                          w.undecodable ? "{}" : payload);
     } else {
       failed = Status(r.status().code(), "broker publish failed: " + r.status().ToString());

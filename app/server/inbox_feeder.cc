@@ -10,10 +10,12 @@
 namespace protean::cli {
 
 InboxFeeder::InboxFeeder(
-    std::string path, EngineAdapters adapters, const Clock& clock,
+    std::string path, EngineAdapters adapters, config::PriorityLanesConfig lanes,
+    const Clock& clock,
     std::function<void(LogLevel, const std::string&, const std::string&)> log, Duration interval)
     : path_(std::move(path)),
       adapters_(std::move(adapters)),
+      lanes_(std::move(lanes)),
       clock_(clock),
       log_(std::move(log)),
       interval_(interval) {}
@@ -51,7 +53,7 @@ int64_t InboxFeeder::PollOnce() {
                                                          " (skipped)");
       } else {
         if (r->id.empty()) r->id = DerivedUuid("inbox\n" + path_ + "\n" + std::to_string(number));
-        Result<std::string> sent = SendPublishRequest(*r, adapters_, clock_.Now());
+        Result<PublishedAt> sent = SendPublishRequest(*r, adapters_, lanes_, clock_.Now());
         if (!sent.ok()) {
           const std::string text = where + ": " + sent.status().message() + " (retrying)";
           if (text != failing_) log_(LogLevel::kWarning, "inbox.publish_failed", text);
@@ -61,7 +63,7 @@ int64_t InboxFeeder::PollOnce() {
         failing_.clear();
         ++published;
         log_(LogLevel::kInfo, "inbox.published",
-             where + ": " + r->id + " to " + r->stream + " (" + *sent + ")");
+             where + ": " + r->id + " to " + sent->stream + " (" + sent->where + ")");
       }
     }
     offset_ = next_offset;

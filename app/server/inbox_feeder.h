@@ -25,6 +25,7 @@
 
 #include "app/server/periodic_thread.h"
 #include "core/clock.h"
+#include "core/config/domain_config.h"
 #include "core/engine/engine.h"
 #include "core/engine/log.h"
 #include "core/time.h"
@@ -33,7 +34,8 @@ namespace protean::cli {
 
 class InboxFeeder {
  public:
-  InboxFeeder(std::string path, EngineAdapters adapters, const Clock& clock,
+  InboxFeeder(std::string path, EngineAdapters adapters, config::PriorityLanesConfig lanes,
+              const Clock& clock,
               std::function<void(LogLevel, const std::string& event, const std::string& text)> log,
               Duration interval);
   ~InboxFeeder();
@@ -49,7 +51,8 @@ class InboxFeeder {
 
  private:
   std::string path_;
-  EngineAdapters adapters_;  // pointers to the adapters (a copy of the list)
+  EngineAdapters adapters_;
+  config::PriorityLanesConfig lanes_;  // routes a low priority to the backfill lane  // pointers to the adapters (a copy of the list)
   const Clock& clock_;
   std::function<void(LogLevel, const std::string&, const std::string&)> log_;
   Duration interval_;

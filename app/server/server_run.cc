@@ -365,8 +365,10 @@ void ServerProcess::AddCircuitStates(nlohmann::json& subscriptions) const {
   for (nlohmann::json& detail : subscriptions["details"]) {
     for (const std::shared_ptr<Subscription>& sub : engine_->subscriptions()) {
       const auto* stream = dynamic_cast<const StreamSubscription*>(sub.get());
-      if (stream == nullptr || detail.value("handler_name", "") != stream->name() ||
-          detail.value("stream_category", "") != stream->stream()) {
+      if (stream == nullptr || detail.value("handler_name", "") != stream->name()) continue;
+      const std::string category = detail.value("stream_category", "");
+      // One breaker for both lanes: the backfill lane's entry shows it too.
+      if (category != stream->stream() && category != stream->backfill_stream().value_or("")) {
         continue;
       }
       detail["circuit_state"] = std::string(CircuitStateName(stream->circuit_state()));
@@ -380,6 +382,12 @@ void ServerProcess::MakeRefresher() {
     const auto* es = dynamic_cast<const EventStoreSubscription*>(sub.get());
     subs.push_back({sub->name(), sub->stream(), es == nullptr,
                     es != nullptr ? es->position_stream() : std::string()});
+    // [server.priority_lanes]: the backfill lane is measured as a stream of
+    // its own (lag, pending and DLQ depth in /readyz and the gauges).
+    const auto* stream = dynamic_cast<const StreamSubscription*>(sub.get());
+    if (stream != nullptr && stream->backfill_stream()) {
+      subs.push_back({sub->name(), *stream->backfill_stream(), true, std::string()});
+    }
   }
   Domain& domain = *d_->domain;
   Broker* broker = domain.adapters().broker("default");
@@ -439,7 +447,7 @@ int ServerProcess::Run() {
   refresher_->Start();
   if (!o_.inbox.empty()) {
     inbox_ = std::make_unique<InboxFeeder>(
-        o_.inbox, d_->domain->adapters(), clock_,
+        o_.inbox, d_->domain->adapters(), d_->domain->config().server.priority_lanes, clock_,
         [this](LogLevel level, const std::string& event, const std::string& text) {
           LogRecord f;
           f.instance = self_.instance;

@@ -41,7 +41,6 @@ bool OutboxOn(const toml::table& root) {
   return Flag(root, "enable_outbox", false) || StreamIsDefault(root);
 }
 bool EnableOutboxSet(const toml::table& root) { return Flag(root, "enable_outbox", false); }
-bool LanesOn(const toml::table& root) { return Flag(root, "server.priority_lanes.enabled", false); }
 bool VersionRetryOn(const toml::table& root) {
   return Flag(root, "server.version_retry.enabled", true);
 }
@@ -229,12 +228,12 @@ constexpr ProteanKey kKeys[] = {
      "DLQ maintenance; alert_callback is a dotted name (a registered C++ callback here)",
      "server/dlq_maintenance.py:39-66,95-99"},
     {"server.health", true, KS::kHonoured, "health probes", "server/health.py:429-435"},
-    {"server.priority_lanes", true, KS::kUnsupported,
-     "routes low-priority messages to a backfill lane ({stream}:backfill) drained after the "
-     "primary one",
-     "domain/config.py:208-212; server/subscription/stream_subscription.py:182-186; "
-     "server/outbox_processor.py:118-121",
-     LanesOn},
+    {"server.priority_lanes", true, KS::kHonoured,
+     "routes messages with priority < threshold to a backfill lane ({stream}:backfill, DLQ "
+     "{stream}:backfill:dlq) read only when the primary stream is empty",
+     "domain/config.py:205-212; domain/validation.py:370-419; "
+     "server/subscription/stream_subscription.py:182-186,360-384,599-625,934-938; "
+     "server/outbox_processor.py:118-121,637-645"},
     {"server.partitioning", true, KS::kUnsupported,
      "leases and fencing of partitioned (sequential_by) streams",
      "server/subscription/partitioned_stream_subscription.py:143-157"},

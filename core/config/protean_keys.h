@@ -50,7 +50,7 @@ struct ProteanKey {
   std::string_view protean;  // what Protean does with it
   std::string_view source;   // where Protean reads it, "server/engine.py:300-312"
   // kUnsupported/kPartial: whether the setting is in effect in Protean given
-  // the resolved table (null: whenever it is set). `[server.priority_lanes]`
+  // the resolved table (null: whenever it is set). `[server.version_retry]`
   // does nothing in Protean unless enabled = true, so it is only reported then.
   bool (*active)(const toml::table& root) = nullptr;
 };

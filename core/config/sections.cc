@@ -208,6 +208,31 @@ HealthConfig ReadHealth(TableReader& health) {
   return config;
 }
 
+// Protean's checks (domain/validation.py:370-419): enabled a bool, threshold
+// a number (not a bool), backfill_suffix a non-empty string. Stricter here,
+// each a clear error instead of a lane nobody reads: an unknown key, a suffix
+// with ':' (the lane would look like a partition stream `{stream}:{key}`, and
+// `protean dlq` could not tell the streams apart) and the suffix "dlq" (the
+// lane would be the primary's DLQ).
+PriorityLanesConfig ReadPriorityLanes(TableReader& lanes) {
+  PriorityLanesConfig config;
+  config.enabled = lanes.Bool("enabled", config.enabled);
+  config.threshold = lanes.Double("threshold", config.threshold);
+  const toml::node* suffix = lanes.table().get("backfill_suffix");
+  config.backfill_suffix = lanes.String("backfill_suffix", config.backfill_suffix);
+  const std::string& s = config.backfill_suffix;
+  const bool blank = s.find_first_not_of(" \t\r\n") == std::string::npos;
+  if (blank || s.find(':') != std::string::npos || s == "dlq") {
+    internal::ThrowAt(kConfigInvalidValue, suffix, lanes.file(), lanes.KeyPath("backfill_suffix"),
+                      blank ? "must be a non-empty string (Protean: domain/validation.py:413-419)"
+                      : s == "dlq"
+                          ? "\"dlq\" would make the backfill lane the primary stream's DLQ"
+                          : "must not contain ':' (a lane is `{stream}:{backfill_suffix}`)");
+  }
+  lanes.RejectUnknownKeys();
+  return config;
+}
+
 DlqConfig ReadDlq(TableReader& dlq) {
   DlqConfig config;
   config.enabled = dlq.Bool("enabled", config.enabled);
@@ -258,10 +283,12 @@ ServerConfig ReadServer(TableReader& server) {
                                "event_store_subscription", "subscriptions", "profiles"}) {
     server.Ignore(key);
   }
+  TableReader lanes = server.Table("priority_lanes");
+  config.priority_lanes = ReadPriorityLanes(lanes);
   // Protean's sections this engine does not implement: accepted (they must be
   // tables) and reported by UnsupportedKeys.
-  for (std::string_view key : {"broker_subscription", "version_retry", "transient_retry",
-                               "priority_lanes", "partitioning"}) {
+  for (std::string_view key :
+       {"broker_subscription", "version_retry", "transient_retry", "partitioning"}) {
     server.OptionalTable(key);
   }
   server.RejectUnknownKeys();

@@ -105,6 +105,18 @@ struct SecurityConfig {
   int64_t admin_requests_per_minute = 30;  // per key, 1..1000000
 };
 
+// [server.priority_lanes]: Protean's two-lane routing (domain/config.py:
+// 205-212, validated as in domain/validation.py:370-419). With `enabled`, a
+// stream subscription also consumes `{stream}:{backfill_suffix}`, read only
+// when the primary stream returned nothing, with its own DLQ
+// `{stream}:{backfill_suffix}:dlq`; a message published with a priority
+// strictly below `threshold` goes to that lane (core/config/priority_lanes.h).
+struct PriorityLanesConfig {
+  bool enabled = false;
+  double threshold = 0;                      // Protean: an int or a float, not a bool
+  std::string backfill_suffix = "backfill";  // non-empty, no ':' , not "dlq"
+};
+
 // [server]. Subscriptions, profiles, [server.stream_subscription] and the
 // other subscription keys are resolved per handler by SubscriptionResolver
 // (core/config/subscription_resolver.h), which reads the loaded table in place.
@@ -112,6 +124,7 @@ struct ServerConfig {
   HealthConfig health;
   DlqConfig dlq;
   SecurityConfig security;
+  PriorityLanesConfig priority_lanes;
   Duration drain_timeout = Seconds(10);  // (0, 1e9] s
   // Engine processes, for check's connection budget (Protean: --workers).
   std::optional<int64_t> workers;  // 1..1024 when present

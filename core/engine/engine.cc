@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/config/priority_lanes.h"
 #include "core/config/redaction.h"
 #include "core/engine/event_store_subscription.h"
 #include "core/engine/internal/call_isolated.h"
@@ -145,6 +146,7 @@ Status Engine::AddSubscription(const HandlerRegistration& handler,
   deps.idle_poll = options_.idle_poll;
   deps.idle_poll_max = options_.idle_poll_max;
   deps.blocking_read_max = options_.blocking_read_max;
+  deps.priority_lanes = options_.priority_lanes;
   if (config.type == SubscriptionType::kStream) {
     Broker* broker = adapters_.broker("default");
     if (broker == nullptr) {
@@ -194,18 +196,25 @@ void Engine::Start() {
 
 std::vector<Engine::DlqTarget> Engine::DlqTargets() const {
   // One target per DLQ stream. Handlers sharing a stream: the longest
-  // retention (keep more) and the lowest threshold (alert sooner) win.
+  // retention (keep more) and the lowest threshold (alert sooner) win. With
+  // priority lanes, the backfill lane's DLQ too (Protean's
+  // server/dlq_maintenance.py:220-226).
   std::map<std::string, DlqTarget> by_stream;
   for (const auto& s : subs_) {
     if (s->type() != SubscriptionType::kStream) continue;
     const SubscriptionConfig& c = s->config();
-    DlqTarget t{DlqStreamName(s->stream()),
-                c.dlq_retention_hours.value_or(options_.dlq.retention_hours),
-                c.dlq_alert_threshold.value_or(options_.dlq.alert_threshold)};
-    auto [it, inserted] = by_stream.emplace(t.stream, t);
-    if (!inserted) {
-      it->second.retention_hours = std::max(it->second.retention_hours, t.retention_hours);
-      it->second.threshold = std::min(it->second.threshold, t.threshold);
+    std::vector<std::string> dlqs = {DlqStreamName(s->stream())};
+    if (auto lane = config::BackfillLane(options_.priority_lanes, s->stream())) {
+      dlqs.push_back(DlqStreamName(*lane));
+    }
+    for (const std::string& dlq : dlqs) {
+      DlqTarget t{dlq, c.dlq_retention_hours.value_or(options_.dlq.retention_hours),
+                  c.dlq_alert_threshold.value_or(options_.dlq.alert_threshold)};
+      auto [it, inserted] = by_stream.emplace(t.stream, t);
+      if (!inserted) {
+        it->second.retention_hours = std::max(it->second.retention_hours, t.retention_hours);
+        it->second.threshold = std::min(it->second.threshold, t.threshold);
+      }
     }
   }
   std::vector<DlqTarget> out;

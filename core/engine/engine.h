@@ -93,10 +93,11 @@ struct EngineOptions {
   DlqSettings dlq;
   Duration idle_poll = Millis(10);  // see SubscriptionDeps
   Duration idle_poll_max = Millis(250);
-  Duration blocking_read_max = Seconds(1);  // see SubscriptionDeps
-  Duration readiness_refresh = Seconds(1);  // how often adapters are pinged for Ready()
-  Duration liveness_bound = Seconds(5);     // Live() is 503 once the loop is this late
-  LogSink log;                              // null: FormatLogText lines on stderr
+  Duration blocking_read_max = Seconds(1);     // see SubscriptionDeps
+  config::PriorityLanesConfig priority_lanes;  // [server.priority_lanes], see SubscriptionDeps
+  Duration readiness_refresh = Seconds(1);     // how often adapters are pinged for Ready()
+  Duration liveness_bound = Seconds(5);        // Live() is 503 once the loop is this late
+  LogSink log;                                 // null: FormatLogText lines on stderr
 };
 
 struct HealthResponse {

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/config/priority_lanes.h"
 #include "core/engine/backoff.h"
 
 namespace protean {
@@ -21,13 +22,56 @@ std::optional<std::string> PayloadKey(const std::string& data, const std::string
   return it->is_string() ? it->get<std::string>() : it->dump();
 }
 
+// Entries of the backfill lane are held under "b|<id>": both lanes hand out
+// the same ids (a Redis id never has a '|').
+constexpr std::string_view kBackfillKey = "b|";
+
+bool IsBackfillKey(const std::string& key) { return key.starts_with(kBackfillKey); }
+
+// The entry's own id in its stream.
+std::string RawId(const std::string& key) {
+  return IsBackfillKey(key) ? key.substr(kBackfillKey.size()) : key;
+}
+
+// Entries read from the backfill lane, keyed as such.
+void TagBackfill(std::vector<StreamEntry>* entries) {
+  for (StreamEntry& e : *entries) e.id = std::string(kBackfillKey) + e.id;
+}
+
+// The lane of `key`, for offloaded calls that captured both handles.
+const GroupHandle& Pick(const GroupHandle& primary, const std::optional<GroupHandle>& backfill,
+                        const std::string& key) {
+  if (!IsBackfillKey(key)) return primary;
+  PROTEAN_CHECK(backfill.has_value());
+  return *backfill;
+}
+
+// The held keys split by lane, as entry ids: {primary ids, backfill ids}.
+std::pair<std::vector<std::string>, std::vector<std::string>> SplitByLane(
+    const std::vector<std::string>& keys) {
+  std::pair<std::vector<std::string>, std::vector<std::string>> out;
+  for (const std::string& k : keys) (IsBackfillKey(k) ? out.second : out.first).push_back(RawId(k));
+  return out;
+}
+
+// A held entry decoded as what it is in its own stream (its own id).
+Result<Message> DecodeHeld(const std::string& stream, const StreamEntry& held) {
+  if (!IsBackfillKey(held.id)) return DecodeMessage(stream, held);
+  StreamEntry raw = held;
+  raw.id = RawId(held.id);
+  return DecodeMessage(stream, raw);
+}
+
 }  // namespace
+
 StreamSubscription::StreamSubscription(SubscriptionDeps deps, Broker* broker,
                                        const HandlerRegistration& handler,
                                        SubscriptionConfig config)
     : SubscriptionBase(std::move(deps), handler, std::move(config)),
       group_{broker, handler.stream, handler.name, consumer_},
       breaker_(config_.circuit_breaker_threshold, SecondsF(config_.circuit_breaker_reset_seconds)) {
+  backfill_stream_ = config::BackfillLane(deps_.priority_lanes, handler.stream);
+  if (backfill_stream_) backfill_ = GroupHandle{broker, *backfill_stream_, handler.name, consumer_};
   MetricsRegistry& m = *deps_.metrics;
   dlq_routed_ = m.GetCounter("protean_subscription_dlq_routed", labels_);
   dropped_ = m.GetCounter("protean_subscription_dropped", labels_);
@@ -46,8 +90,9 @@ void StreamSubscription::Start() {
   // A failed create is not fatal: ReadNew recreates a missing group.
   Offload<bool>(
       InFlight::kSetup,
-      [g = group_]() -> Result<bool> {
+      [g = group_, b = backfill_]() -> Result<bool> {
         Status st = g.broker->CreateGroup(g.stream, g.group, GroupStart::kBeginning);
+        if (st.ok() && b) st = b->broker->CreateGroup(b->stream, b->group, GroupStart::kBeginning);
         if (!st.ok()) return st;
         return true;
       },
@@ -58,8 +103,17 @@ void StreamSubscription::Start() {
   // a read whose reply was lost): they are re-read through the group.
   Offload<std::vector<StreamEntry>>(
       InFlight::kSetup,
-      [g = group_] {
-        return g.broker->ReadPending(g.stream, g.group, g.consumer, kAllPending, 1000);
+      [g = group_, b = backfill_]() -> Result<std::vector<StreamEntry>> {
+        auto pending = g.broker->ReadPending(g.stream, g.group, g.consumer, kAllPending, 1000);
+        if (!pending.ok() || !b) return pending;
+        // The lane's group may not exist yet (its create is the other
+        // offload): created here too, idempotently, before its pending read.
+        (void)b->broker->CreateGroup(b->stream, b->group, GroupStart::kBeginning);
+        auto lane = b->broker->ReadPending(b->stream, b->group, b->consumer, kAllPending, 1000);
+        if (!lane.ok()) return lane.status();
+        TagBackfill(&*lane);
+        for (StreamEntry& e : *lane) pending->push_back(std::move(e));
+        return pending;
       },
       [this](Result<std::vector<StreamEntry>> r) {
         if (r.ok()) {
@@ -72,6 +126,26 @@ void StreamSubscription::Start() {
         ScheduleHeartbeat();
         MaybeIdle();
       });
+}
+
+const GroupHandle& StreamSubscription::LaneOf(const std::string& key) const {
+  if (!IsBackfillKey(key)) return group_;
+  PROTEAN_CHECK(backfill_.has_value());
+  return *backfill_;
+}
+
+EngineEvent StreamSubscription::Event(EngineEventKind kind, const std::string& key,
+                                      const std::string& message_id, int64_t attempt) const {
+  EngineEvent e = SubscriptionBase::Event(kind, RawId(key), message_id, attempt);
+  e.stream = LaneOf(key).stream;
+  return e;
+}
+
+void StreamSubscription::LogMessage(LogLevel level, std::string event, const std::string& key,
+                                    const Message* m, const std::string& message_id,
+                                    int64_t attempt, std::string text) const {
+  SubscriptionBase::LogMessage(level, std::move(event), RawId(key), m, message_id, attempt,
+                               std::move(text), IsBackfillKey(key) ? LaneOf(key).stream : "");
 }
 
 void StreamSubscription::Enqueue(std::deque<Delivery>* queue, Delivery delivery) {
@@ -109,19 +183,33 @@ void StreamSubscription::Tick() {
       group_.broker->capabilities().blocking_reads
           ? std::min(Millis(config_.blocking_timeout_ms), deps_.blocking_read_max)
           : Duration{0};
-  // Set by the read (on the worker), read when it is done (on the loop).
-  auto recreated = std::make_shared<bool>(false);
+  // Set by the read (on the worker), read when it is done (on the loop): the
+  // streams whose group the read recreated.
+  auto recreated = std::make_shared<std::vector<std::string>>();
   const TimePoint asked = deps_.loop->Now();
   Offload<std::vector<StreamEntry>>(
       InFlight::kFetch,
-      [g = group_, count, block, recreated] {
-        const int64_t before = g.broker->GroupRecreations(g.stream, g.group);
-        auto read = g.broker->ReadNew(g.stream, g.group, g.consumer, count, block);
-        *recreated = g.broker->GroupRecreations(g.stream, g.group) > before;
-        return read;
+      [g = group_, b = backfill_, count, block, recreated] {
+        auto read_new = [&](const GroupHandle& lane, Duration lane_block) {
+          const int64_t before = lane.broker->GroupRecreations(lane.stream, lane.group);
+          auto read =
+              lane.broker->ReadNew(lane.stream, lane.group, lane.consumer, count, lane_block);
+          if (lane.broker->GroupRecreations(lane.stream, lane.group) > before) {
+            recreated->push_back(lane.stream);
+          }
+          return read;
+        };
+        // Priority lanes: the primary without blocking, then, only when it
+        // returned nothing, the backfill lane with the block
+        // (stream_subscription.py:360-384,573-625).
+        auto read = read_new(g, b ? Duration{0} : block);
+        if (!b || !read.ok() || !read->empty()) return read;
+        auto lane = read_new(*b, block);
+        if (lane.ok()) TagBackfill(&*lane);
+        return lane;
       },
       [this, recreated, asked](Result<std::vector<StreamEntry>> r) {
-        if (*recreated) GroupRecreated();
+        for (const std::string& stream : *recreated) GroupRecreated(stream);
         const bool late = deps_.loop->Now() - asked >= SecondsF(config_.claim_idle_seconds);
         if (late && r.ok() && !r->empty()) {
           KeepStillOurs(std::move(*r));
@@ -139,10 +227,13 @@ void StreamSubscription::Tick() {
 void StreamSubscription::KeepStillOurs(std::vector<StreamEntry> entries) {
   Offload<std::vector<StreamEntry>>(
       InFlight::kFetch,
-      [g = group_, entries = std::move(entries)]() mutable -> Result<std::vector<StreamEntry>> {
+      [g = group_, b = backfill_,
+       entries = std::move(entries)]() mutable -> Result<std::vector<StreamEntry>> {
         std::vector<StreamEntry> ours;
         for (StreamEntry& entry : entries) {
-          Result<int64_t> touched = g.broker->Touch(g.stream, g.group, g.consumer, {entry.id});
+          const GroupHandle& lane = Pick(g, b, entry.id);
+          Result<int64_t> touched =
+              lane.broker->Touch(lane.stream, lane.group, lane.consumer, {RawId(entry.id)});
           if (!touched.ok()) return touched.status();
           if (*touched > 0) ours.push_back(std::move(entry));
         }
@@ -157,18 +248,19 @@ void StreamSubscription::KeepStillOurs(std::vector<StreamEntry> entries) {
 // The broker had lost the group (its stream deleted, or a Redis restarted
 // without persistence: every pending entry and acked position gone with it);
 // the read recreated it from the beginning. Said once per recreation.
-void StreamSubscription::GroupRecreated() {
+void StreamSubscription::GroupRecreated(const std::string& stream) {
   LogRecord log;
   log.level = LogLevel::kWarning;
   log.at = deps_.loop->Now();
   log.instance = deps_.instance;
   log.event = "subscription.group_recreated";
-  log.With("handler", handler_.name).With("stream", handler_.stream).With("group", handler_.name);
-  log.message = "consumer group " + handler_.name + " of stream " + handler_.stream +
+  log.With("handler", handler_.name).With("stream", stream).With("group", handler_.name);
+  log.message = "consumer group " + handler_.name + " of stream " + stream +
                 " was missing (deleted, or lost by a broker restart without persistence); "
                 "recreated from the beginning";
   deps_.log(log);
   EngineEvent e = Event(EngineEventKind::kError, "", "", 0);
+  e.stream = stream;
   e.outcome = "group_recreated";
   e.detail = log.message;
   Report(std::move(e));
@@ -227,12 +319,13 @@ void StreamSubscription::Dispatch() {
     const size_t share = std::min<size_t>((queued + lanes_free - 1) / lanes_free, per_lane_max);
     std::vector<AttemptRunner::Item> items;
     std::set<std::string> keys;
-    for (std::deque<Delivery>* queue : {&ready_, &batch_}) {
+    // Priority lanes: queued primary entries before queued backfill ones.
+    for (const auto& [queue, backfill_pass] : DispatchOrder()) {
       std::deque<Delivery> left;
       while (!queue->empty()) {
         Delivery d = std::move(queue->front());
         queue->pop_front();
-        if (items.size() >= share) {
+        if (items.size() >= share || (backfill_ && IsBackfillKey(d.entry.id) != backfill_pass)) {
           left.push_back(std::move(d));
           continue;
         }
@@ -246,7 +339,7 @@ void StreamSubscription::Dispatch() {
         if (config_.ordered_by) {
           // The key decides the lane: decoded here (a payload that does not
           // decode goes to the DLQ at once; it has no key to wait for).
-          Result<Message> decoded = DecodeMessage(handler_.stream, *entry);
+          Result<Message> decoded = DecodeHeld(LaneOf(entry->id).stream, *entry);
           if (!decoded.ok()) {
             MoveToDlq(entry->id, entry->delivery_count,
                       "undecodable: " + decoded.status().message(), MessageIdOf(entry->fields));
@@ -265,8 +358,8 @@ void StreamSubscription::Dispatch() {
           }
         } else {
           // Decoded (and its checksum checked) on the worker, off the loop.
-          item.decode = [stream = &handler_.stream, entry] {
-            return DecodeMessage(*stream, *entry);
+          item.decode = [stream = &LaneOf(entry->id).stream, entry] {
+            return DecodeHeld(*stream, *entry);
           };
         }
         item.done = [this, entry](const AttemptResult& r) { OnAttempt(*entry, r); };
@@ -282,6 +375,13 @@ void StreamSubscription::Dispatch() {
   }
   if (ready_.empty() && batch_.empty() && !runner_.busy()) FlushAcks();
   MaybeIdle();
+}
+
+std::vector<std::pair<std::deque<StreamSubscription::Delivery>*, bool>>
+StreamSubscription::DispatchOrder() {
+  std::vector<std::pair<std::deque<Delivery>*, bool>> order = {{&ready_, false}, {&batch_, false}};
+  if (backfill_) order.insert(order.end(), {{&ready_, true}, {&batch_, true}});
+  return order;
 }
 
 void StreamSubscription::OnSequenceDone() {
@@ -396,8 +496,8 @@ void StreamSubscription::OnAttempt(const StreamEntry& entry, const AttemptResult
 Message StreamSubscription::FallbackMessage(const StreamEntry& entry) {
   Message m;
   m.id = MessageIdOf(entry.fields);
-  m.stream = handler_.stream;
-  m.source_id = entry.id;
+  m.stream = LaneOf(entry.id).stream;
+  m.source_id = RawId(entry.id);
   m.attempt = entry.delivery_count > 0 ? entry.delivery_count : 1;
   return m;
 }
@@ -458,7 +558,11 @@ void StreamSubscription::Redeliver(const std::string& id) {
   }
   Offload<std::optional<StreamEntry>>(
       InFlight::kRedeliver,
-      [g = group_, id] { return g.broker->Redeliver(g.stream, g.group, g.consumer, id); },
+      [g = LaneOf(id), id]() -> Result<std::optional<StreamEntry>> {
+        auto r = g.broker->Redeliver(g.stream, g.group, g.consumer, RawId(id));
+        if (r.ok() && r->has_value()) (*r)->id = id;  // keyed as held
+        return r;
+      },
       [this, id, failed_attempt](Result<std::optional<StreamEntry>> r) {
         OnRedelivered(id, failed_attempt, std::move(r));
       });
@@ -468,7 +572,7 @@ void StreamSubscription::OnRedelivered(const std::string& id, int64_t failed_att
                                        Result<std::optional<StreamEntry>> r) {
   if (!r.ok()) {
     // Still pending with us (nothing changed): try again after the same delay.
-    Error("redeliver", r.status(), "redeliver " + id);
+    Error("redeliver", r.status(), "redeliver " + LaneOf(id).stream + " " + RawId(id));
     if (running()) ScheduleRetry(id, failed_attempt);
     MaybeIdle();
     return;
@@ -498,9 +602,10 @@ void StreamSubscription::OnRedelivered(const std::string& id, int64_t failed_att
 void StreamSubscription::MoveToDlq(const std::string& id, int64_t attempts,
                                    const std::string& reason, const std::string& message_id) {
   PROTEAN_CHECK(Holds(id));
+  const GroupHandle& lane = LaneOf(id);
   DlqMetadata meta;
-  meta.original_stream = group_.stream;
-  meta.original_id = id;
+  meta.original_stream = lane.stream;
+  meta.original_id = RawId(id);
   meta.consumer_group = group_.group;
   meta.consumer = group_.consumer;
   meta.last_failure = deps_.loop->Now();
@@ -510,7 +615,9 @@ void StreamSubscription::MoveToDlq(const std::string& id, int64_t attempts,
   meta.reason = reason;
   Offload<bool>(
       InFlight::kDlqMove,
-      [g = group_, id, meta] { return g.broker->MoveToDlq(g.stream, g.group, id, meta); },
+      [g = lane, raw = RawId(id), meta] {
+        return g.broker->MoveToDlq(g.stream, g.group, raw, meta);
+      },
       [this, id, attempts, reason, message_id](Result<bool> r) {
         EngineEvent e = Event(EngineEventKind::kDlqMoved, id, message_id, attempts);
         e.detail = reason;
@@ -518,7 +625,7 @@ void StreamSubscription::MoveToDlq(const std::string& id, int64_t attempts,
           Forget(id);
           dlq_routed_->Inc();
           LogMessage(LogLevel::kError, "dlq.moved", id, nullptr, message_id, attempts,
-                     "moved to " + DlqStreamName(group_.stream) + ": " + reason);
+                     "moved to " + DlqStreamName(LaneOf(id).stream) + ": " + reason);
           Report(std::move(e));
         } else if (r.ok()) {
           // No longer pending with the group: another consumer moved or acked it.
@@ -528,7 +635,7 @@ void StreamSubscription::MoveToDlq(const std::string& id, int64_t attempts,
           Report(std::move(e));
         } else {
           // The message stays pending; the next delivery tries the move again.
-          Error("dlq_move", r.status(), "dlq move " + id);
+          Error("dlq_move", r.status(), "dlq move " + LaneOf(id).stream + " " + RawId(id));
           e.kind = EngineEventKind::kDlqMoveFailed;
           e.detail = r.status().ToString();
           Report(std::move(e));
@@ -555,7 +662,18 @@ void StreamSubscription::FlushAcks() {
   // Reported even after Abandon: the ack reached (or failed at) the broker.
   OffloadPastAbandon<int64_t>(
       InFlight::kAck,
-      [g = group_, ids = std::move(ids)] { return g.broker->Ack(g.stream, g.group, ids); },
+      [g = group_, b = backfill_, ids = std::move(ids)]() -> Result<int64_t> {
+        auto [primary, backfill] = SplitByLane(ids);
+        int64_t acked = 0;
+        if (!primary.empty()) {
+          PROTEAN_ASSIGN_OR_RETURN(acked, g.broker->Ack(g.stream, g.group, primary));
+        }
+        if (!backfill.empty()) {
+          PROTEAN_ASSIGN_OR_RETURN(int64_t lane, b->broker->Ack(b->stream, b->group, backfill));
+          acked += lane;
+        }
+        return acked;
+      },
       [this, acks](Result<int64_t> r) { OnAcked(*acks, std::move(r)); });
 }
 
@@ -591,11 +709,11 @@ void StreamSubscription::ScheduleClaim() {
   const Duration every = std::min(SecondsF(config_.claim_idle_seconds / 2), Seconds(5));
   claim_timer_ = deps_.loop->PostAfter(every, Guard([this] {
                                          claim_timer_ = 0;
-                                         Claim(std::string(kClaimScanStart), 10);
+                                         Claim(false, std::string(kClaimScanStart), 10);
                                        }));
 }
 
-void StreamSubscription::Claim(std::string cursor, int pages_left) {
+void StreamSubscription::Claim(bool backfill, std::string cursor, int pages_left) {
   if (!running()) return;
   if (!breaker_.permits_reads()) {
     ScheduleClaim();  // a claim is a read: paused while OPEN
@@ -605,10 +723,12 @@ void StreamSubscription::Claim(std::string cursor, int pages_left) {
   const int count = static_cast<int>(config_.messages_per_tick);
   Offload<ClaimResult>(
       InFlight::kClaim,
-      [g = group_, min_idle, cursor, count] {
-        return g.broker->AutoClaim(g.stream, g.group, g.consumer, min_idle, cursor, count);
+      [g = backfill ? *backfill_ : group_, backfill, min_idle, cursor, count] {
+        auto r = g.broker->AutoClaim(g.stream, g.group, g.consumer, min_idle, cursor, count);
+        if (backfill && r.ok()) TagBackfill(&r->claimed);
+        return r;
       },
-      [this, pages_left](Result<ClaimResult> r) {
+      [this, backfill, pages_left](Result<ClaimResult> r) {
         if (!r.ok()) {
           Error("claim", r.status());
           ScheduleClaim();
@@ -629,7 +749,9 @@ void StreamSubscription::Claim(std::string cursor, int pages_left) {
         }
         if (any) Dispatch();
         if (!r->done() && pages_left > 1) {
-          Claim(r->next_cursor, pages_left - 1);
+          Claim(backfill, r->next_cursor, pages_left - 1);
+        } else if (!backfill && backfill_) {
+          Claim(true, std::string(kClaimScanStart), 10);  // then the backfill lane's
         } else {
           ScheduleClaim();
         }
@@ -646,7 +768,20 @@ void StreamSubscription::ScheduleHeartbeat() {
           // Not counted in flight: a heartbeat changes nothing the drain waits for.
           OffloadCall<int64_t>(
               *deps_.loop,
-              [g = group_, ids] { return g.broker->Touch(g.stream, g.group, g.consumer, ids); },
+              [g = group_, b = backfill_, ids]() -> Result<int64_t> {
+                auto [primary, backfill] = SplitByLane(ids);
+                int64_t touched = 0;
+                if (!primary.empty()) {
+                  PROTEAN_ASSIGN_OR_RETURN(touched,
+                                           g.broker->Touch(g.stream, g.group, g.consumer, primary));
+                }
+                if (!backfill.empty()) {
+                  PROTEAN_ASSIGN_OR_RETURN(
+                      int64_t lane, b->broker->Touch(b->stream, b->group, b->consumer, backfill));
+                  touched += lane;
+                }
+                return touched;
+              },
               Guard([this](Result<int64_t> r) {
                 if (!r.ok()) Error("touch", r.status());
               }));
@@ -674,8 +809,9 @@ void StreamSubscription::WakeRead() {
   // (it returns what it has, released below as any late fetch is).
   OffloadCall<bool>(
       *deps_.loop,
-      [g = group_]() -> Result<bool> {
+      [g = group_, b = backfill_]() -> Result<bool> {
         g.broker->WakeReads(g.stream, g.group, g.consumer);
+        if (b) b->broker->WakeReads(b->stream, b->group, b->consumer);
         return true;
       },
       [](Result<bool>) {});
@@ -704,8 +840,22 @@ void StreamSubscription::ReleaseUnattempted() {
   if (unattempted.empty()) return;
   OffloadPastAbandon<int64_t>(
       InFlight::kRelease,
-      [g = group_, unattempted] {
-        return g.broker->Release(g.stream, g.group, g.consumer, unattempted);
+      [g = group_, b = backfill_, unattempted]() -> Result<int64_t> {
+        std::vector<std::pair<std::string, int64_t>> primary, backfill;
+        for (const auto& [key, count] : unattempted) {
+          (IsBackfillKey(key) ? backfill : primary).emplace_back(RawId(key), count);
+        }
+        int64_t released = 0;
+        if (!primary.empty()) {
+          PROTEAN_ASSIGN_OR_RETURN(released,
+                                   g.broker->Release(g.stream, g.group, g.consumer, primary));
+        }
+        if (!backfill.empty()) {
+          PROTEAN_ASSIGN_OR_RETURN(int64_t lane,
+                                   b->broker->Release(b->stream, b->group, b->consumer, backfill));
+          released += lane;
+        }
+        return released;
       },
       [this](Result<int64_t> r) {
         if (!r.ok()) Error("release", r.status());  // claimable after claim_idle instead
@@ -841,20 +991,35 @@ void StreamSubscription::MaybeTrim() {
   if (!group_.broker->capabilities().consumer_groups) return;
   trimming_ = true;
   const int64_t max_len = *config_.retention_maxlen;
-  Offload<RetentionTrim>(
-      InFlight::kTrim, [g = group_, max_len] { return g.broker->TrimRetained(g.stream, max_len); },
-      [this](Result<RetentionTrim> r) {
+  // Each lane is trimmed (Protean trims the lane a batch came from,
+  // stream_subscription.py:362-380).
+  using Trims = std::vector<std::pair<std::string, RetentionTrim>>;
+  Offload<Trims>(
+      InFlight::kTrim,
+      [g = group_, b = backfill_, max_len]() -> Result<Trims> {
+        Trims trims;
+        PROTEAN_ASSIGN_OR_RETURN(RetentionTrim primary, g.broker->TrimRetained(g.stream, max_len));
+        trims.emplace_back(g.stream, primary);
+        if (b) {
+          PROTEAN_ASSIGN_OR_RETURN(RetentionTrim lane, b->broker->TrimRetained(b->stream, max_len));
+          trims.emplace_back(b->stream, lane);
+        }
+        return trims;
+      },
+      [this](Result<Trims> r) {
         trimming_ = false;
         if (!r.ok()) {
           Error("trim", r.status());  // the next batch tries again
         } else {
           Recovered("trim");
-          if (r->removed > 0) {
+          for (const auto& [stream, trim] : *r) {
+            if (trim.removed == 0) continue;
             EngineEvent e = Event(EngineEventKind::kStreamTrimmed, "", "", 0);
-            e.value = r->removed;
-            e.detail = r->spec.kind == TrimSpec::Kind::kMinId
-                           ? "minid " + r->spec.min_id
-                           : "maxlen " + std::to_string(r->spec.max_len);
+            e.stream = stream;
+            e.value = trim.removed;
+            e.detail = trim.spec.kind == TrimSpec::Kind::kMinId
+                           ? "minid " + trim.spec.min_id
+                           : "maxlen " + std::to_string(trim.spec.max_len);
             Report(std::move(e));
           }
         }

@@ -46,12 +46,31 @@
 // flight, Broker::TrimRetained(stream, retention_maxlen) (core/broker.h: MINID
 // at the slowest group's floor with several groups, MAXLEN otherwise).
 //
+// Priority lanes ([server.priority_lanes] enabled; Protean's
+// server/subscription/stream_subscription.py:182-186,333-384): the
+// subscription also consumes the backfill lane `{stream}:{backfill_suffix}`
+// through the same group and consumer. Each fetch reads the primary stream
+// without blocking and, only when that returned nothing, the backfill lane
+// (blocking up to blocking_timeout_ms, at most blocking_read_max: Protean's
+// `min(blocking_timeout_ms, 1000)`, :599-625). Pending entries of both lanes
+// are re-read at start; queued primary entries are attempted before queued
+// backfill ones (a backfill retry is redelivered when its backoff ends, not
+// held back until the primary is empty as Protean's NACK + pending-first
+// read does); retries, the DLQ move (`{stream}:{suffix}:dlq`,
+// :909-938), acks, claims, the heartbeat, the release at shutdown and the
+// retention trim act on the lane an entry came from. One breaker, one
+// concurrency limit and one drain for both lanes, as Protean's one
+// subscription object has. Entries of the backfill lane are held under the
+// key "b|<id>" (a Redis id never has a '|'), since both lanes hand out the
+// same ids; events and logs name the lane's stream and the entry's own id.
+//
 // All methods run on the loop. Broker calls go through Executor::Offload.
 
 #include <atomic>
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -83,6 +102,8 @@ class StreamSubscription final : public SubscriptionBase {
 
   SubscriptionType type() const override { return SubscriptionType::kStream; }
   const std::string& group() const { return group_.group; }
+  // The backfill lane's stream when priority lanes are on.
+  const std::optional<std::string>& backfill_stream() const { return backfill_stream_; }
   // The breaker's state; any thread (for /readyz and status reports).
   CircuitState circuit_state() const { return circuit_published_.load(); }
 
@@ -102,12 +123,24 @@ class StreamSubscription final : public SubscriptionBase {
   };
 
   void Tick() override;
-  void GroupRecreated();
+  // The lane an entry key belongs to (its stream, group and consumer).
+  const GroupHandle& LaneOf(const std::string& key) const;
+  // Event() and LogMessage() of SubscriptionBase for an entry key: the
+  // lane's stream and the entry's own id.
+  EngineEvent Event(EngineEventKind kind, const std::string& key, const std::string& message_id,
+                    int64_t attempt) const;
+  void LogMessage(LogLevel level, std::string event, const std::string& key, const Message* m,
+                  const std::string& message_id, int64_t attempt, std::string text) const;
+  void GroupRecreated(const std::string& stream);
   void KeepStillOurs(std::vector<StreamEntry> entries);
   void OnFetched(Result<std::vector<StreamEntry>> result);
   // Hands queued deliveries to free lanes (up to `concurrency` sequences of
   // attempts); deliveries that need no attempt are settled on the way.
   void Dispatch();
+  // The queues Dispatch takes from, in order, with whether that pass takes
+  // backfill entries: redelivered and claimed before fetched, and with
+  // priority lanes every primary entry before any backfill one.
+  std::vector<std::pair<std::deque<Delivery>*, bool>> DispatchOrder();
   void OnSequenceDone();
   // False when a delivery needs no attempt (deleted, attempts exhausted:
   // settled here); undecodable and expired ones are settled by OnAttempt.
@@ -131,7 +164,8 @@ class StreamSubscription final : public SubscriptionBase {
   void FlushAcks();
   void OnAcked(const std::vector<PendingAck>& acks, Result<int64_t> result);
   void ScheduleClaim();
-  void Claim(std::string cursor, int pages_left);
+  // One lane's claim pass (the primary's, then the backfill lane's).
+  void Claim(bool backfill, std::string cursor, int pages_left);
   void ScheduleHeartbeat();
   // A stop: ends the blocking read under way, if any, instead of waiting
   // out its block (Broker::WakeReads).
@@ -155,7 +189,9 @@ class StreamSubscription final : public SubscriptionBase {
   void MaybeProbe();
   void MaybeTrim();
 
-  GroupHandle group_;
+  GroupHandle group_;                    // the primary lane
+  std::optional<GroupHandle> backfill_;  // the backfill lane, when priority lanes are on
+  std::optional<std::string> backfill_stream_;
   std::deque<Delivery> ready_;  // redelivered or claimed: before the batch
   std::deque<Delivery> batch_;  // fetched, not yet attempted
   std::map<std::string, RetryWait> retries_;

@@ -130,8 +130,13 @@ void SubscriptionBase::Recovered(const std::string& op) {
 
 void SubscriptionBase::LogMessage(LogLevel level, std::string event, const std::string& entry_id,
                                   const Message* m, const std::string& message_id, int64_t attempt,
-                                  std::string text) const {
+                                  std::string text, const std::string& stream) const {
   LogRecord log = Record(level, std::move(event));
+  if (!stream.empty()) {
+    for (auto& [key, value] : log.fields) {
+      if (key == "stream") value = stream;
+    }
+  }
   if (!entry_id.empty()) log.With("entry_id", entry_id);
   if (!message_id.empty()) log.With("message_id", message_id);
   if (attempt > 0) log.With("attempt", std::to_string(attempt));

@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "core/config/sections.h"
 #include "core/config/subscription_config.h"
 #include "core/engine/attempt_runner.h"
 #include "core/engine/engine_events.h"
@@ -55,6 +56,9 @@ struct SubscriptionDeps {
   // here (1 s, as Protean's reads). A stop does not wait it out: it wakes
   // the read (Broker::WakeReads).
   Duration blocking_read_max = Seconds(1);
+  // [server.priority_lanes]: with `enabled`, a stream subscription also
+  // consumes its backfill lane (core/engine/stream_subscription.h).
+  config::PriorityLanesConfig priority_lanes;
 };
 
 class Subscription {
@@ -159,8 +163,10 @@ class SubscriptionBase : public Subscription {
   void Recovered(const std::string& op);
   // A log line about one message: handler, stream, consumer, entry id,
   // message id, attempt and, when `m` is given, correlation/causation ids.
+  // `stream`: the stream the entry is in, when not the handler's (a lane).
   void LogMessage(LogLevel level, std::string event, const std::string& entry_id, const Message* m,
-                  const std::string& message_id, int64_t attempt, std::string text) const;
+                  const std::string& message_id, int64_t attempt, std::string text,
+                  const std::string& stream = "") const;
 
   // The shared parts of StopFetching and Abandon: state, tick timer, the
   // idle callback and the attempt runner.

@@ -1,7 +1,7 @@
 // The inventory of Protean's keys (core/config/protean_keys.h): a file that
 // sets every key Protean reads loads, every entry is covered by that file, and
 // what UnsupportedKeys reports for it is pinned, including the gates
-// ([server.priority_lanes] only matters with enabled = true, ...).
+// ([server.transient_retry] only matters with enabled = true, ...).
 
 #include <iostream>
 #include <map>
@@ -188,11 +188,11 @@ enabled = true
 redis_url = "redis://localhost:6379/5"
 )"));
   EXPECT_EQ(Paths(keys),
-            (std::vector<std::string>{"enable_outbox", "outbox", "server.priority_lanes",
-                                      "server.transient_retry", "telemetry", "idempotency"}));
+            (std::vector<std::string>{"enable_outbox", "outbox", "server.transient_retry",
+                                      "telemetry", "idempotency"}));
   EXPECT_EQ(keys[0].line, 1u);
   EXPECT_EQ(keys[0].column, 17u);
-  EXPECT_EQ(keys[2].line, 5u);
+  EXPECT_EQ(keys[2].line, 7u);
 }
 
 TEST(UnsupportedKeysTest, StreamAsDefaultTypeIsPartlySupported) {

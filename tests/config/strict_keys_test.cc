@@ -70,6 +70,29 @@ INSTANTIATE_TEST_SUITE_P(
                "unknown key 'retention'", 2, 13}),
     [](const ::testing::TestParamInfo<BadKey>& param) { return param.param.name; });
 
+// [server.priority_lanes]: Protean's checks (domain/validation.py:370-419)
+// and this engine's stricter ones (core/config/sections.cc ReadPriorityLanes).
+INSTANTIATE_TEST_SUITE_P(
+    PriorityLanes, UnknownKeyTest,
+    ::testing::Values(
+        BadKey{"NotATable", "[server]\npriority_lanes = true\n", "server.priority_lanes",
+               "expected a table", 2, 18},
+        BadKey{"EnabledNotABool", "[server.priority_lanes]\nenabled = \"yes\"\n",
+               "server.priority_lanes.enabled", "expected a boolean", 2, 11},
+        BadKey{"ThresholdABool", "[server.priority_lanes]\nthreshold = true\n",
+               "server.priority_lanes.threshold", "expected a number", 2, 13},
+        BadKey{"SuffixNotAString", "[server.priority_lanes]\nbackfill_suffix = 1\n",
+               "server.priority_lanes.backfill_suffix", "expected a string", 2, 19},
+        BadKey{"SuffixBlank", "[server.priority_lanes]\nbackfill_suffix = \"  \"\n",
+               "server.priority_lanes.backfill_suffix", "must be a non-empty string", 2, 19},
+        BadKey{"SuffixWithColon", "[server.priority_lanes]\nbackfill_suffix = \"a:b\"\n",
+               "server.priority_lanes.backfill_suffix", "must not contain ':'", 2, 19},
+        BadKey{"SuffixDlq", "[server.priority_lanes]\nbackfill_suffix = \"dlq\"\n",
+               "server.priority_lanes.backfill_suffix", "primary stream's DLQ", 2, 19},
+        BadKey{"UnknownKey", "[server.priority_lanes]\nenabled = true\nthreshhold = 1\n",
+               "server.priority_lanes.threshhold", "unknown key 'threshhold'", 3, 14}),
+    [](const ::testing::TestParamInfo<BadKey>& param) { return param.param.name; });
+
 TEST(UnknownKeyTest, OverlayErrorsNeedTheOverlay) {
   // The [production] overlay is only read with PROTEAN_ENV=production.
   EXPECT_NO_THROW(ParseText("[production.server]\ndrain_timeot = 5\n"));

@@ -337,8 +337,54 @@ TEST_F(CliE2ETest, SubscriptionsStatusReadsEventStorePositions) {
   EXPECT_TRUE(after["last_updated"].is_string());
 }
 
-// With [server.priority_lanes] enabled, Protean's backfill DLQ of each
-// stream is searched too (Protean writes it; this engine runs no lanes).
+// Priority lanes end to end on real services: `protean publish --priority`
+// routes below the threshold to the backfill lane (Protean's outbox rule), a
+// real server consumes it there through the same group, and `subscriptions
+// status` has a row measuring the lane.
+TEST_F(CliE2ETest, ServerConsumesTheBackfillLaneThatPublishFeeds) {
+  if (std::getenv("REDIS_URL") == nullptr || std::getenv("DATABASE_URL") == nullptr) {
+    GTEST_SKIP() << "REDIS_URL or DATABASE_URL not set";
+  }
+  const std::string stream = StreamName();
+  const std::string lane = stream + ":backfill";
+  (void)broker().DeleteStream(lane);
+  const std::string domain =
+      WriteDomain(DomainSpec{.stream = stream,
+                             .duration_ms = 5,
+                             .domain_extra = "[server.priority_lanes]\nenabled = true\n"});
+  const std::string id = stream + "-bulk";
+  RunResult published = Cli("publish --domain " + domain + " --stream " + stream +
+                            " --type Imported --priority -100 --id " + id);
+  ASSERT_EQ(published.exit_code, 0) << published.err;
+  EXPECT_NE(published.out.find(" to " + lane + " (entry "), std::string::npos) << published.out;
+  Result<int64_t> primary = broker().Length(stream);
+  ASSERT_TRUE(primary.ok()) << primary.status().ToString();
+  EXPECT_EQ(*primary, 0);
+
+  RunResult before = Cli("subscriptions status --json --domain " + domain);
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  json rows = json::parse(before.out)["data"]["subscriptions"];
+  ASSERT_EQ(rows.size(), 2u) << before.out;
+  EXPECT_EQ(rows[1]["name"], "Worker[backfill]");
+  EXPECT_EQ(rows[1]["stream_category"], lane);
+  EXPECT_EQ(rows[1]["head_position"], "1");
+
+  ServerProcess& server = Start("lanes", domain);
+  StartReady(server);
+  ASSERT_TRUE(WaitUntil([&] { return Handlings(id) == 1; }, Ms(20000))) << server.Err();
+  server.Signal(SIGTERM);
+  ASSERT_TRUE(server.WaitExit(Ms(20000)).has_value());
+  RunResult after = Cli("subscriptions status --json --domain " + domain);
+  rows = json::parse(after.out)["data"]["subscriptions"];
+  ASSERT_EQ(rows.size(), 2u) << after.out;
+  EXPECT_EQ(rows[1]["lag"], 0);
+  EXPECT_EQ(rows[1]["pending"], 0);
+  EXPECT_EQ(rows[1]["status"], "ok");
+  (void)broker().DeleteStream(lane);
+}
+
+// With [server.priority_lanes] enabled, the backfill DLQ of each stream is
+// searched too (a Protean server or this one writes it).
 TEST_F(CliE2ETest, DlqCommandsSearchBackfillDlqsWhenLanesAreOn) {
   const std::string stream = StreamName();
   const std::string domain = WriteDomain(

@@ -89,6 +89,21 @@ nlohmann::json ReadyDetail(int port, const std::string& handler) {
   return nullptr;
 }
 
+// Waits (up to 15 s) for the Worker's pending gauge of `stream` to read `want`.
+void ExpectPendingGauge(int port, const std::string& stream, int64_t want) {
+  const std::string series = "protean_subscription_pending_messages{subscription=\"Worker-" +
+                             stream + "\",handler=\"Worker\",stream=\"" + stream +
+                             "\",type=\"stream\"}";
+  std::string text;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        text = Scrape(port);
+        return Sample(text, series) == static_cast<double>(want);
+      },
+      Ms(15000)))
+      << "pending " << Sample(text, series) << ", not " << want;
+}
+
 TEST_F(ServerMetricsTest, PendingCountsTheWholePendingListPastTenThousand) {
   constexpr int kEntries = 10'500;
   // A long claim bound: the server never takes the ghost's entries.
@@ -112,21 +127,48 @@ TEST_F(ServerMetricsTest, PendingCountsTheWholePendingListPastTenThousand) {
   ASSERT_TRUE(sent.ok()) << sent.status().ToString();
   ServerProcess& server = Start("pending", domain);
   const int port = StartReady(server);
-  const std::string series = "protean_subscription_pending_messages{subscription=\"Worker-" +
-                             spec.stream + "\",handler=\"Worker\",stream=\"" + spec.stream +
-                             "\",type=\"stream\"}";
-  std::string text;
-  EXPECT_TRUE(WaitUntil(
-      [&] {
-        text = Scrape(port);
-        return Sample(text, series) == kEntries;
-      },
-      Ms(15000)))
-      << "pending " << Sample(text, series) << ", not " << kEntries;
+  ExpectPendingGauge(port, spec.stream, kEntries);
   const nlohmann::json detail = ReadyDetail(port, kHandler);
   EXPECT_EQ(detail["pending"], kEntries) << detail.dump();
   server.Signal(SIGTERM);
   EXPECT_EQ(server.WaitExit(Ms(15000)), 0) << server.Err();
+}
+
+// [server.priority_lanes]: the backfill lane is measured as a stream of its
+// own in /readyz (with the subscription's one breaker) and in the gauges.
+TEST_F(ServerMetricsTest, TheBackfillLaneIsMeasuredInReadyzAndTheGauges) {
+  constexpr int kEntries = 3;
+  const DomainSpec spec{.stream = StreamName(),
+                        .claim_idle_seconds = 3600,
+                        .domain_extra = "[server.priority_lanes]\nenabled = true\n"};
+  const std::string lane = spec.stream + ":backfill";
+  const std::string domain = WriteDomain(spec);
+  // A consumer that is not running holds kEntries entries of the lane.
+  auto redis = RedisConnection::Open(redis_test::TestOptions("e2e-lane"));
+  ASSERT_TRUE(redis.ok()) << redis.status().ToString();
+  std::vector<RedisArgs> adds = {RedisArgs{"DEL", lane},
+                                 RedisArgs{"XGROUP", "CREATE", lane, kHandler, "0", "MKSTREAM"}};
+  for (int i = 0; i < kEntries; ++i) adds.push_back(RedisArgs{"XADD", lane, "*", "data", "{}"});
+  adds.push_back(RedisArgs{"XREADGROUP", "GROUP", kHandler, "ghost", "STREAMS"}.Add(lane).Add(">"));
+  ASSERT_TRUE((*redis)->Pipeline(adds).ok());
+  ServerProcess& server = Start("lane", domain);
+  const int port = StartReady(server);
+  ExpectPendingGauge(port, lane, kEntries);
+  httplib::Client client("127.0.0.1", port);
+  auto res = client.Get("/readyz");
+  ASSERT_TRUE(res);
+  const nlohmann::json body = nlohmann::json::parse(res->body, nullptr, false);
+  nlohmann::json detail;
+  for (const nlohmann::json& d : body["checks"]["subscriptions"]["details"]) {
+    if (d["stream_category"] == lane) detail = d;
+  }
+  ASSERT_TRUE(detail.is_object()) << res->body;
+  EXPECT_EQ(detail["handler_name"], kHandler);
+  EXPECT_EQ(detail["pending"], kEntries);
+  EXPECT_EQ(detail["circuit_state"], "closed");
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.WaitExit(Ms(15000)), 0) << server.Err();
+  (void)(*redis)->Pipeline({RedisArgs{"DEL", lane}});
 }
 
 // Event-store subscriptions as Protean's subscription_status.py measures

@@ -114,7 +114,7 @@ TEST(RunCheckersTest, RunsEveryCheckerInOrder) {
   EXPECT_EQ(names, (std::vector<std::string>{"no_loss", "duplicates", "dlq_iff_exhausted",
                                              "backoff", "retry_backlog", "handler_calls", "drain",
                                              "readiness", "dlq_alerts", "scaling", "convergence",
-                                             "circuit_breaker", "concurrency", "recovery",
+                                             "circuit_breaker", "concurrency", "recovery", "priority_lanes",
                                              "expectations"}));
 }
 
