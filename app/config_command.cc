@@ -4,8 +4,8 @@
 
 #include <memory>
 
-#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
+#include <nlohmann/json.hpp>
 
 #include "app/toml_json.h"
 #include "core/config/domain_config.h"
@@ -40,8 +40,10 @@ namespace {
 std::string Cell(std::string_view text) {
   std::string out;
   for (char c : text) {
-    if (c == '|') out += "\\|";
-    else out += c == '\n' ? ' ' : c;
+    if (c == '|')
+      out += "\\|";
+    else
+      out += c == '\n' ? ' ' : c;
   }
   return out;
 }
@@ -80,8 +82,8 @@ int RunConfigKeys(const std::string& format, std::ostream& out) {
       << "|---|---|---|---|\n";
   for (const config::ProteanKey& k : config::ProteanKeys()) {
     out << "| `" << Cell(k.path) << (k.subtree ? ".*" : "") << "` | "
-        << config::KeySupportName(k.support) << " | " << Cell(k.protean) << " | `"
-        << Cell(k.source) << "` |\n";
+        << config::KeySupportName(k.support) << " | " << Cell(k.protean) << " | `" << Cell(k.source)
+        << "` |\n";
   }
   return kExitOk;
 }

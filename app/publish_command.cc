@@ -48,8 +48,8 @@ std::optional<std::vector<PublishRequest>> Requests(const PublishOptions& o, std
   if (o.file != "-") {
     opened.open(o.file);
     if (!opened) {
-      err << "protean publish: error: --file " << o.file << ": cannot open: "
-          << std::strerror(errno) << "\n";
+      err << "protean publish: error: --file " << o.file
+          << ": cannot open: " << std::strerror(errno) << "\n";
       return std::nullopt;
     }
   }
@@ -119,8 +119,8 @@ int RunPublish(PublishOptions o, std::ostream& out, std::ostream& err) {
   if (!d) return kExitUsageOrLoadError;
   const config::DomainConfig& config = d->domain->config();
   for (const PublishRequest& r : *requests) {
-    const std::string provider = r.event_store ? config.event_store.provider
-                                               : config.brokers.at("default").provider;
+    const std::string provider =
+        r.event_store ? config.event_store.provider : config.brokers.at("default").provider;
     if (InProcess(provider)) {
       err << "protean publish: error: " << (r.event_store ? "[event_store]" : "[brokers.default]")
           << " provider is \"" << provider
@@ -132,8 +132,8 @@ int RunPublish(PublishOptions o, std::ostream& out, std::ostream& err) {
   }
   int code = kExitOk;
   for (const PublishRequest& r : *requests) {
-    Result<PublishedAt> sent = SendPublishRequest(r, d->domain->adapters(),
-                                                  config.server.priority_lanes, d->clock->Now());
+    Result<PublishedAt> sent =
+        SendPublishRequest(r, d->domain->adapters(), config.server.priority_lanes, d->clock->Now());
     if (!sent.ok()) {
       err << "protean publish: error: " << r.id << " to " << r.stream << ": "
           << sent.status().message() << "\n";

@@ -29,8 +29,8 @@ Result<PublishRequest> ParsePublishLine(std::string_view line, const PublishRequ
   if (j.is_discarded() || !j.is_object()) return Invalid("expected a JSON object");
   PublishRequest r = defaults;
   for (const auto& [key, value] : j.items()) {
-    if (key != "stream" && key != "type" && key != "data" && key != "id" &&
-        key != "event_store" && key != "priority") {
+    if (key != "stream" && key != "type" && key != "data" && key != "id" && key != "event_store" &&
+        key != "priority") {
       return Invalid("unknown key '" + key +
                      "' (known: stream, type, data, id, event_store, priority)");
     }

@@ -241,22 +241,14 @@ void CheckResult::Add(std::string violation, std::vector<size_t> about) {
 
 std::vector<CheckResult> RunCheckers(const History& history) {
   const internal::HistoryIndex ix(history);
-  return {internal::NoLoss(ix),
-          internal::Duplicates(ix),
-          internal::DlqIffExhausted(ix),
-          internal::Backoff(ix),
-          internal::RetryBacklog(ix),
-          internal::HandlerCalls(ix),
-          internal::Drain(ix),
-          internal::Readiness(ix),
-          internal::DlqAlerts(ix),
-          internal::Scaling(ix),
-          internal::Convergence(ix),
-          internal::Circuit(ix),
-          internal::Concurrency(ix),
-          internal::Recovery(ix),
-          internal::Lanes(ix),
-          internal::Expectations(ix, false)};
+  return {internal::NoLoss(ix),          internal::Duplicates(ix),
+          internal::DlqIffExhausted(ix), internal::Backoff(ix),
+          internal::RetryBacklog(ix),    internal::HandlerCalls(ix),
+          internal::Drain(ix),           internal::Readiness(ix),
+          internal::DlqAlerts(ix),       internal::Scaling(ix),
+          internal::Convergence(ix),     internal::Circuit(ix),
+          internal::Concurrency(ix),     internal::Recovery(ix),
+          internal::Lanes(ix),           internal::Expectations(ix, false)};
 }
 
 CheckResult CheckNoLoss(const History& h) { return internal::NoLoss(internal::HistoryIndex(h)); }

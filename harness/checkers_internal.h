@@ -69,7 +69,7 @@ struct Published {
   std::string stream;
   std::string message_id;
   std::string entry_id;
-  std::string type;  // the message type ("" for an undecodable entry)
+  std::string type;            // the message type ("" for an undecodable entry)
   std::string payload = "{}";  // as published (the JSON object text)
   bool event_store = false;
   std::vector<std::string> subscriptions;  // every subscription that must handle it

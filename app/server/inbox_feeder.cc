@@ -9,10 +9,10 @@
 
 namespace protean::cli {
 
-InboxFeeder::InboxFeeder(
-    std::string path, EngineAdapters adapters, config::PriorityLanesConfig lanes,
-    const Clock& clock,
-    std::function<void(LogLevel, const std::string&, const std::string&)> log, Duration interval)
+InboxFeeder::InboxFeeder(std::string path, EngineAdapters adapters,
+                         config::PriorityLanesConfig lanes, const Clock& clock,
+                         std::function<void(LogLevel, const std::string&, const std::string&)> log,
+                         Duration interval)
     : path_(std::move(path)),
       adapters_(std::move(adapters)),
       lanes_(std::move(lanes)),
@@ -49,8 +49,8 @@ int64_t InboxFeeder::PollOnce() {
     if (line.find_first_not_of(" \t\r") != std::string::npos) {
       Result<PublishRequest> r = ParsePublishLine(line, PublishRequest{});
       if (!r.ok()) {
-        log_(LogLevel::kError, "inbox.invalid_line", where + ": " + r.status().message() +
-                                                         " (skipped)");
+        log_(LogLevel::kError, "inbox.invalid_line",
+             where + ": " + r.status().message() + " (skipped)");
       } else {
         if (r->id.empty()) r->id = DerivedUuid("inbox\n" + path_ + "\n" + std::to_string(number));
         Result<PublishedAt> sent = SendPublishRequest(*r, adapters_, lanes_, clock_.Now());

@@ -52,7 +52,8 @@ class InboxFeeder {
  private:
   std::string path_;
   EngineAdapters adapters_;
-  config::PriorityLanesConfig lanes_;  // routes a low priority to the backfill lane  // pointers to the adapters (a copy of the list)
+  config::PriorityLanesConfig lanes_;  // routes a low priority to the backfill lane  // pointers to
+                                       // the adapters (a copy of the list)
   const Clock& clock_;
   std::function<void(LogLevel, const std::string&, const std::string&)> log_;
   Duration interval_;

@@ -63,9 +63,9 @@ class AttemptRunner {
 
   // What the handler's context offers besides the message; any may be null.
   struct Services {
-    Database* database = nullptr;  // the "default" database
-    Cache* cache = nullptr;        // the "default" cache
-    Broker* broker = nullptr;      // where ctx.publisher's Publish goes ("default")
+    Database* database = nullptr;       // the "default" database
+    Cache* cache = nullptr;             // the "default" cache
+    Broker* broker = nullptr;           // where ctx.publisher's Publish goes ("default")
     EventStore* event_store = nullptr;  // where its Append goes
   };
 

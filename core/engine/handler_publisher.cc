@@ -22,11 +22,10 @@ std::string HandlerPublisher::Append(std::string_view stream_name, std::string_v
   return Queue(Target::kEventStore, stream_name, type, payload, kind);
 }
 
-std::string HandlerPublisher::Queue(Target target, std::string_view stream,
-                                    std::string_view type, std::string_view payload, Kind kind) {
+std::string HandlerPublisher::Queue(Target target, std::string_view stream, std::string_view type,
+                                    std::string_view payload, Kind kind) {
   const std::string cause_id = cause_ == nullptr ? std::string() : cause_->id;
-  std::string id =
-      DerivedUuid(handler_ + "\n" + cause_id + "\n" + std::to_string(queued_.size()));
+  std::string id = DerivedUuid(handler_ + "\n" + cause_id + "\n" + std::to_string(queued_.size()));
   const std::string kind_name = kind == Kind::kCommand ? "COMMAND" : "EVENT";
   Outgoing out;
   out.target = target;
@@ -52,19 +51,23 @@ Status HandlerPublisher::Send(Broker* broker, EventStore* event_store) const {
         return Status::InvalidArgument(what + "stream " + m.stream + ": no [brokers.default]");
       }
       Result<Fields> fields = EncodeMessageFields(m.metadata, m.payload);
-      if (!fields.ok()) return Status::InvalidArgument(what + m.stream + ": " + fields.status().message());
+      if (!fields.ok())
+        return Status::InvalidArgument(what + m.stream + ": " + fields.status().message());
       Result<std::string> entry = broker->Publish(m.stream, *fields);
-      if (!entry.ok()) return Status(entry.status().code(), what + m.stream + ": " + entry.status().message());
+      if (!entry.ok())
+        return Status(entry.status().code(), what + m.stream + ": " + entry.status().message());
     } else {
       if (event_store == nullptr) {
         return Status::InvalidArgument(what + "event-store stream " + m.stream +
-                                          ": no [event_store]");
+                                       ": no [event_store]");
       }
       Result<NewEventMessage> row = EncodeEventMessage(m.metadata, m.stream, m.payload);
-      if (!row.ok()) return Status::InvalidArgument(what + m.stream + ": " + row.status().message());
+      if (!row.ok())
+        return Status::InvalidArgument(what + m.stream + ": " + row.status().message());
       Result<int64_t> position = event_store->Write(*row, std::nullopt);
       if (!position.ok()) {
-        return Status(position.status().code(), what + m.stream + ": " + position.status().message());
+        return Status(position.status().code(),
+                      what + m.stream + ": " + position.status().message());
       }
     }
   }
@@ -72,8 +75,7 @@ Status HandlerPublisher::Send(Broker* broker, EventStore* event_store) const {
 }
 
 Result<NewEventMessage> EncodeEventMessage(const MessageMetadata& meta,
-                                           std::string_view stream_name,
-                                           std::string_view payload) {
+                                           std::string_view stream_name, std::string_view payload) {
   Result<std::string> checksum = PayloadChecksum(payload);
   if (!checksum.ok()) return checksum.status();
   NewEventMessage row;

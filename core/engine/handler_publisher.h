@@ -53,8 +53,8 @@ class HandlerPublisher {
   std::string Publish(std::string_view stream, std::string_view type, std::string_view payload,
                       Kind kind = Kind::kEvent);
   // Queues it for event-store stream `stream_name` ("category-id").
-  std::string Append(std::string_view stream_name, std::string_view type,
-                     std::string_view payload, Kind kind = Kind::kEvent);
+  std::string Append(std::string_view stream_name, std::string_view type, std::string_view payload,
+                     Kind kind = Kind::kEvent);
 
   const std::vector<Outgoing>& queued() const { return queued_; }
 
@@ -77,8 +77,7 @@ class HandlerPublisher {
 // `meta`, the payload as `data`, Metadata.to_dict() (checksum included) as
 // `metadata`. kInvalidArgument when the payload is not a JSON object.
 Result<NewEventMessage> EncodeEventMessage(const MessageMetadata& meta,
-                                           std::string_view stream_name,
-                                           std::string_view payload);
+                                           std::string_view stream_name, std::string_view payload);
 
 // A UUID (RFC 9562 version 8 layout) derived from `name` by sha256: the same
 // name always gives the same id.

@@ -37,11 +37,11 @@ struct SubscriptionDeps {
   EngineObserver* observer = nullptr;  // may be null
   Prng* prng = nullptr;                // backoff jitter
   // Given to handlers (HandlerContext); each may be null.
-  Database* database = nullptr;        // the "default" database
-  Cache* cache = nullptr;              // the "default" cache
-  Broker* publish_broker = nullptr;    // ctx.publisher's Publish: the "default" broker
-  EventStore* event_store = nullptr;   // ctx.publisher's Append
-  std::string instance;                // engine instance name
+  Database* database = nullptr;       // the "default" database
+  Cache* cache = nullptr;             // the "default" cache
+  Broker* publish_broker = nullptr;   // ctx.publisher's Publish: the "default" broker
+  EventStore* event_store = nullptr;  // ctx.publisher's Append
+  std::string instance;               // engine instance name
   // The instance name is a stable operator-given one (`--instance`), not a
   // per-process identity: event-store positions are then the instance's own.
   bool named_instance = true;

@@ -30,8 +30,7 @@ TEST(PublishCommandTest, RefusesBackendsInsideTheProcess) {
   RunResult store = RunInProcess({"publish", "--domain", domain.c_str(), "--stream", "order-o1",
                                   "--type", "OrderPlaced", "--event-store"});
   EXPECT_EQ(store.exit_code, 2);
-  EXPECT_NE(store.err.find("[event_store] provider is \"memory\""), std::string::npos)
-      << store.err;
+  EXPECT_NE(store.err.find("[event_store] provider is \"memory\""), std::string::npos) << store.err;
 }
 
 // Protean's outbox rule (outbox_processor.py:637-645): with the lanes on, a
@@ -73,8 +72,8 @@ TEST(PublishCommandTest, ALowPriorityGoesToTheBackfillLane) {
   EXPECT_FALSE(store.ok());
   EXPECT_NE(store.status().message().find("priority: only for broker streams"), std::string::npos)
       << store.status().ToString();
-  RunResult flag = RunInProcess({"publish", "--stream", "order-1", "--type", "T", "--event-store",
-                                 "--priority", "-1"});
+  RunResult flag = RunInProcess(
+      {"publish", "--stream", "order-1", "--type", "T", "--event-store", "--priority", "-1"});
   EXPECT_EQ(flag.exit_code, 2);
   EXPECT_NE(flag.err.find("priority: only for broker streams"), std::string::npos) << flag.err;
 }

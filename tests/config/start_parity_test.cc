@@ -38,7 +38,6 @@ struct ParityCase {
 
 const char kProbe[] = "[handlers.Probe]\nstream = \"probe\"\n";
 
-
 std::vector<ParityCase> Cases() {
   return {
       {"plain", "", 0},

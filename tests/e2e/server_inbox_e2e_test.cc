@@ -60,14 +60,15 @@ class ServerInboxTest : public ::testing::Test {
 
 TEST_F(ServerInboxTest, AServerOnMemoryProvidersHandlesWhatItsInboxReceives) {
   for (int i = 1; i <= 2; ++i) {
-    RunResult r = Publish("--inbox " + ShellQuote(inbox_) +
-                          " --stream orders --type OrderPlaced --data '{\"n\": " +
-                          std::to_string(i) + "}'");
+    RunResult r =
+        Publish("--inbox " + ShellQuote(inbox_) +
+                " --stream orders --type OrderPlaced --data '{\"n\": " + std::to_string(i) + "}'");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out.rfind("queued ", 0), 0u) << r.out;
   }
-  ServerProcess server("inbox", {"server", "--domain", dir_, "--inbox", inbox_, "--history",
-                                 history_, "--health-port", std::to_string(FreePort())},
+  ServerProcess server("inbox",
+                       {"server", "--domain", dir_, "--inbox", inbox_, "--history", history_,
+                        "--health-port", std::to_string(FreePort())},
                        dir_);
   ASSERT_TRUE(WaitUntil([&] { return Acked() == 2; }, Ms(20000))) << server.Err();
   // While it runs: a bad line, then one more message.
@@ -75,7 +76,9 @@ TEST_F(ServerInboxTest, AServerOnMemoryProvidersHandlesWhatItsInboxReceives) {
   RunResult r = Publish("--inbox " + ShellQuote(inbox_) + " --stream orders --type OrderPlaced");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_TRUE(WaitUntil([&] { return Acked() == 3; }, Ms(20000))) << server.Err();
-  EXPECT_NE(server.Err().find(inbox_ + ":3: key 'data': expected a JSON object, got [1]"), std::string::npos) << server.Err();
+  EXPECT_NE(server.Err().find(inbox_ + ":3: key 'data': expected a JSON object, got [1]"),
+            std::string::npos)
+      << server.Err();
   server.Signal(SIGTERM);
   EXPECT_EQ(server.WaitExit(Ms(20000)), 0) << server.Err();
   EXPECT_EQ(Acked(), 3);
@@ -93,8 +96,8 @@ TEST_F(ServerInboxTest, AFileWithABadLinePublishesNothing) {
   std::ofstream(file) << "{\"type\": \"OrderPlaced\", \"data\": {\"n\": 1}}\n"
                       << "\n"
                       << "{\"type\": \"OrderPlaced\", \"colour\": \"red\"}\n";
-  RunResult r = Publish("--inbox " + ShellQuote(inbox_) + " --stream orders --file " +
-                        ShellQuote(file));
+  RunResult r =
+      Publish("--inbox " + ShellQuote(inbox_) + " --stream orders --file " + ShellQuote(file));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find(file + ":3: unknown key 'colour'"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(inbox_));
@@ -113,8 +116,7 @@ TEST_F(ServerInboxTest, AFileFromStandardInputIsQueuedLineByLine) {
   EXPECT_NE(text.str().find("\"stream\":\"orders\",\"type\":\"OrderPlaced\",\"data\":{\"n\":1}"),
             std::string::npos)
       << text.str();
-  EXPECT_NE(text.str().find("\"stream\":\"shipping\",\"type\":\"OrderShipped\""),
-            std::string::npos)
+  EXPECT_NE(text.str().find("\"stream\":\"shipping\",\"type\":\"OrderShipped\""), std::string::npos)
       << text.str();
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2) << r.out;
 }

@@ -45,7 +45,8 @@ TEST(ConcurrencyCheckerTest, OneCallMoreThanDeclaredFails) {
   Call(b, "m2", 100);
   b.At(50);
   Call(b, "m3", 100);
-  EXPECT_FAILS_WITH(CheckConcurrency(b.Build()), "3 calls of Billing at once on w0, declared concurrency 2");
+  EXPECT_FAILS_WITH(CheckConcurrency(b.Build()),
+                    "3 calls of Billing at once on w0, declared concurrency 2");
 }
 
 TEST(ConcurrencyCheckerTest, ATimedOutCallEndsAtItsBudget) {
@@ -97,7 +98,8 @@ TEST(ConcurrencyCheckerTest, AKeysMessagesOutOfPublishOrderFail) {
   Call(b, "m2", 100);
   b.At(100);
   Call(b, "m1", 100);
-  EXPECT_FAILS_WITH(CheckConcurrency(b.Build()), "order_id = o-1: message m2 started on w0 before m1");
+  EXPECT_FAILS_WITH(CheckConcurrency(b.Build()),
+                    "order_id = o-1: message m2 started on w0 before m1");
 }
 
 TEST(ConcurrencyCheckerTest, ConcurrentMinCountsTheMostCallsAtOnce) {

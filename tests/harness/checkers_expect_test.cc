@@ -111,11 +111,11 @@ TEST(RunCheckersTest, RunsEveryCheckerInOrder) {
   const std::vector<CheckResult> results = RunCheckers(Busy().Build());
   std::vector<std::string> names;
   for (const CheckResult& r : results) names.push_back(r.checker);
-  EXPECT_EQ(names, (std::vector<std::string>{"no_loss", "duplicates", "dlq_iff_exhausted",
-                                             "backoff", "retry_backlog", "handler_calls", "drain",
-                                             "readiness", "dlq_alerts", "scaling", "convergence",
-                                             "circuit_breaker", "concurrency", "recovery", "priority_lanes",
-                                             "expectations"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{
+                "no_loss", "duplicates", "dlq_iff_exhausted", "backoff", "retry_backlog",
+                "handler_calls", "drain", "readiness", "dlq_alerts", "scaling", "convergence",
+                "circuit_breaker", "concurrency", "recovery", "priority_lanes", "expectations"}));
 }
 
 TEST(RunCheckersTest, AMissedCountIsReportedOnce) {
