@@ -141,7 +141,8 @@ void ScenarioRun::CheckDone() {
 }
 
 void ScenarioRun::RecordFinalPending(Broker& broker, const ResolvedHandler& r) {
-  auto pending = broker.Pending(r.handler->stream, r.handler->name, "", kFinalEntriesMax);
+  auto pending =
+      broker.Pending(r.handler->stream, SubscriberName(*r.handler), "", kFinalEntriesMax);
   if (!pending.ok()) return;
   for (const PendingEntry& p : *pending) {
     std::string message_id;
@@ -165,12 +166,20 @@ void ScenarioRun::RecordFinalDlq(Broker& broker, const std::string& stream) {
   std::sort(entries.begin(), entries.end(),
             [](const DlqEntry& a, const DlqEntry& b) { return a.dlq_id < b.dlq_id; });
   for (const DlqEntry& e : entries) {
+    // The entry names the consumer group (the handler's fqn when it has
+    // one); the history names the handler.
+    std::string subscription = e.metadata.consumer_group;
+    for (const ResolvedHandler& r : world_->handlers()) {
+      if (r.handler->stream == stream && SubscriberName(*r.handler) == subscription) {
+        subscription = r.handler->name;
+      }
+    }
     recorder_->Record(world_->clock().Now(), "final_dlq",
                       {{"stream", stream},
                        {"message_id", MessageIdOf(e.fields)},
                        {"entry_id", e.dlq_id},
                        {"attempt", e.metadata.attempts},
-                       {"subscription", e.metadata.consumer_group},
+                       {"subscription", subscription},
                        {"detail", e.metadata.reason}});
   }
 }
