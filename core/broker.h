@@ -158,9 +158,13 @@ enum class ConsumerDeletion {
 // What a broker can do, after Protean's BrokerCapabilities (port/broker.py):
 // the stream brokers are its RELIABLE_MESSAGING and more; redis_pubsub is
 // SIMPLE_QUEUING (publish, subscribe, consumer groups, nothing else).
+// (The members added after 0.2, pending and retention, come last, so an
+// initializer written for 0.2 keeps its meaning.)
 struct BrokerCapabilities {
   bool persistent = true;       // published messages survive until trimmed
   bool consumer_groups = true;  // ReadNew reads through a group: each entry to one consumer of it
+  bool dlq = true;              // MoveToDlq and the Dlq* operations work
+  bool blocking_reads = false;  // ReadNew honours `block` (otherwise the caller polls)
   // A pending list per group: a read entry stays pending for its consumer
   // until acked, and ReadPending/Redeliver/AutoClaim/Release/Touch act on it,
   // so the delivery count (the attempt) is durable and a dead consumer's
@@ -169,9 +173,7 @@ struct BrokerCapabilities {
   // the pending operations find nothing, and the engine keeps an entry that
   // waits for a retry in memory.
   bool pending = true;
-  bool dlq = true;              // MoveToDlq and the Dlq* operations work
-  bool retention = true;        // TrimRetained works (streams; a list cannot be trimmed)
-  bool blocking_reads = false;  // ReadNew honours `block` (otherwise the caller polls)
+  bool retention = true;  // TrimRetained works (streams; a list cannot be trimmed)
 };
 
 // Counts the groups ReadNew found missing and recreated, per stream and
