@@ -37,9 +37,21 @@ SubscriptionStatusRow StreamRow(const ResolvedHandler& r, const StatusSources& s
                ") lives inside the server process; ask its /readyz";
     return row;
   }
-  const std::string& group = r.handler->name;  // the group is named after the handler
+  const std::string& group = SubscriberName(*r.handler);  // Protean's: the handler's fqn
   if (auto length = broker->Length(stream); length.ok()) {
     row.head_position = std::to_string(*length);
+  }
+  if (!broker->capabilities().pending) {
+    // Protean's list provider: a position per group, nothing pending, no
+    // consumers and no DLQ to count.
+    auto lag = broker->Lag(stream, group);
+    if (!lag.ok()) {
+      row.note = lag.status().ToString();
+    } else if (lag->has_value()) {
+      row.lag = **lag;
+    }
+    row.status = ClassifyStatus(row.lag, 0);
+    return row;
   }
   if (auto depth = broker->DlqDepth(DlqStreamName(stream)); depth.ok()) row.dlq_depth = *depth;
   auto consumers = broker->Consumers(stream, group);
@@ -99,16 +111,18 @@ SubscriptionStatusRow EventStoreRow(const ResolvedHandler& r, const Subscription
     row.note = "the event store (memory) lives inside the server process; ask its /readyz";
     return row;
   }
-  const std::string position_stream = EventStorePositionStream(*r.handler, config, src.instance);
-  auto last = src.event_store->LastMessage(position_stream, std::nullopt);
-  if (!last.ok()) {
-    row.note = last.status().ToString();
+  auto read = ReadStoredPosition(*src.event_store,
+                                 EventStorePositionStreams(*r.handler, config, src.instance));
+  if (!read.ok()) {
+    row.note = read.status().ToString();
     return row;
   }
-  const bool stored = last->has_value();
-  const int64_t current = stored ? StoredPosition(**last) : 0;
+  const std::optional<EventMessage> last =
+      read->has_value() ? std::optional<EventMessage>((*read)->message) : std::nullopt;
+  const bool stored = last.has_value();
+  const int64_t current = stored ? StoredPosition(*last) : 0;
   row.current_position = stored ? std::to_string(current) : "-1";
-  if (stored) row.last_updated = FormatTime((*last)->time);
+  if (stored) row.last_updated = FormatTime(last->time);
   int64_t head = stored ? current : -1;
   auto behind = CountAfter(*src.event_store, r, current, config, &head);
   if (!behind.ok()) {
@@ -124,7 +138,7 @@ SubscriptionStatusRow EventStoreRow(const ResolvedHandler& r, const Subscription
   if (*behind == 0) {
     row.lag_seconds = 0.0;
   } else if (stored) {
-    row.lag_seconds = std::max(0.0, ToSecondsF(src.now - (*last)->time));
+    row.lag_seconds = std::max(0.0, ToSecondsF(src.now - last->time));
   }
   row.status = ClassifyStatus(row.lag, 0);
   return row;

@@ -4,16 +4,20 @@
 // from the domain's resolved handlers and direct reads of the broker and
 // the event store.
 //
-//  stream       lag = the group's XINFO GROUPS lag (nullopt when Redis cannot
+//  stream       the group is SubscriberName (the handler's fqn, else its name).
+//               lag = the group's XINFO GROUPS lag (nullopt when Redis cannot
 //               tell, e.g. after trimming past the group), pending and
 //               consumers from XINFO CONSUMERS, head_position = XLEN, DLQ
 //               depth = XLEN {stream}:dlq. A broker without consumer groups,
 //               or one that lives in the process (inline, memory: a one-shot
 //               command sees a new, empty one), or a group that does not
 //               exist yet is "unknown", as in Protean. current_position is
-//               not read (null).
+//               not read (null). redis_pubsub (Protean's list provider): lag
+//               = the list's length minus the group's position, pending 0,
+//               no consumers and no DLQ.
 //  event_store  current_position from the position stream the subscription
-//               writes (EventStorePositionStream; "-1" when none), lag = the
+//               reads at start (EventStorePositionStreams: its own, else the
+//               older name's; "-1" when none), lag = the
 //               category's messages after it (counted, up to
 //               kEventStoreLagCountMax: Protean subtracts global positions),
 //               head_position = the last of them, last_updated = the position

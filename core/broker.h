@@ -6,8 +6,9 @@
 // tests/contract/broker_contract.h, which every implementation passes.
 //
 // Implementations: MemoryBroker (providers `memory`, `inline`), RedisBroker
-// (`redis`), RedisPubSubBroker (`redis_pubsub`, fan-out only: its
-// capabilities say it has no groups, pending lists or DLQ).
+// (`redis`), and for `redis_pubsub` RedisPubSubBroker and its memory twin
+// MemoryPubSubBroker: Protean's list provider, whose capabilities say it has
+// no pending lists, DLQ or retention (tests/contract/list_broker_contract.h).
 //
 // Ids are "<ms>-<seq>"; the ms part comes from the Clock the broker was given
 // (never from server time), so trimming by age behaves the same in both
@@ -154,11 +155,25 @@ enum class ConsumerDeletion {
   kNoSuchConsumer,  // the group has no consumer of that name
 };
 
+// What a broker can do, after Protean's BrokerCapabilities (port/broker.py):
+// the stream brokers are its RELIABLE_MESSAGING and more; redis_pubsub is
+// SIMPLE_QUEUING (publish, subscribe, consumer groups, nothing else).
+// (The members added after 0.2, pending and retention, come last, so an
+// initializer written for 0.2 keeps its meaning.)
 struct BrokerCapabilities {
   bool persistent = true;       // published messages survive until trimmed
-  bool consumer_groups = true;  // ReadNew/ReadPending/Ack/AutoClaim work
+  bool consumer_groups = true;  // ReadNew reads through a group: each entry to one consumer of it
   bool dlq = true;              // MoveToDlq and the Dlq* operations work
   bool blocking_reads = false;  // ReadNew honours `block` (otherwise the caller polls)
+  // A pending list per group: a read entry stays pending for its consumer
+  // until acked, and ReadPending/Redeliver/AutoClaim/Release/Touch act on it,
+  // so the delivery count (the attempt) is durable and a dead consumer's
+  // entries are claimed. Without it a read entry is the reader's alone and
+  // gone from the broker's view (at most once per group): Ack does nothing,
+  // the pending operations find nothing, and the engine keeps an entry that
+  // waits for a retry in memory.
+  bool pending = true;
+  bool retention = true;  // TrimRetained works (streams; a list cannot be trimmed)
 };
 
 // Counts the groups ReadNew found missing and recreated, per stream and

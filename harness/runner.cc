@@ -154,7 +154,7 @@ void ScenarioRun::CheckDone() {
 
 void ScenarioRun::RecordFinalPending(Broker& broker, const ResolvedHandler& r,
                                      const std::string& stream) {
-  auto pending = broker.Pending(stream, r.handler->name, "", kFinalEntriesMax);
+  auto pending = broker.Pending(stream, SubscriberName(*r.handler), "", kFinalEntriesMax);
   if (!pending.ok()) return;
   for (const PendingEntry& p : *pending) {
     std::string message_id;
@@ -178,12 +178,24 @@ void ScenarioRun::RecordFinalDlq(Broker& broker, const std::string& stream) {
   std::sort(entries.begin(), entries.end(),
             [](const DlqEntry& a, const DlqEntry& b) { return a.dlq_id < b.dlq_id; });
   for (const DlqEntry& e : entries) {
+    // The entry names the consumer group (the handler's fqn when it has
+    // one); the history names the handler.
+    std::string subscription = e.metadata.consumer_group;
+    for (const ResolvedHandler& r : world_->handlers()) {
+      const bool lane =
+          r.handler->stream == stream ||
+          config::BackfillLane(world_->domain().config().server.priority_lanes,
+                               r.handler->stream) == stream;
+      if (lane && SubscriberName(*r.handler) == subscription) {
+        subscription = r.handler->name;
+      }
+    }
     recorder_->Record(world_->clock().Now(), "final_dlq",
                       {{"stream", stream},
                        {"message_id", MessageIdOf(e.fields)},
                        {"entry_id", e.dlq_id},
                        {"attempt", e.metadata.attempts},
-                       {"subscription", e.metadata.consumer_group},
+                       {"subscription", subscription},
                        {"detail", e.metadata.reason}});
   }
 }

@@ -53,6 +53,7 @@ void World::OpenDomain(const Scenario& scenario, const AdapterEnv& env, bool rea
       ScenarioDomainConfig(scenario, document_, overlay, options_.env_lookup);
   RegisterMemoryAdapters(registry_);
   RegisterRealAdapters(registry_);
+  if (!real_services) RegisterMemoryTwins(registry_);  // redis_pubsub: its memory twin
   domain_ = std::make_unique<Domain>(std::move(config), registry_, env);
   // Scripted and C++ handlers, with stream names in this run's namespace.
   ThrowIfConfigError(domain_->RegisterHandlers(

@@ -176,6 +176,7 @@ Status DomainTest::Impl::Open(const std::string& path, HandlerCatalog catalog) {
   catalog_ = std::move(catalog);
   RegisterMemoryAdapters(registry_);
   RegisterRealAdapters(registry_);
+  if (env_ == TestEnv::kMemory) RegisterMemoryTwins(registry_);  // redis_pubsub: its twin
   if (env_ == TestEnv::kMemory) {
     sim_clock_ = std::make_unique<SimClock>(FromMillis(kSimStartMs));
     clock_ = sim_clock_.get();

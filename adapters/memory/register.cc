@@ -4,6 +4,7 @@
 #include "adapters/memory/memory_cache.h"
 #include "adapters/memory/memory_database.h"
 #include "adapters/memory/memory_event_store.h"
+#include "adapters/memory/memory_pubsub_broker.h"
 
 namespace protean {
 
@@ -31,6 +32,14 @@ void RegisterMemoryAdapters(AdapterRegistry& registry) {
       "memory",
       [](const config::CacheConfig&, const AdapterEnv& env) -> Result<std::unique_ptr<Cache>> {
         return std::unique_ptr<Cache>(std::make_unique<MemoryCache>(*env.clock));
+      });
+}
+
+void RegisterMemoryTwins(AdapterRegistry& registry) {
+  registry.RegisterBroker(
+      "redis_pubsub",
+      [](const config::BrokerConfig&, const AdapterEnv&) -> Result<std::unique_ptr<Broker>> {
+        return std::unique_ptr<Broker>(std::make_unique<MemoryPubSubBroker>());
       });
 }
 

@@ -1,120 +1,86 @@
 #include "adapters/real/redis_pubsub_broker.h"
 
 #include <algorithm>
-#include <chrono>
-#include <limits>
+#include <random>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "adapters/real/redis_connection.h"
 #include "adapters/real/redis_pool.h"
 #include "adapters/real/redis_reply.h"
+#include "adapters/real/redis_script.h"
 
 namespace protean {
 namespace {
 
+using redis_internal::BadShape;
+using redis_internal::Integer;
 using redis_internal::Text;
 
-Status FanOutOnly(std::string_view operation) {
-  return Status::InvalidArgument(
-      std::string(operation) +
-      ": redis_pubsub is fan-out only: no consumer groups, pending lists or DLQ");
+// KEYS: the list, the group's position key. ARGV: count. Returns {first
+// index, {items}}; the position moves past what it returns.
+constexpr char kClaimLua[] = R"lua(
+local position = tonumber(redis.call('GET', KEYS[2]) or '0')
+if position == nil then
+  return redis.error_reply('ERR the position key does not hold an integer')
+end
+if position < 0 then position = 0 end
+local items = redis.call('LRANGE', KEYS[1], position, position + tonumber(ARGV[1]) - 1)
+if #items > 0 then redis.call('INCRBY', KEYS[2], #items) end
+return {position, items}
+)lua";
+
+// KEYS: the list, the group's position key.
+constexpr char kGroupAtEndLua[] = R"lua(
+local length = redis.call('LLEN', KEYS[1])
+redis.call('SET', KEYS[2], length, 'NX')
+return length
+)lua";
+
+constexpr char kDeleteListLua[] = R"lua(
+local held = redis.call('LLEN', KEYS[1])
+redis.call('DEL', KEYS[1])
+return held
+)lua";
+
+// A glob pattern matching `text` literally.
+std::string GlobEscape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
 }
 
-// ["message", channel, payload] or ["pmessage", pattern, channel, payload];
-// nullopt for anything else (subscribe confirmations, pongs).
-std::optional<PubSubMessage> AsMessage(const redisReply* reply) {
-  if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) return std::nullopt;
-  const auto kind = Text(reply->element[0]);
-  if (kind == std::string_view("message") && reply->elements == 3) {
-    const auto channel = Text(reply->element[1]);
-    const auto payload = Text(reply->element[2]);
-    if (channel && payload) return PubSubMessage{std::string(*channel), std::string(*payload)};
+Result<std::vector<StreamEntry>> Items(const redisReply* array, int64_t first,
+                                       std::string_view command) {
+  if (array->type != REDIS_REPLY_ARRAY) return BadShape(command, "not an array of items");
+  std::vector<StreamEntry> out;
+  out.reserve(array->elements);
+  for (size_t i = 0; i < array->elements; ++i) {
+    const auto item = Text(array->element[i]);
+    if (!item) return BadShape(command, "an item is not a string");
+    out.push_back(DecodeListItem(*item, first + static_cast<int64_t>(i)));
   }
-  if (kind == std::string_view("pmessage") && reply->elements == 4) {
-    const auto channel = Text(reply->element[2]);
-    const auto payload = Text(reply->element[3]);
-    if (channel && payload) return PubSubMessage{std::string(*channel), std::string(*payload)};
-  }
-  return std::nullopt;
+  return out;
+}
+
+// Identifiers are random, as uuid4's (nothing replays a real run's ids).
+uint64_t RandomSeed() {
+  std::random_device device;
+  return (static_cast<uint64_t>(device()) << 32) ^ device();
 }
 
 }  // namespace
 
-// ---- payload codec ----
-
-Result<std::string> EncodePubSubPayload(const Fields& fields) {
-  nlohmann::ordered_json object = nlohmann::ordered_json::object();
-  for (const auto& [name, value] : fields) {
-    if (object.contains(name)) {
-      return Status::InvalidArgument("redis_pubsub publishes a JSON object: field '" + name +
-                                     "' appears twice");
-    }
-    object[name] = value;
-  }
-  try {
-    return object.dump();
-  } catch (const nlohmann::json::exception&) {
-    return Status::InvalidArgument(
-        "redis_pubsub publishes a JSON object: field names and values must be UTF-8");
-  }
-}
-
-Result<Fields> DecodePubSubPayload(std::string_view payload) {
-  const auto object = nlohmann::ordered_json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  if (object.is_discarded() || !object.is_object()) {
-    return Status::InvalidArgument("redis_pubsub payload is not a JSON object");
-  }
-  Fields fields;
-  for (const auto& [name, value] : object.items()) {
-    if (!value.is_string()) {
-      return Status::InvalidArgument("redis_pubsub payload field '" + name + "' is not a string");
-    }
-    fields.emplace_back(name, value.get<std::string>());
-  }
-  return fields;
-}
-
-// ---- RedisSubscriber ----
-
-RedisSubscriber::RedisSubscriber(std::unique_ptr<RedisConnection> connection)
-    : connection_(std::move(connection)) {}
-
-RedisSubscriber::~RedisSubscriber() = default;  // closing the socket unsubscribes
-
-Result<std::optional<PubSubMessage>> RedisSubscriber::Receive(Duration timeout) {
-  using Out = std::optional<PubSubMessage>;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    const auto left =
-        std::chrono::duration_cast<Duration>(deadline - std::chrono::steady_clock::now());
-    auto reply = connection_->ReadReply(std::max(left, Duration(0)));
-    if (!reply.ok()) return reply.status();
-    if (!reply->has_value()) return Out();
-    if (auto message = AsMessage((*reply)->get())) return Out(std::move(*message));
-    if ((**reply)->type == REDIS_REPLY_ERROR) {
-      return RedisStatus(nullptr, (**reply).get(), "SUBSCRIBE");
-    }
-    // A confirmation or pong: keep waiting for a message.
-  }
-}
-
-// ---- RedisPubSubBroker ----
-
-RedisPubSubBroker::RedisPubSubBroker(const Clock& clock, RedisOptions options)
-    : clock_(clock), pool_(std::make_unique<RedisPool>(std::move(options))) {}
+RedisPubSubBroker::RedisPubSubBroker(RedisOptions options)
+    : pool_(std::make_unique<RedisPool>(std::move(options))),
+      claim_(std::make_unique<RedisScript>("redis_pubsub read script", kClaimLua)),
+      group_at_end_(std::make_unique<RedisScript>("redis_pubsub group script", kGroupAtEndLua)),
+      delete_list_(std::make_unique<RedisScript>("redis_pubsub delete script", kDeleteListLua)),
+      ids_(RandomSeed()) {}
 
 RedisPubSubBroker::~RedisPubSubBroker() { Close(); }
-
-BrokerCapabilities RedisPubSubBroker::capabilities() const {
-  BrokerCapabilities caps;
-  caps.persistent = false;
-  caps.consumer_groups = false;
-  caps.dlq = false;
-  caps.blocking_reads = false;
-  return caps;
-}
 
 Status RedisPubSubBroker::CheckOpen() const {
   if (pool_->closed()) return Status::Unavailable(pool_->options().owner + " is closed");
@@ -134,147 +100,145 @@ Status RedisPubSubBroker::Ping() {
 
 void RedisPubSubBroker::Close() { pool_->Close(); }
 
-std::string RedisPubSubBroker::NextId() {
-  const auto now_ms = static_cast<uint64_t>(std::max<int64_t>(ToMillis(clock_.Now()), 0));
-  MutexLock lock(&id_mu_);
-  if (now_ms > last_id_.ms) {
-    last_id_ = {now_ms, 0};
-  } else if (last_id_.seq != std::numeric_limits<uint64_t>::max()) {
-    ++last_id_.seq;
-  } else {
-    last_id_ = {last_id_.ms + 1, 0};
-  }
-  return last_id_.ToString();
+std::optional<int64_t> RedisPubSubBroker::PoolConnections() const {
+  return pool_->open_connections();
 }
 
-Result<int64_t> RedisPubSubBroker::PublishCounted(std::string_view channel, const Fields& fields) {
-  if (fields.empty()) return Status::InvalidArgument("PUBLISH needs at least one field");
-  auto payload = EncodePubSubPayload(fields);
-  if (!payload.ok()) return payload.status();
-  return pool_->Run<int64_t>(RedisRetry::kNotIdempotent,
-                             [&](RedisConnection& c) -> Result<int64_t> {
-                               auto reply = c.Command(RedisArgs{"PUBLISH", channel, *payload});
-                               if (!reply.ok()) return reply.status();
-                               const auto receivers = redis_internal::Integer(reply->get());
-                               if (!receivers)
-                                 return redis_internal::BadShape("PUBLISH", "not an integer");
-                               return *receivers;
-                             });
+std::string RedisPubSubBroker::NewId() {
+  MutexLock lock(&id_mu_);
+  return ids_.Uuid();  // Protean: str(uuid.uuid4())
 }
 
 Result<std::string> RedisPubSubBroker::Publish(std::string_view stream, const Fields& fields) {
-  auto receivers = PublishCounted(stream, fields);
-  if (!receivers.ok()) return receivers.status();
-  return NextId();
+  std::string id = NewId();
+  Result<std::string> item = EncodeListItem(id, fields);
+  if (!item.ok()) return item.status();
+  Result<int64_t> pushed =
+      pool_->Run<int64_t>(RedisRetry::kNotIdempotent, [&](RedisConnection& c) -> Result<int64_t> {
+        auto reply = c.Command(RedisArgs{"RPUSH", stream, *item});
+        if (!reply.ok()) return reply.status();
+        const auto length = Integer(reply->get());
+        if (!length) return BadShape("RPUSH", "not an integer");
+        return *length;
+      });
+  if (!pushed.ok()) return pushed.status();
+  return id;
 }
 
-Result<std::unique_ptr<RedisSubscriber>> RedisPubSubBroker::Subscribe(
-    const std::vector<std::string>& channels) {
+Status RedisPubSubBroker::CreateGroup(std::string_view stream, std::string_view group,
+                                      GroupStart start) {
   PROTEAN_RETURN_IF_ERROR(CheckOpen());
-  if (channels.empty()) return Status::InvalidArgument("SUBSCRIBE needs at least one channel");
-  auto connection = RedisConnection::Open(pool_->options());
-  if (!connection.ok()) return connection.status();
-  RedisArgs subscribe{"SUBSCRIBE"};
-  for (const std::string& channel : channels) subscribe.Add(channel);
-  PROTEAN_RETURN_IF_ERROR((*connection)->Send({subscribe}));
-  // One ["subscribe", channel, n] per channel, within the socket timeout.
-  for (size_t confirmed = 0; confirmed < channels.size(); ++confirmed) {
-    auto reply = (*connection)->ReadReply(pool_->options().socket_timeout);
+  if (start == GroupStart::kBeginning) return Status::Ok();  // absent = 0: nothing to write
+  const std::vector<std::string> keys{std::string(stream), ListPositionKey(stream, group)};
+  return pool_
+      ->Run<bool>(RedisRetry::kIdempotent,
+                  [&](RedisConnection& c) -> Result<bool> {
+                    auto reply = group_at_end_->Eval(c, keys, {});
+                    if (!reply.ok()) return reply.status();
+                    return true;
+                  })
+      .status();
+}
+
+Result<std::vector<StreamEntry>> RedisPubSubBroker::ReadNew(std::string_view stream,
+                                                            std::string_view group,
+                                                            std::string_view, int count, Duration) {
+  PROTEAN_RETURN_IF_ERROR(CheckCount(count));
+  const std::vector<std::string> keys{std::string(stream), ListPositionKey(stream, group)};
+  const std::vector<std::string> args{std::to_string(count)};
+  return pool_->Run<std::vector<StreamEntry>>(
+      RedisRetry::kNotIdempotent, [&](RedisConnection& c) -> Result<std::vector<StreamEntry>> {
+        auto reply = claim_->Eval(c, keys, args);
+        if (!reply.ok()) return reply.status();
+        const redisReply* r = reply->get();
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+          return BadShape("redis_pubsub read", "not {position, items}");
+        }
+        const auto first = Integer(r->element[0]);
+        if (!first) return BadShape("redis_pubsub read", "the position is not an integer");
+        return Items(r->element[1], *first, "redis_pubsub read");
+      });
+}
+
+Result<std::vector<StreamEntry>> RedisPubSubBroker::Range(std::string_view stream,
+                                                          std::string_view start,
+                                                          std::string_view end, int count) {
+  PROTEAN_RETURN_IF_ERROR(CheckRange(start, end, count));
+  return pool_->Run<std::vector<StreamEntry>>(
+      RedisRetry::kIdempotent, [&](RedisConnection& c) -> Result<std::vector<StreamEntry>> {
+        RedisArgs lrange{"LRANGE", stream, "0"};
+        lrange.Add(int64_t{count} - 1);
+        auto reply = c.Command(lrange);
+        if (!reply.ok()) return reply.status();
+        return Items(reply->get(), 0, "LRANGE");
+      });
+}
+
+Result<int64_t> RedisPubSubBroker::DeleteStream(std::string_view stream) {
+  const std::string pattern = GlobEscape(ListPositionKey(stream, "")) + "*";
+  return pool_->Run<int64_t>(RedisRetry::kIdempotent, [&](RedisConnection& c) -> Result<int64_t> {
+    std::string cursor = "0";
+    for (int pages = 0; pages < 100000; ++pages) {  // bounded: SCAN ends at cursor 0
+      RedisArgs scan{"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"};
+      auto reply = c.Command(scan);
+      if (!reply.ok()) return reply.status();
+      const redisReply* r = reply->get();
+      if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+          r->element[1]->type != REDIS_REPLY_ARRAY) {
+        return BadShape("SCAN", "not [cursor, keys]");
+      }
+      const auto next = Text(r->element[0]);
+      if (!next) return BadShape("SCAN", "no cursor");
+      if (r->element[1]->elements > 0) {
+        RedisArgs del{"DEL"};
+        for (size_t i = 0; i < r->element[1]->elements; ++i) {
+          const auto key = Text(r->element[1]->element[i]);
+          if (key) del.Add(*key);
+        }
+        auto deleted = c.Command(del);
+        if (!deleted.ok()) return deleted.status();
+      }
+      cursor = std::string(*next);
+      if (cursor == "0") break;
+    }
+    auto held = delete_list_->Eval(c, {std::string(stream)}, {});
+    if (!held.ok()) return held.status();
+    const auto n = Integer(held->get());
+    if (!n) return BadShape("redis_pubsub delete", "not an integer");
+    return *n;
+  });
+}
+
+Result<int64_t> RedisPubSubBroker::Length(std::string_view stream) {
+  return pool_->Run<int64_t>(RedisRetry::kIdempotent, [&](RedisConnection& c) -> Result<int64_t> {
+    auto reply = c.Command(RedisArgs{"LLEN", stream});
     if (!reply.ok()) return reply.status();
-    if (!reply->has_value()) return Status::Timeout("SUBSCRIBE: no confirmation from Redis");
-    const redisReply* confirmation = (*reply)->get();
-    if (confirmation->type == REDIS_REPLY_ERROR) {
-      return RedisStatus(nullptr, confirmation, "SUBSCRIBE");
-    }
-    if (confirmation->type != REDIS_REPLY_ARRAY || confirmation->elements != 3 ||
-        Text(confirmation->element[0]) != std::string_view("subscribe")) {
-      return redis_internal::BadShape("SUBSCRIBE", "not a subscribe confirmation");
-    }
-  }
-  return std::unique_ptr<RedisSubscriber>(new RedisSubscriber(std::move(connection).value()));
+    const auto n = Integer(reply->get());
+    if (!n) return BadShape("LLEN", "not an integer");
+    return *n;
+  });
 }
 
-// ---- fan-out only ----
-
-Status RedisPubSubBroker::CreateGroup(std::string_view, std::string_view, GroupStart) {
-  return FanOutOnly("CreateGroup");
+Result<std::optional<int64_t>> RedisPubSubBroker::Lag(std::string_view stream,
+                                                      std::string_view group) {
+  const std::string key = ListPositionKey(stream, group);
+  return pool_->Run<std::optional<int64_t>>(
+      RedisRetry::kIdempotent, [&](RedisConnection& c) -> Result<std::optional<int64_t>> {
+        auto replies = c.Pipeline({RedisArgs{"GET", key}, RedisArgs{"LLEN", stream}});
+        if (!replies.ok()) return replies.status();
+        for (const RedisReply& r : *replies) {
+          if (r->type == REDIS_REPLY_ERROR) return RedisStatus(nullptr, r.get(), "GET/LLEN");
+        }
+        int64_t position = 0;
+        if ((*replies)[0]->type != REDIS_REPLY_NIL) {
+          const auto p = Integer((*replies)[0].get());
+          if (!p) return Status::InvalidArgument(key + " does not hold an integer");
+          position = *p;
+        }
+        const auto length = Integer((*replies)[1].get());
+        if (!length) return BadShape("LLEN", "not an integer");
+        return std::optional<int64_t>(std::max<int64_t>(*length - position, 0));
+      });
 }
-Result<std::vector<StreamEntry>> RedisPubSubBroker::ReadNew(std::string_view, std::string_view,
-                                                            std::string_view, int, Duration) {
-  return FanOutOnly("ReadNew");
-}
-Result<std::vector<StreamEntry>> RedisPubSubBroker::ReadPending(std::string_view, std::string_view,
-                                                                std::string_view, std::string_view,
-                                                                int) {
-  return FanOutOnly("ReadPending");
-}
-Result<int64_t> RedisPubSubBroker::Ack(std::string_view, std::string_view,
-                                       const std::vector<std::string>&) {
-  return FanOutOnly("Ack");
-}
-Result<std::vector<PendingEntry>> RedisPubSubBroker::Pending(std::string_view, std::string_view,
-                                                             std::string_view, int) {
-  return FanOutOnly("Pending");
-}
-Result<ClaimResult> RedisPubSubBroker::AutoClaim(std::string_view, std::string_view,
-                                                 std::string_view, Duration, std::string_view,
-                                                 int) {
-  return FanOutOnly("AutoClaim");
-}
-Result<std::optional<StreamEntry>> RedisPubSubBroker::Redeliver(std::string_view, std::string_view,
-                                                                std::string_view,
-                                                                std::string_view) {
-  return FanOutOnly("Redeliver");
-}
-
-Result<int64_t> RedisPubSubBroker::Release(std::string_view, std::string_view, std::string_view,
-                                           const std::vector<std::pair<std::string, int64_t>>&) {
-  return FanOutOnly("Release");
-}
-
-Result<int64_t> RedisPubSubBroker::Touch(std::string_view, std::string_view, std::string_view,
-                                         const std::vector<std::string>&) {
-  return FanOutOnly("Touch");
-}
-Result<std::vector<StreamEntry>> RedisPubSubBroker::Range(std::string_view, std::string_view,
-                                                          std::string_view, int) {
-  return FanOutOnly("Range (no persistence)");
-}
-Result<int64_t> RedisPubSubBroker::Delete(std::string_view, const std::vector<std::string>&) {
-  return FanOutOnly("Delete (no persistence)");
-}
-Result<int64_t> RedisPubSubBroker::DeleteStream(std::string_view) {
-  return FanOutOnly("DeleteStream (no persistence)");
-}
-Result<int64_t> RedisPubSubBroker::Trim(std::string_view, const TrimSpec&) {
-  return FanOutOnly("Trim (no persistence)");
-}
-Result<int64_t> RedisPubSubBroker::Length(std::string_view) {
-  return FanOutOnly("Length (no persistence)");
-}
-Result<std::optional<int64_t>> RedisPubSubBroker::Lag(std::string_view, std::string_view) {
-  return FanOutOnly("Lag");
-}
-Result<bool> RedisPubSubBroker::MoveToDlq(std::string_view, std::string_view, std::string_view,
-                                          const DlqMetadata&) {
-  return FanOutOnly("MoveToDlq");
-}
-Result<std::vector<DlqEntry>> RedisPubSubBroker::DlqList(std::string_view, size_t) {
-  return FanOutOnly("DlqList");
-}
-Result<DlqEntry> RedisPubSubBroker::DlqInspect(std::string_view, std::string_view) {
-  return FanOutOnly("DlqInspect");
-}
-Result<std::string> RedisPubSubBroker::DlqReplay(std::string_view, std::string_view) {
-  return FanOutOnly("DlqReplay");
-}
-Result<int64_t> RedisPubSubBroker::DlqReplayAll(std::string_view) {
-  return FanOutOnly("DlqReplayAll");
-}
-Result<int64_t> RedisPubSubBroker::DlqPurge(std::string_view) { return FanOutOnly("DlqPurge"); }
-Result<int64_t> RedisPubSubBroker::DlqTrimOlderThan(std::string_view, TimePoint) {
-  return FanOutOnly("DlqTrimOlderThan");
-}
-Result<int64_t> RedisPubSubBroker::DlqDepth(std::string_view) { return FanOutOnly("DlqDepth"); }
 
 }  // namespace protean

@@ -29,8 +29,8 @@ void RegisterRedisAdapters(AdapterRegistry& registry) {
                             PROTEAN_CHECK(env.clock != nullptr);
                             auto options = RedisOptionsFromBroker(config);
                             if (!options.ok()) return options.status();
-                            return std::unique_ptr<Broker>(std::make_unique<RedisPubSubBroker>(
-                                *env.clock, std::move(options).value()));
+                            return std::unique_ptr<Broker>(
+                                std::make_unique<RedisPubSubBroker>(std::move(options).value()));
                           });
   registry.RegisterCache(
       "redis",

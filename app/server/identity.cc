@@ -93,8 +93,8 @@ std::vector<std::string> RemoveStaleConsumers(Broker& broker, const ConsumerGrou
                                               const ProcessIdentity& self,
                                               const std::function<bool(int64_t pid)>& runs) {
   std::vector<std::string> lines;
-  const std::string where = "group " + group.handler + " on " + group.stream;
-  Result<std::vector<ConsumerInfo>> consumers = broker.Consumers(group.stream, group.handler);
+  const std::string where = "group " + group.group_name() + " on " + group.stream;
+  Result<std::vector<ConsumerInfo>> consumers = broker.Consumers(group.stream, group.group_name());
   if (!consumers.ok()) {
     // A new stream or group has no consumers; anything else is only reported.
     if (!consumers.status().IsNotFound()) {
@@ -118,7 +118,8 @@ std::vector<std::string> RemoveStaleConsumers(Broker& broker, const ConsumerGrou
                       ", left for the claim after claim_idle_seconds");
       continue;
     }
-    Result<ConsumerDeletion> deleted = broker.DeleteConsumer(group.stream, group.handler, c.name);
+    Result<ConsumerDeletion> deleted =
+        broker.DeleteConsumer(group.stream, group.group_name(), c.name);
     if (!deleted.ok()) {
       lines.push_back("cannot remove stale consumer " + c.name + " of " + where + ": " +
                       deleted.status().ToString());

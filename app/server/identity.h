@@ -68,8 +68,10 @@ bool ProcessRuns(int64_t pid);
 
 // One stream subscription's group, as the engine uses it.
 struct ConsumerGroupRef {
-  std::string handler;  // the group's name, and the consumers' prefix
+  std::string handler;  // the consumers' prefix: <handler>-<host>-<pid>-<6 hex>
   std::string stream;
+  std::string group = {};  // the group (SubscriberName: the fqn); empty: the handler name
+  const std::string& group_name() const { return group.empty() ? handler : group; }
 };
 
 // Removes the stale consumers of `group` by the rule above; returns one line

@@ -71,13 +71,14 @@ void MetricsRefresher::SetGauge(const char* name, const MetricLabels& labels, in
 
 bool MetricsRefresher::RefreshStream(const RefreshedSubscription& s, const MetricLabels& labels,
                                      Detail* detail) {
-  // The group is named after the handler (Protean's subscriber name).
-  Result<std::optional<int64_t>> lag = broker_->Lag(s.stream, s.handler);
+  // Protean's subscriber name: the handler's fqn, else its name.
+  const std::string& group = s.group.empty() ? s.handler : s.group;
+  Result<std::optional<int64_t>> lag = broker_->Lag(s.stream, group);
   if (lag.ok() && lag->has_value()) {
     detail->lag = **lag;
     SetGauge("protean_subscription_consumer_lag", labels, **lag);
   }
-  Result<int64_t> pending = broker_->PendingCount(s.stream, s.handler);
+  Result<int64_t> pending = broker_->PendingCount(s.stream, group);
   if (pending.ok()) {
     detail->pending = *pending;
     SetGauge("protean_subscription_pending_messages", labels, *pending);
@@ -94,10 +95,12 @@ bool MetricsRefresher::RefreshStream(const RefreshedSubscription& s, const Metri
 
 bool MetricsRefresher::RefreshEventStore(const RefreshedSubscription& s, const MetricLabels& labels,
                                          Detail* detail) {
-  Result<std::optional<EventMessage>> stored = event_store_->LastMessage(s.position_stream, {});
+  std::vector<std::string> streams{s.position_stream};
+  streams.insert(streams.end(), s.older_position_streams.begin(), s.older_position_streams.end());
+  Result<std::optional<StoredPositionRead>> stored = ReadStoredPosition(*event_store_, streams);
   Result<std::optional<int64_t>> head = event_store_->CategoryHead(s.stream);
   if (stored.ok() && head.ok() && head->has_value()) {
-    const int64_t position = stored->has_value() ? StoredPosition(**stored) : 0;
+    const int64_t position = stored->has_value() ? StoredPosition((*stored)->message) : 0;
     detail->lag = std::max<int64_t>(0, **head - position);
     SetGauge("protean_subscription_consumer_lag", labels, *detail->lag);
   }

@@ -45,6 +45,10 @@ struct RefreshedSubscription {
   std::string stream;               // the stream, or the event store's category
   bool stream_subscription = true;  // false: event store
   std::string position_stream;      // event store: where its position is stored
+  std::string group = {};           // stream: the consumer group; empty: the handler name
+  // Event store: the older names its position is read from while
+  // position_stream is still empty (EventStorePositionStreams).
+  std::vector<std::string> older_position_streams = {};
 };
 
 class MetricsRefresher {

@@ -311,11 +311,12 @@ int ServerProcess::StartProbes() {
 
 void ServerProcess::RemoveStaleConsumers() {
   Broker* broker = d_->domain->adapters().broker("default");
-  if (broker == nullptr || !broker->capabilities().consumer_groups) return;
+  // Consumers exist only where entries stay pending for them.
+  if (broker == nullptr || !broker->capabilities().pending) return;
   for (const ResolvedHandler& r : resolved_) {
     if (r.config.type != SubscriptionType::kStream) continue;
-    for (const std::string& line :
-         cli::RemoveStaleConsumers(*broker, {r.handler->name, r.handler->stream}, self_)) {
+    for (const std::string& line : cli::RemoveStaleConsumers(
+             *broker, {r.handler->name, r.handler->stream, SubscriberName(*r.handler)}, self_)) {
       out_ << "protean: " << line << "\n";
     }
   }
@@ -380,13 +381,21 @@ void ServerProcess::MakeRefresher() {
   std::vector<RefreshedSubscription> subs;
   for (const std::shared_ptr<Subscription>& sub : engine_->subscriptions()) {
     const auto* es = dynamic_cast<const EventStoreSubscription*>(sub.get());
-    subs.push_back({sub->name(), sub->stream(), es == nullptr,
-                    es != nullptr ? es->position_stream() : std::string()});
+    const auto* stream = dynamic_cast<const StreamSubscription*>(sub.get());
+    RefreshedSubscription r{sub->name(), sub->stream(), es == nullptr,
+                            es != nullptr ? es->position_stream() : std::string()};
+    if (stream != nullptr) r.group = stream->group();
+    if (es != nullptr) {
+      r.older_position_streams.assign(es->position_streams().begin() + 1,
+                                      es->position_streams().end());
+    }
+    subs.push_back(std::move(r));
     // [server.priority_lanes]: the backfill lane is measured as a stream of
     // its own (lag, pending and DLQ depth in /readyz and the gauges).
-    const auto* stream = dynamic_cast<const StreamSubscription*>(sub.get());
     if (stream != nullptr && stream->backfill_stream()) {
-      subs.push_back({sub->name(), *stream->backfill_stream(), true, std::string()});
+      RefreshedSubscription lane{sub->name(), *stream->backfill_stream(), true, std::string()};
+      lane.group = stream->group();
+      subs.push_back(std::move(lane));
     }
   }
   Domain& domain = *d_->domain;

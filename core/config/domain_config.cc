@@ -1,6 +1,7 @@
 #include "core/config/domain_config.h"
 
 #include <array>
+#include <map>
 #include <utility>
 
 #include <toml++/toml.h>
@@ -126,29 +127,56 @@ void ReadTopLevel(TableReader& root, DomainConfig& config) {
 // loads (config show, check, the harness) is one the server accepts: every
 // profile, [server.*] subscription table and [server.subscriptions.*] entry
 // (SubscriptionResolver validates them on construction), every
-// [handlers.<Name>] and its resolved subscription, and a stream subscription
-// on a broker provider without consumer groups.
+// [handlers.<Name>] and its resolved subscription, two handlers that would
+// share a consumer group (or a position) on one stream, and a stream
+// subscription its broker provider cannot serve (no consumer groups, or a
+// DLQ it does not have).
 void ValidateSubscriptions(DomainConfig& config) {
   SubscriptionResolver resolver(config);
   const auto broker = config.brokers.find("default");
+  std::map<std::pair<std::string, std::string>, std::string>
+      subscribers;  // (stream, name) -> table
   for (ScriptedHandlerSpec& spec : ReadScriptedHandlers(config)) {
     SubscriptionRequest request;
     request.handler = spec.name;
     request.profile = spec.profile;
     request.explicit_config = spec.subscription_config;
     const SubscriptionConfig resolved = resolver.Resolve(request);
+    const std::string key = internal::JoinKeyPath("handlers", spec.name);
+    const std::string subscriber = spec.fqn.value_or(spec.name);
+    auto [other, fresh] = subscribers.emplace(std::pair(spec.stream, subscriber), spec.name);
+    if (!fresh) {
+      internal::ThrowAt(kConfigInvalidValue, config.table->at_path(key).node(), config.source_file,
+                        key,
+                        "handlers " + other->second + " and " + spec.name + " both read " +
+                            QuoteForMessage(spec.stream) + " as " + subscriber +
+                            " (their consumer group and position); give them distinct fqn values");
+    }
+    const BrokerProviderTraits traits = broker != config.brokers.end()
+                                            ? BrokerProviderTraitsOf(broker->second.provider)
+                                            : BrokerProviderTraits{};
     if (resolved.type == SubscriptionType::kStream && broker != config.brokers.end() &&
-        !BrokerProviderTraitsOf(broker->second.provider).consumer_groups) {
-      const std::string key = internal::JoinKeyPath("handlers", spec.name);
+        !traits.consumer_groups) {
       internal::ThrowAt(kConfigInvalidValue, config.table->at_path(key).node(), config.source_file,
                         key,
                         "handler " + spec.name +
                             " is a stream subscription, but brokers.default "
                             "is provider " +
                             QuoteForMessage(broker->second.provider) +
-                            ", which is fan-out only (no consumer groups, retries or DLQ); use "
-                            "provider \"redis\" or \"inline\", or make the handler an "
-                            "event_store subscription");
+                            ", which has no consumer groups; use provider \"redis\" or "
+                            "\"inline\", or make the handler an event_store subscription");
+    }
+    if (resolved.type == SubscriptionType::kStream && broker != config.brokers.end() &&
+        resolved.enable_dlq && !traits.dlq) {
+      internal::ThrowAt(
+          kConfigInvalidValue, config.table->at_path(key).node(), config.source_file, key,
+          "handler " + spec.name + " has enable_dlq = true, but brokers.default is provider " +
+              QuoteForMessage(broker->second.provider) +
+              ", which has no DLQ (Protean's SIMPLE_QUEUING: a Redis list with a position per "
+              "group, no acks); set enable_dlq = false in [" +
+              key +
+              ".subscription_config] (a message whose attempts run out is then dropped and "
+              "counted) or use provider \"redis\"");
     }
     config.handlers.push_back(LoadedHandler{spec.name, resolved.concurrency});
   }

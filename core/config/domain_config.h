@@ -30,8 +30,9 @@
 //     every duration and count against its range (core/config/bounds.h).
 //  6. what the server resolves before it starts: custom profiles, the
 //     [server.*] subscription tables, [server.subscriptions.*], every
-//     [handlers.<Name>] with its resolved subscription, and a stream handler
-//     on a broker without consumer groups (redis_pubsub). So a file that
+//     [handlers.<Name>] with its resolved subscription, two handlers sharing
+//     a consumer group on one stream (same fqn), and a stream handler its
+//     broker cannot serve (enable_dlq on redis_pubsub, which has no DLQ). So a file that
 //     loads here is one `protean server` accepts, except for what only the
 //     running binary knows: which providers it was built with and which
 //     alert callbacks are registered (checked by `protean check` and at start).

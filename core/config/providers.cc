@@ -58,7 +58,7 @@ std::string JoinKnownProviders(ProviderKind kind) {
 }
 
 BrokerProviderTraits BrokerProviderTraitsOf(std::string_view provider) {
-  if (provider == "redis_pubsub") return BrokerProviderTraits{false, false};
+  if (provider == "redis_pubsub") return BrokerProviderTraits{true, false, false};
   return BrokerProviderTraits{};
 }
 

@@ -33,9 +33,11 @@ std::string JoinKnownProviders(ProviderKind kind);
 // What a broker provider can do, known from its name so the loader can refuse
 // a handler its broker cannot serve before any adapter is built. Must agree
 // with the adapters' Broker::capabilities() (tests/config/start_parity_test.cc
-// checks it): redis_pubsub is fan-out only; the others have groups and a DLQ.
+// checks it): redis_pubsub is Protean's SIMPLE_QUEUING list (groups as
+// positions, nothing pending, no DLQ); the others have all three.
 struct BrokerProviderTraits {
   bool consumer_groups = true;
+  bool pending = true;
   bool dlq = true;
 };
 BrokerProviderTraits BrokerProviderTraitsOf(std::string_view provider);

@@ -6,6 +6,7 @@
 
 #include <toml++/toml.h>
 
+#include "core/config/alert_callback_spec.h"
 #include "core/config/bounds.h"
 #include "core/config/configuration_error.h"
 #include "core/config/subscription_resolver.h"
@@ -102,6 +103,15 @@ ScriptedHandlerSpec ParseScriptedHandler(config::TableReader& r, const std::stri
   ScriptedHandlerSpec spec;
   spec.name = name;
   spec.stream = r.RequiredString("stream");
+  if (std::optional<std::string> fqn = r.OptionalString("fqn")) {
+    if (!config::IsDottedName(*fqn)) {
+      r.Fail("fqn", config::kConfigInvalidValue,
+             "expected a dotted identifier, Protean's fully qualified name of the handler "
+             "class (like \"app.handlers.OrderHandler\"), got " +
+                 config::QuoteForMessage(*fqn));
+    }
+    spec.fqn = std::move(*fqn);
+  }
   spec.fail_first = r.ReadCount("fail_first", 0, config::CountBounds{0, config::kCountMax});
   ParseProbability(r, spec);
   spec.fail_types = r.StringArray("fail_types");

@@ -5,6 +5,9 @@
 //
 //   [handlers.OrderHandler]
 //   stream = "orders"                 # stream or event-store category (required)
+//   fqn = "app.handlers.OrderHandler" # Protean's fully qualified name of the handler:
+//                                     # the consumer group and the position's identity
+//                                     # (default: the table name); a dotted identifier
 //   subscription_profile = "FAST"     # optional, level 5 of resolution
 //   fail_first = 2                    # fail attempts 1..2 of every message (0..1e9)
 //   fail_probability = "1/10"         # fail with probability p/q (decided per attempt
@@ -59,6 +62,7 @@ struct ScriptedWindow {
 struct ScriptedHandlerSpec {
   std::string name;
   std::string stream;
+  std::optional<std::string> fqn;
   int64_t fail_first = 0;
   uint64_t fail_numerator = 0;
   uint64_t fail_denominator = 1;

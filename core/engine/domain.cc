@@ -3,6 +3,7 @@
 #include <exception>
 #include <set>
 
+#include "core/config/alert_callback_spec.h"
 #include "core/config/configuration_error.h"
 #include "core/config/redaction.h"
 #include "core/config/subscription_resolver.h"
@@ -28,10 +29,25 @@ Status Domain::RegisterHandler(HandlerRegistration handler) {
     return config::ConfigErrorStatus(config::kConfigInvalidValue, where,
                                      "handler " + handler.name + " has no stream");
   }
+  if (!handler.fqn.empty() && !config::IsDottedName(handler.fqn)) {
+    return config::ConfigErrorStatus(
+        config::kConfigInvalidValue, where,
+        "handler " + handler.name + ": fqn " + config::QuoteForMessage(handler.fqn) +
+            " is not a dotted identifier (like app.handlers.OrderHandler)");
+  }
   for (const auto& h : handlers_) {
     if (h->name == handler.name) {
       return config::ConfigErrorStatus(config::kConfigInvalidValue, where,
                                        "handler " + handler.name + " is registered twice");
+    }
+    if (h->stream == handler.stream && SubscriberName(*h) == SubscriberName(handler)) {
+      // One consumer group (or one position) for two handlers: each would
+      // see only part of the stream.
+      return config::ConfigErrorStatus(
+          config::kConfigInvalidValue, where,
+          "handlers " + h->name + " and " + handler.name + " both read " + handler.stream + " as " +
+              SubscriberName(handler) +
+              " (their consumer group and position); give them distinct fqn values");
     }
   }
   handlers_.push_back(std::make_unique<HandlerRegistration>(std::move(handler)));
@@ -57,6 +73,7 @@ Status Domain::RegisterHandlers(const HandlerCatalog& catalog,
     const HandlerCatalog::Handler* cpp = catalog.FindHandler(spec.name);
     HandlerRegistration h = MakeScriptedHandler(spec, random, cpp ? cpp->fn : HandlerFn{});
     h.source = "handlers." + spec.name;
+    if (!spec.fqn && cpp != nullptr) h.fqn = cpp->options.fqn;  // the table's own wins
     if (cpp != nullptr) h.inline_on_loop = cpp->options.inline_on_loop;
     PROTEAN_RETURN_IF_ERROR(RegisterHandler(std::move(h)));
   }
@@ -74,6 +91,7 @@ Status Domain::RegisterHandlers(const HandlerCatalog& catalog,
               cpp.name + "] table giving one");
     }
     h.stream = stream_prefix + cpp.options.stream;
+    h.fqn = cpp.options.fqn;
     h.fn = cpp.fn;
     h.inline_on_loop = cpp.options.inline_on_loop;
     h.subscription_profile = cpp.options.subscription_profile;

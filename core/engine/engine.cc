@@ -155,14 +155,17 @@ Status Engine::AddSubscription(const HandlerRegistration& handler,
     }
     const BrokerCapabilities caps = broker->capabilities();
     if (!caps.consumer_groups) {
-      return Status::InvalidArgument(
-          "handler " + handler.name + ": broker provider '" + std::string(broker->provider()) +
-          "' is fan-out only (no consumer groups, retries or DLQ); use provider 'redis' or "
-          "'inline' for stream subscriptions");
+      return Status::InvalidArgument("handler " + handler.name + ": broker provider '" +
+                                     std::string(broker->provider()) +
+                                     "' has no consumer groups; use provider 'redis' or "
+                                     "'inline' for stream subscriptions");
     }
     if (config.enable_dlq && !caps.dlq) {
-      return Status::InvalidArgument("handler " + handler.name + ": broker provider '" +
-                                     std::string(broker->provider()) + "' has no DLQ");
+      return Status::InvalidArgument(
+          "handler " + handler.name + " has enable_dlq = true, but broker provider '" +
+          std::string(broker->provider()) +
+          "' has no DLQ; set enable_dlq = false (a message whose attempts run out is then "
+          "dropped and counted) or use provider 'redis'");
     }
     subs_.push_back(std::make_shared<StreamSubscription>(deps, broker, handler, config));
   } else {

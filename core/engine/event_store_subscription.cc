@@ -3,31 +3,60 @@
 #include <nlohmann/json.hpp>
 
 #include "core/engine/backoff.h"
+#include "core/internal/iso_time.h"
+#include "core/internal/py_json.h"
 
 namespace protean {
 namespace {
 
-std::string PositionStream(const std::string& category, const std::string& id) {
-  const bool typed = category.find(':') != std::string::npos;
-  return category + (typed ? "+position-" : ":position-") + id;
-}
-
-// Whose position a stream holds: a partition member's (shared by whoever
-// runs that member); a named instance's own; else the subscription's, shared
-// by every process running it.
-std::string Identity(const HandlerRegistration& h, const SubscriptionConfig& c,
-                     const std::string& named_instance) {
+// Whose position a stream holds, as the suffix after Protean's name: a
+// partition member's ("+<m>of<n>", shared by whoever runs that member); a
+// named instance's own ("+<instance>"); else the subscription's ("", shared
+// by every process running it, Protean's only kind).
+std::string Suffix(const SubscriptionConfig& c, const std::string& named_instance) {
   if (c.consumer_group_size) {
-    return h.name + "+" + std::to_string(c.consumer_group_member.value_or(0)) + "of" +
+    return "+" + std::to_string(c.consumer_group_member.value_or(0)) + "of" +
            std::to_string(*c.consumer_group_size);
   }
-  if (!named_instance.empty()) return h.name + "+" + named_instance;
-  return h.name;
+  if (!named_instance.empty()) return "+" + named_instance;
+  return "";
 }
 
-std::string Identity(const HandlerRegistration& h, const SubscriptionConfig& c,
-                     const SubscriptionDeps& deps) {
-  return Identity(h, c, deps.named_instance ? deps.instance : std::string());
+// Protean's `{kind}-{subscriber}-{category}` (event_store_subscription.py:
+// 171-172, 218-223), with this engine's suffix.
+std::string ProteanStream(const char* kind, const HandlerRegistration& h,
+                          const std::string& suffix) {
+  return std::string(kind) + "-" + SubscriberName(h) + "-" + h.stream + suffix;
+}
+
+// The name this engine used up to 0.2: `<category>:position-<handler><suffix>`
+// (`+position-` when the category already has a `:type`).
+std::string LegacyPositionStream(const HandlerRegistration& h, const std::string& suffix) {
+  const bool typed = h.stream.find(':') != std::string::npos;
+  return h.stream + (typed ? "+position-" : ":position-") + h.name + suffix;
+}
+
+std::string NamedInstance(const SubscriptionDeps& deps) {
+  return deps.named_instance ? deps.instance : std::string();
+}
+
+// Protean's metadata of the records it writes to its own streams: headers
+// {id, type, time, stream} and domain {kind: READ_POSITION, origin_stream}
+// (event_store_subscription.py:389-401).
+std::string RecordMetadata(const std::string& id, const std::string& type, TimePoint at,
+                           const std::string& stream, const std::string& category) {
+  std::string out = "{\"headers\": {\"id\": ";
+  py_json::AppendString(&out, id);
+  out += ", \"type\": ";
+  py_json::AppendString(&out, type);
+  out += ", \"time\": ";
+  py_json::AppendString(&out, internal::FormatIsoTime(at));
+  out += ", \"stream\": ";
+  py_json::AppendString(&out, stream);
+  out += "}, \"domain\": {\"kind\": \"READ_POSITION\", \"origin_stream\": ";
+  py_json::AppendString(&out, category);
+  out += "}}";
+  return out;
 }
 
 // Tries of a conditional position write that keeps meeting a newer version.
@@ -40,10 +69,11 @@ EventStoreSubscription::EventStoreSubscription(SubscriptionDeps deps, EventStore
                                                SubscriptionConfig config)
     : SubscriptionBase(std::move(deps), handler, std::move(config)),
       store_(store),
-      position_stream_(PositionStream(handler.stream, Identity(handler, config_, deps_))),
-      failed_stream_(FailedPositionsStream(Identity(handler, config_, deps_), handler.stream)),
+      position_streams_(EventStorePositionStreams(handler, config_, NamedInstance(deps_))),
+      position_stream_(position_streams_.front()),
+      failed_stream_(ProteanStream("failed", handler, Suffix(config_, NamedInstance(deps_)))),
       checkpoint_stream_(
-          RecoveryCheckpointStream(Identity(handler, config_, deps_), handler.stream)) {
+          ProteanStream("recovery-checkpoint", handler, Suffix(config_, NamedInstance(deps_)))) {
   exhausted_ = deps_.metrics->GetCounter("protean_subscription_exhausted", labels_);
 }
 
@@ -64,7 +94,33 @@ void EventStoreSubscription::Start() {
 std::string EventStorePositionStream(const HandlerRegistration& handler,
                                      const SubscriptionConfig& config,
                                      const std::string& named_instance) {
-  return PositionStream(handler.stream, Identity(handler, config, named_instance));
+  return ProteanStream("position", handler, Suffix(config, named_instance));
+}
+
+std::vector<std::string> EventStorePositionStreams(const HandlerRegistration& handler,
+                                                   const SubscriptionConfig& config,
+                                                   const std::string& named_instance) {
+  const std::string suffix = Suffix(config, named_instance);
+  std::vector<std::string> out{ProteanStream("position", handler, suffix),
+                               LegacyPositionStream(handler, suffix)};
+  if (!suffix.empty()) out.push_back(ProteanStream("position", handler, ""));
+  return out;
+}
+
+Result<std::optional<StoredPositionRead>> ReadStoredPosition(
+    EventStore& store, const std::vector<std::string>& streams) {
+  for (size_t i = 0; i < streams.size(); ++i) {
+    Result<std::optional<EventMessage>> last = store.LastMessage(streams[i], std::nullopt);
+    if (!last.ok()) return last.status();
+    if (last->has_value()) {
+      return std::optional<StoredPositionRead>(StoredPositionRead{i, std::move(**last)});
+    }
+  }
+  return std::optional<StoredPositionRead>();
+}
+
+std::string PositionData(int64_t position) {
+  return "{\"position\": " + std::to_string(position) + "}";
 }
 
 int64_t StoredPosition(const EventMessage& m) {
@@ -76,10 +132,10 @@ int64_t StoredPosition(const EventMessage& m) {
 }
 
 void EventStoreSubscription::LoadPosition() {
-  Offload<std::optional<EventMessage>>(
+  Offload<std::optional<StoredPositionRead>>(
       InFlight::kSetup,
-      [store = store_, s = position_stream_] { return store->LastMessage(s, std::nullopt); },
-      [this](Result<std::optional<EventMessage>> r) {
+      [store = store_, streams = position_streams_] { return ReadStoredPosition(*store, streams); },
+      [this](Result<std::optional<StoredPositionRead>> r) {
         if (!r.ok()) {
           // Never start from the beginning because the store is down: read again.
           Error("read_position", r.status(), "read position");
@@ -90,9 +146,13 @@ void EventStoreSubscription::LoadPosition() {
           MaybeIdle();
           return;
         }
-        if (r->has_value()) {
-          position_ = written_position_ = StoredPosition(**r);
-          position_version_ = (*r)->position;
+        const StoredPositionRead* found = r->has_value() ? &**r : nullptr;
+        if (found != nullptr) {
+          position_ = written_position_ = StoredPosition(found->message);
+          // Found under another name (this engine's older one, or the
+          // subscription's shared one for a member or named instance): read
+          // once; the first write goes to position_stream_, still empty.
+          if (found->stream_index == 0) position_version_ = found->message.position;
         }
         LogRecord log;
         log.level = LogLevel::kInfo;
@@ -103,8 +163,18 @@ void EventStoreSubscription::LoadPosition() {
             .With("category", handler_.stream)
             .With("position_stream", position_stream_)
             .With("position", std::to_string(position_));
-        log.message = r->has_value() ? "resuming after the stored position"
-                                     : "no stored position: reading the category from the start";
+        if (found == nullptr) {
+          log.message = "no stored position: reading the category from the start";
+        } else if (found->stream_index == 0) {
+          log.message = "resuming after the stored position";
+        } else {
+          const std::string& from = position_streams_[found->stream_index];
+          log.With("read_from", from);
+          log.message = "resuming after the position stored in " + from + " (" +
+                        (found->stream_index == 1 ? "this engine's older name"
+                                                  : "the subscription's shared stream") +
+                        "); it is written to " + position_stream_ + " from now on";
+        }
         deps_.log(log);
         if (config_.enable_recovery) {
           LoadRecovery();  // then the first tick
@@ -306,8 +376,9 @@ void EventStoreSubscription::WritePositionTry(int64_t pos, int tries_left,
   NewEventMessage w;
   w.id = deps_.prng->Uuid();
   w.stream_name = position_stream_;
-  w.type = "Recorded";
-  w.data = "{\"position\":" + std::to_string(pos) + "}";
+  w.type = "Read";  // Protean's record (event_store_subscription.py:368-405)
+  w.data = PositionData(pos);
+  w.metadata = RecordMetadata(w.id, w.type, deps_.loop->Now(), position_stream_, handler_.stream);
   // Conditional on the version we know: another process writing meanwhile
   // makes it a conflict, never a silent step back.
   const std::optional<int64_t> expected = position_version_.value_or(-1);

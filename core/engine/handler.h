@@ -77,6 +77,10 @@ using HandlerFn = std::function<HandlerResult(const Message&, HandlerContext&)>;
 struct HandlerRegistration {
   std::string name;    // unique; [server.subscriptions.<name>] matches it
   std::string stream;  // the stream (broker) or category (event store) consumed
+  // Protean's fully qualified name of the handler class ("app.handlers.
+  // OrderHandler", `[handlers.<name>] fqn`); empty: the name stands for it.
+  // See SubscriberName.
+  std::string fqn;
   HandlerFn fn;
   // For handlers that never block (pure computation, in-memory state): run
   // on the engine loop itself, saving the two thread hand-offs per message of
@@ -91,5 +95,16 @@ struct HandlerRegistration {
   ConfigLayer subscription_config_layer;  // used instead of the map when non-empty (TOML)
   std::optional<ConfigEntry> subscription_profile_entry;  // likewise
 };
+
+// Protean's subscriber_name, fqn(handler) (server/subscription/
+// stream_subscription.py:135, event_store_subscription.py:143): the consumer
+// group of a stream subscription and the identity in an event-store
+// subscription's position stream. The fqn when one is given, else the name,
+// so a deployment that names its handlers as Protean did continues Protean's
+// groups and positions instead of replaying history. Consumer names, log
+// lines and metric labels keep the handler name (Protean's class name).
+inline const std::string& SubscriberName(const HandlerRegistration& handler) {
+  return handler.fqn.empty() ? handler.name : handler.fqn;
+}
 
 }  // namespace protean

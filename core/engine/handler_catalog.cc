@@ -16,6 +16,10 @@ HandlerCatalog& HandlerCatalog::AddHandler(std::string name, HandlerFn fn, Handl
   } else if (!fn) {
     Keep(Status::InvalidArgument("HandlerCatalog::AddHandler: handler " + name +
                                  " has no function"));
+  } else if (!options.fqn.empty() && !config::IsDottedName(options.fqn)) {
+    Keep(Status::InvalidArgument("HandlerCatalog::AddHandler: handler " + name + ": fqn \"" +
+                                 options.fqn +
+                                 "\" is not a dotted identifier (like app.handlers.OrderHandler)"));
   } else if (FindHandler(name) != nullptr) {
     Keep(Status::InvalidArgument("HandlerCatalog::AddHandler: handler " + name +
                                  " is registered twice"));

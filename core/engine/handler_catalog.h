@@ -26,8 +26,8 @@
 //     });
 //   }
 //
-// Errors (an empty name or function, a name given twice, an alert callback
-// name that is not dotted) are kept: status() is the first one, and whoever
+// Errors (an empty name or function, a name given twice, an fqn or an alert
+// callback name that is not dotted) are kept: status() is the first one, and whoever
 // opens the domain reports it (exit 2 from the CLI) before anything runs. The
 // Add calls return the catalog, so they chain. Not thread-safe: fill it
 // before anything runs.
@@ -46,13 +46,18 @@
 namespace protean {
 
 // Used only when domain.toml has no [handlers.<name>] table (the table
-// decides otherwise), except inline_on_loop, which always applies.
+// decides otherwise), except inline_on_loop, which always applies, and fqn,
+// which applies unless the table gives its own.
 struct HandlerOptions {
   std::string stream;                                      // required then
   std::optional<std::string> subscription_profile;         // level 5 of resolution
   std::map<std::string, ConfigValue> subscription_config;  // level 6
   // See HandlerRegistration::inline_on_loop: only for handlers that never block.
   bool inline_on_loop = false;
+  // Protean's fully qualified name of the handler ("app.handlers.Billing"):
+  // the consumer group and the event-store position's identity
+  // (SubscriberName). A dotted identifier; empty: the handler name.
+  std::string fqn = {};
 };
 
 class HandlerCatalog {

@@ -74,6 +74,7 @@ HandlerRegistration MakeScriptedHandler(const ScriptedHandlerSpec& spec,
   HandlerRegistration h;
   h.name = spec.name;
   h.stream = spec.stream;
+  h.fqn = spec.fqn.value_or("");
   h.source = "scripted handler " + spec.name;
   h.subscription_profile_entry = spec.profile;
   h.subscription_config_layer = spec.subscription_config;

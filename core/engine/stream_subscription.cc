@@ -68,10 +68,11 @@ StreamSubscription::StreamSubscription(SubscriptionDeps deps, Broker* broker,
                                        const HandlerRegistration& handler,
                                        SubscriptionConfig config)
     : SubscriptionBase(std::move(deps), handler, std::move(config)),
-      group_{broker, handler.stream, handler.name, consumer_},
+      group_{broker, handler.stream, SubscriberName(handler), consumer_},
+      caps_(broker->capabilities()),
       breaker_(config_.circuit_breaker_threshold, SecondsF(config_.circuit_breaker_reset_seconds)) {
   backfill_stream_ = config::BackfillLane(deps_.priority_lanes, handler.stream);
-  if (backfill_stream_) backfill_ = GroupHandle{broker, *backfill_stream_, handler.name, consumer_};
+  if (backfill_stream_) backfill_ = GroupHandle{broker, *backfill_stream_, SubscriberName(handler), consumer_};
   MetricsRegistry& m = *deps_.metrics;
   dlq_routed_ = m.GetCounter("protean_subscription_dlq_routed", labels_);
   dropped_ = m.GetCounter("protean_subscription_dropped", labels_);
@@ -99,6 +100,24 @@ void StreamSubscription::Start() {
       [this](Result<bool> r) {
         if (!r.ok()) Error("create_group", r.status());
       });
+  if (config_.retention_maxlen && !caps_.retention) {
+    LogRecord log;
+    log.level = LogLevel::kWarning;
+    log.at = deps_.loop->Now();
+    log.instance = deps_.instance;
+    log.event = "subscription.retention_unsupported";
+    log.With("handler", handler_.name).With("stream", handler_.stream);
+    log.message = "retention_maxlen " + std::to_string(*config_.retention_maxlen) +
+                  " is not applied: provider " + std::string(group_.broker->provider()) +
+                  " keeps a list its groups' positions index into, which is never trimmed";
+    deps_.log(log);
+  }
+  if (!caps_.pending) {
+    // Nothing is ever pending (Protean's list provider): nothing to re-read,
+    // claim or touch. What this process read is its own until handled.
+    ScheduleTick(Duration{0});
+    return;
+  }
   // Our own pending entries first (a restart under the same consumer name, or
   // a read whose reply was lost): they are re-read through the group.
   Offload<std::vector<StreamEntry>>(
@@ -156,6 +175,7 @@ void StreamSubscription::Enqueue(std::deque<Delivery>* queue, Delivery delivery)
 
 void StreamSubscription::Forget(const std::string& id) {
   held_.erase(id);
+  kept_.erase(id);
   first_failure_.erase(id);
   ReleaseKey(id);
 }
@@ -210,7 +230,9 @@ void StreamSubscription::Tick() {
       },
       [this, recreated, asked](Result<std::vector<StreamEntry>> r) {
         for (const std::string& stream : *recreated) GroupRecreated(stream);
-        const bool late = deps_.loop->Now() - asked >= SecondsF(config_.claim_idle_seconds);
+        // Only a broker with pending lists can have given them to a claimer.
+        const bool late =
+            caps_.pending && deps_.loop->Now() - asked >= SecondsF(config_.claim_idle_seconds);
         if (late && r.ok() && !r->empty()) {
           KeepStillOurs(std::move(*r));
         } else {
@@ -254,8 +276,8 @@ void StreamSubscription::GroupRecreated(const std::string& stream) {
   log.at = deps_.loop->Now();
   log.instance = deps_.instance;
   log.event = "subscription.group_recreated";
-  log.With("handler", handler_.name).With("stream", stream).With("group", handler_.name);
-  log.message = "consumer group " + handler_.name + " of stream " + stream +
+  log.With("handler", handler_.name).With("stream", stream).With("group", group_.group);
+  log.message = "consumer group " + group_.group + " of stream " + stream +
                 " was missing (deleted, or lost by a broker restart without persistence); "
                 "recreated from the beginning";
   deps_.log(log);
@@ -284,7 +306,11 @@ void StreamSubscription::OnFetched(Result<std::vector<StreamEntry>> result) {
     Enqueue(&batch_, Delivery{std::move(entry), false});
   }
   if (!running()) {
-    if (state_ == State::kStopping) ReleaseUnattempted();  // arrived after StopFetching
+    if (finishing()) {
+      Dispatch();  // ours alone (no pending list): handled within the drain
+    } else if (state_ == State::kStopping) {
+      ReleaseUnattempted();  // arrived after StopFetching
+    }
     MaybeIdle();
     return;
   }
@@ -304,7 +330,7 @@ std::optional<std::string> StreamSubscription::OrderKey(const Message& m) const 
 }
 
 void StreamSubscription::Dispatch() {
-  if (!running()) {
+  if (!running() && !finishing()) {
     MaybeIdle();
     return;
   }
@@ -478,15 +504,13 @@ void StreamSubscription::OnAttempt(const StreamEntry& entry, const AttemptResult
     if (r.outcome == AttemptOutcome::kUndecodable) {
       MoveToDlq(entry.id, message->attempt, r.reason, message->id);
     } else if (retry) {
+      if (!caps_.pending) kept_[entry.id] = entry;  // the broker cannot redeliver it
       ScheduleRetry(entry.id, message->attempt);
     } else if (config_.enable_dlq) {
       MoveToDlq(entry.id, message->attempt, r.reason, message->id);
     } else {
-      AckNow(entry.id, message->id, message->attempt);
-      LogMessage(LogLevel::kError, "handler.dropped", entry.id, message, message->id,
-                 message->attempt, "attempts exhausted and enable_dlq = false: " + r.reason);
-      dropped_->Inc();
-      Report(Event(EngineEventKind::kDropped, entry.id, message->id, message->attempt));
+      Drop(entry.id, message, message->id, message->attempt,
+           "attempts exhausted and enable_dlq = false: " + r.reason);
     }
   }
   if (r.outcome != AttemptOutcome::kUndecodable) NoteOutcome(r.outcome == AttemptOutcome::kOk);
@@ -548,12 +572,22 @@ void StreamSubscription::Redeliver(const std::string& id) {
   auto wait = retries_.find(id);
   const int64_t failed_attempt = wait != retries_.end() ? wait->second.failed_attempt : 1;
   if (wait != retries_.end()) retries_.erase(wait);
-  if (!running()) {
+  if (!running() && !finishing()) {
     MaybeIdle();
     return;
   }
   if (!breaker_.permits_reads()) {
     parked_.emplace_back(id, failed_attempt);  // redelivered when the breaker probes
+    return;
+  }
+  if (!caps_.pending) {
+    // The entry this process kept: the next attempt, counted here (not
+    // durable: a crash loses it, as Protean's provider does).
+    auto kept = kept_.find(id);
+    PROTEAN_CHECK(kept != kept_.end());
+    StreamEntry entry = kept->second;
+    entry.delivery_count = failed_attempt + 1;
+    OnRedelivered(id, failed_attempt, std::optional<StreamEntry>(std::move(entry)));
     return;
   }
   Offload<std::optional<StreamEntry>>(
@@ -584,7 +618,7 @@ void StreamSubscription::OnRedelivered(const std::string& id, int64_t failed_att
     return;
   }
   StreamEntry entry = std::move(**r);
-  if (!running()) {
+  if (!running() && !finishing()) {
     // Re-read for a retry that will not run now: give it back.
     Enqueue(&ready_, Delivery{std::move(entry), false});
     if (state_ == State::kStopping) ReleaseUnattempted();
@@ -602,6 +636,13 @@ void StreamSubscription::OnRedelivered(const std::string& id, int64_t failed_att
 void StreamSubscription::MoveToDlq(const std::string& id, int64_t attempts,
                                    const std::string& reason, const std::string& message_id) {
   PROTEAN_CHECK(Holds(id));
+  if (!caps_.dlq) {
+    // An undecodable message on a broker without a DLQ (enable_dlq is
+    // refused there, so only these come here).
+    Drop(id, nullptr, message_id, attempts,
+         "provider " + std::string(group_.broker->provider()) + " has no DLQ: " + reason);
+    return;
+  }
   const GroupHandle& lane = LaneOf(id);
   DlqMetadata meta;
   meta.original_stream = lane.stream;
@@ -643,6 +684,17 @@ void StreamSubscription::MoveToDlq(const std::string& id, int64_t attempts,
         }
         MaybeIdle();
       });
+}
+
+void StreamSubscription::Drop(const std::string& id, const Message* message,
+                              const std::string& message_id, int64_t attempt,
+                              const std::string& reason) {
+  AckNow(id, message_id, attempt);
+  LogMessage(LogLevel::kError, "handler.dropped", id, message, message_id, attempt, reason);
+  dropped_->Inc();
+  EngineEvent e = Event(EngineEventKind::kDropped, id, message_id, attempt);
+  e.detail = reason;
+  Report(std::move(e));
 }
 
 void StreamSubscription::AckNow(const std::string& id, const std::string& message_id,
@@ -796,11 +848,24 @@ void StreamSubscription::StopFetching(std::function<void()> on_idle) {
   CancelTimer(&claim_timer_);
   CancelTimer(&heartbeat_timer_);
   CancelTimer(&probe_timer_);
+  if (finishing()) {
+    // No pending list: what this process read is nobody else's, so the
+    // drain handles it (queued entries and their retries), bounded by
+    // drain_timeout; Abandon says what it leaves.
+    Dispatch();
+    MaybeIdle();
+    return;
+  }
   for (auto& [id, wait] : retries_) deps_.loop->Cancel(wait.timer);
   retries_.clear();  // they stay pending in the broker for another consumer
   parked_.clear();   // so do the retries the breaker parked
   ReleaseUnattempted();
   MaybeIdle();
+}
+
+bool StreamSubscription::in_flight() const {
+  if (SubscriptionBase::in_flight()) return true;
+  return finishing() && (!ready_.empty() || !batch_.empty() || !retries_.empty());
 }
 
 void StreamSubscription::WakeRead() {
@@ -818,6 +883,7 @@ void StreamSubscription::WakeRead() {
 }
 
 void StreamSubscription::ReleaseUnattempted() {
+  if (!caps_.pending) return;  // nothing to give back: see StopFetching
   // Fetched but never attempted: given back with the delivery count they had
   // before this fetch, claimable at once, so the fetch is not an attempt.
   std::vector<std::pair<std::string, int64_t>> unattempted;
@@ -864,6 +930,21 @@ void StreamSubscription::ReleaseUnattempted() {
 }
 
 void StreamSubscription::Abandon() {
+  if (!caps_.pending && !held_.empty()) {
+    // Read by this process and not handled: no broker keeps them for
+    // another consumer (Protean's list provider loses them the same way).
+    LogRecord log;
+    log.level = LogLevel::kError;
+    log.at = deps_.loop->Now();
+    log.instance = deps_.instance;
+    log.event = "subscription.messages_lost";
+    log.With("handler", handler_.name).With("stream", handler_.stream).With("consumer", consumer_);
+    log.With("count", std::to_string(held_.size()));
+    log.message = std::to_string(held_.size()) +
+                  " message(s) read and not handled are lost: provider " +
+                  std::string(group_.broker->provider()) + " keeps no pending entries";
+    deps_.log(log);
+  }
   BeginAbandon();
   CancelTimer(&claim_timer_);
   CancelTimer(&heartbeat_timer_);
@@ -988,7 +1069,7 @@ void StreamSubscription::MaybeProbe() {
 
 void StreamSubscription::MaybeTrim() {
   if (!config_.retention_maxlen || trimming_ || !running()) return;
-  if (!group_.broker->capabilities().consumer_groups) return;
+  if (!caps_.retention) return;  // logged at start
   trimming_ = true;
   const int64_t max_len = *config_.retention_maxlen;
   // Each lane is trimmed (Protean trims the lane a batch came from,

@@ -1,7 +1,9 @@
 #pragma once
 // A StreamSubscription consumes one broker stream through a consumer group
-// (the handler name), as one consumer (`<handler>-<instance>`), so instances
-// scale out: each entry goes to one consumer of the group.
+// (SubscriberName: the handler's fqn, else its name, as Protean's group is
+// the handler's fully qualified name), as one consumer
+// (`<handler>-<instance>`), so instances scale out: each entry goes to one
+// consumer of the group.
 //
 // Per message: deliver -> attempt -> ack (batched, flushed before each fetch,
 // when the attempts in flight end, and on shutdown). Attempts run in
@@ -63,6 +65,15 @@
 // subscription object has. Entries of the backfill lane are held under the
 // key "b|<id>" (a Redis id never has a '|'), since both lanes hand out the
 // same ids; events and logs name the lane's stream and the entry's own id.
+// A broker without pending lists (capabilities().pending false: redis_pubsub,
+// Protean's list provider): a read entry is this consumer's alone. There is
+// nothing to re-read at start, claim or touch; a retry runs the entry this
+// process kept (its attempt count in memory); no DLQ, so enable_dlq is
+// refused (Engine::AddSubscription) and an undecodable message is dropped
+// and counted; and a stop handles what was read, retries included, within
+// the drain instead of releasing it (retries the breaker parked wait for a
+// probe that no longer comes). What a crash or a drain cut-off leaves is
+// lost (logged as subscription.messages_lost), as with Protean's provider.
 //
 // All methods run on the loop. Broker calls go through Executor::Offload.
 
@@ -101,6 +112,8 @@ class StreamSubscription final : public SubscriptionBase {
   void Flush(std::function<void()> done) override;
 
   SubscriptionType type() const override { return SubscriptionType::kStream; }
+  // Also what a stop still handles when the broker keeps nothing pending.
+  bool in_flight() const override;
   const std::string& group() const { return group_.group; }
   // The backfill lane's stream when priority lanes are on.
   const std::optional<std::string>& backfill_stream() const { return backfill_stream_; }
@@ -161,6 +174,12 @@ class StreamSubscription final : public SubscriptionBase {
   void MoveToDlq(const std::string& id, int64_t attempts, const std::string& reason,
                  const std::string& message_id);
   void AckNow(const std::string& id, const std::string& message_id, int64_t attempt);
+  // Acked without handling: logged (handler.dropped), counted and reported.
+  void Drop(const std::string& id, const Message* message, const std::string& message_id,
+            int64_t attempt, const std::string& reason);
+  // Stopping on a broker without pending lists: the drain goes on handling
+  // what was read (see the class comment).
+  bool finishing() const { return state_ == State::kStopping && !caps_.pending; }
   void FlushAcks();
   void OnAcked(const std::vector<PendingAck>& acks, Result<int64_t> result);
   void ScheduleClaim();
@@ -192,9 +211,13 @@ class StreamSubscription final : public SubscriptionBase {
   GroupHandle group_;                    // the primary lane
   std::optional<GroupHandle> backfill_;  // the backfill lane, when priority lanes are on
   std::optional<std::string> backfill_stream_;
+  const BrokerCapabilities caps_;
   std::deque<Delivery> ready_;  // redelivered or claimed: before the batch
   std::deque<Delivery> batch_;  // fetched, not yet attempted
   std::map<std::string, RetryWait> retries_;
+  // Without pending lists: the entries waiting for a retry, by id (the
+  // broker cannot redeliver them).
+  std::map<std::string, StreamEntry> kept_;
   std::map<std::string, TimePoint> first_failure_;  // by entry id, while failing
   std::vector<PendingAck> pending_acks_;
   // Entry ids this subscription is responsible for, from delivery until the

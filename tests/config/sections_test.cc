@@ -222,7 +222,7 @@ socket_connect_timeout = 2.5
 retry_on_timeout = true
 health_check_interval = 30
 
-[brokers.fanout]
+[brokers.notifications]
 provider = "redis_pubsub"
 uri = "redis://localhost:6379/3"
 )");
@@ -233,8 +233,8 @@ uri = "redis://localhost:6379/3"
   EXPECT_EQ(broker.socket_connect_timeout, 2.5);
   EXPECT_TRUE(broker.retry_on_timeout);
   EXPECT_EQ(std::get<int64_t>(broker.extra.at("health_check_interval").entry.value), 30);
-  EXPECT_EQ(config.brokers.at("fanout").uri, "redis://localhost:6379/3");
-  EXPECT_FALSE(config.brokers.at("fanout").retry_on_timeout);
+  EXPECT_EQ(config.brokers.at("notifications").uri, "redis://localhost:6379/3");
+  EXPECT_FALSE(config.brokers.at("notifications").retry_on_timeout);
 }
 
 TEST(EventStoreAndCacheSectionTest, ReadsTheirSettings) {

@@ -39,7 +39,7 @@ struct ParityCase {
 const char kProbe[] = "[handlers.Probe]\nstream = \"probe\"\n";
 
 std::vector<ParityCase> Cases() {
-  return {
+  std::vector<ParityCase> cases = {
       {"plain", "", 0},
       {"unknown server key", "[server]\ndrain_timeot = 5\n", 2},
       {"unknown profile", "[handlers.A]\nstream = \"a\"\nsubscription_profile = \"TURBO\"\n", 2},
@@ -53,8 +53,14 @@ std::vector<ParityCase> Cases() {
        "[handlers.A]\nstream = \"a\"\nsubscription_profile = \"PROJECTION\"\n"
        "[handlers.A.subscription_config]\nenable_dlq = true\n",
        2},
-      {"pubsub broker with a stream handler",
+      {"pubsub broker with a stream handler's DLQ on",
        "[brokers.default]\nprovider = \"redis_pubsub\"\nURI = \"redis://127.0.0.1:1/0\"\n", 2},
+      {"fqn", "[handlers.A]\nstream = \"a\"\nfqn = \"app.handlers.A\"\n", 0},
+      {"fqn not dotted", "[handlers.A]\nstream = \"a\"\nfqn = \"app handlers\"\n", 2},
+      {"two handlers, one fqn",
+       "[handlers.A]\nstream = \"a\"\nfqn = \"app.H\"\n[handlers.B]\nstream = \"a\"\nfqn = "
+       "\"app.H\"\n",
+       2},
       {"malformed redis url", "[brokers.default]\nprovider = \"redis\"\nURI = \"garbage\"\n", 2},
       {"mssql", "[databases.default]\nprovider = \"mssql\"\ndatabase_uri = \"mssql://h/db\"\n", 2},
       {"elasticsearch",
@@ -110,6 +116,13 @@ std::vector<ParityCase> Cases() {
       {"unregistered callback, no handlers", "[server.dlq]\nalert_callback = \"myapp.nope\"\n", 2,
        false},
   };
+#ifdef PROTEAN_TEST_REAL_ADAPTERS  // a memory-only build refuses the provider, rightly
+  cases.push_back({"pubsub broker with the DLQ off",
+                   "[brokers.default]\nprovider = \"redis_pubsub\"\nURI = "
+                   "\"redis://127.0.0.1:1/0\"\n[server.subscriptions.Probe]\nenable_dlq = false\n",
+                   0});
+#endif
+  return cases;
 }
 
 TEST(StartParityTest, CheckPassesExactlyWhenTheServerStarts) {
@@ -301,6 +314,7 @@ TEST(BrokerTraitsTest, AgreeWithTheAdaptersCapabilities) {
     const BrokerCapabilities caps = (*broker)->capabilities();
     const config::BrokerProviderTraits traits = config::BrokerProviderTraitsOf(provider);
     EXPECT_EQ(traits.consumer_groups, caps.consumer_groups) << provider;
+    EXPECT_EQ(traits.pending, caps.pending) << provider;
     EXPECT_EQ(traits.dlq, caps.dlq) << provider;
     (*broker)->Close();
     ++compared;

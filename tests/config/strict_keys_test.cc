@@ -216,7 +216,15 @@ TEST(StartChecksAtLoadTest, HandlerAndSubscriptionErrorsFailTheLoad) {
                 "unknown profile 'NOPE'", 2, 11},
            Case{"[brokers.default]\nprovider = \"redis_pubsub\"\nURI = \"redis://h:6379/0\"\n"
                 "\n[handlers.A]\nstream = \"s\"\n",
-                "handlers.A", "fan-out only", 5, 1},
+                "handlers.A", "which has no DLQ", 5, 1},
+           Case{"[handlers.A]\nstream = \"s\"\nfqn = \"app..A\"\n", "handlers.A.fqn",
+                "expected a dotted identifier", 3, 7},
+           Case{"[handlers.A]\nstream = \"s\"\nfqn = \"\"\n", "handlers.A.fqn",
+                "expected a dotted identifier", 3, 7},
+           Case{"[handlers.A]\nstream = \"s\"\nfqn = 3\n", "handlers.A.fqn", "expected a string", 3,
+                7},
+           Case{"[handlers.A]\nstream = \"s\"\n[handlers.B]\nstream = \"s\"\nfqn = \"A\"\n",
+                "handlers.B", "both read", 3, 1},
            Case{"[handlers.A]\nstream = \"\"\n", "handlers.A.stream", "expected a non-empty string",
                 2, 10},
        }) {
@@ -227,10 +235,18 @@ TEST(StartChecksAtLoadTest, HandlerAndSubscriptionErrorsFailTheLoad) {
     EXPECT_EQ(e.line, c.line) << c.toml;
     EXPECT_EQ(e.column, c.column) << c.toml;
   }
-  // A pub/sub broker is fine for an event_store handler.
+  // A pub/sub broker is fine for an event_store handler, and for a stream
+  // handler without the DLQ; one fqn on two streams is two groups.
   EXPECT_NO_THROW(
       ParseText("[brokers.default]\nprovider = \"redis_pubsub\"\nURI = \"redis://h:6379/0\"\n"
                 "[handlers.P]\nstream = \"s\"\nsubscription_profile = \"PROJECTION\"\n"));
+  EXPECT_NO_THROW(
+      ParseText("[brokers.default]\nprovider = \"redis_pubsub\"\nURI = \"redis://h:6379/0\"\n"
+                "[handlers.A]\nstream = \"s\"\nfqn = \"app.handlers.A\"\n"
+                "[handlers.A.subscription_config]\nenable_dlq = false\n"));
+  EXPECT_NO_THROW(
+      ParseText("[handlers.A]\nstream = \"s\"\nfqn = \"app.H\"\n"
+                "[handlers.B]\nstream = \"t\"\nfqn = \"app.H\"\n"));
 }
 
 TEST(StartChecksAtLoadTest, AlertCallbackSyntaxIsCheckedAtLoad) {

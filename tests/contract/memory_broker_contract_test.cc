@@ -1,5 +1,6 @@
 // The Broker contract (broker_contract.h) for MemoryBroker under both of its
-// provider names, plus the backend-independent parts of core/broker.h: the
+// provider names, the list contract (list_broker_contract.h) for
+// MemoryPubSubBroker, plus the backend-independent parts of core/broker.h: the
 // stream id and DLQ codecs.
 
 #include <memory>
@@ -11,7 +12,9 @@
 #include <gtest/gtest.h>
 
 #include "adapters/memory/memory_broker.h"
+#include "adapters/memory/memory_pubsub_broker.h"
 #include "tests/contract/broker_contract.h"
+#include "tests/contract/list_broker_contract.h"
 
 namespace protean {
 namespace {
@@ -29,10 +32,19 @@ BrokerBackend InlineRealClockBackend() {
           .simulated_time = false};
 }
 
+// The memory twin of redis_pubsub (Protean's list).
+ListBrokerBackend MemoryPubSubBackend() {
+  return {.name = "memory",
+          .make = [](Clock&) { return std::make_unique<MemoryPubSubBroker>(); },
+          .simulated_time = true};
+}
+
 }  // namespace
 
 INSTANTIATE_TEST_SUITE_P(Memory, BrokerContractTest,
                          ::testing::Values(MemoryBrokerBackend(), InlineRealClockBackend()),
+                         contract::BackendName());
+INSTANTIATE_TEST_SUITE_P(Memory, ListBrokerContractTest, ::testing::Values(MemoryPubSubBackend()),
                          contract::BackendName());
 
 namespace {

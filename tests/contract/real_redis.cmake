@@ -5,7 +5,8 @@ protean_add_test(redis_contract_test LABELS contract real
     redis_contract_test.cc
     redis_adapter_test.cc
     redis_benchmark_test.cc
-  LIBS protean_redis protean_memory protean_broker_contract protean_cache_contract)
+  LIBS protean_redis protean_memory protean_broker_contract protean_list_broker_contract
+       protean_cache_contract)
 protean_add_test(redis_unit_test LABELS unit
   SOURCES ../unit/redis_config_test.cc
   LIBS protean_redis)

@@ -1,7 +1,8 @@
-// The Broker and Cache contracts (broker_contract.h, cache_contract.h) for
-// RedisBroker and RedisCache against the server in REDIS_URL; every case
+// The Broker, list and Cache contracts (broker_contract.h,
+// list_broker_contract.h, cache_contract.h) for RedisBroker,
+// RedisPubSubBroker and RedisCache against the server in REDIS_URL; every case
 // skips with a reason when it is not set. What the suites cannot cover
-// (pub/sub, connection loss, DLQ atomicity, throughput) is in
+// (connection loss, DLQ atomicity, throughput) is in
 // redis_adapter_test.cc.
 
 #include <memory>
@@ -11,8 +12,10 @@
 
 #include "adapters/real/redis_broker.h"
 #include "adapters/real/redis_cache.h"
+#include "adapters/real/redis_pubsub_broker.h"
 #include "tests/contract/broker_contract.h"
 #include "tests/contract/cache_contract.h"
+#include "tests/contract/list_broker_contract.h"
 #include "tests/contract/redis_test_env.h"
 
 namespace protean {
@@ -43,6 +46,18 @@ BrokerBackend RedisBrokerSingleConnectionBackend() {
           .skip_reason = redis_test::RedisSkipReason};
 }
 
+// Provider redis_pubsub: Protean's list.
+ListBrokerBackend RedisPubSubBackend() {
+  return {
+      .name = "redis",
+      .make =
+          [](Clock&) {
+            return std::make_unique<RedisPubSubBroker>(redis_test::TestOptions("list-contract"));
+          },
+      .simulated_time = false,
+      .skip_reason = redis_test::RedisSkipReason};
+}
+
 CacheBackend RedisCacheBackend() {
   return {.name = "redis",
           .make =
@@ -60,6 +75,8 @@ CacheBackend RedisCacheBackend() {
 INSTANTIATE_TEST_SUITE_P(Redis, BrokerContractTest,
                          ::testing::Values(RedisBrokerBackend(),
                                            RedisBrokerSingleConnectionBackend()),
+                         contract::BackendName());
+INSTANTIATE_TEST_SUITE_P(Redis, ListBrokerContractTest, ::testing::Values(RedisPubSubBackend()),
                          contract::BackendName());
 INSTANTIATE_TEST_SUITE_P(Redis, CacheContractTest, ::testing::Values(RedisCacheBackend()),
                          contract::BackendName());

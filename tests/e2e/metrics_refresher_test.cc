@@ -97,10 +97,12 @@ TEST_F(MetricsRefresherTest, EventStoreLagIsTheCategoryHeadMinusTheStoredPositio
       store_.Write(Event("invoice-1", 10), {}).ok());  // another category's head is not ours
   const std::vector<int64_t> globals = Globals("order");
   ASSERT_EQ(globals.size(), 5u);
-  // Handled up to the second message, as the subscription stores it.
+  // Handled up to the second message, stored under this engine's earlier
+  // name (0.2): read while the subscription's own stream is still empty.
   const std::string position = "{\"position\":" + std::to_string(globals[1]) + "}";
   ASSERT_TRUE(store_.Write(Event("order:position-Proj", 20, "Recorded", position), {}).ok());
-  MetricsRefresher r = Make({{"Proj", "order", false, "order:position-Proj"}});
+  MetricsRefresher r =
+      Make({{"Proj", "order", false, "position-Proj-order", "", {"order:position-Proj"}}});
   r.RefreshOnce();
   const MetricLabels l = Labels("Proj", "order", "event_store");
   EXPECT_EQ(metrics_.Value("protean_subscription_consumer_lag", l), globals[4] - globals[1]);
@@ -118,17 +120,17 @@ TEST_F(MetricsRefresherTest, EventStoreLagIsTheCategoryHeadMinusTheStoredPositio
   EXPECT_EQ(d["dlq_depth"], 0);
   EXPECT_EQ(d["subscription_type"], "event_store");
   EXPECT_EQ(d["status"], "ok");
-  // Caught up: the position reaches the head.
-  const std::string head = "{\"position\":" + std::to_string(globals[4]) + "}";
-  ASSERT_TRUE(store_.Write(Event("order:position-Proj", 21, "Recorded", head), {}).ok());
+  // Caught up: the position reaches the head, stored as Protean stores it.
+  const std::string head = "{\"position\": " + std::to_string(globals[4]) + "}";
+  ASSERT_TRUE(store_.Write(Event("position-Proj-order", 21, "Read", head), {}).ok());
   r.RefreshOnce();
   EXPECT_EQ(metrics_.Value("protean_subscription_consumer_lag", l), 0);
 }
 
 TEST_F(MetricsRefresherTest, EventStoreLagWithoutAStoredPositionAndOfAnEmptyCategory) {
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(store_.Write(Event("order-1", i), {}).ok());
-  MetricsRefresher r = Make({{"Proj", "order", false, "order:position-Proj"},
-                             {"Empty", "nothing", false, "nothing:position-Empty"}});
+  MetricsRefresher r = Make({{"Proj", "order", false, "position-Proj-order"},
+                             {"Empty", "nothing", false, "position-Empty-nothing"}});
   r.RefreshOnce();
   // Nothing stored: everything up to the head is behind.
   EXPECT_EQ(
@@ -145,7 +147,7 @@ TEST_F(MetricsRefresherTest, EventStoreLagWithoutAStoredPositionAndOfAnEmptyCate
 
 TEST_F(MetricsRefresherTest, AnEventStoreThatFailsTurnsTheStatusToZero) {
   ASSERT_TRUE(store_.Write(Event("order-1", 1), {}).ok());
-  MetricsRefresher r = Make({{"Proj", "order", false, "order:position-Proj"}});
+  MetricsRefresher r = Make({{"Proj", "order", false, "position-Proj-order"}});
   r.RefreshOnce();
   const MetricLabels l = Labels("Proj", "order", "event_store");
   EXPECT_EQ(metrics_.Value("protean_subscription_status", l), 1);

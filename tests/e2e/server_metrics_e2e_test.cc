@@ -196,8 +196,10 @@ TEST_F(ServerMetricsTest, EventStoreLagOverMessageDbIsTheHeadMinusTheStoredPosit
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   for (const EventMessage& m : *read) globals.push_back(m.global_position);
   ASSERT_EQ(globals.size(), 5u);
-  // Handled up to the second message: the server resumes after it, and with
-  // position_update_interval 10 stores nothing more until it stops.
+  // Handled up to the second message, stored under this engine's earlier
+  // name (0.2): the server reads it once (its own stream is empty), resumes
+  // after it, and with position_update_interval 10 stores nothing more until
+  // it stops.
   write(category + ":position-Proj", "Recorded",
         "{\"position\":" + std::to_string(globals[1]) + "}");
   const DomainSpec spec{
@@ -231,10 +233,15 @@ TEST_F(ServerMetricsTest, EventStoreLagOverMessageDbIsTheHeadMinusTheStoredPosit
   EXPECT_EQ(detail["subscription_type"], "event_store") << detail.dump();
   server.Signal(SIGTERM);
   EXPECT_EQ(server.WaitExit(Ms(15000)), 0) << server.Err();
-  // The stop stored the last position: nothing is behind any more.
-  auto stored = (*store)->LastMessage(category + ":position-Proj", std::nullopt);
+  // The stop stored the last position, under Protean's name and record
+  // type: nothing is behind any more; the old stream is left as it was.
+  auto stored = (*store)->LastMessage("position-Proj-" + category, std::nullopt);
   ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->type, "Read");
   EXPECT_NE((*stored)->data.find(std::to_string(globals[4])), std::string::npos) << (*stored)->data;
+  auto old = (*store)->ReadStream(category + ":position-Proj", 0, 10);
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->size(), 1u);
 }
 
 }  // namespace

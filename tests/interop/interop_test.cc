@@ -1,17 +1,24 @@
-// Interop with Python Protean on a real Redis (label `real`; needs REDIS_URL).
+// Interop with Python Protean on a real Redis (label `real`; needs REDIS_URL,
+// and MESSAGE_DB_URL for the event-store position).
 //
 // tests/interop/protean_wire.py stands in for Protean: it writes messages
 // exactly as Message.to_dict() + RedisBroker._publish do (its checksum
 // computed by Python's json and hashlib), and reads what this engine wrote
 // with Protean's own rules, re-implemented from Protean's source — never with
-// this engine's decoder. Each case skips with a reason when REDIS_URL,
-// /usr/bin/python3 or its python3-redis is missing.
+// this engine's decoder. It also consumes as Protean does (a group named by
+// the handler's fqn; the redis_pubsub list with its position key) and builds
+// the position record Protean's event-store subscription writes, so the
+// server is shown continuing where Protean stopped instead of replaying.
+// Each case skips with a reason when REDIS_URL, /usr/bin/python3 or its
+// python3-redis is missing (psycopg2 is not needed: the position record is
+// written here, with the values Protean's store would write).
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,9 +26,14 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/real/redis_broker.h"
+#include "adapters/real/redis_pubsub_broker.h"
+#ifdef PROTEAN_INTEROP_SQL
+#include "adapters/real/message_db_event_store.h"
+#endif
 #include "core/engine/message.h"
 #include "core/internal/iso_time.h"
 #include "core/internal/py_json.h"
+#include "core/runtime/prng.h"
 #include "core/runtime/real_executor.h"
 #include "tests/contract/redis_test_env.h"
 #include "tests/interop/python_tool.h"
@@ -370,6 +382,230 @@ TEST_F(InteropTest, TheServerHandlesMessagesProteanWrote) {
   EXPECT_TRUE(seen[0]["replay_ok"].get<bool>()) << seen.dump();
 #endif
 }
+
+#ifdef PROTEAN_CLI
+// Runs `protean server` on `domain_toml` for `seconds` with --history; the
+// history's events (the header dropped), or a failure with the server's output.
+struct ServerRun {
+  int rc = -1;
+  std::string output;
+  std::vector<json> events;
+  // Message ids of the attempts the server started.
+  std::vector<std::string> Attempted() const {
+    std::vector<std::string> ids;
+    for (const json& e : events) {
+      if (e.value("event", "") == "attempt_started") ids.push_back(e.value("message_id", ""));
+    }
+    return ids;
+  }
+};
+
+ServerRun RunServer(const std::string& domain_toml, int seconds) {
+  ServerRun run;
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("protean_interop_" + redis_test::Token() + "_" +
+                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "domain.toml") << domain_toml;
+  const std::string log = (dir / "server.log").string();
+  const std::string history = (dir / "history.jsonl").string();
+  const std::string cmd = std::string(PROTEAN_CLI) + " server --domain " +
+                          python_tool::ShellQuote((dir / "domain.toml").string()) + " --run-for " +
+                          std::to_string(seconds) + " --history " +
+                          python_tool::ShellQuote(history) + " >" + python_tool::ShellQuote(log) +
+                          " 2>&1";
+  run.rc = std::system(cmd.c_str());
+  std::ifstream log_file(log);
+  run.output.assign(std::istreambuf_iterator<char>(log_file), std::istreambuf_iterator<char>());
+  std::ifstream lines(history);
+  bool header = true;
+  for (std::string line; std::getline(lines, line);) {
+    if (header) {
+      header = false;
+      continue;
+    }
+    json e = json::parse(line, nullptr, false);
+    if (!e.is_discarded()) run.events.push_back(std::move(e));
+  }
+  std::filesystem::remove_all(dir);
+  return run;
+}
+#endif
+
+// Protean handled the first messages of the stream through the group named
+// after its handler class (fqn); a protean-cpp server whose handler gives
+// that fqn joins the same group and handles only the rest.
+TEST_F(InteropTest, AServerContinuesTheStreamGroupProteanNamedByItsFqn) {
+#ifndef PROTEAN_CLI
+  GTEST_SKIP() << "the protean binary is not part of this build";
+#else
+  const std::string fqn = "ecommerce.handlers.OrderHandler";
+  const json produced = Python("produce", stream_);
+  ASSERT_GE(produced.size(), 6u);
+  Result<std::string> consumed = python_tool::Run({"consume", url_, stream_, fqn, "3"});
+  ASSERT_TRUE(consumed.ok()) << consumed.status().ToString();
+  const json by_protean = json::parse(*consumed);
+  ASSERT_EQ(by_protean.size(), 3u);
+  const ServerRun run =
+      RunServer("[brokers.default]\nprovider = \"redis\"\nURI = \"" + url_ + "\"\n" +
+                    "[server.health]\nenabled = false\n"
+                    "[handlers.OrderHandler]\nstream = \"" +
+                    stream_ + "\"\nfqn = \"" + fqn + "\"\n",
+                3);
+  ASSERT_EQ(run.rc, 0) << run.output;
+  std::set<std::string> attempted;
+  for (const std::string& id : run.Attempted()) attempted.insert(id);
+  for (const json& id : by_protean) {
+    EXPECT_EQ(attempted.count(id.get<std::string>()), 0u) << id << " was replayed\n" << run.output;
+  }
+  std::set<std::string> rest;
+  for (size_t i = 3; i < produced.size(); ++i) {
+    const std::string id = produced[i]["id"].get<std::string>();
+    if (id.find("-expired") == std::string::npos) rest.insert(id);  // skipped, never attempted
+  }
+  EXPECT_EQ(attempted, rest) << run.output;
+  auto groups = broker_->GroupsProgress(stream_);
+  ASSERT_TRUE(groups.ok()) << groups.status().ToString();
+  ASSERT_EQ(groups->size(), 1u) << "no group named after the TOML table";
+  EXPECT_EQ((*groups)[0].group, fqn);
+  EXPECT_EQ(broker_->Lag(stream_, fqn)->value_or(-1), 0);
+  EXPECT_TRUE(broker_->Pending(stream_, fqn, "", 100)->empty());
+#endif
+}
+
+// redis_pubsub both ways: a Protean producer's list items, a group Protean
+// had read partly (its position key), the server continuing that group, a
+// second group reading everything, and Protean reading what we published.
+TEST_F(InteropTest, RedisPubSubIsProteansListBothWays) {
+  const std::string list = stream_ + ":list";
+  const std::string group = "ecommerce.handlers.OrderHandler";
+  RedisPubSubBroker pubsub(redis_test::TestOptions("interop-list"));
+  const json produced = Python("list-produce", list);
+  ASSERT_GE(produced.size(), 4u);
+  Result<std::string> first = python_tool::Run({"list-consume", url_, list, group, "2"});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const json by_protean = json::parse(*first);
+  ASSERT_EQ(by_protean["read"].size(), 2u);
+  EXPECT_EQ(by_protean["position"], 2);
+  // Our decoder reads Protean's items: identifier, and the message's bytes.
+  auto items = pubsub.Range(list, "-", "+", 100);
+  ASSERT_TRUE(items.ok()) << items.status().ToString();
+  ASSERT_EQ(items->size(), produced.size());
+  for (size_t i = 0; i < items->size(); ++i) {
+    EXPECT_EQ((*items)[i].id, produced[i]["identifier"].get<std::string>());
+    Result<Message> m = DecodeMessage(list, (*items)[i]);
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    EXPECT_EQ(m->id, produced[i]["id"].get<std::string>());
+    EXPECT_EQ(m->data, produced[i]["payload_json"].get<std::string>());
+  }
+#ifdef PROTEAN_CLI
+  const ServerRun run =
+      RunServer("[brokers.default]\nprovider = \"redis_pubsub\"\nURI = \"" + url_ + "\"\n" +
+                    "[server.health]\nenabled = false\n"
+                    "[handlers.OrderHandler]\nstream = \"" +
+                    list + "\"\nfqn = \"" + group + "\"\n" +
+                    "[handlers.OrderHandler.subscription_config]\nenable_dlq = false\n",
+                3);
+  ASSERT_EQ(run.rc, 0) << run.output;
+  std::vector<std::string> expected;
+  for (size_t i = 2; i < produced.size(); ++i) expected.push_back(produced[i]["id"]);
+  EXPECT_EQ(run.Attempted(), expected) << "only what Protean had not read\n" << run.output;
+  EXPECT_EQ(pubsub.Lag(list, group)->value_or(-1), 0);
+#endif
+  // Another group starts at 0 and reads every item with Protean's reader.
+  Result<std::string> audit =
+      python_tool::Run({"list-consume", url_, list, "audit.handlers.Auditor", "100"});
+  ASSERT_TRUE(audit.ok()) << audit.status().ToString();
+  EXPECT_EQ(json::parse(*audit)["read"].size(), produced.size());
+  // What this engine publishes, Protean's _get_next reads and deserializes.
+  const Message cause = *DecodeMessage(list, (*items)[0]);
+  const std::vector<Outgoing> outgoing = OutgoingMessages(cause, clock_.Now());
+  std::vector<std::string> identifiers;
+  for (const Outgoing& o : outgoing) {
+    Result<Fields> fields = EncodeMessageFields(o.meta, o.payload);
+    ASSERT_TRUE(fields.ok()) << fields.status().ToString();
+    Result<std::string> id = pubsub.Publish(list, *fields);
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    identifiers.push_back(*id);
+  }
+  Result<std::string> next = python_tool::Run({"list-consume", url_, list, group, "100"});
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  const json seen = json::parse(*next);
+  ASSERT_EQ(seen["read"].size(), outgoing.size()) << seen.dump();
+  for (size_t i = 0; i < outgoing.size(); ++i) {
+    const json& r = seen["read"][i];
+    EXPECT_EQ(r["identifier"], identifiers[i]);
+    ASSERT_TRUE(r["ok"].get<bool>()) << r.dump();
+    EXPECT_EQ(r["id"], outgoing[i].meta.id);
+    EXPECT_TRUE(r["checksum_ok"].get<bool>()) << r.dump();
+  }
+  EXPECT_EQ(seen["position"].get<int64_t>(), *pubsub.Length(list));
+  (void)pubsub.DeleteStream(list);
+}
+
+#ifdef PROTEAN_INTEROP_SQL
+// Protean's event-store subscription stored its position (a `Read` record in
+// position-<fqn>-<category>); the server resumes after it, and the position
+// it stores at the stop is one Protean's fetch_last_position reads.
+TEST_F(InteropTest, AServerResumesFromTheEventStorePositionProteanStored) {
+#ifndef PROTEAN_CLI
+  GTEST_SKIP() << "the protean binary is not part of this build";
+#else
+  const char* mdb = std::getenv("MESSAGE_DB_URL");
+  if (mdb == nullptr || *mdb == '\0') GTEST_SKIP() << "MESSAGE_DB_URL not set";
+  MessageDbOptions options;
+  options.database_uri = mdb;
+  auto store = MessageDbEventStore::Create(options, clock_);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  std::string category = "interop" + redis_test::Token();
+  for (char& c : category) {
+    if (c == '-') c = 'x';  // a category has no '-'
+  }
+  const std::string fqn = "ledger.projections.BalanceProjector";
+  Prng ids(std::hash<std::string>{}(category));
+  std::vector<std::string> message_ids;
+  for (int i = 0; i < 6; ++i) {
+    NewEventMessage m{ids.Uuid(), category + "-" + std::to_string(i % 2), "Credited", "{}", ""};
+    ASSERT_TRUE((*store)->Write(m, std::nullopt).ok());
+    message_ids.push_back(m.id);
+  }
+  auto rows = (*store)->ReadCategory(category, CategoryRead{});
+  ASSERT_TRUE(rows.ok() && rows->size() == 6u);
+  // Protean had handled the first three.
+  Result<std::string> record = python_tool::Run(
+      {"position-record", fqn, category, std::to_string((*rows)[2].global_position)});
+  ASSERT_TRUE(record.ok()) << record.status().ToString();
+  const json r = json::parse(*record);
+  NewEventMessage position{r["id"], r["stream_name"], r["type"], r["data"], r["metadata"]};
+  ASSERT_EQ(position.stream_name, "position-" + fqn + "-" + category);
+  ASSERT_TRUE((*store)->Write(position, std::nullopt).ok());
+  const ServerRun run = RunServer(
+      "[event_store]\nprovider = \"message_db\"\ndatabase_uri = \"" + std::string(mdb) + "\"\n" +
+          "[server.health]\nenabled = false\n"
+          "[handlers.Balances]\nstream = \"" +
+          category + "\"\nfqn = \"" + fqn + "\"\n" +
+          "[handlers.Balances.subscription_config]\nsubscription_type = \"event_store\"\n",
+      3);
+  ASSERT_EQ(run.rc, 0) << run.output;
+  EXPECT_EQ(run.Attempted(),
+            (std::vector<std::string>{message_ids[3], message_ids[4], message_ids[5]}))
+      << "resumed after Protean's position, not from the start\n"
+      << run.output;
+  auto last = (*store)->LastMessage(position.stream_name, std::nullopt);
+  ASSERT_TRUE(last.ok() && last->has_value());
+  const json row = {
+      {"type", (*last)->type}, {"data", (*last)->data}, {"metadata", (*last)->metadata}};
+  Result<std::string> read = python_tool::Run("position-read", row.dump());
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  const json seen = json::parse(*read);
+  EXPECT_EQ(seen["position"], (*rows)[5].global_position) << "Protean reads where we stopped";
+  EXPECT_EQ(seen["type"], "Read");
+  EXPECT_EQ(seen["header_type"], "Read");
+  EXPECT_EQ(seen["kind"], "READ_POSITION");
+  EXPECT_EQ(seen["origin_stream"], category);
+#endif
+}
+#endif
 
 }  // namespace
 }  // namespace protean

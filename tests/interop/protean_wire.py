@@ -20,6 +20,25 @@ Commands (each prints one JSON document on stdout):
   dlq-verify URL DLQ_STREAM   list DLQ_STREAM with Protean's _parse_dlq_entry
                               and check that each listed entry replays to a
                               message Protean can deserialize.
+  consume URL STREAM GROUP N  read N entries of STREAM through consumer group GROUP
+                              and XACK them, as Protean's StreamSubscription does
+                              (XGROUP CREATE ... 0 MKSTREAM, XREADGROUP >, XACK); prints
+                              the message ids it handled.
+  list-produce URL STREAM     RPUSH messages onto the list STREAM as Protean's
+                              RedisPubSubBroker._publish writes them; prints their ids
+                              and identifiers.
+  list-consume URL STREAM GROUP N
+                              read up to N messages of the list STREAM for GROUP with
+                              RedisPubSubBroker._get_next (GET, LINDEX, INCR of
+                              position:STREAM:GROUP) and deserialize each with
+                              Protean's rules; prints what it read and the position.
+  position-record FQN CATEGORY POSITION
+                              the message Protean's EventStoreSubscription.write_position
+                              hands to the store for FQN on CATEGORY: stream, type,
+                              data and metadata as psycopg2.Json serialises them.
+  position-read FILE          FILE holds {"type", "data", "metadata"} (texts) of the
+                              last message of a position stream; prints the position
+                              Protean's fetch_last_position reads from it.
   dumps FILE                  per line of FILE (a JSON text): json.dumps with
                               sort_keys and compact separators, and its sha256.
   floats FILE                 per line of FILE (a C99 hex float): repr(float).
@@ -349,6 +368,106 @@ def cmd_dlq_verify(url, dlq_stream):
     return out
 
 
+def cmd_consume(url, stream, group, n):
+    # StreamSubscription.initialize -> _ensure_group (redis.py:833-855), then
+    # read_blocking -> XREADGROUP ">" and ack -> XACK (redis.py:249-273, 507-522).
+    import redis
+    r = client(url)
+    try:
+        r.xgroup_create(stream, group, id="0", mkstream=True)
+    except redis.ResponseError as e:
+        if "BUSYGROUP" not in str(e):
+            raise
+    handled = []
+    consumer = "OrderHandler-pyhost-4242-abcdef"
+    while len(handled) < int(n):
+        reply = r.xreadgroup(group, consumer, {stream: ">"}, count=1)
+        if not reply:
+            break
+        for redis_id, fields in reply[0][1]:
+            msg = deserialize(deserialize_fields(fields))
+            handled.append(msg["metadata"]["headers"]["id"])
+            r.xack(stream, group, redis_id)
+    return handled
+
+
+def list_messages():
+    """Protean messages for the list: the samples that deserialize as they are."""
+    out = []
+    for m in sample_messages():
+        try:
+            deserialize(copy.deepcopy(m))
+        except DeserializationError:
+            continue
+        if (m["metadata"].get("headers") or {}).get("deadline"):
+            continue  # commands with deadlines: the expired one would be skipped, not handled
+        out.append(m)
+    return out
+
+
+def cmd_list_produce(url, stream):
+    # RedisPubSubBroker._publish, redis_pubsub.py:44-52
+    r = client(url)
+    out = []
+    for m in list_messages():
+        identifier = str(uuid.uuid4())
+        r.rpush(stream, json.dumps((identifier, m)))
+        decoded = deserialize(copy.deepcopy(m))
+        out.append({"identifier": identifier, "id": decoded["metadata"]["headers"]["id"],
+                    "payload_json": json.dumps(m["data"])})
+    return out
+
+
+def cmd_list_consume(url, stream, group, n):
+    # RedisPubSubBroker._read -> _get_next, redis_pubsub.py:54-93
+    r = client(url)
+    position_key = f"position:{stream}:{group}"
+    read = []
+    for _ in range(int(n)):
+        position = int(r.get(position_key) or 0)
+        message_data = r.lindex(stream, position)
+        if not message_data:
+            break
+        identifier, message = json.loads(message_data)
+        r.incr(position_key)
+        try:
+            msg = deserialize(message)
+            read.append({"identifier": identifier, "ok": True,
+                         "id": msg["metadata"]["headers"]["id"],
+                         "type": msg["metadata"]["headers"]["type"],
+                         "checksum_ok": (msg["metadata"].get("envelope") or {}).get("checksum")
+                         == compute_checksum(msg["data"])})
+        except DeserializationError as e:
+            read.append({"identifier": identifier, "ok": False, "error": str(e)})
+    return {"read": read, "position": int(r.get(position_key) or 0)}
+
+
+def cmd_position_record(fqn, category, position):
+    # EventStoreSubscription.write_position, event_store_subscription.py:368-405,
+    # through MessageDBStore._write -> MessageDB._write: data and metadata are
+    # psycopg2.Json values, i.e. json.dumps texts.
+    stream = f"position-{fqn}-{category}"
+    metadata = {"headers": {"id": str(uuid.uuid4()), "type": "Read",
+                            "time": datetime.datetime.now(UTC).isoformat(), "stream": stream},
+                "domain": {"kind": "READ_POSITION", "origin_stream": category}}
+    return {"id": str(uuid.uuid4()), "stream_name": stream, "type": "Read",
+            "data": json.dumps({"position": int(position)}), "metadata": json.dumps(metadata)}
+
+
+def cmd_position_read(path):
+    # EventStoreSubscription.fetch_last_position: message["data"]["position"],
+    # data being json.loads of the row (message_db client.read_last_message).
+    with open(path, encoding="utf-8") as f:
+        row = json.load(f)
+    data = json.loads(row["data"])
+    metadata = json.loads(row["metadata"]) if row.get("metadata") else None
+    position: int = data["position"]
+    return {"position": position, "type": row["type"],
+            "kind": ((metadata or {}).get("domain") or {}).get("kind"),
+            "header_type": ((metadata or {}).get("headers") or {}).get("type"),
+            "origin_stream": ((metadata or {}).get("domain") or {}).get("origin_stream")}
+
+
 def cmd_ping(url):
     return bool(client(url).ping())
 
@@ -370,7 +489,10 @@ def cmd_floats(path):
 
 def main(argv):
     commands = {"ping": cmd_ping, "produce": cmd_produce, "verify": cmd_verify, "dlq-write": cmd_dlq_write,
-                "dlq-verify": cmd_dlq_verify, "dumps": cmd_dumps, "floats": cmd_floats}
+                "dlq-verify": cmd_dlq_verify, "consume": cmd_consume,
+                "list-produce": cmd_list_produce, "list-consume": cmd_list_consume,
+                "position-record": cmd_position_record, "position-read": cmd_position_read,
+                "dumps": cmd_dumps, "floats": cmd_floats}
     if len(argv) < 2 or argv[1] not in commands:
         print(__doc__, file=sys.stderr)
         return 2

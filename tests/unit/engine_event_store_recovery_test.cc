@@ -22,8 +22,8 @@ using testing::SimWorld;
 // The streams of handler P, instance "a", category "account": Protean's
 // failed-{subscriber}-{category} and recovery-checkpoint-{subscriber}-{category},
 // {subscriber} being what the position stream names the handler by.
-const std::string kFailed = "failed-P+a-account";
-const std::string kCheckpoint = "recovery-checkpoint-P+a-account";
+const std::string kFailed = "failed-P-account+a";
+const std::string kCheckpoint = "recovery-checkpoint-P-account+a";
 
 SubscriptionConfig Projection() {
   SubscriptionConfig c;

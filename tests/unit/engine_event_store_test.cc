@@ -5,7 +5,9 @@
 #include <set>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include "core/engine/event_store_subscription.h"
 #include "tests/unit/sim_world.h"
 
 namespace protean {
@@ -39,7 +41,7 @@ class EventStoreEngineTest : public ::testing::Test {
     e.Start();
     return e;
   }
-  std::optional<int64_t> StoredPosition(const std::string& stream = "account:position-P+a") {
+  std::optional<int64_t> StoredPosition(const std::string& stream = "position-P-account+a") {
     auto r = w_.store.LastMessage(stream, std::nullopt);
     if (!r.ok() || !r->has_value()) return std::nullopt;
     const std::string& data = (*r)->data;
@@ -115,7 +117,7 @@ TEST_F(EventStoreEngineTest, WithoutRecoveryFailuresRetryInPlaceThenAreRecordedE
   EXPECT_EQ(handled, (std::vector<std::string>{ids[0], ids[2]}));
   EXPECT_EQ(w_.recorder.Count(EngineEventKind::kRetryScheduled), 1u);
   EXPECT_EQ(w_.recorder.Count(EngineEventKind::kRecoveryPass), 0u);
-  auto failed = w_.store.ReadStream("failed-P+a-account", 0, 10);
+  auto failed = w_.store.ReadStream("failed-P-account+a", 0, 10);
   ASSERT_TRUE(failed.ok());
   ASSERT_EQ(failed->size(), 1u);
   EXPECT_EQ((*failed)[0].type, "Exhausted");
@@ -162,9 +164,9 @@ TEST_F(EventStoreEngineTest, ConsumerGroupMembersSplitTheCategory) {
   a.Shutdown("SIGTERM");
   w_.loop.RunFor(Seconds(1));
   // Each member keeps its own position stream.
-  ASSERT_TRUE(StoredPosition("account:position-P+0of2").has_value());
-  EXPECT_GT(*StoredPosition("account:position-P+0of2"), 0);
-  EXPECT_FALSE(StoredPosition("account:position-P+a").has_value());
+  ASSERT_TRUE(StoredPosition("position-P-account+0of2").has_value());
+  EXPECT_GT(*StoredPosition("position-P-account+0of2"), 0);
+  EXPECT_FALSE(StoredPosition("position-P-account+a").has_value());
 }
 
 // Processes with generated identities (not --instance names) share the
@@ -188,7 +190,7 @@ TEST_F(EventStoreEngineTest, AnUnnamedInstanceSharesThePositionThatNeverMovesBac
   w_.loop.RunFor(Seconds(10));
   EXPECT_EQ(seen_["host-1-aaaaaa"].size(), 6u);
   EXPECT_EQ(seen_["host-2-bbbbbb"].size(), 6u) << "every process reads the whole category";
-  auto written = w_.store.ReadStream("account:position-P", 0, 100);
+  auto written = w_.store.ReadStream("position-P-account", 0, 100);
   ASSERT_TRUE(written.ok());
   ASSERT_FALSE(written->empty()) << "one position per subscription: no instance suffix";
   int64_t last = 0;
@@ -197,7 +199,7 @@ TEST_F(EventStoreEngineTest, AnUnnamedInstanceSharesThePositionThatNeverMovesBac
     EXPECT_GE(pos, last) << "the stored position moved backwards";
     last = pos;
   }
-  EXPECT_EQ(StoredPosition("account:position-P"), last);
+  EXPECT_EQ(StoredPosition("position-P-account"), last);
   // A process that starts now resumes from the shared position.
   w_.PublishEvent("account-1");
   Start("host-3-cccccc", Projection(), nullptr, unnamed);
@@ -243,6 +245,111 @@ TEST_F(EventStoreEngineTest, APositionThatCannotBeReadIsReadAgainNotReplayedFrom
   EXPECT_EQ(seen_["again"].size(), 1u) << "only the new event: the stored position was found";
   again.Shutdown("SIGTERM");
   w_.loop.RunFor(Seconds(1));
+}
+
+// Protean's record (event_store_subscription.py:368-405): type Read, data
+// {"position": N} as json.dumps writes it, Protean's metadata, in
+// position-<subscriber>-<category>, where the subscriber is the fqn.
+TEST_F(EventStoreEngineTest, ThePositionIsProteansReadRecordUnderTheFqn) {
+  for (int i = 0; i < 3; ++i) w_.PublishEvent("account-1");
+  HandlerRegistration h =
+      MakeHandler("P", "account", [](const Message&, HandlerContext&) { return Status::Ok(); });
+  h.fqn = "bank.projections.P";
+  handlers_.push_back(std::make_unique<HandlerRegistration>(std::move(h)));
+  EngineOptions unnamed;
+  unnamed.named_instance = false;
+  Engine& e = w_.AddEngine("host-1-aaaaaa", unnamed);
+  ASSERT_TRUE(e.AddSubscription(*handlers_.back(), Projection()).ok());
+  e.Start();
+  w_.loop.RunFor(Seconds(1));
+  e.Shutdown("SIGTERM");
+  w_.loop.RunFor(Seconds(1));
+  auto last = w_.store.LastMessage("position-bank.projections.P-account", std::nullopt);
+  ASSERT_TRUE(last.ok() && last->has_value());
+  EXPECT_EQ((*last)->type, "Read");
+  EXPECT_EQ((*last)->data, "{\"position\": 3}");
+  const nlohmann::json meta = nlohmann::json::parse((*last)->metadata);
+  EXPECT_EQ(meta["headers"]["type"], "Read");
+  EXPECT_EQ(meta["headers"]["stream"], "position-bank.projections.P-account");
+  EXPECT_EQ(meta["headers"]["id"].get<std::string>().size(), 36u);
+  EXPECT_TRUE(meta["headers"]["time"].is_string());
+  EXPECT_EQ(meta["domain"],
+            (nlohmann::json{{"kind", "READ_POSITION"}, {"origin_stream", "account"}}));
+  EXPECT_FALSE(w_.store.LastMessage("position-P-account", std::nullopt)->has_value())
+      << "the fqn, not the name";
+}
+
+TEST(EventStorePositionNamesTest, ProteansNameThenThisEnginesSuffixesAndOlderNames) {
+  HandlerRegistration h = MakeHandler("P", "account", nullptr);
+  SubscriptionConfig c = Projection();
+  EXPECT_EQ(EventStorePositionStreams(h, c, ""),
+            (std::vector<std::string>{"position-P-account", "account:position-P"}));
+  EXPECT_EQ(EventStorePositionStreams(h, c, "w0"),
+            (std::vector<std::string>{"position-P-account+w0", "account:position-P+w0",
+                                      "position-P-account"}));
+  h.fqn = "app.projections.P";
+  c.consumer_group_member = 1;
+  c.consumer_group_size = 3;
+  EXPECT_EQ(
+      EventStorePositionStreams(h, c, "w0"),
+      (std::vector<std::string>{"position-app.projections.P-account+1of3",
+                                "account:position-P+1of3", "position-app.projections.P-account"}))
+      << "a member's position is the member's, whoever runs it";
+  HandlerRegistration typed = MakeHandler("P", "account:command", nullptr);
+  EXPECT_EQ(EventStorePositionStreams(typed, Projection(), ""),
+            (std::vector<std::string>{"position-P-account:command", "account:command+position-P"}));
+  EXPECT_EQ(EventStorePositionStream(typed, Projection(), ""), "position-P-account:command");
+}
+
+// Users of the earlier naming: the old stream is read once, while the new one
+// is empty; the position is then written under the new name only.
+TEST_F(EventStoreEngineTest, APositionUnderTheOldNameIsReadOnceThenWrittenUnderTheNewOne) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(w_.PublishEvent("account-1"));
+  auto rows = w_.store.ReadStream("account-1", 0, 10);
+  ASSERT_TRUE(rows.ok() && rows->size() == 5u);
+  NewEventMessage old{w_.ids.Uuid(), "account:position-P+a", "Recorded",
+                      "{\"position\":" + std::to_string((*rows)[2].global_position) + "}", ""};
+  ASSERT_TRUE(w_.store.Write(old, std::nullopt).ok());
+  Engine& a = Start("a");
+  w_.loop.RunFor(Seconds(1));
+  EXPECT_EQ(seen_["a"], (std::vector<std::string>{ids[3], ids[4]})) << "no replay";
+  bool logged = false;
+  for (const std::string& l : w_.log) {
+    logged |= l.find("read_from=account:position-P+a") != std::string::npos;
+  }
+  EXPECT_TRUE(logged);
+  a.Shutdown("SIGTERM");
+  w_.loop.RunFor(Seconds(1));
+  EXPECT_EQ(StoredPosition("position-P-account+a"), (*rows)[4].global_position);
+  EXPECT_EQ(w_.store.ReadStream("account:position-P+a", 0, 10)->size(), 1u) << "left as it was";
+  // Next start: the new stream wins (the old one would say 3).
+  const std::string late = w_.PublishEvent("account-1");
+  seen_["a"].clear();
+  Start("a");
+  w_.loop.RunFor(Seconds(1));
+  EXPECT_EQ(seen_["a"], std::vector<std::string>{late});
+}
+
+// A named instance (or a partition member) with no position of its own
+// continues from the subscription's shared one, where Protean (or an
+// unnamed process) left it.
+TEST_F(EventStoreEngineTest, ANamedInstanceWithoutAPositionStartsFromTheSharedOne) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) ids.push_back(w_.PublishEvent("account-1"));
+  auto rows = w_.store.ReadStream("account-1", 0, 10);
+  ASSERT_TRUE(rows.ok() && rows->size() == 4u);
+  NewEventMessage protean{w_.ids.Uuid(), "position-P-account", "Read",
+                          PositionData((*rows)[1].global_position), ""};
+  ASSERT_TRUE(w_.store.Write(protean, std::nullopt).ok());
+  Engine& w0 = Start("w0");
+  w_.loop.RunFor(Seconds(1));
+  EXPECT_EQ(seen_["w0"], (std::vector<std::string>{ids[2], ids[3]}));
+  w0.Shutdown("SIGTERM");
+  w_.loop.RunFor(Seconds(1));
+  EXPECT_EQ(StoredPosition("position-P-account+w0"), (*rows)[3].global_position);
+  EXPECT_EQ(StoredPosition("position-P-account"), (*rows)[1].global_position)
+      << "the shared one is not written by a named instance";
 }
 
 }  // namespace

@@ -283,7 +283,7 @@ TEST(EngineRealLoopTest, EventStoreRoundsOfStartAndCrashOnOneStoreResumeVisibly)
   bool said = false;
   for (const auto& l : log) {
     said |= l.rfind("subscription.position_loaded", 0) == 0 &&
-            l.find("position_stream=bench:position-Fresh0w+engine") != std::string::npos &&
+            l.find("position_stream=position-Fresh0w-bench+engine") != std::string::npos &&
             l.find("position=" + std::to_string(kEvents)) != std::string::npos;
   }
   EXPECT_TRUE(said) << "the resume position is logged";

@@ -371,18 +371,46 @@ TEST_F(StreamEngineTest, InstancesOfAGroupShareTheWork) {
   EXPECT_GT(b, 10u);
 }
 
-TEST_F(StreamEngineTest, FanOutBrokerIsRejectedForStreamSubscriptions) {
-  class FanOut : public BrokerWrapper {
+TEST_F(StreamEngineTest, ABrokerWithoutConsumerGroupsIsRejectedForStreamSubscriptions) {
+  class NoGroups : public BrokerWrapper {
    public:
     using BrokerWrapper::BrokerWrapper;
-    std::string_view provider() const override { return "redis_pubsub"; }
-    BrokerCapabilities capabilities() const override { return {false, false, false, false}; }
-  } fan_out(&w_.broker);
-  Engine engine(w_.loop, w_.prng, w_.metrics, w_.AdaptersFor(&fan_out), EngineOptions{}, nullptr);
+    std::string_view provider() const override { return "fan_out"; }
+    BrokerCapabilities capabilities() const override {
+      BrokerCapabilities caps;
+      caps.persistent = caps.consumer_groups = caps.pending = caps.dlq = caps.retention = false;
+      return caps;
+    }
+  } no_groups(&w_.broker);
+  Engine engine(w_.loop, w_.prng, w_.metrics, w_.AdaptersFor(&no_groups), EngineOptions{}, nullptr);
   HandlerRegistration h = MakeHandler("H", "orders", Succeed());
   Status st = engine.AddSubscription(h, StreamConfig());
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(st.message().find("fan-out only"), std::string::npos);
+  EXPECT_NE(st.message().find("has no consumer groups"), std::string::npos) << st.ToString();
+}
+
+TEST_F(StreamEngineTest, TheGroupIsTheFqnWhenTheHandlerHasOne) {
+  w_.Publish("orders");
+  HandlerRegistration h = MakeHandler("Billing", "orders", AlwaysFail());
+  h.fqn = "app.handlers.Billing";
+  SubscriptionConfig c = StreamConfig();
+  c.max_retries = 1;
+  Start(std::move(h), c);
+  w_.loop.RunFor(Seconds(2));
+  auto groups = w_.broker.GroupsProgress("orders");
+  ASSERT_TRUE(groups.ok());
+  ASSERT_EQ(groups->size(), 1u);
+  EXPECT_EQ((*groups)[0].group, "app.handlers.Billing");
+  auto dlq = w_.broker.DlqList(DlqStreamName("orders"), 10);
+  ASSERT_TRUE(dlq.ok());
+  ASSERT_EQ(dlq->size(), 1u);
+  EXPECT_EQ((*dlq)[0].metadata.consumer_group, "app.handlers.Billing");
+  EXPECT_EQ((*dlq)[0].metadata.consumer, "Billing-a") << "consumers keep the handler name";
+  // Metrics keep the handler name as their label (Protean's class name).
+  EXPECT_EQ(w_.metrics.Value(
+                "protean_subscription_dlq_routed",
+                {{"subscription", "Billing-orders"}, {"handler", "Billing"}, {"stream", "orders"}}),
+            1);
 }
 
 }  // namespace

@@ -123,9 +123,9 @@ TEST_F(EngineWireTest, EventStoreOriginStreamFiltersOnProteansField) {
   e.Shutdown("SIGTERM");
   w_.loop.RunFor(Seconds(1));
   // The position moved past the filtered ones too.
-  auto last = w_.store.LastMessage("account:position-H+a", std::nullopt);
+  auto last = w_.store.LastMessage("position-H-account+a", std::nullopt);
   ASSERT_TRUE(last.ok() && last->has_value());
-  EXPECT_EQ((*last)->data, R"({"position":5})");
+  EXPECT_EQ((*last)->data, R"({"position": 5})");
 }
 
 TEST_F(EngineWireTest, EventStoreRowsAreDecodedExpiredOnesSkippedUndecodableOnesRecorded) {

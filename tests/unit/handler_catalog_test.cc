@@ -1,6 +1,8 @@
 // C++ handlers from a HandlerCatalog in a Domain: matched with
 // [handlers.<Name>] by name (the table's stream and scripted behaviour, then
 // the C++ function), or registered with their own stream; catalog errors.
+#include <map>
+
 #include <gtest/gtest.h>
 
 #include "adapters/memory/register.h"
@@ -133,6 +135,63 @@ TEST(HandlerCatalog, KeepsTheFirstError) {
                              [](const std::string&, int64_t, int64_t) { return Status::Ok(); });
   EXPECT_NE(callbacks.status().message().find("not a dotted name"), std::string::npos);
   EXPECT_TRUE(callbacks.alert_callbacks().empty());
+}
+
+// The fqn a C++ handler is registered with names its group; a table's own
+// fqn wins; a bad one is kept as the catalog's error.
+TEST_F(HandlerCatalogTest, AnFqnFromCppOrTheTableNamesTheGroup) {
+  Domain d(Parse("[handlers.Billing]\nstream = \"orders\"\nfqn = \"app.handlers.Billing\"\n"),
+           registry_, AdapterEnv{&clock_});
+  HandlerCatalog catalog;
+  auto ok = [](const Message&, HandlerContext&) { return HandlerResult::Ok(); };
+  HandlerOptions billing;
+  billing.fqn = "cpp.ignored.Billing";  // the table gives its own
+  catalog.AddHandler("Billing", ok, billing);
+  HandlerOptions shipping;
+  shipping.stream = "orders";
+  shipping.fqn = "app.handlers.Shipping";
+  catalog.AddHandler("Shipping", ok, shipping);
+  ASSERT_TRUE(catalog.status().ok()) << catalog.status().ToString();
+  ASSERT_TRUE(d.RegisterHandlers(catalog, std::make_shared<ScriptedRuntime>(1)).ok());
+  std::map<std::string, std::string> subscriber;
+  for (const auto& h : d.handlers()) subscriber[h->name] = SubscriberName(*h);
+  EXPECT_EQ(subscriber["Billing"], "app.handlers.Billing");
+  EXPECT_EQ(subscriber["Shipping"], "app.handlers.Shipping");
+  RunOne(d, "orders");
+  auto groups = d.adapters().broker("default")->GroupsProgress("orders");
+  ASSERT_TRUE(groups.ok());
+  std::vector<std::string> names;
+  for (const GroupProgress& g : *groups) names.push_back(g.group);
+  EXPECT_EQ(names, (std::vector<std::string>{"app.handlers.Billing", "app.handlers.Shipping"}));
+  EXPECT_EQ(rec_.Count(EngineEventKind::kAcked), 2u);
+
+  HandlerCatalog bad;
+  HandlerOptions options;
+  options.stream = "orders";
+  options.fqn = "app handlers.X";
+  bad.AddHandler("X", ok, options);
+  EXPECT_NE(bad.status().message().find("is not a dotted identifier"), std::string::npos)
+      << bad.status().ToString();
+}
+
+TEST_F(HandlerCatalogTest, TwoHandlersOneGroupOnAStreamAreRefused) {
+  Domain d(Parse(""), registry_, AdapterEnv{&clock_});
+  HandlerCatalog catalog;
+  auto ok = [](const Message&, HandlerContext&) { return HandlerResult::Ok(); };
+  HandlerOptions a;
+  a.stream = "orders";
+  a.fqn = "app.handlers.Orders";
+  catalog.AddHandler("A", ok, a).AddHandler("B", ok, a);
+  Status st = d.RegisterHandlers(catalog, std::make_shared<ScriptedRuntime>(1));
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("both read orders as app.handlers.Orders"), std::string::npos)
+      << st.message();
+  HandlerRegistration direct;
+  direct.name = "C";
+  direct.stream = "orders";
+  direct.fqn = ".bad";
+  direct.fn = ok;
+  EXPECT_NE(d.RegisterHandler(direct).message().find("not a dotted identifier"), std::string::npos);
 }
 
 }  // namespace

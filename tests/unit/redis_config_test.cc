@@ -209,10 +209,13 @@ TEST(RedisFactoryTest, RegistersBothBrokersAndTheCacheWithoutConnecting) {
   EXPECT_EQ(redis->options().url.port, 1);
   EXPECT_EQ(redis->open_connections(), 0);
 
-  auto fanout = registry.CreateBroker(BrokerSection("redis_pubsub", "redis://127.0.0.1:1"), env);
-  ASSERT_TRUE(fanout.ok()) << fanout.status().ToString();
-  EXPECT_EQ((*fanout)->provider(), "redis_pubsub");
-  EXPECT_FALSE((*fanout)->capabilities().consumer_groups);
+  auto list = registry.CreateBroker(BrokerSection("redis_pubsub", "redis://127.0.0.1:1"), env);
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  EXPECT_EQ((*list)->provider(), "redis_pubsub");
+  EXPECT_TRUE((*list)->capabilities().consumer_groups) << "Protean's SIMPLE_QUEUING";
+  EXPECT_FALSE((*list)->capabilities().pending);
+  EXPECT_FALSE((*list)->capabilities().dlq);
+  EXPECT_NE(dynamic_cast<RedisPubSubBroker*>(list->get()), nullptr);
 
   config::CacheConfig cache_section;
   cache_section.name = "default";
@@ -304,28 +307,6 @@ TEST(RedisStatusTest, ContextErrors) {
   EXPECT_EQ(MapContext(REDIS_ERR_OTHER, "Connection refused"), StatusCode::kUnavailable);
   EXPECT_EQ(MapContext(REDIS_ERR_PROTOCOL, "Protocol error"), StatusCode::kInternal);
   EXPECT_EQ(RedisStatus(nullptr, nullptr, "CMD").code(), StatusCode::kUnavailable);
-}
-
-// --- pub/sub payloads --------------------------------------------------------
-
-TEST(RedisPubSubPayloadTest, FieldsRoundTripInOrder) {
-  const Fields fields = {{"id", "42"}, {"type", "Thing"}, {"data", R"({"k":"v\n"})"}, {"e", ""}};
-  auto payload = EncodePubSubPayload(fields);
-  ASSERT_TRUE(payload.ok()) << payload.status().ToString();
-  EXPECT_EQ(*payload, R"({"id":"42","type":"Thing","data":"{\"k\":\"v\\n\"}","e":""})");
-  auto decoded = DecodePubSubPayload(*payload);
-  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
-  EXPECT_EQ(*decoded, fields);
-}
-
-TEST(RedisPubSubPayloadTest, RejectsWhatJsonCannotCarry) {
-  EXPECT_EQ(EncodePubSubPayload({{"a", "1"}, {"a", "2"}}).status().code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_EQ(EncodePubSubPayload({{"a", std::string("\xff\xfe", 2)}}).status().code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_FALSE(DecodePubSubPayload("not json").ok());
-  EXPECT_FALSE(DecodePubSubPayload("[1]").ok());
-  EXPECT_FALSE(DecodePubSubPayload(R"({"a":1})").ok());
 }
 
 }  // namespace
