@@ -182,10 +182,9 @@ void ScenarioRun::RecordFinalDlq(Broker& broker, const std::string& stream) {
     // one); the history names the handler.
     std::string subscription = e.metadata.consumer_group;
     for (const ResolvedHandler& r : world_->handlers()) {
-      const bool lane =
-          r.handler->stream == stream ||
-          config::BackfillLane(world_->domain().config().server.priority_lanes,
-                               r.handler->stream) == stream;
+      const bool lane = r.handler->stream == stream ||
+                        config::BackfillLane(world_->domain().config().server.priority_lanes,
+                                             r.handler->stream) == stream;
       if (lane && SubscriberName(*r.handler) == subscription) {
         subscription = r.handler->name;
       }

@@ -37,8 +37,8 @@
 // Failures (Protean's model, event_store_subscription.py:581-736 and
 // 981-1145; the recovery records are in event_store_recovery.h): with
 // enable_recovery (the default) a failed message is recorded `Failed` in
-// failed-<subscriber>-<category> (the position stream's subscriber and suffix), and only once the store confirmed that
-// write does the position move on (a failed write leaves the message to be
+// failed-<subscriber>-<category> (the position stream's subscriber and suffix), and only once the
+// store confirmed that write does the position move on (a failed write leaves the message to be
 // read and handled again), so no message blocks the category and a crash
 // between the record and the position loses nothing. Every poll cycle, once
 // recovery_interval_seconds have passed since the last pass, a recovery pass

@@ -72,7 +72,8 @@ StreamSubscription::StreamSubscription(SubscriptionDeps deps, Broker* broker,
       caps_(broker->capabilities()),
       breaker_(config_.circuit_breaker_threshold, SecondsF(config_.circuit_breaker_reset_seconds)) {
   backfill_stream_ = config::BackfillLane(deps_.priority_lanes, handler.stream);
-  if (backfill_stream_) backfill_ = GroupHandle{broker, *backfill_stream_, SubscriberName(handler), consumer_};
+  if (backfill_stream_)
+    backfill_ = GroupHandle{broker, *backfill_stream_, SubscriberName(handler), consumer_};
   MetricsRegistry& m = *deps_.metrics;
   dlq_routed_ = m.GetCounter("protean_subscription_dlq_routed", labels_);
   dropped_ = m.GetCounter("protean_subscription_dropped", labels_);
