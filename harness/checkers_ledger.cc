@@ -91,11 +91,17 @@ CheckResult HandlerCalls(const HistoryIndex& ix) {
       list.push_back(&e);
     }
   }
+  std::map<std::pair<std::string, size_t>, int64_t> cuts;  // per run: CutAt reads all its events
   for (const auto& [key, c] : by_attempt) {
     const auto& [instance, run_start, sub_name, message, attempt] = key;
     const SubInfo& sub = *ix.subscription(sub_name);
-    const Run& run = *ix.RunAt(instance, run_start);
-    const int64_t cut = CutAt(ix, run);
+    auto cut_at = cuts.find({instance, run_start});
+    if (cut_at == cuts.end()) {
+      cut_at =
+          cuts.emplace(std::pair{instance, run_start}, CutAt(ix, *ix.RunAt(instance, run_start)))
+              .first;
+    }
+    const int64_t cut = cut_at->second;
     const std::string what = ix.Where(!c.calls.empty()     ? c.calls.front()->t
                                       : !c.started.empty() ? c.started.front()->t
                                                            : c.finished.front()->t,
