@@ -178,7 +178,9 @@ void ValidateSubscriptions(DomainConfig& config) {
               ".subscription_config] (a message whose attempts run out is then dropped and "
               "counted) or use provider \"redis\"");
     }
-    config.handlers.push_back(LoadedHandler{spec.name, resolved.concurrency});
+    config.handlers.push_back(
+        LoadedHandler{spec.name, resolved.concurrency,
+                      resolved.type == SubscriptionType::kEventStore && resolved.enable_recovery});
   }
 }
 

@@ -79,6 +79,9 @@ struct IgnoredKey {
 struct LoadedHandler {
   std::string name;
   int64_t concurrency = 1;  // attempts at once (its resolved subscription's)
+  // An event-store subscription with the recovery pass on: its own in-place
+  // retry settings have no effect (UnsupportedKeys reports them).
+  bool recovery_pass = false;
 };
 
 struct DomainConfig {

@@ -410,9 +410,62 @@ const ProteanKey* FindProteanKey(std::span<const std::string> path) {
   return best;
 }
 
+namespace {
+
+// In-place retry settings written for an event-store handler whose recovery
+// pass is on (Protean's model: no retry in place; the pass's max_retries and
+// retry_delay_seconds come from [server.event_store_subscription]).
+void IneffectiveRetryKeys(const DomainConfig& config, std::vector<UnsupportedKey>& out) {
+  static constexpr std::string_view kRetryKeys[] = {"max_retries", "retry_delay_seconds",
+                                                    "retry_backoff", "retry_backoff_max_seconds",
+                                                    "retry_jitter"};
+  // The table at `keys` under the root, or null.
+  const auto table_at = [&](std::initializer_list<std::string_view> keys) -> const toml::table* {
+    const toml::table* t = config.table.get();
+    for (std::string_view k : keys) {
+      const toml::node* n = t != nullptr ? t->get(k) : nullptr;
+      t = n != nullptr ? n->as_table() : nullptr;
+    }
+    return t;
+  };
+  for (const LoadedHandler& handler : config.handlers) {
+    if (!handler.recovery_pass) continue;
+    const std::pair<const toml::table*, std::string> tables[] = {
+        {table_at({"handlers", handler.name, "subscription_config"}),
+         internal::JoinKeyPath(internal::JoinKeyPath("handlers", handler.name),
+                               "subscription_config")},
+        {table_at({"server", "subscriptions", handler.name}),
+         internal::JoinKeyPath("server.subscriptions", handler.name)}};
+    for (const auto& [table, table_path] : tables) {
+      if (table == nullptr) continue;
+      for (std::string_view key : kRetryKeys) {
+        const toml::node* node = table->get(key);
+        if (node == nullptr) continue;
+        const toml::source_region& source = node->source();
+        UnsupportedKey found;
+        found.key_path = internal::JoinKeyPath(table_path, key);
+        found.message =
+            "no effect: " + handler.name +
+            " is an event-store subscription with the recovery pass on, which retries a failed "
+            "message in later passes, never in place (Protean's model, "
+            "server/subscription/event_store_subscription.py:679-724); the pass takes "
+            "max_retries and retry_delay_seconds from [server.event_store_subscription], or set "
+            "enable_recovery = false for retries in place";
+        found.file = source.path && !source.path->empty() ? *source.path : config.source_file;
+        found.line = source.begin.line;
+        found.column = source.begin.column;
+        out.push_back(std::move(found));
+      }
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<UnsupportedKey> UnsupportedKeys(const DomainConfig& config) {
   std::vector<UnsupportedKey> out;
   if (config.table == nullptr) return out;
+  IneffectiveRetryKeys(config, out);
   for (const ProteanKey& key : kKeys) {
     if (key.support == KS::kHonoured || key.support == KS::kDomainLayer) continue;
     if (key.active != nullptr && !key.active(*config.table)) continue;

@@ -222,3 +222,41 @@ provider = "p"
 
 }  // namespace
 }  // namespace protean::config
+
+namespace protean::config {
+namespace {
+
+// An event-store handler with the recovery pass on retries in later passes,
+// never in place: its own in-place retry settings are reported (check and
+// the server's start log), located, and only then.
+TEST(UnsupportedKeysTest, InPlaceRetriesOfARecoveringEventStoreHandlerAreReported) {
+  const std::string handler = R"([handlers.P]
+stream = "account"
+[handlers.P.subscription_config]
+subscription_type = "event_store"
+max_retries = 5
+retry_backoff = "exponential"
+[server.subscriptions.P]
+retry_delay_seconds = 2
+)";
+  std::vector<UnsupportedKey> keys = UnsupportedKeys(ParseText(handler));
+  ASSERT_EQ(Paths(keys), (std::vector<std::string>{"handlers.P.subscription_config.max_retries",
+                                                   "handlers.P.subscription_config.retry_backoff",
+                                                   "server.subscriptions.P.retry_delay_seconds"}));
+  EXPECT_EQ(keys[0].line, 5u);
+  EXPECT_TRUE(keys[0].warning);
+  EXPECT_NE(keys[0].message.find("no effect: P is an event-store subscription with the recovery "
+                                 "pass on"),
+            std::string::npos)
+      << keys[0].message;
+  EXPECT_TRUE(
+      UnsupportedKeys(
+          ParseText(handler + "[server.event_store_subscription]\nenable_recovery = false\n"))
+          .empty());
+  EXPECT_TRUE(UnsupportedKeys(ParseText("[handlers.S]\nstream = \"orders\"\n"
+                                        "[handlers.S.subscription_config]\nmax_retries = 5\n"))
+                  .empty());
+}
+
+}  // namespace
+}  // namespace protean::config
