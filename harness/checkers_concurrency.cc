@@ -44,16 +44,6 @@ std::string KeyOf(const std::string& payload, const std::string& field) {
   return it->is_string() ? it->get<std::string>() : it->dump();
 }
 
-// The run of `instance` whose time span holds `t` (the ledger's lines may be
-// merged into the history apart from the engine's events, so not by index).
-const Run* RunAtTime(const HistoryIndex& ix, const std::string& instance, int64_t t) {
-  const Run* found = nullptr;
-  for (const Run& run : ix.RunsOf(instance)) {
-    if (ix.event(run.start).t <= t) found = &run;
-  }
-  return found;
-}
-
 // The calls of each (instance, run start, subscription) of stream subscriptions.
 std::map<std::tuple<std::string, size_t, std::string>, std::vector<Call>> CallsByRun(
     const HistoryIndex& ix) {
@@ -61,7 +51,7 @@ std::map<std::tuple<std::string, size_t, std::string>, std::vector<Call>> CallsB
   for (size_t i : ix.OfKind("handler_call")) {
     const Ev& e = ix.event(i);
     const SubInfo* sub = ix.subscription(e.subscription);
-    const Run* run = RunAtTime(ix, e.instance, e.t);
+    const Run* run = ix.RunAt(e.instance, i);
     if (sub == nullptr || sub->event_store || run == nullptr) continue;
     Call c;
     c.ev = &e;

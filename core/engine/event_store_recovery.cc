@@ -9,6 +9,8 @@
 
 #include "core/engine/event_store_subscription.h"
 #include "core/engine/message.h"
+#include "core/internal/iso_time.h"
+#include "core/internal/py_json.h"
 
 namespace protean {
 
@@ -20,19 +22,25 @@ std::string RecoveryCheckpointStream(const std::string& subscriber, const std::s
   return "recovery-checkpoint-" + subscriber + "-" + category;  // py:221-223
 }
 
+std::string RecordMetadata(const std::string& id, const std::string& type, TimePoint at,
+                           const std::string& stream, const std::string& category) {
+  std::string out = "{\"headers\": {\"id\": ";
+  py_json::AppendString(&out, id);
+  out += ", \"type\": ";
+  py_json::AppendString(&out, type);
+  out += ", \"time\": ";
+  py_json::AppendString(&out, internal::FormatIsoTime(at));
+  out += ", \"stream\": ";
+  py_json::AppendString(&out, stream);
+  out += "}, \"domain\": {\"kind\": \"READ_POSITION\", \"origin_stream\": ";
+  py_json::AppendString(&out, category);
+  out += "}}";
+  return out;
+}
+
 namespace {
 
 using nlohmann::json;
-
-// Protean's record metadata (py:783-794): kind READ_POSITION
-// (utils/eventing.py:53), the category as origin_stream.
-std::string RecordMetadata(const std::string& id, const std::string& type,
-                           const std::string& stream, const std::string& category, TimePoint now) {
-  json m = {
-      {"headers", {{"id", id}, {"type", type}, {"time", FormatTime(now)}, {"stream", stream}}},
-      {"domain", {{"kind", "READ_POSITION"}, {"origin_stream", category}}}};
-  return m.dump();
-}
 
 json OrNull(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
@@ -93,7 +101,7 @@ NewEventMessage EncodeRecoveryRecord(const RecoveryRecord& record, const std::st
   w.stream_name = stream;
   w.type = record.type;
   w.data = data.dump();
-  w.metadata = RecordMetadata(id, record.type, stream, category, now);
+  w.metadata = RecordMetadata(id, record.type, now, stream, category);
   return w;
 }
 
@@ -114,7 +122,7 @@ NewEventMessage EncodeCheckpoint(int64_t watermark, const FailedPositions& unres
   w.stream_name = stream;
   w.type = kRecordCheckpoint;
   w.data = json{{"watermark", watermark}, {"unresolved", snapshot}}.dump();
-  w.metadata = RecordMetadata(id, kRecordCheckpoint, stream, category, now);
+  w.metadata = RecordMetadata(id, kRecordCheckpoint, now, stream, category);
   return w;
 }
 

@@ -48,6 +48,14 @@ inline constexpr const char* kRecordCheckpoint = "Checkpoint";
 std::string FailedPositionsStream(const std::string& subscriber, const std::string& category);
 std::string RecoveryCheckpointStream(const std::string& subscriber, const std::string& category);
 
+// The metadata of every record a subscription writes to its own streams
+// (positions, failed positions, checkpoints), as Protean writes it
+// (event_store_subscription.py:389-401, 783-794): headers {id, type, time
+// (datetime.isoformat()), stream} and domain {kind: "READ_POSITION",
+// origin_stream: category}, with json.dumps's separators.
+std::string RecordMetadata(const std::string& id, const std::string& type, TimePoint at,
+                           const std::string& stream, const std::string& category);
+
 // One unresolved failed position (Protean's _failed_positions values,
 // py:224-226).
 struct FailedPosition {

@@ -3,8 +3,6 @@
 #include <nlohmann/json.hpp>
 
 #include "core/engine/backoff.h"
-#include "core/internal/iso_time.h"
-#include "core/internal/py_json.h"
 
 namespace protean {
 namespace {
@@ -40,25 +38,6 @@ std::string NamedInstance(const SubscriptionDeps& deps) {
   return deps.named_instance ? deps.instance : std::string();
 }
 
-// Protean's metadata of the records it writes to its own streams: headers
-// {id, type, time, stream} and domain {kind: READ_POSITION, origin_stream}
-// (event_store_subscription.py:389-401).
-std::string RecordMetadata(const std::string& id, const std::string& type, TimePoint at,
-                           const std::string& stream, const std::string& category) {
-  std::string out = "{\"headers\": {\"id\": ";
-  py_json::AppendString(&out, id);
-  out += ", \"type\": ";
-  py_json::AppendString(&out, type);
-  out += ", \"time\": ";
-  py_json::AppendString(&out, internal::FormatIsoTime(at));
-  out += ", \"stream\": ";
-  py_json::AppendString(&out, stream);
-  out += "}, \"domain\": {\"kind\": \"READ_POSITION\", \"origin_stream\": ";
-  py_json::AppendString(&out, category);
-  out += "}}";
-  return out;
-}
-
 // Tries of a conditional position write that keeps meeting a newer version.
 constexpr int kPositionWriteTriesMax = 3;
 
@@ -71,9 +50,10 @@ EventStoreSubscription::EventStoreSubscription(SubscriptionDeps deps, EventStore
       store_(store),
       position_streams_(EventStorePositionStreams(handler, config_, NamedInstance(deps_))),
       position_stream_(position_streams_.front()),
-      failed_stream_(ProteanStream("failed", handler, Suffix(config_, NamedInstance(deps_)))),
-      checkpoint_stream_(
-          ProteanStream("recovery-checkpoint", handler, Suffix(config_, NamedInstance(deps_)))) {
+      failed_stream_(FailedPositionsStream(SubscriberName(handler), handler.stream) +
+                     Suffix(config_, NamedInstance(deps_))),
+      checkpoint_stream_(RecoveryCheckpointStream(SubscriberName(handler), handler.stream) +
+                         Suffix(config_, NamedInstance(deps_))) {
   exhausted_ = deps_.metrics->GetCounter("protean_subscription_exhausted", labels_);
 }
 
