@@ -369,12 +369,14 @@ std::string ChecksumOf(const Value& payload) {
   return internal::Sha256Hex(py_json::DumpSorted(payload));
 }
 
-Status ReadEnvelope(const Value& message, MessageMetadata* meta) {
+Status ReadEnvelope(Value* message_in, MessageMetadata* meta) {
   // Message.deserialize (eventing.py:769-800), step by step.
-  const Value* md_in = message.Find("metadata");
+  Value* md_in = message_in->Find("metadata");
   if (md_in == nullptr) return Invalid("missing field 'metadata'");
   if (!md_in->is_object()) return Invalid("field 'metadata' is not a JSON object");
-  Value md = *md_in;
+  Value md = std::move(*md_in);  // the steps below rewrite it
+  *md_in = Value();
+  const Value& message = *message_in;
   const bool flat = MigrateFlat(&md);
   PROTEAN_RETURN_IF_ERROR(NormalizeVersion(&md));
   PROTEAN_RETURN_IF_ERROR(BuildEnvelope(&md, message));

@@ -67,7 +67,7 @@ Result<Message> DecodeMessage(std::string_view stream, const StreamEntry& entry)
     if (data == nullptr) return Invalid("missing field 'data'");
     Result<Value> envelope = ParseObject(*data, "field 'data'");
     if (!envelope.ok()) return envelope.status();
-    PROTEAN_RETURN_IF_ERROR(envelope_internal::ReadEnvelope(*envelope, &m.metadata));
+    PROTEAN_RETURN_IF_ERROR(envelope_internal::ReadEnvelope(&*envelope, &m.metadata));
     m.data = Slice(*data, *envelope->Find("data"));
   }
   m.id = m.metadata.id.empty() ? entry.id : m.metadata.id;
@@ -105,7 +105,7 @@ Result<Message> DecodeEventMessage(const EventMessage& row) {
     message.Set("data", *data);
     message.Set("metadata", std::move(*metadata));
     message.Set("time", Value::String(internal::FormatIsoTime(row.time)));
-    PROTEAN_RETURN_IF_ERROR(envelope_internal::ReadEnvelope(message, &m.metadata));
+    PROTEAN_RETURN_IF_ERROR(envelope_internal::ReadEnvelope(&message, &m.metadata));
   }
   m.data = Slice(row.data, *data);
   m.id = m.metadata.id.empty() ? row.id : m.metadata.id;

@@ -463,9 +463,10 @@ void StreamSubscription::OnAttempt(const StreamEntry& entry, const AttemptResult
     return;
   }
   // A timeout may come before the worker decoded the message: the entry
-  // then names it.
-  const Message fallback = FallbackMessage(entry);
-  const Message* message = r.message ? r.message.get() : &fallback;
+  // then names it (built only then: naming it decodes the envelope again).
+  std::optional<Message> fallback;
+  if (!r.message) fallback = FallbackMessage(entry);
+  const Message* message = r.message ? r.message.get() : &*fallback;
   PROTEAN_CHECK(config_.max_retries <= 0 || message->attempt <= config_.max_retries);
   if (observed()) {
     // Reported as the result arrives, stamped with when the handler was

@@ -13,6 +13,14 @@ using internal::AppendWtf8;
 using internal::DecodeUtf8;
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// A byte a JSON string holds as itself: ASCII, not a control character, not
+// the closing quote or an escape.
+bool IsPlainAscii(char c) {
+  const auto b = static_cast<unsigned char>(c);
+  return b >= 0x20 && b < 0x80 && c != '"' && c != '\\';
+}
+
 bool IsWs(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 int HexValue(char c) {
@@ -100,6 +108,7 @@ class Parser {
       ++pos_;
       return true;
     }
+    v->members.reserve(8);  // an envelope's objects: one allocation
     while (true) {
       if (pos_ >= s_.size() || s_[pos_] != '"') {
         return Fail("expecting property name enclosed in double quotes");
@@ -233,7 +242,13 @@ class Parser {
       }
       if (static_cast<unsigned char>(c) < 0x20) return Fail("invalid control character");
       const size_t start = pos_;
-      if (!DecodeUtf8(s_, &pos_, /*allow_surrogates=*/false)) return Fail("invalid UTF-8");
+      if (static_cast<unsigned char>(c) < 0x80) {
+        // A run of plain ASCII (no quote, backslash or control character)
+        // is appended whole: most of an envelope's text.
+        while (pos_ < s_.size() && IsPlainAscii(s_[pos_])) ++pos_;
+      } else if (!DecodeUtf8(s_, &pos_, /*allow_surrogates=*/false)) {
+        return Fail("invalid UTF-8");
+      }
       out->append(s_.substr(start, pos_ - start));
     }
   }

@@ -146,6 +146,25 @@ TEST(PyJsonTest, RejectsWhatJsonLoadsRejects) {
   EXPECT_FALSE(py_json::Parse("[" + deep + "]").ok());
 }
 
+// Plain ASCII is taken in runs: the runs must stop at every quote, escape,
+// control character and multi-byte sequence.
+TEST(PyJsonTest, StringRunsStopAtEscapesAndMultiByteText) {
+  Result<Value> v = py_json::Parse(
+      "\"ab\\ncd\\\"e\xc3\xa9"
+      "fg\\u0041h\"");
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->text,
+            "ab\ncd\"e\xc3\xa9"
+            "fgAh");
+  EXPECT_FALSE(py_json::Parse("\"abc\x01"
+                              "def\"")
+                   .ok());
+  EXPECT_FALSE(py_json::Parse("\"abc\xff"
+                              "def\"")
+                   .ok());
+  EXPECT_FALSE(py_json::Parse("\"abcdef").ok());
+}
+
 TEST(PyJsonTest, SpansLocateEveryValueInTheText) {
   const std::string text = R"( {"a" : [1, {"b":"x"}] , "c":null} )";
   Result<Value> v = py_json::Parse(text);

@@ -13,9 +13,10 @@ namespace protean::envelope_internal {
 // Reads the dict Protean's Message.deserialize receives (a broker entry's
 // decoded "data" field, or an event-store row as {id, stream_name, type,
 // position, global_position, data, metadata, time}) into `meta`, and checks
-// the stored checksum. On success message.Find("data") is the payload object.
+// the stored checksum. On success message->Find("data") is the payload object;
+// its "metadata" member is taken (read in place, left null), not copied.
 // Fails with kInvalidArgument naming the field.
-Status ReadEnvelope(const py_json::Value& message, MessageMetadata* meta);
+Status ReadEnvelope(py_json::Value* message, MessageMetadata* meta);
 
 // The checksum of a parsed payload: sha256 hex of json.dumps(sort_keys=True,
 // separators=(",", ":")).
