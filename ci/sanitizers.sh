@@ -19,7 +19,8 @@
 #               in reports/tsan/.
 #
 # Findings fail the job; each accepted one is suppressed in ci/sanitizers/*.supp
-# with its reason (none so far). Environment: JOBS (build jobs, default nproc).
+# with its reason (none so far). Environment: JOBS (build jobs, default nproc),
+# UNITY (default 1: unity batches, as ci/build.sh; 0: one unit per file).
 # Uses ccache when installed (CCACHE_BASEDIR = the repo root).
 set -euo pipefail
 
@@ -48,8 +49,10 @@ FUZZ_TARGETS=(fuzz_config_loader fuzz_scenario_loader fuzz_message_decoder fuzz_
 configure() {
   local dir="$1"
   shift
+  # Unity batches as ci/build.sh (UNITY=0 for one unit per file).
   local args=(-S . -B "${dir}" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
-              -DPROTEAN_BUILD_BENCHMARKS=OFF "$@")
+              -DPROTEAN_BUILD_BENCHMARKS=OFF
+              "-DPROTEAN_UNITY_BUILD=$([[ "${UNITY:-1}" == "1" ]] && echo ON || echo OFF)" "$@")
   if ci_have ccache; then args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
   ci_log "configure: cmake ${args[*]}"
   cmake "${args[@]}" >/dev/null

@@ -16,8 +16,6 @@ namespace protean::harness {
 namespace internal {
 namespace {
 
-bool IsOk(const Ev& e) { return e.kind == "attempt_finished" && e.outcome == "ok"; }
-
 // Distinct (subscription, message) pairs with at least one event matching.
 int64_t PairsWith(const HistoryIndex& ix, const std::function<bool(const Ev&)>& match) {
   int64_t n = 0;

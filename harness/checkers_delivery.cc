@@ -8,9 +8,6 @@
 namespace protean::harness::internal {
 namespace {
 
-bool IsOk(const Ev& e) { return e.kind == "attempt_finished" && e.outcome == "ok"; }
-bool IsHandled(const Ev& e) { return IsOk(e) || e.kind == "dropped"; }
-
 bool HasFinalState(const HistoryIndex& ix, const SubInfo& sub, const Published& p) {
   for (size_t i : ix.OfPair(sub.name, p.message_id)) {
     const Ev& e = ix.event(i);

@@ -11,8 +11,6 @@ namespace protean::harness::internal {
 namespace {
 
 bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
-bool IsFinish(const Ev& e) { return e.kind == "attempt_finished"; }
-bool IsOk(const Ev& e) { return IsFinish(e) && e.outcome == "ok"; }
 bool IsFailure(const Ev& e) {
   return IsFinish(e) && (e.outcome == "failed" || e.outcome == "timeout");
 }

@@ -50,6 +50,12 @@ struct Ev {
   int64_t due = 0;
 };
 
+// An attempt that finished, one that finished ok, and a message settled by
+// this event (handled, or dropped by the engine).
+inline bool IsFinish(const Ev& e) { return e.kind == "attempt_finished"; }
+inline bool IsOk(const Ev& e) { return IsFinish(e) && e.outcome == "ok"; }
+inline bool IsHandled(const Ev& e) { return IsOk(e) || e.kind == "dropped"; }
+
 // A subscription: its stream from the header, its policy from the scenario's
 // declaration (checkers_oracle.h).
 struct SubInfo {

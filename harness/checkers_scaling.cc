@@ -11,9 +11,6 @@
 namespace protean::harness::internal {
 namespace {
 
-bool IsOk(const Ev& e) { return e.kind == "attempt_finished" && e.outcome == "ok"; }
-bool IsHandled(const Ev& e) { return IsOk(e) || e.kind == "dropped"; }
-
 std::string Num(double v) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.2f", v);

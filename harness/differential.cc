@@ -7,11 +7,6 @@
 namespace protean::harness {
 namespace {
 
-std::string Text(const nlohmann::ordered_json& e, const char* key) {
-  auto it = e.find(key);
-  return it != e.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 int64_t Number(const nlohmann::ordered_json& e, const char* key) {
   auto it = e.find(key);
   return it != e.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
@@ -38,21 +33,21 @@ std::string Joined(const std::set<std::string>& names) {
 std::map<std::string, MessageOutcome> MessageOutcomes(const History& history) {
   std::map<std::string, MessageOutcome> out;
   for (const nlohmann::ordered_json& e : history.events) {
-    const std::string event = Text(e, "event");
-    const std::string id = Text(e, "message_id");
-    const std::string handler = Text(e, "subscription");
+    const std::string event = EventText(e, "event");
+    const std::string id = EventText(e, "message_id");
+    const std::string handler = EventText(e, "subscription");
     if (id.empty() || handler.empty()) continue;
     const std::string key = handler + " " + std::string(DecisionKey(id));
     if (event == "attempt_started") {
       MessageOutcome& o = out[key];
       o.attempts = std::max(o.attempts, Number(e, "attempt"));
-    } else if (event == "attempt_finished" && Text(e, "outcome") == "ok") {
+    } else if (event == "attempt_finished" && EventText(e, "outcome") == "ok") {
       MessageOutcome& o = out[key];
       if (o.state == "unfinished") o.state = "handled";
     } else if (event == "dlq_moved") {
       MessageOutcome& o = out[key];
       o.state = "dead_lettered";
-      o.dlq_reason = ReasonClass(Text(e, "detail"));
+      o.dlq_reason = ReasonClass(EventText(e, "detail"));
     } else if (event == "dropped") {
       out[key].state = "dropped";
     }

@@ -9,7 +9,6 @@
 namespace protean::harness {
 namespace {
 
-constexpr Duration kProbeEvery = Millis(100);
 constexpr size_t kLogLinesMax = 200;
 
 std::string InstanceName(int64_t index) { return "w" + std::to_string(index); }

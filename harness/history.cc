@@ -91,4 +91,9 @@ Result<History> History::Parse(std::string_view jsonl) {
   return history;
 }
 
+std::string EventText(const nlohmann::ordered_json& event, const char* key) {
+  auto it = event.find(key);
+  return it != event.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 }  // namespace protean::harness

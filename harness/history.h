@@ -22,4 +22,7 @@ struct History {
   static Result<History> Parse(std::string_view jsonl);
 };
 
+// An event's string field `key`; "" when it is absent or not a string.
+std::string EventText(const nlohmann::ordered_json& event, const char* key);
+
 }  // namespace protean::harness

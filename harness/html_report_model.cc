@@ -18,12 +18,11 @@ namespace {
 
 using internal::Ev;
 using internal::HistoryIndex;
+using internal::IsOk;
 
 bool StartsWith(const std::string& s, std::string_view prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
 }
-
-bool IsOk(const Ev& e) { return e.kind == "attempt_finished" && e.outcome == "ok"; }
 
 // Verdicts past this many keep their text only (a run that breaks a rule for
 // every message would otherwise cost violations x events to point).

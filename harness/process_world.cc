@@ -15,7 +15,6 @@ namespace {
 
 constexpr Duration kTickEvery = Millis(20);
 constexpr Duration kReadyMax = Seconds(15);
-constexpr Duration kProbeEvery = Millis(100);
 // Until the child's history shows it took the signal.
 constexpr Duration kSignalProbeEvery = Millis(2);
 constexpr Duration kSignalSeenMax = Seconds(2);

@@ -10,11 +10,6 @@ namespace {
 
 using nlohmann::ordered_json;
 
-std::string Text(const ordered_json& e, const char* key) {
-  auto it = e.find(key);
-  return it != e.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 int64_t Micros(const ordered_json& e) { return e.value("t", int64_t{0}); }
 
 // The run's stream prefix, "h<tag>x", from a test-mode message id's tag
@@ -28,10 +23,10 @@ std::string Unprefixed(const std::string& stream, const std::string& id) {
 WorkloadItem PinnedPublish(const ordered_json& e, int64_t at_ms) {
   WorkloadItem w;
   w.at_ms = IntRange{at_ms, at_ms};
-  w.id = Text(e, "message_id");
-  w.stream = Unprefixed(Text(e, "stream"), w.id);
-  w.event_store = Text(e, "outcome") == "event_store";
-  w.type = Text(e, "detail");
+  w.id = EventText(e, "message_id");
+  w.stream = Unprefixed(EventText(e, "stream"), w.id);
+  w.event_store = EventText(e, "outcome") == "event_store";
+  w.type = EventText(e, "detail");
   w.undecodable = !w.event_store && w.type.empty();
   if (w.type.empty()) w.type = "Event";
   return w;
@@ -44,16 +39,16 @@ std::optional<PinnedTimeline::FaultTiming> MatchFault(const Fault& f,
   const std::string instance = f.instance ? "w" + std::to_string(*f.instance) : "";
   for (size_t i = 0; i < events.size(); ++i) {
     const ordered_json& e = events[i];
-    if (used[i] || Text(e, "event") != "fault_started" || Text(e, "detail") != f.name() ||
-        Text(e, "instance") != instance) {
+    if (used[i] || EventText(e, "event") != "fault_started" || EventText(e, "detail") != f.name() ||
+        EventText(e, "instance") != instance) {
       continue;
     }
     used[i] = true;
     PinnedTimeline::FaultTiming timing{(Micros(e) - t0) / 1000, 0};
     for (size_t k = i + 1; k < events.size(); ++k) {
       const ordered_json& end = events[k];
-      if (used[k] || Text(end, "event") != "fault_ended" || Text(end, "detail") != f.name() ||
-          Text(end, "instance") != instance) {
+      if (used[k] || EventText(end, "event") != "fault_ended" ||
+          EventText(end, "detail") != f.name() || EventText(end, "instance") != instance) {
         continue;
       }
       used[k] = true;
@@ -74,7 +69,7 @@ Result<PinnedTimeline> TimelineFromHistory(const History& history, const Scenari
   const int64_t t0 = history.header["start_us"].get<int64_t>();
   PinnedTimeline out;
   for (const ordered_json& e : history.events) {
-    if (Text(e, "event") != "published") continue;
+    if (EventText(e, "event") != "published") continue;
     out.publishes.push_back(PinnedPublish(e, (Micros(e) - t0) / 1000));
   }
   if (out.publishes.empty()) return Status::InvalidArgument("the history has no published events");

@@ -41,6 +41,10 @@ class AdapterFaultPlans;
 class NetworkFaults;
 class ServiceControl;
 
+// How often a world probes a draining instance's readiness: the same in both
+// modes, so the probes the two record compare.
+constexpr Duration kProbeEvery = Millis(100);
+
 struct WorldOptions {
   std::string mode = "memory";  // memory | test
   uint64_t seed = 1;

@@ -19,16 +19,10 @@
 #include "testing/internal/outcome_recorder.h"
 
 namespace protean::testing {
-namespace {
+namespace internal {
 
-using internal::Counts;
-using internal::OutcomeRecorder;
-
-constexpr int64_t kSimStartMs = 1767225600000;  // 2026-01-01T00:00:00Z
-constexpr Duration kIdleBound = Seconds(60);
-constexpr Duration kRealPoll = Millis(10);
-
-// One InjectHandler* call: a window [at, at + duration) after Open.
+// One InjectHandler* call: a window [at, at + duration) after Open. Named (not
+// in the anonymous namespace): DomainTest::Impl holds them.
 struct HandlerFaultWindow {
   std::string handler;
   bool fail = false;
@@ -36,6 +30,18 @@ struct HandlerFaultWindow {
   Duration duration{0};
   Duration extra{0};
 };
+
+}  // namespace internal
+
+namespace {
+
+using internal::Counts;
+using internal::HandlerFaultWindow;
+using internal::OutcomeRecorder;
+
+constexpr int64_t kSimStartMs = 1767225600000;  // 2026-01-01T00:00:00Z
+constexpr Duration kIdleBound = Seconds(60);
+constexpr Duration kRealPoll = Millis(10);
 
 // `fn` under `windows` (all of one handler), timed from *origin.
 HandlerFn WithFaults(HandlerFn fn, std::vector<HandlerFaultWindow> windows,

@@ -23,7 +23,7 @@ using Retry = PgPool::Retry;
 constexpr const char* kMessageColumns =
     "SELECT id, stream_name, type, position, global_position, data, metadata, time FROM ";
 
-void PrepareStatements(pqxx::connection& conn) {
+void PrepareMessageDbStatements(pqxx::connection& conn) {
   conn.prepare("mdb_write",
                "SELECT write_message($1::varchar, $2::varchar, $3::varchar, $4::jsonb, "
                "$5::jsonb, $6::bigint)");
@@ -157,7 +157,7 @@ Result<std::unique_ptr<MessageDbEventStore>> MessageDbEventStore::Create(Message
   pool.recycle = options.pool_recycle;
   pool.pre_ping = options.pool_pre_ping;
   pool.timeout = options.pool_timeout;
-  pool.on_connect = PrepareStatements;
+  pool.on_connect = PrepareMessageDbStatements;
   return std::unique_ptr<MessageDbEventStore>(new MessageDbEventStore(std::move(pool), clock));
 }
 

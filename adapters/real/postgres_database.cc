@@ -12,6 +12,7 @@
 
 #include <pqxx/pqxx>
 
+#include "adapters/real/database_text.h"
 #include "adapters/real/pg_conninfo.h"
 #include "adapters/real/pg_pool.h"
 #include "core/status.h"
@@ -20,20 +21,12 @@ namespace protean {
 namespace {
 
 using Retry = PgPool::Retry;
-
-constexpr size_t kIdentifierLengthMax = 63;  // PostgreSQL's NAMEDATALEN - 1
-
-bool IsPlainIdentifier(std::string_view name) {
-  if (name.empty() || name.size() > kIdentifierLengthMax) return false;
-  if (!(name[0] == '_' || (name[0] >= 'a' && name[0] <= 'z'))) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return c == '_' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-  });
-}
+using database_text::IsPlainIdentifier;
+using database_text::Where;
 
 // Registers the statements on a new connection (libpqxx 6 prepares each one
 // on first use). `t` is a checked identifier.
-void PrepareStatements(pqxx::connection& conn, const std::string& t) {
+void PrepareDatabaseStatements(pqxx::connection& conn, const std::string& t) {
   conn.prepare("db_get", "SELECT data, version FROM " + t + " WHERE tbl = $1 AND key = $2");
   conn.prepare("db_put_any",
                "INSERT INTO " + t + " (tbl, key, data, version) VALUES ($1, $2, $3, 1) " +
@@ -54,10 +47,6 @@ void PrepareStatements(pqxx::connection& conn, const std::string& t) {
   conn.prepare("db_list", "SELECT key, data, version FROM " + t +
                               " WHERE tbl = $1 AND key > $2 ORDER BY key LIMIT $3::bigint");
   conn.prepare("db_count", "SELECT count(*) FROM " + t + " WHERE tbl = $1");
-}
-
-std::string Where(std::string_view table, std::string_view key) {
-  return " (table: " + std::string(table) + ", key: " + std::string(key) + ")";
 }
 
 }  // namespace
@@ -94,7 +83,7 @@ Result<std::unique_ptr<PostgresDatabase>> PostgresDatabase::Create(PostgresDatab
   pool.pre_ping = options.pool_pre_ping;
   pool.timeout = options.pool_timeout;
   pool.on_connect = [table = options.records_table](pqxx::connection& conn) {
-    PrepareStatements(conn, table);
+    PrepareDatabaseStatements(conn, table);
   };
   return std::unique_ptr<PostgresDatabase>(
       new PostgresDatabase(std::move(pool), std::move(options.records_table), clock));

@@ -15,10 +15,14 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/real/database_text.h"
 #include "core/status.h"
 
 namespace protean {
 namespace {
+
+using database_text::IsPlainIdentifier;
+using database_text::Where;
 
 constexpr std::string_view kUriPrefix = "sqlite://";
 constexpr int kStepsMax = 1 << 30;  // bound on rows stepped through by one call
@@ -53,14 +57,6 @@ Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
   }
 }
 
-bool IsPlainIdentifier(std::string_view name) {
-  if (name.empty() || name.size() > 63) return false;
-  if (!(name[0] == '_' || (name[0] >= 'a' && name[0] <= 'z'))) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return c == '_' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-  });
-}
-
 // Bound without a copy (a null destructor is SQLITE_STATIC): the text must
 // outlive the step, which it does within one call.
 int BindText(sqlite3_stmt* stmt, int index, std::string_view text) {
@@ -73,10 +69,6 @@ std::string ColumnText(sqlite3_stmt* stmt, int column) {
   const int size = sqlite3_column_bytes(stmt, column);
   if (text == nullptr) return std::string();
   return std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(size));
-}
-
-std::string Where(std::string_view table, std::string_view key) {
-  return " (table: " + std::string(table) + ", key: " + std::string(key) + ")";
 }
 
 }  // namespace

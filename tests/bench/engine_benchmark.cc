@@ -216,7 +216,7 @@ BENCHMARK(BM_SimRun)
     ->UseManualTime()
     ->Iterations(1);
 
-const bool kExported = [] {
+const bool kEngineExported = [] {
   bench::ExportMetric("BM_MemoryThroughput", "memory_throughput_msgs_per_s", "msgs/s");
   bench::ExportMetric("BM_RawQueue", "raw_queue_msgs_per_s", "msgs/s");
   bench::ExportMetric("BM_SimAcceleration", "sim_time_acceleration", "x", "sim_acceleration");

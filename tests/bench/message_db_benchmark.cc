@@ -30,8 +30,6 @@ namespace protean::bench {
 namespace {
 
 constexpr int kEvents = 10000;
-constexpr int kBatch = 100;
-constexpr int kWorkers = 2;
 
 Result<std::unique_ptr<EventStore>> MessageDb(const Clock& clock) {
   const char* url = Env("MESSAGE_DB_URL");
@@ -207,7 +205,7 @@ void BM_MessageDb(benchmark::State& state) {
 }
 BENCHMARK(BM_MessageDb)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(3);
 
-const bool kExported = [] {
+const bool kMessageDbExported = [] {
   ExportMetric("BM_MessageDb", "messagedb_category_read_msgs_per_s", "msgs/s", "engine");
   ExportMetric("BM_MessageDb", "messagedb_category_read_inline_msgs_per_s", "msgs/s", "inline");
   ExportMetric("BM_MessageDb", "messagedb_raw_read_msgs_per_s", "msgs/s", "raw");

@@ -32,6 +32,11 @@
 
 namespace protean::bench {
 
+// The real-mode benchmarks' batch (messages_per_tick, PRODUCTION's) and
+// worker threads (the machine has 2 cores).
+constexpr int kBatch = 100;
+constexpr int kWorkers = 2;
+
 using SteadyClock = std::chrono::steady_clock;
 
 // $name, or nullptr when unset or empty.

@@ -36,8 +36,6 @@ namespace protean::bench {
 namespace {
 
 constexpr int kMessages = 20000;
-constexpr int kBatch = 100;
-constexpr int kWorkers = 2;  // the machine has 2 cores
 constexpr auto kRoundTimeout = std::chrono::seconds(60);
 
 struct EngineRound {
@@ -297,7 +295,7 @@ void BM_RedisConcurrency(benchmark::State& state) {
 }
 BENCHMARK(BM_RedisConcurrency)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(3);
 
-const bool kExported = [] {
+const bool kRedisExported = [] {
   ExportMetric("BM_RedisConsume", "redis_consume_ack_msgs_per_s", "msgs/s", "engine");
   ExportMetric("BM_RedisConsume", "redis_consume_ack_inline_msgs_per_s", "msgs/s", "inline");
   ExportMetric("BM_RedisConsume", "redis_raw_pipeline_msgs_per_s", "msgs/s", "raw");

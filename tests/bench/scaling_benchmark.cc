@@ -4,7 +4,7 @@
 //                   no-op handler) draining one stream of kProcessMessages,
 //                   from the group's first read to the last ack (XINFO GROUPS)
 //   subscriptions   msgs/s of one engine with 1, 10 and 100 subscriptions, each
-//                   on a stream of its own, kMessages in all (8 workers, as the server)
+//                   on a stream of its own, kScalingMessages in all (8 workers, as the server)
 //   rss_per_10k_pending  MiB of VmRSS per 10,000 entries a blocked handler's
 //                   subscription holds (delivered, not acked), at 10k and 50k held
 //   claim_100k_idle_broker  s for RedisBroker::AutoClaim (pages of 100) to take
@@ -36,7 +36,7 @@
 namespace protean::bench {
 namespace {
 
-constexpr int kMessages = 50000;          // over all subscriptions
+constexpr int kScalingMessages = 50000;   // over all subscriptions
 constexpr int kProcessMessages = 150000;  // over all processes
 constexpr int kIdleEntries = 100000;
 constexpr int kServerWorkers = 8;  // what `protean server` runs with
@@ -161,7 +161,7 @@ void BM_ScalingSubscriptions(benchmark::State& state) {
   RealClock clock;
   auto broker = MakeRedisBroker(clock);
   if (!broker.ok()) return state.SkipWithError(broker.status().ToString().c_str());
-  const int per_stream = kMessages / subscriptions;
+  const int per_stream = kScalingMessages / subscriptions;
   Samples rate;
   for (auto _ : state) {
     std::vector<HandlerRegistration> handlers(static_cast<size_t>(subscriptions));
@@ -381,7 +381,7 @@ void BM_ScalingClaim(benchmark::State& state) {
 }
 BENCHMARK(BM_ScalingClaim)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(1);
 
-const bool kExported = [] {
+const bool kScalingExported = [] {
   for (int n : {1, 2, 4}) {
     ExportScaling("BM_ScalingProcesses/" + std::to_string(n), "processes", n, "msgs/s",
                   "msgs_per_s");

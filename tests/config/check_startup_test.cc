@@ -16,7 +16,7 @@ namespace {
 
 using testing::ParseText;
 
-std::vector<std::string> Codes(const CheckReport& report) {
+std::vector<std::string> StartupCodes(const CheckReport& report) {
   std::vector<std::string> codes;
   for (const Finding& f : report.findings) codes.push_back(f.code);
   return codes;
@@ -34,7 +34,7 @@ stream = "b"
 stream = "c"
 )";
   CheckReport report = RunChecks(ParseText(three_handlers), CheckOptions{});
-  ASSERT_EQ(Codes(report), std::vector<std::string>{"WORKER_THREADS_LOW"});
+  ASSERT_EQ(StartupCodes(report), std::vector<std::string>{"WORKER_THREADS_LOW"});
   const Finding& f = report.findings[0];
   EXPECT_EQ(f.level, FindingLevel::kWarning);
   EXPECT_EQ(f.key_path, "server.worker_threads");
@@ -57,7 +57,7 @@ stream = "c"
     seven += std::string("[handlers.") + name + "]\nstream = \"s\"\n";
   }
   CheckReport defaulted = RunChecks(ParseText(seven), CheckOptions{});
-  ASSERT_EQ(Codes(defaulted), std::vector<std::string>{"WORKER_THREADS_LOW"});
+  ASSERT_EQ(StartupCodes(defaulted), std::vector<std::string>{"WORKER_THREADS_LOW"});
   EXPECT_EQ(defaulted.findings[0].line, 0u);
   EXPECT_EQ(ParseText("").server.worker_threads, 8);
 }
@@ -74,7 +74,7 @@ concurrency = 6
 stream = "b"
 )";
   CheckReport report = RunChecks(ParseText(toml), CheckOptions{});
-  ASSERT_EQ(Codes(report), std::vector<std::string>{"WORKER_THREADS_LOW"});
+  ASSERT_EQ(StartupCodes(report), std::vector<std::string>{"WORKER_THREADS_LOW"});
   EXPECT_NE(report.findings[0].message.find("below 9 (2 subscription(s) running up to 7"),
             std::string::npos)
       << report.findings[0].message;
@@ -88,7 +88,7 @@ gap_timeout_seconds = 5
 stream_category = "a"
 )"),
                                  CheckOptions{});
-  ASSERT_EQ(Codes(report), (std::vector<std::string>{"UNSUPPORTED_KEY", "UNSUPPORTED_KEY"}));
+  ASSERT_EQ(StartupCodes(report), (std::vector<std::string>{"UNSUPPORTED_KEY", "UNSUPPORTED_KEY"}));
   EXPECT_EQ(report.findings[0].level, FindingLevel::kWarning);
   EXPECT_EQ(report.findings[0].key_path, "server.event_store_subscription.gap_timeout_seconds");
   EXPECT_EQ(report.findings[0].line, 3u);
@@ -123,7 +123,7 @@ provider = "mssql"
 database_uri = "mssql://h/db"
 )"),
                                  options);
-  ASSERT_EQ(Codes(report), std::vector<std::string>{"CONFIG_UNKNOWN_PROVIDER"});
+  ASSERT_EQ(StartupCodes(report), std::vector<std::string>{"CONFIG_UNKNOWN_PROVIDER"});
   const Finding& f = report.findings[0];
   EXPECT_EQ(f.level, FindingLevel::kError);
   EXPECT_EQ(f.key_path, "databases.default.provider");
@@ -146,7 +146,7 @@ TEST(ProviderAvailabilityTest, AFactoryErrorIsAnError) {
   };
   CheckReport report =
       RunChecks(ParseText("[brokers.default]\nprovider = \"redis\"\nURI = \"garbage\"\n"), options);
-  ASSERT_EQ(Codes(report), std::vector<std::string>{"CONFIG_INVALID_VALUE"});
+  ASSERT_EQ(StartupCodes(report), std::vector<std::string>{"CONFIG_INVALID_VALUE"});
   EXPECT_EQ(report.findings[0].key_path, "brokers.default");
   EXPECT_EQ(report.findings[0].line, 2u);
   EXPECT_EQ(report.ExitCode(), 2);
@@ -155,7 +155,7 @@ TEST(ProviderAvailabilityTest, AFactoryErrorIsAnError) {
 TEST(AlertCallbackCheckTest, AnUnregisteredNameIsAnErrorARegisteredOnePasses) {
   const char* toml = "[server.dlq]\nenabled = true\nalert_callback = \"myapp.alerts.on_dlq\"\n";
   CheckReport report = RunChecks(ParseText(toml), CheckOptions{});
-  ASSERT_EQ(Codes(report), std::vector<std::string>{"CONFIG_INVALID_VALUE"});
+  ASSERT_EQ(StartupCodes(report), std::vector<std::string>{"CONFIG_INVALID_VALUE"});
   const Finding& f = report.findings[0];
   EXPECT_EQ(f.key_path, "server.dlq.alert_callback");
   EXPECT_EQ(f.file, "domain.toml");

@@ -12,7 +12,7 @@ namespace {
 
 using Strings = std::vector<std::string>;
 
-Strings Ids(const std::vector<StreamEntry>& entries) {
+Strings EntryIds(const std::vector<StreamEntry>& entries) {
   Strings out;
   for (const StreamEntry& e : entries) out.push_back(e.id);
   return out;
@@ -55,7 +55,7 @@ TEST_P(BrokerContractTest, TrimRetainedWithOneGroupCapsTheLength) {
   EXPECT_EQ(t->spec.max_len, 4);
   EXPECT_EQ(t->groups, 1);
   EXPECT_EQ(t->removed, 2);
-  EXPECT_EQ(Ids(RangeOk(s)), (Strings{ids[2], ids[3], ids[4], ids[5]}));
+  EXPECT_EQ(EntryIds(RangeOk(s)), (Strings{ids[2], ids[3], ids[4], ids[5]}));
   // No group at all: MAXLEN too.
   const std::string bare = Stream("bare");
   ASSERT_EQ(PublishN(bare, 3).size(), 3u);
@@ -82,13 +82,13 @@ TEST_P(BrokerContractTest, TrimRetainedWithSeveralGroupsKeepsWhatTheSlowestNeeds
   EXPECT_EQ(t->spec.min_id, ids[2]);
   EXPECT_EQ(t->groups, 2);
   EXPECT_EQ(t->removed, 2);
-  EXPECT_EQ(Ids(RangeOk(s)), (Strings(ids.begin() + 2, ids.end())));
+  EXPECT_EQ(EntryIds(RangeOk(s)), (Strings(ids.begin() + 2, ids.end())));
   // The pending one and every unread one are still readable by the slow group.
   ASSERT_EQ(CountOk(broker().Ack(s, "slow", {ids[2], ids[4]}), "Ack rest"), 2);
   t = broker().TrimRetained(s, 1);
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   EXPECT_EQ(t->spec.min_id, ids[4]);  // its last-delivered-id: kept
-  EXPECT_EQ(Ids(ReadNewOk(s, "slow", "c")), (Strings{ids[5], ids[6], ids[7]}));
+  EXPECT_EQ(EntryIds(ReadNewOk(s, "slow", "c")), (Strings{ids[5], ids[6], ids[7]}));
 }
 
 TEST_P(BrokerContractTest, TrimRetainedWithAGroupThatReadNothingKeepsEverything) {

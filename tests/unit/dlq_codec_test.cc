@@ -30,7 +30,7 @@ DlqMetadata SampleMeta() {
   return meta;
 }
 
-StreamEntry Entry(Fields fields, std::string id = "1767225601000-0") {
+StreamEntry DlqSourceEntry(Fields fields, std::string id = "1767225601000-0") {
   return StreamEntry{std::move(id), std::move(fields), false, 0};
 }
 
@@ -69,7 +69,7 @@ TEST(DlqCodecTest, SpliceAndUnspliceKeepTheOriginalBytes) {
     EXPECT_EQ(parsed["_dlq_metadata"]["retry_count"], 3);
     EXPECT_EQ(parsed["_dlq_metadata"]["failed_at"], "2026-01-01T00:00:00.900001+00:00");
     EXPECT_EQ(parsed["_dlq_metadata"]["failure_reason"], meta.reason);
-    const DlqEntry e = ParseDlqEntry("orders:dlq", Entry(encoded));
+    const DlqEntry e = ParseDlqEntry("orders:dlq", DlqSourceEntry(encoded));
     EXPECT_FALSE(e.damaged) << e.problem;
     EXPECT_EQ(e.fields, original) << "byte for byte";
     EXPECT_EQ(e.raw, encoded);
@@ -77,7 +77,9 @@ TEST(DlqCodecTest, SpliceAndUnspliceKeepTheOriginalBytes) {
   }
   // The envelope's checksum survives the round trip.
   Result<Message> m = DecodeMessage(
-      "orders", Entry(ParseDlqEntry("orders:dlq", Entry(EncodeDlqFields(envelope, meta))).fields));
+      "orders",
+      DlqSourceEntry(
+          ParseDlqEntry("orders:dlq", DlqSourceEntry(EncodeDlqFields(envelope, meta))).fields));
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_EQ(m->data, R"({"n": 1.50, "s": "\u00e9"})");
 }
@@ -92,7 +94,7 @@ TEST(DlqCodecTest, NonObjectDataAndDeletedOriginals) {
     const Fields encoded = EncodeDlqFields(original, meta);
     ASSERT_EQ(encoded.size(), original.size() + 1);
     EXPECT_EQ(encoded.back().first, "_dlq_metadata");
-    const DlqEntry e = ParseDlqEntry("orders:dlq", Entry(encoded));
+    const DlqEntry e = ParseDlqEntry("orders:dlq", DlqSourceEntry(encoded));
     EXPECT_FALSE(e.damaged) << e.problem;
     EXPECT_EQ(e.fields, original);
     ExpectMeta(e.metadata, meta);
@@ -101,7 +103,7 @@ TEST(DlqCodecTest, NonObjectDataAndDeletedOriginals) {
   const Fields gone = EncodeDlqFields({}, meta);
   ASSERT_EQ(gone.size(), 1u);
   EXPECT_EQ(nlohmann::json::parse(gone[0].second)["_dlq_metadata"]["original_missing"], true);
-  const DlqEntry e = ParseDlqEntry("orders:dlq", Entry(gone));
+  const DlqEntry e = ParseDlqEntry("orders:dlq", DlqSourceEntry(gone));
   EXPECT_FALSE(e.damaged);
   EXPECT_TRUE(e.fields.empty());
   ExpectMeta(e.metadata, meta);
@@ -117,7 +119,7 @@ TEST(DlqCodecTest, ReadsDlqEntriesProteanWrote) {
       R"(, "_dlq_metadata": {"original_stream": "ecommerce::order", "original_id": "1767225600000-7", )"
       R"("consumer_group": "app.OrderHandler", "consumer": "OrderHandler-h-1-abcdef", )"
       R"("failed_at": "2026-08-21T10:00:00+00:00", "retry_count": 3}})";
-  const DlqEntry e = ParseDlqEntry("ecommerce::order:dlq", Entry({{"data", dlq_data}}));
+  const DlqEntry e = ParseDlqEntry("ecommerce::order:dlq", DlqSourceEntry({{"data", dlq_data}}));
   EXPECT_FALSE(e.damaged) << e.problem;
   EXPECT_EQ(e.metadata.original_stream, "ecommerce::order");
   EXPECT_EQ(e.metadata.original_id, "1767225600000-7");
@@ -129,10 +131,11 @@ TEST(DlqCodecTest, ReadsDlqEntriesProteanWrote) {
   EXPECT_EQ(e.metadata.reason, "");  // Protean records none
   ASSERT_EQ(e.fields.size(), 1u);
   EXPECT_EQ(e.fields[0].second, envelope);  // Protean's `, "_dlq_metadata": {...}` is cut out
-  EXPECT_TRUE(DecodeMessage("ecommerce::order", Entry(e.fields)).ok());
+  EXPECT_TRUE(DecodeMessage("ecommerce::order", DlqSourceEntry(e.fields)).ok());
   // Missing keys take _parse_dlq_entry's defaults (redis.py:683-689).
   const DlqEntry bare = ParseDlqEntry(
-      "s:dlq", Entry({{"data", R"({"_dlq_metadata": {"retry_count": "2", "failed_at": null}})"}}));
+      "s:dlq",
+      DlqSourceEntry({{"data", R"({"_dlq_metadata": {"retry_count": "2", "failed_at": null}})"}}));
   EXPECT_FALSE(bare.damaged) << bare.problem;
   EXPECT_EQ(bare.metadata.original_stream, "s");
   EXPECT_EQ(bare.metadata.original_id, "1767225601000-0");
@@ -152,7 +155,7 @@ TEST(DlqCodecTest, ReadsThisEnginesEarlierFlatEntries) {
                        {"_dlq_last_failure_ms", "1767225600900"},
                        {"_dlq_attempts", "3"},
                        {"_dlq_reason", "boom"}};
-  const DlqEntry e = ParseDlqEntry("orders:dlq", Entry(flat));
+  const DlqEntry e = ParseDlqEntry("orders:dlq", DlqSourceEntry(flat));
   EXPECT_FALSE(e.damaged) << e.problem;
   EXPECT_EQ(e.fields, (Fields{{"id", "m-1"}, {"data", R"({"k":1})"}}));
   EXPECT_EQ(e.metadata.first_failure, FromMillis(1767225600100));
@@ -161,14 +164,14 @@ TEST(DlqCodecTest, ReadsThisEnginesEarlierFlatEntries) {
   EXPECT_EQ(e.metadata.reason, "boom");
   Fields bad = flat;
   bad[8].second = "three";
-  const DlqEntry damaged = ParseDlqEntry("orders:dlq", Entry(bad));
+  const DlqEntry damaged = ParseDlqEntry("orders:dlq", DlqSourceEntry(bad));
   EXPECT_TRUE(damaged.damaged);
   EXPECT_EQ(damaged.problem, "malformed metadata field _dlq_attempts");
 }
 
 TEST(DlqCodecTest, DamagedEntriesSayWhatIsWrong) {
   const auto problem_of = [](Fields fields, bool deleted = false) {
-    StreamEntry entry = Entry(std::move(fields));
+    StreamEntry entry = DlqSourceEntry(std::move(fields));
     entry.deleted = deleted;
     const DlqEntry e = ParseDlqEntry("s:dlq", entry);
     EXPECT_TRUE(e.damaged);

@@ -25,7 +25,7 @@ using testing::SimWorld;
 const std::string kFailed = "failed-P-account+a";
 const std::string kCheckpoint = "recovery-checkpoint-P-account+a";
 
-SubscriptionConfig Projection() {
+SubscriptionConfig RecoveringProjection() {
   SubscriptionConfig c;
   c.type = SubscriptionType::kEventStore;
   c.enable_dlq = false;
@@ -45,7 +45,8 @@ struct Record {
 
 class RecoveryTest : public ::testing::Test {
  protected:
-  Engine& Start(HandlerFn fn, SubscriptionConfig c = Projection(), EventStore* store = nullptr) {
+  Engine& Start(HandlerFn fn, SubscriptionConfig c = RecoveringProjection(),
+                EventStore* store = nullptr) {
     handlers_.push_back(std::make_unique<HandlerRegistration>(MakeHandler("P", "account", fn)));
     EngineOptions options;
     options.instance = "a";
@@ -216,7 +217,7 @@ TEST_F(RecoveryTest, AFailedRecordWriteKeepsThePositionAndTheMessage) {
   for (int i = 0; i < 2; ++i) ids.push_back(w_.PublishEvent("account-1", i == 0 ? "Bad" : "Good"));
   std::vector<std::string> handled;
   int bad_calls = 0;
-  Engine& e = Start(FailsOnBad(&handled, &bad_calls), Projection(), &store);
+  Engine& e = Start(FailsOnBad(&handled, &bad_calls), RecoveringProjection(), &store);
   w_.loop.RunFor(Seconds(5));
   EXPECT_EQ(store.failures_left, 0);
   EXPECT_EQ(bad_calls, 3) << "handled again after each failed record write";
@@ -236,7 +237,7 @@ TEST_F(RecoveryTest, AFailedRecordWriteKeepsThePositionAndTheMessage) {
 // rebuilt from the record; either way nothing is lost.
 TEST_F(RecoveryTest, ACrashBetweenRecordAndPositionLosesNothing) {
   const std::string id = w_.PublishEvent("account-1", "Bad");
-  SubscriptionConfig c = Projection();
+  SubscriptionConfig c = RecoveringProjection();
   c.position_update_interval = 100;  // the position stays unstored
   std::vector<std::string> handled;
   int bad_calls = 0;

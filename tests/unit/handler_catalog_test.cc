@@ -16,7 +16,9 @@
 namespace protean {
 namespace {
 
-config::DomainConfig Parse(const std::string& text) { return config::testing::ParseText(text); }
+config::DomainConfig ParseCatalogDomain(const std::string& text) {
+  return config::testing::ParseText(text);
+}
 
 // A domain over memory adapters on the simulated loop.
 class HandlerCatalogTest : public ::testing::Test {
@@ -46,7 +48,7 @@ class HandlerCatalogTest : public ::testing::Test {
 };
 
 TEST_F(HandlerCatalogTest, TableNamingACppHandlerRunsItsScriptThenTheFunction) {
-  Domain d(Parse(R"(
+  Domain d(ParseCatalogDomain(R"(
 [handlers.Billing]
 stream = "orders"
 fail_first = 1
@@ -69,7 +71,8 @@ retry_delay_seconds = 0.5
 }
 
 TEST_F(HandlerCatalogTest, ThrowingCppHandlerIsAFailedCallInTheLedger) {
-  Domain d(Parse("[handlers.Billing]\nstream = \"orders\"\n"), registry_, AdapterEnv{&clock_});
+  Domain d(ParseCatalogDomain("[handlers.Billing]\nstream = \"orders\"\n"), registry_,
+           AdapterEnv{&clock_});
   HandlerCatalog catalog;
   catalog.AddHandler("Billing", [](const Message&, HandlerContext&) -> HandlerResult {
     throw std::runtime_error("card service exploded");
@@ -88,7 +91,7 @@ TEST_F(HandlerCatalogTest, ThrowingCppHandlerIsAFailedCallInTheLedger) {
 }
 
 TEST_F(HandlerCatalogTest, CppHandlerWithoutTableUsesItsOwnStreamAndSettings) {
-  Domain d(Parse(""), registry_, AdapterEnv{&clock_});
+  Domain d(ParseCatalogDomain(""), registry_, AdapterEnv{&clock_});
   int calls = 0;
   HandlerCatalog catalog;
   HandlerOptions options;
@@ -109,7 +112,7 @@ TEST_F(HandlerCatalogTest, CppHandlerWithoutTableUsesItsOwnStreamAndSettings) {
 }
 
 TEST_F(HandlerCatalogTest, CppHandlerWithoutStreamOrTableIsAnErrorNamingIt) {
-  Domain d(Parse(""), registry_, AdapterEnv{&clock_});
+  Domain d(ParseCatalogDomain(""), registry_, AdapterEnv{&clock_});
   HandlerCatalog catalog;
   catalog.AddHandler("Shipping",
                      [](const Message&, HandlerContext&) { return HandlerResult::Ok(); });
@@ -140,7 +143,8 @@ TEST(HandlerCatalog, KeepsTheFirstError) {
 // The fqn a C++ handler is registered with names its group; a table's own
 // fqn wins; a bad one is kept as the catalog's error.
 TEST_F(HandlerCatalogTest, AnFqnFromCppOrTheTableNamesTheGroup) {
-  Domain d(Parse("[handlers.Billing]\nstream = \"orders\"\nfqn = \"app.handlers.Billing\"\n"),
+  Domain d(ParseCatalogDomain(
+               "[handlers.Billing]\nstream = \"orders\"\nfqn = \"app.handlers.Billing\"\n"),
            registry_, AdapterEnv{&clock_});
   HandlerCatalog catalog;
   auto ok = [](const Message&, HandlerContext&) { return HandlerResult::Ok(); };
@@ -175,7 +179,7 @@ TEST_F(HandlerCatalogTest, AnFqnFromCppOrTheTableNamesTheGroup) {
 }
 
 TEST_F(HandlerCatalogTest, TwoHandlersOneGroupOnAStreamAreRefused) {
-  Domain d(Parse(""), registry_, AdapterEnv{&clock_});
+  Domain d(ParseCatalogDomain(""), registry_, AdapterEnv{&clock_});
   HandlerCatalog catalog;
   auto ok = [](const Message&, HandlerContext&) { return HandlerResult::Ok(); };
   HandlerOptions a;
