@@ -8,9 +8,13 @@
 #   3. long swarm          ci/swarm.sh for NIGHTLY_SWARM_SECONDS (default 1800)
 #   4. sanitizers          ci/sanitizers.sh asan-build, asan-test, tsan
 #   5. long fuzzing        ci/fuzz.sh for NIGHTLY_FUZZ_SECONDS per target (default 300)
+#   6. hostile inputs      ci/hostile_inputs.sh $BUILD_DIR: NIGHTLY_HOSTILE_COUNT (default 5000)
+#                          generated configuration and scenario files, none may crash or
+#                          hang (kept in reports/hostile/)
 #
 # Needs no services. Exit 1 when a step failed. Environment: BUILD_DIR (default
-# build), CI_SKIP_INSTALL, NIGHTLY_SWARM_SECONDS, NIGHTLY_FUZZ_SECONDS, CI_DEADLINE
+# build), CI_SKIP_INSTALL, NIGHTLY_SWARM_SECONDS, NIGHTLY_FUZZ_SECONDS,
+# NIGHTLY_HOSTILE_COUNT, CI_DEADLINE
 # (default 4 h).
 # Step functions are called indirectly, through ci_step:
 # shellcheck disable=SC2317
@@ -42,6 +46,10 @@ step_tsan() { ci_timeout "$(ci_budget 3600)" bash ci/sanitizers.sh tsan; }
 step_fuzz() {
   FUZZ_SECONDS="${NIGHTLY_FUZZ_SECONDS:-300}" ci_timeout "$(ci_budget 3600)" bash ci/fuzz.sh build-asan
 }
+step_hostile() {
+  HOSTILE_COUNT="${NIGHTLY_HOSTILE_COUNT:-5000}" ci_timeout "$(ci_budget 2400)" \
+    bash ci/hostile_inputs.sh "${BUILD_DIR}"
+}
 
 if [[ "${CI_SKIP_INSTALL:-0}" == "1" ]]; then
   ci_skip_step "deps" "CI_SKIP_INSTALL=1"
@@ -52,9 +60,11 @@ ci_step "build" step_build
 if ci_step_ok "build"; then
   ci_step "mutation testing" step_mutate
   ci_step "long swarm" step_swarm
+  ci_step "hostile inputs" step_hostile
 else
   ci_skip_step "mutation testing" "build failed"
   ci_skip_step "long swarm" "build failed"
+  ci_skip_step "hostile inputs" "build failed"
 fi
 ci_step "ASan+UBSan build" step_asan_build
 if ci_step_ok "ASan+UBSan build"; then

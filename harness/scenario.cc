@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <fstream>
-#include <sstream>
 
+#include "core/config/bounds.h"
 #include "core/config/configuration_error.h"
 #include "core/config/merge.h"
 #include "core/config/table_reader.h"
+#include "core/config/text_bounds.h"
 #include "harness/checkers.h"
 #include "harness/faults/fault_registry.h"
 
@@ -154,24 +155,6 @@ nlohmann::ordered_json ReadExpect(TableReader& r, const toml::table& handlers) {
   return out;
 }
 
-toml::table ParseFile(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    throw ConfigurationError(config::kConfigNotFound, ErrorLocation{file.string(), "", 0, 0},
-                             "cannot read the scenario file");
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  try {
-    return toml::parse(text.str(), file.string());
-  } catch (const toml::parse_error& e) {
-    throw ConfigurationError(
-        config::kConfigParseError,
-        ErrorLocation{file.string(), "", e.source().begin.line, e.source().begin.column},
-        std::string(e.description()));
-  }
-}
-
 toml::table TakeTable(toml::table& doc, TableReader& root, std::string_view key) {
   const toml::node* n = root.Node(key);
   if (n == nullptr) return toml::table();
@@ -190,7 +173,9 @@ bool Scenario::serial() const {
 }
 
 Scenario LoadScenario(const std::filesystem::path& file, const UserDomain* user) {
-  toml::table doc = ParseFile(file);
+  // The size and nesting bounds of domain.toml (core/config/text_bounds.h):
+  // a 100,000-level dotted key used to overflow the stack of what walks it.
+  toml::table doc = config::ParseTomlFile(file.string());
   Scenario s;
   s.file = file;
   s.suite = file.parent_path().filename().string();
@@ -219,9 +204,9 @@ Scenario LoadScenario(const std::filesystem::path& file, const UserDomain* user)
   meta.RejectUnknownKeys();
 
   TableReader phases = root.Table("phases");
-  s.heal_at_ms = phases.Int("heal_at_ms", 0, 0);
-  s.converge_within_ms = phases.Int("converge_within_ms", 30000, 1);
-  s.min_duration_ms = phases.Int("min_duration_ms", 0, 0);
+  s.heal_at_ms = phases.Int("heal_at_ms", 0, 0, config::kDurationMillisMax);
+  s.converge_within_ms = phases.Int("converge_within_ms", 30000, 1, config::kDurationMillisMax);
+  s.min_duration_ms = phases.Int("min_duration_ms", 0, 0, config::kDurationMillisMax);
   phases.RejectUnknownKeys();
 
   TableReader instances = root.Table("instances");
@@ -245,9 +230,14 @@ Scenario LoadScenario(const std::filesystem::path& file, const UserDomain* user)
   }
   if (s.handlers.empty())
     root.Fail("handlers", kConfigInvalidValue, "a scenario needs at least one [handlers.<Name>]");
-  FaultParseContext context{s.heal_at_ms, {}};
+  FaultParseContext context{s.heal_at_ms, {}, s.instances};
   for (const auto& [name, node] : s.handlers) context.handlers.emplace_back(name.str());
-  for (TableReader& f : ArrayOfTables(root, "faults")) s.faults.push_back(ParseFault(f, context));
+  std::vector<TableReader> faults = ArrayOfTables(root, "faults");
+  for (TableReader& f : faults) {
+    const toml::node* kind = f.table().get("kind");
+    if (kind != nullptr && kind->value_exact<std::string>() == "add_worker") ++context.instances;
+  }
+  for (TableReader& f : faults) s.faults.push_back(ParseFault(f, context));
   if (s.partition_event_store) {
     for (const auto& f : s.faults) {
       if (f->adds_instance()) {

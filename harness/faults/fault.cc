@@ -6,20 +6,23 @@
 
 namespace protean::harness {
 
-IntRange ReadRange(config::TableReader& r, std::string_view key, IntRange fallback, int64_t min) {
+IntRange ReadRange(config::TableReader& r, std::string_view key, IntRange fallback, int64_t min,
+                   int64_t max) {
   const toml::node* n = r.Node(key);
   if (n == nullptr) return fallback;
   if (auto v = n->value_exact<int64_t>()) {
     if (*v < min) r.Fail(key, config::kConfigInvalidValue, "must be >= " + std::to_string(min));
+    if (*v > max) r.Fail(key, config::kConfigInvalidValue, "must be <= " + std::to_string(max));
     return IntRange{*v, *v};
   }
   if (const toml::array* a = n->as_array(); a != nullptr && a->size() == 2) {
     auto lo = (*a)[0].value_exact<int64_t>();
     auto hi = (*a)[1].value_exact<int64_t>();
-    if (lo && hi && *lo >= min && *lo <= *hi) return IntRange{*lo, *hi};
+    if (lo && hi && *lo >= min && *lo <= *hi && *hi <= max) return IntRange{*lo, *hi};
   }
   r.Fail(key, config::kConfigInvalidValue,
-         "expected an integer >= " + std::to_string(min) + " or [lo, hi] with lo <= hi");
+         "expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) +
+             "] or [lo, hi] with lo <= hi inside it");
 }
 
 PlannedFault Fault::Plan(Prng& prng) const {

@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/config/bounds.h"
 #include "core/config/table_reader.h"
 #include "core/runtime/prng.h"
 
@@ -40,9 +41,11 @@ struct IntRange {
   int64_t Draw(Prng& prng) const { return lo == hi ? lo : prng.UniformInt(lo, hi); }
 };
 
-// `key = n` or `[lo, hi]` with min <= lo <= hi; absent: `fallback`.
-IntRange ReadRange(config::TableReader& r, std::string_view key, IntRange fallback,
-                   int64_t min = 0);
+// `key = n` or `[lo, hi]` with min <= lo <= hi <= max; absent: `fallback`.
+// Every range is milliseconds: max defaults to the duration bound (1e9 s,
+// core/config/bounds.h), so a time plus a window cannot overflow.
+IntRange ReadRange(config::TableReader& r, std::string_view key, IntRange fallback, int64_t min = 0,
+                   int64_t max = config::kDurationMillisMax);
 
 // Which shared keys a kind takes.
 enum class InstanceKey { kNone, kOptional, kRequired };
@@ -55,6 +58,9 @@ struct FaultShape {
 struct FaultParseContext {
   int64_t heal_at_ms = 0;
   std::vector<std::string> handlers;  // the scenario's [handlers.<Name>]
+  // Instances the scenario starts (instances.count plus one per add_worker
+  // fault): `instance` must be below it. 0: not checked.
+  int64_t instances = 0;
 };
 
 class Fault;

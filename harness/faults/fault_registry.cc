@@ -56,7 +56,7 @@ FaultRegistry MakeBuiltin() {
   return r;
 }
 
-void ReadSharedKeys(config::TableReader& r, Fault& f) {
+void ReadSharedKeys(config::TableReader& r, Fault& f, const FaultParseContext& context) {
   f.at_ms = ReadRange(r, "at_ms", IntRange{0, 0});
   if (f.shape().windowed) {
     if (!r.Has("duration_ms")) {
@@ -68,6 +68,12 @@ void ReadSharedKeys(config::TableReader& r, Fault& f) {
   f.instance = r.OptionalInt("instance", 0, 1000);
   if (f.shape().instance == InstanceKey::kRequired && !f.instance) {
     r.Fail("instance", config::kConfigInvalidValue, "missing required key 'instance'");
+  }
+  if (f.instance && context.instances > 0 && *f.instance >= context.instances) {
+    r.Fail("instance", config::kConfigInvalidValue,
+           "instance " + std::to_string(*f.instance) + ", but the scenario starts " +
+               std::to_string(context.instances) +
+               " instances (instances.count plus one per add_worker fault), numbered from 0");
   }
 }
 
@@ -99,7 +105,7 @@ std::shared_ptr<const Fault> ParseFault(config::TableReader& r, const FaultParse
   if (!r.Has("kind")) r.Fail("kind", config::kConfigInvalidValue, "missing required key 'kind'");
   const std::vector<std::string_view> names = registry.names();
   std::unique_ptr<Fault> f = registry.Create(r.Enum("kind", "", names));
-  ReadSharedKeys(r, *f);
+  ReadSharedKeys(r, *f, context);
   f->Parse(r, context);
   const bool windowed = f->shape().windowed;
   const int64_t ends = f->at_ms.hi + (windowed ? f->duration_ms.hi : 0) + f->TailMs();

@@ -2,6 +2,7 @@
 // keys by shape, the kind's own keys, the heal bound), planning from the
 // PRNG, and handler faults written as scripted-handler data.
 
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -104,6 +105,34 @@ TEST(FaultRegistryTest, FaultsEndByHeal) {
                 .find("1100"),
             std::string::npos);
   EXPECT_EQ(ParseError("kind = \"consumer_crash\"\nat_ms = 500\ninstance = 0\n", 1000), "");
+}
+
+TEST(FaultRegistryTest, TimesStopAtTheDurationBound) {
+  // at_ms + restart_after_ms (or + duration_ms) used to wrap past INT64_MAX
+  // and pass the heal bound.
+  const int64_t heal = std::numeric_limits<int64_t>::max();
+  std::string e = ParseError(
+      "kind = \"consumer_crash\"\nat_ms = 9223372036854775797\ninstance = 0\n"
+      "restart_after_ms = 100\n",
+      heal);
+  EXPECT_NE(e.find("faults[0].at_ms"), std::string::npos) << e;
+  EXPECT_NE(e.find("1000000000000"), std::string::npos) << e;
+  e = ParseError("kind = \"broker_unavailable\"\nat_ms = 9223372036854775797\nduration_ms = 100\n",
+                 heal);
+  EXPECT_NE(e.find("faults[0].at_ms"), std::string::npos) << e;
+  e = ParseError("kind = \"broker_unavailable\"\nat_ms = 0\nduration_ms = 9223372036854775807\n",
+                 heal);
+  EXPECT_NE(e.find("faults[0].duration_ms"), std::string::npos) << e;
+  e = ParseError(
+      "kind = \"slow_replies\"\nat_ms = 0\nduration_ms = 1\n"
+      "latency_ms = [1, 9223372036854775807]\n",
+      heal);
+  EXPECT_NE(e.find("faults[0].latency_ms"), std::string::npos) << e;
+  // Up to the bound (1e9 s) is accepted.
+  EXPECT_EQ(ParseError("kind = \"broker_unavailable\"\nat_ms = 1000000000000\n"
+                       "duration_ms = 1000000000000\n",
+                       heal),
+            "");
 }
 
 TEST(FaultRegistryTest, ServiceFaultsOnSharedServicesAreSerial) {

@@ -1,7 +1,8 @@
 // The harness over a user's domain and C++ handlers: --shard's split,
 // workload payloads (inline and JSON lines), the user's domain.toml merged
 // under a scenario, and a memory-mode run whose C++ handler decides from the
-// payload (its failures dead-letter exactly the declined orders).
+// payload (its failures dead-letter exactly the declined orders); the bounds
+// of a scenario file (size, nesting, milliseconds, fault instances).
 #include <set>
 
 #include <gtest/gtest.h>
@@ -134,6 +135,78 @@ TEST(UserDomainTest, OutcomeExpectationMustNameAHandlerOfTheScenario) {
                                         "[[expect.outcomes]]\nhandler = \"Biling\"\nhandled = 1\n");
   config::ConfigurationError e = config::testing::CaptureError([&] { LoadScenario(file); });
   EXPECT_EQ(e.key_path, "expect.outcomes[0].handler") << e.what();
+}
+
+// Hostile scenario files (found by ci/hostile_inputs.py): refused at load,
+// naming the file, the key and the line, before anything walks or runs them.
+TEST(ScenarioBoundsTest, DeepDottedKeyIsRefusedBeforeParsing) {
+  // 100,000 levels used to overflow the stack (SIGSEGV) after toml++ parsed it.
+  TempDir dir;
+  std::string deep = "a";
+  for (int i = 1; i < 100000; ++i) deep += ".a";
+  auto file =
+      dir.Write("s/deep.toml", std::string(kScenarioHead) + kScenarioTail + deep + " = 1\n");
+  config::ConfigurationError e = config::testing::CaptureError([&] { LoadScenario(file); });
+  EXPECT_EQ(e.code, config::kConfigParseError) << e.what();
+  EXPECT_EQ(e.file, file.string());
+  EXPECT_EQ(e.line, 5u) << e.what();
+  EXPECT_NE(std::string(e.what()).find("nest deeper than 64 levels"), std::string::npos)
+      << e.what();
+}
+
+TEST(ScenarioBoundsTest, FileOverTheSizeBoundIsRefused) {
+  TempDir dir;
+  auto file = dir.Write("s/big.toml", std::string(kScenarioHead) + kScenarioTail + "# " +
+                                          std::string(size_t{5} << 20, 'x') + "\n");
+  config::ConfigurationError e = config::testing::CaptureError([&] { LoadScenario(file); });
+  EXPECT_EQ(e.code, config::kConfigParseError) << e.what();
+  EXPECT_EQ(e.file, file.string());
+}
+
+TEST(ScenarioBoundsTest, FaultInstanceMustBeOneTheScenarioStarts) {
+  // instance = 2 of 2 instances used to be accepted: the crash never happened.
+  TempDir dir;
+  const std::string head = std::string(kScenarioHead) + kScenarioTail +
+                           "[instances]\ncount = 2\n[phases]\nheal_at_ms = 1000\n";
+  const std::string crash = "[[faults]]\nkind = \"consumer_crash\"\nat_ms = 10\ninstance = 2\n";
+  auto file = dir.Write("s/crash.toml", head + crash);
+  config::ConfigurationError e = config::testing::CaptureError([&] { LoadScenario(file); });
+  EXPECT_EQ(e.key_path, "faults[0].instance") << e.what();
+  EXPECT_EQ(e.line, 12u) << e.what();
+  EXPECT_NE(std::string(e.what()).find("2 instances"), std::string::npos) << e.what();
+  // An add_worker fault starts instance 2, listed before or after the crash.
+  Scenario s = LoadScenario(
+      dir.Write("s/added.toml", head + crash + "[[faults]]\nkind = \"add_worker\"\nat_ms = 5\n"));
+  EXPECT_EQ(s.faults.size(), 2u);
+}
+
+TEST(ScenarioBoundsTest, MillisecondKeysStopAtTheDurationBound) {
+  // INT64_MAX ms used to overflow on the way to microseconds: a workload at
+  // INT64_MAX was published at once, a heal_at_ms of INT64_MAX ended the run at -1 ms.
+  TempDir dir;
+  const std::string max = "9223372036854775807";
+  struct Case {
+    std::string text, key_path;
+  };
+  for (const Case& c : std::vector<Case>{
+           {std::string(kScenarioHead) + "at_ms = " + max + "\n" + kScenarioTail,
+            "workload[0].at_ms"},
+           {std::string(kScenarioHead) + "interval_ms = [0, " + max + "]\n" + kScenarioTail,
+            "workload[0].interval_ms"},
+           {std::string(kScenarioHead) + kScenarioTail + "[phases]\nheal_at_ms = " + max + "\n",
+            "phases.heal_at_ms"},
+           {std::string(kScenarioHead) + kScenarioTail + "[phases]\nconverge_within_ms = " + max +
+                "\n",
+            "phases.converge_within_ms"}}) {
+    auto file = dir.Write("s/ms.toml", c.text);
+    config::ConfigurationError e = config::testing::CaptureError([&] { LoadScenario(file); });
+    EXPECT_EQ(e.key_path, c.key_path) << e.what();
+    EXPECT_NE(std::string(e.what()).find("1000000000000"), std::string::npos) << e.what();
+  }
+  // The bound itself (1e9 s) is accepted.
+  Scenario s = LoadScenario(dir.Write(
+      "s/ok.toml", std::string(kScenarioHead) + "at_ms = 1000000000000\n" + kScenarioTail));
+  EXPECT_EQ(s.workload.at(0).at_ms.hi, 1000000000000);
 }
 
 }  // namespace
