@@ -570,6 +570,18 @@ void StreamSubscription::ScheduleRetry(const std::string& id, int64_t failed_att
   wait.timer = deps_.loop->PostAt(now + delay, Guard([this, id] { Redeliver(id); }));
 }
 
+// A redelivery read or a DLQ move failed: the broker is failing. The same
+// retry is read again after the broker back-off a failed fetch waits (no new
+// retry is scheduled), never at once: with retry_delay_seconds = 0 the
+// simulation would otherwise spin at one instant, and a real server on a
+// failing broker.
+void StreamSubscription::RedeliverLater(const std::string& id, int64_t failed_attempt) {
+  RetryWait& wait = retries_[id];
+  wait.failed_attempt = failed_attempt;
+  wait.timer = deps_.loop->PostAfter(std::max(deps_.idle_poll, Millis(100)),
+                                     Guard([this, id] { Redeliver(id); }));
+}
+
 void StreamSubscription::Redeliver(const std::string& id) {
   auto wait = retries_.find(id);
   const int64_t failed_attempt = wait != retries_.end() ? wait->second.failed_attempt : 1;
@@ -609,7 +621,7 @@ void StreamSubscription::OnRedelivered(const std::string& id, int64_t failed_att
   if (!r.ok()) {
     // Still pending with us (nothing changed): try again after the same delay.
     Error("redeliver", r.status(), "redeliver " + LaneOf(id).stream + " " + RawId(id));
-    if (running()) ScheduleRetry(id, failed_attempt);
+    if (running()) RedeliverLater(id, failed_attempt);
     MaybeIdle();
     return;
   }
@@ -682,7 +694,7 @@ void StreamSubscription::MoveToDlq(const std::string& id, int64_t attempts,
           e.kind = EngineEventKind::kDlqMoveFailed;
           e.detail = r.status().ToString();
           Report(std::move(e));
-          if (running()) ScheduleRetry(id, attempts);
+          if (running()) RedeliverLater(id, attempts);
         }
         MaybeIdle();
       });

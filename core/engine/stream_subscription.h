@@ -168,6 +168,7 @@ class StreamSubscription final : public SubscriptionBase {
   // What events name when the worker had not decoded the entry yet.
   Message FallbackMessage(const StreamEntry& entry);
   void ScheduleRetry(const std::string& id, int64_t failed_attempt);
+  void RedeliverLater(const std::string& id, int64_t failed_attempt);
   void Redeliver(const std::string& id);
   void OnRedelivered(const std::string& id, int64_t failed_attempt,
                      Result<std::optional<StreamEntry>> result);
