@@ -235,7 +235,9 @@ TEST_F(StreamEngineTest, AFailedDlqWriteLeavesTheMessagePendingAndIsTriedAgain) 
                 &w_.recorder);
   ASSERT_TRUE(engine.AddSubscription(h, c).ok());
   engine.Start();
-  w_.loop.RunFor(Seconds(1) + Millis(500));  // both attempts ran, the move failed
+  // Both attempts ran and the move failed; it is tried again after the
+  // broker back-off (100 ms), not at once.
+  w_.loop.RunFor(Seconds(1) + Millis(50));
   EXPECT_EQ(w_.recorder.Count(EngineEventKind::kDlqMoveFailed), 1u);
   EXPECT_EQ(w_.PendingCount("orders", "H"), 1);  // never lost
   EXPECT_EQ(w_.DlqDepth("orders"), 0);
