@@ -5,7 +5,9 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -31,6 +33,10 @@ TEST_F(ServerDrainTest, PostDrainzFinishesInFlightWorkFetchesNothingMoreAndStays
   const std::vector<std::string> ids = Publish(spec.stream, 4);
   // Wait until a handling is under way (an entry pending with its consumer).
   ASSERT_TRUE(WaitUntil([&] { return !Pending(spec.stream).empty(); }, Ms(10000)));
+  // Pending means Redis delivered the entry, not that the loop has handed it
+  // to the handler yet: a drain in between releases it unattempted (seen in
+  // CI). The handler takes 1.5 s, so 300 ms later its attempt is under way.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   httplib::Client client("127.0.0.1", port);
   auto posted = client.Post("/drainz", "", "application/json");
   ASSERT_TRUE(posted);
