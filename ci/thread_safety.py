@@ -76,6 +76,10 @@ def main():
     units = []
     for e in entries:
         src = os.path.relpath(os.path.realpath(os.path.join(e["directory"], e["file"])), root)
+        if "/Unity/unity_" in e["file"]:
+            # A unity batch (PROTEAN_UNITY_BUILD) lives in the build folder; its
+            # object's path there mirrors the sources' folder (core/engine/...).
+            src = output_of(e)
         if src.startswith(SCOPES) and output_of(e) in users:
             units.append((src, e))
     if not units:
