@@ -571,15 +571,16 @@ void StreamSubscription::ScheduleRetry(const std::string& id, int64_t failed_att
 }
 
 // A redelivery read or a DLQ move failed: the broker is failing. The same
-// retry is read again after the broker back-off a failed fetch waits (no new
-// retry is scheduled), never at once: with retry_delay_seconds = 0 the
-// simulation would otherwise spin at one instant, and a real server on a
-// failing broker.
+// retry is read again after its retry delay (no new retry is scheduled), but
+// never sooner than the back-off a failed fetch waits: with
+// retry_delay_seconds = 0 the simulation would otherwise spin at one
+// instant, and a real server would spin on a failing broker.
 void StreamSubscription::RedeliverLater(const std::string& id, int64_t failed_attempt) {
+  const Duration delay = std::max(RetryDelay(config_, failed_attempt, *deps_.prng),
+                                  std::max(deps_.idle_poll, Millis(100)));
   RetryWait& wait = retries_[id];
   wait.failed_attempt = failed_attempt;
-  wait.timer = deps_.loop->PostAfter(std::max(deps_.idle_poll, Millis(100)),
-                                     Guard([this, id] { Redeliver(id); }));
+  wait.timer = deps_.loop->PostAfter(delay, Guard([this, id] { Redeliver(id); }));
 }
 
 void StreamSubscription::Redeliver(const std::string& id) {

@@ -236,7 +236,7 @@ TEST_F(StreamEngineTest, AFailedDlqWriteLeavesTheMessagePendingAndIsTriedAgain) 
   ASSERT_TRUE(engine.AddSubscription(h, c).ok());
   engine.Start();
   // Both attempts ran and the move failed; it is tried again after the
-  // broker back-off (100 ms), not at once.
+  // retry delay (1 s), never sooner than the broker back-off.
   w_.loop.RunFor(Seconds(1) + Millis(50));
   EXPECT_EQ(w_.recorder.Count(EngineEventKind::kDlqMoveFailed), 1u);
   EXPECT_EQ(w_.PendingCount("orders", "H"), 1);  // never lost
