@@ -179,8 +179,7 @@ void EventStoreSubscription::LoadRecovery() {
         if (!r.ok()) {
           Error("read_recovery", r.status(), "read recovery checkpoint");
           if (running()) {
-            deps_.loop->PostAfter(std::max(deps_.idle_poll, Millis(100)),
-                                  Guard([this] { LoadRecovery(); }));
+            deps_.loop->PostAfter(deps_.FailureBackoff(), Guard([this] { LoadRecovery(); }));
           }
           MaybeIdle();
           return;
@@ -201,8 +200,7 @@ void EventStoreSubscription::ReadFailedRecords(int64_t from, bool read_any, int6
         if (!r.ok()) {
           Error("read_recovery", r.status(), "read failed positions");
           if (running()) {
-            deps_.loop->PostAfter(std::max(deps_.idle_poll, Millis(100)),
-                                  Guard([this] { LoadRecovery(); }));
+            deps_.loop->PostAfter(deps_.FailureBackoff(), Guard([this] { LoadRecovery(); }));
           }
           MaybeIdle();
           return;
@@ -280,7 +278,7 @@ void EventStoreSubscription::RecordThenAdvance(const EventMessage& m, const Atte
       // Not advanced: the message is read and handled again (Protean's tick
       // raises before update_read_position, py:690-692).
       batch_.clear();
-      if (running()) ScheduleTick(std::max(deps_.idle_poll, Millis(100)));
+      if (running()) ScheduleTick(deps_.FailureBackoff());
       MaybeIdle();
       return;
     }
@@ -377,7 +375,7 @@ void EventStoreSubscription::Exhaust(int64_t pos, int64_t retry_count, const std
   rec.reason = reason;
   WriteRecoveryRecord(rec, [this, rec](bool ok) {
     if (!ok) {
-      EndRecoveryPass(std::max(deps_.idle_poll, Millis(100)));
+      EndRecoveryPass(deps_.FailureBackoff());
       return;
     }
     failed_positions_.erase(rec.position);
@@ -410,7 +408,7 @@ void EventStoreSubscription::RecoverRead(int64_t pos) {
       [this, pos](Result<std::vector<EventMessage>> r) {
         if (!r.ok()) {
           Error("recovery_read", r.status(), "read failed position");
-          EndRecoveryPass(std::max(deps_.idle_poll, Millis(100)));
+          EndRecoveryPass(deps_.FailureBackoff());
           return;
         }
         if (r->empty() || !running()) {
@@ -496,7 +494,7 @@ void EventStoreSubscription::OnRecoverAttempt(int64_t pos, const EventMessage& r
   }
   WriteRecoveryRecord(rec, [this, rec](bool ok) {
     if (!ok) {
-      EndRecoveryPass(std::max(deps_.idle_poll, Millis(100)));
+      EndRecoveryPass(deps_.FailureBackoff());
       return;
     }
     if (rec.type == kRecordResolved) {

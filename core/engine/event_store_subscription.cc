@@ -120,8 +120,7 @@ void EventStoreSubscription::LoadPosition() {
           // Never start from the beginning because the store is down: read again.
           Error("read_position", r.status(), "read position");
           if (running()) {
-            deps_.loop->PostAfter(std::max(deps_.idle_poll, Millis(100)),
-                                  Guard([this] { LoadPosition(); }));
+            deps_.loop->PostAfter(deps_.FailureBackoff(), Guard([this] { LoadPosition(); }));
           }
           MaybeIdle();
           return;
@@ -194,7 +193,7 @@ void EventStoreSubscription::Tick() {
 void EventStoreSubscription::OnRead(Result<std::vector<EventMessage>> r) {
   if (!r.ok()) {
     Error("read", r.status(), "read category");
-    ScheduleTick(std::max(deps_.idle_poll, Millis(100)));
+    ScheduleTick(deps_.FailureBackoff());
     MaybeIdle();
     return;
   }

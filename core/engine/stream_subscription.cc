@@ -4,22 +4,24 @@
 #include <cstdio>
 #include <memory>
 
-#include <nlohmann/json.hpp>
-
 #include "core/config/priority_lanes.h"
 #include "core/engine/backoff.h"
+#include "core/internal/py_json.h"
 
 namespace protean {
 namespace {
 
-// The value at top-level `key` of a JSON object payload, as text (a string
-// as itself, anything else as JSON); nullopt when absent or not an object.
+// The value at top-level `key` of a JSON object payload, as text: a string
+// as itself, anything else as json.dumps(sort_keys=True) writes it (so equal
+// values are one key, however the producer spaced them); nullopt when the key
+// is absent or null, or the payload is not a JSON object. Parsed as Python's
+// json.loads parses (duplicate keys: the last one counts).
 std::optional<std::string> PayloadKey(const std::string& data, const std::string& key) {
-  nlohmann::json j = nlohmann::json::parse(data, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return std::nullopt;
-  return it->is_string() ? it->get<std::string>() : it->dump();
+  Result<py_json::Value> parsed = py_json::Parse(data);
+  if (!parsed.ok() || !parsed->is_object()) return std::nullopt;
+  const py_json::Value* value = parsed->Find(key);
+  if (value == nullptr || value->is_null()) return std::nullopt;
+  return value->is_string() ? value->text : py_json::DumpSorted(*value);
 }
 
 // Entries of the backfill lane are held under "b|<id>": both lanes hand out
@@ -293,7 +295,7 @@ void StreamSubscription::OnFetched(Result<std::vector<StreamEntry>> result) {
   if (!result.ok()) {
     Error("read", result.status());
     // Back off on a failing broker; fetched nothing, lost nothing.
-    ScheduleTick(std::max(deps_.idle_poll, Millis(100)));
+    ScheduleTick(deps_.FailureBackoff());
     MaybeIdle();
     return;
   }
@@ -576,8 +578,8 @@ void StreamSubscription::ScheduleRetry(const std::string& id, int64_t failed_att
 // retry_delay_seconds = 0 the simulation would otherwise spin at one
 // instant, and a real server would spin on a failing broker.
 void StreamSubscription::RedeliverLater(const std::string& id, int64_t failed_attempt) {
-  const Duration delay = std::max(RetryDelay(config_, failed_attempt, *deps_.prng),
-                                  std::max(deps_.idle_poll, Millis(100)));
+  const Duration delay =
+      std::max(RetryDelay(config_, failed_attempt, *deps_.prng), deps_.FailureBackoff());
   RetryWait& wait = retries_[id];
   wait.failed_attempt = failed_attempt;
   wait.timer = deps_.loop->PostAfter(delay, Guard([this, id] { Redeliver(id); }));
@@ -620,7 +622,7 @@ void StreamSubscription::Redeliver(const std::string& id) {
 void StreamSubscription::OnRedelivered(const std::string& id, int64_t failed_attempt,
                                        Result<std::optional<StreamEntry>> r) {
   if (!r.ok()) {
-    // Still pending with us (nothing changed): try again after the same delay.
+    // Still pending with us (nothing changed): read it again later (RedeliverLater).
     Error("redeliver", r.status(), "redeliver " + LaneOf(id).stream + " " + RawId(id));
     if (running()) RedeliverLater(id, failed_attempt);
     MaybeIdle();

@@ -5,6 +5,7 @@
 // timer, guarded offloads, event reporting and error accounting, and the one
 // count of work in flight that both the drain and the idle check read.
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -52,6 +53,10 @@ struct SubscriptionDeps {
   // back to idle_poll as soon as a read returns something.
   Duration idle_poll = Millis(10);
   Duration idle_poll_max = Millis(250);
+  // How long to wait after a backend call failed (the backend is failing):
+  // idle_poll, but never less than 100 ms, so that a failing backend is not
+  // hammered and a simulation never spins at one instant.
+  Duration FailureBackoff() const { return std::max(idle_poll, Millis(100)); }
   // The longest one blocking read may block: blocking_timeout_ms, capped
   // here (1 s, as Protean's reads). A stop does not wait it out: it wakes
   // the read (Broker::WakeReads).
