@@ -116,10 +116,9 @@ def scenario_kills(args, log):
     harness = os.path.join(args.build_dir, "harness", "protean-harness")
     with tempfile.TemporaryDirectory() as tmp:
         summary = os.path.join(tmp, "s.json")
+        seeds = ["--seeds", str(args.seeds)] if args.seeds > 1 else []
         cmd = [harness, "run", *args.scenarios, "--protean-env", "memory", "--jobs", str(args.jobs),
-               "--json", summary]
-        if args.seeds > 1:
-            cmd += ["--seeds", str(args.seeds)]
+               "--json", summary, *seeds]
         code, _ = run(cmd, args.timeout, log)
         if code in (0, 1) and os.path.exists(summary):
             with open(summary, encoding="utf-8") as f:
@@ -134,7 +133,8 @@ def scenario_kills(args, log):
             if len(parts) < 2:
                 continue
             sid = f"{parts[0]}/{parts[1]}"
-            c, _ = run([harness, "run", *args.scenarios, "--filter", sid, "--json", summary],
+            # Under the same seeds as the whole run: the crash may need one of them.
+            c, _ = run([harness, "run", *args.scenarios, "--filter", sid, "--json", summary, *seeds],
                        max(30, args.timeout // 4), log)
             if c != 0:
                 killed.append(sid + ("" if c == 1 else " (crash)" if c != 124 else " (hang)"))

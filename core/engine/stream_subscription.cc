@@ -178,6 +178,7 @@ void StreamSubscription::Enqueue(std::deque<Delivery>* queue, Delivery delivery)
 
 void StreamSubscription::Forget(const std::string& id) {
   held_.erase(id);
+  reclaimed_.erase(id);
   kept_.erase(id);
   first_failure_.erase(id);
   ReleaseKey(id);
@@ -635,6 +636,11 @@ void StreamSubscription::OnRedelivered(const std::string& id, int64_t failed_att
     return;
   }
   StreamEntry entry = std::move(**r);
+  if (auto own = reclaimed_.find(id); own != reclaimed_.end()) {
+    // Our own claims of it while it waited were deliveries, not attempts.
+    entry.delivery_count = std::max<int64_t>(entry.delivery_count - own->second, 1);
+    reclaimed_.erase(own);
+  }
   if (!running() && !finishing()) {
     // Re-read for a retry that will not run now: give it back.
     Enqueue(&ready_, Delivery{std::move(entry), false});
@@ -806,8 +812,12 @@ void StreamSubscription::Claim(bool backfill, std::string cursor, int pages_left
         }
         bool any = false;
         for (auto& entry : r->claimed) {
-          // Ours already (a heartbeat came too late): not a second delivery.
-          if (Holds(entry.id)) continue;
+          // Ours already (a heartbeat came too late): not a second delivery,
+          // and not an attempt either (see reclaimed_).
+          if (Holds(entry.id)) {
+            ++reclaimed_[entry.id];
+            continue;
+          }
           Enqueue(&ready_, Delivery{std::move(entry), true});
           any = true;
         }

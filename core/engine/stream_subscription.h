@@ -226,6 +226,10 @@ class StreamSubscription final : public SubscriptionBase {
   // out to be another consumer's): what the heartbeat touches and what a
   // claim must not deliver twice.
   std::set<std::string> held_;
+  // Held entries a claim of ours took back (its heartbeat came too late), by
+  // id: each such claim raised the broker's delivery count without an
+  // attempt, so the next redelivery's count is lowered by as many.
+  std::map<std::string, int64_t> reclaimed_;
   int64_t lanes_ = 0;  // sequences of attempts running
   // ordered_by: key -> the entry holding it (in an attempt or waiting for a
   // retry), and back.
