@@ -1,6 +1,7 @@
 #include "harness/scenario_domain.h"
 
-#include <sstream>
+#include <optional>
+#include <string_view>
 
 #include <toml++/toml.h>
 
@@ -83,17 +84,45 @@ toml::table ScenarioDomainTable(const Scenario& scenario, const HandlerFaultData
   return doc;
 }
 
+namespace {
+
+// Where `key_path` (a domain key: "server.drain_timeot",
+// "handlers.A.subscription_config.max_retriez") lies in the scenario file,
+// when the scenario's own [domain] or [handlers] holds it. The document the
+// loader reads is a copy (toml++ does not copy source regions), so its
+// errors come without a line; the scenario's tables keep theirs.
+std::optional<toml::source_region> ScenarioPosition(const Scenario& scenario,
+                                                    std::string_view key_path) {
+  constexpr std::string_view kHandlers = "handlers.";
+  const bool handler = key_path.starts_with(kHandlers);
+  const toml::table& table = handler ? scenario.handlers : scenario.domain;
+  const toml::node* node =
+      table.at_path(handler ? key_path.substr(kHandlers.size()) : key_path).node();
+  if (node == nullptr || !node->source().begin) return std::nullopt;
+  return node->source();
+}
+
+}  // namespace
+
 config::DomainConfig ScenarioDomainConfig(const Scenario& scenario, const toml::table& document,
                                           const std::string& env,
                                           const config::EnvLookup& env_lookup) {
-  std::ostringstream text;
-  text << document;
   config::LoadOptions lo;
   lo.env = env;
   lo.env_lookup = env_lookup;
   try {
-    return config::ParseDomainConfig(text.str(), scenario.file.string(), lo);
+    // The document itself, not its text re-serialised (whose line numbers
+    // are not the scenario file's); its errors are placed below.
+    return config::ParseDomainTable(toml::table(document), scenario.file.string(), lo);
   } catch (const config::ConfigurationError& e) {
+    if (e.line == 0 && !e.key_path.empty()) {
+      if (auto at = ScenarioPosition(scenario, e.key_path)) {
+        throw config::ConfigurationError(e.code,
+                                         config::ErrorLocation{scenario.file.string(), e.key_path,
+                                                               at->begin.line, at->begin.column},
+                                         e.message);
+      }
+    }
     if (!env.empty() && e.code == config::kConfigUnresolvedEnvVar) {
       throw ServiceUnavailable(
           "test mode needs the real services: " + std::string(e.what()) +

@@ -211,12 +211,17 @@ std::string ResolveEnvName(const LoadOptions& options) {
 
 DomainConfig ParseDomainConfig(std::string_view toml_text, std::string source_name,
                                const LoadOptions& options) {
+  toml::table document = ParseTomlText(toml_text, source_name);
+  return ParseDomainTable(std::move(document), std::move(source_name), options);
+}
+
+DomainConfig ParseDomainTable(toml::table document, std::string source_name,
+                              const LoadOptions& options) {
   DomainConfig config;
   config.source_file = std::move(source_name);
   config.env = ResolveEnvName(options);
 
-  SplitFile split =
-      Split(ParseTomlText(toml_text, config.source_file), config.env, config.source_file);
+  SplitFile split = Split(std::move(document), config.env, config.source_file);
   config.overlays = std::move(split.overlays);
   config.ignored_keys = std::move(split.ignored);
   config.overlay_applied = split.overlay.has_value();

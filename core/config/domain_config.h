@@ -125,6 +125,13 @@ DomainConfig LoadDomainConfig(const LoadOptions& options);
 DomainConfig ParseDomainConfig(std::string_view toml_text, std::string source_name,
                                const LoadOptions& options);
 
+// Resolves an already parsed document (steps 2-6), keeping the source
+// positions its nodes carry: a table assembled from parts of other files
+// (the harness builds a scenario's domain from its [domain] and [handlers]
+// tables) reports each error at the line its key has in `source_name`.
+DomainConfig ParseDomainTable(toml::table document, std::string source_name,
+                              const LoadOptions& options);
+
 // A reader over `config.table[key]` in place (keeping line:column), with
 // key prefix `key`; an empty reader when the section is absent. Valid while
 // `config` lives and is not modified.

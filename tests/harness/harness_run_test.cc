@@ -7,6 +7,8 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -85,6 +87,32 @@ TEST(HarnessDomainTest, HandlersWithoutCppFunctionsAreNamed) {
                             "scripted handlers"),
             std::string::npos)
       << text.str();
+}
+
+// A configuration error in a scenario's [domain] or [handlers] names the
+// scenario file's own line (the loader reads a copy of those tables, which
+// once gave the line of a re-serialised document instead).
+TEST(HarnessDomainTest, ConfigurationErrorsNameTheScenarioFilesLine) {
+  TempDir dir;
+  const std::string file = (dir.path() / "typo.toml").string();
+  const std::string out = (dir.path() / "out.txt").string();
+  for (const auto& [table, line] : std::vector<std::pair<std::string, int>>{
+           {"[domain.server]\ndrain_timeot = 5\n", 6},
+           {"[handlers.A.subscription_config]\nmax_retriez = 3\n", 6}}) {
+    std::ofstream(file) << "[scenario]\nname = \"typo\"\ndescription = \"x\"\n\n"
+                        << table
+                        << "\n[handlers.A]\nstream = \"s\"\n\n"
+                           "[[workload]]\nat_ms = 0\nstream = \"s\"\ncount = 1\ntype = \"T\"\n\n"
+                           "[expect]\nhandled = 1\n";
+    const std::string command =
+        std::string(PROTEAN_HARNESS_PATH) + " run " + file + " >" + out + " 2>&1";
+    EXPECT_NE(std::system(command.c_str()), 0) << table;
+    std::ifstream in(out);
+    std::stringstream text;
+    text << in.rdbuf();
+    EXPECT_NE(text.str().find(file + ":" + std::to_string(line) + ":"), std::string::npos)
+        << table << text.str();
+  }
 }
 
 }  // namespace
