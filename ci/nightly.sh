@@ -6,15 +6,16 @@
 #                          the kill matrix in reports/mutation.md (copy it to
 #                          docs/mutation.md when it changes)
 #   3. long swarm          ci/swarm.sh for NIGHTLY_SWARM_SECONDS (default 1800)
-#   4. sanitizers          ci/sanitizers.sh asan-build, asan-test, tsan
+#   4. sanitizers          ci/sanitizers.sh asan-build, asan-test, tsan (TSan against real
+#                          Redis and PostgreSQL, started for that step alone)
 #   5. long fuzzing        ci/fuzz.sh for NIGHTLY_FUZZ_SECONDS per target (default 300)
 #   6. hostile inputs      ci/hostile_inputs.sh $BUILD_DIR: NIGHTLY_HOSTILE_COUNT (default 5000)
 #                          generated configuration and scenario files, none may crash or
 #                          hang (kept in reports/hostile/)
 #
-# Needs no services. Exit 1 when a step failed. Environment: BUILD_DIR (default
-# build), CI_SKIP_INSTALL, NIGHTLY_SWARM_SECONDS, NIGHTLY_FUZZ_SECONDS,
-# NIGHTLY_HOSTILE_COUNT, CI_DEADLINE
+# Starts its own services for the TSan step only. Exit 1 when a step failed.
+# Environment: BUILD_DIR (default build), CI_SKIP_INSTALL, NIGHTLY_SWARM_SECONDS,
+# NIGHTLY_FUZZ_SECONDS, NIGHTLY_HOSTILE_COUNT, NIGHTLY_REDIS_PORT, NIGHTLY_PG_PORT, CI_DEADLINE
 # (default 4 h).
 # Step functions are called indirectly, through ci_step:
 # shellcheck disable=SC2317
@@ -42,7 +43,24 @@ step_swarm() {
 }
 step_asan_build() { ci_timeout "$(ci_budget 3600)" bash ci/sanitizers.sh asan-build; }
 step_asan_test() { ci_timeout "$(ci_budget 1800)" bash ci/sanitizers.sh asan-test; }
-step_tsan() { ci_timeout "$(ci_budget 3600)" bash ci/sanitizers.sh tsan; }
+# TSan runs the server end-to-end tests against real Redis and PostgreSQL:
+# started here for the step (on NIGHTLY_REDIS_PORT / NIGHTLY_PG_PORT, default
+# 6392 / 5435, so a CI run's services on 6390 / 5433 can share the machine)
+# and stopped after it.
+step_tsan() {
+  local status=0
+  export PROTEAN_REDIS_PORT="${NIGHTLY_REDIS_PORT:-6392}" PROTEAN_PG_PORT="${NIGHTLY_PG_PORT:-5435}"
+  ci_timeout "$(ci_budget 600)" bash ci/services.sh start || return 1
+  (
+    set -a
+    # shellcheck source=/dev/null
+    source "${CI_WORK}/services.env"
+    set +a
+    ci_timeout "$(ci_budget 3600)" bash ci/sanitizers.sh tsan
+  ) || status=1
+  bash ci/services.sh stop || status=1
+  return "${status}"
+}
 step_fuzz() {
   FUZZ_SECONDS="${NIGHTLY_FUZZ_SECONDS:-300}" ci_timeout "$(ci_budget 3600)" bash ci/fuzz.sh build-asan
 }
