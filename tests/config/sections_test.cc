@@ -335,7 +335,8 @@ TEST(OperatingSectionsTest, BadValuesNameTheKeyAndLine) {
         {"[server.security]\nadmin_requests_per_minute = 0\n",
          "server.security.admin_requests_per_minute", 2},
         {"[server.security]\napi_keys = \"k:t:admin\"\n", "server.security.api_keys", 2}}) {
-    ConfigurationError e = CaptureError([&] { ParseText(text); });
+    const std::string_view file_text = text;  // clang 14 cannot capture a structured binding
+    ConfigurationError e = CaptureError([&] { ParseText(file_text); });
     EXPECT_EQ(e.file, "domain.toml") << text;
     EXPECT_EQ(e.key_path, key) << e.what();
     EXPECT_EQ(e.line, line) << e.what();
