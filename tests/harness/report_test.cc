@@ -196,7 +196,9 @@ TEST(JsonSummaryTest, HoldsTotalsAndEveryCase) {
 TEST(JsonSummaryTest, SurvivesInvalidUtf8) {
   CaseResult r = Case("s", "x", "memory", 1);
   r.failures = {std::string("bad \xff")};
-  EXPECT_NO_THROW(static_cast<void>(nlohmann::json::parse(JsonSummary({r}, 0))));
+  nlohmann::json parsed;
+  EXPECT_NO_THROW(parsed = nlohmann::json::parse(JsonSummary({r}, 0)));
+  EXPECT_FALSE(parsed.is_null());
 }
 
 TEST(ProgressLineTest, Format) {
