@@ -125,10 +125,11 @@ DomainConfig LoadDomainConfig(const LoadOptions& options);
 DomainConfig ParseDomainConfig(std::string_view toml_text, std::string source_name,
                                const LoadOptions& options);
 
-// Resolves an already parsed document (steps 2-6), keeping the source
-// positions its nodes carry: a table assembled from parts of other files
-// (the harness builds a scenario's domain from its [domain] and [handlers]
-// tables) reports each error at the line its key has in `source_name`.
+// Resolves an already parsed document (steps 2-6) without re-serialising
+// it; errors carry the source positions its nodes carry. toml++ does not
+// copy a node's position, so a caller that assembled the document from
+// copies places errors itself (the harness, from the scenario's own tables:
+// harness/scenario_domain.cc).
 DomainConfig ParseDomainTable(toml::table document, std::string source_name,
                               const LoadOptions& options);
 
