@@ -26,8 +26,13 @@ std::string_view AttemptOutcomeName(AttemptOutcome outcome) {
 // calling the handler; the loop cancels it (pending -> cancelled) when it
 // is not to run. Whoever wins the exchange decides: an item the worker
 // claimed runs to the end, one the loop cancelled never starts.
+//
+// In a kHaltOnFailure sequence two more exchanges settle a running item: the
+// worker's (running -> settled, a success within its budget, before it
+// starts the next item) and the watchdog's (running -> timed out). Whoever
+// wins decides; a worker that loses starts nothing more.
 struct AttemptRunner::Slot {
-  enum State { kPending, kRunning, kCancelled };
+  enum State { kPending, kRunning, kCancelled, kSettled, kTimedOut };
   std::atomic<int> state{kPending};
   std::atomic<int64_t> started_us{0};  // set by the worker as it claims the item
   // Written by the worker before the item's done is posted, read by the loop after.
@@ -41,14 +46,13 @@ struct AttemptRunner::Slot {
   std::atomic<bool> prepared{false};     // `message` is written (the worker's release)
   TimePoint finished{};
 
-  bool Claim() {
-    int expected = kPending;
-    return state.compare_exchange_strong(expected, kRunning);
-  }
-  bool Cancel() {
-    int expected = kPending;
-    return state.compare_exchange_strong(expected, kCancelled);
-  }
+  bool Claim() { return Exchange(kPending, kRunning); }
+  bool Cancel() { return Exchange(kPending, kCancelled); }
+  bool Settle() { return Exchange(kRunning, kSettled); }
+  bool TimeOut() { return Exchange(kRunning, kTimedOut); }
+
+ private:
+  bool Exchange(int from, int to) { return state.compare_exchange_strong(from, to); }
 };
 
 struct AttemptRunner::Sequence {
@@ -60,6 +64,11 @@ struct AttemptRunner::Sequence {
   TimerId watchdog = 0;
   std::function<void()> all_done;
   int open = 0;  // items neither finished nor cancelled
+  Order order = Order::kIndependent;
+  // kHaltOnFailure: set by whoever stops the sequence (the worker after an
+  // item that did not settle, the loop after a timeout); read by the worker
+  // before each item.
+  std::shared_ptr<std::atomic<bool>> halted;
 };
 
 AttemptRunner::AttemptRunner(Executor& loop, const HandlerRegistration& handler,
@@ -127,7 +136,8 @@ AttemptResult ToAttemptResult(const HandlerResult& r) {
 
 }  // namespace
 
-void AttemptRunner::RunSequence(std::vector<Item> items, std::function<void()> all_done) {
+void AttemptRunner::RunSequence(std::vector<Item> items, std::function<void()> all_done,
+                                Order order) {
   if (items.empty()) {
     if (all_done) all_done();
     return;
@@ -135,6 +145,8 @@ void AttemptRunner::RunSequence(std::vector<Item> items, std::function<void()> a
   const uint64_t id = next_id_++;
   auto seq = std::make_unique<Sequence>();
   seq->all_done = std::move(all_done);
+  seq->order = order;
+  if (order == Order::kHaltOnFailure) seq->halted = std::make_shared<std::atomic<bool>>(false);
   for (Item& item : items) {
     auto slot = std::make_shared<Slot>();
     slot->message = std::move(item.message);
@@ -161,16 +173,24 @@ void AttemptRunner::Dispatch(uint64_t id) {
   const Clock& clock = loop_.clock();
   const HandlerFn* fn = &handler_.fn;
   const Services* services = &services_;
+  const std::optional<Duration> budget = budget_;
+  std::shared_ptr<std::atomic<bool>> halted = seq.halted;
   Executor::Sequence work;
   for (size_t i = seq.current; i < seq.slots.size(); ++i) {
     std::shared_ptr<Slot> slot = seq.slots[i];
-    auto call = [slot, fn, services, &clock]() -> Duration {
-      if (!slot->Claim()) return Duration{0};  // cancelled: moved elsewhere or dropped
+    auto call = [slot, fn, services, &clock, budget, halted]() -> Duration {
+      // Halted: left pending, the loop drops it.
+      if (halted && halted->load(std::memory_order_acquire)) return Duration{0};
+      if (!slot->Claim()) {  // cancelled: moved elsewhere or dropped
+        if (halted) halted->store(true, std::memory_order_release);  // and so is the rest
+        return Duration{0};
+      }
       const TimePoint now = clock.Now();
       slot->started_us.store(ToMicros(now));
       slot->ctx.now = now;
       if (!Prepared(*slot, now)) {
         slot->finished = now;
+        if (halted) halted->store(true, std::memory_order_release);
         return Duration{0};
       }
       slot->ctx.publisher = HandlerPublisher(slot->ctx.handler, slot->message.get(), now);
@@ -182,6 +202,15 @@ void AttemptRunner::Dispatch(uint64_t id) {
         if (!sent.ok()) slot->result = HandlerResult::Retryable(sent.ToString());
       }
       slot->finished = clock.Now() + slot->ctx.cost;
+      if (halted) {
+        // What the work charged is still the executor's to take (and wait).
+        const Duration charged = TakeChargedWorkCost();
+        ChargeWorkCost(charged);
+        const bool in_time = !budget || slot->finished + charged - now <= *budget;
+        if (!slot->result.ok() || !in_time || !slot->Settle()) {
+          halted->store(true, std::memory_order_release);
+        }
+      }
       return slot->ctx.cost;
     };
     work.emplace_back(std::move(call), scope_.Guard([this, id, i] { OnItemDone(id, i); }));
@@ -239,6 +268,9 @@ void AttemptRunner::OnWatchdog(uint64_t id) {
     SplitAfter(id, index);
     return;
   }
+  if (seq.order == Order::kHaltOnFailure && !slot.TimeOut()) {
+    return;  // the worker settled it in time: its completion is on the way
+  }
   char buf[64];
   std::snprintf(buf, sizeof buf, "timeout after %.3f s", ToSecondsF(*budget_));
   AttemptResult r;
@@ -247,7 +279,12 @@ void AttemptRunner::OnWatchdog(uint64_t id) {
   r.started = started != 0 ? FromMicros(started) : seq.current_since;
   // The worker may still be decoding (then there is no message to give).
   if (slot.prepared.load(std::memory_order_acquire)) r.message = slot.message;
-  SplitAfter(id, index + 1);
+  if (seq.order == Order::kHaltOnFailure) {
+    seq.halted->store(true, std::memory_order_release);
+    DropAfter(seq, index);
+  } else {
+    SplitAfter(id, index + 1);
+  }
   Finish(*sequences_.at(id), index, std::move(r));
   MaybeRetire(id);
 }
@@ -278,9 +315,22 @@ void AttemptRunner::SplitAfter(uint64_t id, size_t from) {
   if (!moved.empty()) {
     std::function<void()> all_done = std::move(seq.all_done);
     seq.all_done = nullptr;
-    RunSequence(std::move(moved), std::move(all_done));
+    RunSequence(std::move(moved), std::move(all_done), seq.order);
   }
   MaybeRetire(id);
+}
+
+void AttemptRunner::DropAfter(Sequence& seq, size_t index) {
+  for (size_t i = index + 1; i < seq.slots.size(); ++i) {
+    if (seq.finished[i]) continue;
+    // None started: the worker starts an item only once the one before it
+    // settled, and this one's did not.
+    PROTEAN_CHECK(seq.slots[i]->state.load() == Slot::kCancelled || seq.slots[i]->Cancel());
+    seq.dones[i] = nullptr;
+    seq.finished[i] = true;
+    --seq.open;
+    --items_running_;
+  }
 }
 
 void AttemptRunner::OnItemDone(uint64_t id, size_t index) {
@@ -289,6 +339,11 @@ void AttemptRunner::OnItemDone(uint64_t id, size_t index) {
   Sequence& seq = *it->second;
   Slot& slot = *seq.slots[index];
   if (seq.finished[index] || slot.state.load() == Slot::kCancelled) return;  // late or moved
+  // An item that did not settle (failed, skipped, past its budget) halted
+  // the worker: the rest is dropped before the caller hears of it.
+  if (seq.order == Order::kHaltOnFailure && slot.state.load() != Slot::kSettled) {
+    DropAfter(seq, index);
+  }
   AttemptResult r = slot.skipped ? *slot.skipped : ToAttemptResult(slot.result);
   r.started = FromMicros(slot.started_us.load());
   r.message = slot.message;
@@ -326,7 +381,7 @@ void AttemptRunner::MaybeRetire(uint64_t id) {
   if (seq->all_done) loop_.Post(std::move(seq->all_done));
 }
 
-std::vector<AttemptRunner::Item> AttemptRunner::CancelPending() {
+std::vector<AttemptRunner::Item> AttemptRunner::CancelPending(CancelScope scope) {
   std::vector<Item> cancelled;
   std::vector<uint64_t> ids;
   for (auto& [id, seq] : sequences_) ids.push_back(id);
@@ -334,7 +389,8 @@ std::vector<AttemptRunner::Item> AttemptRunner::CancelPending() {
     auto it = sequences_.find(id);
     if (it == sequences_.end()) continue;
     Sequence& seq = *it->second;
-    for (size_t i = seq.current; i < seq.slots.size(); ++i) {
+    const size_t from = seq.current + (scope == CancelScope::kAfterCurrent ? 1 : 0);
+    for (size_t i = from; i < seq.slots.size(); ++i) {
       if (seq.finished[i] || !seq.slots[i]->Cancel()) continue;
       cancelled.push_back(TakeItem(seq, i));
       seq.finished[i] = true;

@@ -13,6 +13,15 @@
 // started yet move to a new sequence (another worker), so one stuck handler
 // holds up only itself. Several sequences may run at once (a subscription's
 // `concurrency`); the caller bounds how many.
+//
+// A sequence run with Order::kHaltOnFailure is one whose items must be
+// handled strictly in order (an event-store category): once an item does not
+// succeed (fails, times out, or is skipped), no later item of it starts; they
+// are dropped (their `done` never runs) before the failed item's `done`
+// runs, so the caller sees the runner idle and decides what runs next. An
+// item that finishes within its budget is settled by the worker itself
+// before the next one starts, so a timeout can never be declared for an item
+// whose successor already runs.
 
 #include <atomic>
 #include <cstdint>
@@ -73,10 +82,13 @@ class AttemptRunner {
                 Services services, std::string consumer);
   ~AttemptRunner();
 
+  enum class Order { kIndependent, kHaltOnFailure };
+
   // `all_done` (may be null) is posted to the loop once every item finished
   // (in this sequence or, after a timeout, in the one the rest moved to)
   // or was cancelled.
-  void RunSequence(std::vector<Item> items, std::function<void()> all_done = nullptr);
+  void RunSequence(std::vector<Item> items, std::function<void()> all_done = nullptr,
+                   Order order = Order::kIndependent);
   void Run(std::shared_ptr<const Message> message, Done done) {
     Item item;
     item.message = std::move(message);
@@ -89,8 +101,10 @@ class AttemptRunner {
   int running() const { return items_running_; }
   bool busy() const { return items_running_ > 0; }
   // Cancels every item not started yet; returns them in dispatch order
-  // (done moved out: it never runs).
-  std::vector<Item> CancelPending();
+  // (done moved out: it never runs). With kAfterCurrent, each sequence's
+  // current item (the first not finished) is kept, started or not.
+  enum class CancelScope { kEveryPending, kAfterCurrent };
+  std::vector<Item> CancelPending(CancelScope scope = CancelScope::kEveryPending);
   // Forget every running attempt: their completions and timeouts are ignored.
   void Abandon();
 
@@ -106,6 +120,8 @@ class AttemptRunner {
   void Finish(Sequence& seq, size_t index, AttemptResult result);
   // Moves the items from `from` on that have not started to a new sequence.
   void SplitAfter(uint64_t id, size_t from);
+  // kHaltOnFailure: drops the items after `index` (none of them started).
+  void DropAfter(Sequence& seq, size_t index);
   void MaybeRetire(uint64_t id);
 
   Executor& loop_;

@@ -251,24 +251,70 @@ void EventStoreSubscription::Attempt() {
     return;
   }
   if (IsExpired(decoded->metadata, deps_.loop->Now())) {
-    // As on streams (server/engine.py:779-820): skipped, the position moves on.
-    deps_.metrics->GetCounter("protean_command_expired", {{"command_type", decoded->type}})->Inc();
-    EngineEvent e = Event(EngineEventKind::kDropped, m);
-    e.detail = "expired: deadline passed";
-    Report(std::move(e));
-    Advance(m.global_position);
-    deps_.loop->Post(Guard([this] { ProcessNext(); }));
+    SkipExpired(m, decoded->type);
     return;
   }
   auto message = std::make_shared<Message>(std::move(*decoded));
   message->attempt = attempt_;
   Report(Event(EngineEventKind::kAttemptStarted, m));
-  runner_.Run(message, [this](const AttemptResult& r) { OnAttempt(r); });
+  // The head, then on its first attempt the messages after it that need no
+  // step of their own (below), in one hand-off to a worker: it halts at the
+  // first that does not succeed, so they are still handled one at a time,
+  // in order, and a failure is retried or recorded before anything after it.
+  std::vector<AttemptRunner::Item> items;
+  items.push_back(RunItem(m, std::move(message), /*head=*/true));
+  for (size_t i = 1; attempt_ == 1 && i < batch_.size(); ++i) {
+    std::shared_ptr<Message> plain = PlainMessage(batch_[i]);
+    if (!plain) break;
+    items.push_back(RunItem(batch_[i], std::move(plain), /*head=*/false));
+  }
+  runner_.RunSequence(std::move(items), nullptr, AttemptRunner::Order::kHaltOnFailure);
 }
 
-void EventStoreSubscription::OnAttempt(const AttemptResult& r) {
-  PROTEAN_CHECK(!batch_.empty());
+// A message that decodes, passes the origin filter and has not expired, as
+// its first attempt; null for any other (it waits to be the head).
+std::shared_ptr<Message> EventStoreSubscription::PlainMessage(const EventMessage& m) const {
+  Result<Message> decoded = DecodeEventMessage(m);
+  if (!decoded.ok() || IsExpired(decoded->metadata, deps_.loop->Now())) return nullptr;
+  if (config_.origin_stream &&
+      StreamCategory(decoded->metadata.origin_stream) != *config_.origin_stream) {
+    return nullptr;
+  }
+  auto message = std::make_shared<Message>(std::move(*decoded));
+  message->attempt = 1;
+  return message;
+}
+
+AttemptRunner::Item EventStoreSubscription::RunItem(const EventMessage& m,
+                                                    std::shared_ptr<Message> message, bool head) {
+  AttemptRunner::Item item;
+  item.message = std::move(message);
+  item.source_id = std::to_string(m.global_position);
+  item.done = [this, pos = m.global_position, head](const AttemptResult& r) {
+    OnAttempt(pos, head, r);
+  };
+  return item;
+}
+
+void EventStoreSubscription::OnAttempt(int64_t global_position, bool head, const AttemptResult& r) {
+  PROTEAN_CHECK(!batch_.empty() && batch_.front().global_position == global_position);
   const EventMessage& m = batch_.front();
+  if (!head) {
+    // A later message of the run: the head now, on its first attempt, told
+    // as it ends (the worker starts it without telling the loop).
+    attempt_ = 1;
+    EngineEvent delivered = Event(EngineEventKind::kDelivered, m);
+    delivered.at = r.started;
+    Report(std::move(delivered));
+    EngineEvent started = Event(EngineEventKind::kAttemptStarted, m);
+    started.at = r.started;
+    Report(std::move(started));
+  }
+  if (r.outcome == AttemptOutcome::kExpired) {
+    // Expired between the loop's check and the worker's: skipped as above.
+    SkipExpired(m, r.message->type);
+    return;
+  }
   EngineEvent fin = Event(EngineEventKind::kAttemptFinished, m);
   fin.outcome = std::string(AttemptOutcomeName(r.outcome));
   fin.detail = r.reason;
@@ -310,6 +356,17 @@ void EventStoreSubscription::OnAttempt(const AttemptResult& r) {
   }
   ProcessNext();
   MaybeIdle();
+}
+
+// As on streams (server/engine.py:779-820): an expired command is skipped,
+// the position moves on.
+void EventStoreSubscription::SkipExpired(const EventMessage& m, const std::string& type) {
+  deps_.metrics->GetCounter("protean_command_expired", {{"command_type", type}})->Inc();
+  EngineEvent e = Event(EngineEventKind::kDropped, m);
+  e.detail = "expired: deadline passed";
+  Report(std::move(e));
+  Advance(m.global_position);
+  deps_.loop->Post(Guard([this] { ProcessNext(); }));
 }
 
 void EventStoreSubscription::ScheduleRetry(const EventMessage& m) {
@@ -412,6 +469,10 @@ void EventStoreSubscription::OnPositionConflict(int64_t pos, int tries_left,
 
 void EventStoreSubscription::StopFetching(std::function<void()> on_idle) {
   BeginStop(std::move(on_idle));
+  // The head's attempt ends the drain, as when each message was handed off
+  // alone; the rest of its run is not started (those messages stay after
+  // the position: read again by the next run).
+  runner_.CancelPending(AttemptRunner::CancelScope::kAfterCurrent);
   CancelTimer(&retry_timer_);
   if (recovery_timer_ != 0) {
     CancelTimer(&recovery_timer_);

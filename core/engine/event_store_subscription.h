@@ -118,7 +118,10 @@ class EventStoreSubscription final : public SubscriptionBase {
   void OnRead(Result<std::vector<EventMessage>> result);
   void ProcessNext();
   void Attempt();
-  void OnAttempt(const AttemptResult& result);
+  std::shared_ptr<Message> PlainMessage(const EventMessage& m) const;
+  AttemptRunner::Item RunItem(const EventMessage& m, std::shared_ptr<Message> message, bool head);
+  void OnAttempt(int64_t global_position, bool head, const AttemptResult& result);
+  void SkipExpired(const EventMessage& m, const std::string& type);
   void ScheduleRetry(const EventMessage& m);
   void LoadPosition();
   void Advance(int64_t global_position);

@@ -125,6 +125,38 @@ TEST_F(EventStoreEngineTest, WithoutRecoveryFailuresRetryInPlaceThenAreRecordedE
   EXPECT_NE((*failed)[0].data.find("cannot project"), std::string::npos);
 }
 
+// A read's messages go to a worker in one hand-off, but still one at a
+// time: a failure or a timeout halts the rest of the hand-off, and nothing
+// after the message runs before its retry (order matters to projections).
+TEST_F(EventStoreEngineTest, NothingAfterAFailedOrTimedOutMessageRunsBeforeItsRetry) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) ids.push_back(w_.PublishEvent("account-1"));
+  SubscriptionConfig c = Projection();
+  c.enable_recovery = false;
+  c.max_retries = 3;
+  c.retry_delay_seconds = 0.5;
+  c.handler_timeout_seconds = 1;
+  std::vector<std::string> calls;
+  std::map<std::string, int> attempts;
+  Start("a", c, [&](const Message& m, HandlerContext& ctx) {
+    calls.push_back(m.id);
+    const int attempt = ++attempts[m.id];
+    if (m.id == ids[1] && attempt == 1) return HandlerResult::Retryable("not yet");
+    if (m.id == ids[3] && attempt == 1) ctx.cost = Seconds(2);  // past its 1 s budget
+    return HandlerResult::Ok();
+  });
+  w_.loop.RunFor(Seconds(10));
+  EXPECT_EQ(calls, (std::vector<std::string>{ids[0], ids[1], ids[1], ids[2], ids[3], ids[3], ids[4],
+                                             ids[5]}));
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kRetryScheduled), 2u);
+  auto finished = w_.recorder.Of(EngineEventKind::kAttemptFinished);
+  ASSERT_EQ(finished.size(), 8u);
+  EXPECT_EQ(finished[1].outcome, "failed");
+  EXPECT_EQ(finished[4].outcome, "timeout");
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kDelivered), 6u);
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAttemptStarted), 8u);
+}
+
 TEST_F(EventStoreEngineTest, AnotherInstanceKeepsItsOwnPosition) {
   for (int i = 0; i < 4; ++i) w_.PublishEvent("account-1");
   Engine& a = Start("a");

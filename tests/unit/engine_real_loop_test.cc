@@ -3,9 +3,12 @@
 // default, on the loop with inline_on_loop; everything handled and acked; a
 // graceful shutdown closes the adapters.
 #include <atomic>
+#include <chrono>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -202,6 +205,21 @@ TEST(EngineRealLoopTest, LivenessTurns503WhenTheLoopIsStuck) {
 namespace protean {
 namespace {
 
+// Writes `n` events over `streams` streams of `category`; their ids, in order.
+std::vector<std::string> WriteEvents(EventStore& store, Prng& ids, int n,
+                                     const std::string& category, int streams) {
+  std::vector<std::string> written;
+  for (int i = 0; i < n; ++i) {
+    NewEventMessage m;
+    m.id = ids.Uuid();
+    m.stream_name = category + "-" + std::to_string(i % streams);
+    m.type = "Happened";
+    EXPECT_TRUE(store.Write(m, std::nullopt).ok());
+    written.push_back(m.id);
+  }
+  return written;
+}
+
 // The stall of ci/bench.sh's BM_MessageDbCategoryRead/1 (issue #9, item 0):
 // rounds of start / Crash() on one store, as the benchmark ran them. The
 // engine did what it is built to do — a subscription whose position stream
@@ -217,13 +235,7 @@ TEST(EngineRealLoopTest, EventStoreRoundsOfStartAndCrashOnOneStoreResumeVisibly)
   MemoryEventStore store(clock);
   constexpr int kEvents = 300;
   Prng ids(7);
-  for (int i = 0; i < kEvents; ++i) {
-    NewEventMessage m;
-    m.id = ids.Uuid();
-    m.stream_name = "bench-" + std::to_string(i % 10);
-    m.type = "Happened";
-    ASSERT_TRUE(store.Write(m, std::nullopt).ok());
-  }
+  WriteEvents(store, ids, kEvents, "bench", 10);
   auto round = [&](const std::string& name, bool inline_on_loop, std::vector<std::string>* log,
                    Duration wait_max) {
     std::atomic<int> handled{0};
@@ -355,6 +367,88 @@ TEST(EngineRealLoopTest, ConcurrentLanesOnWorkersAndAStuckHandlerAlone) {
   EXPECT_GE(running_max.load(), 2) << "lanes ran in parallel";
   EXPECT_LE(running_max.load(), 5) << "at most 4 lanes, plus the timed-out one still on its worker";
   EXPECT_EQ(shared.DlqDepth("orders:dlq").value(), 1) << "m0 timed out with max_retries 1";
+}
+
+}  // namespace
+}  // namespace protean
+
+namespace protean {
+namespace {
+
+// An event-store read goes to a worker in one hand-off that halts at the
+// first message not handled in time. On real threads a handler that ends
+// near its budget races the loop's watchdog; whoever wins, nothing after a
+// failed or timed-out message may start before its retry.
+TEST(EngineRealLoopTest, EventStoreHandOffsHaltAtAFailureOrTimeoutOnWorkers) {
+  RealClock clock;
+  RealExecutor loop(clock, 2);
+  MemoryEventStore store(clock);
+  Prng prng(1);
+  constexpr int kMessages = 300;
+  std::map<std::string, int> index_of;
+  const std::vector<std::string> ids = WriteEvents(store, prng, kMessages, "account", 7);
+  for (int i = 0; i < kMessages; ++i) index_of[ids[i]] = i;
+  std::mutex mu;
+  std::vector<int> calls;  // message index per handler call, in call order
+  std::map<int, int> attempts;
+  std::set<int> handled_ok;
+  HandlerRegistration h;
+  h.name = "Projector";
+  h.stream = "account";
+  h.fn = [&](const Message& m, HandlerContext&) {
+    const int i = index_of.at(m.id);
+    int attempt = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      calls.push_back(i);
+      attempt = ++attempts[i];
+    }
+    if (attempt == 1 && i % 5 == 1) return HandlerResult::Retryable("not yet");
+    // Around the 2 ms budget: some finish in time, some do not.
+    if (attempt == 1 && i % 5 == 3) {
+      std::this_thread::sleep_for(std::chrono::microseconds(1000 + 200 * (i % 11)));
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    handled_ok.insert(i);
+    return HandlerResult::Ok();
+  };
+  SubscriptionConfig c;
+  c.type = SubscriptionType::kEventStore;
+  c.enable_recovery = false;
+  c.enable_dlq = false;
+  c.messages_per_tick = 50;
+  c.max_retries = 10;  // a worker late by more than the budget on a loaded machine retries
+  c.retry_delay_seconds = 0.005;
+  c.handler_timeout_seconds = 0.002;
+  EngineAdapters adapters;
+  adapters.event_store = &store;
+  MetricsRegistry metrics;
+  Engine engine(loop, prng, metrics, adapters, EngineOptions{}, nullptr);
+  ASSERT_TRUE(engine.AddSubscription(h, c).ok());
+  loop.Post([&] { engine.Start(); });
+  std::function<void()> check = [&] {
+    bool all = false;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      all = static_cast<int>(handled_ok.size()) == kMessages;
+    }
+    if (all) {
+      engine.Shutdown("SIGTERM", [&](int) { loop.Stop(); });
+    } else {
+      loop.PostAfter(Millis(5), check);
+    }
+  };
+  loop.PostAfter(Millis(5), check);
+  loop.PostAfter(Seconds(30), [&] { loop.Stop(); });  // bound: never hang the suite
+  loop.Run();
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(static_cast<int>(handled_ok.size()), kMessages);
+  ASSERT_FALSE(calls.empty());
+  for (size_t k = 1; k < calls.size(); ++k) {
+    ASSERT_GE(calls[k], calls[k - 1])
+        << "message " << calls[k] << " ran after message " << calls[k - 1] << " (call " << k << ")";
+  }
+  EXPECT_EQ(calls.back(), kMessages - 1);
 }
 
 }  // namespace
