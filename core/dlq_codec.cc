@@ -2,6 +2,7 @@
 // spliced into the original text, and the readers for the older forms.
 
 #include <charconv>
+#include <limits>
 
 #include "core/broker.h"
 #include "core/internal/iso_time.h"
@@ -148,6 +149,14 @@ std::optional<int64_t> ParseInt64(std::string_view text) {
   return value;
 }
 
+// A time in milliseconds since the epoch that a TimePoint (microseconds in
+// an int64_t) holds: 0 up to about the year 294,000; nullopt for any other.
+std::optional<int64_t> ParseMillis(const std::string& text) {
+  const std::optional<int64_t> ms = ParseInt64(text);
+  if (!ms || *ms < 0 || *ms > std::numeric_limits<int64_t>::max() / 1000) return std::nullopt;
+  return ms;
+}
+
 // This engine's earlier format: the original fields, then the eight flat
 // fields. Returns what is wrong, or "".
 std::string ReadFlat(const Fields& fields, DlqEntry* out) {
@@ -168,8 +177,8 @@ std::string ReadFlat(const Fields& fields, DlqEntry* out) {
   m.consumer_group = values[2];
   m.consumer = values[3];
   m.reason = values[7];
-  const auto first_ms = ParseInt64(values[4]);
-  const auto last_ms = ParseInt64(values[5]);
+  const auto first_ms = ParseMillis(values[4]);
+  const auto last_ms = ParseMillis(values[5]);
   const auto attempts = ParseInt64(values[6]);
   if (!first_ms) return "malformed metadata field _dlq_first_failure_ms";
   if (!last_ms) return "malformed metadata field _dlq_last_failure_ms";

@@ -22,7 +22,13 @@ std::string GetString(const ordered_json& j, const char* key) {
 std::optional<int64_t> GetInt(const ordered_json& j, const char* key) {
   const ordered_json* f = Field(j, key);
   if (f == nullptr || !f->is_number()) return std::nullopt;
-  if (f->is_number_float()) return static_cast<int64_t>(f->get<double>());
+  if (f->is_number_float()) {
+    // Only a value an int64_t holds converts (a cast of any other is undefined).
+    const double d = f->get<double>();
+    if (!(d >= -0x1p63 && d < 0x1p63)) return std::nullopt;
+    return static_cast<int64_t>(d);
+  }
+  if (f->is_number_unsigned() && f->get<uint64_t>() > uint64_t{INT64_MAX}) return std::nullopt;
   return f->get<int64_t>();
 }
 

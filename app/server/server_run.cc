@@ -450,9 +450,13 @@ void ServerProcess::LogStart(int health_port) {
 }
 
 int ServerProcess::Run() {
+  // The engine's start is posted before the signal waiter starts: a signal
+  // that came during the set-up (blocked, so pending) is taken at once by
+  // the waiter, and its stop must queue behind the start (the loop runs
+  // posts in order), never before it.
+  loop_->Post([this] { engine_->Start(); });
   signals_.Start({[this](const std::string& sig) { StartStop(sig); },
                   [this](const std::string&) { loop_->Post([this] { engine_->CutDrain(); }); }});
-  loop_->Post([this] { engine_->Start(); });
   refresher_->Start();
   if (!o_.inbox.empty()) {
     inbox_ = std::make_unique<InboxFeeder>(

@@ -300,15 +300,27 @@ std::string Mebibytes(size_t bytes) {
 // reaches __builtin_unreachable() (undefined behaviour, found by fuzzing)
 // when it meets some such characters where it looks for whitespace, so they
 // are refused before it sees them. A flat state machine: it is never lost.
+// A quote opens a string only where a TOML string can start (after a blank,
+// `=`, `[`, `{`, `,` or `.`); elsewhere it is part of a bare token, as
+// toml++ reads it: `x = --'''é` is one token, whose end toml++ looks for
+// past the quotes, meeting the é (found by fuzzing too).
 size_t NonAsciiOutsideStrings(std::string_view text) {
   enum class In { kCode, kComment, kBasic, kLiteral, kMultiBasic, kMultiLiteral };
   In in = In::kCode;
+  char prev = '\n';  // the code character before this one
+  const auto string_may_follow = [](char p) {
+    return p == ' ' || p == '\t' || p == '\n' || p == '\r' || p == '=' || p == '[' || p == '{' ||
+           p == ',' || p == '.';
+  };
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     const auto at = [&](std::string_view s) { return text.substr(i, s.size()) == s; };
     switch (in) {
-      case In::kCode:
+      case In::kCode: {
         if (static_cast<unsigned char>(c) >= 0x80) return i;
+        const bool in_token = (c == '"' || c == '\'') && !string_may_follow(prev);
+        prev = c;
+        if (in_token) break;
         if (c == '#') {
           in = In::kComment;
         } else if (at(R"(""")") || at("'''")) {
@@ -320,8 +332,12 @@ size_t NonAsciiOutsideStrings(std::string_view text) {
           in = In::kLiteral;
         }
         break;
+      }
       case In::kComment:
-        if (c == '\n') in = In::kCode;
+        if (c == '\n') {
+          in = In::kCode;
+          prev = c;
+        }
         break;
       case In::kBasic:
         if (c == '\\') {

@@ -216,11 +216,19 @@ TEST(TextBoundsTest, NonAsciiOutsideStringsAndCommentsIsRefusedWithItsPosition) 
   EXPECT_EQ(e.column, 6u);
   EXPECT_NE(e.message.find("non-ASCII character outside a string or comment"), std::string::npos);
   EXPECT_THROW(CheckTomlTextBounds("k = caf\xc3\xa9\n", "u.toml"), ConfigurationError);
+  // Quotes inside a bare token open no string: toml++ reads on to the
+  // token's end (the nightly fuzzer's input, config_loader-crash-7c9ac8d7).
+  ConfigurationError token =
+      CaptureError([] { CheckTomlTextBounds("p = ---'''--\xcf\xbb--\n", "u.toml"); });
+  EXPECT_EQ(token.line, 1u);
+  EXPECT_EQ(token.column, 13u);
+  EXPECT_THROW(CheckTomlTextBounds("k = a\"\xc3\xa9\"\n", "u.toml"), ConfigurationError);
   // Allowed wherever TOML allows it: every string form, comments.
   for (const char* ok :
        {"k = \"caf\xc3\xa9\"\n", "k = 'caf\xc3\xa9'\n", "k = \"\"\"\ncaf\xc3\xa9 \\\" \"\"\"\n",
         "k = '''\n\xc3\xa9'''\n", "# caf\xc3\xa9\nk = 1 # \xef\xb9\xbf\n", "\"caf\xc3\xa9\" = 1\n",
-        "k = \"a\\\"\xc3\xa9\"\n"}) {
+        "k = \"a\\\"\xc3\xa9\"\n", "# a comment\n\"cl\xc3\xa9\" = 1\n", "a.\"cl\xc3\xa9\" = 1\n",
+        "k = [\"\xc3\xa9\",\"\xc3\xa9\"]\n", "t = {k=\"\xc3\xa9\"}\n", "[\"\xc3\xa9\"]\n"}) {
     EXPECT_NO_THROW(CheckTomlTextBounds(ok, "ok.toml")) << ok;
     EXPECT_NO_THROW(ParseTomlText(ok, "ok.toml")) << ok;
   }

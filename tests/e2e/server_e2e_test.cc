@@ -224,6 +224,27 @@ TEST_F(ServerTwoProcessesTest, SecondSigtermCutsTheDrainShort) {
   EXPECT_EQ(Pending(spec.stream).size(), 1u);
 }
 
+// A SIGTERM that arrives while the server starts (pending until its signal
+// thread waits, a few microseconds before the loop runs) is a graceful stop
+// like any other: exit 0, never an abort. The waiter used to post the stop
+// before the engine's start was posted, and Engine::Start() then found the
+// engine draining (the nightly TSan run of 2026-12-02 saw it: a worker the
+// supervisor had just restarted got SIGTERM and aborted).
+TEST_F(ServerTwoProcessesTest, SigtermDuringStartupStopsCleanly) {
+  DomainSpec spec{.stream = StreamName(), .drain_timeout = 5};
+  const std::string domain = WriteDomain(spec);
+  for (int round = 0; round < 20; ++round) {
+    ServerProcess& s = Start("s" + std::to_string(round), domain);
+    ASSERT_TRUE(s.WaitForOutput("health server on http://", Ms(15000))) << s.Err();
+    s.Signal(SIGTERM);
+    const std::optional<int> code = s.WaitExit(Ms(15000));
+    ASSERT_TRUE(code.has_value()) << "round " << round << ": no exit";
+    EXPECT_EQ(*code, 0) << "round " << round << "\n" << s.Out() << s.Err();
+    EXPECT_EQ(s.Err().find("check failed"), std::string::npos) << s.Err();
+    if (::testing::Test::HasFailure()) break;
+  }
+}
+
 // Two servers on one health port: with port_auto_increment the second takes
 // the next free port (each answers its own probes; --port-file says which);
 // without it the second stops with a clear error and exit 2.

@@ -167,6 +167,18 @@ TEST(DlqCodecTest, ReadsThisEnginesEarlierFlatEntries) {
   const DlqEntry damaged = ParseDlqEntry("orders:dlq", DlqSourceEntry(bad));
   EXPECT_TRUE(damaged.damaged);
   EXPECT_EQ(damaged.problem, "malformed metadata field _dlq_attempts");
+  // A time no TimePoint holds (its microseconds would overflow; found by
+  // fuzzing) is damage too, not a wrapped time.
+  for (const char* ms : {"5774208489109964568", "-1", "9223372036854776"}) {
+    Fields far = flat;
+    far[6].second = ms;
+    const DlqEntry e2 = ParseDlqEntry("orders:dlq", DlqSourceEntry(far));
+    EXPECT_TRUE(e2.damaged) << ms;
+    EXPECT_EQ(e2.problem, "malformed metadata field _dlq_first_failure_ms") << ms;
+  }
+  Fields edge = flat;
+  edge[6].second = "9223372036854775";  // the last millisecond that fits
+  EXPECT_FALSE(ParseDlqEntry("orders:dlq", DlqSourceEntry(edge)).damaged);
 }
 
 TEST(DlqCodecTest, DamagedEntriesSayWhatIsWrong) {
