@@ -232,8 +232,7 @@ void EventStoreSubscription::Attempt() {
   // Protean's filter_on_origin (event_store_subscription.py:407-433): keep a
   // message whose metadata.domain.origin_stream has this category. Others are
   // stepped over (the position moves past them).
-  if (decoded.ok() && config_.origin_stream &&
-      StreamCategory(decoded->metadata.origin_stream) != *config_.origin_stream) {
+  if (decoded.ok() && !OfOrigin(*decoded)) {
     Advance(m.global_position);
     deps_.loop->Post(Guard([this] { ProcessNext(); }));
     return;
@@ -271,13 +270,18 @@ void EventStoreSubscription::Attempt() {
   runner_.RunSequence(std::move(items), nullptr, AttemptRunner::Order::kHaltOnFailure);
 }
 
+// Protean's filter_on_origin: true without origin_stream, else when the
+// message's metadata.domain.origin_stream is of that category.
+bool EventStoreSubscription::OfOrigin(const Message& m) const {
+  return !config_.origin_stream ||
+         StreamCategory(m.metadata.origin_stream) == *config_.origin_stream;
+}
+
 // A message that decodes, passes the origin filter and has not expired, as
 // its first attempt; null for any other (it waits to be the head).
 std::shared_ptr<Message> EventStoreSubscription::PlainMessage(const EventMessage& m) const {
   Result<Message> decoded = DecodeEventMessage(m);
-  if (!decoded.ok() || IsExpired(decoded->metadata, deps_.loop->Now())) return nullptr;
-  if (config_.origin_stream &&
-      StreamCategory(decoded->metadata.origin_stream) != *config_.origin_stream) {
+  if (!decoded.ok() || !OfOrigin(*decoded) || IsExpired(decoded->metadata, deps_.loop->Now())) {
     return nullptr;
   }
   auto message = std::make_shared<Message>(std::move(*decoded));
@@ -289,7 +293,6 @@ AttemptRunner::Item EventStoreSubscription::RunItem(const EventMessage& m,
                                                     std::shared_ptr<Message> message, bool head) {
   AttemptRunner::Item item;
   item.message = std::move(message);
-  item.source_id = std::to_string(m.global_position);
   item.done = [this, pos = m.global_position, head](const AttemptResult& r) {
     OnAttempt(pos, head, r);
   };

@@ -118,6 +118,7 @@ class EventStoreSubscription final : public SubscriptionBase {
   void OnRead(Result<std::vector<EventMessage>> result);
   void ProcessNext();
   void Attempt();
+  bool OfOrigin(const Message& m) const;
   std::shared_ptr<Message> PlainMessage(const EventMessage& m) const;
   AttemptRunner::Item RunItem(const EventMessage& m, std::shared_ptr<Message> message, bool head);
   void OnAttempt(int64_t global_position, bool head, const AttemptResult& result);
