@@ -220,6 +220,7 @@ Scenario LoadScenario(const std::filesystem::path& file, const UserDomain* user)
     root.Fail("workload", kConfigInvalidValue, "a scenario needs at least one [[workload]]");
   s.domain = TakeTable(doc, root, "domain");
   s.handlers = TakeTable(doc, root, "handlers");
+  s.user = user;
   if (user != nullptr) {
     toml::table domain = user->domain;
     config::DeepMerge(domain, std::move(s.domain));

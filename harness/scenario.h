@@ -78,6 +78,10 @@ struct Scenario {
   // attempt counts (why they depend on real timing); "" = compared too.
   std::string differential_attempts_reason;
 
+  // The user's domain merged under this file's tables (`run --domain`), or
+  // null; it outlives the run. Its tables name the lines of the keys it gave.
+  const UserDomain* user = nullptr;
+
   std::string id() const { return suite + "/" + name; }
   bool RunsIn(const std::string& mode) const;
   // A fault acts on a service every case shares: the case runs in the

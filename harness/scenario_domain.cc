@@ -86,20 +86,38 @@ toml::table ScenarioDomainTable(const Scenario& scenario, const HandlerFaultData
 
 namespace {
 
-// Where `key_path` (a domain key: "server.drain_timeot",
-// "handlers.A.subscription_config.max_retriez") lies in the scenario file,
-// when the scenario's own [domain] or [handlers] holds it. The document the
-// loader reads is a copy (toml++ does not copy source regions), so its
-// errors come without a line; the scenario's tables keep theirs.
-std::optional<toml::source_region> ScenarioPosition(const Scenario& scenario,
-                                                    std::string_view key_path) {
+struct KeyPosition {
+  std::string file;
+  toml::source_position at;
+};
+
+// The node at `key_path` (a domain key) in `domain` or, for "handlers.*",
+// in `handlers`, when it knows where it was read.
+const toml::node* NodeAt(const toml::table& domain, const toml::table& handlers,
+                         std::string_view key_path) {
   constexpr std::string_view kHandlers = "handlers.";
   const bool handler = key_path.starts_with(kHandlers);
-  const toml::table& table = handler ? scenario.handlers : scenario.domain;
-  const toml::node* node =
-      table.at_path(handler ? key_path.substr(kHandlers.size()) : key_path).node();
-  if (node == nullptr || !node->source().begin) return std::nullopt;
-  return node->source();
+  const toml::node* node = (handler ? handlers : domain)
+                               .at_path(handler ? key_path.substr(kHandlers.size()) : key_path)
+                               .node();
+  return node != nullptr && node->source().begin ? node : nullptr;
+}
+
+// Where `key_path` (a domain key: "server.drain_timeot",
+// "handlers.A.subscription_config.max_retriez") lies: in the scenario file,
+// when the scenario's own [domain] or [handlers] holds it, else in the
+// user's domain file (`run --domain`). The document the loader reads is a
+// copy (toml++ does not copy source regions), so its errors come without a
+// line; the scenario's tables and the user's keep theirs.
+std::optional<KeyPosition> ScenarioPosition(const Scenario& scenario, std::string_view key_path) {
+  if (const toml::node* n = NodeAt(scenario.domain, scenario.handlers, key_path)) {
+    return KeyPosition{scenario.file.string(), n->source().begin};
+  }
+  if (scenario.user == nullptr) return std::nullopt;
+  if (const toml::node* n = NodeAt(scenario.user->domain, scenario.user->handlers, key_path)) {
+    return KeyPosition{scenario.user->file, n->source().begin};
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -116,11 +134,11 @@ config::DomainConfig ScenarioDomainConfig(const Scenario& scenario, const toml::
     return config::ParseDomainTable(toml::table(document), scenario.file.string(), lo);
   } catch (const config::ConfigurationError& e) {
     if (e.line == 0 && !e.key_path.empty()) {
-      if (auto at = ScenarioPosition(scenario, e.key_path)) {
-        throw config::ConfigurationError(e.code,
-                                         config::ErrorLocation{scenario.file.string(), e.key_path,
-                                                               at->begin.line, at->begin.column},
-                                         e.message);
+      if (auto where = ScenarioPosition(scenario, e.key_path)) {
+        throw config::ConfigurationError(
+            e.code,
+            config::ErrorLocation{where->file, e.key_path, where->at.line, where->at.column},
+            e.message);
       }
     }
     if (!env.empty() && e.code == config::kConfigUnresolvedEnvVar) {

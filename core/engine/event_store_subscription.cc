@@ -304,14 +304,17 @@ void EventStoreSubscription::OnAttempt(int64_t global_position, bool head, const
   const EventMessage& m = batch_.front();
   if (!head) {
     // A later message of the run: the head now, on its first attempt, told
-    // as it ends (the worker starts it without telling the loop).
+    // as it ends (the worker starts it without telling the loop). One that
+    // expired on the worker was delivered but never attempted.
     attempt_ = 1;
     EngineEvent delivered = Event(EngineEventKind::kDelivered, m);
     delivered.at = r.started;
     Report(std::move(delivered));
-    EngineEvent started = Event(EngineEventKind::kAttemptStarted, m);
-    started.at = r.started;
-    Report(std::move(started));
+    if (r.attempted) {
+      EngineEvent started = Event(EngineEventKind::kAttemptStarted, m);
+      started.at = r.started;
+      Report(std::move(started));
+    }
   }
   if (r.outcome == AttemptOutcome::kExpired) {
     // Expired between the loop's check and the worker's: skipped as above.

@@ -116,6 +116,26 @@ TEST(UserDomainTest, MemoryRunWithCppHandlersPassesTheCheckers) {
   EXPECT_EQ(dlq, 2u);
 }
 
+// A key the user's domain file gives wrongly is named at its line in that
+// file, not in the scenario's (the merged copy has no source regions).
+TEST(UserDomainTest, ABadKeyOfTheUserFileIsNamedAtItsLineThere) {
+  TempDir dir;
+  dir.Write("user/domain.toml",
+            "[handlers.Billing]\n"
+            "stream = \"orders\"\n"
+            "[handlers.Billing.subscription_config]\n"
+            "max_retriez = 2\n");
+  HandlerCatalog catalog = OrdersCatalog();
+  UserDomain user = LoadUserDomain((dir.path() / "user").string(), catalog);
+  Scenario s = LoadScenario(kFixture + "/scenarios/declined.toml", &user);
+  RunOptions o;
+  o.handlers = &catalog;
+  config::ConfigurationError e = config::testing::CaptureError([&] { RunScenario(s, o); });
+  EXPECT_EQ(e.file, user.file);
+  EXPECT_EQ(e.line, 4u);
+  EXPECT_EQ(e.key_path, "handlers.Billing.subscription_config.max_retriez");
+}
+
 TEST(UserDomainTest, OutcomeExpectationPerHandlerAndTypeCanFail) {
   HandlerCatalog catalog = OrdersCatalog();
   UserDomain user = LoadUserDomain(kFixture, catalog);

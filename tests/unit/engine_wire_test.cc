@@ -3,6 +3,7 @@
 // event-store subscriptions filter origin_stream on Protean's field
 // (event_store_subscription.py:407-433) and record undecodable rows.
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,8 +23,9 @@ class EngineWireTest : public ::testing::Test {
  protected:
   Engine& Start(const std::string& stream, SubscriptionConfig c) {
     handler_ = std::make_unique<HandlerRegistration>(
-        MakeHandler("H", stream, [this](const Message& m, HandlerContext&) {
+        MakeHandler("H", stream, [this](const Message& m, HandlerContext& ctx) {
           seen_.push_back(m);
+          if (auto it = cost_of_.find(m.id); it != cost_of_.end()) ctx.cost = it->second;
           return Status::Ok();
         }));
     Engine& e = w_.AddEngine("a");
@@ -36,10 +38,12 @@ class EngineWireTest : public ::testing::Test {
     ASSERT_TRUE(fields.ok()) << fields.status().ToString();
     ASSERT_TRUE(w_.broker.Publish("orders", *fields).ok());
   }
-  void WriteRow(const std::string& stream, const std::string& metadata,
-                const std::string& data = "{}") {
+  // Returns the row's id (the one engine events name).
+  std::string WriteRow(const std::string& stream, const std::string& metadata,
+                       const std::string& data = "{}") {
     NewEventMessage m{w_.ids.Uuid(), stream, "Happened", data, metadata};
-    ASSERT_TRUE(w_.store.Write(m, std::nullopt).ok());
+    EXPECT_TRUE(w_.store.Write(m, std::nullopt).ok());
+    return m.id;
   }
   static SubscriptionConfig Projection() {
     SubscriptionConfig c;
@@ -52,6 +56,7 @@ class EngineWireTest : public ::testing::Test {
   SimWorld w_;
   std::unique_ptr<HandlerRegistration> handler_;
   std::vector<Message> seen_;
+  std::map<std::string, Duration> cost_of_;  // a handler's declared duration, by message id
 };
 
 TEST_F(EngineWireTest, HandlersSeeTheEnvelopesMetadata) {
@@ -145,6 +150,33 @@ TEST_F(EngineWireTest, EventStoreRowsAreDecodedExpiredOnesSkippedUndecodableOnes
   EXPECT_NE(dropped[1].detail.find("undecodable: checksum mismatch"), std::string::npos)
       << dropped[1].detail;
   EXPECT_EQ(w_.recorder.Count(EngineEventKind::kRetryScheduled), 0u);
+}
+
+// A message handed to the worker behind a slow one, whose deadline passes
+// while it waits: skipped there, delivered and dropped but never an attempt
+// (no attempt_started: the handler was not called), as on streams.
+TEST_F(EngineWireTest, AnEventThatExpiresBehindASlowOneIsDroppedNotAttempted) {
+  const std::string deadline = internal::FormatIsoTime(w_.clock.Now() + Seconds(1));
+  const std::string row1 = WriteRow("account-1", R"({"headers": {"id": "h-1"}})");
+  const std::string row2 =
+      WriteRow("account-1", R"({"headers": {"id": "h-2", "deadline": ")" + deadline + R"("}})");
+  const std::string row3 = WriteRow("account-1", R"({"headers": {"id": "h-3"}})");
+  cost_of_["h-1"] = Seconds(2);  // h-2 expires while h-1 runs
+  Start("account", Projection());
+  w_.loop.RunFor(Seconds(5));
+  ASSERT_EQ(seen_.size(), 2u);
+  EXPECT_EQ(seen_[0].id, "h-1");
+  EXPECT_EQ(seen_[1].id, "h-3");
+  const auto dropped = w_.recorder.Of(EngineEventKind::kDropped);
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0].message_id, row2);
+  EXPECT_EQ(dropped[0].detail, "expired: deadline passed");
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kDelivered), 3u);
+  const auto started = w_.recorder.Of(EngineEventKind::kAttemptStarted);
+  ASSERT_EQ(started.size(), 2u);
+  EXPECT_EQ(started[0].message_id, row1);
+  EXPECT_EQ(started[1].message_id, row3);
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAttemptFinished), 2u);
 }
 
 }  // namespace
