@@ -138,7 +138,10 @@ def scenario_kills(args, log):
                        max(30, args.timeout // 4), log)
             if c != 0:
                 killed.append(sid + ("" if c == 1 else " (crash)" if c != 124 else " (hang)"))
-        return sorted(killed), "crash" if code != 124 else "hang"
+        # Each scenario is tagged with how it ended; the note only tells of a
+        # whole-run crash or hang that no single scenario reproduced.
+        whole = "crash" if code != 124 else "hang"
+        return sorted(killed), "" if killed else f"the whole run: {whole}, no single scenario"
 
 
 def unit_kills(args, log):
