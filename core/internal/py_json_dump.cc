@@ -60,6 +60,11 @@ void Dump(const Value& v, std::string* out) {
   }
 }
 
+// Printable ASCII other than the quote and the backslash: written as is.
+constexpr bool NeedsNoEscape(unsigned char c) {
+  return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+}
+
 void AppendHex4(std::string* out, uint32_t unit) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->append("\\u");
@@ -78,6 +83,11 @@ void AppendString(std::string* out, std::string_view wtf8) {
   out->push_back('"');
   size_t pos = 0;
   while (pos < wtf8.size()) {
+    // A run that needs no escape is appended whole: most of an envelope.
+    const size_t run = pos;
+    while (pos < wtf8.size() && NeedsNoEscape(static_cast<unsigned char>(wtf8[pos]))) ++pos;
+    if (pos > run) out->append(wtf8.substr(run, pos - run));
+    if (pos >= wtf8.size()) break;
     const unsigned char c = static_cast<unsigned char>(wtf8[pos]);
     if (c < 0x80) {
       ++pos;
