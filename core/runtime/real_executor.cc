@@ -64,16 +64,43 @@ void RealExecutor::Offload(Work work, Task done) {
   work_cv_.NotifyOne();
 }
 
+// The completions of one sequence on their way to the loop. The worker
+// posts a task to run them only when there was none waiting: while the loop
+// has not come to it, later completions join it, in order, instead of waking
+// the loop once each.
+struct RealExecutor::Completions {
+  Mutex mu;
+  std::vector<Task> waiting PROTEAN_GUARDED_BY(mu);
+
+  // Returns true when `done` is the first waiting (a task must be posted).
+  bool Add(Task done) {
+    MutexLock lock(&mu);
+    waiting.push_back(std::move(done));
+    return waiting.size() == 1;
+  }
+  void RunWaiting() {
+    std::vector<Task> batch;
+    {
+      MutexLock lock(&mu);
+      batch.swap(waiting);
+    }
+    for (Task& done : batch) done();
+  }
+};
+
 void RealExecutor::OffloadSequence(Sequence items) {
   auto shared = std::make_shared<Sequence>(std::move(items));
+  auto completions = std::make_shared<Completions>();
   Offload(
-      [this, shared]() -> Duration {
+      [this, shared, completions]() -> Duration {
         for (auto& [work, done] : *shared) {
           if (drop_work_) break;  // StopWorkers: start no further item
           TakeChargedWorkCost();
           const Duration cost = work() + TakeChargedWorkCost();
           if (cost > Duration::zero()) std::this_thread::sleep_for(cost);
-          Post(std::move(done));
+          if (completions->Add(std::move(done))) {
+            Post([completions] { completions->RunWaiting(); });
+          }
         }
         return Duration{0};
       },
@@ -122,6 +149,7 @@ void RealExecutor::Stop() {
   {
     MutexLock lock(&mu_);
     stop_ = true;
+    stop_seen_.store(true, std::memory_order_release);
   }
   loop_cv_.NotifyAll();
 }
@@ -129,13 +157,26 @@ void RealExecutor::Stop() {
 void RealExecutor::Run() {
   MutexLock lock(&mu_);
   stop_ = false;
+  stop_seen_.store(false, std::memory_order_release);
+  std::deque<Task> batch;
   while (!stop_) {
     if (!ready_.empty()) {
-      Task task = std::move(ready_.front());
-      ready_.pop_front();
+      // Every task posted so far, taken at once: one lock for the batch,
+      // not one per task. Tasks they post run in the next batch.
+      batch.swap(ready_);
       lock.Unlock();
-      task();
+      while (!batch.empty()) {
+        Task task = std::move(batch.front());
+        batch.pop_front();
+        task();
+        if (stop_seen_.load(std::memory_order_acquire)) break;
+      }
       lock.Lock();
+      // Stopped inside the batch: what it did not run stays queued, first.
+      while (!batch.empty()) {
+        ready_.push_front(std::move(batch.back()));
+        batch.pop_back();
+      }
       continue;
     }
     if (!timers_.empty()) {

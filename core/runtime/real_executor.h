@@ -48,7 +48,8 @@ class RealExecutor final : public Executor {
   bool Cancel(TimerId id) override;
   void Offload(Work work, Task done) override;
   // The whole sequence on one worker: one hand-off; each done posted as its
-  // work finishes (a work's declared cost passes on the worker first).
+  // work finishes (a work's declared cost passes on the worker first), the
+  // ones the loop has not come to yet run together, in order.
   void OffloadSequence(Sequence items) override;
   bool simulated() const override { return false; }
 
@@ -70,6 +71,7 @@ class RealExecutor final : public Executor {
     uint64_t seq;
     bool operator<(const Key& o) const { return when != o.when ? when < o.when : seq < o.seq; }
   };
+  struct Completions;
   void WorkerMain();
 
   const Clock& clock_;
@@ -80,6 +82,8 @@ class RealExecutor final : public Executor {
   std::unordered_map<TimerId, Key> timer_keys_ PROTEAN_GUARDED_BY(mu_);
   uint64_t next_seq_ PROTEAN_GUARDED_BY(mu_) = 1;
   bool stop_ PROTEAN_GUARDED_BY(mu_) = false;
+  // stop_, readable without mu_ between the tasks of a batch.
+  std::atomic<bool> stop_seen_{false};
 
   Mutex work_mu_;
   CondVar work_cv_;
