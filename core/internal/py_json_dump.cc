@@ -113,12 +113,8 @@ void AppendString(std::string* out, std::string_view wtf8) {
         case '\f':
           out->append("\\f");
           break;
-        default:
-          if (c < 0x20 || c == 0x7F) {
-            AppendHex4(out, c);
-          } else {
-            out->push_back(static_cast<char>(c));
-          }
+        default:  // another control character or DEL: the run above took the rest
+          AppendHex4(out, c);
       }
       continue;
     }

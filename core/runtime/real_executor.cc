@@ -1,6 +1,7 @@
 #include "core/runtime/real_executor.h"
 
 #include <chrono>
+#include <iterator>
 
 namespace protean {
 
@@ -173,10 +174,9 @@ void RealExecutor::Run() {
       }
       lock.Lock();
       // Stopped inside the batch: what it did not run stays queued, first.
-      while (!batch.empty()) {
-        ready_.push_front(std::move(batch.back()));
-        batch.pop_back();
-      }
+      ready_.insert(ready_.begin(), std::make_move_iterator(batch.begin()),
+                    std::make_move_iterator(batch.end()));
+      batch.clear();
       continue;
     }
     if (!timers_.empty()) {
