@@ -14,7 +14,8 @@
 #
 # Figures (see docs/performance.md for what each measures and the goals):
 #   tests/bench/engine_benchmark (memory mode)
-#     memory_throughput_msgs_per_s, raw_queue_msgs_per_s, sim_time_acceleration
+#     memory_throughput_msgs_per_s, raw_queue_msgs_per_s, decode_envelope_msgs_per_s,
+#     sim_time_acceleration
 #     scaling sim_run_s, sim_run_us_per_msg (10k, 100k, 1M messages)
 #   protean-harness (memory mode)
 #     suite_wall_s            the whole scenario suite, one seed each, --jobs 2
@@ -99,7 +100,7 @@ step() {
 
 # ------------------------------------------------------------ memory mode
 BENCH_BUDGET_S=240 step engine_benchmark 300 "${BENCH_BUILD_DIR}/tests/bench/engine_benchmark" \
-  --benchmark_filter='BM_MemoryThroughput|BM_RawQueue|BM_SimAcceleration' \
+  --benchmark_filter='BM_MemoryThroughput|BM_RawQueue|BM_DecodeEnvelope|BM_SimAcceleration' \
   --benchmark_min_time="${BENCH_MIN_TIME}" --benchmark_repetitions="${BENCH_REPETITIONS}"
 BENCH_BUDGET_S=240 step engine_benchmark_sim_run 300 \
   "${BENCH_BUILD_DIR}/tests/bench/engine_benchmark" --benchmark_filter='BM_SimRun'
@@ -182,7 +183,8 @@ step ops_benchmark 130 bash ci/bench_ops.sh "${BENCH_BUILD_DIR}/app/protean"
 
 # ------------------------------------------------------------ checks
 expected_metrics=(
-  memory_throughput_msgs_per_s raw_queue_msgs_per_s sim_time_acceleration
+  memory_throughput_msgs_per_s raw_queue_msgs_per_s decode_envelope_msgs_per_s
+  sim_time_acceleration
   suite_wall_s swarm_runs_per_min swarm_runs_per_cpu_min
   redis_consume_ack_msgs_per_s redis_consume_ack_inline_msgs_per_s redis_raw_pipeline_msgs_per_s
   peer_python_consume_ack_msgs_per_s redis_consume_ack_over_raw redis_engine_over_peer_python

@@ -173,18 +173,19 @@ void BuildEventStore(Value* md, const Value& message) {
   md->Set("event_store", std::move(es));
 }
 
-// Typed reads of one model's fields; `path` names the model in errors.
+// Typed reads of one model's fields; `path` names the model in errors. A
+// string is moved out of the model: each field is read once.
 class ModelReader {
  public:
-  ModelReader(const Value* obj, std::string path) : obj_(obj), path_(std::move(path)) {}
+  ModelReader(Value* obj, std::string path) : obj_(obj), path_(std::move(path)) {}
 
   const Status& status() const { return status_; }
 
   // str | None
   std::string Str(std::string_view key) {
-    const Value* v = obj_->Find(key);
+    Value* v = obj_->Find(key);
     if (v == nullptr || v->is_null()) return "";
-    if (v->is_string()) return v->text;
+    if (v->is_string()) return std::move(v->text);
     Bad(key, "expected a string or null");
     return "";
   }
@@ -211,14 +212,17 @@ class ModelReader {
   // datetime | None: ISO-8601 text, or seconds since the epoch (pydantic
   // reads numbers above 2e10 as milliseconds). `text` gets the value as written.
   std::optional<TimePoint> Time(std::string_view key, std::string* text) {
-    const Value* v = obj_->Find(key);
+    Value* v = obj_->Find(key);
     if (v == nullptr || v->is_null()) return std::nullopt;
     if (v->is_string()) {
-      if (text != nullptr) *text = v->text;
-      if (auto t = internal::ParseIsoTime(v->text)) return t;
-      double secs = 0;
-      auto [ptr, ec] = std::from_chars(v->text.data(), v->text.data() + v->text.size(), secs);
-      if (ec == std::errc() && ptr == v->text.data() + v->text.size()) return FromEpoch(secs);
+      std::optional<TimePoint> t = internal::ParseIsoTime(v->text);
+      if (!t) {
+        double secs = 0;
+        auto [ptr, ec] = std::from_chars(v->text.data(), v->text.data() + v->text.size(), secs);
+        if (ec == std::errc() && ptr == v->text.data() + v->text.size()) t = FromEpoch(secs);
+      }
+      if (text != nullptr) *text = std::move(v->text);
+      if (t) return t;
     } else if (v->kind == Kind::kInt || v->kind == Kind::kFloat) {
       const double secs = v->kind == Kind::kInt ? std::stod(v->text) : v->number;
       if (text != nullptr) *text = v->kind == Kind::kInt ? v->text : py_json::FloatRepr(secs);
@@ -227,8 +231,8 @@ class ModelReader {
     Bad(key, "expected an ISO-8601 time or null");
     return std::nullopt;
   }
-  const Value* Object(std::string_view key, bool nullable) {
-    const Value* v = obj_->Find(key);
+  Value* Object(std::string_view key, bool nullable) {
+    Value* v = obj_->Find(key);
     if (v == nullptr || (v->is_null() && nullable)) return nullptr;
     if (v->is_object()) return v;
     Bad(key, nullable ? "expected an object or null" : "expected an object");
@@ -244,13 +248,13 @@ class ModelReader {
     return FromMicros(static_cast<int64_t>(std::llround(secs * 1e6)));
   }
 
-  const Value* obj_;
+  Value* obj_;
   std::string path_;
   Status status_;
 };
 
-std::optional<TraceParent> ReadTraceParent(ModelReader& headers, const Value& h) {
-  const Value* v = h.Find("traceparent");
+std::optional<TraceParent> ReadTraceParent(ModelReader& headers, Value& h) {
+  Value* v = h.Find("traceparent");
   if (v == nullptr || v->is_null()) return std::nullopt;
   TraceParent tp;
   if (v->is_string()) {
@@ -291,8 +295,8 @@ std::optional<TraceParent> ReadTraceParent(ModelReader& headers, const Value& h)
 
 // The typed models (MessageHeaders, DomainMeta, MessageEnvelope,
 // EventStoreMeta, extensions) from the migrated metadata.
-Status ReadModels(const Value& md, MessageMetadata* out) {
-  const Value* h = md.Find("headers");
+Status ReadModels(Value& md, MessageMetadata* out) {
+  Value* h = md.Find("headers");
   if (h == nullptr || !h->is_object()) return Invalid("metadata.headers: expected an object");
   ModelReader headers(h, "metadata.headers");
   out->id = headers.Str("id");
@@ -305,9 +309,9 @@ Status ReadModels(const Value& md, MessageMetadata* out) {
   PROTEAN_RETURN_IF_ERROR(headers.status());
 
   ModelReader top(&md, "metadata");
-  const Value* d = top.Object("domain", true);
-  const Value* e = top.Object("envelope", true);
-  const Value* es = top.Object("event_store", true);
+  Value* d = top.Object("domain", true);
+  Value* e = top.Object("envelope", true);
+  Value* es = top.Object("event_store", true);
   const Value* ext = top.Object("extensions", false);
   PROTEAN_RETURN_IF_ERROR(top.status());
   out->has_domain = d != nullptr;

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <system_error>
 
 #include "core/internal/utf8.h"
@@ -19,6 +20,26 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsPlainAscii(char c) {
   const auto b = static_cast<unsigned char>(c);
   return b >= 0x20 && b < 0x80 && c != '"' && c != '\\';
+}
+
+// Where the run of plain ASCII that starts at `pos` ends: eight bytes at a
+// time while none of them is a quote, a backslash, a control character or
+// above 0x7F (each test is exact for "any byte of the word"), then byte by byte.
+size_t PlainRunEnd(std::string_view s, size_t pos) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  while (pos + 8 <= s.size()) {
+    uint64_t w = 0;
+    std::memcpy(&w, s.data() + pos, 8);
+    const uint64_t quote = w ^ (kOnes * '"');
+    const uint64_t backslash = w ^ (kOnes * '\\');
+    const uint64_t special = ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) |
+                             ((w - kOnes * 0x20) & ~w) | w;
+    if ((special & kHigh) != 0) break;
+    pos += 8;
+  }
+  while (pos < s.size() && IsPlainAscii(s[pos])) ++pos;
+  return pos;
 }
 
 bool IsWs(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -77,27 +98,42 @@ class Parser {
     } else if (c == '"') {
       v->kind = Value::Kind::kString;
       ok = ParseString(&v->text);
-    } else if (Literal("null")) {
-      v->kind = Value::Kind::kNull;
-    } else if (Literal("true") || Literal("false")) {
-      v->kind = Value::Kind::kBool;
-      v->boolean = c == 't';
-    } else if (Literal("NaN")) {
-      v->kind = Value::Kind::kFloat;
-      v->number = std::nan("");
-    } else if (Literal("Infinity")) {
-      v->kind = Value::Kind::kFloat;
-      v->number = HUGE_VAL;
-    } else if (Literal("-Infinity")) {
-      v->kind = Value::Kind::kFloat;
-      v->number = -HUGE_VAL;
     } else if (c == '-' || IsDigit(c)) {
-      ok = ParseNumber(v);
-    } else {
+      if (Literal("-Infinity")) {
+        v->kind = Value::Kind::kFloat;
+        v->number = -HUGE_VAL;
+      } else {
+        ok = ParseNumber(v);
+      }
+    } else if (!ParseWord(c, v)) {
       return Fail("expecting value");
     }
     v->end = pos_;
     return ok;
+  }
+
+  // null, true, false, NaN or Infinity, chosen by the first character.
+  bool ParseWord(char c, Value* v) {
+    switch (c) {
+      case 'n':
+        v->kind = Value::Kind::kNull;
+        return Literal("null");
+      case 't':
+      case 'f':
+        v->kind = Value::Kind::kBool;
+        v->boolean = c == 't';
+        return Literal(c == 't' ? "true" : "false");
+      case 'N':
+        v->kind = Value::Kind::kFloat;
+        v->number = std::nan("");
+        return Literal("NaN");
+      case 'I':
+        v->kind = Value::Kind::kFloat;
+        v->number = HUGE_VAL;
+        return Literal("Infinity");
+      default:
+        return false;
+    }
   }
 
   bool ParseObject(Value* v, int depth) {
@@ -108,12 +144,13 @@ class Parser {
       ++pos_;
       return true;
     }
-    v->members.reserve(8);  // an envelope's objects: one allocation
+    v->members.reserve(12);  // each of an envelope's objects (domain has 11): one allocation
     while (true) {
       if (pos_ >= s_.size() || s_[pos_] != '"') {
         return Fail("expecting property name enclosed in double quotes");
       }
-      Member m;
+      // Parsed in place: the nested values below never touch v->members.
+      Member& m = v->members.emplace_back();
       m.begin = pos_;
       if (!ParseString(&m.key)) return false;
       SkipWs();
@@ -121,7 +158,6 @@ class Parser {
       ++pos_;
       SkipWs();
       if (!ParseValue(&m.value, depth)) return false;
-      v->members.push_back(std::move(m));
       SkipWs();
       if (pos_ < s_.size() && s_[pos_] == ',') {
         ++pos_;
@@ -145,9 +181,7 @@ class Parser {
       return true;
     }
     while (true) {
-      Value item;
-      if (!ParseValue(&item, depth)) return false;
-      v->items.push_back(std::move(item));
+      if (!ParseValue(&v->items.emplace_back(), depth)) return false;
       SkipWs();
       if (pos_ < s_.size() && s_[pos_] == ',') {
         ++pos_;
@@ -245,7 +279,7 @@ class Parser {
       if (static_cast<unsigned char>(c) < 0x80) {
         // A run of plain ASCII (no quote, backslash or control character)
         // is appended whole: most of an envelope's text.
-        while (pos_ < s_.size() && IsPlainAscii(s_[pos_])) ++pos_;
+        pos_ = PlainRunEnd(s_, pos_);
       } else if (!DecodeUtf8(s_, &pos_, /*allow_surrogates=*/false)) {
         return Fail("invalid UTF-8");
       }

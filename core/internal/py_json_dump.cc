@@ -1,10 +1,11 @@
 // The writer half of core/internal/py_json.h: json.dumps(sort_keys=True,
 // separators=(",", ":")) with ensure_ascii and Python's float repr.
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <map>
 #include <system_error>
+#include <vector>
 
 #include "core/internal/py_json.h"
 #include "core/internal/utf8.h"
@@ -13,6 +14,8 @@ namespace protean::py_json {
 namespace {
 
 using internal::DecodeUtf8;
+
+void DumpObject(const std::vector<Member>& members, std::string* out);
 
 void Dump(const Value& v, std::string* out) {
   switch (v.kind) {
@@ -40,24 +43,33 @@ void Dump(const Value& v, std::string* out) {
       out->push_back(']');
       return;
     }
-    case Value::Kind::kObject: {
-      // A Python dict: the last duplicate wins; sorted by code point (byte
-      // order of WTF-8; char_traits<char> compares as unsigned char).
-      std::map<std::string_view, const Value*> sorted;
-      for (const Member& m : v.members) sorted[m.key] = &m.value;
-      out->push_back('{');
-      bool first = true;
-      for (const auto& [key, value] : sorted) {
-        if (!first) out->push_back(',');
-        first = false;
-        AppendString(out, key);
-        out->push_back(':');
-        Dump(*value, out);
-      }
-      out->push_back('}');
+    case Value::Kind::kObject:
+      DumpObject(v.members, out);
       return;
-    }
   }
+}
+
+// A Python dict: the last duplicate wins; sorted by code point (byte order
+// of WTF-8; char_traits<char> compares as unsigned char).
+void DumpObject(const std::vector<Member>& members, std::string* out) {
+  const auto by_key = [](const Member* a, const Member* b) { return a->key < b->key; };
+  std::vector<const Member*> sorted;
+  sorted.reserve(members.size());
+  for (const Member& m : members) sorted.push_back(&m);
+  if (!std::is_sorted(sorted.begin(), sorted.end(), by_key)) {
+    std::stable_sort(sorted.begin(), sorted.end(), by_key);
+  }
+  out->push_back('{');
+  bool first = true;
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    if (i + 1 < sorted.size() && sorted[i]->key == sorted[i + 1]->key) continue;  // not the last
+    if (!first) out->push_back(',');
+    first = false;
+    AppendString(out, sorted[i]->key);
+    out->push_back(':');
+    Dump(sorted[i]->value, out);
+  }
+  out->push_back('}');
 }
 
 // Printable ASCII other than the quote and the backslash: written as is.

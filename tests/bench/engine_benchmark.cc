@@ -5,6 +5,9 @@
 //                                 containers: the ceiling the first is compared with
 //   sim_time_acceleration         simulated seconds per wall second for a workload
 //                                 dominated by 1 s retry delays and a 10 s drain
+//   decode_envelope_msgs_per_s    broker entries decoded per second (Protean's envelope, this
+//                                 engine's encoder, the checksum verified), one
+//                                 thread: the decoding every path above pays
 // Scaling section ({"scaling": ...} lines):
 //   sim_run_s, sim_run_us_per_msg  wall time of a simulated run of 10k, 100k and
 //                                 1M messages (all published at the start, no-op
@@ -168,6 +171,21 @@ void BM_SimAcceleration(benchmark::State& state) {
 }
 BENCHMARK(BM_SimAcceleration)->Unit(benchmark::kMillisecond);
 
+// DecodeMessage of the entry ci/bench.sh's Redis benchmarks publish.
+void BM_DecodeEnvelope(benchmark::State& state) {
+  StreamEntry entry;
+  entry.id = "1767225600000-0";
+  entry.fields = EncodeMessageFields("bench-orders-12345", "Bench.OrderPlaced.v1",
+                                     R"({"order_id":12345,"amount":"19.99"})");
+  for (auto _ : state) {
+    Result<Message> m = DecodeMessage("orders", entry);
+    if (!m.ok()) return state.SkipWithError(m.status().ToString().c_str());
+    benchmark::DoNotOptimize(m->data.size());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DecodeEnvelope);
+
 // N messages published at once, then the loop run until all are handled and
 // acked; wall time of the whole run (publishing included).
 void BM_SimRun(benchmark::State& state) {
@@ -219,6 +237,7 @@ BENCHMARK(BM_SimRun)
 const bool kEngineExported = [] {
   bench::ExportMetric("BM_MemoryThroughput", "memory_throughput_msgs_per_s", "msgs/s");
   bench::ExportMetric("BM_RawQueue", "raw_queue_msgs_per_s", "msgs/s");
+  bench::ExportMetric("BM_DecodeEnvelope", "decode_envelope_msgs_per_s", "msgs/s");
   bench::ExportMetric("BM_SimAcceleration", "sim_time_acceleration", "x", "sim_acceleration");
   for (int n : {10000, 100000, 1000000}) {
     const std::string name = "BM_SimRun/" + std::to_string(n);

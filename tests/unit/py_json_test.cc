@@ -59,6 +59,8 @@ TEST(PyJsonTest, CanonicalDumpsAndChecksumsMatchPython) {
       {"{\"dup\":1,\"dup\":2,\"\xc3\xa9\":1,\"e\":2,\"\\ud800\":\"lone\"}",
        R"({"dup":2,"e":2,"\u00e9":1,"\ud800":"lone"})",
        "edecb6151301aec1df30e33aa54dd146ba285b4b1753084bb0230bfe9f57fefe"},
+      {R"({"b":1,"a":{"y":1,"x":2},"b":[3],"c":0})", R"({"a":{"x":2,"y":1},"b":[3],"c":0})",
+       "3709890c66b0797b730b9afe9981ea18a1dbc92cedce60b00c780a355836a0f4"},
       {R"({"ctrl":"a\tb\n\u0001\u007f\"\\/"})", R"({"ctrl":"a\tb\n\u0001\u007f\"\\/"})",
        "c70bebaaa1d979c2797701592d9e10dc8ee0c3365bb36c1cc736cd07ebce4456"},
   };
@@ -165,6 +167,31 @@ TEST(PyJsonTest, StringRunsStopAtEscapesAndMultiByteText) {
   EXPECT_FALSE(py_json::Parse("\"abcdef").ok());
 }
 
+// The runs are found eight bytes at a time: a byte that ends a run must be
+// seen at every place in a word and after every length of run.
+TEST(PyJsonTest, StringRunsStopAtEveryOffsetOfAWord) {
+  struct Stop {
+    std::string text;   // as written in the JSON string
+    std::string value;  // as decoded; empty: the string is refused
+  };
+  const Stop stops[] = {{"\\\"", "\""},   {"\\\\", "\\"}, {"\xc3\xa9", "\xc3\xa9"},
+                        {"\x7f", "\x7f"}, {"\x01", ""},   {"\x1f", ""},
+                        {"\xff", ""},     {" ", " "}};
+  for (const Stop& stop : stops) {
+    for (size_t before = 0; before <= 17; ++before) {
+      const std::string head(before, 'a');
+      const std::string tail(9, 'z');
+      Result<Value> v = py_json::Parse("\"" + head + stop.text + tail + "\"");
+      if (stop.value.empty()) {
+        EXPECT_FALSE(v.ok()) << before << " " << stop.text;
+        continue;
+      }
+      ASSERT_TRUE(v.ok()) << before << " " << stop.text << ": " << v.status().ToString();
+      EXPECT_EQ(v->text, head + stop.value + tail) << before;
+    }
+  }
+}
+
 TEST(PyJsonTest, SpansLocateEveryValueInTheText) {
   const std::string text = R"( {"a" : [1, {"b":"x"}] , "c":null} )";
   Result<Value> v = py_json::Parse(text);
@@ -187,6 +214,24 @@ TEST(Sha256Test, FipsVectors) {
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
   EXPECT_EQ(internal::Sha256Hex(std::string(1000, 'a')),
             "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
+}
+
+// Sha256 runs on the CPU's SHA extensions where it has them: every length
+// around the block and padding boundaries, and the FIPS vectors, digest the
+// same as the portable compression.
+TEST(Sha256Test, TheAcceleratedAndPortableCompressionsAgree) {
+  EXPECT_EQ(internal::Sha256Portable("abc"), internal::Sha256("abc"));
+  uint32_t x = 2463534242u;  // xorshift32: fixed bytes, no library state
+  std::string data;
+  for (size_t n = 0; n <= 300; ++n) {
+    EXPECT_EQ(internal::Sha256Portable(data), internal::Sha256(data)) << "length " << n;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    data.push_back(static_cast<char>(x & 0xFF));
+  }
+  std::printf("sha256 on the CPU's SHA extensions: %s\n",
+              internal::Sha256IsAccelerated() ? "yes" : "no");
 }
 
 TEST(IsoTimeTest, FormatsAsPythonIsoformatAndParsesWhatPydanticReads) {
