@@ -33,6 +33,8 @@ packages=(
   # libraries (see CMakeLists.txt)
   libgtest-dev libgmock-dev libbenchmark-dev libtomlplusplus-dev libcli11-dev
   nlohmann-json3-dev libhiredis-dev libpqxx-dev libsqlite3-dev
+  # the allocator of the protean binary, the harness and the benchmarks (PROTEAN_JEMALLOC)
+  libjemalloc-dev
   # cpp-httplib's pkg-config file has Requires.private: openssl, zlib, brotli
   libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
   # services for the `real` tests (ci/services.sh)
