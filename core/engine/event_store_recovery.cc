@@ -304,14 +304,17 @@ void EventStoreSubscription::RecordThenAdvance(const EventMessage& m, const Atte
   });
 }
 
-bool EventStoreSubscription::MaybeStartRecoveryPass() {
-  // maybe_run_recovery (py:1131-1145): the first poll runs a pass at once.
+// maybe_run_recovery (py:1131-1145): the first poll runs a pass at once,
+// later ones once recovery_interval_seconds have passed since the last.
+bool EventStoreSubscription::RecoveryPassDue() const {
   if (!config_.enable_recovery || !recovery_loaded_) return false;
-  const TimePoint now = deps_.loop->Now();
-  if (last_recovery_ && now - *last_recovery_ < SecondsF(config_.recovery_interval_seconds)) {
-    return false;
-  }
-  last_recovery_ = now;
+  return !last_recovery_ ||
+         deps_.loop->Now() - *last_recovery_ >= SecondsF(config_.recovery_interval_seconds);
+}
+
+bool EventStoreSubscription::MaybeStartRecoveryPass() {
+  if (!RecoveryPassDue()) return false;
+  last_recovery_ = deps_.loop->Now();
   if (failed_positions_.empty()) return false;  // run_recovery_pass returns 0 (py:993-995)
   recovering_ = true;
   pass_.clear();

@@ -175,8 +175,13 @@ void EventStoreSubscription::Tick() {
   }
   // Protean's poll loop: tick, then maybe_run_recovery (py:1156-1163).
   if (MaybeStartRecoveryPass()) return;
+  Read(position_);
+}
+
+// Reads one batch of the category after global position `after`.
+void EventStoreSubscription::Read(int64_t after) {
   CategoryRead read;
-  read.position = position_ + 1;
+  read.position = after + 1;
   read.batch_size = config_.messages_per_tick;
   // origin_stream is filtered after the read, on Protean's field (below), not
   // on Message DB's correlationStreamName, which Protean never writes.
@@ -187,17 +192,41 @@ void EventStoreSubscription::Tick() {
   Offload<std::vector<EventMessage>>(
       InFlight::kFetch,
       [store = store_, cat = handler_.stream, read] { return store->ReadCategory(cat, read); },
-      [this](Result<std::vector<EventMessage>> r) { OnRead(std::move(r)); });
+      [this, after](Result<std::vector<EventMessage>> r) { OnRead(after, std::move(r)); });
 }
 
-void EventStoreSubscription::OnRead(Result<std::vector<EventMessage>> r) {
+// Read-ahead: while the messages read are handled, the next batch is read,
+// so the store's round trip overlaps the handling instead of following it.
+// At most one read is out, and at most one batch waits beyond the messages
+// being handled. None while a retry waits, a record is written, a pass runs
+// or a recovery pass is due (the batch must run out for Tick to start it).
+void EventStoreSubscription::MaybeReadAhead() {
+  if (!running() || work_.of(InFlight::kFetch) > 0 || retry_timer_ != 0 || recording_ ||
+      recovering_ || RecoveryPassDue()) {
+    return;
+  }
+  if (batch_.empty() || static_cast<int64_t>(batch_.size()) > config_.messages_per_tick) return;
+  Read(batch_.back().global_position);
+}
+
+void EventStoreSubscription::OnRead(int64_t after, Result<std::vector<EventMessage>> r) {
+  const bool ahead = !batch_.empty();  // read while messages before it are handled
   if (!r.ok()) {
     Error("read", r.status(), "read category");
-    ScheduleTick(deps_.FailureBackoff());
+    if (!ahead) ScheduleTick(deps_.FailureBackoff());  // else read again once they ran out
     MaybeIdle();
     return;
   }
   Recovered("read");
+  // The messages join only where the read began: at the last message read,
+  // or the position when none waits. Anything else means the batch was
+  // dropped meanwhile (a failed record write: read again from the position),
+  // and this read with it.
+  if ((ahead ? batch_.back().global_position : position_) != after) {
+    if (running() && batch_.empty()) ScheduleTick(Duration{0});
+    MaybeIdle();
+    return;
+  }
   for (auto& m : *r) batch_.push_back(std::move(m));
   if (!running()) {
     MaybeIdle();
@@ -208,6 +237,7 @@ void EventStoreSubscription::OnRead(Result<std::vector<EventMessage>> r) {
         std::max(IdlePollDelay(deps_, ++empty_reads_), SecondsF(config_.tick_interval_seconds)));
     return;
   }
+  if (r->empty()) return;  // read ahead, caught up: ProcessNext polls once the batch runs out
   empty_reads_ = 0;
   ProcessNext();
 }
@@ -268,6 +298,7 @@ void EventStoreSubscription::Attempt() {
     items.push_back(RunItem(batch_[i], std::move(plain), /*head=*/false));
   }
   runner_.RunSequence(std::move(items), nullptr, AttemptRunner::Order::kHaltOnFailure);
+  MaybeReadAhead();
 }
 
 // Protean's filter_on_origin: true without origin_stream, else when the

@@ -1,6 +1,9 @@
 #pragma once
 // An EventStoreSubscription reads one event-store category in global order
-// and runs its handler on each message, keeping its position in the store
+// and runs its handler on each message (reading the next batch while the
+// last is handled, where Protean reads once a batch is done: one read out
+// and one batch waiting at most; a read whose batch was dropped meanwhile is
+// dropped with it), keeping its position in the store
 // itself as Protean does (server/subscription/event_store_subscription.py:
 // 171-172, 368-405): a `Read` message {"position": N} (N: the last handled
 // global position) in the stream `position-<subscriber>-<category>`, where
@@ -115,7 +118,9 @@ class EventStoreSubscription final : public SubscriptionBase {
 
  private:
   void Tick() override;
-  void OnRead(Result<std::vector<EventMessage>> result);
+  void Read(int64_t after);
+  void MaybeReadAhead();
+  void OnRead(int64_t after, Result<std::vector<EventMessage>> result);
   void ProcessNext();
   void Attempt();
   bool OfOrigin(const Message& m) const;
@@ -136,6 +141,7 @@ class EventStoreSubscription final : public SubscriptionBase {
   void ReadFailedRecords(int64_t from, bool read_any, int64_t pages_left);
   void RecordThenAdvance(const EventMessage& m, const AttemptResult& r, bool exhausted);
   void WriteRecoveryRecord(const RecoveryRecord& record, std::function<void(bool ok)> done);
+  bool RecoveryPassDue() const;
   bool MaybeStartRecoveryPass();
   void RecoverNext();
   void RecoverRead(int64_t pos);

@@ -197,22 +197,48 @@ TEST_F(RecoveryTest, ATransientFailureIsResolvedByThePass) {
   EXPECT_EQ(w_.recorder.Count(EngineEventKind::kRecoveryResolved), 1u);
 }
 
+// The store's category reads of "account", each taking `read_cost` of
+// virtual time, and how many messages had been handled when each began.
+class TimedReads : public EventStoreWrapper {
+ public:
+  TimedReads(EventStore* store, const std::vector<std::string>* handled, Duration read_cost)
+      : EventStoreWrapper(store), handled_(handled), read_cost_(read_cost) {}
+  Result<std::vector<EventMessage>> ReadCategory(std::string_view category,
+                                                 const CategoryRead& read) override {
+    if (category == "account") {
+      handled_at_read.push_back(handled_->size());
+      ChargeWorkCost(read_cost_);
+    }
+    return EventStoreWrapper::ReadCategory(category, read);
+  }
+  std::vector<size_t> handled_at_read;
+
+ private:
+  const std::vector<std::string>* handled_;
+  Duration read_cost_;
+};
+
+// `Base` (an EventStoreWrapper) whose next `failures_left` writes of a
+// failed-position record fail.
+template <class Base>
+class FailedRecordWritesDown : public Base {
+ public:
+  using Base::Base;
+  Result<int64_t> Write(const NewEventMessage& m, std::optional<int64_t> expected) override {
+    if (m.stream_name.rfind("failed-", 0) == 0 && failures_left > 0) {
+      --failures_left;
+      return Status::Unavailable("store down");
+    }
+    return Base::Write(m, expected);
+  }
+  int failures_left = 0;
+};
+
 // A failed record write: the position does not move; the message is read and
 // handled again, and recorded once the store takes writes.
 TEST_F(RecoveryTest, AFailedRecordWriteKeepsThePositionAndTheMessage) {
-  class FailedWritesDown : public EventStoreWrapper {
-   public:
-    using EventStoreWrapper::EventStoreWrapper;
-    Result<int64_t> Write(const NewEventMessage& m, std::optional<int64_t> expected) override {
-      if (m.stream_name.rfind("failed-", 0) == 0 && failures_left > 0) {
-        --failures_left;
-        return Status::Unavailable("store down");
-      }
-      return EventStoreWrapper::Write(m, expected);
-    }
-    int failures_left = 2;
-  };
-  FailedWritesDown store(&w_.store);
+  FailedRecordWritesDown<EventStoreWrapper> store(&w_.store);
+  store.failures_left = 2;
   std::vector<std::string> ids;
   for (int i = 0; i < 2; ++i) ids.push_back(w_.PublishEvent("account-1", i == 0 ? "Bad" : "Good"));
   std::vector<std::string> handled;
@@ -228,6 +254,52 @@ TEST_F(RecoveryTest, AFailedRecordWriteKeepsThePositionAndTheMessage) {
     if (ev.detail.find("record failed position") != std::string::npos) ++errors;
   }
   EXPECT_EQ(errors, 2u);
+  e.Shutdown("SIGTERM");
+  w_.loop.RunFor(Seconds(1));
+}
+
+// Read-ahead: the next batch is read while the last is handled, not after it.
+TEST_F(RecoveryTest, TheNextBatchIsReadWhileTheLastIsHandled) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 250; ++i) ids.push_back(w_.PublishEvent("account-" + std::to_string(i % 7)));
+  std::vector<std::string> handled;
+  TimedReads store(&w_.store, &handled, Millis(20));
+  Engine& e = Start(
+      [&handled](const Message& m, HandlerContext& ctx) {
+        ctx.cost = Millis(5);
+        handled.push_back(m.id);
+        return Status::Ok();
+      },
+      RecoveringProjection(), &store);
+  w_.loop.RunFor(Seconds(10));
+  EXPECT_EQ(handled, ids) << "each once, in global order";
+  ASSERT_GE(store.handled_at_read.size(), 3u);
+  EXPECT_EQ(store.handled_at_read[0], 0u);
+  EXPECT_LT(store.handled_at_read[1], 100u) << "the second read waited for the first batch";
+  EXPECT_LT(store.handled_at_read[2], 200u) << "the third read waited for the second batch";
+  e.Shutdown("SIGTERM");
+  w_.loop.RunFor(Seconds(1));
+}
+
+// A read ahead that returns after the batch was dropped (a failed record
+// write: the batch is read again from the position) is dropped too: its
+// messages would otherwise follow the position with a gap before them.
+TEST_F(RecoveryTest, AReadAheadIsDroppedWhenTheBatchIsReadAgain) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 150; ++i)
+    ids.push_back(w_.PublishEvent("account-1", i == 2 ? "Bad" : "Good"));
+  std::vector<std::string> handled;
+  int bad_calls = 0;
+  FailedRecordWritesDown<TimedReads> store(&w_.store, &handled, Millis(50));
+  store.failures_left = 1;
+  Engine& e = Start(FailsOnBad(&handled, &bad_calls), RecoveringProjection(), &store);
+  w_.loop.RunFor(Seconds(10));
+  EXPECT_EQ(store.failures_left, 0);
+  EXPECT_EQ(bad_calls, 2) << "handled again after the failed record write";
+  std::vector<std::string> good = ids;
+  good.erase(good.begin() + 2);
+  EXPECT_EQ(handled, good) << "each good message once, in order, none skipped";
+  EXPECT_EQ(Types(), std::vector<std::string>{"Failed"});
   e.Shutdown("SIGTERM");
   w_.loop.RunFor(Seconds(1));
 }
