@@ -44,6 +44,35 @@ Status DecodeFields(const StreamEntry& entry, const std::string& type, Message* 
 
 }  // namespace
 
+namespace envelope_internal {
+
+Status ReadEnvelopeText(std::string_view text, MessageMetadata* meta, std::string* payload) {
+  Result<Value> envelope = ParseObject(text, "field 'data'");
+  if (!envelope.ok()) return envelope.status();
+  PROTEAN_RETURN_IF_ERROR(ReadEnvelope(&*envelope, meta));
+  *payload = Slice(text, *envelope->Find("data"));
+  return Status::Ok();
+}
+
+Status ReadRowMetadata(const EventMessage& row, const Value& payload, MessageMetadata* meta) {
+  // Protean deserializes the row dict itself (port/event_store.py:185-201):
+  // {id, stream_name, type, position, global_position, data, metadata, time}.
+  Result<Value> metadata = ParseObject(row.metadata, "column 'metadata'");
+  if (!metadata.ok()) return metadata.status();
+  Value message = Value::Object();
+  message.Set("id", Value::String(row.id));
+  message.Set("stream_name", Value::String(row.stream_name));
+  message.Set("type", Value::String(row.type));
+  message.Set("position", Value::Int(row.position));
+  message.Set("global_position", Value::Int(row.global_position));
+  message.Set("data", payload);
+  message.Set("metadata", std::move(*metadata));
+  message.Set("time", Value::String(internal::FormatIsoTime(row.time)));
+  return ReadEnvelope(&message, meta);
+}
+
+}  // namespace envelope_internal
+
 std::string_view WireFormatName(WireFormat format) {
   switch (format) {
     case WireFormat::kEnvelope:
@@ -65,10 +94,10 @@ Result<Message> DecodeMessage(std::string_view stream, const StreamEntry& entry)
     // Protean: one field "data" holding the envelope (redis.py:314-334).
     const std::string* data = FindField(entry.fields, "data");
     if (data == nullptr) return Invalid("missing field 'data'");
-    Result<Value> envelope = ParseObject(*data, "field 'data'");
-    if (!envelope.ok()) return envelope.status();
-    PROTEAN_RETURN_IF_ERROR(envelope_internal::ReadEnvelope(&*envelope, &m.metadata));
-    m.data = Slice(*data, *envelope->Find("data"));
+    if (!envelope_internal::ScanEnvelope(*data, &m.metadata, &m.data)) {
+      m.metadata = MessageMetadata();
+      PROTEAN_RETURN_IF_ERROR(envelope_internal::ReadEnvelopeText(*data, &m.metadata, &m.data));
+    }
   }
   m.id = m.metadata.id.empty() ? entry.id : m.metadata.id;
   m.type = m.metadata.type;
@@ -91,21 +120,11 @@ Result<Message> DecodeEventMessage(const EventMessage& row) {
     m.metadata.stream = row.stream_name;
     m.metadata.global_position = row.global_position;
     m.metadata.position = row.position;
+  } else if (envelope_internal::ScanRowMetadata(row, *data, &m.metadata)) {
+    // read by the fast path
   } else {
-    // Protean deserializes the row dict itself (port/event_store.py:185-201):
-    // {id, stream_name, type, position, global_position, data, metadata, time}.
-    Result<Value> metadata = ParseObject(row.metadata, "column 'metadata'");
-    if (!metadata.ok()) return metadata.status();
-    Value message = Value::Object();
-    message.Set("id", Value::String(row.id));
-    message.Set("stream_name", Value::String(row.stream_name));
-    message.Set("type", Value::String(row.type));
-    message.Set("position", Value::Int(row.position));
-    message.Set("global_position", Value::Int(row.global_position));
-    message.Set("data", *data);
-    message.Set("metadata", std::move(*metadata));
-    message.Set("time", Value::String(internal::FormatIsoTime(row.time)));
-    PROTEAN_RETURN_IF_ERROR(envelope_internal::ReadEnvelope(&message, &m.metadata));
+    m.metadata = MessageMetadata();
+    PROTEAN_RETURN_IF_ERROR(envelope_internal::ReadRowMetadata(row, *data, &m.metadata));
   }
   m.data = Slice(row.data, *data);
   m.id = m.metadata.id.empty() ? row.id : m.metadata.id;

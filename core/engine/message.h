@@ -85,6 +85,7 @@ struct MessageMetadata {
   std::string extensions = "{}";
 
   WireFormat format = WireFormat::kEnvelope;
+  bool operator==(const MessageMetadata&) const = default;
 };
 
 struct Message {

@@ -22,9 +22,11 @@ bool IsPlainAscii(char c) {
   return b >= 0x20 && b < 0x80 && c != '"' && c != '\\';
 }
 
-// Where the run of plain ASCII that starts at `pos` ends: eight bytes at a
-// time while none of them is a quote, a backslash, a control character or
-// above 0x7F (each test is exact for "any byte of the word"), then byte by byte.
+}  // namespace
+
+// Eight bytes at a time while none of them is a quote, a backslash, a
+// control character or above 0x7F (each test is exact for "any byte of the
+// word"), then byte by byte.
 size_t PlainRunEnd(std::string_view s, size_t pos) {
   constexpr uint64_t kOnes = 0x0101010101010101ULL;
   constexpr uint64_t kHigh = 0x8080808080808080ULL;
@@ -41,6 +43,8 @@ size_t PlainRunEnd(std::string_view s, size_t pos) {
   while (pos < s.size() && IsPlainAscii(s[pos])) ++pos;
   return pos;
 }
+
+namespace {
 
 bool IsWs(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 

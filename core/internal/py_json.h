@@ -78,6 +78,11 @@ inline constexpr int kDepthMax = 512;
 // Fails with kInvalidArgument: "<what> at byte <offset>".
 Result<Value> Parse(std::string_view text);
 
+// Where the run of plain ASCII that starts at `pos` in JSON text ends: the
+// first quote, backslash, control character or byte above 0x7F at or after
+// `pos`, or text.size(). A JSON string holds such a run as itself.
+size_t PlainRunEnd(std::string_view text, size_t pos);
+
 // json.dumps(value, sort_keys=True, separators=(",", ":")).
 std::string DumpSorted(const Value& value);
 

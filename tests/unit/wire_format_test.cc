@@ -5,11 +5,16 @@
 // json.dumps) and /usr/bin/python3; the legacy ones are Protean's own test
 // fixtures (tests/message/test_legacy_metadata_migration.py).
 
+#include <cstdio>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
+#include "core/engine/internal/envelope.h"
 #include "core/engine/message.h"
+#include "core/internal/py_json.h"
 
 namespace protean {
 namespace {
@@ -406,6 +411,164 @@ TEST(WireFormatTest, LegacyEventStoreRowsAndRowsWithoutMetadata) {
   EXPECT_EQ(foreign->metadata.time, "2026-01-01T00:00:00+00:00");
   EXPECT_FALSE(DecodeEventMessage(Row("[]", "")).ok());
   EXPECT_FALSE(DecodeEventMessage(Row("{}", "null")).ok());
+}
+
+// The fast path (envelope_scan.cc) reads the usual shape off the text and
+// declines anything else. Where it answers, the general path must give the
+// same answer: here on the fixtures, this engine's own envelopes and each
+// of many mutations of them (unusual values, escapes, duplicate and unknown
+// keys, other shapes, broken text). It must also answer for the usual shape.
+struct FastPathCount {
+  int accepted = 0;
+  int declined = 0;
+};
+
+void ExpectFastPathAgrees(const std::string& text, FastPathCount* count) {
+  MessageMetadata fast_meta;
+  std::string fast_payload;
+  const bool fast = envelope_internal::ScanEnvelope(text, &fast_meta, &fast_payload);
+  MessageMetadata meta;
+  std::string payload;
+  const Status general = envelope_internal::ReadEnvelopeText(text, &meta, &payload);
+  ++(fast ? count->accepted : count->declined);
+  if (!fast) return;
+  ASSERT_TRUE(general.ok()) << "the fast path accepted what the general path refuses ("
+                            << general.ToString() << "): " << text;
+  EXPECT_TRUE(fast_meta == meta) << text;
+  EXPECT_EQ(fast_payload, payload) << text;
+}
+
+void ExpectRowFastPathAgrees(const std::string& data, const std::string& metadata,
+                             FastPathCount* count) {
+  const EventMessage row = Row(data, metadata);
+  Result<py_json::Value> payload = py_json::Parse(data);
+  if (!payload.ok() || !payload->is_object()) return;
+  MessageMetadata fast_meta;
+  const bool fast = envelope_internal::ScanRowMetadata(row, *payload, &fast_meta);
+  MessageMetadata meta;
+  const Status general = envelope_internal::ReadRowMetadata(row, *payload, &meta);
+  ++(fast ? count->accepted : count->declined);
+  if (!fast) return;
+  ASSERT_TRUE(general.ok()) << general.ToString() << ": " << metadata;
+  EXPECT_TRUE(fast_meta == meta) << metadata;
+}
+
+TEST(WireFormatTest, TheFastPathAnswersOnlyWhatTheGeneralPathAnswers) {
+  // This engine's encoding of every field Protean's fixture sets.
+  Result<Message> protean = DecodeData(kProteanEnvelope);
+  ASSERT_TRUE(protean.ok()) << protean.status().ToString();
+  const MessageMetadata& own = protean->metadata;
+  Result<Fields> encoded = EncodeMessageFields(own, R"({"b": [1, 2.5, "x\u00e9"], "a": null})");
+  ASSERT_TRUE(encoded.ok()) << encoded.status().ToString();
+  const std::vector<std::string> bases = {kProteanEnvelope, (*encoded)[0].second,
+                                          EncodeMessageFields("id-1", "T", R"({"n":1})")[0].second};
+  // Each replaces the first occurrence of its left side (where a base has it).
+  const std::vector<std::pair<std::string, std::string>> mutations = {
+      {"\"version\": 2", "\"version\": \"2\""},
+      {"\"version\": 2", "\"version\": 2.0"},
+      {"\"version\": 2", "\"version\": null"},
+      {"\"version\": 2", "\"version\": -0"},
+      {"\"version\": 2", "\"version\": 99999999999999999999"},
+      {"\"version\":1", "\"version\":\"v1\""},
+      {"\"version\":1", "\"version\": 01"},
+      {"\"priority\": -3", "\"priority\": -3e0"},
+      {"\"priority\":0", "\"priority\":true"},
+      {"\"asynchronous\": false", "\"asynchronous\": 0"},
+      {"\"asynchronous\":true", "\"asynchronous\":null"},
+      {"\"expected_version\": 4", "\"expected_version\": null"},
+      {"\"expected_version\":null", "\"expected_version\":\"4\""},
+      {"ecommerce::order-ord-1-1", "ecommerce\\u003aorder"},
+      {"ecommerce::order-ord-1-1", "ord\xc3\xa9"},
+      {"ecommerce::order-ord-1-1", "ord\\\"1"},
+      {"\"id\":\"m-1\"", "\"id\":\"m\\n1\""},
+      {"\"id\":\"id-1\"", "\"id\":7"},
+      {"\"id\":\"id-1\"", "\"id\":null"},
+      {"2026-08-21T10:00:00.123456+00:00", "2026-08-21 10:00:00Z"},
+      {"\"time\": \"2026-08-21T10:00:00.123456+00:00\"", "\"time\": 1787306400"},
+      {"\"time\": \"2026-08-21T10:00:00.123456+00:00\"", "\"time\": \"1787306400\""},
+      {"\"time\": \"2026-08-21T10:00:00.123456+00:00\"", "\"time\": \"yesterday\""},
+      {"\"deadline\": \"2026-08-21T10:00:30+00:00\"", "\"deadline\": null"},
+      {"\"fqn\": \"ecommerce.order.OrderPlaced\", ", "\"fqn\": \"x\", \"kind\": \"EVENT\", "},
+      {"\"fqn\": \"ecommerce.order.OrderPlaced\", ", "\"fqn\": \"x\", \"fqn\": \"y\", "},
+      {"\"idempotency_key\": \"k-1\", ", "\"idempotency_key\": \"k-1\", \"extra\": 1, "},
+      {"\"headers\": {", "\"headers\": {\"id\": \"first\", "},
+      {"\"event_store\": null", "\"event_store\": {\"position\": 3, \"global_position\": 7}"},
+      {"\"event_store\": null", "\"event_store\": {\"position\": 1.5}"},
+      {"\"event_store\": null", "\"event_store\": []"},
+      {"\"extensions\": {\"tenant\": \"t1\"}", "\"extensions\": null"},
+      {"\"extensions\": {\"tenant\": \"t1\"}", "\"extensions\": []"},
+      {"\"extensions\": {\"tenant\": \"t1\"}",
+       "\"extensions\": {\"b\":1,\"a\":[{\"z\":2,\"y\":\"\\u00e9\"}]}"},
+      {"\"extensions\":{}", "\"extensions\":{\"k\":\"v\",\"k\":\"w\"}"},
+      {"\"checksum\": \"5d8b", "\"checksum\": \"6d8b"},
+      {"\"checksum\":\"", "\"checksum\":\"0"},
+      {"\"checksum\": \"5d8b36fc1340822bd5784ef95e82e7414d69128c609fcf5e15b09c91b21aef56\"",
+       "\"checksum\": null"},
+      {"\"specversion\": \"1.0\"", "\"specversion\": null"},
+      {"\"specversion\":\"1.0\",", ""},
+      {"\"traceparent\": {\"trace_id\"", "\"traceparent\": {\"x\": 1, \"trace_id\""},
+      {", \"sampled\": true}", "}"},
+      {"\"sampled\":true", "\"sampled\":1"},
+      {"\"traceparent\":null",
+       "\"traceparent\":\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\""},
+      {"\"domain\": {\"fqn\"", "\"domain\": null, \"x\": {\"fqn\""},
+      {"\"domain\":{\"fqn\":null,", "\"domain\":{},\"d\":{\"fqn\":null,"},
+      {"\"envelope\": {", "\"envelope\": null, \"e\": {"},
+      {"\"envelope\":{\"specversion\":\"1.0\",", "\"e\":{\"specversion\":\"1.0\","},
+      {"{\"data\":", "{\"position\": 3, \"data\":"},
+      {"{\"data\":", "{\"data\":{},\"data\":"},
+      {"{\"data\": {", "{\"data\": [{"},
+      {"\"items\": [", "\"items\": [[[[[[[[[[]]]]]]]]]], \"i\": ["},
+      {"\"customer\": \"Zo", "\"customer\": \"\\/Zo"},
+      {"\"amount\": 12.5", "\"amount\": NaN"},
+      {"\"amount\": 12.5", "\"amount\": 12.5, \"amount\": 1"},
+      {"\"amount\": 12.5", "\"amount\": 1e400"},
+      {"\"data\":{\"n\":1}", "\"data\":{\"n\":1}  "},
+      {"\"data\":{\"n\":1}", "\"data\" :\t{ \"n\" : 1 }\n"},
+      {"\"data\":{\"n\":1}", "\"data\":{\"n\":\"}\"}"},
+      {"\"data\":{\"n\":1}", "\"data\":{\"n\":\"\\\"}\"}"},
+      {"}}", "}} "},
+      {"}}", "}}x"},
+      {"}}", "}"},
+      {"}}", "}},"},
+      {"{\"data\"", "\n {\"data\""},
+      {"\"metadata\": {", "\"metadata\": {\"fqn\": \"a.B\", "},
+  };
+  FastPathCount count;
+  for (const std::string& base : bases) {
+    ExpectFastPathAgrees(base, &count);
+    for (const auto& [from, to] : mutations) {
+      const size_t at = base.find(from);
+      if (at == std::string::npos) continue;
+      std::string text = base;
+      text.replace(at, from.size(), to);
+      ExpectFastPathAgrees(text, &count);
+    }
+  }
+  // Every cut of the usual shape (truncated text) and the rows of an event store.
+  for (size_t cut = 0; cut < bases[2].size(); ++cut) {
+    ExpectFastPathAgrees(bases[2].substr(0, cut), &count);
+  }
+  const std::string text = kProteanEnvelope;
+  const size_t meta_at = text.find(", \"metadata\": ");
+  const std::string metadata = text.substr(meta_at + 14, text.size() - meta_at - 15);
+  ExpectRowFastPathAgrees(kProteanPayload, metadata, &count);
+  for (const auto& [from, to] : mutations) {
+    const size_t at = metadata.find(from);
+    if (at == std::string::npos) continue;
+    std::string m = metadata;
+    m.replace(at, from.size(), to);
+    ExpectRowFastPathAgrees(kProteanPayload, m, &count);
+  }
+  // The usual shape is read by the fast path: the fixtures and the unharmful mutations.
+  MessageMetadata meta;
+  std::string payload;
+  for (const std::string& base : bases) {
+    EXPECT_TRUE(envelope_internal::ScanEnvelope(base, &meta, &payload)) << base;
+  }
+  EXPECT_GT(count.accepted, 20);
+  EXPECT_GT(count.declined, 100);
+  std::printf("fast path: %d accepted, %d declined\n", count.accepted, count.declined);
 }
 
 }  // namespace

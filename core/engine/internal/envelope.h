@@ -1,8 +1,11 @@
 #pragma once
-// Protean's message envelope on py_json values: the reading rules of
-// Message.deserialize and the writer. Private to core/engine/message.cc.
+// Protean's message envelope: the reading rules of Message.deserialize on
+// py_json values (envelope_json.cc), the fast path that reads the usual
+// shape off the text (envelope_scan.cc), and the writer. Private to
+// core/engine/message.cc (and the tests that hold the two paths to one answer).
 
 #include <string>
+#include <string_view>
 
 #include "core/engine/message.h"
 #include "core/internal/py_json.h"
@@ -17,6 +20,22 @@ namespace protean::envelope_internal {
 // its "metadata" member is taken (read in place, left null), not copied.
 // Fails with kInvalidArgument naming the field.
 Status ReadEnvelope(py_json::Value* message, MessageMetadata* meta);
+
+// The general path on a broker entry's envelope text (its "data" field):
+// `meta`, and `payload` the text of the envelope's "data" object (message.cc).
+Status ReadEnvelopeText(std::string_view text, MessageMetadata* meta, std::string* payload);
+// The general path on an event-store row with metadata, its data parsed as
+// `payload` (message.cc).
+Status ReadRowMetadata(const EventMessage& row, const py_json::Value& payload,
+                       MessageMetadata* meta);
+
+// The fast path (envelope_scan.cc), for the shape Protean and this engine
+// write: ScanEnvelope is ReadEnvelopeText's, ScanRowMetadata reads the
+// metadata of an event-store row whose data parsed as `payload`. Both check
+// the checksum. False declines, leaving `meta` partly written: the general
+// path then decides. A true answer is the general path's answer.
+bool ScanEnvelope(std::string_view text, MessageMetadata* meta, std::string* payload);
+bool ScanRowMetadata(const EventMessage& row, const py_json::Value& payload, MessageMetadata* meta);
 
 // The checksum of a parsed payload: sha256 hex of json.dumps(sort_keys=True,
 // separators=(",", ":")).
