@@ -283,6 +283,8 @@ bool ScanMetadataObject(Scanner& s, MessageMetadata* meta) {
     if (key == "extensions") return First(&seen, 4) && ScanExtensions(s, meta);
     return false;
   });
+  // No domain key: no domain, as a null one (the general path's Object("domain")).
+  if ((seen & 0b100) == 0) meta->has_domain = false;
   // Without headers or envelope the general path builds them from the top level.
   return ok && (seen & 0b11) == 0b11;
 }

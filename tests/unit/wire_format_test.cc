@@ -533,6 +533,18 @@ TEST(WireFormatTest, TheFastPathAnswersOnlyWhatTheGeneralPathAnswers) {
       {"}}", "}},"},
       {"{\"data\"", "\n {\"data\""},
       {"\"metadata\": {", "\"metadata\": {\"fqn\": \"a.B\", "},
+      // Found by the fuzzer: metadata without a domain key has no domain.
+      {"\"domain\": {\"fqn\": \"ecommerce.order.OrderPlaced\", \"kind\": \"COMMAND\", "
+       "\"origin_stream\": \"ecommerce::cart-c1\", \"stream_category\": \"ecommerce::order\", "
+       "\"version\": 2, \"sequence_id\": \"1.1\", \"asynchronous\": false, "
+       "\"expected_version\": 4, \"priority\": -3, \"correlation_id\": \"corr-1\", "
+       "\"causation_id\": \"cause-1\"}, ",
+       ""},
+      {"\"domain\":{\"fqn\":null,\"kind\":\"EVENT\",\"origin_stream\":null,\"stream_category\":"
+       "null,"
+       "\"version\":1,\"sequence_id\":null,\"asynchronous\":true,\"expected_version\":null,"
+       "\"priority\":0,\"correlation_id\":null,\"causation_id\":null},",
+       ""},
   };
   FastPathCount count;
   for (const std::string& base : bases) {
