@@ -252,7 +252,6 @@ TEST(EngineRealLoopTest, EventStoreRoundsOfStartAndCrashOnOneStoreResumeVisibly)
     c.enable_dlq = false;
     c.messages_per_tick = 50;
     c.position_update_interval = 100;
-    RealExecutor loop(clock, 2);
     Prng prng(1);
     MetricsRegistry metrics;
     EventStoreWrapper connection(&store);
@@ -264,6 +263,10 @@ TEST(EngineRealLoopTest, EventStoreRoundsOfStartAndCrashOnOneStoreResumeVisibly)
       std::lock_guard<std::mutex> lock(mu);
       log->push_back(FormatLogLine(r));
     };
+    // Everything a worker touches is declared before the executor: a crash
+    // may leave a read (ahead) running, which the executor's destructor
+    // waits for.
+    RealExecutor loop(clock, 2);
     Engine engine(loop, prng, metrics, adapters, options, nullptr);
     EXPECT_TRUE(engine.AddSubscription(h, c).ok());
     loop.Post([&] { engine.Start(); });
