@@ -265,7 +265,7 @@ bool ScanEventStore(Scanner& s, MessageMetadata* m) {
 // extensions: an object, written sorted and compact as the general path does.
 bool ScanExtensions(Scanner& s, MessageMetadata* m) {
   std::string_view text;
-  if (!s.Span(&text) || text.front() != '{') return false;
+  if (!s.Span(&text)) return false;
   Result<py_json::Value> ext = py_json::Parse(text);
   if (!ext.ok() || !ext->is_object()) return false;
   m->extensions = py_json::DumpSorted(*ext);
@@ -300,7 +300,7 @@ bool ScanEnvelope(std::string_view text, MessageMetadata* meta, std::string* pay
   uint32_t seen = 0;
   std::string_view data;
   const bool ok = s.Object([&](std::string_view key) {
-    if (key == "data") return First(&seen, 0) && s.Span(&data) && data.front() == '{';
+    if (key == "data") return First(&seen, 0) && s.Span(&data);  // an object: checked below
     if (key == "metadata") return First(&seen, 1) && ScanMetadataObject(s, meta);
     return false;  // headers, envelope, position...: read by the general path
   });

@@ -98,12 +98,18 @@ bool CpuHasShaNi() {
 
 using CompressFn = void (*)(uint32_t h[8], const uint8_t block[64]);
 
-CompressFn PickCompress(bool accelerated) {
+// The compression Sha256 runs: the SHA extensions where the CPU has them.
+CompressFn BestCompress() {
 #if defined(__x86_64__)
-  if (accelerated && CpuHasShaNi()) return CompressShaNi;
+  if (CpuHasShaNi()) return CompressShaNi;
 #endif
-  (void)accelerated;
   return Compress;
+}
+
+// Chosen once, at first use.
+CompressFn ChosenCompress() {
+  static const CompressFn compress = BestCompress();
+  return compress;
 }
 
 std::array<uint8_t, 32> Digest(std::string_view data, CompressFn compress) {
@@ -135,16 +141,11 @@ std::array<uint8_t, 32> Digest(std::string_view data, CompressFn compress) {
 
 }  // namespace
 
-std::array<uint8_t, 32> Sha256(std::string_view data) {
-  static const CompressFn compress = PickCompress(/*accelerated=*/true);
-  return Digest(data, compress);
-}
+std::array<uint8_t, 32> Sha256(std::string_view data) { return Digest(data, ChosenCompress()); }
 
-std::array<uint8_t, 32> Sha256Portable(std::string_view data) {
-  return Digest(data, PickCompress(/*accelerated=*/false));
-}
+std::array<uint8_t, 32> Sha256Portable(std::string_view data) { return Digest(data, Compress); }
 
-bool Sha256IsAccelerated() { return PickCompress(/*accelerated=*/true) != Compress; }
+bool Sha256IsAccelerated() { return ChosenCompress() != Compress; }
 
 std::string Sha256Hex(std::string_view data) {
   static constexpr char kHex[] = "0123456789abcdef";
