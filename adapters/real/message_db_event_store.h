@@ -55,7 +55,12 @@ struct MessageDbOptions {
   int64_t max_connections = 5;  // the pool's size; no overflow
   Duration pool_timeout = Seconds(30);
   std::optional<Duration> pool_recycle = Seconds(1800);  // nullopt: never
-  bool pool_pre_ping = true;
+  // Off, as in Protean's client (message-db-py's psycopg2 pool validates
+  // nothing): every call here is retried once on a fresh connection when
+  // the one it got turns out lost (writes too: the message id makes that
+  // safe), so a ping before each call would only add a round trip to every
+  // read of a subscription's poll loop.
+  bool pool_pre_ping = false;
   std::optional<Duration> connect_timeout;
 };
 

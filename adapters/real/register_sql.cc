@@ -13,7 +13,7 @@
 // event_store, provider "message_db" -> MessageDbEventStore:
 //   database_uri (required), max_connections (pool size, default 5, no
 //   overflow); extra keys pool_timeout, connect_timeout (seconds, > 0),
-//   pool_recycle (seconds, -1 never), pool_pre_ping (bool).
+//   pool_recycle (seconds, -1 never), pool_pre_ping (bool, default false: see MessageDbOptions).
 // "elasticsearch" (and "mssql") are deliberately not registered: the registry
 // answers "provider 'elasticsearch' is not available in this build".
 

@@ -286,6 +286,8 @@ void EventStoreSubscription::Attempt() {
   auto message = std::make_shared<Message>(std::move(*decoded));
   message->attempt = attempt_;
   Report(Event(EngineEventKind::kAttemptStarted, m));
+  // Before the run is decoded, so the store works on the next batch meanwhile.
+  MaybeReadAhead();
   // The head, then on its first attempt the messages after it that need no
   // step of their own (below), in one hand-off to a worker: it halts at the
   // first that does not succeed, so they are still handled one at a time,
@@ -298,7 +300,6 @@ void EventStoreSubscription::Attempt() {
     items.push_back(RunItem(batch_[i], std::move(plain), /*head=*/false));
   }
   runner_.RunSequence(std::move(items), nullptr, AttemptRunner::Order::kHaltOnFailure);
-  MaybeReadAhead();
 }
 
 // Protean's filter_on_origin: true without origin_stream, else when the

@@ -4,6 +4,7 @@
 //   messagedb_category_read_msgs_per_s         an event-store subscription (no-op
 //                                              handler on a worker, the default)
 //   messagedb_category_read_inline_msgs_per_s  the same with inline_on_loop
+//   messagedb_adapter_read_msgs_per_s          the adapter's ReadCategory alone (batch 100)
 //   messagedb_raw_read_msgs_per_s              plain get_category_messages calls
 //                                              (batch 100) over libpqxx
 //   messagedb_category_over_raw                goal >= 0.7
@@ -154,6 +155,36 @@ std::optional<double> ReadRaw(benchmark::State& state, pqxx::connection& conn,
   return kEvents / seconds;
 }
 
+// msgs/s of the adapter's ReadCategory alone (batch kBatch), no engine: what
+// the store's reads cost the engine before it decodes or handles anything.
+std::optional<double> ReadWithAdapter(benchmark::State& state, EventStore& store,
+                                      const std::string& category) {
+  SetStep("adapter ReadCategory over " + category);
+  const SteadyClock::time_point t0 = SteadyClock::now();
+  CategoryRead read;
+  read.position = 1;
+  read.batch_size = kBatch;
+  int got = 0;
+  while (got < kEvents && SecondsSince(t0) < 60) {
+    Result<std::vector<EventMessage>> r = store.ReadCategory(category, read);
+    if (!r.ok()) {
+      state.SkipWithError(("adapter read of " + category + ": " + r.status().ToString()).c_str());
+      return std::nullopt;
+    }
+    if (r->empty()) break;
+    read.position = r->back().global_position + 1;
+    got += static_cast<int>(r->size());
+  }
+  const double seconds = SecondsSince(t0);
+  if (got < kEvents) {
+    state.SkipWithError(("adapter read of " + category + ": got " + std::to_string(got) + " of " +
+                         std::to_string(kEvents) + " events")
+                            .c_str());
+    return std::nullopt;
+  }
+  return kEvents / seconds;
+}
+
 void BM_MessageDb(benchmark::State& state) {
   Running running("BM_MessageDb");
   RealClock clock;
@@ -168,12 +199,12 @@ void BM_MessageDb(benchmark::State& state) {
   conn.prepare("read",
                "SELECT global_position, data, metadata FROM "
                "get_category_messages($1::varchar, $2::bigint, $3::bigint)");
-  Samples engine, inline_engine, raw, ratio;
+  Samples engine, inline_engine, adapter, raw, ratio;
   int round = 0;
   for (auto _ : state) {
     const std::string r = std::to_string(round++);
     // Back to back on the same category; BENCH_ROUNDS may leave some out.
-    std::optional<double> e, i, p;
+    std::optional<double> e, i, a, p;
     double seconds = 0;
     auto measure = [&](const char* name, std::optional<double>* rate, auto&& read) {
       if (!RoundWanted(name)) return true;
@@ -189,17 +220,20 @@ void BM_MessageDb(benchmark::State& state) {
                  [&] {
                    return ReadWithEngine(state, store->get(), category, "BenchInline" + r, true);
                  }) ||
+        !measure("adapter", &a, [&] { return ReadWithAdapter(state, **store, category); }) ||
         !measure("raw", &p, [&] { return ReadRaw(state, conn, category); })) {
       break;
     }
     if (e) engine.Add(*e);
     if (i) inline_engine.Add(*i);
+    if (a) adapter.Add(*a);
     if (p) raw.Add(*p);
     if (e && p) ratio.Add(*e / *p);
     state.SetIterationTime(seconds);
   }
   engine.Publish(state, "engine");
   inline_engine.Publish(state, "inline");
+  adapter.Publish(state, "adapter");
   raw.Publish(state, "raw");
   ratio.Publish(state, "engine_over_raw");
 }
@@ -208,6 +242,7 @@ BENCHMARK(BM_MessageDb)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterati
 const bool kMessageDbExported = [] {
   ExportMetric("BM_MessageDb", "messagedb_category_read_msgs_per_s", "msgs/s", "engine");
   ExportMetric("BM_MessageDb", "messagedb_category_read_inline_msgs_per_s", "msgs/s", "inline");
+  ExportMetric("BM_MessageDb", "messagedb_adapter_read_msgs_per_s", "msgs/s", "adapter");
   ExportMetric("BM_MessageDb", "messagedb_raw_read_msgs_per_s", "msgs/s", "raw");
   ExportMetric("BM_MessageDb", "messagedb_category_over_raw", "ratio", "engine_over_raw");
   return true;
