@@ -128,6 +128,19 @@ std::optional<double> ReadWithEngine(benchmark::State& state, EventStore* store,
   return kEvents / *seconds;
 }
 
+// msgs/s of a read loop that got `got` events in `seconds`; fails the
+// benchmark when that is short of kEvents.
+std::optional<double> RateOfRead(benchmark::State& state, const std::string& what, int got,
+                                 double seconds) {
+  if (got < kEvents) {
+    state.SkipWithError(
+        (what + ": got " + std::to_string(got) + " of " + std::to_string(kEvents) + " events")
+            .c_str());
+    return std::nullopt;
+  }
+  return kEvents / seconds;
+}
+
 std::optional<double> ReadRaw(benchmark::State& state, pqxx::connection& conn,
                               const std::string& category) {
   SetStep("raw get_category_messages over " + category);
@@ -145,14 +158,7 @@ std::optional<double> ReadRaw(benchmark::State& state, pqxx::connection& conn,
       ++read;
     }
   }
-  const double seconds = SecondsSince(t0);
-  if (read < kEvents) {
-    state.SkipWithError(("raw read of " + category + ": got " + std::to_string(read) + " of " +
-                         std::to_string(kEvents) + " events")
-                            .c_str());
-    return std::nullopt;
-  }
-  return kEvents / seconds;
+  return RateOfRead(state, "raw read of " + category, read, SecondsSince(t0));
 }
 
 // msgs/s of the adapter's ReadCategory alone (batch kBatch), no engine: what
@@ -175,14 +181,7 @@ std::optional<double> ReadWithAdapter(benchmark::State& state, EventStore& store
     read.position = r->back().global_position + 1;
     got += static_cast<int>(r->size());
   }
-  const double seconds = SecondsSince(t0);
-  if (got < kEvents) {
-    state.SkipWithError(("adapter read of " + category + ": got " + std::to_string(got) + " of " +
-                         std::to_string(kEvents) + " events")
-                            .c_str());
-    return std::nullopt;
-  }
-  return kEvents / seconds;
+  return RateOfRead(state, "adapter read of " + category, got, SecondsSince(t0));
 }
 
 void BM_MessageDb(benchmark::State& state) {
