@@ -37,7 +37,7 @@ struct AttemptRunner::Slot {
   std::atomic<int64_t> started_us{0};  // set by the worker as it claims the item
   // Written by the worker before the item's done is posted, read by the loop after.
   std::shared_ptr<const Message> message;
-  std::function<Result<Message>()> decode;
+  std::function<Status(Message*)> decode;
   std::string source_id;
   int64_t delivery_count = 0;
   HandlerContext ctx;
@@ -86,16 +86,16 @@ AttemptRunner::~AttemptRunner() { Abandon(); }
 // the handler when it does not decode or has expired. On the worker.
 bool AttemptRunner::Prepared(Slot& slot, TimePoint now) {
   if (!slot.message) {
-    Result<Message> decoded = slot.decode();
-    if (!decoded.ok()) {
+    auto decoded = std::make_shared<Message>();  // decoded in place: no copy of it after
+    if (Status st = slot.decode(decoded.get()); !st.ok()) {
       AttemptResult r;
       r.outcome = AttemptOutcome::kUndecodable;
-      r.reason = "undecodable: " + decoded.status().message();
+      r.reason = "undecodable: " + st.message();
       r.attempted = false;
       slot.skipped = std::move(r);
       return false;
     }
-    slot.message = std::make_shared<const Message>(std::move(*decoded));
+    slot.message = std::move(decoded);
   }
   slot.prepared.store(true, std::memory_order_release);
   if (IsExpired(slot.message->metadata, now)) {

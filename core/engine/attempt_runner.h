@@ -62,7 +62,7 @@ class AttemptRunner {
   // the handler (AttemptResult::attempted false).
   struct Item {
     std::shared_ptr<const Message> message;
-    std::function<Result<Message>()> decode;
+    std::function<Status(Message*)> decode;  // into a default-constructed Message
     Done done;
     // The caller's names for the item (a broker entry id and its delivery
     // count), handed back by CancelPending.

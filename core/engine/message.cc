@@ -85,9 +85,9 @@ std::string_view WireFormatName(WireFormat format) {
   return "unknown";
 }
 
-Result<Message> DecodeMessage(std::string_view stream, const StreamEntry& entry) {
+Status DecodeMessageInto(std::string_view stream, const StreamEntry& entry, Message* out) {
   if (entry.deleted) return Invalid("entry was deleted from the stream");
-  Message m;
+  Message& m = *out;
   if (const std::string* type = FindField(entry.fields, "type")) {
     PROTEAN_RETURN_IF_ERROR(DecodeFields(entry, *type, &m));
   } else {
@@ -104,6 +104,12 @@ Result<Message> DecodeMessage(std::string_view stream, const StreamEntry& entry)
   m.stream = std::string(stream);
   m.source_id = entry.id;
   m.attempt = entry.delivery_count > 0 ? entry.delivery_count : 1;
+  return Status::Ok();
+}
+
+Result<Message> DecodeMessage(std::string_view stream, const StreamEntry& entry) {
+  Message m;
+  PROTEAN_RETURN_IF_ERROR(DecodeMessageInto(stream, entry, &m));
   return m;
 }
 

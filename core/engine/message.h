@@ -101,6 +101,9 @@ struct Message {
 // Fails with kInvalidArgument naming what is wrong ("missing field
 // 'metadata'", "field 'data' is not a JSON object", "checksum mismatch: ...").
 Result<Message> DecodeMessage(std::string_view stream, const StreamEntry& entry);
+// The same into `*out`, a default-constructed Message (left part-filled on
+// failure): for a caller that keeps the message somewhere already made.
+Status DecodeMessageInto(std::string_view stream, const StreamEntry& entry, Message* out);
 Result<Message> DecodeEventMessage(const EventMessage& row);
 
 // Protean's envelope checksum of a payload (JSON object text): the lower-case

@@ -57,11 +57,11 @@ std::pair<std::vector<std::string>, std::vector<std::string>> SplitByLane(
 }
 
 // A held entry decoded as what it is in its own stream (its own id).
-Result<Message> DecodeHeld(const std::string& stream, const StreamEntry& held) {
-  if (!IsBackfillKey(held.id)) return DecodeMessage(stream, held);
+Status DecodeHeld(const std::string& stream, const StreamEntry& held, Message* out) {
+  if (!IsBackfillKey(held.id)) return DecodeMessageInto(stream, held, out);
   StreamEntry raw = held;
   raw.id = RawId(held.id);
-  return DecodeMessage(stream, raw);
+  return DecodeMessageInto(stream, raw, out);
 }
 
 }  // namespace
@@ -369,13 +369,13 @@ void StreamSubscription::Dispatch() {
         if (config_.ordered_by) {
           // The key decides the lane: decoded here (a payload that does not
           // decode goes to the DLQ at once; it has no key to wait for).
-          Result<Message> decoded = DecodeHeld(LaneOf(entry->id).stream, *entry);
-          if (!decoded.ok()) {
-            MoveToDlq(entry->id, entry->delivery_count,
-                      "undecodable: " + decoded.status().message(), MessageIdOf(entry->fields));
+          auto decoded = std::make_shared<Message>();
+          if (Status st = DecodeHeld(LaneOf(entry->id).stream, *entry, decoded.get()); !st.ok()) {
+            MoveToDlq(entry->id, entry->delivery_count, "undecodable: " + st.message(),
+                      MessageIdOf(entry->fields));
             continue;
           }
-          item.message = std::make_shared<const Message>(std::move(*decoded));
+          item.message = std::move(decoded);
           if (const std::optional<std::string> key = OrderKey(*item.message)) {
             auto holder = busy_keys_.find(*key);
             if ((holder != busy_keys_.end() && holder->second != entry->id) || keys.count(*key)) {
@@ -388,8 +388,8 @@ void StreamSubscription::Dispatch() {
           }
         } else {
           // Decoded (and its checksum checked) on the worker, off the loop.
-          item.decode = [stream = &LaneOf(entry->id).stream, entry] {
-            return DecodeHeld(*stream, *entry);
+          item.decode = [stream = &LaneOf(entry->id).stream, entry](Message* out) {
+            return DecodeHeld(*stream, *entry, out);
           };
         }
         item.done = [this, entry](const AttemptResult& r) { OnAttempt(*entry, r); };
@@ -844,6 +844,7 @@ void StreamSubscription::ScheduleHeartbeat() {
         heartbeat_timer_ = 0;
         if (!held_.empty()) {
           std::vector<std::string> ids(held_.begin(), held_.end());
+          std::sort(ids.begin(), ids.end());  // in id order, whatever the set's
           // Not counted in flight: a heartbeat changes nothing the drain waits for.
           OffloadCall<int64_t>(
               *deps_.loop,

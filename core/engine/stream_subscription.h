@@ -84,6 +84,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/broker.h"
@@ -224,8 +226,8 @@ class StreamSubscription final : public SubscriptionBase {
   // Entry ids this subscription is responsible for, from delivery until the
   // broker confirmed their ack or DLQ move (or they were released or turned
   // out to be another consumer's): what the heartbeat touches and what a
-  // claim must not deliver twice.
-  std::set<std::string> held_;
+  // claim must not deliver twice. Hashed: several lookups per message.
+  std::unordered_set<std::string> held_;
   // Held entries a claim of ours took back (its heartbeat came too late), by
   // id: each such claim raised the broker's delivery count without an
   // attempt, so the next redelivery's count is lowered by as many.
@@ -245,7 +247,7 @@ class StreamSubscription final : public SubscriptionBase {
   std::vector<std::pair<std::string, int64_t>> parked_;
   // Entries handed to the runner and not finished: what TakeBackUnstarted
   // queues again.
-  std::map<std::string, std::shared_ptr<const StreamEntry>> dispatched_;
+  std::unordered_map<std::string, std::shared_ptr<const StreamEntry>> dispatched_;
   bool trimming_ = false;
   std::vector<std::function<void()>> ack_waiters_;  // Flush() callers
 

@@ -15,37 +15,6 @@ using internal::DecodeUtf8;
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-// A byte a JSON string holds as itself: ASCII, not a control character, not
-// the closing quote or an escape.
-bool IsPlainAscii(char c) {
-  const auto b = static_cast<unsigned char>(c);
-  return b >= 0x20 && b < 0x80 && c != '"' && c != '\\';
-}
-
-}  // namespace
-
-// Eight bytes at a time while none of them is a quote, a backslash, a
-// control character or above 0x7F (each test is exact for "any byte of the
-// word"), then byte by byte.
-size_t PlainRunEnd(std::string_view s, size_t pos) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHigh = 0x8080808080808080ULL;
-  while (pos + 8 <= s.size()) {
-    uint64_t w = 0;
-    std::memcpy(&w, s.data() + pos, 8);
-    const uint64_t quote = w ^ (kOnes * '"');
-    const uint64_t backslash = w ^ (kOnes * '\\');
-    const uint64_t special = ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) |
-                             ((w - kOnes * 0x20) & ~w) | w;
-    if ((special & kHigh) != 0) break;
-    pos += 8;
-  }
-  while (pos < s.size() && IsPlainAscii(s[pos])) ++pos;
-  return pos;
-}
-
-namespace {
-
 bool IsWs(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 int HexValue(char c) {
