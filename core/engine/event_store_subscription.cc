@@ -258,11 +258,12 @@ void EventStoreSubscription::ProcessNext() {
 
 void EventStoreSubscription::Attempt() {
   const EventMessage& m = batch_.front();
-  Result<Message> decoded = DecodeEventMessage(m);
+  auto message = std::make_shared<Message>();  // decoded in place
+  const Status decoded = DecodeEventMessageInto(m, message.get());
   // Protean's filter_on_origin (event_store_subscription.py:407-433): keep a
   // message whose metadata.domain.origin_stream has this category. Others are
   // stepped over (the position moves past them).
-  if (decoded.ok() && !OfOrigin(*decoded)) {
+  if (decoded.ok() && !OfOrigin(*message)) {
     Advance(m.global_position);
     deps_.loop->Post(Guard([this] { ProcessNext(); }));
     return;
@@ -275,15 +276,14 @@ void EventStoreSubscription::Attempt() {
     first_failure_ = deps_.loop->Now();
     AttemptResult undecodable;
     undecodable.outcome = AttemptOutcome::kUndecodable;
-    undecodable.reason = "undecodable: " + decoded.status().message();
+    undecodable.reason = "undecodable: " + decoded.message();
     RecordThenAdvance(m, undecodable, /*exhausted=*/true);
     return;
   }
-  if (IsExpired(decoded->metadata, deps_.loop->Now())) {
-    SkipExpired(m, decoded->type);
+  if (IsExpired(message->metadata, deps_.loop->Now())) {
+    SkipExpired(m, message->type);
     return;
   }
-  auto message = std::make_shared<Message>(std::move(*decoded));
   message->attempt = attempt_;
   Report(Event(EngineEventKind::kAttemptStarted, m));
   // Before the run is decoded, so the store works on the next batch meanwhile.
@@ -312,11 +312,11 @@ bool EventStoreSubscription::OfOrigin(const Message& m) const {
 // A message that decodes, passes the origin filter and has not expired, as
 // its first attempt; null for any other (it waits to be the head).
 std::shared_ptr<Message> EventStoreSubscription::PlainMessage(const EventMessage& m) const {
-  Result<Message> decoded = DecodeEventMessage(m);
-  if (!decoded.ok() || !OfOrigin(*decoded) || IsExpired(decoded->metadata, deps_.loop->Now())) {
+  auto message = std::make_shared<Message>();  // decoded in place
+  if (!DecodeEventMessageInto(m, message.get()).ok() || !OfOrigin(*message) ||
+      IsExpired(message->metadata, deps_.loop->Now())) {
     return nullptr;
   }
-  auto message = std::make_shared<Message>(std::move(*decoded));
   message->attempt = 1;
   return message;
 }

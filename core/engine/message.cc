@@ -113,8 +113,8 @@ Result<Message> DecodeMessage(std::string_view stream, const StreamEntry& entry)
   return m;
 }
 
-Result<Message> DecodeEventMessage(const EventMessage& row) {
-  Message m;
+Status DecodeEventMessageInto(const EventMessage& row, Message* out) {
+  Message& m = *out;
   Result<Value> data = ParseObject(row.data, "column 'data'");
   if (!data.ok()) return data.status();
   if (row.metadata.empty()) {
@@ -137,6 +137,12 @@ Result<Message> DecodeEventMessage(const EventMessage& row) {
   m.type = m.metadata.type.empty() ? row.type : m.metadata.type;
   m.stream = row.stream_name;
   m.source_id = std::to_string(row.global_position);
+  return Status::Ok();
+}
+
+Result<Message> DecodeEventMessage(const EventMessage& row) {
+  Message m;
+  PROTEAN_RETURN_IF_ERROR(DecodeEventMessageInto(row, &m));
   return m;
 }
 

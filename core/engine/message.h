@@ -101,10 +101,11 @@ struct Message {
 // Fails with kInvalidArgument naming what is wrong ("missing field
 // 'metadata'", "field 'data' is not a JSON object", "checksum mismatch: ...").
 Result<Message> DecodeMessage(std::string_view stream, const StreamEntry& entry);
-// The same into `*out`, a default-constructed Message (left part-filled on
-// failure): for a caller that keeps the message somewhere already made.
-Status DecodeMessageInto(std::string_view stream, const StreamEntry& entry, Message* out);
 Result<Message> DecodeEventMessage(const EventMessage& row);
+// The same two into `*out`, a default-constructed Message (left part-filled
+// on failure): for a caller that keeps the message somewhere already made.
+Status DecodeMessageInto(std::string_view stream, const StreamEntry& entry, Message* out);
+Status DecodeEventMessageInto(const EventMessage& row, Message* out);
 
 // Protean's envelope checksum of a payload (JSON object text): the lower-case
 // hex sha256 of json.dumps(payload, sort_keys=True, separators=(",", ":")).
