@@ -32,8 +32,9 @@
 #   PROTEAN_SERVICE_TIMEOUT  seconds to wait for each service to answer (default 30)
 #   MESSAGE_DB_VERSION       npm version of @eventide/message-db (default 1.3.1)
 #
-# services.env exports: REDIS_URL, DATABASE_URL, MESSAGE_DB_URL, PROTEAN_REDIS_PORT,
-# PROTEAN_PG_PORT, PROTEAN_PG_DATA, PROTEAN_PG_SOCKET_DIR.
+# services.env exports: REDIS_URL, DATABASE_URL, MESSAGE_DB_URL, MESSAGE_DB_ADMIN_URL
+# (the message store as the superuser: the Message DB benchmark analyzes its table),
+# PROTEAN_REDIS_PORT, PROTEAN_PG_PORT, PROTEAN_PG_DATA, PROTEAN_PG_SOCKET_DIR.
 #
 # As root, every PostgreSQL program runs as user postgres (runuser -u postgres);
 # as any other user, they run as that user (the superuser role is still `postgres`).
@@ -396,6 +397,7 @@ env_lines() {
 export REDIS_URL=redis://127.0.0.1:${REDIS_PORT}/0
 export DATABASE_URL=postgresql://postgres@127.0.0.1:${PG_PORT}/protean_test
 export MESSAGE_DB_URL=postgresql://message_store@127.0.0.1:${PG_PORT}/message_store
+export MESSAGE_DB_ADMIN_URL=postgresql://postgres@127.0.0.1:${PG_PORT}/message_store
 export PROTEAN_REDIS_PORT=${REDIS_PORT}
 export PROTEAN_PG_PORT=${PG_PORT}
 export PROTEAN_PG_DATA=${q_data}
