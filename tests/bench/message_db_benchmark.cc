@@ -98,9 +98,9 @@ std::string FillCategory(benchmark::State& state, EventStore& store) {
 // superuser: MESSAGE_DB_ADMIN_URL (ci/services.sh writes it), else
 // MESSAGE_DB_URL. False after failing the benchmark.
 bool AnalyzeMessages(benchmark::State& state) {
-  const char* admin = Env("MESSAGE_DB_ADMIN_URL");
-  const char* url = admin != nullptr ? admin : Env("MESSAGE_DB_URL");
-  const std::string which = admin != nullptr ? "MESSAGE_DB_ADMIN_URL" : "MESSAGE_DB_URL";
+  const std::string which =
+      Env("MESSAGE_DB_ADMIN_URL") != nullptr ? "MESSAGE_DB_ADMIN_URL" : "MESSAGE_DB_URL";
+  const char* url = Env(which.c_str());
   SetStep("ANALYZE message_store.messages");
   try {
     pqxx::connection owner(url);
