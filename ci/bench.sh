@@ -190,7 +190,9 @@ expected_metrics=(
   peer_python_consume_ack_msgs_per_s redis_consume_ack_over_raw redis_engine_over_peer_python
   redis_concurrency1_msgs_per_s redis_concurrency8_msgs_per_s redis_concurrency8_over_1
   messagedb_category_read_msgs_per_s messagedb_category_read_inline_msgs_per_s
-  messagedb_raw_read_msgs_per_s messagedb_category_over_raw
+  messagedb_adapter_read_msgs_per_s messagedb_raw_read_msgs_per_s
+  messagedb_raw_narrow_read_msgs_per_s messagedb_category_over_raw
+  messagedb_category_over_raw_narrow
   server_idle_rss_mb shutdown_idle_ms metrics_scrape_ms
 )
 expected_scaling=(

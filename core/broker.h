@@ -174,6 +174,9 @@ struct BrokerCapabilities {
   // waits for a retry in memory.
   bool pending = true;
   bool retention = true;  // TrimRetained works (streams; a list cannot be trimmed)
+  // The connections calls share (a pool), each held by a blocked read for
+  // as long as it blocks; 0: calls do not share a bounded set.
+  int64_t connections = 0;
 };
 
 // Counts the groups ReadNew found missing and recreated, per stream and

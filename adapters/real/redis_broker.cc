@@ -202,6 +202,7 @@ BrokerCapabilities RedisBroker::capabilities() const {
   caps.consumer_groups = true;
   caps.dlq = true;
   caps.blocking_reads = true;
+  caps.connections = pool_->options().max_connections;
   return caps;
 }
 

@@ -206,6 +206,7 @@ EngineOptions Domain::MakeEngineOptions(std::string instance) const {
   o.instance = std::move(instance);
   o.drain_timeout = config_.server.drain_timeout;
   o.priority_lanes = config_.server.priority_lanes;
+  o.worker_threads = config_.server.worker_threads;
   const config::DlqConfig& d = config_.server.dlq;
   o.dlq = DlqSettings{d.enabled, d.retention_hours, d.alert_threshold, d.check_interval_seconds};
   return o;

@@ -128,6 +128,22 @@ void Engine::SetReadiness(const std::string& state) {
   Emit(std::move(e));
 }
 
+// Calls other than blocked reads keep this many threads and connections.
+constexpr int64_t kBlockingReadsSpare = 2;
+
+int64_t Engine::BlockingReadsMax() const {
+  int64_t bound = 0;
+  auto within = [&bound](int64_t shared) {
+    if (shared <= 0) return;
+    const int64_t left = std::max<int64_t>(1, shared - kBlockingReadsSpare);
+    bound = bound > 0 ? std::min(bound, left) : left;
+  };
+  within(options_.worker_threads);
+  if (const Broker* broker = adapters_.broker("default"))
+    within(broker->capabilities().connections);
+  return bound;
+}
+
 Status Engine::AddSubscription(const HandlerRegistration& handler,
                                const SubscriptionConfig& config) {
   PROTEAN_CHECK(state() == State::kCreated);
@@ -146,6 +162,8 @@ Status Engine::AddSubscription(const HandlerRegistration& handler,
   deps.idle_poll = options_.idle_poll;
   deps.idle_poll_max = options_.idle_poll_max;
   deps.blocking_read_max = options_.blocking_read_max;
+  deps.blocking_reads = blocking_reads_;
+  deps.blocking_reads_max = BlockingReadsMax();
   deps.priority_lanes = options_.priority_lanes;
   if (config.type == SubscriptionType::kStream) {
     Broker* broker = adapters_.broker("default");

@@ -93,7 +93,12 @@ struct EngineOptions {
   DlqSettings dlq;
   Duration idle_poll = Millis(10);  // see SubscriptionDeps
   Duration idle_poll_max = Millis(250);
-  Duration blocking_read_max = Seconds(1);     // see SubscriptionDeps
+  Duration blocking_read_max = Seconds(1);  // see SubscriptionDeps
+  // The worker threads of the executor (0: not known). A blocked read holds
+  // a worker thread, and a pooled connection, while its stream is idle: the
+  // blocking reads in flight at once are bounded to leave 2 of each to the
+  // rest; past the bound an idle subscription polls (see SubscriptionDeps).
+  int64_t worker_threads = 0;
   config::PriorityLanesConfig priority_lanes;  // [server.priority_lanes], see SubscriptionDeps
   Duration readiness_refresh = Seconds(1);     // how often adapters are pinged for Ready()
   Duration liveness_bound = Seconds(5);        // Live() is 503 once the loop is this late
@@ -159,6 +164,9 @@ class Engine {
   void RefreshReadiness(std::function<void()> done = nullptr);
 
  private:
+  // The bound on blocking reads in flight: worker_threads and the default
+  // broker's connections, each less 2 (at least 1); 0: neither is bounded.
+  int64_t BlockingReadsMax() const;
   struct DlqTarget {
     std::string stream;
     double retention_hours;
@@ -188,6 +196,8 @@ class Engine {
   EngineAdapters adapters_;
   EngineOptions options_;
   EngineObserver* observer_;
+  // Blocking reads in flight over every subscription (SubscriptionDeps).
+  std::shared_ptr<std::atomic<int64_t>> blocking_reads_ = std::make_shared<std::atomic<int64_t>>(0);
   std::atomic<State> state_{State::kCreated};
   std::vector<std::shared_ptr<Subscription>> subs_;
   std::vector<DlqAlertCallback> alert_callbacks_;

@@ -203,17 +203,23 @@ void StreamSubscription::Tick() {
   if (retries_.size() >= retries_max) return;  // a finishing retry calls Tick again
   FlushAcks();
   const int count = half_open ? 1 : static_cast<int>(config_.messages_per_tick);
-  const Duration block =
-      group_.broker->capabilities().blocking_reads
-          ? std::min(Millis(config_.blocking_timeout_ms), deps_.blocking_read_max)
-          : Duration{0};
+  Duration block = group_.broker->capabilities().blocking_reads
+                       ? std::min(Millis(config_.blocking_timeout_ms), deps_.blocking_read_max)
+                       : Duration{0};
+  // Past the engine's bound on blocking reads this one does not block (it
+  // would hold a worker and a connection while the stream is idle); empty,
+  // it polls again after IdlePollDelay (OnFetched).
+  std::shared_ptr<void> blocking_slot;
+  if (block > Duration{0} && !(blocking_slot = deps_.TakeBlockingRead())) block = Duration{0};
+  read_blocks_ = block > Duration{0};
   // Set by the read (on the worker), read when it is done (on the loop): the
   // streams whose group the read recreated.
   auto recreated = std::make_shared<std::vector<std::string>>();
   const TimePoint asked = deps_.loop->Now();
   Offload<std::vector<StreamEntry>>(
       InFlight::kFetch,
-      [g = group_, b = backfill_, count, block, recreated] {
+      [g = group_, b = backfill_, count, block, recreated,
+       blocking_slot = std::move(blocking_slot)]() mutable {
         auto read_new = [&](const GroupHandle& lane, Duration lane_block) {
           const int64_t before = lane.broker->GroupRecreations(lane.stream, lane.group);
           auto read =
@@ -227,8 +233,12 @@ void StreamSubscription::Tick() {
         // returned nothing, the backfill lane with the block
         // (stream_subscription.py:360-384,573-625).
         auto read = read_new(g, b ? Duration{0} : block);
-        if (!b || !read.ok() || !read->empty()) return read;
+        if (!b || !read.ok() || !read->empty()) {
+          blocking_slot.reset();  // freed as the read returns, before the loop hears of it
+          return read;
+        }
         auto lane = read_new(*b, block);
+        blocking_slot.reset();
         if (lane.ok()) TagBackfill(&*lane);
         return lane;
       },
@@ -319,8 +329,7 @@ void StreamSubscription::OnFetched(Result<std::vector<StreamEntry>> result) {
     return;
   }
   if (empty && batch_.empty() && ready_.empty() && !runner_.busy()) {
-    const bool blocked = group_.broker->capabilities().blocking_reads;
-    ScheduleTick(blocked ? Duration{0} : IdlePollDelay(deps_, ++empty_reads_));
+    ScheduleTick(read_blocks_ ? Duration{0} : IdlePollDelay(deps_, ++empty_reads_));
     return;
   }
   if (!empty) empty_reads_ = 0;

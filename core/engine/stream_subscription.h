@@ -233,6 +233,9 @@ class StreamSubscription final : public SubscriptionBase {
   // attempt, so the next redelivery's count is lowered by as many.
   std::map<std::string, int64_t> reclaimed_;
   int64_t lanes_ = 0;  // sequences of attempts running
+  // The read in flight (at most one) may block: an empty one is then read
+  // again at once, else after IdlePollDelay (SubscriptionDeps::TakeBlockingRead).
+  bool read_blocks_ = false;
   // ordered_by: key -> the entry holding it (in an attempt or waiting for a
   // retry), and back.
   std::map<std::string, std::string> busy_keys_;

@@ -19,6 +19,20 @@ Duration IdlePollDelay(const SubscriptionDeps& deps, int empty_reads) {
   return std::min(d, std::max(deps.idle_poll, deps.idle_poll_max));
 }
 
+std::shared_ptr<void> SubscriptionDeps::TakeBlockingRead() const {
+  if (!blocking_reads) return std::make_shared<int>(0);  // no count kept: no bound
+  std::atomic<int64_t>& n = *blocking_reads;
+  int64_t now = n.load();
+  do {
+    if (blocking_reads_max > 0 && now >= blocking_reads_max) return nullptr;
+  } while (!n.compare_exchange_weak(now, now + 1));
+  // Holds the count (shared) so that a slot outliving the engine stays valid.
+  return std::shared_ptr<void>(new int(0), [count = blocking_reads](int* slot) {
+    count->fetch_sub(1);
+    delete slot;
+  });
+}
+
 void InFlight::Done(Kind k) {
   --counts[k];
   PROTEAN_CHECK(counts[k] >= 0);

@@ -6,6 +6,7 @@
 // count of work in flight that both the drain and the idle check read.
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -61,6 +62,17 @@ struct SubscriptionDeps {
   // here (1 s, as Protean's reads). A stop does not wait it out: it wakes
   // the read (Broker::WakeReads).
   Duration blocking_read_max = Seconds(1);
+  // The blocking reads in flight over every subscription of the engine and
+  // their bound (EngineOptions::worker_threads and the broker's connections,
+  // each less 2; 0: none). A blocked read
+  // holds a worker thread and a pooled connection while its stream is idle,
+  // so idle subscriptions past the bound must not take them from busy ones.
+  std::shared_ptr<std::atomic<int64_t>> blocking_reads;
+  int64_t blocking_reads_max = 0;
+  // A slot for one blocking read, freed when the last copy is dropped; null
+  // when the bound is reached (the read then does not block, and a read that
+  // comes back empty polls again after IdlePollDelay).
+  std::shared_ptr<void> TakeBlockingRead() const;
   // [server.priority_lanes]: with `enabled`, a stream subscription also
   // consumes its backfill lane (core/engine/stream_subscription.h).
   config::PriorityLanesConfig priority_lanes;

@@ -189,6 +189,7 @@ void BM_ScalingSubscriptions(benchmark::State& state) {
     RealExecutor loop(clock, kServerWorkers);
     EngineOptions o;
     o.drain_timeout = Seconds(5);
+    o.worker_threads = kServerWorkers;  // as Domain::MakeEngineOptions
     Engine engine(loop, prng, metrics, adapters, o, nullptr);
     for (const HandlerRegistration& h : handlers) {
       if (Status st = engine.AddSubscription(h, StreamConfig()); !st.ok()) {

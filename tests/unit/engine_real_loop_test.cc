@@ -456,3 +456,107 @@ TEST(EngineRealLoopTest, EventStoreHandOffsHaltAtAFailureOrTimeoutOnWorkers) {
 
 }  // namespace
 }  // namespace protean
+
+namespace protean {
+namespace {
+
+// A broker whose reads block as Redis' do: a read with `block` that finds
+// nothing waits it out on the worker thread that called it. Counts the
+// blocking reads in flight at once, and the reads of each stream.
+class BlockingReadsBroker : public BrokerWrapper {
+ public:
+  using BrokerWrapper::BrokerWrapper;
+  BrokerCapabilities capabilities() const override {
+    BrokerCapabilities caps = BrokerWrapper::capabilities();
+    caps.blocking_reads = true;
+    return caps;
+  }
+  Result<std::vector<StreamEntry>> ReadNew(std::string_view stream, std::string_view group,
+                                           std::string_view consumer, int count,
+                                           Duration block) override {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ++reads[std::string(stream)];
+    }
+    const bool blocks = block > Duration::zero();
+    if (blocks) {
+      const int now = ++blocking;
+      int seen = most.load();
+      while (now > seen && !most.compare_exchange_weak(seen, now)) {
+      }
+    }
+    auto read = BrokerWrapper::ReadNew(stream, group, consumer, count, block);
+    if (blocks && read.ok() && read->empty()) std::this_thread::sleep_for(block);
+    if (blocks) --blocking;
+    return read;
+  }
+  std::atomic<int> blocking{0};
+  std::atomic<int> most{0};
+  std::mutex mu;
+  std::map<std::string, int> reads;
+};
+
+// Idle subscriptions may not hold every worker thread (and, on Redis, every
+// pooled connection) in blocking reads: past worker_threads - 2 at once
+// they poll instead, and a busy subscription's fetches, handlers and acks
+// still get threads. Every idle subscription still reads.
+TEST(EngineRealLoopTest, BlockingReadsInFlightStayWithinTheBudget) {
+  constexpr int kIdle = 8;
+  constexpr int kMessages = 300;
+  RealClock clock;
+  RealExecutor loop(clock, 4);
+  MemoryBroker shared(clock, "blocking");
+  BlockingReadsBroker broker(&shared);
+  Prng prng(1);
+  MetricsRegistry metrics;
+  std::atomic<int> handled{0};
+  EngineAdapters adapters;
+  adapters.brokers = {{"default", &broker}};
+  EngineOptions o;
+  o.worker_threads = 4;  // as the executor: blocking reads bounded to 4 - 2
+  Engine engine(loop, prng, metrics, adapters, o, nullptr);
+  SubscriptionConfig c;
+  c.messages_per_tick = 10;
+  c.blocking_timeout_ms = 50;
+  std::vector<HandlerRegistration> handlers(kIdle + 1);
+  for (int i = 0; i <= kIdle; ++i) {
+    HandlerRegistration& h = handlers[static_cast<size_t>(i)];
+    h.name = i == kIdle ? "Busy" : "Idle" + std::to_string(i);
+    h.stream = i == kIdle ? "orders" : "idle" + std::to_string(i);
+    h.fn = [&handled](const Message&, HandlerContext&) {
+      ++handled;
+      return Status::Ok();
+    };
+    ASSERT_TRUE(engine.AddSubscription(h, c).ok());
+  }
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_TRUE(shared.Publish("orders", EncodeMessageFields(std::to_string(i), "T", "{}")).ok());
+  }
+  int exit_code = -1;
+  loop.Post([&] { engine.Start(); });
+  std::function<void()> check = [&] {
+    if (handled.load() >= kMessages) {
+      engine.Shutdown("SIGTERM", [&](int code) {
+        exit_code = code;
+        loop.Stop();
+      });
+    } else {
+      loop.PostAfter(Millis(5), check);
+    }
+  };
+  loop.PostAfter(Millis(5), check);
+  loop.PostAfter(Seconds(30), [&] { loop.Stop(); });  // bound: never hang the suite
+  loop.Run();
+  EXPECT_EQ(handled.load(), kMessages);
+  EXPECT_EQ(exit_code, 0);
+  EXPECT_LE(broker.most.load(), 2);
+  EXPECT_GE(broker.most.load(), 1);  // some reads did block
+  std::lock_guard<std::mutex> lock(broker.mu);
+  for (int i = 0; i < kIdle; ++i) EXPECT_GE(broker.reads["idle" + std::to_string(i)], 1) << i;
+  auto pending = shared.Pending("orders", "Busy", "", 10);
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->empty());
+}
+
+}  // namespace
+}  // namespace protean
