@@ -177,6 +177,10 @@ struct BrokerCapabilities {
   // The connections calls share (a pool), each held by a blocked read for
   // as long as it blocks; 0: calls do not share a bounded set.
   int64_t connections = 0;
+  // AckThenReadNew sends the ack and the read in one round trip (Redis:
+  // XACK and XREADGROUP pipelined), so a reader acks the batch it handled
+  // with the read of the next one; otherwise it is two calls.
+  bool ack_with_read = false;
 };
 
 // Counts the groups ReadNew found missing and recreated, per stream and
@@ -247,6 +251,17 @@ class Broker {
   // XACK; returns how many ids were pending.
   virtual Result<int64_t> Ack(std::string_view stream, std::string_view group,
                               const std::vector<std::string>& ids) = 0;
+  // Ack of `ack_ids` (none: no ack), then ReadNew, each with its own result.
+  // A broker with capabilities().ack_with_read sends both in one round trip;
+  // this default makes the two calls, in that order.
+  struct AckedRead {
+    Result<int64_t> acked;
+    Result<std::vector<StreamEntry>> read;
+  };
+  virtual AckedRead AckThenReadNew(std::string_view stream, std::string_view group,
+                                   std::string_view consumer,
+                                   const std::vector<std::string>& ack_ids, int count,
+                                   Duration block);
   // XPENDING stream group - + count [consumer]; empty consumer = all consumers.
   virtual Result<std::vector<PendingEntry>> Pending(std::string_view stream, std::string_view group,
                                                     std::string_view consumer, int count) = 0;

@@ -65,6 +65,18 @@ class BrokerWrapper : public Broker {
                       const std::vector<std::string>& ids) override {
     PROTEAN_FORWARD(Ack(stream, group, ids));
   }
+  // Forwarded whole, so the target's single round trip is kept: a decorator
+  // that changes Ack or ReadNew overrides this too (FaultyBroker makes it
+  // the two calls, Broker::AckThenReadNew).
+  AckedRead AckThenReadNew(std::string_view stream, std::string_view group,
+                           std::string_view consumer, const std::vector<std::string>& ack_ids,
+                           int count, Duration block) override {
+    if (closed()) return AckedRead{Closed(), Closed()};
+    if (Status st = Before("AckThenReadNew"); !st.ok()) return AckedRead{st, st};
+    AckedRead result = target_->AckThenReadNew(stream, group, consumer, ack_ids, count, block);
+    if (Status st = After("AckThenReadNew"); !st.ok()) return AckedRead{st, st};
+    return result;
+  }
   Result<std::vector<PendingEntry>> Pending(std::string_view stream, std::string_view group,
                                             std::string_view consumer, int count) override {
     PROTEAN_FORWARD(Pending(stream, group, consumer, count));

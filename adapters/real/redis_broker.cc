@@ -203,6 +203,7 @@ BrokerCapabilities RedisBroker::capabilities() const {
   caps.dlq = true;
   caps.blocking_reads = true;
   caps.connections = pool_->options().max_connections;
+  caps.ack_with_read = true;
   return caps;
 }
 
@@ -289,7 +290,8 @@ Status RedisBroker::CreateGroup(std::string_view stream, std::string_view group,
 
 Result<Entries> RedisBroker::ReadNewOn(RedisConnection& c, std::string_view stream,
                                        std::string_view group, std::string_view consumer, int count,
-                                       Duration block) {
+                                       Duration block, const RedisArgs* ack,
+                                       std::optional<Result<int64_t>>* acked) {
   RedisArgs args{"XREADGROUP", "GROUP", group, consumer, "COUNT"};
   args.Add(int64_t{count});
   const int64_t block_ms = redis_internal::CeilMillis(block);
@@ -307,7 +309,24 @@ Result<Entries> RedisBroker::ReadNewOn(RedisConnection& c, std::string_view stre
     }
   }
   args.Add("STREAMS").Add(stream).Add(">");
-  auto reply = c.Command(args);
+  Result<RedisReply> reply = Status::Internal("XREADGROUP: not sent");
+  if (ack == nullptr) {
+    reply = c.Command(args);
+  } else if (auto replies = c.Pipeline({*ack, args}); !replies.ok()) {
+    *acked = replies.status();
+    reply = replies.status();
+  } else {
+    RedisReply& ack_reply = (*replies)[0];
+    *acked = ack_reply->type == REDIS_REPLY_ERROR
+                 ? Result<int64_t>(RedisStatus(nullptr, ack_reply.get(), "XACK"))
+                 : IntegerOf(std::move(ack_reply), "XACK");
+    RedisReply& read_reply = (*replies)[1];
+    if (read_reply->type == REDIS_REPLY_ERROR) {
+      reply = RedisStatus(nullptr, read_reply.get(), "XREADGROUP");
+    } else {
+      reply = std::move(read_reply);
+    }
+  }
   if (ticket) waker_->End(*ticket);
   if (block_ms > 0 && !c.broken()) PROTEAN_RETURN_IF_ERROR(c.RestoreTimeout());
   if (!reply.ok()) return reply.status();
@@ -371,6 +390,36 @@ Result<int64_t> RedisBroker::Ack(std::string_view stream, std::string_view group
   return pool_->Run<int64_t>(RedisRetry::kNotIdempotent, [&](RedisConnection& c) {
     return IntegerOf(c.Command(args), "XACK");
   });
+}
+
+Broker::AckedRead RedisBroker::AckThenReadNew(std::string_view stream, std::string_view group,
+                                              std::string_view consumer,
+                                              const std::vector<std::string>& ack_ids, int count,
+                                              Duration block) {
+  if (ack_ids.empty()) return AckedRead{int64_t{0}, ReadNew(stream, group, consumer, count, block)};
+  if (Status st = CheckIds(ack_ids); !st.ok()) {
+    return AckedRead{st, ReadNew(stream, group, consumer, count, block)};
+  }
+  if (Status st = CheckCount(count); !st.ok()) return AckedRead{Ack(stream, group, ack_ids), st};
+  RedisArgs ack{"XACK", stream, group};
+  for (const std::string& id : ack_ids) ack.Add(id);
+  std::optional<Result<int64_t>> acked;  // set once the XACK went out
+  Result<Entries> read =
+      pool_->Run<Entries>(RedisRetry::kNotIdempotent, [&](RedisConnection& c) -> Result<Entries> {
+        // Sent once: a retried call (a lost connection) reads alone, and the
+        // ack keeps the first attempt's failure (the engine acks again).
+        auto r = acked ? ReadNewOn(c, stream, group, consumer, count, block)
+                       : ReadNewOn(c, stream, group, consumer, count, block, &ack, &acked);
+        if (r.ok() || r.status().code() != StatusCode::kNotFound) return r;
+        // NOGROUP, as ReadNew: recreated from the beginning, read once more.
+        PROTEAN_RETURN_IF_ERROR(EnsureGroup(c, stream, group, GroupStart::kBeginning));
+        recreations_.Add(stream, group);
+        return ReadNewOn(c, stream, group, consumer, count, block);
+      });
+  // The read returned before sending (woken before it was sent, no
+  // connection): the ack goes alone.
+  if (!acked) acked = Ack(stream, group, ack_ids);
+  return AckedRead{std::move(*acked), std::move(read)};
 }
 
 Result<std::vector<PendingEntry>> RedisBroker::Pending(std::string_view stream,

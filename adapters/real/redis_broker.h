@@ -71,6 +71,7 @@ class RedisPool;
 class RedisReadWaker;
 class RedisScript;
 class RedisConnection;
+class RedisArgs;
 
 class RedisBroker final : public Broker {
  public:
@@ -100,6 +101,10 @@ class RedisBroker final : public Broker {
                                                int count) override;
   Result<int64_t> Ack(std::string_view stream, std::string_view group,
                       const std::vector<std::string>& ids) override;
+  // XACK and XREADGROUP pipelined on one connection: one round trip.
+  AckedRead AckThenReadNew(std::string_view stream, std::string_view group,
+                           std::string_view consumer, const std::vector<std::string>& ack_ids,
+                           int count, Duration block) override;
   Result<std::vector<PendingEntry>> Pending(std::string_view stream, std::string_view group,
                                             std::string_view consumer, int count) override;
   Result<int64_t> PendingCount(std::string_view stream, std::string_view group) override;
@@ -141,9 +146,13 @@ class RedisBroker final : public Broker {
                                      const Fields& fields);
   Status EnsureGroup(RedisConnection& connection, std::string_view stream, std::string_view group,
                      GroupStart start);
+  // The read on `connection`; with `ack`, that XACK is sent in the same
+  // write before it, and `acked` is set to its reply (or failure) once sent.
   Result<std::vector<StreamEntry>> ReadNewOn(RedisConnection& connection, std::string_view stream,
                                              std::string_view group, std::string_view consumer,
-                                             int count, Duration block);
+                                             int count, Duration block,
+                                             const RedisArgs* ack = nullptr,
+                                             std::optional<Result<int64_t>>* acked = nullptr);
 
   const Clock& clock_;
   std::unique_ptr<RedisPool> pool_;

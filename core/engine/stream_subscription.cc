@@ -49,6 +49,16 @@ const GroupHandle& Pick(const GroupHandle& primary, const std::optional<GroupHan
 }
 
 // The held keys split by lane, as entry ids: {primary ids, backfill ids}.
+// Broker::AckThenReadNew on `lane`: the ack's result into `acked`, the read returned.
+Result<std::vector<StreamEntry>> AckThenRead(const GroupHandle& lane,
+                                             const std::vector<std::string>& ids, int count,
+                                             Duration block, Result<int64_t>* acked) {
+  Broker::AckedRead both =
+      lane.broker->AckThenReadNew(lane.stream, lane.group, lane.consumer, ids, count, block);
+  *acked = std::move(both.acked);
+  return std::move(both.read);
+}
+
 std::pair<std::vector<std::string>, std::vector<std::string>> SplitByLane(
     const std::vector<std::string>& keys) {
   std::pair<std::vector<std::string>, std::vector<std::string>> out;
@@ -186,22 +196,49 @@ void StreamSubscription::Forget(const std::string& id) {
 
 void StreamSubscription::Tick() {
   if (!running() || work_.of(InFlight::kFetch) > 0) return;
+  ticking_ = true;
   Dispatch();
+  ticking_ = false;
+  if (!Fetch()) FlushAcks();  // acks kept for a read that is not coming
+}
+
+void StreamSubscription::FlushAcksOrRide() {
+  if (!AcksRideNextRead()) return FlushAcks();
+  if (!ticking_) ScheduleTick(Duration{0});  // the read that takes them (Tick reads next)
+}
+
+bool StreamSubscription::AcksRideNextRead() const {
+  // No read in flight and no tick set for later: the next Tick comes at
+  // once (OnSequenceDone schedules it), and it reads or flushes them.
+  return caps_.ack_with_read && !backfill_ && running() && work_.of(InFlight::kFetch) == 0 &&
+         config_.tick_interval_seconds <= 0 && (tick_timer_ == 0 || tick_due_ <= deps_.loop->Now());
+}
+
+bool StreamSubscription::Fetch() {
   // OPEN: no read until the probe timer; HALF_OPEN: one message is read for
   // the probe, only when nothing else could be it.
-  if (!breaker_.permits_reads()) return;
+  if (!breaker_.permits_reads()) return false;
   const bool half_open = breaker_.state() == CircuitState::kHalfOpen;
   const size_t queued = ready_.size() + batch_.size();
-  if (half_open && (probing_ || queued > 0 || work_.of(InFlight::kRedeliver) > 0)) return;
+  if (half_open && (probing_ || queued > 0 || work_.of(InFlight::kRedeliver) > 0)) return false;
   // One batch ahead at most: fetched entries wait (delivered, not attempted)
   // while the current ones run, bounded by messages_per_tick.
-  if (queued >= static_cast<size_t>(config_.messages_per_tick)) return;
-  if (config_.tick_interval_seconds > 0 && (queued > 0 || runner_.busy())) return;
+  if (queued >= static_cast<size_t>(config_.messages_per_tick)) return false;
+  if (config_.tick_interval_seconds > 0 && (queued > 0 || runner_.busy())) return false;
   // Bound the retries waiting in memory: stop fetching new work meanwhile.
   const size_t retries_max =
       static_cast<size_t>(std::max<int64_t>(100, 10 * config_.messages_per_tick));
-  if (retries_.size() >= retries_max) return;  // a finishing retry calls Tick again
-  FlushAcks();
+  if (retries_.size() >= retries_max) return false;  // a finishing retry calls Tick again
+  // The acks waiting go with the read where the broker sends both at once
+  // (one round trip, counted as acks in flight until it returns), else first.
+  std::shared_ptr<const std::vector<PendingAck>> acks;
+  std::vector<std::string> ack_ids;
+  if (AcksRideNextRead() && !pending_acks_.empty()) {
+    acks = TakePendingAcks(&ack_ids);
+  } else {
+    FlushAcks();
+  }
+  auto acked = std::make_shared<Result<int64_t>>(int64_t{0});
   const int count = half_open ? 1 : static_cast<int>(config_.messages_per_tick);
   Duration block = group_.broker->capabilities().blocking_reads
                        ? std::min(Millis(config_.blocking_timeout_ms), deps_.blocking_read_max)
@@ -216,43 +253,59 @@ void StreamSubscription::Tick() {
   // streams whose group the read recreated.
   auto recreated = std::make_shared<std::vector<std::string>>();
   const TimePoint asked = deps_.loop->Now();
-  Offload<std::vector<StreamEntry>>(
-      InFlight::kFetch,
-      [g = group_, b = backfill_, count, block, recreated,
-       blocking_slot = std::move(blocking_slot)]() mutable {
-        auto read_new = [&](const GroupHandle& lane, Duration lane_block) {
-          const int64_t before = lane.broker->GroupRecreations(lane.stream, lane.group);
-          auto read =
-              lane.broker->ReadNew(lane.stream, lane.group, lane.consumer, count, lane_block);
-          if (lane.broker->GroupRecreations(lane.stream, lane.group) > before) {
-            recreated->push_back(lane.stream);
-          }
-          return read;
-        };
-        // Priority lanes: the primary without blocking, then, only when it
-        // returned nothing, the backfill lane with the block
-        // (stream_subscription.py:360-384,573-625).
-        auto read = read_new(g, b ? Duration{0} : block);
-        if (!b || !read.ok() || !read->empty()) {
-          blocking_slot.reset();  // freed as the read returns, before the loop hears of it
-          return read;
-        }
-        auto lane = read_new(*b, block);
-        blocking_slot.reset();
-        if (lane.ok()) TagBackfill(&*lane);
-        return lane;
-      },
-      [this, recreated, asked](Result<std::vector<StreamEntry>> r) {
-        for (const std::string& stream : *recreated) GroupRecreated(stream);
-        // Only a broker with pending lists can have given them to a claimer.
-        const bool late =
-            caps_.pending && deps_.loop->Now() - asked >= SecondsF(config_.claim_idle_seconds);
-        if (late && r.ok() && !r->empty()) {
-          KeepStillOurs(std::move(*r));
-        } else {
-          OnFetched(std::move(r));
-        }
-      });
+  auto read = [g = group_, b = backfill_, count, block, recreated, acked,
+               ack_ids = std::move(ack_ids), blocking_slot = std::move(blocking_slot)]() mutable {
+    auto read_new = [&](const GroupHandle& lane,
+                        Duration lane_block) -> Result<std::vector<StreamEntry>> {
+      const int64_t before = lane.broker->GroupRecreations(lane.stream, lane.group);
+      Result<std::vector<StreamEntry>> read =
+          ack_ids.empty()
+              ? lane.broker->ReadNew(lane.stream, lane.group, lane.consumer, count, lane_block)
+              : AckThenRead(lane, ack_ids, count, lane_block, acked.get());
+      ack_ids.clear();  // only ever this lane's (AcksRideNextRead: no backfill lane)
+      if (lane.broker->GroupRecreations(lane.stream, lane.group) > before) {
+        recreated->push_back(lane.stream);
+      }
+      return read;
+    };
+    // Priority lanes: the primary without blocking, then, only when it
+    // returned nothing, the backfill lane with the block
+    // (stream_subscription.py:360-384,573-625).
+    auto read = read_new(g, b ? Duration{0} : block);
+    if (!b || !read.ok() || !read->empty()) {
+      blocking_slot.reset();  // freed as the read returns, before the loop hears of it
+      return read;
+    }
+    auto lane = read_new(*b, block);
+    blocking_slot.reset();
+    if (lane.ok()) TagBackfill(&*lane);
+    return lane;
+  };
+  auto done = [this, recreated, asked, acks, acked](Result<std::vector<StreamEntry>> r) {
+    if (acks) {
+      work_.Done(InFlight::kAck);
+      OnAcked(*acks, std::move(*acked));
+      if (state_ == State::kAbandoned) return;  // the ack was reported; the read is dropped
+    }
+    for (const std::string& stream : *recreated) GroupRecreated(stream);
+    // Only a broker with pending lists can have given them to a claimer.
+    const bool late =
+        caps_.pending && deps_.loop->Now() - asked >= SecondsF(config_.claim_idle_seconds);
+    if (late && r.ok() && !r->empty()) {
+      KeepStillOurs(std::move(*r));
+    } else {
+      OnFetched(std::move(r));
+    }
+  };
+  if (acks) {
+    // As any ack: its reply is reported even after Abandon.
+    work_.Add(InFlight::kAck);
+    OffloadPastAbandon<std::vector<StreamEntry>>(InFlight::kFetch, std::move(read),
+                                                 std::move(done));
+  } else {
+    Offload<std::vector<StreamEntry>>(InFlight::kFetch, std::move(read), std::move(done));
+  }
+  return true;
 }
 
 // A read whose reply took claim_idle or longer (a partition, a stalled
@@ -412,7 +465,7 @@ void StreamSubscription::Dispatch() {
     ++lanes_;
     runner_.RunSequence(std::move(items), Guard([this] { OnSequenceDone(); }));
   }
-  if (ready_.empty() && batch_.empty() && !runner_.busy()) FlushAcks();
+  if (ready_.empty() && batch_.empty() && !runner_.busy()) FlushAcksOrRide();
   MaybeIdle();
 }
 
@@ -426,7 +479,7 @@ StreamSubscription::DispatchOrder() {
 void StreamSubscription::OnSequenceDone() {
   --lanes_;
   PROTEAN_CHECK(lanes_ >= 0);
-  FlushAcks();
+  FlushAcksOrRide();
   MaybeTrim();
   MaybeProbe();
   Dispatch();
@@ -501,9 +554,13 @@ void StreamSubscription::OnAttempt(const StreamEntry& entry, const AttemptResult
     pending_acks_.push_back(PendingAck{entry.id, message->id, message->attempt});
     ReleaseKey(entry.id);
     // Batched: flushed once messages_per_tick are waiting, when the last
-    // attempt in flight ends, and before every fetch.
-    if (!runner_.busy() || pending_acks_.size() >= static_cast<size_t>(config_.messages_per_tick)) {
+    // attempt in flight ends, and before every fetch; where the next read
+    // takes them (AcksRideNextRead), up to a batch's worth waits for it.
+    const size_t batch = static_cast<size_t>(config_.messages_per_tick);
+    if (pending_acks_.size() > batch) {
       FlushAcks();
+    } else if (!runner_.busy() || pending_acks_.size() == batch) {
+      FlushAcksOrRide();
     }
   } else {
     processed_failed_->Inc();
@@ -736,13 +793,19 @@ void StreamSubscription::AckNow(const std::string& id, const std::string& messag
   FlushAcks();
 }
 
-void StreamSubscription::FlushAcks() {
-  if (pending_acks_.empty()) return;
+std::shared_ptr<const std::vector<StreamSubscription::PendingAck>>
+StreamSubscription::TakePendingAcks(std::vector<std::string>* ids) {
   auto acks = std::make_shared<const std::vector<PendingAck>>(std::move(pending_acks_));
   pending_acks_.clear();
+  ids->reserve(acks->size());
+  for (const PendingAck& a : *acks) ids->push_back(a.id);
+  return acks;
+}
+
+void StreamSubscription::FlushAcks() {
+  if (pending_acks_.empty()) return;
   std::vector<std::string> ids;
-  ids.reserve(acks->size());
-  for (const PendingAck& a : *acks) ids.push_back(a.id);
+  auto acks = TakePendingAcks(&ids);
   // Reported even after Abandon: the ack reached (or failed at) the broker.
   OffloadPastAbandon<int64_t>(
       InFlight::kAck,

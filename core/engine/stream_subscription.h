@@ -138,6 +138,13 @@ class StreamSubscription final : public SubscriptionBase {
   };
 
   void Tick() override;
+  // Starts the next read when one is due (false: none is).
+  bool Fetch();
+  // The acks waiting may wait for the next read, which takes them with it
+  // (BrokerCapabilities::ack_with_read): one round trip for both.
+  bool AcksRideNextRead() const;
+  // FlushAcks, unless they ride with the next read: then a Tick is made due.
+  void FlushAcksOrRide();
   // The lane an entry key belongs to (its stream, group and consumer).
   const GroupHandle& LaneOf(const std::string& key) const;
   // Event() and LogMessage() of SubscriptionBase for an entry key: the
@@ -184,6 +191,8 @@ class StreamSubscription final : public SubscriptionBase {
   // what was read (see the class comment).
   bool finishing() const { return state_ == State::kStopping && !caps_.pending; }
   void FlushAcks();
+  // pending_acks_, moved out, and their entry ids into `ids`.
+  std::shared_ptr<const std::vector<PendingAck>> TakePendingAcks(std::vector<std::string>* ids);
   void OnAcked(const std::vector<PendingAck>& acks, Result<int64_t> result);
   void ScheduleClaim();
   // One lane's claim pass (the primary's, then the backfill lane's).
@@ -236,6 +245,7 @@ class StreamSubscription final : public SubscriptionBase {
   // The read in flight (at most one) may block: an empty one is then read
   // again at once, else after IdlePollDelay (SubscriptionDeps::TakeBlockingRead).
   bool read_blocks_ = false;
+  bool ticking_ = false;  // within Tick's Dispatch: the read follows
   // ordered_by: key -> the entry holding it (in an attempt or waiting for a
   // retry), and back.
   std::map<std::string, std::string> busy_keys_;

@@ -70,6 +70,7 @@ SubscriptionBase::SubscriptionBase(SubscriptionDeps deps, const HandlerRegistrat
 
 void SubscriptionBase::ScheduleTick(Duration delay) {
   if (!running() || tick_timer_ != 0) return;
+  tick_due_ = deps_.loop->Now() + delay;
   tick_timer_ = deps_.loop->PostAfter(delay, Guard([this] {
                                         tick_timer_ = 0;
                                         Tick();

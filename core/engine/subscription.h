@@ -202,6 +202,7 @@ class SubscriptionBase : public Subscription {
   InFlight work_;
   int empty_reads_ = 0;
   TimerId tick_timer_ = 0;
+  TimePoint tick_due_{};  // when tick_timer_ fires
   std::function<void()> on_idle_;
 
   MetricLabels labels_;

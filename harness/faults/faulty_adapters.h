@@ -114,6 +114,12 @@ class FaultyBroker final : public BrokerWrapper {
                                            Duration block) override;
   Result<int64_t> Ack(std::string_view stream, std::string_view group,
                       const std::vector<std::string>& ids) override;
+  // The two calls, each through its faults above.
+  AckedRead AckThenReadNew(std::string_view stream, std::string_view group,
+                           std::string_view consumer, const std::vector<std::string>& ack_ids,
+                           int count, Duration block) override {
+    return Broker::AckThenReadNew(stream, group, consumer, ack_ids, count, block);
+  }
 
  private:
   std::shared_ptr<FaultState> state_;

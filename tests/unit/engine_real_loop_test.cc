@@ -23,6 +23,28 @@
 namespace protean {
 namespace {
 
+// Runs the loop until `handled` reaches `want`, then a SIGTERM shutdown;
+// stops after `bound` whatever happens (never hangs the suite). Returns the
+// shutdown's exit code (-1: it never finished).
+int RunUntilHandledThenStop(RealExecutor& loop, Engine& engine, const std::atomic<int>& handled,
+                            int want, Duration bound) {
+  int exit_code = -1;
+  std::function<void()> check = [&] {
+    if (handled.load() >= want) {
+      engine.Shutdown("SIGTERM", [&](int code) {
+        exit_code = code;
+        loop.Stop();
+      });
+    } else {
+      loop.PostAfter(Millis(5), check);
+    }
+  };
+  loop.PostAfter(Millis(5), check);
+  loop.PostAfter(bound, [&] { loop.Stop(); });
+  loop.Run();
+  return exit_code;
+}
+
 TEST(EngineRealLoopTest, HandlesOnWorkersOrInlineAndShutsDown) {
   RealClock clock;
   RealExecutor loop(clock, 2);
@@ -59,24 +81,11 @@ TEST(EngineRealLoopTest, HandlesOnWorkersOrInlineAndShutsDown) {
   for (int i = 0; i < 50; ++i) {
     ASSERT_TRUE(shared.Publish("orders", EncodeMessageFields(std::to_string(i), "T", "{}")).ok());
   }
-  int exit_code = -1;
   loop.Post([&] {
     loop_thread = std::this_thread::get_id();
     engine.Start();
   });
-  std::function<void()> check = [&] {
-    if (handled.load() >= 100) {
-      engine.Shutdown("SIGTERM", [&](int code) {
-        exit_code = code;
-        loop.Stop();
-      });
-    } else {
-      loop.PostAfter(Millis(5), check);
-    }
-  };
-  loop.PostAfter(Millis(5), check);
-  loop.PostAfter(Seconds(20), [&] { loop.Stop(); });  // bound: never hang the suite
-  loop.Run();
+  const int exit_code = RunUntilHandledThenStop(loop, engine, handled, 100, Seconds(20));
   EXPECT_EQ(handled.load(), 100);
   EXPECT_EQ(exit_code, 0);
   EXPECT_EQ(engine.state(), Engine::State::kStopped);
@@ -532,21 +541,8 @@ TEST(EngineRealLoopTest, BlockingReadsInFlightStayWithinTheBudget) {
   for (int i = 0; i < kMessages; ++i) {
     ASSERT_TRUE(shared.Publish("orders", EncodeMessageFields(std::to_string(i), "T", "{}")).ok());
   }
-  int exit_code = -1;
   loop.Post([&] { engine.Start(); });
-  std::function<void()> check = [&] {
-    if (handled.load() >= kMessages) {
-      engine.Shutdown("SIGTERM", [&](int code) {
-        exit_code = code;
-        loop.Stop();
-      });
-    } else {
-      loop.PostAfter(Millis(5), check);
-    }
-  };
-  loop.PostAfter(Millis(5), check);
-  loop.PostAfter(Seconds(30), [&] { loop.Stop(); });  // bound: never hang the suite
-  loop.Run();
+  const int exit_code = RunUntilHandledThenStop(loop, engine, handled, kMessages, Seconds(30));
   EXPECT_EQ(handled.load(), kMessages);
   EXPECT_EQ(exit_code, 0);
   EXPECT_LE(broker.most.load(), 2);

@@ -415,5 +415,70 @@ TEST_F(StreamEngineTest, TheGroupIsTheFqnWhenTheHandlerHasOne) {
             1);
 }
 
+// A broker that sends an ack and a read at once (as Redis pipelines them),
+// counting how the engine acks.
+class AckWithReadBroker : public BrokerWrapper {
+ public:
+  using BrokerWrapper::BrokerWrapper;
+  BrokerCapabilities capabilities() const override {
+    BrokerCapabilities caps = BrokerWrapper::capabilities();
+    caps.ack_with_read = true;
+    return caps;
+  }
+  Result<int64_t> Ack(std::string_view stream, std::string_view group,
+                      const std::vector<std::string>& ids) override {
+    ++acks_alone;
+    acked_alone += static_cast<int64_t>(ids.size());
+    return BrokerWrapper::Ack(stream, group, ids);
+  }
+  AckedRead AckThenReadNew(std::string_view stream, std::string_view group,
+                           std::string_view consumer, const std::vector<std::string>& ack_ids,
+                           int count, Duration block) override {
+    ++acks_with_read;
+    acked_with_read += static_cast<int64_t>(ack_ids.size());
+    return BrokerWrapper::AckThenReadNew(stream, group, consumer, ack_ids, count, block);
+  }
+  int acks_alone = 0, acks_with_read = 0;
+  int64_t acked_alone = 0, acked_with_read = 0;
+};
+
+// Where the broker takes both at once, a handled batch's acks go with the
+// read of the next one; every message is still acked, the last ones (no
+// read follows) alone, and a retried message's ack too.
+void ExpectAcksRideReads(bool failing_first) {
+  SimWorld w;
+  AckWithReadBroker broker(&w.broker);
+  constexpr int kMessages = 250;
+  for (int i = 0; i < kMessages; ++i) w.Publish("orders");
+  // Failing: the first attempt of every 7th message (fewer in a row than
+  // the circuit breaker's threshold).
+  auto seen = std::make_shared<int>(0);
+  HandlerFn some_fail_first = [seen](const Message& m, HandlerContext&) {
+    return m.attempt == 1 && (*seen)++ % 7 == 0 ? Status::Internal("boom") : Status::Ok();
+  };
+  HandlerRegistration h = MakeHandler("H", "orders", failing_first ? some_fail_first : Succeed());
+  SubscriptionConfig c = StreamConfig();
+  c.messages_per_tick = 50;
+  EngineOptions o;
+  o.instance = "a";
+  Engine engine(w.loop, w.prng, w.metrics, w.AdaptersFor(&broker), o, &w.recorder);
+  ASSERT_TRUE(engine.AddSubscription(h, c).ok());
+  engine.Start();
+  w.loop.RunFor(Seconds(failing_first ? 30 : 2));
+  EXPECT_EQ(w.recorder.Count(EngineEventKind::kAcked), static_cast<size_t>(kMessages))
+      << w.recorder.Count(EngineEventKind::kAttemptStarted) << " started, "
+      << w.recorder.Count(EngineEventKind::kRetryScheduled) << " retries, "
+      << w.recorder.Count(EngineEventKind::kError) << " errors";
+  EXPECT_EQ(w.PendingCount("orders", "H"), 0);
+  EXPECT_EQ(broker.acked_alone + broker.acked_with_read, kMessages);
+  EXPECT_GT(broker.acked_with_read, 0);
+  // Without failures every ack rides, the last batch's with the read after
+  // it (which finds nothing); a retry is read by itself, its ack goes alone.
+  if (!failing_first) EXPECT_EQ(broker.acks_alone, 0);
+}
+
+TEST(StreamEngineAckWithReadTest, HandledBatchesAckWithTheNextRead) { ExpectAcksRideReads(false); }
+TEST(StreamEngineAckWithReadTest, RetriedMessagesAreAckedToo) { ExpectAcksRideReads(true); }
+
 }  // namespace
 }  // namespace protean
