@@ -214,7 +214,7 @@ bool StreamSubscription::AcksRideNextRead() const {
          config_.tick_interval_seconds <= 0 && (tick_timer_ == 0 || tick_due_ <= deps_.loop->Now());
 }
 
-bool StreamSubscription::Fetch() {
+bool StreamSubscription::ReadDue() const {
   // OPEN: no read until the probe timer; HALF_OPEN: one message is read for
   // the probe, only when nothing else could be it.
   if (!breaker_.permits_reads()) return false;
@@ -228,7 +228,11 @@ bool StreamSubscription::Fetch() {
   // Bound the retries waiting in memory: stop fetching new work meanwhile.
   const size_t retries_max =
       static_cast<size_t>(std::max<int64_t>(100, 10 * config_.messages_per_tick));
-  if (retries_.size() >= retries_max) return false;  // a finishing retry calls Tick again
+  return retries_.size() < retries_max;  // a finishing retry calls Tick again
+}
+
+bool StreamSubscription::Fetch() {
+  if (!ReadDue()) return false;
   // The acks waiting go with the read where the broker sends both at once
   // (one round trip, counted as acks in flight until it returns), else first.
   std::shared_ptr<const std::vector<PendingAck>> acks;
@@ -238,7 +242,7 @@ bool StreamSubscription::Fetch() {
   } else {
     FlushAcks();
   }
-  auto acked = std::make_shared<Result<int64_t>>(int64_t{0});
+  const bool half_open = breaker_.state() == CircuitState::kHalfOpen;
   const int count = half_open ? 1 : static_cast<int>(config_.messages_per_tick);
   Duration block = group_.broker->capabilities().blocking_reads
                        ? std::min(Millis(config_.blocking_timeout_ms), deps_.blocking_read_max)
@@ -249,16 +253,24 @@ bool StreamSubscription::Fetch() {
   std::shared_ptr<void> blocking_slot;
   if (block > Duration{0} && !(blocking_slot = deps_.TakeBlockingRead())) block = Duration{0};
   read_blocks_ = block > Duration{0};
+  Read(count, block, std::move(blocking_slot), std::move(acks), std::move(ack_ids));
+  return true;
+}
+
+void StreamSubscription::Read(int count, Duration block, std::shared_ptr<void> blocking_slot,
+                              std::shared_ptr<const std::vector<PendingAck>> acks,
+                              std::vector<std::string> ack_ids) {
+  auto acked = std::make_shared<Result<int64_t>>(int64_t{0});
   // Set by the read (on the worker), read when it is done (on the loop): the
   // streams whose group the read recreated.
   auto recreated = std::make_shared<std::vector<std::string>>();
   const TimePoint asked = deps_.loop->Now();
-  auto read = [g = group_, b = backfill_, count, block, recreated, acked,
+  auto call = [g = group_, b = backfill_, count, block, recreated, acked,
                ack_ids = std::move(ack_ids), blocking_slot = std::move(blocking_slot)]() mutable {
     auto read_new = [&](const GroupHandle& lane,
                         Duration lane_block) -> Result<std::vector<StreamEntry>> {
       const int64_t before = lane.broker->GroupRecreations(lane.stream, lane.group);
-      Result<std::vector<StreamEntry>> read =
+      Result<std::vector<StreamEntry>> entries =
           ack_ids.empty()
               ? lane.broker->ReadNew(lane.stream, lane.group, lane.consumer, count, lane_block)
               : AckThenRead(lane, ack_ids, count, lane_block, acked.get());
@@ -266,15 +278,15 @@ bool StreamSubscription::Fetch() {
       if (lane.broker->GroupRecreations(lane.stream, lane.group) > before) {
         recreated->push_back(lane.stream);
       }
-      return read;
+      return entries;
     };
     // Priority lanes: the primary without blocking, then, only when it
     // returned nothing, the backfill lane with the block
     // (stream_subscription.py:360-384,573-625).
-    auto read = read_new(g, b ? Duration{0} : block);
-    if (!b || !read.ok() || !read->empty()) {
+    auto primary = read_new(g, b ? Duration{0} : block);
+    if (!b || !primary.ok() || !primary->empty()) {
       blocking_slot.reset();  // freed as the read returns, before the loop hears of it
-      return read;
+      return primary;
     }
     auto lane = read_new(*b, block);
     blocking_slot.reset();
@@ -300,12 +312,11 @@ bool StreamSubscription::Fetch() {
   if (acks) {
     // As any ack: its reply is reported even after Abandon.
     work_.Add(InFlight::kAck);
-    OffloadPastAbandon<std::vector<StreamEntry>>(InFlight::kFetch, std::move(read),
+    OffloadPastAbandon<std::vector<StreamEntry>>(InFlight::kFetch, std::move(call),
                                                  std::move(done));
   } else {
-    Offload<std::vector<StreamEntry>>(InFlight::kFetch, std::move(read), std::move(done));
+    Offload<std::vector<StreamEntry>>(InFlight::kFetch, std::move(call), std::move(done));
   }
-  return true;
 }
 
 // A read whose reply took claim_idle or longer (a partition, a stalled

@@ -140,6 +140,12 @@ class StreamSubscription final : public SubscriptionBase {
   void Tick() override;
   // Starts the next read when one is due (false: none is).
   bool Fetch();
+  // A read may start: the breaker, the batch waiting and the retries allow it.
+  bool ReadDue() const;
+  // Offloads the read of `count` (blocking up to `block`, holding
+  // `blocking_slot` while it does), with `acks` sent first when there are any.
+  void Read(int count, Duration block, std::shared_ptr<void> blocking_slot,
+            std::shared_ptr<const std::vector<PendingAck>> acks, std::vector<std::string> ack_ids);
   // The acks waiting may wait for the next read, which takes them with it
   // (BrokerCapabilities::ack_with_read): one round trip for both.
   bool AcksRideNextRead() const;

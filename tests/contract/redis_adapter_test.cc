@@ -7,6 +7,7 @@
 // Connections are killed by client name (CLIENT LIST + CLIENT KILL ID), never
 // by type, so other users of the shared server are left alone.
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -304,6 +305,41 @@ TEST_F(RedisAdapterTest, ThePoolIsBoundedAndWaitsForAFreeConnection) {
 }
 
 // --- Blocking reads ---------------------------------------------------------------
+
+// The engine acks a handled batch with its next read: XACK goes before the
+// XREADGROUP in one write, so the ack is applied while the read blocks.
+TEST_F(RedisAdapterTest, AnAckSentWithABlockingReadIsAppliedAtOnce) {
+  RedisOptions options = TestOptions("ack-with-read");
+  RedisBroker broker(clock_, options);
+  EXPECT_TRUE(broker.capabilities().ack_with_read);
+  EXPECT_EQ(broker.capabilities().connections, options.max_connections);
+  const std::string s = Key("s");
+  ASSERT_TRUE(broker.CreateGroup(s, "g", GroupStart::kBeginning).ok());
+  ASSERT_TRUE(broker.Publish(s, {{"data", "one"}}).ok());
+  auto first = broker.ReadNew(s, "g", "c1", 10, Duration(0));
+  ASSERT_TRUE(first.ok() && first->size() == 1u);
+  const std::string id = first->front().id;
+  std::atomic<bool> returned{false};
+  Broker::AckedRead result{int64_t{0}, std::vector<StreamEntry>{}};
+  std::thread reader([&] {
+    result = broker.AckThenReadNew(s, "g", "c1", {id}, 10, Seconds(5));
+    returned = true;
+  });
+  int64_t pending = -1;
+  for (int i = 0; i < 300 && pending != 0; ++i) {
+    auto count = broker.PendingCount(s, "g");
+    pending = count.ok() ? *count : -1;
+    if (pending != 0) std::this_thread::sleep_for(Millis(10));
+  }
+  EXPECT_EQ(pending, 0);
+  EXPECT_FALSE(returned.load()) << "the read still blocks";
+  broker.WakeReads(s, "g", "c1");
+  reader.join();
+  ASSERT_TRUE(result.acked.ok()) << result.acked.status().ToString();
+  EXPECT_EQ(*result.acked, 1);
+  ASSERT_TRUE(result.read.ok()) << result.read.status().ToString();
+  EXPECT_TRUE(result.read->empty());
+}
 
 TEST_F(RedisAdapterTest, ABlockedReadWakesOnPublish) {
   RedisBroker broker(clock_, TestOptions("blocking"));

@@ -190,5 +190,14 @@ TEST_F(DomainTest, DefaultsGiveMemoryAdaptersForEveryPort) {
   EXPECT_TRUE(d.Close().empty());
 }
 
+// The server's engine knows its worker threads, which bound the blocking
+// reads in flight (SubscriptionDeps::TakeBlockingRead).
+TEST_F(DomainTest, EngineOptionsCarryTheWorkerThreads) {
+  Domain d(Parse("[server]\nworker_threads = 12\n"), registry_, AdapterEnv{&clock_});
+  EXPECT_EQ(d.MakeEngineOptions("a").worker_threads, 12);
+  Domain defaults(Parse(""), registry_, AdapterEnv{&clock_});
+  EXPECT_EQ(defaults.MakeEngineOptions("a").worker_threads, 8);
+}
+
 }  // namespace
 }  // namespace protean

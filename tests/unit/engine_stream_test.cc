@@ -474,7 +474,9 @@ void ExpectAcksRideReads(bool failing_first) {
   EXPECT_GT(broker.acked_with_read, 0);
   // Without failures every ack rides, the last batch's with the read after
   // it (which finds nothing); a retry is read by itself, its ack goes alone.
-  if (!failing_first) EXPECT_EQ(broker.acks_alone, 0);
+  if (!failing_first) {
+    EXPECT_EQ(broker.acks_alone, 0);
+  }
 }
 
 TEST(StreamEngineAckWithReadTest, HandledBatchesAckWithTheNextRead) { ExpectAcksRideReads(false); }
