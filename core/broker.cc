@@ -199,13 +199,11 @@ Result<RetentionTrim> Broker::TrimRetained(std::string_view stream, int64_t max_
   return out;
 }
 
-Broker::AckedRead Broker::AckThenReadNew(std::string_view stream, std::string_view group,
-                                         std::string_view consumer,
-                                         const std::vector<std::string>& ack_ids, int count,
-                                         Duration block) {
-  Result<int64_t> acked =
-      ack_ids.empty() ? Result<int64_t>(int64_t{0}) : Ack(stream, group, ack_ids);
-  return AckedRead{std::move(acked), ReadNew(stream, group, consumer, count, block)};
+Result<std::vector<StreamEntry>> Broker::AckThenReadNew(
+    std::string_view stream, std::string_view group, std::string_view consumer,
+    const std::vector<std::string>& ack_ids, const AckDone& on_acked, int count, Duration block) {
+  on_acked(ack_ids.empty() ? Result<int64_t>(int64_t{0}) : Ack(stream, group, ack_ids));
+  return ReadNew(stream, group, consumer, count, block);
 }
 
 Result<int64_t> Broker::PendingCount(std::string_view stream, std::string_view group) {

@@ -251,17 +251,15 @@ class Broker {
   // XACK; returns how many ids were pending.
   virtual Result<int64_t> Ack(std::string_view stream, std::string_view group,
                               const std::vector<std::string>& ids) = 0;
-  // Ack of `ack_ids` (none: no ack), then ReadNew, each with its own result.
-  // A broker with capabilities().ack_with_read sends both in one round trip;
-  // this default makes the two calls, in that order.
-  struct AckedRead {
-    Result<int64_t> acked;
-    Result<std::vector<StreamEntry>> read;
-  };
-  virtual AckedRead AckThenReadNew(std::string_view stream, std::string_view group,
-                                   std::string_view consumer,
-                                   const std::vector<std::string>& ack_ids, int count,
-                                   Duration block);
+  // Ack of `ack_ids` (none: no ack), then ReadNew. `on_acked` gets the
+  // ack's result once, on the calling thread, as soon as it is known: before
+  // the read returns, which may block. A broker with
+  // capabilities().ack_with_read sends both in one round trip; this default
+  // makes the two calls, in that order.
+  using AckDone = std::function<void(Result<int64_t>)>;
+  virtual Result<std::vector<StreamEntry>> AckThenReadNew(
+      std::string_view stream, std::string_view group, std::string_view consumer,
+      const std::vector<std::string>& ack_ids, const AckDone& on_acked, int count, Duration block);
   // XPENDING stream group - + count [consumer]; empty consumer = all consumers.
   virtual Result<std::vector<PendingEntry>> Pending(std::string_view stream, std::string_view group,
                                                     std::string_view consumer, int count) = 0;

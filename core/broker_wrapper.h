@@ -68,13 +68,21 @@ class BrokerWrapper : public Broker {
   // Forwarded whole, so the target's single round trip is kept: a decorator
   // that changes Ack or ReadNew overrides this too (FaultyBroker makes it
   // the two calls, Broker::AckThenReadNew).
-  AckedRead AckThenReadNew(std::string_view stream, std::string_view group,
-                           std::string_view consumer, const std::vector<std::string>& ack_ids,
-                           int count, Duration block) override {
-    if (closed()) return AckedRead{Closed(), Closed()};
-    if (Status st = Before("AckThenReadNew"); !st.ok()) return AckedRead{st, st};
-    AckedRead result = target_->AckThenReadNew(stream, group, consumer, ack_ids, count, block);
-    if (Status st = After("AckThenReadNew"); !st.ok()) return AckedRead{st, st};
+  Result<std::vector<StreamEntry>> AckThenReadNew(std::string_view stream, std::string_view group,
+                                                  std::string_view consumer,
+                                                  const std::vector<std::string>& ack_ids,
+                                                  const AckDone& on_acked, int count,
+                                                  Duration block) override {
+    if (closed()) {
+      on_acked(Closed());
+      return Closed();
+    }
+    if (Status st = Before("AckThenReadNew"); !st.ok()) {
+      on_acked(st);
+      return st;
+    }
+    auto result = target_->AckThenReadNew(stream, group, consumer, ack_ids, on_acked, count, block);
+    if (Status st = After("AckThenReadNew"); !st.ok()) return st;
     return result;
   }
   Result<std::vector<PendingEntry>> Pending(std::string_view stream, std::string_view group,

@@ -158,6 +158,23 @@ Result<int64_t> IntegerOf(const Result<RedisReply>& reply, std::string_view comm
   return *value;
 }
 
+// An XACK reply of a pipeline: its count, or the failure (an ERROR reply
+// as a Status).
+Result<int64_t> AckedOf(Result<RedisReply> reply) {
+  if (reply.ok() && (*reply)->type == REDIS_REPLY_ERROR) {
+    return RedisStatus(nullptr, reply->get(), "XACK");
+  }
+  return IntegerOf(reply, "XACK");
+}
+
+// A pipeline's reply, with an ERROR reply as a Status (as Command returns it).
+Result<RedisReply> ErrorAsStatus(Result<RedisReply> reply, std::string_view command) {
+  if (reply.ok() && (*reply)->type == REDIS_REPLY_ERROR) {
+    return RedisStatus(nullptr, reply->get(), command);
+  }
+  return reply;
+}
+
 // Sets each entry's delivery count from an XPENDING reply of the same
 // transaction.
 Status FillCounts(const redisReply* pending, Entries& entries) {
@@ -291,7 +308,7 @@ Status RedisBroker::CreateGroup(std::string_view stream, std::string_view group,
 Result<Entries> RedisBroker::ReadNewOn(RedisConnection& c, std::string_view stream,
                                        std::string_view group, std::string_view consumer, int count,
                                        Duration block, const RedisArgs* ack,
-                                       std::optional<Result<int64_t>>* acked) {
+                                       const AckDone* on_acked) {
   RedisArgs args{"XREADGROUP", "GROUP", group, consumer, "COUNT"};
   args.Add(int64_t{count});
   const int64_t block_ms = redis_internal::CeilMillis(block);
@@ -312,20 +329,12 @@ Result<Entries> RedisBroker::ReadNewOn(RedisConnection& c, std::string_view stre
   Result<RedisReply> reply = Status::Internal("XREADGROUP: not sent");
   if (ack == nullptr) {
     reply = c.Command(args);
-  } else if (auto replies = c.Pipeline({*ack, args}); !replies.ok()) {
-    *acked = replies.status();
-    reply = replies.status();
+  } else if (Status sent = c.Send({*ack, args}); !sent.ok()) {
+    (*on_acked)(sent);
+    reply = sent;
   } else {
-    RedisReply& ack_reply = (*replies)[0];
-    *acked = ack_reply->type == REDIS_REPLY_ERROR
-                 ? Result<int64_t>(RedisStatus(nullptr, ack_reply.get(), "XACK"))
-                 : IntegerOf(std::move(ack_reply), "XACK");
-    RedisReply& read_reply = (*replies)[1];
-    if (read_reply->type == REDIS_REPLY_ERROR) {
-      reply = RedisStatus(nullptr, read_reply.get(), "XREADGROUP");
-    } else {
-      reply = std::move(read_reply);
-    }
+    (*on_acked)(AckedOf(c.NextReply("XACK")));
+    reply = ErrorAsStatus(c.NextReply("XREADGROUP"), "XREADGROUP");
   }
   if (ticket) waker_->End(*ticket);
   if (block_ms > 0 && !c.broken()) PROTEAN_RETURN_IF_ERROR(c.RestoreTimeout());
@@ -392,24 +401,25 @@ Result<int64_t> RedisBroker::Ack(std::string_view stream, std::string_view group
   });
 }
 
-Broker::AckedRead RedisBroker::AckThenReadNew(std::string_view stream, std::string_view group,
-                                              std::string_view consumer,
-                                              const std::vector<std::string>& ack_ids, int count,
-                                              Duration block) {
-  if (ack_ids.empty()) return AckedRead{int64_t{0}, ReadNew(stream, group, consumer, count, block)};
-  if (Status st = CheckIds(ack_ids); !st.ok()) {
-    return AckedRead{st, ReadNew(stream, group, consumer, count, block)};
+Result<Entries> RedisBroker::AckThenReadNew(std::string_view stream, std::string_view group,
+                                            std::string_view consumer,
+                                            const std::vector<std::string>& ack_ids,
+                                            const AckDone& on_acked, int count, Duration block) {
+  if (ack_ids.empty() || !CheckIds(ack_ids).ok() || !CheckCount(count).ok()) {
+    return Broker::AckThenReadNew(stream, group, consumer, ack_ids, on_acked, count, block);
   }
-  if (Status st = CheckCount(count); !st.ok()) return AckedRead{Ack(stream, group, ack_ids), st};
   RedisArgs ack{"XACK", stream, group};
   for (const std::string& id : ack_ids) ack.Add(id);
-  std::optional<Result<int64_t>> acked;  // set once the XACK went out
+  bool sent = false;  // the XACK went out (and on_acked had its result)
+  const AckDone once = [&](Result<int64_t> r) {
+    sent = true;
+    on_acked(std::move(r));
+  };
   Result<Entries> read =
       pool_->Run<Entries>(RedisRetry::kNotIdempotent, [&](RedisConnection& c) -> Result<Entries> {
-        // Sent once: a retried call (a lost connection) reads alone, and the
-        // ack keeps the first attempt's failure (the engine acks again).
-        auto r = acked ? ReadNewOn(c, stream, group, consumer, count, block)
-                       : ReadNewOn(c, stream, group, consumer, count, block, &ack, &acked);
+        // Sent once: a retried call (a lost connection) reads alone.
+        auto r = sent ? ReadNewOn(c, stream, group, consumer, count, block)
+                      : ReadNewOn(c, stream, group, consumer, count, block, &ack, &once);
         if (r.ok() || r.status().code() != StatusCode::kNotFound) return r;
         // NOGROUP, as ReadNew: recreated from the beginning, read once more.
         PROTEAN_RETURN_IF_ERROR(EnsureGroup(c, stream, group, GroupStart::kBeginning));
@@ -418,8 +428,8 @@ Broker::AckedRead RedisBroker::AckThenReadNew(std::string_view stream, std::stri
       });
   // The read returned before sending (woken before it was sent, no
   // connection): the ack goes alone.
-  if (!acked) acked = Ack(stream, group, ack_ids);
-  return AckedRead{std::move(*acked), std::move(read)};
+  if (!sent) on_acked(Ack(stream, group, ack_ids));
+  return read;
 }
 
 Result<std::vector<PendingEntry>> RedisBroker::Pending(std::string_view stream,

@@ -101,10 +101,13 @@ class RedisBroker final : public Broker {
                                                int count) override;
   Result<int64_t> Ack(std::string_view stream, std::string_view group,
                       const std::vector<std::string>& ids) override;
-  // XACK and XREADGROUP pipelined on one connection: one round trip.
-  AckedRead AckThenReadNew(std::string_view stream, std::string_view group,
-                           std::string_view consumer, const std::vector<std::string>& ack_ids,
-                           int count, Duration block) override;
+  // XACK and XREADGROUP pipelined on one connection: one round trip; the
+  // XACK's reply goes to `on_acked` before the read's is waited for.
+  Result<std::vector<StreamEntry>> AckThenReadNew(std::string_view stream, std::string_view group,
+                                                  std::string_view consumer,
+                                                  const std::vector<std::string>& ack_ids,
+                                                  const AckDone& on_acked, int count,
+                                                  Duration block) override;
   Result<std::vector<PendingEntry>> Pending(std::string_view stream, std::string_view group,
                                             std::string_view consumer, int count) override;
   Result<int64_t> PendingCount(std::string_view stream, std::string_view group) override;
@@ -147,12 +150,13 @@ class RedisBroker final : public Broker {
   Status EnsureGroup(RedisConnection& connection, std::string_view stream, std::string_view group,
                      GroupStart start);
   // The read on `connection`; with `ack`, that XACK is sent in the same
-  // write before it, and `acked` is set to its reply (or failure) once sent.
+  // write before it, and its reply (or failure) goes to `on_acked` once it
+  // was sent, before the read's reply is waited for.
   Result<std::vector<StreamEntry>> ReadNewOn(RedisConnection& connection, std::string_view stream,
                                              std::string_view group, std::string_view consumer,
                                              int count, Duration block,
                                              const RedisArgs* ack = nullptr,
-                                             std::optional<Result<int64_t>>* acked = nullptr);
+                                             const AckDone* on_acked = nullptr);
 
   const Clock& clock_;
   std::unique_ptr<RedisPool> pool_;

@@ -249,14 +249,20 @@ Result<std::vector<RedisReply>> RedisConnection::Pipeline(const std::vector<Redi
   std::vector<RedisReply> replies;
   replies.reserve(commands.size());
   for (const RedisArgs& command : commands) {
-    void* raw = nullptr;
-    if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
-      if (raw != nullptr) freeReplyObject(raw);
-      return RedisStatus(context_, nullptr, command.name());
-    }
-    replies.emplace_back(static_cast<redisReply*>(raw));
+    PROTEAN_ASSIGN_OR_RETURN(RedisReply reply, NextReply(command.name()));
+    replies.push_back(std::move(reply));
   }
   return replies;
+}
+
+Result<RedisReply> RedisConnection::NextReply(std::string_view command) {
+  if (broken()) return RedisStatus(context_, nullptr, command);
+  void* raw = nullptr;
+  if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
+    if (raw != nullptr) freeReplyObject(raw);
+    return RedisStatus(context_, nullptr, command);
+  }
+  return RedisReply(static_cast<redisReply*>(raw));
 }
 
 Result<RedisReply> RedisConnection::Transaction(const std::vector<RedisArgs>& commands) {

@@ -103,8 +103,12 @@ class RedisConnection {
   // elements may be ERROR replies (map them with RedisStatus); a command
   // rejected while queueing (EXECABORT) fails the call with its own error.
   Result<RedisReply> Transaction(const std::vector<RedisArgs>& commands);
-  // Sends commands without reading replies (SUBSCRIBE).
+  // Sends commands without reading replies (SUBSCRIBE, or a pipeline whose
+  // replies are read one by one with NextReply).
   Status Send(const std::vector<RedisArgs>& commands);
+  // The next reply of those sent, waiting under the socket timeout; an ERROR
+  // reply is returned as a reply. A context error breaks the connection.
+  Result<RedisReply> NextReply(std::string_view command);
   // Waits up to `timeout` for the next reply; nullopt when none arrived.
   // Unlike a socket timeout this leaves the connection usable (poll(2)).
   Result<std::optional<RedisReply>> ReadReply(Duration timeout);

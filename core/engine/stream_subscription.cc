@@ -49,16 +49,6 @@ const GroupHandle& Pick(const GroupHandle& primary, const std::optional<GroupHan
 }
 
 // The held keys split by lane, as entry ids: {primary ids, backfill ids}.
-// Broker::AckThenReadNew on `lane`: the ack's result into `acked`, the read returned.
-Result<std::vector<StreamEntry>> AckThenRead(const GroupHandle& lane,
-                                             const std::vector<std::string>& ids, int count,
-                                             Duration block, Result<int64_t>* acked) {
-  Broker::AckedRead both =
-      lane.broker->AckThenReadNew(lane.stream, lane.group, lane.consumer, ids, count, block);
-  *acked = std::move(both.acked);
-  return std::move(both.read);
-}
-
 std::pair<std::vector<std::string>, std::vector<std::string>> SplitByLane(
     const std::vector<std::string>& keys) {
   std::pair<std::vector<std::string>, std::vector<std::string>> out;
@@ -260,21 +250,35 @@ bool StreamSubscription::Fetch() {
 void StreamSubscription::Read(int count, Duration block, std::shared_ptr<void> blocking_slot,
                               std::shared_ptr<const std::vector<PendingAck>> acks,
                               std::vector<std::string> ack_ids) {
-  auto acked = std::make_shared<Result<int64_t>>(int64_t{0});
+  // Acks that ride are in flight until the broker answers them, which it
+  // does before the read returns (the read may block): that answer is
+  // posted to the loop at once, and reported even after Abandon.
+  Broker::AckDone on_acked;
+  if (acks) {
+    work_.Add(InFlight::kAck);
+    on_acked = [loop = deps_.loop, done = GuardAlive([this, acks](Result<int64_t> r) {
+                                     work_.Done(InFlight::kAck);
+                                     OnAcked(*acks, std::move(r));
+                                   })](Result<int64_t> r) {
+      loop->Post([done, r = std::move(r)]() mutable { done(std::move(r)); });
+    };
+  }
   // Set by the read (on the worker), read when it is done (on the loop): the
   // streams whose group the read recreated.
   auto recreated = std::make_shared<std::vector<std::string>>();
   const TimePoint asked = deps_.loop->Now();
-  auto call = [g = group_, b = backfill_, count, block, recreated, acked,
+  auto call = [g = group_, b = backfill_, count, block, recreated, on_acked = std::move(on_acked),
                ack_ids = std::move(ack_ids), blocking_slot = std::move(blocking_slot)]() mutable {
     auto read_new = [&](const GroupHandle& lane,
                         Duration lane_block) -> Result<std::vector<StreamEntry>> {
       const int64_t before = lane.broker->GroupRecreations(lane.stream, lane.group);
+      // Acks ride only without a backfill lane (AcksRideNextRead): this lane's.
       Result<std::vector<StreamEntry>> entries =
           ack_ids.empty()
               ? lane.broker->ReadNew(lane.stream, lane.group, lane.consumer, count, lane_block)
-              : AckThenRead(lane, ack_ids, count, lane_block, acked.get());
-      ack_ids.clear();  // only ever this lane's (AcksRideNextRead: no backfill lane)
+              : lane.broker->AckThenReadNew(lane.stream, lane.group, lane.consumer, ack_ids,
+                                            on_acked, count, lane_block);
+      ack_ids.clear();
       if (lane.broker->GroupRecreations(lane.stream, lane.group) > before) {
         recreated->push_back(lane.stream);
       }
@@ -293,30 +297,21 @@ void StreamSubscription::Read(int count, Duration block, std::shared_ptr<void> b
     if (lane.ok()) TagBackfill(&*lane);
     return lane;
   };
-  auto done = [this, recreated, asked, acks, acked](Result<std::vector<StreamEntry>> r) {
-    if (acks) {
-      work_.Done(InFlight::kAck);
-      OnAcked(*acks, std::move(*acked));
-      if (state_ == State::kAbandoned) return;  // the ack was reported; the read is dropped
-    }
-    for (const std::string& stream : *recreated) GroupRecreated(stream);
-    // Only a broker with pending lists can have given them to a claimer.
-    const bool late =
-        caps_.pending && deps_.loop->Now() - asked >= SecondsF(config_.claim_idle_seconds);
-    if (late && r.ok() && !r->empty()) {
-      KeepStillOurs(std::move(*r));
-    } else {
-      OnFetched(std::move(r));
-    }
-  };
-  if (acks) {
-    // As any ack: its reply is reported even after Abandon.
-    work_.Add(InFlight::kAck);
-    OffloadPastAbandon<std::vector<StreamEntry>>(InFlight::kFetch, std::move(call),
-                                                 std::move(done));
-  } else {
-    Offload<std::vector<StreamEntry>>(InFlight::kFetch, std::move(call), std::move(done));
-  }
+  Offload<std::vector<StreamEntry>>(InFlight::kFetch, std::move(call),
+                                    [this, recreated, asked](Result<std::vector<StreamEntry>> r) {
+                                      for (const std::string& stream : *recreated)
+                                        GroupRecreated(stream);
+                                      // Only a broker with pending lists can have given them to a
+                                      // claimer.
+                                      const bool late =
+                                          caps_.pending && deps_.loop->Now() - asked >=
+                                                               SecondsF(config_.claim_idle_seconds);
+                                      if (late && r.ok() && !r->empty()) {
+                                        KeepStillOurs(std::move(*r));
+                                      } else {
+                                        OnFetched(std::move(r));
+                                      }
+                                    });
 }
 
 // A read whose reply took claim_idle or longer (a partition, a stalled

@@ -162,6 +162,11 @@ class SubscriptionBase : public Subscription {
   auto Guard(Fn fn) const {
     return scope_.Guard(std::move(fn));
   }
+  // Runs even after Abandon() (CallbackScope::GuardAlive); on the loop.
+  template <typename Fn>
+  auto GuardAlive(Fn fn) const {
+    return scope_.GuardAlive(std::move(fn));
+  }
 
   // An event about this subscription (subscription, stream, ids set).
   EngineEvent Event(EngineEventKind kind, const std::string& entry_id,

@@ -115,10 +115,12 @@ class FaultyBroker final : public BrokerWrapper {
   Result<int64_t> Ack(std::string_view stream, std::string_view group,
                       const std::vector<std::string>& ids) override;
   // The two calls, each through its faults above.
-  AckedRead AckThenReadNew(std::string_view stream, std::string_view group,
-                           std::string_view consumer, const std::vector<std::string>& ack_ids,
-                           int count, Duration block) override {
-    return Broker::AckThenReadNew(stream, group, consumer, ack_ids, count, block);
+  Result<std::vector<StreamEntry>> AckThenReadNew(std::string_view stream, std::string_view group,
+                                                  std::string_view consumer,
+                                                  const std::vector<std::string>& ack_ids,
+                                                  const AckDone& on_acked, int count,
+                                                  Duration block) override {
+    return Broker::AckThenReadNew(stream, group, consumer, ack_ids, on_acked, count, block);
   }
 
  private:

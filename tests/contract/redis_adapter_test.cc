@@ -320,25 +320,26 @@ TEST_F(RedisAdapterTest, AnAckSentWithABlockingReadIsAppliedAtOnce) {
   ASSERT_TRUE(first.ok() && first->size() == 1u);
   const std::string id = first->front().id;
   std::atomic<bool> returned{false};
-  Broker::AckedRead result{int64_t{0}, std::vector<StreamEntry>{}};
+  std::atomic<int64_t> acked{-1};
+  Result<std::vector<StreamEntry>> read = std::vector<StreamEntry>{};
   std::thread reader([&] {
-    result = broker.AckThenReadNew(s, "g", "c1", {id}, 10, Seconds(5));
+    read = broker.AckThenReadNew(
+        s, "g", "c1", {id}, [&acked](Result<int64_t> r) { acked = r.ok() ? *r : -2; }, 10,
+        Seconds(5));
     returned = true;
   });
-  int64_t pending = -1;
-  for (int i = 0; i < 300 && pending != 0; ++i) {
-    auto count = broker.PendingCount(s, "g");
-    pending = count.ok() ? *count : -1;
-    if (pending != 0) std::this_thread::sleep_for(Millis(10));
-  }
-  EXPECT_EQ(pending, 0);
+  // The ack's answer comes while the read blocks, and the entry is no
+  // longer pending.
+  for (int i = 0; i < 300 && acked.load() == -1; ++i) std::this_thread::sleep_for(Millis(10));
+  EXPECT_EQ(acked.load(), 1);
+  auto pending = broker.PendingCount(s, "g");
+  ASSERT_TRUE(pending.ok()) << pending.status().ToString();
+  EXPECT_EQ(*pending, 0);
   EXPECT_FALSE(returned.load()) << "the read still blocks";
   broker.WakeReads(s, "g", "c1");
   reader.join();
-  ASSERT_TRUE(result.acked.ok()) << result.acked.status().ToString();
-  EXPECT_EQ(*result.acked, 1);
-  ASSERT_TRUE(result.read.ok()) << result.read.status().ToString();
-  EXPECT_TRUE(result.read->empty());
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_TRUE(read->empty());
 }
 
 TEST_F(RedisAdapterTest, ABlockedReadWakesOnPublish) {

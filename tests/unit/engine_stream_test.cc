@@ -431,12 +431,14 @@ class AckWithReadBroker : public BrokerWrapper {
     acked_alone += static_cast<int64_t>(ids.size());
     return BrokerWrapper::Ack(stream, group, ids);
   }
-  AckedRead AckThenReadNew(std::string_view stream, std::string_view group,
-                           std::string_view consumer, const std::vector<std::string>& ack_ids,
-                           int count, Duration block) override {
+  Result<std::vector<StreamEntry>> AckThenReadNew(std::string_view stream, std::string_view group,
+                                                  std::string_view consumer,
+                                                  const std::vector<std::string>& ack_ids,
+                                                  const AckDone& on_acked, int count,
+                                                  Duration block) override {
     ++acks_with_read;
     acked_with_read += static_cast<int64_t>(ack_ids.size());
-    return BrokerWrapper::AckThenReadNew(stream, group, consumer, ack_ids, count, block);
+    return BrokerWrapper::AckThenReadNew(stream, group, consumer, ack_ids, on_acked, count, block);
   }
   int acks_alone = 0, acks_with_read = 0;
   int64_t acked_alone = 0, acked_with_read = 0;
