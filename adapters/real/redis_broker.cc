@@ -158,15 +158,6 @@ Result<int64_t> IntegerOf(const Result<RedisReply>& reply, std::string_view comm
   return *value;
 }
 
-// An XACK reply of a pipeline: its count, or the failure (an ERROR reply
-// as a Status).
-Result<int64_t> AckedOf(Result<RedisReply> reply) {
-  if (reply.ok() && (*reply)->type == REDIS_REPLY_ERROR) {
-    return RedisStatus(nullptr, reply->get(), "XACK");
-  }
-  return IntegerOf(reply, "XACK");
-}
-
 // A pipeline's reply, with an ERROR reply as a Status (as Command returns it).
 Result<RedisReply> ErrorAsStatus(Result<RedisReply> reply, std::string_view command) {
   if (reply.ok() && (*reply)->type == REDIS_REPLY_ERROR) {
@@ -333,7 +324,7 @@ Result<Entries> RedisBroker::ReadNewOn(RedisConnection& c, std::string_view stre
     (*on_acked)(sent);
     reply = sent;
   } else {
-    (*on_acked)(AckedOf(c.NextReply("XACK")));
+    (*on_acked)(IntegerOf(ErrorAsStatus(c.NextReply("XACK"), "XACK"), "XACK"));
     reply = ErrorAsStatus(c.NextReply("XREADGROUP"), "XREADGROUP");
   }
   if (ticket) waker_->End(*ticket);
@@ -345,19 +336,26 @@ Result<Entries> RedisBroker::ReadNewOn(RedisConnection& c, std::string_view stre
   return entries;
 }
 
+Result<Entries> RedisBroker::ReadNewRecreating(RedisConnection& c, std::string_view stream,
+                                               std::string_view group, std::string_view consumer,
+                                               int count, Duration block, const RedisArgs* ack,
+                                               const AckDone* on_acked) {
+  auto read = ReadNewOn(c, stream, group, consumer, count, block, ack, on_acked);
+  if (read.ok() || read.status().code() != StatusCode::kNotFound) return read;
+  // NOGROUP, or UNBLOCKED (the stream was deleted while we were blocked):
+  // recreate the group from the beginning and read once more (the ack, if
+  // any, went with the first read).
+  PROTEAN_RETURN_IF_ERROR(EnsureGroup(c, stream, group, GroupStart::kBeginning));
+  recreations_.Add(stream, group);
+  return ReadNewOn(c, stream, group, consumer, count, block);
+}
+
 Result<Entries> RedisBroker::ReadNew(std::string_view stream, std::string_view group,
                                      std::string_view consumer, int count, Duration block) {
   PROTEAN_RETURN_IF_ERROR(CheckCount(count));
-  return pool_->Run<Entries>(
-      RedisRetry::kNotIdempotent, [&](RedisConnection& c) -> Result<Entries> {
-        auto read = ReadNewOn(c, stream, group, consumer, count, block);
-        if (read.ok() || read.status().code() != StatusCode::kNotFound) return read;
-        // NOGROUP, or UNBLOCKED (the stream was deleted while we were blocked):
-        // recreate the group from the beginning and read once more.
-        PROTEAN_RETURN_IF_ERROR(EnsureGroup(c, stream, group, GroupStart::kBeginning));
-        recreations_.Add(stream, group);
-        return ReadNewOn(c, stream, group, consumer, count, block);
-      });
+  return pool_->Run<Entries>(RedisRetry::kNotIdempotent, [&](RedisConnection& c) {
+    return ReadNewRecreating(c, stream, group, consumer, count, block);
+  });
 }
 
 Result<Entries> RedisBroker::ReadPending(std::string_view stream, std::string_view group,
@@ -415,17 +413,11 @@ Result<Entries> RedisBroker::AckThenReadNew(std::string_view stream, std::string
     sent = true;
     on_acked(std::move(r));
   };
-  Result<Entries> read =
-      pool_->Run<Entries>(RedisRetry::kNotIdempotent, [&](RedisConnection& c) -> Result<Entries> {
-        // Sent once: a retried call (a lost connection) reads alone.
-        auto r = sent ? ReadNewOn(c, stream, group, consumer, count, block)
-                      : ReadNewOn(c, stream, group, consumer, count, block, &ack, &once);
-        if (r.ok() || r.status().code() != StatusCode::kNotFound) return r;
-        // NOGROUP, as ReadNew: recreated from the beginning, read once more.
-        PROTEAN_RETURN_IF_ERROR(EnsureGroup(c, stream, group, GroupStart::kBeginning));
-        recreations_.Add(stream, group);
-        return ReadNewOn(c, stream, group, consumer, count, block);
-      });
+  Result<Entries> read = pool_->Run<Entries>(RedisRetry::kNotIdempotent, [&](RedisConnection& c) {
+    // Sent once: a retried call (a lost connection) reads alone.
+    return sent ? ReadNewRecreating(c, stream, group, consumer, count, block)
+                : ReadNewRecreating(c, stream, group, consumer, count, block, &ack, &once);
+  });
   // The read returned before sending (woken before it was sent, no
   // connection): the ack goes alone.
   if (!sent) on_acked(Ack(stream, group, ack_ids));

@@ -158,6 +158,15 @@ class RedisBroker final : public Broker {
                                              const RedisArgs* ack = nullptr,
                                              const AckDone* on_acked = nullptr);
 
+  // ReadNewOn, and on NOGROUP (or a stream deleted under a blocked read)
+  // the group recreated from the beginning and the read made once more.
+  Result<std::vector<StreamEntry>> ReadNewRecreating(RedisConnection& connection,
+                                                     std::string_view stream,
+                                                     std::string_view group,
+                                                     std::string_view consumer, int count,
+                                                     Duration block, const RedisArgs* ack = nullptr,
+                                                     const AckDone* on_acked = nullptr);
+
   const Clock& clock_;
   std::unique_ptr<RedisPool> pool_;
   std::unique_ptr<RedisReadWaker> waker_;  // the blocking reads under way

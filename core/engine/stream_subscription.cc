@@ -297,21 +297,18 @@ void StreamSubscription::Read(int count, Duration block, std::shared_ptr<void> b
     if (lane.ok()) TagBackfill(&*lane);
     return lane;
   };
-  Offload<std::vector<StreamEntry>>(InFlight::kFetch, std::move(call),
-                                    [this, recreated, asked](Result<std::vector<StreamEntry>> r) {
-                                      for (const std::string& stream : *recreated)
-                                        GroupRecreated(stream);
-                                      // Only a broker with pending lists can have given them to a
-                                      // claimer.
-                                      const bool late =
-                                          caps_.pending && deps_.loop->Now() - asked >=
-                                                               SecondsF(config_.claim_idle_seconds);
-                                      if (late && r.ok() && !r->empty()) {
-                                        KeepStillOurs(std::move(*r));
-                                      } else {
-                                        OnFetched(std::move(r));
-                                      }
-                                    });
+  auto done = [this, recreated, asked](Result<std::vector<StreamEntry>> r) {
+    for (const std::string& stream : *recreated) GroupRecreated(stream);
+    // Only a broker with pending lists can have given them to a claimer.
+    const bool late =
+        caps_.pending && deps_.loop->Now() - asked >= SecondsF(config_.claim_idle_seconds);
+    if (late && r.ok() && !r->empty()) {
+      KeepStillOurs(std::move(*r));
+    } else {
+      OnFetched(std::move(r));
+    }
+  };
+  Offload<std::vector<StreamEntry>>(InFlight::kFetch, std::move(call), std::move(done));
 }
 
 // A read whose reply took claim_idle or longer (a partition, a stalled

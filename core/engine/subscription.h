@@ -64,9 +64,9 @@ struct SubscriptionDeps {
   Duration blocking_read_max = Seconds(1);
   // The blocking reads in flight over every subscription of the engine and
   // their bound (EngineOptions::worker_threads and the broker's connections,
-  // each less 2; 0: none). A blocked read
-  // holds a worker thread and a pooled connection while its stream is idle,
-  // so idle subscriptions past the bound must not take them from busy ones.
+  // each less 2; 0: none). A blocked read holds a worker thread and a pooled
+  // connection while its stream is idle, so idle subscriptions past the
+  // bound must not take them from busy ones.
   std::shared_ptr<std::atomic<int64_t>> blocking_reads;
   int64_t blocking_reads_max = 0;
   // A slot for one blocking read, freed when the last copy is dropped; null
