@@ -52,7 +52,9 @@ ci_have() {
 #                                 terminal on stdin in --foreground mode so Ctrl-C
 #                                 reaches CMD; otherwise CMD's whole process group
 #                                 is killed on expiry
-#   ci_junit_totals FILE...       print "total: N passed, N failed, N skipped" from JUnit XML
+#   ci_ctest_flaky LOG            the tests a ctest log shows failing, then passing on a rerun
+#   ci_junit_totals FILE...       print "total: N passed, N failed, N skipped" from JUnit XML,
+#                                 then a "failed: NAME" line for each failed test case
 
 CI_DEADLINE="${CI_DEADLINE:-5100}"
 CI_STEP_NAMES=()
@@ -109,7 +111,7 @@ ci_step() {
   CI_STEP_NAMES+=("${name}")
   if ((rc == 0)); then
     CI_STEP_RESULTS+=("PASS")
-    CI_STEP_NOTES+=("${took}")
+    CI_STEP_NOTES+=("${took}${note:+; ${note}}")
   elif ((rc == CI_SKIP_CODE)); then
     CI_STEP_RESULTS+=("SKIP")
     CI_STEP_NOTES+=("${note}")
@@ -153,6 +155,20 @@ ci_summary() {
   return "${failed}"
 }
 
+# The tests a ctest log (run with --repeat until-pass:N) shows failing and
+# then passing, space-separated: the flaky ones.
+ci_ctest_flaky() {
+  awk '
+    / Test +#[0-9]+: / {
+      name = $0
+      sub(/^.* Test +#[0-9]+: /, "", name)
+      sub(/ \.+.*$/, "", name)
+      if ($0 ~ /\*\*\*(Failed|Timeout|Exception)/) failed[name] = 1
+      else if ($0 ~ /[.] +Passed +[0-9.]+ sec/) passed[name] = 1
+    }
+    END { for (n in failed) if (n in passed) print n }' "$1" | sort | paste -sd' ' -
+}
+
 # Counts <testcase>s across JUnit files: failed = has <failure> or <error>,
 # skipped = has <skipped> or status="disabled"/"notrun"; the rest passed.
 ci_junit_totals() {
@@ -164,13 +180,21 @@ ci_junit_totals() {
     echo "total: 0 passed, 0 failed, 0 skipped"
     return 0
   fi
-  { grep -ohE '<testcase[[:space:]>/]|</testcase>|<failure|<error|<skipped|status="(disabled|notrun)"' \
+  { grep -ohE '<testcase([[:space:]/>][^>]*)?|</testcase>|<failure|<error|<skipped|status="(disabled|notrun)"' \
       "${files[@]}" || true; } |
     awk '
-      function flush() { if (open) { if (f) failed++; else if (s) skipped++; else passed++ } open = 0; f = 0; s = 0 }
-      /^<testcase/ { flush(); open = 1; next }
+      function flush() {
+        if (open) { if (f) { failed++; names = names "\n  failed: " name } else if (s) skipped++; else passed++ }
+        open = 0; f = 0; s = 0
+      }
+      /^<testcase/ {
+        flush(); open = 1
+        name = "(unnamed)"
+        if (match($0, /[[:space:]]name="[^"]*"/)) name = substr($0, RSTART + 7, RLENGTH - 8)
+        next
+      }
       /^<\/testcase>/ { flush(); next }
       /^<failure|^<error/ { if (open) f = 1; next }
       /^<skipped|^status=/ { if (open) s = 1; next }
-      END { flush(); printf "total: %d passed, %d failed, %d skipped\n", passed, failed, skipped }'
+      END { flush(); printf "total: %d passed, %d failed, %d skipped%s\n", passed, failed, skipped, names }'
 }
