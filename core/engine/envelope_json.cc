@@ -373,6 +373,17 @@ std::string ChecksumOf(const Value& payload) {
   return internal::Sha256Hex(py_json::DumpSorted(payload));
 }
 
+bool PlainChecksumOf(std::string_view text, std::string* checksum) {
+  thread_local std::string canonical;  // its capacity kept from call to call
+  const size_t first = text.find_first_not_of(py_json::kWhitespace);
+  if (first == std::string_view::npos || text[first] != '{' ||
+      !py_json::DumpSortedPlain(text, &canonical)) {
+    return false;
+  }
+  *checksum = internal::Sha256Hex(canonical);
+  return true;
+}
+
 Status ReadEnvelope(Value* message_in, MessageMetadata* meta) {
   // Message.deserialize (eventing.py:769-800), step by step.
   Value* md_in = message_in->Find("metadata");

@@ -24,8 +24,6 @@
 namespace protean::envelope_internal {
 namespace {
 
-bool IsWs(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
 // Reads one object's members in order; each value is read by the caller
 // through the scanner's typed reads, which fail (decline) on anything else.
 class Scanner {
@@ -160,7 +158,7 @@ class Scanner {
 
  private:
   void SkipWs() {
-    while (pos_ < s_.size() && IsWs(s_[pos_])) ++pos_;
+    while (pos_ < s_.size() && py_json::IsWhitespace(s_[pos_])) ++pos_;
   }
   bool Word(std::string_view w) {
     SkipWs();
@@ -266,6 +264,7 @@ bool ScanEventStore(Scanner& s, MessageMetadata* m) {
 bool ScanExtensions(Scanner& s, MessageMetadata* m) {
   std::string_view text;
   if (!s.Span(&text)) return false;
+  if (text.front() == '{' && py_json::DumpSortedPlain(text, &m->extensions)) return true;
   Result<py_json::Value> ext = py_json::Parse(text);
   if (!ext.ok() || !ext->is_object()) return false;
   m->extensions = py_json::DumpSorted(*ext);
@@ -289,8 +288,15 @@ bool ScanMetadataObject(Scanner& s, MessageMetadata* meta) {
   return ok && (seen & 0b11) == 0b11;
 }
 
-bool VerifiedChecksum(const MessageMetadata& meta, const py_json::Value& payload) {
-  return meta.checksum.empty() || ChecksumOf(payload) == meta.checksum;
+// The payload text is a JSON object, and its checksum is the envelope's
+// where the envelope holds one. Plain payloads are read off the text; the
+// rest are parsed.
+bool VerifiedPayload(std::string_view text, const MessageMetadata& meta) {
+  std::string checksum;
+  if (PlainChecksumOf(text, &checksum)) return meta.checksum.empty() || checksum == meta.checksum;
+  Result<py_json::Value> parsed = py_json::Parse(text);
+  return parsed.ok() && parsed->is_object() &&
+         (meta.checksum.empty() || ChecksumOf(*parsed) == meta.checksum);
 }
 
 }  // namespace
@@ -304,21 +310,18 @@ bool ScanEnvelope(std::string_view text, MessageMetadata* meta, std::string* pay
     if (key == "metadata") return First(&seen, 1) && ScanMetadataObject(s, meta);
     return false;  // headers, envelope, position...: read by the general path
   });
-  if (!ok || !s.AtEnd() || seen != 0b11) return false;
-  Result<py_json::Value> parsed = py_json::Parse(data);
-  if (!parsed.ok() || !parsed->is_object() || !VerifiedChecksum(*meta, *parsed)) return false;
+  if (!ok || !s.AtEnd() || seen != 0b11 || !VerifiedPayload(data, *meta)) return false;
   payload->assign(data);
   return true;
 }
 
-bool ScanRowMetadata(const EventMessage& row, const py_json::Value& payload,
-                     MessageMetadata* meta) {
+bool ScanRowMetadata(const EventMessage& row, MessageMetadata* meta) {
   Scanner s(row.metadata);
   if (!ScanMetadataObject(s, meta) || !s.AtEnd()) return false;
   // Protean's _build_event_store_meta: the row's positions replace metadata.event_store.
   meta->global_position = row.global_position;
   meta->position = row.position;
-  return VerifiedChecksum(*meta, payload);
+  return VerifiedPayload(row.data, *meta);
 }
 
 }  // namespace protean::envelope_internal

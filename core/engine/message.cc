@@ -26,6 +26,29 @@ Result<Value> ParseObject(std::string_view text, std::string_view what) {
   return parsed;
 }
 
+// The text without JSON's whitespace around it.
+std::string_view TrimmedJson(std::string_view text) {
+  const size_t first = text.find_first_not_of(py_json::kWhitespace);
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(py_json::kWhitespace) - first + 1);
+}
+
+// A payload's own text (no whitespace around it) and its checksum: read off
+// the text where it is plain, parsed otherwise. Fails naming `what` when it
+// is not a JSON object.
+Status ReadPayload(std::string_view text, std::string_view what, std::string_view* own,
+                   std::string* checksum) {
+  if (envelope_internal::PlainChecksumOf(text, checksum)) {
+    *own = TrimmedJson(text);
+    return Status::Ok();
+  }
+  Result<Value> parsed = ParseObject(text, what);
+  if (!parsed.ok()) return parsed.status();
+  *own = text.substr(parsed->begin, parsed->end - parsed->begin);
+  *checksum = envelope_internal::ChecksumOf(*parsed);
+  return Status::Ok();
+}
+
 // This engine's earlier entries: "id" (optional), "type", "data" = payload.
 Status DecodeFields(const StreamEntry& entry, const std::string& type, Message* m) {
   if (type.empty()) return Invalid("field 'type' is empty");
@@ -113,26 +136,39 @@ Result<Message> DecodeMessage(std::string_view stream, const StreamEntry& entry)
   return m;
 }
 
-Status DecodeEventMessageInto(const EventMessage& row, Message* out) {
-  Message& m = *out;
+namespace {
+
+// The row's metadata and payload: the fast path where it answers (it checks
+// the payload too), the general one otherwise.
+Status DecodeRowInto(const EventMessage& row, Message* m) {
+  if (!row.metadata.empty() && envelope_internal::ScanRowMetadata(row, &m->metadata)) {
+    m->data = TrimmedJson(row.data);
+    return Status::Ok();
+  }
+  m->metadata = MessageMetadata();
   Result<Value> data = ParseObject(row.data, "column 'data'");
   if (!data.ok()) return data.status();
   if (row.metadata.empty()) {
     // A row without metadata (this engine's earlier writes): the row is all.
-    m.metadata.format = WireFormat::kFields;
-    m.metadata.has_domain = false;
-    m.metadata.id = row.id;
-    m.metadata.type = row.type;
-    m.metadata.stream = row.stream_name;
-    m.metadata.global_position = row.global_position;
-    m.metadata.position = row.position;
-  } else if (envelope_internal::ScanRowMetadata(row, *data, &m.metadata)) {
-    // read by the fast path
+    m->metadata.format = WireFormat::kFields;
+    m->metadata.has_domain = false;
+    m->metadata.id = row.id;
+    m->metadata.type = row.type;
+    m->metadata.stream = row.stream_name;
+    m->metadata.global_position = row.global_position;
+    m->metadata.position = row.position;
   } else {
-    m.metadata = MessageMetadata();
-    PROTEAN_RETURN_IF_ERROR(envelope_internal::ReadRowMetadata(row, *data, &m.metadata));
+    PROTEAN_RETURN_IF_ERROR(envelope_internal::ReadRowMetadata(row, *data, &m->metadata));
   }
-  m.data = Slice(row.data, *data);
+  m->data = Slice(row.data, *data);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status DecodeEventMessageInto(const EventMessage& row, Message* out) {
+  Message& m = *out;
+  PROTEAN_RETURN_IF_ERROR(DecodeRowInto(row, &m));
   m.id = m.metadata.id.empty() ? row.id : m.metadata.id;
   m.type = m.metadata.type.empty() ? row.type : m.metadata.type;
   m.stream = row.stream_name;
@@ -147,14 +183,16 @@ Result<Message> DecodeEventMessage(const EventMessage& row) {
 }
 
 Result<std::string> PayloadChecksum(std::string_view payload) {
-  Result<Value> parsed = ParseObject(payload, "payload");
-  if (!parsed.ok()) return parsed.status();
-  return envelope_internal::ChecksumOf(*parsed);
+  std::string_view own;
+  std::string checksum;
+  PROTEAN_RETURN_IF_ERROR(ReadPayload(payload, "payload", &own, &checksum));
+  return checksum;
 }
 
 Result<std::string> EncodeEnvelope(const MessageMetadata& meta, std::string_view payload) {
-  Result<Value> parsed = ParseObject(payload, "payload");
-  if (!parsed.ok()) return parsed.status();
+  std::string_view own;
+  std::string checksum;
+  PROTEAN_RETURN_IF_ERROR(ReadPayload(payload, "payload", &own, &checksum));
   if (!meta.extensions.empty()) {
     Result<Value> ext = ParseObject(meta.extensions, "metadata.extensions");
     if (!ext.ok()) return ext.status();
@@ -162,9 +200,9 @@ Result<std::string> EncodeEnvelope(const MessageMetadata& meta, std::string_view
   std::string out;
   out.reserve(payload.size() + 512);
   out.append("{\"data\":");
-  out.append(payload.substr(parsed->begin, parsed->end - parsed->begin));
+  out.append(own);
   out.append(",\"metadata\":");
-  envelope_internal::AppendMetadata(&out, meta, envelope_internal::ChecksumOf(*parsed));
+  envelope_internal::AppendMetadata(&out, meta, checksum);
   out.push_back('}');
   return out;
 }

@@ -13,10 +13,6 @@ namespace {
 using internal::AppendWtf8;
 using internal::DecodeUtf8;
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-bool IsWs(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -52,7 +48,7 @@ class Parser {
     return false;
   }
   void SkipWs() {
-    while (pos_ < s_.size() && IsWs(s_[pos_])) ++pos_;
+    while (pos_ < s_.size() && IsWhitespace(s_[pos_])) ++pos_;
   }
   bool Literal(std::string_view word) {
     if (s_.substr(pos_, word.size()) != word) return false;

@@ -74,6 +74,11 @@ struct Member {
 
 inline Value Value::Null() { return Value{}; }
 
+// JSON's whitespace: what json.loads skips between tokens.
+inline constexpr std::string_view kWhitespace = " \t\n\r";
+inline bool IsWhitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
 // Nesting deeper than this is refused (Python's own limit is about 1000).
 inline constexpr int kDepthMax = 512;
 
@@ -121,6 +126,15 @@ inline size_t PlainRunEnd(std::string_view s, size_t pos) {
 
 // json.dumps(value, sort_keys=True, separators=(",", ":")).
 std::string DumpSorted(const Value& value);
+
+// DumpSorted(Parse(text)) written straight from `text`, with no document
+// built, when the text holds only what that writes back unchanged but for
+// order and whitespace: strings of printable ASCII without escapes, ints of
+// at most 18 digits (not -0), true, false, null, and arrays and objects (keys
+// distinct, nested at most 64 deep). Anything else (a float, an escape, a
+// non-ASCII byte, a repeated key, text that is not JSON) makes it return
+// false, `out` unspecified: Parse and DumpSorted then decide.
+bool DumpSortedPlain(std::string_view text, std::string* out);
 
 // A JSON string literal (with its quotes) as json.dumps writes it with
 // ensure_ascii. Bytes that are not WTF-8 are written as U+FFFD.

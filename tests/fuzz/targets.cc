@@ -14,6 +14,7 @@
 #include "core/config/domain_config.h"
 #include "core/engine/internal/envelope.h"
 #include "core/engine/message.h"
+#include "core/internal/py_json.h"
 #include "harness/checkers.h"
 #include "harness/history.h"
 #include "harness/scenario.h"
@@ -103,9 +104,25 @@ void CheckFastPathAgrees(std::string_view text) {
   }
 }
 
+// DumpSortedPlain answers only what Parse and DumpSorted answer (the payload
+// checksum's fast path, core/internal/py_json_canonical.cc).
+void CheckPlainDumpAgrees(std::string_view text) {
+  std::string plain;
+  if (!py_json::DumpSortedPlain(text, &plain)) return;
+  Result<py_json::Value> v = py_json::Parse(text);
+  if (!v.ok() || py_json::DumpSorted(*v) != plain) {
+    std::fprintf(stderr, "plain dump disagrees (%s) on: %.*s\n", v.status().ToString().c_str(),
+                 static_cast<int>(text.size()), text.data());
+    std::abort();
+  }
+}
+
 int MessageDecoder(const uint8_t* data, size_t size) {
   const std::vector<std::string> p = Pieces(Text(data, size), 64);
-  for (const std::string& piece : p) CheckFastPathAgrees(piece);  // each field value
+  for (const std::string& piece : p) {  // each field value
+    CheckFastPathAgrees(piece);
+    CheckPlainDumpAgrees(piece);
+  }
   StreamEntry entry;
   entry.id = p.empty() ? "" : p[0];
   entry.fields = ToFields(p, 1);

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -203,6 +204,116 @@ TEST(PyJsonTest, SpansLocateEveryValueInTheText) {
   EXPECT_EQ(text.substr(a->value.begin, a->value.end - a->value.begin), R"([1, {"b":"x"}])");
   ASSERT_EQ(v->Pop("a")->items.size(), 2u);
   EXPECT_EQ(v->Find("a"), nullptr);
+}
+
+// DumpSortedPlain writes what Parse then DumpSorted write, or declines;
+// whether it answered.
+bool PlainAgrees(const std::string& text) {
+  std::string plain;
+  if (!py_json::DumpSortedPlain(text, &plain)) return false;
+  Result<Value> v = py_json::Parse(text);
+  EXPECT_TRUE(v.ok()) << "answered what Parse refuses (" << v.status().ToString() << "): " << text;
+  if (v.ok()) {
+    EXPECT_EQ(plain, py_json::DumpSorted(*v)) << text;
+  }
+  return true;
+}
+
+TEST(PyJsonTest, PlainTextIsCanonicalizedWithoutADocument) {
+  const char* const plain[] = {
+      "{}",
+      "[]",
+      R"({"order_id":"ord-1","amount":12})",
+      R"( { "b" : [ 1 , -2 , { "z" : null , "y" : true } ] , "a" : false } )",
+      R"({"order_id": "ord-1", "customer": {"name": "A B", "tier": 3}, "lines": []})",
+      R"x({"k":"a/b <c> ' ~!@#$%^&*()"})x",
+      R"({"a":{"c":{"e":1,"d":2},"b":[{"y":1,"x":2}]},"A":0})",
+      R"({"n":123456789012345678,"m":-123456789012345678,"z":0})",
+      "\"text\"",
+      "7",
+      "\t{\"a\":1}\r\n",
+  };
+  for (const char* text : plain) EXPECT_TRUE(PlainAgrees(text)) << text;
+  // Each goes the general way: a float, an escape, non-ASCII, a repeated key
+  // (the last one wins), -0, DEL (written \u007f), 19 digits, NaN, not JSON.
+  const char* const general[] = {
+      R"({"a":1.5})",
+      R"({"a":1e3})",
+      R"({"a":"x\ny"})",
+      R"({"a\/":1})",
+      "{\"a\":\"\xc3\xa9\"}",
+      R"({"a":1,"b":2,"a":3})",
+      R"({"b":{"x":1,"x":1},"a":0})",
+      R"({"a":-0})",
+      "{\"a\":\"\x7f\"}",
+      R"({"a":1234567890123456789})",
+      R"({"a":NaN})",
+      R"({"a":-Infinity})",
+      R"({"a":01})",
+      R"({"a":1,})",
+      R"({"a" 1})",
+      R"({"a":1} x)",
+      R"({"a":tru})",
+      "{\"a\":\"x\x01\"}",
+      "",
+      "   ",
+      "{",
+  };
+  for (const char* text : general) EXPECT_FALSE(PlainAgrees(text)) << text;
+  std::string deep;
+  for (int i = 0; i < 65; ++i) deep += "[";
+  for (int i = 0; i < 65; ++i) deep += "]";
+  EXPECT_FALSE(PlainAgrees(deep));
+  EXPECT_TRUE(PlainAgrees(deep.substr(1, 128)));
+}
+
+// Random documents over the subset's edges (keys out of order, repeated,
+// nested), each also cut short and with a byte changed: wherever
+// DumpSortedPlain answers, it answers what DumpSorted does.
+TEST(PyJsonTest, PlainCanonicalizationAgreesOnRandomDocuments) {
+  Prng prng(20261203);
+  const char* const atoms[] = {"0",
+                               "7",
+                               "-12",
+                               "1.5",
+                               "-0",
+                               "true",
+                               "false",
+                               "null",
+                               "\"s\"",
+                               "\"\\n\"",
+                               "\"\xc3\xa9\"",
+                               "\"\x7f\"",
+                               "99999999999999999999"};
+  const char* const keys[] = {"a", "b", "ab", "B", "", "a b", "~"};
+  std::function<std::string(int)> value = [&](int depth) -> std::string {
+    const int64_t pick = prng.UniformInt(0, depth > 3 ? 0 : 2);
+    if (pick == 0) return atoms[prng.UniformInt(0, std::ssize(atoms) - 1)];
+    std::string out(1, pick == 1 ? '[' : '{');
+    const int64_t n = prng.UniformInt(0, 4);
+    for (int64_t i = 0; i < n; ++i) {
+      if (i > 0) out += prng.Chance(1, 4) ? " , " : ",";
+      if (pick == 2) {
+        out += '"';
+        out += keys[prng.UniformInt(0, std::ssize(keys) - 1)];
+        out += "\":";
+      }
+      out += value(depth + 1);
+    }
+    return out + (pick == 1 ? ']' : '}');
+  };
+  int answered = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string doc = value(0);
+    if (PlainAgrees(doc)) ++answered;
+    const auto size = static_cast<int64_t>(doc.size());
+    (void)PlainAgrees(doc.substr(0, static_cast<size_t>(prng.UniformInt(0, size))));
+    std::string changed = doc;
+    changed[static_cast<size_t>(prng.UniformInt(0, size - 1))] =
+        "{}[],:\" 0-a"[prng.UniformInt(0, 10)];
+    (void)PlainAgrees(changed);
+  }
+  EXPECT_GT(answered, 300) << "the subset is common in these documents";
 }
 
 TEST(Sha256Test, FipsVectors) {

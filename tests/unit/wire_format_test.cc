@@ -444,7 +444,7 @@ void ExpectRowFastPathAgrees(const std::string& data, const std::string& metadat
   Result<py_json::Value> payload = py_json::Parse(data);
   if (!payload.ok() || !payload->is_object()) return;
   MessageMetadata fast_meta;
-  const bool fast = envelope_internal::ScanRowMetadata(row, *payload, &fast_meta);
+  const bool fast = envelope_internal::ScanRowMetadata(row, &fast_meta);
   MessageMetadata meta;
   const Status general = envelope_internal::ReadRowMetadata(row, *payload, &meta);
   ++(fast ? count->accepted : count->declined);

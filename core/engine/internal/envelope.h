@@ -31,15 +31,20 @@ Status ReadRowMetadata(const EventMessage& row, const py_json::Value& payload,
 
 // The fast path (envelope_scan.cc), for the shape Protean and this engine
 // write: ScanEnvelope is ReadEnvelopeText's, ScanRowMetadata reads the
-// metadata of an event-store row whose data parsed as `payload`. Both check
-// the checksum. False declines, leaving `meta` partly written: the general
-// path then decides. A true answer is the general path's answer.
+// metadata of an event-store row (ReadRowMetadata's, with the row's data).
+// Both check that the payload is a JSON object and matches the checksum.
+// False declines, leaving `meta` partly written: the general path then
+// decides. A true answer is the general path's answer.
 bool ScanEnvelope(std::string_view text, MessageMetadata* meta, std::string* payload);
-bool ScanRowMetadata(const EventMessage& row, const py_json::Value& payload, MessageMetadata* meta);
+bool ScanRowMetadata(const EventMessage& row, MessageMetadata* meta);
 
 // The checksum of a parsed payload: sha256 hex of json.dumps(sort_keys=True,
 // separators=(",", ":")).
 std::string ChecksumOf(const py_json::Value& payload);
+// The same read straight off payload text that is a plain JSON object
+// (py_json::DumpSortedPlain), with no document built; false where the text
+// is anything else, for the caller to parse (and say what is wrong).
+bool PlainChecksumOf(std::string_view text, std::string* checksum);
 
 // Appends the metadata object, in Metadata.to_dict()'s key order, with
 // `checksum` as envelope.checksum. `extensions` is JSON object text.
