@@ -355,7 +355,8 @@ void AttemptRunner::OnItemDone(uint64_t id, size_t index) {
   // The next item's watchdog is armed once that item has had its turn (the
   // executor starts it when this completion returns): as for the first item,
   // a handler that takes exactly its budget completes before it fires.
-  loop_.Post(scope_.Guard([this, id] { ArmWatchdog(id); }));
+  // Without a budget there is none to arm.
+  if (budget_) loop_.Post(scope_.Guard([this, id] { ArmWatchdog(id); }));
   MaybeRetire(id);
 }
 
