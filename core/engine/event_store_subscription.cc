@@ -247,7 +247,7 @@ void EventStoreSubscription::ProcessNext() {
     MaybeIdle();
     return;
   }
-  if (runner_.busy() || retry_timer_ != 0 || recording_ || recovering_) return;
+  if (runner_.busy() || retry_timer_ != 0 || recording_ || recovering_ || write_waiting_) return;
   if (batch_.empty()) {
     ScheduleTick(SecondsF(config_.tick_interval_seconds));
     return;
@@ -294,7 +294,8 @@ void EventStoreSubscription::Attempt() {
   // in order, and a failure is retried or recorded before anything after it.
   std::vector<AttemptRunner::Item> items;
   items.push_back(RunItem(m, std::move(message), /*head=*/true));
-  for (size_t i = 1; attempt_ == 1 && i < batch_.size(); ++i) {
+  const size_t room = RunRoom();
+  for (size_t i = 1; attempt_ == 1 && i < batch_.size() && i < room; ++i) {
     std::shared_ptr<Message> plain = PlainMessage(batch_[i]);
     if (!plain) break;
     items.push_back(RunItem(batch_[i], std::move(plain), /*head=*/false));
@@ -433,7 +434,38 @@ void EventStoreSubscription::ScheduleRetry(const EventMessage& m) {
 void EventStoreSubscription::Advance(int64_t global_position) {
   batch_.pop_front();
   position_ = global_position;
-  if (++since_write_ >= config_.position_update_interval) WritePosition(nullptr);
+  if (++since_write_ >= config_.position_update_interval) PositionDue();
+}
+
+void EventStoreSubscription::PositionDue() {
+  if (interval_write_running_) {
+    write_waiting_ = true;  // ProcessNext starts nothing until it is answered
+    return;
+  }
+  WriteIntervalPosition();
+}
+
+void EventStoreSubscription::WriteIntervalPosition() {
+  interval_write_running_ = true;
+  WritePosition([this] {
+    interval_write_running_ = false;
+    if (write_waiting_) {
+      write_waiting_ = false;
+      WriteIntervalPosition();
+    }
+    // Posted: the answer may come at once, inside the Advance that asked.
+    deps_.loop->Post(Guard([this] { ProcessNext(); }));
+  });
+}
+
+size_t EventStoreSubscription::RunRoom() const {
+  // To the next due write, and one interval past it when no write runs now
+  // (the next one is issued there; handling waits at the one after if it
+  // is still running).
+  const int64_t interval = config_.position_update_interval;
+  const int64_t room =
+      std::max<int64_t>(interval - since_write_, 1) + (interval_write_running_ ? 0 : interval);
+  return static_cast<size_t>(room);
 }
 
 void EventStoreSubscription::WritePosition(std::function<void()> done) {

@@ -131,6 +131,12 @@ class EventStoreSubscription final : public SubscriptionBase {
   void ScheduleRetry(const EventMessage& m);
   void LoadPosition();
   void Advance(int64_t global_position);
+  // The interval's write: issued at once, or after the one still running.
+  void PositionDue();
+  void WriteIntervalPosition();
+  // How many messages the next run may take: to where handling must wait
+  // for a position write (see interval_write_running_).
+  size_t RunRoom() const;
   void WritePosition(std::function<void()> done);
   void WritePositionTry(int64_t pos, int tries_left, std::function<void()> done);
   void OnPositionConflict(int64_t pos, int tries_left, std::function<void()> done);
@@ -162,6 +168,12 @@ class EventStoreSubscription final : public SubscriptionBase {
   int64_t written_position_ = 0;             // last position stored (by us or found stored)
   std::optional<int64_t> position_version_;  // the position stream's version; nullopt = empty
   int64_t since_write_ = 0;
+  // A position write every position_update_interval messages. Handling goes
+  // on while one runs; when the next is due before it is answered, handling
+  // waits (write_waiting_): a crash replays at most two intervals, however
+  // slow the store.
+  bool interval_write_running_ = false;
+  bool write_waiting_ = false;
   int64_t attempt_ = 0;  // attempts of the head message so far
   TimePoint first_failure_{};
   TimerId retry_timer_ = 0;

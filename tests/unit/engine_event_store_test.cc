@@ -99,6 +99,67 @@ TEST_F(EventStoreEngineTest, ACrashReplaysSinceTheLastStoredPosition) {
   EXPECT_EQ(seen_["a"], std::vector<std::string>{ids[4]});  // at-least-once
 }
 
+// A store whose position writes take `latency` (virtual time), and counts
+// how many run at once.
+class SlowPositionStore : public EventStoreWrapper {
+ public:
+  SlowPositionStore(EventStore* target, Duration latency)
+      : EventStoreWrapper(target), latency_(latency) {}
+  Result<int64_t> Write(const NewEventMessage& m, std::optional<int64_t> expected) override {
+    if (m.stream_name.rfind("position-", 0) == 0) {
+      ChargeWorkCost(latency_);
+      ++position_writes;
+    }
+    return EventStoreWrapper::Write(m, expected);
+  }
+  int position_writes = 0;
+
+ private:
+  Duration latency_;
+};
+
+// A position write slower than the handling: the handling goes on while one
+// write runs, but stops where the next is due until that one is stored, so
+// a crash replays at most two intervals' worth, however slow the store.
+// (Protean's write blocks the handling at every interval: at most one.)
+TEST_F(EventStoreEngineTest, ACrashReplaysAtMostTwoIntervalsHoweverSlowThePositionWrites) {
+  for (int i = 0; i < 200; ++i) w_.PublishEvent("account-1");
+  SlowPositionStore slow(&w_.store, Millis(100));
+  EngineAdapters adapters = w_.AdaptersFor(&w_.broker);
+  adapters.event_store = &slow;
+  EngineOptions options;
+  options.instance = "a";
+  Engine engine(w_.loop, w_.prng, w_.metrics, adapters, options, &w_.recorder);
+  int64_t handled_max = 0;
+  int handled = 0;
+  const HandlerRegistration h =
+      MakeHandler("P", "account", [&](const Message& m, HandlerContext& ctx) {
+        handled_max = std::max(handled_max, m.metadata.global_position.value_or(0));
+        ++handled;
+        ctx.cost = Millis(1);
+        return Status::Ok();
+      });
+  SubscriptionConfig c = Projection();
+  c.position_update_interval = 4;
+  ASSERT_TRUE(engine.AddSubscription(h, c).ok());
+  engine.Start();
+  for (int step = 0; step < 80; ++step) {  // 200 messages, 4 per 100 ms write at worst
+    w_.loop.RunFor(Millis(77));
+    // Stored: the last write the store answered (a crash before the answer
+    // may lose the write; the simulated store applies it at once).
+    int64_t stored = 0;
+    for (const EngineEvent& e : w_.recorder.Of(EngineEventKind::kPositionWritten)) {
+      stored = std::max(stored, e.value);
+    }
+    EXPECT_LE(handled_max - stored, 2 * c.position_update_interval)
+        << "at " << (step + 1) * 77 << " ms: handled up to " << handled_max << ", stored "
+        << stored;
+  }
+  EXPECT_EQ(handled, 200);
+  EXPECT_LE(slow.position_writes, 200 / c.position_update_interval + 1);
+  engine.Crash();
+}
+
 // enable_recovery = false: retried in place, then recorded Exhausted (the
 // recovery pass's own behaviour is in engine_event_store_recovery_test.cc).
 TEST_F(EventStoreEngineTest, WithoutRecoveryFailuresRetryInPlaceThenAreRecordedExhausted) {
