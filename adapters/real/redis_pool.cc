@@ -27,6 +27,11 @@ bool RedisPool::closed() const {
   return closed_;
 }
 
+int RedisPool::waiting() const {
+  MutexLock lock(&mu_);
+  return waiting_;
+}
+
 int RedisPool::open_connections() const {
   MutexLock lock(&mu_);
   return open_;
@@ -48,8 +53,10 @@ Result<RedisPool::Lease> RedisPool::Acquire() {
         ++open_;
         break;
       }
-      if (!freed_.WaitUntil(lock, deadline) && idle_.empty() && open_ >= options_.max_connections &&
-          !closed_) {
+      ++waiting_;
+      const bool freed = freed_.WaitUntil(lock, deadline);
+      --waiting_;
+      if (!freed && idle_.empty() && open_ >= options_.max_connections && !closed_) {
         return Status::Timeout(options_.owner + ": no free Redis connection within " +
                                std::to_string(ToSecondsF(options_.pool_timeout)) +
                                " s (max_connections=" + std::to_string(options_.max_connections) +

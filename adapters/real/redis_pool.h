@@ -64,6 +64,8 @@ class RedisPool {
   const RedisOptions& options() const { return options_; }
   // Connections currently open (idle + leased).
   int open_connections() const;
+  // Callers of Acquire waiting for a connection to be released.
+  int waiting() const;
 
   // Runs fn(RedisConnection&) -> Result<T> on a leased connection, with the
   // retry policy above.
@@ -89,6 +91,7 @@ class RedisPool {
   CondVar freed_;
   bool closed_ PROTEAN_GUARDED_BY(mu_) = false;
   int open_ PROTEAN_GUARDED_BY(mu_) = 0;
+  int waiting_ PROTEAN_GUARDED_BY(mu_) = 0;
   std::vector<std::unique_ptr<RedisConnection>> idle_ PROTEAN_GUARDED_BY(mu_);
   std::set<RedisConnection*> leased_ PROTEAN_GUARDED_BY(mu_);
 };

@@ -384,6 +384,27 @@ bool PlainChecksumOf(std::string_view text, std::string* checksum) {
   return true;
 }
 
+Result<Value> ParseObject(std::string_view text, std::string_view what) {
+  Result<Value> parsed = py_json::Parse(text);
+  if (!parsed.ok())
+    return Invalid(std::string(what) + " is not JSON: " + parsed.status().message());
+  if (!parsed->is_object()) return Invalid(std::string(what) + " is not a JSON object");
+  return parsed;
+}
+
+Status ReadPayload(std::string_view text, std::string_view what, std::string_view* own,
+                   std::string* checksum) {
+  if (PlainChecksumOf(text, checksum)) {
+    *own = py_json::Trimmed(text);
+    return Status::Ok();
+  }
+  Result<Value> parsed = ParseObject(text, what);
+  if (!parsed.ok()) return parsed.status();
+  *own = text.substr(parsed->begin, parsed->end - parsed->begin);
+  *checksum = ChecksumOf(*parsed);
+  return Status::Ok();
+}
+
 Status ReadEnvelope(Value* message_in, MessageMetadata* meta) {
   // Message.deserialize (eventing.py:769-800), step by step.
   Value* md_in = message_in->Find("metadata");

@@ -292,11 +292,10 @@ bool ScanMetadataObject(Scanner& s, MessageMetadata* meta) {
 // where the envelope holds one. Plain payloads are read off the text; the
 // rest are parsed.
 bool VerifiedPayload(std::string_view text, const MessageMetadata& meta) {
+  std::string_view own;
   std::string checksum;
-  if (PlainChecksumOf(text, &checksum)) return meta.checksum.empty() || checksum == meta.checksum;
-  Result<py_json::Value> parsed = py_json::Parse(text);
-  return parsed.ok() && parsed->is_object() &&
-         (meta.checksum.empty() || ChecksumOf(*parsed) == meta.checksum);
+  return ReadPayload(text, "data", &own, &checksum).ok() &&
+         (meta.checksum.empty() || checksum == meta.checksum);
 }
 
 }  // namespace

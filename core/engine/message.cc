@@ -9,6 +9,8 @@
 namespace protean {
 namespace {
 
+using envelope_internal::ParseObject;
+using envelope_internal::ReadPayload;
 using py_json::Value;
 
 Status Invalid(std::string what) { return Status::InvalidArgument(std::move(what)); }
@@ -16,37 +18,6 @@ Status Invalid(std::string what) { return Status::InvalidArgument(std::move(what
 // The value's own bytes in `text` (no surrounding whitespace).
 std::string Slice(std::string_view text, const Value& v) {
   return std::string(text.substr(v.begin, v.end - v.begin));
-}
-
-Result<Value> ParseObject(std::string_view text, std::string_view what) {
-  Result<Value> parsed = py_json::Parse(text);
-  if (!parsed.ok())
-    return Invalid(std::string(what) + " is not JSON: " + parsed.status().message());
-  if (!parsed->is_object()) return Invalid(std::string(what) + " is not a JSON object");
-  return parsed;
-}
-
-// The text without JSON's whitespace around it.
-std::string_view TrimmedJson(std::string_view text) {
-  const size_t first = text.find_first_not_of(py_json::kWhitespace);
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(py_json::kWhitespace) - first + 1);
-}
-
-// A payload's own text (no whitespace around it) and its checksum: read off
-// the text where it is plain, parsed otherwise. Fails naming `what` when it
-// is not a JSON object.
-Status ReadPayload(std::string_view text, std::string_view what, std::string_view* own,
-                   std::string* checksum) {
-  if (envelope_internal::PlainChecksumOf(text, checksum)) {
-    *own = TrimmedJson(text);
-    return Status::Ok();
-  }
-  Result<Value> parsed = ParseObject(text, what);
-  if (!parsed.ok()) return parsed.status();
-  *own = text.substr(parsed->begin, parsed->end - parsed->begin);
-  *checksum = envelope_internal::ChecksumOf(*parsed);
-  return Status::Ok();
 }
 
 // This engine's earlier entries: "id" (optional), "type", "data" = payload.
@@ -142,7 +113,7 @@ namespace {
 // the payload too), the general one otherwise.
 Status DecodeRowInto(const EventMessage& row, Message* m) {
   if (!row.metadata.empty() && envelope_internal::ScanRowMetadata(row, &m->metadata)) {
-    m->data = TrimmedJson(row.data);
+    m->data = py_json::Trimmed(row.data);
     return Status::Ok();
   }
   m->metadata = MessageMetadata();

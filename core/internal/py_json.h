@@ -78,6 +78,12 @@ inline Value Value::Null() { return Value{}; }
 inline constexpr std::string_view kWhitespace = " \t\n\r";
 inline bool IsWhitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+// `text` without JSON's whitespace around it.
+inline std::string_view Trimmed(std::string_view text) {
+  const size_t first = text.find_first_not_of(kWhitespace);
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(kWhitespace) - first + 1);
+}
 
 // Nesting deeper than this is refused (Python's own limit is about 1000).
 inline constexpr int kDepthMax = 512;

@@ -292,16 +292,48 @@ TEST_F(RedisAdapterTest, ThePoolIsBoundedAndWaitsForAFreeConnection) {
   {
     auto held = pool.Acquire();
     ASSERT_TRUE(held.ok()) << held.status().ToString();
-    const auto start = SteadyClock::now();
-    auto waited = pool.Acquire();
+    auto waited = pool.Acquire();  // none is released within pool_timeout
     ASSERT_FALSE(waited.ok());
     EXPECT_EQ(waited.status().code(), StatusCode::kTimeout) << waited.status().ToString();
-    EXPECT_GE(Since(start), Millis(90));
+    EXPECT_NE(waited.status().message().find("max_connections=1"), std::string::npos)
+        << waited.status().ToString();
     EXPECT_EQ(pool.open_connections(), 1);
+    EXPECT_EQ(pool.waiting(), 0);
   }
   auto again = pool.Acquire();
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ((*again)->connects(), 1) << "the same connection, reused";
+}
+
+// A caller that waits gets the connection another releases, not a second one.
+TEST_F(RedisAdapterTest, AWaitingAcquireGetsTheReleasedConnection) {
+  RedisOptions options = TestOptions("handed-on");
+  options.max_connections = 1;
+  options.pool_timeout = Seconds(30);  // the handover ends the wait long before
+  RedisPool pool(options);
+  std::optional<RedisPool::Lease> held;
+  {
+    auto first = pool.Acquire();
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    held.emplace(std::move(first).value());
+  }
+  std::atomic<bool> returned{false};
+  std::optional<Result<RedisPool::Lease>> waited;
+  std::thread waiter([&] {
+    waited.emplace(pool.Acquire());
+    returned = true;
+  });
+  // It waits: no connection is free. (Returning instead is the failure below.)
+  while (pool.waiting() == 0 && !returned) std::this_thread::yield();
+  EXPECT_FALSE(returned.load()) << "Acquire returned while the only connection was leased";
+  RedisConnection* const connection = &**held;
+  held.reset();  // released: the waiter's now
+  waiter.join();
+  ASSERT_TRUE(waited.has_value() && waited->ok()) << waited->status().ToString();
+  EXPECT_EQ(&***waited, connection);
+  EXPECT_EQ((**waited)->connects(), 1);
+  EXPECT_EQ(pool.open_connections(), 1);
+  EXPECT_EQ(pool.waiting(), 0);
 }
 
 // --- Blocking reads ---------------------------------------------------------------

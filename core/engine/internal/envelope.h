@@ -46,6 +46,14 @@ std::string ChecksumOf(const py_json::Value& payload);
 // is anything else, for the caller to parse (and say what is wrong).
 bool PlainChecksumOf(std::string_view text, std::string* checksum);
 
+// `text` parsed, when it is a JSON object; else kInvalidArgument naming `what`.
+Result<py_json::Value> ParseObject(std::string_view text, std::string_view what);
+// A payload's own text (`text` without JSON's whitespace around it) and its
+// checksum: read off the text where it is plain (PlainChecksumOf), parsed
+// otherwise. Fails naming `what` when it is not a JSON object.
+Status ReadPayload(std::string_view text, std::string_view what, std::string_view* own,
+                   std::string* checksum);
+
 // Appends the metadata object, in Metadata.to_dict()'s key order, with
 // `checksum` as envelope.checksum. `extensions` is JSON object text.
 void AppendMetadata(std::string* out, const MessageMetadata& meta, const std::string& checksum);
