@@ -213,12 +213,25 @@ bool StreamSubscription::ReadDue() const {
   if (half_open && (probing_ || queued > 0 || work_.of(InFlight::kRedeliver) > 0)) return false;
   // One batch ahead at most: fetched entries wait (delivered, not attempted)
   // while the current ones run, bounded by messages_per_tick.
-  if (queued >= static_cast<size_t>(config_.messages_per_tick)) return false;
+  if (QueuedPastFreeLanes() >= static_cast<size_t>(config_.messages_per_tick)) return false;
   if (config_.tick_interval_seconds > 0 && (queued > 0 || runner_.busy())) return false;
   // Bound the retries waiting in memory: stop fetching new work meanwhile.
   const size_t retries_max =
       static_cast<size_t>(std::max<int64_t>(100, 10 * config_.messages_per_tick));
   return retries_.size() < retries_max;  // a finishing retry calls Tick again
+}
+
+void StreamSubscription::ReadAhead() {
+  if (running() && config_.tick_interval_seconds <= 0 && work_.of(InFlight::kFetch) == 0) Fetch();
+}
+
+size_t StreamSubscription::QueuedPastFreeLanes() const {
+  const size_t queued = ready_.size() + batch_.size();
+  if (config_.ordered_by) return queued;  // a key in flight holds its messages back
+  const auto [lanes_max, per_lane_max] = LaneLimits();
+  const size_t taken =
+      lanes_max > lanes_ ? static_cast<size_t>(lanes_max - lanes_) * per_lane_max : 0;
+  return queued > taken ? queued - taken : 0;
 }
 
 bool StreamSubscription::Fetch() {
@@ -389,6 +402,7 @@ void StreamSubscription::OnFetched(Result<std::vector<StreamEntry>> result) {
     return;
   }
   if (!empty) empty_reads_ = 0;
+  if (!empty) ReadAhead();
   Dispatch();
   if (!empty) ScheduleTick(SecondsF(config_.tick_interval_seconds));
 }
@@ -485,6 +499,7 @@ void StreamSubscription::OnSequenceDone() {
   FlushAcksOrRide();
   MaybeTrim();
   MaybeProbe();
+  ReadAhead();
   Dispatch();
   if (running()) ScheduleTick(Duration{0});
 }

@@ -142,6 +142,13 @@ class StreamSubscription final : public SubscriptionBase {
   bool Fetch();
   // A read may start: the breaker, the batch waiting and the retries allow it.
   bool ReadDue() const;
+  // Before a Dispatch hands queued entries to a free lane: the next read goes
+  // out first, so the broker answers it while the lane runs (ReadDue counts
+  // what the lane takes as taken). With tick_interval_seconds the tick reads.
+  void ReadAhead();
+  // The queued entries a Dispatch now would leave queued: those past what
+  // the free lanes take, or all of them with ordered_by.
+  size_t QueuedPastFreeLanes() const;
   // Offloads the read of `count` (blocking up to `block`, holding
   // `blocking_slot` while it does), with `acks` sent first when there are any.
   void Read(int count, Duration block, std::shared_ptr<void> blocking_slot,

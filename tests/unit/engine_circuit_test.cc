@@ -74,7 +74,9 @@ TEST_F(CircuitEngineTest, OpensPausesWithoutAckingProbesAndCloses) {
   EXPECT_EQ(Circuit()[0].value, 3);
   EXPECT_EQ(Circuit()[0].due, t0 + Seconds(10));
   EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAttemptStarted), 3u);
-  EXPECT_EQ(w_.PendingCount("orders", "H"), 10);  // one batch fetched, nothing acked
+  // Two batches fetched (the one handed to the lane and the one read ahead
+  // while it ran), nothing acked.
+  EXPECT_EQ(w_.PendingCount("orders", "H"), 20);
   EXPECT_EQ(w_.DlqDepth("orders"), 0);
   EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAcked), 0u);
   EXPECT_EQ(Gauge("open"), 1);

@@ -415,6 +415,50 @@ TEST_F(StreamEngineTest, TheGroupIsTheFqnWhenTheHandlerHasOne) {
             1);
 }
 
+// A broker counting the reads of new entries.
+class CountingReadsBroker : public BrokerWrapper {
+ public:
+  using BrokerWrapper::BrokerWrapper;
+  Result<std::vector<StreamEntry>> ReadNew(std::string_view stream, std::string_view group,
+                                           std::string_view consumer, int count,
+                                           Duration block) override {
+    ++reads;
+    return BrokerWrapper::ReadNew(stream, group, consumer, count, block);
+  }
+  int reads = 0;
+};
+
+// The next batch is read before the lane starts on this one (the broker
+// answers while the lane runs), and never more than that one batch ahead.
+TEST(StreamEngineReadAheadTest, TheNextBatchIsReadBeforeTheLaneStartsAndNoFurther) {
+  SimWorld w;
+  CountingReadsBroker broker(&w.broker);
+  constexpr int kBatch = 10;
+  for (int i = 0; i < 5 * kBatch; ++i) w.Publish("orders");
+  std::vector<int> reads_at;      // reads issued when each message was handled
+  std::vector<int64_t> held_at;   // entries delivered and not acked then
+  HandlerRegistration h = MakeHandler("H", "orders", [&](const Message&, HandlerContext&) {
+    reads_at.push_back(broker.reads);
+    held_at.push_back(w.PendingCount("orders", "H"));
+    return Status::Ok();
+  });
+  SubscriptionConfig c = StreamConfig();
+  c.messages_per_tick = kBatch;
+  Engine engine(w.loop, w.prng, w.metrics, w.AdaptersFor(&broker), EngineOptions{}, &w.recorder);
+  ASSERT_TRUE(engine.AddSubscription(h, c).ok());
+  engine.Start();
+  w.loop.RunFor(Seconds(2));
+  ASSERT_EQ(reads_at.size(), static_cast<size_t>(5 * kBatch));
+  EXPECT_EQ(w.PendingCount("orders", "H"), 0);
+  for (int b = 0; b < 5; ++b) {
+    // Batch b is the (b+1)th read; the (b+2)th went out before its first message ran.
+    EXPECT_GE(reads_at[static_cast<size_t>(b * kBatch)], b + 2) << "batch " << b;
+  }
+  for (size_t i = 0; i < held_at.size(); ++i) {
+    EXPECT_LE(held_at[i], 2 * kBatch) << "message " << i;
+  }
+}
+
 // A broker that sends an ack and a read at once (as Redis pipelines them),
 // counting how the engine acks.
 class AckWithReadBroker : public BrokerWrapper {
