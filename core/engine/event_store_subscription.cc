@@ -293,39 +293,50 @@ void EventStoreSubscription::Attempt() {
   // first that does not succeed, so they are still handled one at a time,
   // in order, and a failure is retried or recorded before anything after it.
   std::vector<AttemptRunner::Item> items;
-  items.push_back(RunItem(m, std::move(message), /*head=*/true));
+  items.push_back(RunItem(m, /*head=*/true));
+  items.back().message = std::move(message);
   const size_t room = RunRoom();
   for (size_t i = 1; attempt_ == 1 && i < batch_.size() && i < room; ++i) {
-    std::shared_ptr<Message> plain = PlainMessage(batch_[i]);
-    if (!plain) break;
-    items.push_back(RunItem(batch_[i], std::move(plain), /*head=*/false));
+    items.push_back(RunItem(batch_[i], /*head=*/false));
+    items.back().decode = LaterDecoder(batch_[i]);
   }
   runner_.RunSequence(std::move(items), nullptr, AttemptRunner::Order::kHaltOnFailure);
 }
 
+namespace {
+
 // Protean's filter_on_origin: true without origin_stream, else when the
 // message's metadata.domain.origin_stream is of that category.
+bool OfOriginStream(const Message& m, const std::optional<std::string>& origin_stream) {
+  return !origin_stream || StreamCategory(m.metadata.origin_stream) == *origin_stream;
+}
+
+}  // namespace
+
 bool EventStoreSubscription::OfOrigin(const Message& m) const {
-  return !config_.origin_stream ||
-         StreamCategory(m.metadata.origin_stream) == *config_.origin_stream;
+  return OfOriginStream(m, config_.origin_stream);
 }
 
-// A message that decodes, passes the origin filter and has not expired, as
-// its first attempt; null for any other (it waits to be the head).
-std::shared_ptr<Message> EventStoreSubscription::PlainMessage(const EventMessage& m) const {
-  auto message = std::make_shared<Message>();  // decoded in place
-  if (!DecodeEventMessageInto(m, message.get()).ok() || !OfOrigin(*message) ||
-      IsExpired(message->metadata, deps_.loop->Now())) {
-    return nullptr;
-  }
-  message->attempt = 1;
-  return message;
+// A later message of a run is decoded on the worker (off the loop), as its
+// first attempt. One that does not decode or is not of the origin stream is
+// not attempted there (the runner reports it undecodable, not attempted, and
+// halts); OnAttempt then takes it as the head, where the loop decides its own
+// step. One that has expired is skipped by the runner.
+std::function<Status(Message*)> EventStoreSubscription::LaterDecoder(const EventMessage& m) const {
+  // A copy the worker owns: the batch may go before a late worker gets to it.
+  return [row = std::make_shared<const EventMessage>(m),
+          origin_stream = config_.origin_stream](Message* out) -> Status {
+    PROTEAN_RETURN_IF_ERROR(DecodeEventMessageInto(*row, out));
+    if (!OfOriginStream(*out, origin_stream)) {
+      return Status::InvalidArgument("not of the origin stream");
+    }
+    out->attempt = 1;
+    return Status::Ok();
+  };
 }
 
-AttemptRunner::Item EventStoreSubscription::RunItem(const EventMessage& m,
-                                                    std::shared_ptr<Message> message, bool head) {
+AttemptRunner::Item EventStoreSubscription::RunItem(const EventMessage& m, bool head) {
   AttemptRunner::Item item;
-  item.message = std::move(message);
   item.done = [this, pos = m.global_position, head](const AttemptResult& r) {
     OnAttempt(pos, head, r);
   };
@@ -335,6 +346,12 @@ AttemptRunner::Item EventStoreSubscription::RunItem(const EventMessage& m,
 void EventStoreSubscription::OnAttempt(int64_t global_position, bool head, const AttemptResult& r) {
   PROTEAN_CHECK(!batch_.empty() && batch_.front().global_position == global_position);
   const EventMessage& m = batch_.front();
+  if (!head && !r.attempted && r.outcome == AttemptOutcome::kUndecodable) {
+    // Needs a step of its own (LaterDecoder): the head now, decided by the loop.
+    ProcessNext();
+    MaybeIdle();
+    return;
+  }
   if (!head) {
     // A later message of the run: the head now, on its first attempt, told
     // as it ends (the worker starts it without telling the loop). One that

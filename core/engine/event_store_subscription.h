@@ -124,8 +124,8 @@ class EventStoreSubscription final : public SubscriptionBase {
   void ProcessNext();
   void Attempt();
   bool OfOrigin(const Message& m) const;
-  std::shared_ptr<Message> PlainMessage(const EventMessage& m) const;
-  AttemptRunner::Item RunItem(const EventMessage& m, std::shared_ptr<Message> message, bool head);
+  std::function<Status(Message*)> LaterDecoder(const EventMessage& m) const;
+  AttemptRunner::Item RunItem(const EventMessage& m, bool head);
   void OnAttempt(int64_t global_position, bool head, const AttemptResult& result);
   void SkipExpired(const EventMessage& m, const std::string& type);
   void ScheduleRetry(const EventMessage& m);

@@ -435,8 +435,8 @@ TEST(StreamEngineReadAheadTest, TheNextBatchIsReadBeforeTheLaneStartsAndNoFurthe
   CountingReadsBroker broker(&w.broker);
   constexpr int kBatch = 10;
   for (int i = 0; i < 5 * kBatch; ++i) w.Publish("orders");
-  std::vector<int> reads_at;      // reads issued when each message was handled
-  std::vector<int64_t> held_at;   // entries delivered and not acked then
+  std::vector<int> reads_at;     // reads issued when each message was handled
+  std::vector<int64_t> held_at;  // entries delivered and not acked then
   HandlerRegistration h = MakeHandler("H", "orders", [&](const Message&, HandlerContext&) {
     reads_at.push_back(broker.reads);
     held_at.push_back(w.PendingCount("orders", "H"));

@@ -125,6 +125,10 @@ TEST_F(EngineWireTest, EventStoreOriginStreamFiltersOnProteansField) {
   std::vector<std::string> ids;
   for (const Message& m : seen_) ids.push_back(m.id);
   EXPECT_EQ(ids, (std::vector<std::string>{"h-1", "h-3"}));
+  // The others are stepped over: not attempted, not failed, nothing recorded.
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAttemptStarted), 2u);
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kAttemptFinished), 2u);
+  EXPECT_EQ(w_.recorder.Count(EngineEventKind::kDropped), 0u);
   e.Shutdown("SIGTERM");
   w_.loop.RunFor(Seconds(1));
   // The position moved past the filtered ones too.
