@@ -41,6 +41,12 @@ std::string NamedInstance(const SubscriptionDeps& deps) {
 // Tries of a conditional position write that keeps meeting a newer version.
 constexpr int kPositionWriteTriesMax = 3;
 
+// Protean's filter_on_origin: true without origin_stream, else when the
+// message's metadata.domain.origin_stream is of that category.
+bool OfOriginStream(const Message& m, const std::optional<std::string>& origin_stream) {
+  return !origin_stream || StreamCategory(m.metadata.origin_stream) == *origin_stream;
+}
+
 }  // namespace
 
 EventStoreSubscription::EventStoreSubscription(SubscriptionDeps deps, EventStore* store,
@@ -263,7 +269,7 @@ void EventStoreSubscription::Attempt() {
   // Protean's filter_on_origin (event_store_subscription.py:407-433): keep a
   // message whose metadata.domain.origin_stream has this category. Others are
   // stepped over (the position moves past them).
-  if (decoded.ok() && !OfOrigin(*message)) {
+  if (decoded.ok() && !OfOriginStream(*message, config_.origin_stream)) {
     Advance(m.global_position);
     deps_.loop->Post(Guard([this] { ProcessNext(); }));
     return;
@@ -301,20 +307,6 @@ void EventStoreSubscription::Attempt() {
     items.back().decode = LaterDecoder(batch_[i]);
   }
   runner_.RunSequence(std::move(items), nullptr, AttemptRunner::Order::kHaltOnFailure);
-}
-
-namespace {
-
-// Protean's filter_on_origin: true without origin_stream, else when the
-// message's metadata.domain.origin_stream is of that category.
-bool OfOriginStream(const Message& m, const std::optional<std::string>& origin_stream) {
-  return !origin_stream || StreamCategory(m.metadata.origin_stream) == *origin_stream;
-}
-
-}  // namespace
-
-bool EventStoreSubscription::OfOrigin(const Message& m) const {
-  return OfOriginStream(m, config_.origin_stream);
 }
 
 // A later message of a run is decoded on the worker (off the loop), as its

@@ -123,7 +123,6 @@ class EventStoreSubscription final : public SubscriptionBase {
   void OnRead(int64_t after, Result<std::vector<EventMessage>> result);
   void ProcessNext();
   void Attempt();
-  bool OfOrigin(const Message& m) const;
   std::function<Status(Message*)> LaterDecoder(const EventMessage& m) const;
   AttemptRunner::Item RunItem(const EventMessage& m, bool head);
   void OnAttempt(int64_t global_position, bool head, const AttemptResult& result);

@@ -401,8 +401,10 @@ void StreamSubscription::OnFetched(Result<std::vector<StreamEntry>> result) {
     ScheduleTick(read_blocks_ ? Duration{0} : IdlePollDelay(deps_, ++empty_reads_));
     return;
   }
-  if (!empty) empty_reads_ = 0;
-  if (!empty) ReadAhead();
+  if (!empty) {
+    empty_reads_ = 0;
+    ReadAhead();
+  }
   Dispatch();
   if (!empty) ScheduleTick(SecondsF(config_.tick_interval_seconds));
 }
