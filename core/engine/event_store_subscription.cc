@@ -184,7 +184,13 @@ void EventStoreSubscription::Tick() {
   Read(position_);
 }
 
-// Reads one batch of the category after global position `after`.
+// Reads one batch of the category after global position `after` and, when it
+// comes back full, the batch after that in the same hand-off: the worker
+// starts the second round trip as the first ends, instead of the first's
+// answer going to the loop and the loop's next read back to a worker (two
+// thread hand-offs between round trips). Each batch reaches OnRead as it is
+// answered; the fetch counts in flight until the second is answered, or until
+// the first when it was not full (then there is no second).
 void EventStoreSubscription::Read(int64_t after) {
   CategoryRead read;
   read.position = after + 1;
@@ -195,17 +201,53 @@ void EventStoreSubscription::Read(int64_t after) {
     read.consumer_group =
         ConsumerGroup{*config_.consumer_group_member, *config_.consumer_group_size};
   }
-  Offload<std::vector<EventMessage>>(
-      InFlight::kFetch,
-      [store = store_, cat = handler_.stream, read] { return store->ReadCategory(cat, read); },
-      [this, after](Result<std::vector<EventMessage>> r) { OnRead(after, std::move(r)); });
+  // Written by the worker before each answer is posted; the loop reads a
+  // field only in the done posted after it was written.
+  struct Chain {
+    std::optional<Result<std::vector<EventMessage>>> first, second;
+    bool more = false;  // the first was full: the second is read
+    int64_t second_after = 0;
+  };
+  auto chain = std::make_shared<Chain>();
+  // The fetch's count is taken in GuardAlive (even after Abandon); the
+  // batch reaches OnRead only while the subscription is not abandoned.
+  auto on_read =
+      Guard([this](int64_t a, Result<std::vector<EventMessage>> r) { OnRead(a, std::move(r)); });
+  work_.Add(InFlight::kFetch);
+  Executor::Sequence reads;
+  reads.emplace_back(
+      [store = store_, cat = handler_.stream, read, chain]() -> Duration {
+        chain->first.emplace(store->ReadCategory(cat, read));
+        const Result<std::vector<EventMessage>>& r = *chain->first;
+        chain->more = r.ok() && static_cast<int64_t>(r->size()) >= read.batch_size;
+        if (chain->more) chain->second_after = r->back().global_position;
+        return Duration{0};
+      },
+      GuardAlive([this, after, chain, on_read]() mutable {
+        if (!chain->more) work_.Done(InFlight::kFetch);
+        on_read(after, std::move(*chain->first));
+      }));
+  reads.emplace_back(
+      [store = store_, cat = handler_.stream, read, chain]() mutable -> Duration {
+        if (!chain->more) return Duration{0};
+        read.position = chain->second_after + 1;
+        chain->second.emplace(store->ReadCategory(cat, read));
+        return Duration{0};
+      },
+      GuardAlive([this, chain, on_read]() mutable {
+        if (!chain->more) return;
+        work_.Done(InFlight::kFetch);
+        on_read(chain->second_after, std::move(*chain->second));
+      }));
+  deps_.loop->OffloadSequence(std::move(reads));
 }
 
-// Read-ahead: while the messages read are handled, the next batch is read,
-// so the store's round trip overlaps the handling instead of following it.
-// At most one read is out, and at most one batch waits beyond the messages
-// being handled. None while a retry waits, a record is written, a pass runs
-// or a recovery pass is due (the batch must run out for Tick to start it).
+// Read-ahead: while the messages read are handled, the next batches are read
+// (Read: two when the first is full), so the store's round trips overlap the
+// handling instead of following it. At most one Read is out, and at most two
+// batches wait beyond the messages being handled. None while a retry waits,
+// a record is written, a pass runs or a recovery pass is due (the batch must
+// run out for Tick to start it).
 void EventStoreSubscription::MaybeReadAhead() {
   if (!running() || work_.of(InFlight::kFetch) > 0 || retry_timer_ != 0 || recording_ ||
       recovering_ || RecoveryPassDue()) {

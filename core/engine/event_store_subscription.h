@@ -1,9 +1,9 @@
 #pragma once
 // An EventStoreSubscription reads one event-store category in global order
 // and runs its handler on each message (reading the next batch while the
-// last is handled, where Protean reads once a batch is done: one read out
-// and one batch waiting at most; a read whose batch was dropped meanwhile is
-// dropped with it), keeping its position in the store
+// last is handled, where Protean reads once a batch is done: one Read out,
+// of up to two batches, and two batches waiting at most; a read whose batch
+// was dropped meanwhile is dropped with it), keeping its position in the store
 // itself as Protean does (server/subscription/event_store_subscription.py:
 // 171-172, 368-405): a `Read` message {"position": N} (N: the last handled
 // global position) in the stream `position-<subscriber>-<category>`, where

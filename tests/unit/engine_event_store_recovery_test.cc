@@ -45,6 +45,9 @@ struct Record {
 
 class RecoveryTest : public ::testing::Test {
  protected:
+  // `events` events handled at 5 ms each, read at 20 ms a batch: how many
+  // were handled when each read began (defined below, after TimedReads).
+  std::vector<size_t> HandledAtEachRead(int events);
   Engine& Start(HandlerFn fn, SubscriptionConfig c = RecoveringProjection(),
                 EventStore* store = nullptr) {
     handlers_.push_back(std::make_unique<HandlerRegistration>(MakeHandler("P", "account", fn)));
@@ -258,10 +261,10 @@ TEST_F(RecoveryTest, AFailedRecordWriteKeepsThePositionAndTheMessage) {
   w_.loop.RunFor(Seconds(1));
 }
 
-// Read-ahead: the next batch is read while the last is handled, not after it.
-TEST_F(RecoveryTest, TheNextBatchIsReadWhileTheLastIsHandled) {
+std::vector<size_t> RecoveryTest::HandledAtEachRead(int events) {
   std::vector<std::string> ids;
-  for (int i = 0; i < 250; ++i) ids.push_back(w_.PublishEvent("account-" + std::to_string(i % 7)));
+  for (int i = 0; i < events; ++i)
+    ids.push_back(w_.PublishEvent("account-" + std::to_string(i % 7)));
   std::vector<std::string> handled;
   TimedReads store(&w_.store, &handled, Millis(20));
   Engine& e = Start(
@@ -271,14 +274,32 @@ TEST_F(RecoveryTest, TheNextBatchIsReadWhileTheLastIsHandled) {
         return Status::Ok();
       },
       RecoveringProjection(), &store);
-  w_.loop.RunFor(Seconds(10));
+  w_.loop.RunFor(Seconds(events / 25));
   EXPECT_EQ(handled, ids) << "each once, in global order";
-  ASSERT_GE(store.handled_at_read.size(), 3u);
-  EXPECT_EQ(store.handled_at_read[0], 0u);
-  EXPECT_LT(store.handled_at_read[1], 100u) << "the second read waited for the first batch";
-  EXPECT_LT(store.handled_at_read[2], 200u) << "the third read waited for the second batch";
   e.Shutdown("SIGTERM");
   w_.loop.RunFor(Seconds(1));
+  return store.handled_at_read;
+}
+
+// Read-ahead: the next batch is read while the last is handled, not after it.
+TEST_F(RecoveryTest, TheNextBatchIsReadWhileTheLastIsHandled) {
+  const std::vector<size_t> at = HandledAtEachRead(250);
+  ASSERT_GE(at.size(), 3u);
+  EXPECT_EQ(at[0], 0u);
+  EXPECT_LT(at[1], 100u) << "the second read waited for the first batch";
+  EXPECT_LT(at[2], 200u) << "the third read waited for the second batch";
+}
+
+// A full batch's read goes on to the batch after it (one hand-off, two round
+// trips): two batches are read ahead of the one being handled, never more.
+TEST_F(RecoveryTest, AFullBatchIsFollowedByTheNextReadInTheSameHandOff) {
+  const std::vector<size_t> at = HandledAtEachRead(650);
+  ASSERT_GE(at.size(), 7u);
+  EXPECT_LT(at[1], 100u) << "the second read waited for the first batch";
+  EXPECT_LT(at[3], 200u) << "the fourth batch waited for the second to be handled";
+  for (size_t k = 2; k < 7; ++k) {
+    EXPECT_GE(at[k] + 200, 100 * k) << "read " << k << " is more than two batches ahead";
+  }
 }
 
 // A read ahead that returns after the batch was dropped (a failed record
