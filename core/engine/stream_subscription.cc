@@ -189,10 +189,12 @@ void StreamSubscription::Tick() {
   ticking_ = true;
   Dispatch();
   ticking_ = false;
-  if (!Fetch()) FlushAcks();  // acks kept for a read that is not coming
+  // Acks kept for a read that is not coming go now, unless a lane's end reads next.
+  if (!Fetch() && !AcksWaitForLane()) FlushAcks();
 }
 
 void StreamSubscription::FlushAcksOrRide() {
+  if (AcksWaitForRead()) return;  // AcksAfterRead takes them
   if (!AcksRideNextRead()) return FlushAcks();
   if (!ticking_) ScheduleTick(Duration{0});  // the read that takes them (Tick reads next)
 }
@@ -202,6 +204,28 @@ bool StreamSubscription::AcksRideNextRead() const {
   // once (OnSequenceDone schedules it), and it reads or flushes them.
   return caps_.ack_with_read && !backfill_ && running() && work_.of(InFlight::kFetch) == 0 &&
          config_.tick_interval_seconds <= 0 && (tick_timer_ == 0 || tick_due_ <= deps_.loop->Now());
+}
+
+bool StreamSubscription::AcksWaitForRead() const {
+  // Sent alone, they would cost a round trip of their own beside the read's.
+  return caps_.ack_with_read && !backfill_ && running() && work_.of(InFlight::kFetch) > 0 &&
+         !read_blocks_ && config_.tick_interval_seconds <= 0;
+}
+
+bool StreamSubscription::AcksWaitForLane() const {
+  // A lane that ends reads next (OnSequenceDone), or flushes them.
+  return caps_.ack_with_read && !backfill_ && running() && runner_.busy() &&
+         pending_acks_.size() < static_cast<size_t>(config_.messages_per_tick) &&
+         config_.tick_interval_seconds <= 0;
+}
+
+void StreamSubscription::AcksAfterRead() {
+  // Only acks that may ride a read (ack_with_read) wait for one.
+  if (!caps_.ack_with_read || pending_acks_.empty() || work_.of(InFlight::kFetch) > 0 ||
+      AcksWaitForLane()) {
+    return;
+  }
+  FlushAcksOrRide();
 }
 
 bool StreamSubscription::ReadDue() const {
@@ -247,7 +271,13 @@ bool StreamSubscription::Fetch() {
   }
   const bool half_open = breaker_.state() == CircuitState::kHalfOpen;
   const int count = half_open ? 1 : static_cast<int>(config_.messages_per_tick);
-  Duration block = group_.broker->capabilities().blocking_reads
+  // A read ahead of the messages queued or handled, after a read that came
+  // back full (more is likely there), does not block: acks may then wait for
+  // it (AcksWaitForRead). Every other read blocks as Protean's does.
+  const bool blocking = group_.broker->capabilities().blocking_reads;
+  read_ahead_ =
+      blocking && last_read_full_ && (runner_.busy() || !ready_.empty() || !batch_.empty());
+  Duration block = blocking && !read_ahead_
                        ? std::min(Millis(config_.blocking_timeout_ms), deps_.blocking_read_max)
                        : Duration{0};
   // Past the engine's bound on blocking reads this one does not block (it
@@ -320,6 +350,7 @@ void StreamSubscription::Read(int count, Duration block, std::shared_ptr<void> b
     } else {
       OnFetched(std::move(r));
     }
+    AcksAfterRead();
   };
   Offload<std::vector<StreamEntry>>(InFlight::kFetch, std::move(call), std::move(done));
 }
@@ -347,6 +378,7 @@ void StreamSubscription::KeepStillOurs(std::vector<StreamEntry> entries) {
       [this](Result<std::vector<StreamEntry>> r) {
         // A failed check handles nothing: the entries stay pending for the claim.
         OnFetched(std::move(r));
+        AcksAfterRead();
       });
 }
 
@@ -381,6 +413,7 @@ void StreamSubscription::OnFetched(Result<std::vector<StreamEntry>> result) {
   }
   Recovered("read");
   const bool empty = result->empty();
+  last_read_full_ = result->size() >= static_cast<size_t>(config_.messages_per_tick);
   for (auto& entry : *result) {
     if (observed()) {
       Report(Event(EngineEventKind::kDelivered, entry.id, MessageIdOf(entry.fields),
@@ -398,7 +431,7 @@ void StreamSubscription::OnFetched(Result<std::vector<StreamEntry>> result) {
     return;
   }
   if (empty && batch_.empty() && ready_.empty() && !runner_.busy()) {
-    ScheduleTick(read_blocks_ ? Duration{0} : IdlePollDelay(deps_, ++empty_reads_));
+    ScheduleTick(read_blocks_ || read_ahead_ ? Duration{0} : IdlePollDelay(deps_, ++empty_reads_));
     return;
   }
   if (!empty) {

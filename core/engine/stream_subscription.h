@@ -156,8 +156,18 @@ class StreamSubscription final : public SubscriptionBase {
   // The acks waiting may wait for the next read, which takes them with it
   // (BrokerCapabilities::ack_with_read): one round trip for both.
   bool AcksRideNextRead() const;
-  // FlushAcks, unless they ride with the next read: then a Tick is made due.
+  // The read in flight does not block and acks could ride the next: they
+  // wait for it to return (one round trip at most), then ride or go.
+  bool AcksWaitForRead() const;
+  // Fewer than a batch of acks wait and a lane runs: its end reads next
+  // (OnSequenceDone), and they ride that read, instead of a round trip of
+  // their own when a read is not due before then.
+  bool AcksWaitForLane() const;
+  // FlushAcks, unless they ride with the next read (then a Tick is made due)
+  // or wait for the read in flight (AcksWaitForRead).
   void FlushAcksOrRide();
+  // After a read returned: acks that waited for it ride the next or go now.
+  void AcksAfterRead();
   // The lane an entry key belongs to (its stream, group and consumer).
   const GroupHandle& LaneOf(const std::string& key) const;
   // Event() and LogMessage() of SubscriptionBase for an entry key: the
@@ -258,7 +268,12 @@ class StreamSubscription final : public SubscriptionBase {
   // The read in flight (at most one) may block: an empty one is then read
   // again at once, else after IdlePollDelay (SubscriptionDeps::TakeBlockingRead).
   bool read_blocks_ = false;
-  bool ticking_ = false;  // within Tick's Dispatch: the read follows
+  // The read in flight was read ahead (messages were queued or handled as it
+  // went out, after a full read), so it did not block where it would have:
+  // an empty one is read again at once.
+  bool read_ahead_ = false;
+  bool last_read_full_ = false;  // the last read returned messages_per_tick entries
+  bool ticking_ = false;         // within Tick's Dispatch: the read follows
   // ordered_by: key -> the entry holding it (in an attempt or waiting for a
   // retry), and back.
   std::map<std::string, std::string> busy_keys_;

@@ -460,14 +460,24 @@ TEST(StreamEngineReadAheadTest, TheNextBatchIsReadBeforeTheLaneStartsAndNoFurthe
 }
 
 // A broker that sends an ack and a read at once (as Redis pipelines them),
-// counting how the engine acks.
+// counting how the engine acks. With a read latency, each read of new
+// entries takes that long (virtual time) and the broker says it blocks, as
+// Redis does (the memory broker under it answers at once all the same).
 class AckWithReadBroker : public BrokerWrapper {
  public:
-  using BrokerWrapper::BrokerWrapper;
+  explicit AckWithReadBroker(Broker* target, Duration read_latency = Duration{0})
+      : BrokerWrapper(target), read_latency_(read_latency) {}
   BrokerCapabilities capabilities() const override {
     BrokerCapabilities caps = BrokerWrapper::capabilities();
     caps.ack_with_read = true;
+    if (read_latency_ > Duration{0}) caps.blocking_reads = true;
     return caps;
+  }
+  Result<std::vector<StreamEntry>> ReadNew(std::string_view stream, std::string_view group,
+                                           std::string_view consumer, int count,
+                                           Duration block) override {
+    Reading(block);
+    return BrokerWrapper::ReadNew(stream, group, consumer, count, block);
   }
   Result<int64_t> Ack(std::string_view stream, std::string_view group,
                       const std::vector<std::string>& ids) override {
@@ -482,10 +492,19 @@ class AckWithReadBroker : public BrokerWrapper {
                                                   Duration block) override {
     ++acks_with_read;
     acked_with_read += static_cast<int64_t>(ack_ids.size());
+    Reading(block);
     return BrokerWrapper::AckThenReadNew(stream, group, consumer, ack_ids, on_acked, count, block);
   }
   int acks_alone = 0, acks_with_read = 0;
   int64_t acked_alone = 0, acked_with_read = 0;
+  int reads_blocking = 0, reads_not_blocking = 0;
+
+ private:
+  void Reading(Duration block) {
+    ChargeWorkCost(read_latency_);
+    ++(block > Duration{0} ? reads_blocking : reads_not_blocking);
+  }
+  Duration read_latency_;
 };
 
 // Where the broker takes both at once, a handled batch's acks go with the
@@ -527,6 +546,42 @@ void ExpectAcksRideReads(bool failing_first) {
 
 TEST(StreamEngineAckWithReadTest, HandledBatchesAckWithTheNextRead) { ExpectAcksRideReads(false); }
 TEST(StreamEngineAckWithReadTest, RetriedMessagesAreAckedToo) { ExpectAcksRideReads(true); }
+
+// Reads of 5 ms (virtual time) and a handler taking `per_message`. Each
+// batch's acks ride a read, never a round trip of their own: with a quick
+// handler a batch is handled while the read ahead of it is still out, and
+// its acks wait for that read and ride the one after it; with a slow one
+// the read comes back while the lane runs, and the acks so far wait for the
+// lane's end, whose read takes them. A read ahead after a full batch does
+// not block (acks never wait on a blocked read). Every message is acked.
+void ExpectEveryAckRidesARead(Duration per_message) {
+  SimWorld w;
+  AckWithReadBroker broker(&w.broker, Millis(5));
+  constexpr int kBatch = 50, kMessages = 5 * kBatch;
+  for (int i = 0; i < kMessages; ++i) w.Publish("orders");
+  HandlerRegistration h = MakeHandler("H", "orders", Taking(per_message));
+  SubscriptionConfig c = StreamConfig();
+  c.messages_per_tick = kBatch;
+  Engine engine(w.loop, w.prng, w.metrics, w.AdaptersFor(&broker), EngineOptions{}, &w.recorder);
+  ASSERT_TRUE(engine.AddSubscription(h, c).ok());
+  engine.Start();
+  w.loop.RunFor(Seconds(3));
+  EXPECT_EQ(w.recorder.Count(EngineEventKind::kAcked), static_cast<size_t>(kMessages));
+  EXPECT_EQ(w.PendingCount("orders", "H"), 0);
+  EXPECT_EQ(broker.acked_alone + broker.acked_with_read, kMessages);
+  EXPECT_EQ(broker.acks_alone, 0) << broker.acks_with_read << " acks rode reads";
+  // Reads 2-6 went out while a full batch was handled; the first and the
+  // polls once all was handled block.
+  EXPECT_GE(broker.reads_not_blocking, 4);
+  EXPECT_GE(broker.reads_blocking, 2);
+}
+
+TEST(StreamEngineAckWithReadTest, AcksOfAQuickLaneWaitForTheReadInFlight) {
+  ExpectEveryAckRidesARead(Duration{0});
+}
+TEST(StreamEngineAckWithReadTest, AcksOfASlowLaneWaitForItsEnd) {
+  ExpectEveryAckRidesARead(Millis(1));
+}
 
 }  // namespace
 }  // namespace protean
