@@ -317,7 +317,7 @@ void EventStoreSubscription::Attempt() {
     return;
   }
   ++attempt_;
-  if (attempt_ == 1) Report(Event(EngineEventKind::kDelivered, m));
+  if (attempt_ == 1 && observed()) Report(Event(EngineEventKind::kDelivered, m));
   if (!decoded.ok()) {
     // Undecodable: never retried; recorded Exhausted before the position moves.
     processed_failed_->Inc();
@@ -333,7 +333,7 @@ void EventStoreSubscription::Attempt() {
     return;
   }
   message->attempt = attempt_;
-  Report(Event(EngineEventKind::kAttemptStarted, m));
+  if (observed()) Report(Event(EngineEventKind::kAttemptStarted, m));
   // Before the run is decoded, so the store works on the next batch meanwhile.
   MaybeReadAhead();
   // The head, then on its first attempt the messages after it that need no
@@ -387,28 +387,21 @@ void EventStoreSubscription::OnAttempt(int64_t global_position, bool head, const
     return;
   }
   if (!head) {
-    // A later message of the run: the head now, on its first attempt, told
-    // as it ends (the worker starts it without telling the loop). One that
-    // expired on the worker was delivered but never attempted.
-    attempt_ = 1;
-    EngineEvent delivered = Event(EngineEventKind::kDelivered, m);
-    delivered.at = r.started;
-    Report(std::move(delivered));
-    if (r.attempted) {
-      EngineEvent started = Event(EngineEventKind::kAttemptStarted, m);
-      started.at = r.started;
-      Report(std::move(started));
-    }
+    attempt_ = 1;  // a later message of the run: the head now, on its first attempt
+    if (observed()) ReportLaterStart(m, r);
   }
   if (r.outcome == AttemptOutcome::kExpired) {
     // Expired between the loop's check and the worker's: skipped as above.
     SkipExpired(m, r.message->type);
     return;
   }
-  EngineEvent fin = Event(EngineEventKind::kAttemptFinished, m);
-  fin.outcome = std::string(AttemptOutcomeName(r.outcome));
-  fin.detail = r.reason;
-  Report(std::move(fin));
+  if (observed()) {
+    // Each event copies the message's names: built only for an observer.
+    EngineEvent fin = Event(EngineEventKind::kAttemptFinished, m);
+    fin.outcome = std::string(AttemptOutcomeName(r.outcome));
+    fin.detail = r.reason;
+    Report(std::move(fin));
+  }
   duration_->Observe(ToSecondsF(r.elapsed));
   if (r.outcome == AttemptOutcome::kOk) {
     processed_ok_->Inc();
@@ -446,6 +439,20 @@ void EventStoreSubscription::OnAttempt(int64_t global_position, bool head, const
   }
   ProcessNext();
   MaybeIdle();
+}
+
+// A later message of a run is told delivered and started as it ends (the
+// worker starts it without telling the loop). One that expired on the worker
+// was delivered but never attempted.
+void EventStoreSubscription::ReportLaterStart(const EventMessage& m, const AttemptResult& r) const {
+  EngineEvent delivered = Event(EngineEventKind::kDelivered, m);
+  delivered.at = r.started;
+  Report(std::move(delivered));
+  if (r.attempted) {
+    EngineEvent started = Event(EngineEventKind::kAttemptStarted, m);
+    started.at = r.started;
+    Report(std::move(started));
+  }
 }
 
 // As on streams (server/engine.py:779-820): an expired command is skipped,

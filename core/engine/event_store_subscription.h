@@ -126,6 +126,8 @@ class EventStoreSubscription final : public SubscriptionBase {
   std::function<Status(Message*)> LaterDecoder(const EventMessage& m) const;
   AttemptRunner::Item RunItem(const EventMessage& m, bool head);
   void OnAttempt(int64_t global_position, bool head, const AttemptResult& result);
+  // The events of a later message of a run, told as it ends (observed only).
+  void ReportLaterStart(const EventMessage& m, const AttemptResult& r) const;
   void SkipExpired(const EventMessage& m, const std::string& type);
   void ScheduleRetry(const EventMessage& m);
   void LoadPosition();
