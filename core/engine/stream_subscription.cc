@@ -27,6 +27,9 @@ std::optional<std::string> PayloadKey(const std::string& data, const std::string
 // Entries of the backfill lane are held under "b|<id>": both lanes hand out
 // the same ids (a Redis id never has a '|').
 constexpr std::string_view kBackfillKey = "b|";
+// The longest acks wait for a read ahead to come back before they go alone
+// (AcksWaitForRead): a read that finds the stream drained blocks.
+constexpr Duration kAcksWaitForReadMax = Millis(5);
 
 bool IsBackfillKey(const std::string& key) { return key.starts_with(kBackfillKey); }
 
@@ -194,7 +197,16 @@ void StreamSubscription::Tick() {
 }
 
 void StreamSubscription::FlushAcksOrRide() {
-  if (AcksWaitForRead()) return;  // AcksAfterRead takes them
+  if (AcksWaitForRead()) {
+    // AcksAfterRead takes them; unless the read blocks, kAcksWaitForReadMax at most.
+    if (ack_wait_timer_ == 0) {
+      ack_wait_timer_ = deps_.loop->PostAt(deps_.loop->Now() + kAcksWaitForReadMax, Guard([this] {
+                                             ack_wait_timer_ = 0;
+                                             FlushAcks();
+                                           }));
+    }
+    return;
+  }
   if (!AcksRideNextRead()) return FlushAcks();
   if (!ticking_) ScheduleTick(Duration{0});  // the read that takes them (Tick reads next)
 }
@@ -209,7 +221,7 @@ bool StreamSubscription::AcksRideNextRead() const {
 bool StreamSubscription::AcksWaitForRead() const {
   // Sent alone, they would cost a round trip of their own beside the read's.
   return caps_.ack_with_read && !backfill_ && running() && work_.of(InFlight::kFetch) > 0 &&
-         !read_blocks_ && config_.tick_interval_seconds <= 0;
+         (read_ahead_ || !read_blocks_) && config_.tick_interval_seconds <= 0;
 }
 
 bool StreamSubscription::AcksWaitForLane() const {
@@ -272,12 +284,11 @@ bool StreamSubscription::Fetch() {
   const bool half_open = breaker_.state() == CircuitState::kHalfOpen;
   const int count = half_open ? 1 : static_cast<int>(config_.messages_per_tick);
   // A read ahead of the messages queued or handled, after a read that came
-  // back full (more is likely there), does not block: acks may then wait for
-  // it (AcksWaitForRead). Every other read blocks as Protean's does.
-  const bool blocking = group_.broker->capabilities().blocking_reads;
-  read_ahead_ =
-      blocking && last_read_full_ && (runner_.busy() || !ready_.empty() || !batch_.empty());
-  Duration block = blocking && !read_ahead_
+  // back full: more is likely there, so it should come back without blocking
+  // (acks may wait for it, AcksWaitForRead). It blocks all the same: a read's
+  // reply may take up to the block beyond socket_timeout, not just that.
+  read_ahead_ = last_read_full_ && (runner_.busy() || !ready_.empty() || !batch_.empty());
+  Duration block = group_.broker->capabilities().blocking_reads
                        ? std::min(Millis(config_.blocking_timeout_ms), deps_.blocking_read_max)
                        : Duration{0};
   // Past the engine's bound on blocking reads this one does not block (it
@@ -431,7 +442,7 @@ void StreamSubscription::OnFetched(Result<std::vector<StreamEntry>> result) {
     return;
   }
   if (empty && batch_.empty() && ready_.empty() && !runner_.busy()) {
-    ScheduleTick(read_blocks_ || read_ahead_ ? Duration{0} : IdlePollDelay(deps_, ++empty_reads_));
+    ScheduleTick(read_blocks_ ? Duration{0} : IdlePollDelay(deps_, ++empty_reads_));
     return;
   }
   if (!empty) {
@@ -848,6 +859,7 @@ void StreamSubscription::AckNow(const std::string& id, const std::string& messag
 
 std::shared_ptr<const std::vector<StreamSubscription::PendingAck>>
 StreamSubscription::TakePendingAcks(std::vector<std::string>* ids) {
+  CancelTimer(&ack_wait_timer_);  // they go now
   auto acks = std::make_shared<const std::vector<PendingAck>>(std::move(pending_acks_));
   pending_acks_.clear();
   ids->reserve(acks->size());

@@ -156,8 +156,9 @@ class StreamSubscription final : public SubscriptionBase {
   // The acks waiting may wait for the next read, which takes them with it
   // (BrokerCapabilities::ack_with_read): one round trip for both.
   bool AcksRideNextRead() const;
-  // The read in flight does not block and acks could ride the next: they
-  // wait for it to return (one round trip at most), then ride or go.
+  // The read in flight does not block or was read ahead, and acks could ride
+  // the next: they wait for it to return (kAcksWaitForReadMax at most), then
+  // ride the next read or go.
   bool AcksWaitForRead() const;
   // Fewer than a batch of acks wait and a lane runs: its end reads next
   // (OnSequenceDone), and they ride that read, instead of a round trip of
@@ -268,10 +269,10 @@ class StreamSubscription final : public SubscriptionBase {
   // The read in flight (at most one) may block: an empty one is then read
   // again at once, else after IdlePollDelay (SubscriptionDeps::TakeBlockingRead).
   bool read_blocks_ = false;
-  // The read in flight was read ahead (messages were queued or handled as it
-  // went out, after a full read), so it did not block where it would have:
-  // an empty one is read again at once.
+  // The read in flight was read ahead: messages were queued or handled as it
+  // went out, after a full read, so it likely comes back without blocking.
   bool read_ahead_ = false;
+  TimerId ack_wait_timer_ = 0;   // acks waiting for the read in flight go alone then
   bool last_read_full_ = false;  // the last read returned messages_per_tick entries
   bool ticking_ = false;         // within Tick's Dispatch: the read follows
   // ordered_by: key -> the entry holding it (in an attempt or waiting for a
