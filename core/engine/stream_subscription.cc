@@ -211,24 +211,26 @@ void StreamSubscription::FlushAcksOrRide() {
   if (!ticking_) ScheduleTick(Duration{0});  // the read that takes them (Tick reads next)
 }
 
+bool StreamSubscription::AcksMayRide() const {
+  return caps_.ack_with_read && !backfill_ && running() && config_.tick_interval_seconds <= 0;
+}
+
 bool StreamSubscription::AcksRideNextRead() const {
   // No read in flight and no tick set for later: the next Tick comes at
   // once (OnSequenceDone schedules it), and it reads or flushes them.
-  return caps_.ack_with_read && !backfill_ && running() && work_.of(InFlight::kFetch) == 0 &&
-         config_.tick_interval_seconds <= 0 && (tick_timer_ == 0 || tick_due_ <= deps_.loop->Now());
+  return AcksMayRide() && work_.of(InFlight::kFetch) == 0 &&
+         (tick_timer_ == 0 || tick_due_ <= deps_.loop->Now());
 }
 
 bool StreamSubscription::AcksWaitForRead() const {
   // Sent alone, they would cost a round trip of their own beside the read's.
-  return caps_.ack_with_read && !backfill_ && running() && work_.of(InFlight::kFetch) > 0 &&
-         (read_ahead_ || !read_blocks_) && config_.tick_interval_seconds <= 0;
+  return AcksMayRide() && work_.of(InFlight::kFetch) > 0 && (read_ahead_ || !read_blocks_);
 }
 
 bool StreamSubscription::AcksWaitForLane() const {
   // A lane that ends reads next (OnSequenceDone), or flushes them.
-  return caps_.ack_with_read && !backfill_ && running() && runner_.busy() &&
-         pending_acks_.size() < static_cast<size_t>(config_.messages_per_tick) &&
-         config_.tick_interval_seconds <= 0;
+  return AcksMayRide() && runner_.busy() &&
+         pending_acks_.size() < static_cast<size_t>(config_.messages_per_tick);
 }
 
 void StreamSubscription::AcksAfterRead() {

@@ -153,8 +153,11 @@ class StreamSubscription final : public SubscriptionBase {
   // `blocking_slot` while it does), with `acks` sent first when there are any.
   void Read(int count, Duration block, std::shared_ptr<void> blocking_slot,
             std::shared_ptr<const std::vector<PendingAck>> acks, std::vector<std::string> ack_ids);
-  // The acks waiting may wait for the next read, which takes them with it
-  // (BrokerCapabilities::ack_with_read): one round trip for both.
+  // Acks may go with a read at all: the broker takes both at once
+  // (BrokerCapabilities::ack_with_read), one lane, running, no tick interval.
+  bool AcksMayRide() const;
+  // The acks waiting may wait for the next read, which takes them with it:
+  // one round trip for both.
   bool AcksRideNextRead() const;
   // The read in flight does not block or was read ahead, and acks could ride
   // the next: they wait for it to return (kAcksWaitForReadMax at most), then
